@@ -1,0 +1,180 @@
+"""The paper's five variants and the training presets: one base config plus
+small differences, in one place.
+
+A resolved `Config` is what a run directory records (`config.json`) and
+what evaluation, export and prediction read back.
+"""
+
+import dataclasses
+import json
+import os
+
+from colorize.errors import ColorizeError
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything that defines a training run.
+
+    The defaults are the `small` preset of the `rebalance` variant on the
+    built-in synthetic data; `variant()` and `preset()` change only what
+    differs from them.
+    """
+
+    # Variant: what the paper compares.
+    variant: str = "rebalance"
+    model: str = "classification"  # "regression" | "classification"
+    space: str = "rgb"  # color space of classes (and of the decode): "rgb" | "lch"
+    rebalance: bool = True  # class-rebalancing weights (lambda = 0.5)
+    rebalance_lambda: float = 0.5
+    saturation_weight: float = 0.0  # lambda_mix of the saturation ("chroma") term
+    temperature: float = 0.38  # annealed-mean temperature T
+    # Preset: how big and how long.
+    preset: str = "small"
+    width: float = 0.25  # channel multiplier; 1.0 is the paper's network
+    image_size: int = 128  # training resolution (dataset windows are 256 px)
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    epochs: int = 6
+    steps_per_epoch: int = 0  # 0: one pass over the training split
+    plateau_patience: int = 2  # epochs without validation improvement
+    plateau_factor: float = 0.1  # "divided by 10 when the loss plateaus"
+    min_learning_rate: float = 1e-7
+    # Data.
+    dataset: str = "sketch_colorization/synthetic"
+    data_dir: str = ""  # "" : ~/tensorflow_datasets
+    sketch: str = "line"  # "line" | "binary" | "mix"
+    validation_batches: int = 8  # batches of the validation split per epoch (0: all)
+    # Execution.
+    precision: str = "float32"  # "float32" | "mixed_float16" | "mixed_bfloat16"
+    jit_compile: bool = False
+    seed: int = 0
+    log_every: int = 20  # steps between progress lines
+    checkpoint_every: int = 100  # steps between mid-epoch checkpoints
+    keep_checkpoints: int = 3
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values):
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ColorizeError(f"unknown config keys {unknown}")
+        return cls(**values)
+
+
+BASE = Config()
+
+# The paper's variants (section 3.2), each the previous one plus one change.
+VARIANTS = {
+    "regression": dict(model="regression", space="rgb", rebalance=False, saturation_weight=0.0),
+    "classification": dict(model="classification", space="rgb", rebalance=False, saturation_weight=0.0),
+    "rebalance": dict(model="classification", space="rgb", rebalance=True, saturation_weight=0.0),
+    "lch": dict(model="classification", space="lch", rebalance=True, saturation_weight=0.0),
+    "chroma": dict(model="classification", space="lch", rebalance=True, saturation_weight=1.0),
+}
+
+VARIANT_HELP = {
+    "regression": "U-Net, RGB, L2 loss (paper 3.2.1)",
+    "classification": "Zhang-style net, 512 RGB classes, soft cross entropy (3.2.2)",
+    "rebalance": "classification + class-rebalancing weights",
+    "lch": "rebalance with classes in CIE-LCH",
+    "chroma": "lch + the saturation-matrix (chroma) loss term",
+}
+
+PRESETS = {
+    # Trains on 2 CPU cores in about ten minutes on the synthetic data.
+    "small": dict(width=0.25, image_size=128, batch_size=16, learning_rate=1e-3, epochs=6, steps_per_epoch=0),
+    # The paper: 256 px, full width, batch 24, Adam 1e-4 divided by 10 on plateau.
+    "paper": dict(width=1.0, image_size=256, batch_size=24, learning_rate=1e-4, epochs=30, steps_per_epoch=0),
+    # A smoke test: seconds on a CPU (tests, benchmarks, trying the tool).
+    "tiny": dict(
+        width=0.0625,
+        image_size=64,
+        batch_size=8,
+        learning_rate=1e-3,
+        epochs=1,
+        steps_per_epoch=4,
+        validation_batches=1,
+        dataset="sketch_colorization/synthetic_tiny",
+        log_every=1,
+    ),
+}
+
+
+def resolve(variant="rebalance", preset="small", **overrides):
+    """The config of `variant` under `preset`, with explicit overrides.
+
+    Raises:
+        ColorizeError: unknown variant, preset or field, or a bad value.
+    """
+    if variant not in VARIANTS:
+        raise ColorizeError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    if preset not in PRESETS:
+        raise ColorizeError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    config = BASE.replace(variant=variant, preset=preset, **VARIANTS[variant], **PRESETS[preset])
+    try:
+        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+    except TypeError as e:
+        raise ColorizeError(str(e)) from None
+    validate(config)
+    return config
+
+
+def validate(config):
+    """Checks values a user can get wrong; raises a one-line ColorizeError."""
+    checks = [
+        (config.model in ("regression", "classification"), f"model must be regression or classification, not {config.model!r}"),
+        (config.space in ("rgb", "lch"), f"space must be rgb or lch, not {config.space!r}"),
+        (config.sketch in ("line", "binary", "mix"), f"--sketch must be line, binary or mix, not {config.sketch!r}"),
+        (config.precision in ("float32", "mixed_float16", "mixed_bfloat16"), f"--precision must be float32, mixed_float16 or mixed_bfloat16, not {config.precision!r}"),
+        (config.batch_size > 0, f"--batch-size must be positive, not {config.batch_size}"),
+        (config.epochs > 0, f"--epochs must be positive, not {config.epochs}"),
+        (config.steps_per_epoch >= 0, f"--steps-per-epoch must be >= 0, not {config.steps_per_epoch}"),
+        (config.image_size >= 16 and config.image_size % 8 == 0, f"--image-size must be a multiple of 8 and >= 16, not {config.image_size}"),
+        (config.image_size <= 256, f"--image-size must be <= 256 (the dataset's window size), not {config.image_size}"),
+        (config.width > 0, f"--width must be positive, not {config.width}"),
+        (config.learning_rate > 0, f"--learning-rate must be positive, not {config.learning_rate}"),
+        (config.temperature > 0, f"temperature must be positive, not {config.temperature}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ColorizeError(message)
+
+
+CONFIG_FILE = "config.json"
+
+
+def save(config, run_dir):
+    """Writes the resolved config into the run directory (atomically)."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, CONFIG_FILE)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(config.to_json() + "\n")
+    os.replace(tmp, path)
+
+
+def load(run_dir):
+    """Reads a run directory's config.
+
+    Raises:
+        ColorizeError: the folder or its config is missing or unreadable.
+    """
+    path = os.path.join(run_dir, CONFIG_FILE)
+    if not os.path.isdir(run_dir):
+        raise ColorizeError(f"{run_dir}: no such run directory")
+    if not os.path.isfile(path):
+        raise ColorizeError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
+    try:
+        with open(path) as f:
+            values = json.load(f)
+        config = Config.from_dict(values)
+    except (OSError, ValueError, TypeError, ColorizeError) as e:
+        raise ColorizeError(f"{path}: unreadable config ({e})") from None
+    return config
