@@ -1,0 +1,131 @@
+"""Metrics against values worked out by hand.
+
+Reference Lab values of the sRGB primaries (D65): red (53.24, 80.09, 67.20),
+green (87.73, -86.18, 83.18), blue (32.30, 79.19, -107.86). Hence
+chroma sqrt(a^2 + b^2): red 104.55, green 119.78, blue 133.81; hue
+atan2(b, a): red 40.00 deg, green 136.02 deg, blue -53.72 = 306.28 deg.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from colorize import metrics
+from colorize.errors import ColorizeError
+
+RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+GRAY, WHITE, BLACK = (128, 128, 128), (255, 255, 255), (0, 0, 0)
+C_RED, C_GREEN, C_BLUE = 104.55, 119.78, 133.81
+H_RED, H_GREEN, H_BLUE = 40.00, 136.02, 306.28
+
+
+def image(*colors, size=8):
+    """One `(1, size, size, 3)` uint8 image: vertical stripes of equal width."""
+    img = np.zeros((1, size, size, 3), np.uint8)
+    width = size // len(colors)
+    for i, c in enumerate(colors):
+        img[0, :, i * width : (i + 1) * width] = c
+    return img
+
+
+def test_chroma_and_hue_of_primaries():
+    lch = metrics.rgb_to_lch(np.array([RED, GREEN, BLUE], np.uint8))
+    np.testing.assert_allclose(lch[:, 1], [C_RED, C_GREEN, C_BLUE], atol=0.02)
+    np.testing.assert_allclose(lch[:, 2], [H_RED, H_GREEN, H_BLUE], atol=0.02)
+    # Red vs blue: 306.28 - 40.00 = 266.28, the short way round 93.72 deg.
+    assert metrics.hue_difference(H_RED, H_BLUE) == pytest.approx(93.72, abs=1e-9)
+    lch_gray = metrics.rgb_to_lch(np.array([GRAY, WHITE, BLACK], np.uint8))
+    assert np.all(lch_gray[:, 1] < metrics.GRAY_CHROMA)
+    np.testing.assert_allclose(lch_gray[:, 0], [53.585, 100.0, 0.0], atol=0.01)
+
+
+@pytest.mark.parametrize(
+    "h1, h2, expected",
+    [(359.0, 1.0, 2.0), (1.0, 359.0, 2.0), (10.0, 350.0, 20.0), (0.0, 180.0, 180.0), (-10.0, 10.0, 20.0), (725.0, 3.0, 2.0), (90.0, 90.0, 0.0)],
+)
+def test_hue_difference_wraps_at_the_seam(h1, h2, expected):
+    assert metrics.hue_difference(h1, h2) == pytest.approx(expected, abs=1e-9)
+
+
+def test_mse_and_psnr_of_a_known_pair():
+    truth = np.zeros((1, 8, 8, 3), np.uint8)
+    pred = truth.copy()
+    pred[0, 3, 5, 0] = 16  # one red value off by 16 in 64 pixels
+    m = metrics.compute_metrics(pred, truth)
+    assert m["mse_r"] == pytest.approx(256 / 64)
+    assert m["mse_g"] == 0.0 and m["mse_b"] == 0.0
+    assert m["mse_rgb"] == pytest.approx(4 / 3)
+    # 10 log10(255^2 / (4/3)) = 10 log10(48768.75)
+    assert m["psnr"] == pytest.approx(46.8814, abs=1e-4)
+    assert m["images"] == 1 and m["pixels"] == 64
+
+
+def test_black_for_white_golden_values():
+    m = metrics.compute_metrics(image(BLACK), image(WHITE))
+    assert m["mse_rgb"] == pytest.approx(255.0**2)
+    assert m["psnr"] == pytest.approx(0.0, abs=1e-9)
+    assert m["mse_l"] == pytest.approx(100.0**2, rel=1e-6)
+    assert m["mse_c"] == pytest.approx(0.0, abs=1e-4)
+    assert m["chroma"] == pytest.approx(0.0, abs=1e-9)
+    # All-gray truth: hue undefined everywhere, so is the chroma ratio.
+    assert m["hue_error"] is None and m["hue_mse"] is None and m["chroma_ratio"] is None
+    assert m["ssim"] < 0.01
+
+
+def test_perfect_prediction():
+    truth = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3)).astype(np.uint8)
+    m = metrics.compute_metrics(truth.astype(np.float32), truth)
+    for name in ("mse_r", "mse_g", "mse_b", "mse_rgb", "mse_l", "mse_c", "hue_error", "hue_mse"):
+        assert m[name] == pytest.approx(0.0, abs=1e-9), name
+    assert m["psnr"] == metrics.PSNR_CAP  # infinite in theory; capped, finite mean
+    assert m["ssim"] == pytest.approx(1.0)
+    assert m["chroma_ratio"] == pytest.approx(1.0)
+    assert math.isfinite(metrics.psnr(truth[0], truth[0]))
+
+
+def test_hue_error_is_weighted_by_true_chroma_and_ignores_gray():
+    # Truth: red | green | gray | gray. Prediction: blue | green | blue | green.
+    truth = image(RED, GREEN, GRAY, GRAY)
+    pred = image(BLUE, GREEN, BLUE, GREEN)
+    m = metrics.compute_metrics(pred, truth)
+    # Red pixels are 93.72 deg off with weight 104.55, green ones exact with
+    # weight 119.78; gray pixels weigh nothing, whatever hue was predicted.
+    expected = C_RED * 93.72 / (C_RED + C_GREEN)  # 43.68
+    assert m["hue_error"] == pytest.approx(expected, abs=0.02)
+    assert m["hue_mse"] == pytest.approx(C_RED * 93.72**2 / (C_RED + C_GREEN), rel=1e-3)
+    # Chroma: means over the four equal stripes.
+    assert m["chroma"] == pytest.approx((C_BLUE + C_GREEN + C_BLUE + C_GREEN) / 4, abs=0.02)
+    assert m["chroma_true"] == pytest.approx((C_RED + C_GREEN) / 4, abs=0.02)
+    assert m["chroma_ratio"] == pytest.approx(m["chroma"] / m["chroma_true"])
+    assert m["mse_c"] == pytest.approx(((C_BLUE - C_RED) ** 2 + 0 + C_BLUE**2 + C_GREEN**2) / 4, rel=1e-3)
+
+
+def test_streaming_equals_one_batch():
+    rng = np.random.default_rng(1)
+    pred = rng.integers(0, 256, (5, 12, 10, 3)).astype(np.uint8)
+    truth = rng.integers(0, 256, (5, 12, 10, 3)).astype(np.uint8)
+    acc = metrics.MetricAccumulator()
+    acc.update(pred[:2], truth[:2])
+    acc.update(pred[2:], truth[2:])
+    streamed, whole = acc.result(), metrics.compute_metrics(pred, truth)
+    assert streamed.keys() == whole.keys()
+    for name, value in whole.items():
+        assert streamed[name] == pytest.approx(value, rel=1e-9), name
+
+
+def test_empty_accumulator_and_table():
+    empty = metrics.MetricAccumulator().result()
+    assert empty["images"] == 0 and empty["mse_rgb"] is None
+    table = metrics.format_table(metrics.compute_metrics(image(RED), image(RED)), title="t")
+    assert table.splitlines()[0] == "t" and len(table.splitlines()) == 1 + len(metrics.METRICS)
+    assert "n/a" in metrics.format_table(empty)
+
+
+def test_bad_shapes_are_one_line_errors():
+    with pytest.raises(ColorizeError, match="differs"):
+        metrics.compute_metrics(np.zeros((1, 8, 8, 3)), np.zeros((1, 8, 9, 3)))
+    with pytest.raises(ColorizeError, match="RGB batches"):
+        metrics.compute_metrics(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
+    with pytest.raises(ColorizeError, match="too small"):
+        metrics.compute_metrics(np.zeros((1, 4, 4, 3)), np.zeros((1, 4, 4, 3)))
