@@ -1,0 +1,323 @@
+"""Classification targets: soft encoding, class priors, rebalancing weights.
+
+Targets are computed in the graph from the color image at the network's
+output resolution (the reference code stored them offline at 4 MiB per
+example). Soft encoding (DESIGN.md): with `f = v / 32 - floor(v / 32) - 0.5`
+per channel, each of the 27 neighbouring bins `delta in {-1, 0, 1}^3` gets
+`exp(-||f - delta||^2 / 0.25)`, normalized to sum 1; neighbours outside a
+linear channel are dropped, hue neighbours wrap. The kernel factorizes over
+channels, so the 512-vector is the outer product of three normalized 8-bin
+vectors with at most three nonzero entries each.
+"""
+
+import json
+import logging
+import os
+import time
+
+import numpy as np
+from keras import ops
+
+from colorize import color
+from colorize.errors import ColorizeError
+
+log = logging.getLogger(__name__)
+
+# exp(-d^2 / KERNEL_DENOM) with d in bin units: the paper's "sigma = 0.25".
+KERNEL_DENOM = 0.25
+REBALANCE_LAMBDA = 0.5
+PRIOR_FORMAT = "colorize-class-prior/1"
+
+
+def _channel_factor(values, circular):
+    """Normalized 8-bin soft encoding of one channel.
+
+    Args:
+        values: (...) float32 values on the 0..255 scale.
+        circular: whether bin -1 is bin 7 and bin 8 is bin 0 (hue).
+
+    Returns:
+        (..., 8) float32, sums to 1, at most three nonzero entries.
+    """
+    t = ops.clip(values, 0.0, 255.0) / color.BIN_WIDTH
+    b = ops.clip(ops.floor(t), 0.0, color.NUM_BINS - 1.0)
+    f = t - b - 0.5  # offset from the bin centre, in [-0.5, 0.5)
+    bins = ops.arange(color.NUM_BINS, dtype="float32")  # (8,)
+    factor = 0.0
+    for delta in (-1.0, 0.0, 1.0):
+        neighbour = b + delta
+        if circular:
+            neighbour = ops.mod(neighbour, float(color.NUM_BINS))
+        # A linear channel's neighbour -1 or 8 matches no bin: it is dropped.
+        hit = ops.cast(ops.equal(neighbour[..., None], bins), "float32")
+        weight = ops.exp(-ops.square(f - delta) / KERNEL_DENOM)
+        factor = factor + weight[..., None] * hit  # (..., 8)
+    return factor / ops.sum(factor, axis=-1, keepdims=True)
+
+
+def soft_encode(scaled, space):
+    """Soft-encodes colors over the 512 classes of `space`.
+
+    Args:
+        scaled: (..., 3) channel values on the 0..255 scale of `space` (see
+            `color.to_scaled`).
+        space: "rgb" or "lch" (in "lch" channel 2, the hue, wraps).
+
+    Returns:
+        (..., 512) float32 distributions; entry `b0 + 8 b1 + 64 b2` is the
+        product of the three channel factors.
+    """
+    color.check_space(space)
+    scaled = ops.cast(scaled, "float32")
+    u0 = _channel_factor(scaled[..., 0], circular=False)  # (..., 8)
+    u1 = _channel_factor(scaled[..., 1], circular=False)  # (..., 8)
+    u2 = _channel_factor(scaled[..., 2], circular=space == "lch")  # (..., 8)
+    # Index b2 * 64 + b1 * 8 + b0 is the row-major order of (b2, b1, b0).
+    z = u2[..., :, None, None] * u1[..., None, :, None] * u0[..., None, None, :]
+    leading = tuple(ops.shape(z)[:-3])
+    return ops.reshape(z, leading + (color.NUM_CLASSES,))  # (..., 512)
+
+
+def _check_images(rgb255):
+    shape = tuple(rgb255.shape)
+    if len(shape) != 4 or shape[-1] != 3:
+        raise ColorizeError(
+            f"expected color images of shape (batch, height, width, 3), got {shape}"
+        )
+
+
+def resize_colors(rgb255, size=None):
+    """Resizes RGB images (0..255) to the network's output resolution.
+
+    Downscaling uses bilinear interpolation with antialiasing, i.e. a triangle
+    filter as wide as the scale factor: every target pixel is a smooth average
+    of the block it covers (no aliasing of thin colored strokes), it works at
+    any ratio, and it is the same filter on the TensorFlow and JAX backends
+    ("area" is TensorFlow-only in `keras.ops`).
+
+    Args:
+        rgb255: (batch, H, W, 3) RGB, uint8 or float, 0..255.
+        size: None (keep the size) or `(h, w)`.
+
+    Returns:
+        (batch, h, w, 3) float32 RGB, 0..255.
+    """
+    _check_images(rgb255)
+    rgb = ops.cast(rgb255, "float32")
+    if size is None:
+        return rgb
+    size = tuple(size)
+    static = all(isinstance(n, int) for n in size)
+    if static and tuple(rgb.shape[1:3]) == size:
+        return rgb
+    rgb = ops.image.resize(rgb, size, interpolation="bilinear", antialias=True)
+    return ops.clip(rgb, 0.0, 255.0)
+
+
+def encode_colors(rgb255, space, size=None):
+    """Soft targets of a batch of RGB color images.
+
+    Args:
+        rgb255: (batch, H, W, 3) RGB color images, uint8 or float, 0..255.
+        space: "rgb" or "lch".
+        size: optional `(h, w)`: resize to the network's output resolution
+            first (see `resize_colors`).
+
+    Returns:
+        (batch, h, w, 512) float32 soft targets.
+    """
+    rgb = resize_colors(rgb255, size)
+    return soft_encode(color.to_scaled(rgb / 255.0, space), space)
+
+
+def nearest_class(rgb255, space):
+    """The class (bin) each pixel falls into, i.e. its nearest bin centre.
+
+    Args:
+        rgb255: (batch, H, W, 3) RGB, uint8 or float, 0..255.
+        space: "rgb" or "lch".
+
+    Returns:
+        (batch, H, W) int32 classes in 0..511.
+    """
+    rgb = resize_colors(rgb255)
+    return color.class_index(color.to_scaled(rgb / 255.0, space))
+
+
+def rebalance_weights(prior, lam=REBALANCE_LAMBDA):
+    """Class rebalancing weights of Zhang et al.
+
+    `w_q ~ ((1 - lam) p_q + lam / Q)^-1`, normalized so `sum_q p_q w_q = 1`.
+
+    Args:
+        prior: (512,) empirical class distribution (normalized here).
+        lam: mixing weight of the uniform distribution, in (0, 1].
+
+    Returns:
+        np.ndarray (512,) float32 weights.
+    """
+    prior = np.asarray(prior, dtype="float64")
+    if prior.shape != (color.NUM_CLASSES,):
+        raise ColorizeError(
+            f"class prior must have shape ({color.NUM_CLASSES},), got {prior.shape}"
+        )
+    if not np.all(np.isfinite(prior)) or np.any(prior < 0) or prior.sum() <= 0:
+        raise ColorizeError("class prior must be finite, non-negative, not all 0")
+    if not 0.0 < lam <= 1.0:
+        raise ColorizeError(f"rebalance lambda must be in (0, 1], got {lam}")
+    prior = prior / prior.sum()
+    weights = 1.0 / ((1.0 - lam) * prior + lam / color.NUM_CLASSES)
+    return (weights / np.sum(prior * weights)).astype("float32")
+
+
+def saturation_matrix(space="lch"):
+    """M_sat: 0 where two classes share a chroma bin, else 1.
+
+    Args:
+        space: "lch" (the paper's) or "rgb" (see `color.chroma_bins`).
+
+    Returns:
+        np.ndarray (512, 512) float32, symmetric, zero diagonal.
+    """
+    chroma = color.chroma_bins(space)
+    return (chroma[:, None] != chroma[None, :]).astype("float32")
+
+
+def _batches(images):
+    """Yields NumPy batches from a tf.data.Dataset or any iterable; an
+    element may also be a dict with a "color" entry (a TFDS example)."""
+    if hasattr(images, "as_numpy_iterator"):
+        images = images.as_numpy_iterator()
+    for element in images:
+        if isinstance(element, dict):
+            if "color" not in element:
+                raise ColorizeError(
+                    f"dataset elements have no 'color' feature (keys: {sorted(element)})"
+                )
+            element = element["color"]
+        yield np.asarray(element)
+
+
+def class_counts(images, space, log_every_s=10.0):
+    """Counts the nearest class of every pixel, in one streaming pass.
+
+    Args:
+        images: tf.data.Dataset or iterable of RGB uint8 color batches
+            (batch, H, W, 3), or dicts with such a "color" entry.
+        space: "rgb" or "lch".
+        log_every_s: seconds between progress log lines.
+
+    Returns:
+        (counts, num_images): np.ndarray (512,) int64 and the image count.
+    """
+    color.check_space(space)
+    counts = np.zeros(color.NUM_CLASSES, dtype="int64")
+    num_images = 0
+    start = last_log = time.monotonic()
+    for batch in _batches(images):
+        if batch.ndim == 3:  # a single image
+            batch = batch[None]
+        classes = ops.convert_to_numpy(nearest_class(batch, space))
+        counts += np.bincount(classes.ravel(), minlength=color.NUM_CLASSES)
+        num_images += batch.shape[0]
+        now = time.monotonic()
+        if now - last_log >= log_every_s:
+            last_log = now
+            log.info(
+                "class prior (%s): %d images, %.1f images/s",
+                space,
+                num_images,
+                num_images / (now - start),
+            )
+    if counts.sum() == 0:
+        raise ColorizeError("cannot compute a class prior: no color images given")
+    log.info(
+        "class prior (%s): %d images, %d pixels in %.1f s",
+        space,
+        num_images,
+        counts.sum(),
+        time.monotonic() - start,
+    )
+    return counts, num_images
+
+
+def class_prior(images, space):
+    """Empirical distribution of the nearest class over a set of images.
+
+    Args:
+        images: tf.data.Dataset or iterable of RGB uint8 color batches
+            (batch, H, W, 3) (the training split's `color` feature).
+        space: "rgb" or "lch".
+
+    Returns:
+        np.ndarray (512,) float64, sums to 1.
+    """
+    counts, _ = class_counts(images, space)
+    return counts / counts.sum()
+
+
+def _read_prior(path, space):
+    """Returns the prior stored at `path`, or None if missing or corrupt."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        counts = np.asarray(data["counts"], dtype="int64")
+        stored_space = data["space"]
+        if data.get("format") != PRIOR_FORMAT:
+            raise ValueError(f"format is {data.get('format')!r}")
+        if counts.shape != (color.NUM_CLASSES,) or counts.min() < 0:
+            raise ValueError("counts must be 512 non-negative integers")
+        if counts.sum() == 0:
+            raise ValueError("counts are all 0")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log.warning("%s: unreadable class prior (%s); recomputing", path, e)
+        return None
+    if stored_space != space:
+        raise ColorizeError(
+            f"{path}: class prior was computed for color space "
+            f"{stored_space!r}, not {space!r}"
+        )
+    return counts / counts.sum()
+
+
+def load_or_compute_prior(path, images_fn, space):
+    """Loads the class prior cached at `path`, computing it if needed.
+
+    The cache is a small JSON file: format tag, color space, number of images
+    and the 512 pixel counts. It is recomputed only when missing or corrupt.
+
+    Args:
+        path: the cache file (e.g. `<data_dir>/class_prior_lch.json`).
+        images_fn: zero-argument callable returning the images for
+            `class_prior` (called only when the prior must be computed).
+        space: "rgb" or "lch".
+
+    Returns:
+        np.ndarray (512,) float64 class distribution.
+    """
+    color.check_space(space)
+    prior = _read_prior(path, space)
+    if prior is not None:
+        log.info("class prior (%s): loaded %s", space, path)
+        return prior
+    counts, num_images = class_counts(images_fn(), space)
+    data = {
+        "format": PRIOR_FORMAT,
+        "space": space,
+        "num_images": int(num_images),
+        "num_pixels": int(counts.sum()),
+        "counts": counts.tolist(),
+    }
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)  # atomic: a crash never leaves half a file
+    except OSError as e:
+        raise ColorizeError(f"{path}: cannot write class prior ({e.strerror})")
+    log.info("class prior (%s): saved %s", space, path)
+    return counts / counts.sum()

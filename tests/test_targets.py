@@ -1,0 +1,245 @@
+"""Tests for colorize/targets.py: soft encoding, priors, weights, M_sat."""
+
+import itertools
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from colorize import color, targets
+from colorize.errors import ColorizeError
+
+tf_only = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="tf.data input"
+)
+
+
+def _np(x):
+    return ops.convert_to_numpy(x).astype("float64")
+
+
+def _brute_force(v, circular_hue):
+    """The reference 27-neighbour kernel for one pixel, written out plainly."""
+    z = np.zeros(512)
+    b = np.minimum(np.floor(np.asarray(v) / 32.0), 7).astype(int)
+    f = np.asarray(v) / 32.0 - b - 0.5
+    for delta in itertools.product((-1, 0, 1), repeat=3):
+        nb = b + np.array(delta)
+        if circular_hue:
+            nb[2] %= 8
+        if np.any(nb < 0) or np.any(nb > 7):
+            continue  # dropped neighbour
+        z[nb[0] + 8 * nb[1] + 64 * nb[2]] += np.exp(
+            -np.sum((f - np.array(delta)) ** 2) / 0.25
+        )
+    return z / z.sum()
+
+
+def _random_scaled(n, seed=0):
+    rng = np.random.default_rng(seed)
+    scaled = rng.uniform(0, 255, (n, 3))
+    # Edges: both ends of every channel and the bin boundaries.
+    edges = np.array([[0, 0, 0], [255, 255, 255], [32, 64, 224], [0, 255, 31.999]])
+    return np.concatenate([scaled, edges]).astype("float32")
+
+
+def test_soft_encoding_sums_to_one_and_peaks_at_nearest_bin():
+    scaled = _random_scaled(2000)
+    for space in color.SPACES:
+        z = _np(targets.soft_encode(scaled, space))
+        assert z.shape == (len(scaled), 512)
+        np.testing.assert_allclose(z.sum(-1), 1.0, atol=1e-5)
+        assert z.min() >= 0.0
+        nearest = ops.convert_to_numpy(color.class_index(scaled))
+        # The nearest bin holds the maximum; exactly on a bin boundary
+        # (v = 32, 64, ...) the two bins tie.
+        peak = z[np.arange(len(z)), nearest]
+        np.testing.assert_allclose(peak, z.max(-1), rtol=1e-6)
+        np.testing.assert_array_equal(z[:2000].argmax(-1), nearest[:2000])
+        # At most 3 bins per channel: at most 27 nonzero classes.
+        assert (z > 0).sum(-1).max() <= 27
+
+
+def test_soft_encoding_equals_the_27_neighbour_kernel():
+    scaled = _random_scaled(60, seed=3)
+    for space in color.SPACES:
+        z = _np(targets.soft_encode(scaled, space))
+        for row, v in zip(z, scaled.astype("float64")):
+            np.testing.assert_allclose(row, _brute_force(v, space == "lch"), atol=1e-6)
+
+
+def test_soft_encoding_hand_computed_pixel():
+    # Pixel (16, 40, 0) on the RGB grid.
+    # Channel 0: v = 16, bin 0, f = 0: bin 0 gets e^0 = 1, bin 1 gets
+    #   e^(-1/0.25) = e^-4 = 0.0183156, bin -1 is dropped
+    #   -> 1 / 1.0183156 = 0.9820138.
+    # Channel 1: v = 40, bin 1, f = 40/32 - 1 - 0.5 = -0.25: bin 0 gets
+    #   e^(-0.75^2/0.25) = e^-2.25 = 0.1053992, bin 1 e^-0.25 = 0.7788008,
+    #   bin 2 e^(-1.25^2/0.25) = e^-6.25 = 0.0019305
+    #   -> 0.7788008 / 0.8861305 = 0.8788782.
+    # Channel 2: v = 0, bin 0, f = -0.5: bin 0 gets e^-1 = 0.3678794, bin 1
+    #   e^(-1.5^2/0.25) = e^-9 = 0.0001234 -> 0.3678794 / 0.3680029 = 0.9996646.
+    # Class 0 + 8 * 1 + 64 * 0 = 8 gets the product:
+    #   0.9820138 * 0.8788782 * 0.9996646 = 0.8627811.
+    expected = (
+        1 / (1 + math.exp(-4))
+        * math.exp(-0.25) / (math.exp(-2.25) + math.exp(-0.25) + math.exp(-6.25))
+        * math.exp(-1) / (math.exp(-1) + math.exp(-9))
+    )
+    assert expected == pytest.approx(0.8627811, abs=1e-7)
+    z = _np(targets.soft_encode(np.array([16.0, 40.0, 0.0], "float32"), "rgb"))
+    assert z[8] == pytest.approx(expected, abs=1e-6)
+    # Its neighbour class 9 (bin 1 in channel 0) gets e^-4 times as much.
+    assert z[9] == pytest.approx(expected * math.exp(-4), rel=1e-4)
+
+
+def test_soft_encoding_is_symmetric_at_a_bin_centre():
+    centre = np.array([112.0, 144.0, 80.0], "float32")  # bins (3, 4, 2)
+    for space in color.SPACES:
+        cube = _np(targets.soft_encode(centre, space)).reshape(8, 8, 8)  # b2, b1, b0
+        block = cube[1:4, 3:6, 2:5]  # the 27 neighbours
+        assert block.sum() == pytest.approx(1.0, abs=1e-6)
+        for axis in range(3):
+            np.testing.assert_allclose(block, np.flip(block, axis), atol=1e-7)
+        assert block[1, 1, 1] == pytest.approx((1 / (1 + 2 * math.exp(-4))) ** 3, rel=1e-5)
+
+
+def test_hue_wraps_and_linear_channels_do_not():
+    # Hue v = 2: bin 0, f = 2/32 - 0.5 = -0.4375. Its lower neighbour is bin 7
+    # in LCH (weight ratio e^(-(f+1)^2/0.25) / e^(-f^2/0.25)), dropped in RGB.
+    scaled = np.array([112.0, 144.0, 2.0], "float32")
+    f = 2 / 32 - 0.5
+    ratio = math.exp(-((f + 1) ** 2) / 0.25) / math.exp(-(f**2) / 0.25)
+    lch = _np(targets.soft_encode(scaled, "lch")).reshape(8, 8, 8)
+    hue = lch.sum(axis=(1, 2))  # marginal over b2
+    assert hue[7] / hue[0] == pytest.approx(ratio, rel=1e-4)
+    assert hue[7] > 0.2
+    rgb = _np(targets.soft_encode(scaled, "rgb")).reshape(8, 8, 8)
+    assert rgb.sum(axis=(1, 2))[7] == 0.0
+    # And from the top: v = 250 is in bin 7 and spills into bin 0 in LCH only.
+    top = np.array([112.0, 144.0, 250.0], "float32")
+    assert _np(targets.soft_encode(top, "lch")).reshape(8, 8, 8).sum(axis=(1, 2))[0] > 0.1
+    assert _np(targets.soft_encode(top, "rgb")).reshape(8, 8, 8).sum(axis=(1, 2))[0] == 0.0
+
+
+def test_encode_colors_resizes_and_accepts_uint8():
+    rgb = np.zeros((2, 16, 16, 3), "uint8")
+    rgb[0] = (200, 30, 90)
+    rgb[1] = (10, 240, 250)
+    for space in color.SPACES:
+        z = _np(targets.encode_colors(rgb, space, size=(4, 4)))
+        assert z.shape == (2, 4, 4, 512)
+        # A constant image stays constant when resized: every pixel's target
+        # is the soft encoding of that color.
+        one = _np(targets.soft_encode(color.to_scaled(rgb[:, 0, 0] / 255.0, space), space))
+        np.testing.assert_allclose(z, np.broadcast_to(one[:, None, None], z.shape), atol=1e-5)
+        full = _np(targets.encode_colors(rgb.astype("float32"), space))
+        assert full.shape == (2, 16, 16, 512)
+
+
+def test_resize_is_an_antialiased_average():
+    # Left half black, right half white, 16 -> 4 wide: the outer pixels keep
+    # their color, the two at the edge are mixtures, symmetric about 127.5.
+    rgb = np.zeros((1, 16, 16, 3), "float32")
+    rgb[:, :, 8:] = 255.0
+    row = _np(targets.resize_colors(rgb, (4, 4)))[0, 0, :, 0]
+    np.testing.assert_allclose([row[0], row[3]], [0.0, 255.0], atol=1e-3)
+    assert 0.0 < row[1] < 127.5 < row[2] < 255.0
+    assert row[1] + row[2] == pytest.approx(255.0, abs=1e-3)
+
+
+def test_nearest_class_golden_value():
+    rgb = np.array([[[[40, 100, 250], [0, 0, 0]]]], "uint8")  # (1, 1, 2, 3)
+    q = ops.convert_to_numpy(targets.nearest_class(rgb, "rgb"))
+    # bins (40 // 32, 100 // 32, 250 // 32) = (1, 3, 7) -> 1 + 24 + 448 = 473.
+    assert q.tolist() == [[[473, 0]]]
+    with pytest.raises(ColorizeError, match="batch, height, width, 3"):
+        targets.nearest_class(np.zeros((4, 4, 3), "uint8"), "rgb")
+
+
+def test_rebalance_weights():
+    prior = np.random.default_rng(0).dirichlet(np.full(512, 0.3))
+    w = targets.rebalance_weights(prior)
+    assert w.shape == (512,) and w.dtype == np.float32
+    assert np.sum(prior * w) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(targets.rebalance_weights(np.full(512, 1 / 512)), 1.0, rtol=1e-6)
+    # A rarer class gets a larger weight: weights sort opposite to the prior.
+    order = np.argsort(prior)
+    assert np.all(np.diff(w[order]) <= 1e-6)
+    # All mass on class 0: w_0 = 1 (sum p w = 1) and every other class gets
+    # (0.5 + 0.5/512) / (0.5/512) = 513 times as much.
+    one = np.zeros(512)
+    one[0] = 5.0  # unnormalized counts are fine
+    w = targets.rebalance_weights(one)
+    assert w[0] == pytest.approx(1.0, rel=1e-6)
+    np.testing.assert_allclose(w[1:], 513.0, rtol=1e-6)
+    for bad in (np.zeros(512), np.ones(10), -np.ones(512)):
+        with pytest.raises(ColorizeError):
+            targets.rebalance_weights(bad)
+
+
+def test_saturation_matrix():
+    m = targets.saturation_matrix("lch")
+    assert m.shape == (512, 512) and m.dtype == np.float32
+    np.testing.assert_array_equal(m, m.T)
+    assert np.all(np.diag(m) == 0)
+    assert m[0, 1] == 0 and m[0, 64] == 0  # L or hue differ: same chroma bin
+    assert m[0, 8] == 1  # chroma bins 0 and 1
+    assert np.all((m == 0).sum(axis=1) == 64)  # 8 L bins x 8 hue bins
+    assert targets.saturation_matrix("rgb").shape == (512, 512)
+
+
+def _known_images():
+    """Two batches: 4 red and 12 black pixels in all."""
+    first = np.zeros((1, 2, 4, 3), "uint8")
+    first[0, 0, :] = (255, 0, 0)
+    second = np.zeros((2, 2, 2, 3), "uint8")
+    return [first, second]
+
+
+def test_class_prior_counts_pixels():
+    prior = targets.class_prior(_known_images(), "rgb")
+    assert prior[7] == pytest.approx(0.25) and prior[0] == pytest.approx(0.75)
+    assert prior.sum() == pytest.approx(1.0)
+    # In LCH, black is class 0; red is L 53.24 * 2.55 = 135.8 -> bin 4,
+    # C 100 -> 255 -> bin 7, h 28.3 -> bin 0: 4 + 8 * 7 + 0 = 60.
+    prior = targets.class_prior(_known_images(), "lch")
+    assert prior[60] == pytest.approx(0.25) and prior[0] == pytest.approx(0.75)
+    with pytest.raises(ColorizeError, match="no color images"):
+        targets.class_prior([], "rgb")
+
+
+@tf_only
+def test_class_prior_streams_a_tfds_style_dataset():
+    import tensorflow as tf
+
+    images = np.concatenate([_known_images()[0], _known_images()[0]])  # (2, 2, 4, 3)
+    ds = tf.data.Dataset.from_tensor_slices({"color": images, "source_id": [1, 2]}).batch(1)
+    prior = targets.class_prior(ds, "rgb")
+    assert prior[7] == pytest.approx(0.5) and prior[0] == pytest.approx(0.5)
+
+
+def test_load_or_compute_prior_caches(tmp_path):
+    path = tmp_path / "sub" / "class_prior_rgb.json"
+    calls = []
+
+    def images():
+        calls.append(1)
+        return _known_images()
+
+    prior = targets.load_or_compute_prior(str(path), images, "rgb")
+    assert prior[7] == pytest.approx(0.25) and len(calls) == 1
+    data = json.loads(path.read_text())
+    assert data["space"] == "rgb" and data["num_images"] == 3
+    assert data["counts"][7] == 4 and data["counts"][0] == 12
+    again = targets.load_or_compute_prior(str(path), images, "rgb")
+    np.testing.assert_array_equal(again, prior)
+    assert len(calls) == 1  # reused, not recomputed
+    path.write_text('{"counts": [1, 2')  # corrupt: recomputed and rewritten
+    np.testing.assert_array_equal(targets.load_or_compute_prior(str(path), images, "rgb"), prior)
+    assert len(calls) == 2
+    with pytest.raises(ColorizeError, match="computed for color space 'rgb', not 'lch'"):
+        targets.load_or_compute_prior(str(path), images, "lch")
