@@ -140,6 +140,8 @@ def validate(config):
         (config.image_size <= 256, f"--image-size must be <= 256 (the dataset's window size), not {config.image_size}"),
         (config.width > 0, f"--width must be positive, not {config.width}"),
         (config.learning_rate > 0, f"--learning-rate must be positive, not {config.learning_rate}"),
+        (config.log_every > 0, f"--log-every must be positive, not {config.log_every}"),
+        (config.checkpoint_every > 0, f"--checkpoint-every must be positive, not {config.checkpoint_every}"),
         (config.temperature > 0, f"temperature must be positive, not {config.temperature}"),
     ]
     for ok, message in checks:
