@@ -151,6 +151,14 @@ def test_resize_is_an_antialiased_average():
     assert row[1] + row[2] == pytest.approx(255.0, abs=1e-3)
 
 
+def test_resize_matches_keras_antialiased_bilinear():
+    rgb = np.random.default_rng(4).uniform(0, 255, (2, 17, 16, 3)).astype("float32")
+    for size in [(4, 4), (5, 3), (17, 16), (20, 24)]:
+        ours = _np(targets.resize_colors(rgb, size))
+        ref = _np(ops.image.resize(rgb, size, interpolation="bilinear", antialias=True))
+        np.testing.assert_allclose(ours, ref, atol=2e-3, err_msg=str(size))
+
+
 def test_nearest_class_golden_value():
     rgb = np.array([[[[40, 100, 250], [0, 0, 0]]]], "uint8")  # (1, 1, 2, 3)
     q = ops.convert_to_numpy(targets.nearest_class(rgb, "rgb"))
