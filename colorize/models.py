@@ -29,8 +29,11 @@ def _filters(base, width):
     return max(4, int(round(base * width)))
 
 
-def _conv(x, filters, name, strides=1, dilation_rate=1, batch_norm=False):
-    """3x3 conv + ReLU (+ BN after it, as in Zhang et al.'s blocks)."""
+def _conv(x, filters, name, strides=1, dilation_rate=1, batch_norm=False, sync=False):
+    """3x3 conv + ReLU (+ BN after it, as in Zhang et al.'s blocks).
+
+    `sync` synchronizes batch statistics across replicas (TensorFlow only),
+    so that every worker keeps the same moving statistics."""
     x = layers.Conv2D(
         filters,
         3,
@@ -41,11 +44,11 @@ def _conv(x, filters, name, strides=1, dilation_rate=1, batch_norm=False):
         name=name,
     )(x)
     if batch_norm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = layers.BatchNormalization(synchronized=sync, name=f"{name}_bn")(x)
     return x
 
 
-def _encoder(sketch, width):
+def _encoder(sketch, width, sync):
     """The shared encoder (conv1-conv7 of Zhang et al.).
 
     Returns the features at 1/8 resolution and the pass-through features at
@@ -55,14 +58,14 @@ def _encoder(sketch, width):
     x = layers.Rescaling(1.0 / 255.0, offset=-SKETCH_MEAN / 255.0, name="normalize")(sketch)
     x = _conv(x, _filters(64, width), "conv1_1")  # (b, H, W, 64)
     full = x
-    x = _conv(x, _filters(64, width), "conv1_2", strides=2, batch_norm=True)  # (b, H/2, W/2, 64)
+    x = _conv(x, _filters(64, width), "conv1_2", strides=2, batch_norm=True, sync=sync)  # (b, H/2, W/2, 64)
     half = x
     x = _conv(x, _filters(128, width), "conv2_1")
-    x = _conv(x, _filters(128, width), "conv2_2", strides=2, batch_norm=True)  # (b, H/4, W/4, 128)
+    x = _conv(x, _filters(128, width), "conv2_2", strides=2, batch_norm=True, sync=sync)  # (b, H/4, W/4, 128)
     quarter = x
     x = _conv(x, _filters(256, width), "conv3_1")
     x = _conv(x, _filters(256, width), "conv3_2")
-    x = _conv(x, _filters(256, width), "conv3_3", strides=2, batch_norm=True)  # (b, H/8, W/8, 256)
+    x = _conv(x, _filters(256, width), "conv3_3", strides=2, batch_norm=True, sync=sync)  # (b, H/8, W/8, 256)
     # Four blocks of three 512-channel convs; dilation widens the view.
     for block, dilation in zip((4, 5, 6, 7), (1, 2, 2, 1)):
         for i in (1, 2, 3):
@@ -72,6 +75,7 @@ def _encoder(sketch, width):
                 f"conv{block}_{i}",
                 dilation_rate=dilation,
                 batch_norm=(i == 3),
+                sync=sync,
             )
     return x, (full, half, quarter)  # x: (b, H/8, W/8, 512)
 
@@ -87,6 +91,8 @@ class ClassificationNet(keras.Model):
     Args:
         width: channel multiplier; 1.0 is the paper's network.
         num_classes: number of color classes (8 bins per channel: 512).
+        sync_batch_norm: synchronize batch-norm statistics across replicas
+            (multi-replica training, TensorFlow backend only).
 
     Call arguments:
         sketch: `(batch, H, W, 1)` raw sketch pixels 0..255, H and W
@@ -105,9 +111,9 @@ class ClassificationNet(keras.Model):
         Inoue, "Line Drawing Colorization", Fig. 5.
     """
 
-    def __init__(self, width=1.0, num_classes=color.NUM_CLASSES, **kwargs):
+    def __init__(self, width=1.0, num_classes=color.NUM_CLASSES, sync_batch_norm=False, **kwargs):
         sketch = _sketch_input()
-        x, _ = _encoder(sketch, width)
+        x, _ = _encoder(sketch, width, sync_batch_norm)
         x = layers.Conv2DTranspose(
             _filters(256, width), 4, strides=2, padding="same", activation="relu", name="conv8_1"
         )(x)  # (b, H/4, W/4, 256)
@@ -118,9 +124,15 @@ class ClassificationNet(keras.Model):
         super().__init__(inputs=sketch, outputs=logits, **kwargs)
         self.width = width
         self.num_classes = num_classes
+        self.sync_batch_norm = sync_batch_norm
 
     def get_config(self):
-        return {"width": self.width, "num_classes": self.num_classes, "name": self.name}
+        return {
+            "width": self.width,
+            "num_classes": self.num_classes,
+            "sync_batch_norm": self.sync_batch_norm,
+            "name": self.name,
+        }
 
 
 @keras.saving.register_keras_serializable(package="colorize")
@@ -134,6 +146,8 @@ class RegressionUNet(keras.Model):
 
     Args:
         width: channel multiplier; 1.0 is the paper's network.
+        sync_batch_norm: synchronize batch-norm statistics across replicas
+            (multi-replica training, TensorFlow backend only).
 
     Call arguments:
         sketch: `(batch, H, W, 1)` raw sketch pixels 0..255, H and W
@@ -147,16 +161,16 @@ class RegressionUNet(keras.Model):
         "U-Net", MICCAI 2015.
     """
 
-    def __init__(self, width=1.0, **kwargs):
+    def __init__(self, width=1.0, sync_batch_norm=False, **kwargs):
         sketch = _sketch_input()
-        x, (full, half, quarter) = _encoder(sketch, width)
+        x, (full, half, quarter) = _encoder(sketch, width, sync_batch_norm)
         for filters, skip, name in ((256, quarter, "up1"), (128, half, "up2"), (64, full, "up3")):
             x = layers.Conv2DTranspose(
                 _filters(filters, width), 4, strides=2, padding="same", activation="relu", name=name
             )(x)
             x = layers.Concatenate(name=f"{name}_skip")([x, skip])
-        x = _conv(x, _filters(32, width), "conv9_1", batch_norm=True)
-        x = _conv(x, _filters(16, width), "conv9_2", batch_norm=True)
+        x = _conv(x, _filters(32, width), "conv9_1", batch_norm=True, sync=sync_batch_norm)
+        x = _conv(x, _filters(16, width), "conv9_2", batch_norm=True, sync=sync_batch_norm)
         # Linear last layer (as in the paper) predicting in unit scale
         # around mid-gray; 0..255 is recovered by an affine map.
         x = layers.Conv2D(3, 3, padding="same", name="rgb", dtype="float32")(x)
@@ -164,9 +178,10 @@ class RegressionUNet(keras.Model):
         rgb = _mask(rgb, sketch)
         super().__init__(inputs=sketch, outputs=rgb, **kwargs)
         self.width = width
+        self.sync_batch_norm = sync_batch_norm
 
     def get_config(self):
-        return {"width": self.width, "name": self.name}
+        return {"width": self.width, "sync_batch_norm": self.sync_batch_norm, "name": self.name}
 
 
 def _mask(rgb, sketch):
@@ -175,13 +190,13 @@ def _mask(rgb, sketch):
     return layers.Multiply(name="masked", dtype="float32")([rgb, mask])  # (b, H, W, 3)
 
 
-def build_net(kind, width=1.0, name=None):
+def build_net(kind, width=1.0, sync_batch_norm=False, name=None):
     """Builds the training network of a variant (`"regression"` or
     `"classification"`)."""
     if kind == "regression":
-        return RegressionUNet(width=width, name=name or "regression_unet")
+        return RegressionUNet(width=width, sync_batch_norm=sync_batch_norm, name=name or "regression_unet")
     if kind == "classification":
-        return ClassificationNet(width=width, name=name or "classification_net")
+        return ClassificationNet(width=width, sync_batch_norm=sync_batch_norm, name=name or "classification_net")
     raise ValueError(f"unknown model kind {kind!r}; expected 'regression' or 'classification'")
 
 

@@ -1,0 +1,36 @@
+"""Shared fixtures: the tiny synthetic dataset and tiny trained runs, built
+once per test session."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory):
+    """A TFDS data dir holding `sketch_colorization/synthetic_tiny`."""
+    from dataset_builder import sketch_colorization
+
+    data_dir = tmp_path_factory.mktemp("tfds")
+    sketch_colorization.build(config="synthetic_tiny", data_dir=str(data_dir))
+    return str(data_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_data_dir, tmp_path_factory):
+    """`tiny_run(variant)` -> the run dir of a `tiny`-preset run of that
+    variant (trained once per session and shared)."""
+    from colorize import train
+
+    runs = {}
+
+    def make(variant="rebalance"):
+        if variant not in runs:
+            run_dir = str(tmp_path_factory.mktemp(f"run-{variant}"))
+            train.run(["--variant", variant, "--preset", "tiny", "--run-dir", run_dir, "--data-dir", tiny_data_dir])
+            runs[variant] = run_dir
+        return runs[variant]
+
+    return make
