@@ -228,13 +228,16 @@ def _batches(images):
         yield np.asarray(element)
 
 
-def class_counts(images, space, log_every_s=10.0):
-    """Counts the nearest class of every pixel, in one streaming pass.
+def class_counts(images, space, size=None, log_every_s=10.0):
+    """Counts the nearest class of every target pixel, in one streaming pass.
 
     Args:
         images: tf.data.Dataset or iterable of RGB uint8 color batches
             (batch, H, W, 3), or dicts with such a "color" entry.
         space: "rgb" or "lch".
+        size: optional `(h, w)`: count the pixels of the targets the loss
+            sees, i.e. after `resize_colors` to the network's output size
+            (also 16x less work at 64x64 than at 256x256).
         log_every_s: seconds between progress log lines.
 
     Returns:
@@ -247,7 +250,9 @@ def class_counts(images, space, log_every_s=10.0):
     for batch in _batches(images):
         if batch.ndim == 3:  # a single image
             batch = batch[None]
-        classes = ops.convert_to_numpy(nearest_class(batch, space))
+        classes = ops.convert_to_numpy(
+            nearest_class(resize_colors(batch, size), space)
+        )
         counts += np.bincount(classes.ravel(), minlength=color.NUM_CLASSES)
         num_images += batch.shape[0]
         now = time.monotonic()
@@ -271,71 +276,78 @@ def class_counts(images, space, log_every_s=10.0):
     return counts, num_images
 
 
-def class_prior(images, space):
+def class_prior(images, space, size=None):
     """Empirical distribution of the nearest class over a set of images.
 
     Args:
         images: tf.data.Dataset or iterable of RGB uint8 color batches
             (batch, H, W, 3) (the training split's `color` feature).
         space: "rgb" or "lch".
+        size: optional `(h, w)` target resolution (see `class_counts`).
 
     Returns:
         np.ndarray (512,) float64, sums to 1.
     """
-    counts, _ = class_counts(images, space)
+    counts, _ = class_counts(images, space, size)
     return counts / counts.sum()
 
 
-def _read_prior(path, space):
+def _read_prior(path, space, size):
     """Returns the prior stored at `path`, or None if missing or corrupt."""
     try:
         with open(path) as f:
             data = json.load(f)
-        counts = np.asarray(data["counts"], dtype="int64")
-        stored_space = data["space"]
         if data.get("format") != PRIOR_FORMAT:
             raise ValueError(f"format is {data.get('format')!r}")
+        counts = np.asarray(data["counts"], dtype="int64")
+        stored = (data["space"], data["size"])
         if counts.shape != (color.NUM_CLASSES,) or counts.min() < 0:
             raise ValueError("counts must be 512 non-negative integers")
         if counts.sum() == 0:
             raise ValueError("counts are all 0")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         log.warning("%s: unreadable class prior (%s); recomputing", path, e)
         return None
-    if stored_space != space:
+    if stored != (space, size):
         raise ColorizeError(
-            f"{path}: class prior was computed for color space "
-            f"{stored_space!r}, not {space!r}"
+            f"{path}: class prior was computed for color space {stored[0]!r} at "
+            f"target size {stored[1]}, not {space!r} at {size}; "
+            "delete it or choose another file"
         )
     return counts / counts.sum()
 
 
-def load_or_compute_prior(path, images_fn, space):
+def load_or_compute_prior(path, images_fn, space, size=None):
     """Loads the class prior cached at `path`, computing it if needed.
 
-    The cache is a small JSON file: format tag, color space, number of images
-    and the 512 pixel counts. It is recomputed only when missing or corrupt.
+    The cache is a small JSON file: format tag, color space, target size,
+    number of images and pixels, and the 512 pixel counts. It is recomputed
+    only when missing or corrupt; one made for another space or size is an
+    error (it belongs to another variant).
 
     Args:
         path: the cache file (e.g. `<data_dir>/class_prior_lch.json`).
         images_fn: zero-argument callable returning the images for
             `class_prior` (called only when the prior must be computed).
         space: "rgb" or "lch".
+        size: optional `(h, w)` target resolution (see `class_counts`).
 
     Returns:
         np.ndarray (512,) float64 class distribution.
     """
     color.check_space(space)
-    prior = _read_prior(path, space)
+    size = None if size is None else [int(n) for n in size]
+    prior = _read_prior(path, space, size)
     if prior is not None:
         log.info("class prior (%s): loaded %s", space, path)
         return prior
-    counts, num_images = class_counts(images_fn(), space)
+    counts, num_images = class_counts(images_fn(), space, size)
     data = {
         "format": PRIOR_FORMAT,
         "space": space,
+        "size": size,
         "num_images": int(num_images),
         "num_pixels": int(counts.sum()),
         "counts": counts.tolist(),

@@ -167,7 +167,7 @@ def test_unknown_space_is_a_clear_error():
         color.chroma_bins("lab")
 
 
-MY_TESTS = ["tests/test_color.py", "tests/test_targets.py", "tests/test_losses.py", "tests/test_layers.py"]
+MY_TESTS = [f"tests/test_{name}.py" for name in ("color", "targets", "losses", "layers")]
 
 
 @pytest.mark.slow

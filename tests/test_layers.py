@@ -35,7 +35,11 @@ def _softmax(x):
 def _lch_scaled_to_rgb255(scaled):
     """Reference LCH (0..255 scale) -> sRGB 0..255 with scikit-image."""
     lch = np.stack(
-        [scaled[..., 0] * 100 / 255, scaled[..., 1] * 100 / 255, scaled[..., 2] * 2 * math.pi / 255],
+        [
+            scaled[..., 0] * 100 / 255,
+            scaled[..., 1] * 100 / 255,
+            scaled[..., 2] * 2 * math.pi / 255,
+        ],
         axis=-1,
     )
     with warnings.catch_warnings():

@@ -209,3 +209,29 @@ def test_unknown_spatial_size_in_a_graph():
     assert float(fn(y, logits)) == pytest.approx(float(loss(y, logits)), rel=1e-5)
     y8, logits8 = _images(size=32), _logits(size=8)
     assert float(fn(y8, logits8)) == pytest.approx(float(loss(y8, logits8)), rel=1e-5)
+
+
+@tf_only
+def test_gradient_is_weighted_softmax_minus_target_and_compiles_with_xla():
+    import tensorflow as tf
+
+    y, logits = _images(), _logits()
+    w = np.random.default_rng(8).uniform(0.5, 2.0, 512).astype("float32")
+    loss = losses.SoftCrossEntropy("rgb", w)
+
+    @tf.function(jit_compile=True)
+    def value_and_grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = loss(y, x)
+        return value, tape.gradient(value, x)
+
+    value, grad = value_and_grad(tf.constant(logits))
+    assert float(value) == pytest.approx(float(loss(y, logits)), rel=1e-5)
+    # d/dlogits of mean_pixels(v * CE) = v * (softmax - Z) / num_pixels.
+    z = _np(targets.encode_colors(y, "rgb", size=(4, 4)))
+    q = ops.convert_to_numpy(targets.nearest_class(_np(targets.resize_colors(y, (4, 4))), "rgb"))
+    p = np.exp(logits.astype("float64"))
+    p /= p.sum(-1, keepdims=True)
+    expected = w[q][..., None] * (p - z) / (2 * 4 * 4)
+    np.testing.assert_allclose(grad.numpy(), expected, atol=1e-6)

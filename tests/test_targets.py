@@ -249,5 +249,24 @@ def test_load_or_compute_prior_caches(tmp_path):
     path.write_text('{"counts": [1, 2')  # corrupt: recomputed and rewritten
     np.testing.assert_array_equal(targets.load_or_compute_prior(str(path), images, "rgb"), prior)
     assert len(calls) == 2
-    with pytest.raises(ColorizeError, match="computed for color space 'rgb', not 'lch'"):
+    with pytest.raises(ColorizeError, match="computed for color space 'rgb'"):
         targets.load_or_compute_prior(str(path), images, "lch")
+    with pytest.raises(ColorizeError, match="at target size None, not 'rgb' at"):
+        targets.load_or_compute_prior(str(path), images, "rgb", size=(2, 2))
+
+
+def test_prior_at_target_resolution(tmp_path):
+    # 8x8 image, left half red, right half black, resized to 2x2. Output
+    # column 0 sits at x = 1.5 with triangle weights 1 - |x - 1.5| / 4 over
+    # x = 0..5: 0.625 0.875 0.875 0.625 (red) 0.375 0.125 (black), so its red
+    # is 255 * 3 / 3.5 = 218.6 (bin 6, class 6); column 1 mirrors it:
+    # 255 * 0.5 / 3.5 = 36.4 (bin 1, class 1). Half the pixels each.
+    rgb = np.zeros((1, 8, 8, 3), "uint8")
+    rgb[:, :, :4] = (255, 0, 0)
+    small = _np(targets.resize_colors(rgb, (2, 2)))[0, 0, :, 0]
+    np.testing.assert_allclose(small, [255 * 3 / 3.5, 255 * 0.5 / 3.5], atol=1e-3)
+    path = tmp_path / "prior.json"
+    prior = targets.load_or_compute_prior(str(path), lambda: [rgb], "rgb", size=(2, 2))
+    assert prior[6] == pytest.approx(0.5) and prior[1] == pytest.approx(0.5)
+    data = json.loads(path.read_text())
+    assert data["size"] == [2, 2] and data["num_pixels"] == 4
