@@ -1,0 +1,222 @@
+"""Evaluates a trained run: `python -m colorize.evaluate RUN_DIR [--split test] [--sketch line|binary]`.
+
+Runs the run's colorizer over a split of its dataset and reports the paper's
+metrics (`colorize.metrics`): mean chroma of the output and of the ground
+truth and their ratio, MSE of R, G, B, L and C, the chroma-weighted hue
+error, PSNR and SSIM. The metrics are computed on what a user gets: the
+colorizer's full-resolution output after the sketch multiplication, rounded
+to uint8 as when saved to PNG.
+
+Prints a table and writes JSON (default `RUN_DIR/eval_SPLIT_SKETCH.json`).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from colorize import metrics, variants
+from colorize.errors import ColorizeError, cli
+
+EVAL_SKETCHES = ("line", "binary")
+PROGRESS_EVERY_S = 10.0
+
+
+def _open(
+    run_dir, split, sketch, batch_size=None, max_examples=None, temperature=None, dataset=None, data_dir=None, image_size=None
+):
+    """Loads a run and its evaluation data.
+
+    Returns:
+        (config, colorizer, batches, total): the evaluation config (the
+        run's, with the overrides), the colorizer, the `tf.data` batches of
+        (sketch, color) and the number of examples to evaluate.
+    """
+    from colorize import data, train  # noqa: PLC0415 (TensorFlow loads here)
+
+    if sketch not in EVAL_SKETCHES:
+        raise ColorizeError(f"--sketch must be one of {', '.join(EVAL_SKETCHES)}, not {sketch!r}")
+    if batch_size is not None and batch_size <= 0:
+        raise ColorizeError(f"--batch-size must be positive, not {batch_size}")
+    if max_examples is not None and max_examples <= 0:
+        raise ColorizeError(f"--max-examples must be positive, not {max_examples}")
+    config, _, colorizer = train.load_run(run_dir, temperature=temperature)
+    overrides = dict(dataset=dataset, data_dir=data_dir, image_size=image_size, temperature=temperature)
+    config = config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
+    variants.validate(config)
+    builder = data.ensure_dataset(config)
+    total = data.num_examples(builder, split)
+    if total == 0:
+        raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
+    if max_examples:
+        total = min(total, max_examples)
+    batches = data.make_dataset(config, split, training=False, batch_size=batch_size or config.batch_size)
+    return config, colorizer, batches, total
+
+
+def _colorized(colorizer, batches, total):
+    """Yields `(sketch, prediction, truth)` uint8 NumPy batches, `total`
+    examples in all; the prediction is rounded as when saved to PNG."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    predict = tf.function(lambda s: colorizer(s, training=False), reduce_retracing=True)
+    seen = 0
+    for sketch, truth in batches:
+        if seen >= total:
+            break
+        take = min(int(sketch.shape[0]), total - seen)
+        rgb = predict(sketch[:take]).numpy()  # (b, H, W, 3) float32 0..255
+        pred = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+        seen += take
+        yield sketch[:take].numpy(), pred, truth[:take].numpy()
+
+
+def evaluate_run(
+    run_dir,
+    split="test",
+    sketch="line",
+    batch_size=None,
+    max_examples=None,
+    temperature=None,
+    dataset=None,
+    data_dir=None,
+    image_size=None,
+    progress=True,
+):
+    """Evaluates a trained run on a split of its dataset.
+
+    Args:
+        run_dir: a run directory written by `colorize.train`.
+        split: the split to evaluate ("test", "validation", "train").
+        sketch: the network input, "line" or "binary" (robustness to binary
+            sketches).
+        batch_size: examples per batch (default: the run's).
+        max_examples: evaluate only the first N examples of the split.
+        temperature: annealed-mean temperature (default: the run's).
+        dataset, data_dir: another TFDS dataset/directory than the run's.
+        image_size: evaluation resolution (default: the run's training one).
+        progress: print a progress line with the throughput.
+
+    Returns:
+        A dict: `run_dir`, `variant`, `split`, `sketch`, `dataset`,
+        `image_size`, `temperature`, `examples`, `seconds`,
+        `images_per_second` and `metrics` (see `metrics.METRICS`).
+
+    Raises:
+        ColorizeError: not a trained run, bad arguments, missing dataset.
+    """
+    config, colorizer, batches, total = _open(
+        run_dir, split, sketch, batch_size, max_examples, temperature, dataset, data_dir, image_size
+    )
+    acc = metrics.MetricAccumulator()
+    start = last = time.perf_counter()
+    for _, pred, truth in _colorized(colorizer, batches, total):
+        acc.update(pred, truth)
+        now = time.perf_counter()
+        if progress and (now - last >= PROGRESS_EVERY_S or acc.images == total):
+            print(
+                f"evaluated {acc.images}/{total} images of {split} ({acc.images / (now - start):.1f} img/s)",
+                flush=True,
+            )
+            last = now
+    seconds = time.perf_counter() - start
+    return dict(
+        run_dir=str(run_dir),
+        variant=config.variant,
+        split=split,
+        sketch=sketch,
+        dataset=config.dataset,
+        image_size=config.image_size,
+        temperature=config.temperature,
+        examples=acc.images,
+        seconds=seconds,
+        images_per_second=acc.images / max(seconds, 1e-9),
+        metrics=acc.result(),
+    )
+
+
+def sample_predictions(run_dir, count, split="test", sketch="line", **kwargs):
+    """The first `count` examples of a split with the run's colorizations
+    (the same images for every run on the same dataset: evaluation data is
+    read in order).
+
+    Args:
+        run_dir: a run directory written by `colorize.train`.
+        count: number of examples.
+        split, sketch: as for `evaluate_run`.
+        **kwargs: `temperature`, `dataset`, `data_dir`, `image_size` as for
+            `evaluate_run`.
+
+    Returns:
+        A dict of uint8 arrays: `sketch` (n, H, W, 1), `prediction` and
+        `truth` (n, H, W, 3).
+    """
+    _, colorizer, batches, total = _open(run_dir, split, sketch, count, count, **kwargs)
+    parts = list(_colorized(colorizer, batches, total))
+    return {key: np.concatenate([p[i] for p in parts]) for i, key in enumerate(("sketch", "prediction", "truth"))}
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m colorize.evaluate",
+        description="Evaluate a trained colorization run with the paper's metrics "
+        "(chroma, RGB/L/C/hue MSE) plus PSNR and SSIM.",
+    )
+    p.add_argument("run_dir", help="run directory written by colorize.train")
+    p.add_argument("--split", default="test", help="dataset split (default: test)")
+    p.add_argument("--sketch", default="line", help="network input: line or binary (default: line)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the run's batch size")
+    p.add_argument("--max-examples", type=int, default=None, help="evaluate only the first N examples")
+    p.add_argument("--temperature", type=float, default=None, help="annealed-mean T (default: the run's)")
+    p.add_argument("--dataset", default=None, help="TFDS name/config (default: the run's)")
+    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the run's)")
+    p.add_argument("--image-size", type=int, default=None, help="resolution (default: the run's training size)")
+    p.add_argument("--json", default=None, help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json)")
+    return p
+
+
+def parse_args(argv):
+    parser = _parser()
+
+    def error(message):
+        parser.print_usage(sys.stderr)
+        raise ColorizeError(message)
+
+    parser.error = error
+    return parser.parse_args(argv)
+
+
+@cli
+def main(argv=None):
+    from colorize import train  # noqa: PLC0415
+
+    args = parse_args(argv)
+    result = evaluate_run(
+        args.run_dir,
+        split=args.split,
+        sketch=args.sketch,
+        batch_size=args.batch_size,
+        max_examples=args.max_examples,
+        temperature=args.temperature,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        image_size=args.image_size,
+    )
+    title = (
+        f"{result['variant']} on {result['dataset']} {result['split']} ({result['examples']} images, "
+        f"{result['sketch']} sketches, {result['image_size']} px, T={result['temperature']:g})"
+    )
+    print(metrics.format_table(result["metrics"], title=title))
+    path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}.json")
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    train._write_atomic(path, json.dumps(result, indent=1) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
