@@ -25,9 +25,9 @@ and `predict` (numpy/OpenCV):
      line-bounded regions (connected components); inside a region whose
      predicted color is nearly uniform, every pixel gets the region's mean
      color, so color changes exactly at the lines instead of somewhere
-     within a cell of them. The mean weights each pixel by its distance to
-     the lines (capped at one cell), because the bleed from the neighbouring
-     regions is strongest right next to a line. A region whose prediction
+     within a cell of them. The mean (and the spread) weight each pixel by
+     the square of its distance to the lines in cells (capped at 1), because
+     the bleed from the neighbouring regions is strongest next to a line. A region whose prediction
      varies (shading, or two areas merged through a gap in the lines) keeps
      the smooth bilinear color, with a soft switch between the two, so a
      leaking region is never painted one wrong flat color. Pixels on the
@@ -184,7 +184,7 @@ def line_threshold(sketch):
     return float(np.clip(level, 96, 200))
 
 
-def upsample_regions(color, sketch, cell=None, flat_below=6.0, smooth_above=14.0):
+def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0):
     """Upsamples color to the sketch's size, constant inside line-bounded regions.
 
     See the module docstring for the method and why.
@@ -210,31 +210,11 @@ def upsample_regions(color, sketch, cell=None, flat_below=6.0, smooth_above=14.0
     smooth = upsample_bilinear(np.clip(color, 0.0, 255.0), (height, width)) / 255.0  # (H, W, 3)
     lab = cv2.cvtColor(smooth, cv2.COLOR_RGB2Lab)  # (H, W, 3) float32, L in 0..100
     del smooth
-    ink = (sketch < line_threshold(sketch)).astype(np.uint8)
-    # Close small gaps in the lines (about one training pixel wide), so that
-    # regions do not leak through them.
-    radius = max(1, round(min(height, width) / 512))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    barrier = cv2.dilate(ink, kernel)  # (H, W) 1 on lines
-    del ink
-    free = 1 - barrier
-    count, labels = cv2.connectedComponents(free, connectivity=4, ltype=cv2.CV_32S)  # 0: lines
+    barrier, labels, count, weight = line_regions(sketch, cell)
     if count <= 1:  # all lines: nothing to flatten
         return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
-    weight = np.minimum(cv2.distanceTransform(free, cv2.DIST_L2, 3), cell).ravel()  # (H*W,)
-    del free
-    flat_labels = labels.ravel()
-    total = np.bincount(flat_labels, weight, minlength=count)  # (count,)
-    total[0] = 1.0  # the line pixels' "region" is never used
-    mean = np.empty((count, 3))
-    spread = np.zeros(count)
-    for c in range(3):
-        channel = lab[..., c].ravel()
-        first = np.bincount(flat_labels, weight * channel, minlength=count) / total
-        second = np.bincount(flat_labels, weight * channel * channel, minlength=count) / total
-        mean[:, c] = first
-        spread += np.maximum(second - first * first, 0.0)
-    spread = np.sqrt(spread)  # (count,) RMS Delta E around the region mean
+    mean, spread = region_stats(lab, labels, count, weight)
+    del weight
     flatness = np.clip((smooth_above - spread) / (smooth_above - flat_below), 0.0, 1.0)
     flatness[0] = 0.0
     mix = flatness[labels][..., np.newaxis].astype(np.float32)  # (H, W, 1)
@@ -248,6 +228,62 @@ def upsample_regions(color, sketch, cell=None, flat_below=6.0, smooth_above=14.0
     lab[on_line] = region_colors[nearest[on_line] - 1]
     del region_colors, nearest
     return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
+
+
+def line_regions(sketch, cell):
+    """Splits the paper of a sketch into regions bounded by its lines.
+
+    Args:
+        sketch: `(H, W)` uint8.
+        cell: full-resolution pixels per predicted color cell.
+
+    Returns:
+        (barrier, labels, count, weight): barrier `(H, W)` uint8, 1 on the
+        lines (dilated to close gaps of about one training pixel); labels
+        `(H, W)` int32, 0 on the barrier and 1..count-1 for the regions;
+        weight `(H*W,)` float32, each pixel's weight in its region's
+        statistics.
+    """
+    height, width = sketch.shape
+    ink = (sketch < line_threshold(sketch)).astype(np.uint8)
+    radius = max(1, round(min(height, width) / 512))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    barrier = cv2.dilate(ink, kernel)  # (H, W) 1 on lines
+    del ink
+    free = 1 - barrier
+    count, labels = cv2.connectedComponents(free, connectivity=4, ltype=cv2.CV_32S)  # 0: lines
+    # Interior pixels count most: the bleed from neighbouring regions fades
+    # over about one cell from the line.
+    distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
+    weight = np.square(np.minimum(distance / cell, 1.0)).ravel()  # (H*W,)
+    return barrier, labels, count, weight
+
+
+def region_stats(lab, labels, count, weight):
+    """Weighted mean color and color spread of every region.
+
+    Args:
+        lab: `(H, W, 3)` float32 CIE-Lab.
+        labels: `(H, W)` int32 region of each pixel (0: lines).
+        count: number of labels.
+        weight: `(H*W,)` pixel weights.
+
+    Returns:
+        (mean, spread): `(count, 3)` weighted mean Lab and `(count,)`
+        weighted RMS distance to it (Delta E); label 0 is meaningless.
+    """
+    flat_labels = labels.ravel()
+    total = np.bincount(flat_labels, weight, minlength=count)  # (count,)
+    total[total == 0] = 1.0
+    mean = np.empty((count, 3))
+    variance = np.zeros(count)
+    for c in range(3):
+        channel = lab[..., c].ravel()
+        first = np.bincount(flat_labels, weight * channel, minlength=count) / total
+        second = np.bincount(flat_labels, weight * channel * channel, minlength=count) / total
+        mean[:, c] = first
+        variance += np.maximum(second - first * first, 0.0)
+    return mean, np.sqrt(variance)
 
 
 def full_resolution(color, sketch, method="regions"):
