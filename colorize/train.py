@@ -157,20 +157,24 @@ def _write_atomic(path, data, mode="w"):
 
 
 def class_weights(config, builder):
-    """Rebalancing weights from the training split's class prior, computed
-    once per dataset, color space and resolution, and cached next to the
-    dataset."""
+    """Rebalancing weights from the training split's class prior.
+
+    The prior is counted once per dataset, color space and resolution, at
+    the logits' resolution (a quarter of the training size, where the loss
+    weights pixels), and cached next to the dataset.
+    """
     from colorize import data, targets  # noqa: PLC0415
 
-    path = os.path.join(builder.data_dir, f"class_prior_{config.space}_{config.image_size}px.npy")
+    out = config.image_size // 4
+    path = os.path.join(builder.data_dir, f"class_prior_{config.space}_{out}px.json")
     prior = targets.load_or_compute_prior(
-        path, lambda: data.color_batches(config, "train"), config.space
+        path, lambda: data.color_batches(config, "train"), config.space, size=(out, out)
     )
     return targets.rebalance_weights(prior, config.rebalance_lambda)
 
 
 def build_loss(config, weights=None):
-    """The variant's loss, unreduced: per-pixel values `(batch, h, w)`."""
+    """The variant's loss, unreduced: one value per example, `(batch,)`."""
     from colorize import losses  # noqa: PLC0415
 
     if config.model == "regression":
@@ -248,8 +252,7 @@ class Trainer:
         import keras  # noqa: PLC0415
 
         out = self.net(sketch, training=training)
-        per_pixel = self.loss_fn(keras.ops.cast(color, "float32"), out)  # (b, h, w)
-        return keras.ops.mean(keras.ops.reshape(per_pixel, (keras.ops.shape(per_pixel)[0], -1)), axis=1)  # (b,)
+        return self.loss_fn(keras.ops.cast(color, "float32"), out)  # (b,)
 
     def _make_train_step(self):
         import tensorflow as tf  # noqa: PLC0415
