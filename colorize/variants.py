@@ -31,7 +31,7 @@ class Config:
     temperature: float = 0.38  # annealed-mean temperature T
     # Preset: how big and how long.
     preset: str = "small"
-    width: float = 0.25  # channel multiplier; 1.0 is the paper's network
+    width: float = 0.125  # channel multiplier; 1.0 is the paper's network
     image_size: int = 128  # training resolution (dataset windows are 256 px)
     batch_size: int = 16
     learning_rate: float = 1e-3
@@ -89,7 +89,7 @@ VARIANT_HELP = {
 
 PRESETS = {
     # Trains on 2 CPU cores in about ten minutes on the synthetic data.
-    "small": dict(width=0.25, image_size=128, batch_size=16, learning_rate=1e-3, epochs=6, steps_per_epoch=0),
+    "small": dict(width=0.125, image_size=128, batch_size=16, learning_rate=1e-3, epochs=6, steps_per_epoch=0),
     # The paper: 256 px, full width, batch 24, Adam 1e-4 divided by 10 on plateau.
     "paper": dict(width=1.0, image_size=256, batch_size=24, learning_rate=1e-4, epochs=30, steps_per_epoch=0),
     # A smoke test: seconds on a CPU (tests, benchmarks, trying the tool).
