@@ -58,7 +58,8 @@ decompression bomb."""
 STREAM_PIXELS = 4_000_000
 """PNGs larger than this are streamed when they can be reduced by 2 or more."""
 
-_STRIP_BYTES = 8 << 20  # Raw bytes decoded per strip of a streamed PNG.
+_STRIP_BYTES = 4 << 20  # Raw bytes decoded per strip of a streamed PNG.
+_READ_BYTES = 1 << 20  # File bytes read at a time while streaming.
 _MAX_STREAM_WIDTH = 1 << 18  # Wider PNGs are refused (one row is one strip).
 _BAND_PIXELS = 1 << 21  # Pixels converted to float at a time.
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -376,7 +377,12 @@ class _PngStream:
         self.factor = factor
 
     def _chunks(self):
-        """Yields (type, data) of each chunk; checks IDAT checksums."""
+        """Yields (type, data) of the chunks this decoder needs.
+
+        Image data (IDAT) comes in pieces of at most `_READ_BYTES` and its
+        checksum is verified; other chunks are skipped without reading them,
+        so a file made of one gigantic chunk costs no memory either.
+        """
         self.f.seek(8)
         while True:
             head = self.f.read(8)
@@ -385,15 +391,30 @@ class _PngStream:
             length, kind = struct.unpack(">I4s", head)
             if length > 1 << 31:
                 raise ValueError(f"chunk length {length} is invalid")
-            data = self.f.read(length)
-            crc = self.f.read(4)
-            if len(data) < length or len(crc) < 4:
-                raise EOFError(f"the file ends inside a {kind!r} chunk")
-            if kind == b"IDAT" and zlib.crc32(data, zlib.crc32(kind)) != struct.unpack(">I", crc)[0]:
-                raise ValueError("IDAT checksum mismatch")
-            yield kind, data
-            if kind == b"IEND":
+            if kind == b"IDAT":
+                crc = zlib.crc32(kind)
+                left = length
+                while left:
+                    piece = self.f.read(min(left, _READ_BYTES))
+                    if not piece:
+                        raise EOFError("the file ends inside the image data")
+                    crc = zlib.crc32(piece, crc)
+                    left -= len(piece)
+                    yield kind, piece
+                stored = self.f.read(4)
+                if len(stored) == 4 and struct.unpack(">I", stored)[0] != crc:
+                    raise ValueError("image data checksum mismatch")
+                continue
+            if kind in (b"IHDR", b"PLTE", b"tRNS", b"eXIf") and length <= _READ_BYTES:
+                data = self.f.read(length)
+                if len(data) < length:
+                    raise EOFError(f"the file ends inside a {kind.decode('latin-1')} chunk")
+                yield kind, data
+                self.f.seek(4, io.SEEK_CUR)  # chunk checksum
+            elif kind == b"IEND":
                 return
+            else:
+                self.f.seek(length + 4, io.SEEK_CUR)
 
     def decode(self):
         """Returns the reduced (h, w, 3) BGR image, or a reason string when
@@ -467,13 +488,14 @@ class _PngStream:
           ((n, width, 3) uint8 BGR on white, (row_bytes,) uint8 last raw row).
         """
         ctype, depth, samples = self._RAW_LAYOUT[self.bpp]
-        rows = n
+        blocks = [filtered]
         if prev is not None:
-            filtered[0:0] = b"\x00" + prev.tobytes()
-            rows += 1
+            blocks.insert(0, b"\x00" + prev.tobytes())
+        rows = n + (prev is not None)
         header = struct.pack(">IIBBBBB", self.row_bytes // self.bpp, rows, depth, ctype, 0, 0, 0)
-        arr = cv2.imdecode(np.frombuffer(_png_file(header, filtered), np.uint8),
-                           cv2.IMREAD_UNCHANGED)
+        png = _png_file(header, blocks)
+        arr = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        del png
         if arr is None:
             raise ValueError("corrupt PNG row data")
         arr = arr[rows - n :]
@@ -504,23 +526,29 @@ class _PngStream:
         raw = np.frombuffer(arr.tobytes(), np.uint8).reshape(n, self.row_bytes)
         rows = np.concatenate([np.zeros((n, 1), np.uint8), raw], axis=1)
         header = struct.pack(">II", self.width, n) + self.real_header[8:10] + b"\x00\x00\x00"
-        with Image.open(io.BytesIO(_png_file(header, rows.tobytes(), self.extra))) as im:
+        with Image.open(io.BytesIO(_png_file(header, [rows.tobytes()], self.extra))) as im:
             im.load()
             scale = 255.0 / 65535.0 if im.mode.startswith("I") else None
             return _band_to_rgb(im, scale)[..., ::-1]
 
 
-def _png_file(header, rows, extra=()):
+def _png_file(header, blocks, extra=()):
     """A whole PNG file from a 13-byte IHDR body, extra (type, data) chunks
-    and the (filtered) row bytes, stored without compression."""
+    and blocks of (filtered) row bytes, stored without compression."""
 
-    def chunk(kind, data):
-        crc = zlib.crc32(data, zlib.crc32(kind))
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+    def chunk(kind, *data):
+        crc = zlib.crc32(kind)
+        for d in data:
+            crc = zlib.crc32(d, crc)
+        size = sum(len(d) for d in data)
+        return [struct.pack(">I4s", size, kind), *data, struct.pack(">I", crc)]
 
-    parts = [_PNG_SIGNATURE, chunk(b"IHDR", header)]
-    parts += [chunk(kind, data) for kind, data in extra]
-    parts += [chunk(b"IDAT", zlib.compress(rows, 0)), chunk(b"IEND", b"")]
+    store = zlib.compressobj(0)
+    idat = [store.compress(block) for block in blocks] + [store.flush()]
+    parts = [_PNG_SIGNATURE] + chunk(b"IHDR", header)
+    for kind, data in extra:
+        parts += chunk(kind, data)
+    parts += chunk(b"IDAT", *idat) + chunk(b"IEND")
     return b"".join(parts)
 
 
