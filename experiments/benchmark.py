@@ -1,0 +1,808 @@
+"""How fast each stage is, next to its floor or reference:
+`python -m experiments.benchmark [--stage build|targets|train|inference|all]`.
+
+Stages (issue 7):
+
+- build: images/s of the dataset builder's per-image work (decode or
+  generate, `sketch.prepare_examples`, TFDS feature encoding) for synthetic
+  images and for a folder of real ones, next to the floor measured in the
+  same run (decoding the inputs and encoding the outputs only); and one real
+  TFDS build of `synthetic_tiny`, end to end.
+- targets: the in-graph soft encoding (`targets.encode_colors`, 256 -> 64 px)
+  per example and per batch, next to the reference code's offline NumPy
+  encoding (`experiments.reference_targets`); the bytes our TFRecords store
+  per example next to the reference's 64x64x512 float16 targets.
+- train: images/s of `colorize.train.Trainer`'s step for every variant at the
+  small and paper presets, next to the bare network's forward+backward with a
+  trivial loss (so the cost of targets, weights and losses is a ratio); the
+  input pipeline's own throughput; FLOPs per image of each network (counted
+  per layer and checked against TensorFlow's graph profiler) and the achieved
+  FLOP/s.
+- inference: latency of the exported SavedModel (`colorize.export`) on 256,
+  512 and 1024 px sketches (PNG bytes in, PNG out; and uint8 sketch in), the
+  network alone at the trained scale, and batch throughput.
+
+Every figure is the median of `--repeats` timed runs after a warm-up. The
+table is printed (Markdown) and everything, with the machine's description,
+goes to `--json` (default `experiments/results/benchmark.json`). `--quick`
+runs every stage on a tiny budget (the tests use it): the numbers then only
+show that the code works.
+
+This module imports TensorFlow only inside the functions that need it, so
+that `experiments.gpu_benchmark` can use `forward_flops` under Keras's JAX
+backend.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from colorize import variants
+from colorize.errors import ColorizeError, cli
+
+STAGES = ("build", "targets", "train", "inference")
+DEFAULT_JSON = os.path.join("experiments", "results", "benchmark.json")
+OPENCLIPART = "/usr/share/openclipart/png"
+
+# The budget of each mode. Full: the README's figures; quick: seconds, for
+# the tests (timings meaningless, every code path exercised).
+BUDGETS = {
+    "full": dict(
+        repeats=3,
+        synthetic_images=40,
+        folder_images=200,
+        tfds_builds=3,
+        target_batch=24,
+        reference_examples=4,
+        small_preset="small",
+        train_variants=tuple(variants.VARIANTS),
+        paper_variants=tuple(variants.VARIANTS),
+        paper_batch=2,
+        paper_repeats=2,
+        pipeline_batches=20,
+        inference_preset="small",
+        inference_sizes=(256, 512, 1024),
+        inference_batch=8,
+    ),
+    "quick": dict(
+        repeats=2,
+        synthetic_images=2,
+        folder_images=3,
+        tfds_builds=1,
+        target_batch=4,
+        reference_examples=1,
+        small_preset="tiny",
+        train_variants=("chroma",),
+        paper_variants=(),
+        paper_batch=1,
+        paper_repeats=1,
+        pipeline_batches=2,
+        inference_preset="tiny",
+        inference_sizes=(64,),
+        inference_batch=2,
+    ),
+}
+
+
+def log(stage, message):
+    """A progress line: `[stage] message`."""
+    print(f"[{stage}] {message}", flush=True)
+
+
+# ------------------------------------------------------------------ timing --
+
+
+def measure(fn, repeats, warmup=1):
+    """Wall time of `fn()`: the median of `repeats` runs after `warmup` runs.
+
+    `fn` must finish its work before returning (call `.numpy()` on tensors).
+
+    Args:
+        fn: zero-argument callable.
+        repeats: timed runs, >= 1.
+        warmup: untimed runs first (tracing, caches, lazy allocation).
+
+    Returns:
+        dict with `median_s`, `min_s`, `max_s` and `runs`.
+    """
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "runs": repeats}
+
+
+def machine():
+    """The machine a benchmark ran on: CPU, cores, memory, versions, device."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ram_gib = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    ram_gib = round(int(line.split()[1]) / 2**20, 1)
+                    break
+    except OSError:
+        pass
+    import cv2  # noqa: PLC0415
+    import keras  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow_datasets as tfds  # noqa: PLC0415
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_gib": ram_gib,
+        "device": ", ".join(d.name for d in gpus) if gpus else "CPU",
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "tensorflow_datasets": tfds.__version__,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+        "load_average_start": list(os.getloadavg()),
+    }
+
+
+# ------------------------------------------------------------------- FLOPs --
+
+
+def forward_flops(net, height, width=None):
+    """FLOPs of one forward pass of a network on one image, layer by layer.
+
+    Convolutions, counted as TensorFlow's profiler counts them: a
+    multiply-add is 2 FLOPs, `2 kh kw cin cout` per output pixel of a
+    `Conv2D` and per input pixel of a `Conv2DTranspose`, plus 1 per output
+    value for the bias. BN, ReLU and the like (under 1%) are left out. The
+    layer shapes come from a symbolic call at this size, so it works under
+    any backend.
+
+    Args:
+        net: a functional Keras model (`ClassificationNet`, `RegressionUNet`).
+        height, width: the input size (width defaults to height).
+
+    Returns:
+        int FLOPs per image.
+    """
+    import keras  # noqa: PLC0415
+
+    width = width or height
+    convs = [layer for layer in net.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    probe = keras.Model(net.inputs, [(layer.input, layer.output) for layer in convs])
+    shapes = probe.compute_output_spec(keras.KerasTensor((1, height, width, 1)))
+    total = 0
+    for layer, (x, y) in zip(convs, shapes):
+        kh, kw = layer.kernel_size
+        per_pixel = 2 * kh * kw * x.shape[-1] * y.shape[-1]
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            total += per_pixel * x.shape[1] * x.shape[2]  # each input pixel scatters a kernel
+        else:
+            total += per_pixel * y.shape[1] * y.shape[2]
+        if layer.use_bias:
+            total += y.shape[1] * y.shape[2] * y.shape[3]
+    return int(total)
+
+
+def profiler_flops(net, height, width=None):
+    """FLOPs of one forward pass as TensorFlow's graph profiler counts them
+    in the frozen inference graph (convolutions and their bias additions):
+    an independent check of `forward_flops`."""
+    import tensorflow as tf  # noqa: PLC0415
+    from tensorflow.python.framework.convert_to_constants import (  # noqa: PLC0415
+        convert_variables_to_constants_v2,
+    )
+
+    width = width or height
+    forward = tf.function(lambda x: net(x, training=False))
+    concrete = forward.get_concrete_function(tf.TensorSpec((1, height, width, 1), tf.float32))
+    graph = convert_variables_to_constants_v2(concrete).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    info = tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=options)
+    return int(info.total_float_ops)
+
+
+# ------------------------------------------------------------------- build --
+
+
+def _folder_images(work_dir, count, quick):
+    """Paths of ~count real images: a fixed subset of openclipart when it is
+    installed (not in quick mode), else synthetic PNGs of mixed sizes.
+
+    Returns:
+        (paths, source description).
+    """
+    from colorize import sketch, synthetic  # noqa: PLC0415
+
+    if not quick and os.path.isdir(OPENCLIPART):
+        found = sketch.find_images(OPENCLIPART)
+        if found:
+            step = max(1, len(found) // count)
+            return found[::step][:count], f"openclipart-png ({OPENCLIPART}, every {step}th of {len(found)} files)"
+    import cv2  # noqa: PLC0415
+
+    folder = os.path.join(work_dir, "folder_images")
+    os.makedirs(folder, exist_ok=True)
+    sizes = [(256, 256), (300, 420), (512, 384), (180, 240), (768, 1024)]
+    paths = []
+    for i in range(count):
+        h, w = sizes[i % len(sizes)]
+        path = os.path.join(folder, f"{i:04d}.png")
+        cv2.imwrite(path, synthetic.generate(1000 + i, h, w))
+        paths.append(path)
+    return paths, "synthetic PNGs of mixed sizes (colorize.synthetic)"
+
+
+def _build_rates(name, inputs, load, decode_floor, features, repeats):
+    """Times the builder's per-image work on `inputs` and its floor.
+
+    Builder: `load(x)` (decode or generate), `sketch.prepare_examples`, and
+    TFDS's encoding of every window. Floor: `decode_floor(x)` plus encoding
+    the same windows (precomputed).
+    """
+    from colorize import sketch  # noqa: PLC0415
+
+    windows = []
+    skipped = {}
+
+    def example(color, line, binary, index):
+        return {
+            "sketch": line[..., None],
+            "sketch_binary": binary[..., None],
+            "color": np.ascontiguousarray(color[..., ::-1]),  # BGR -> RGB, as the builder
+            "source_id": f"{name}/{index}",
+        }
+
+    def prepare_all():
+        out = []
+        for x in inputs:
+            try:
+                bgr = load(x)
+            except ColorizeError as e:  # an unreadable file is skipped, as the builder does
+                out.append(("unreadable", str(e)))
+                continue
+            ws, reason = sketch.prepare_examples(bgr)
+            out.append((reason, ws))
+        return out
+
+    for reason, ws in prepare_all():
+        if reason:
+            skipped[reason] = skipped.get(reason, 0) + 1
+        else:
+            windows.extend(ws)
+    encoded = [example(c, l, b, i) for i, (c, l, b) in enumerate(windows)]
+
+    def builder_pass():
+        i = 0
+        for reason, ws in prepare_all():
+            for c, l, b in ws if not reason else ():
+                features.encode_example(example(c, l, b, i))
+                i += 1
+
+    def floor_pass():
+        for x in inputs:
+            decode_floor(x)
+        for e in encoded:
+            features.encode_example(e)
+
+    def encode_pass():
+        for e in encoded:
+            features.encode_example(e)
+
+    n = len(inputs)
+    t_builder = measure(builder_pass, repeats)["median_s"]
+    t_floor = measure(floor_pass, repeats)["median_s"]
+    t_encode = measure(encode_pass, repeats)["median_s"]
+    return {
+        "images": n,
+        "windows": len(windows),
+        "skipped": skipped,
+        "images_per_s": n / t_builder,
+        "floor_images_per_s": n / t_floor,
+        "ratio": t_builder / t_floor,
+        "ms_per_image": 1e3 * t_builder / n,
+        "floor_ms_per_image": 1e3 * t_floor / n,
+        "encode_ms_per_image": 1e3 * t_encode / n,
+    }
+
+
+def stage_build(budget, work_dir, repeats):
+    """Dataset build throughput next to its floor (see module docstring)."""
+    import cv2  # noqa: PLC0415
+
+    from colorize import sketch, synthetic  # noqa: PLC0415
+    from dataset_builder import sketch_colorization  # noqa: PLC0415
+
+    features = sketch_colorization.Builder(config="synthetic_tiny", data_dir=os.path.join(work_dir, "features")).info.features
+    result = {}
+
+    seeds = list(range(budget["synthetic_images"]))
+    log("build", f"synthetic: {len(seeds)} images (generate, prepare_examples, encode) x {repeats}")
+    # The synthetic source has no input to decode: its floor is the encoding.
+    result["synthetic"] = _build_rates("synthetic", seeds, synthetic.generate, lambda seed: None, features, repeats)
+    result["synthetic"]["source"] = "colorize.synthetic.generate"
+    log("build", _rate_line(result["synthetic"]))
+
+    paths, source = _folder_images(work_dir, budget["folder_images"], quick=budget is BUDGETS["quick"])
+    log("build", f"folder: {len(paths)} files from {source} x {repeats}")
+
+    def load(path):
+        return sketch.load_image(path, min_short_side=sketch.SIZE)
+
+    def decode_floor(path):
+        with open(path, "rb") as f:
+            data = np.frombuffer(f.read(), np.uint8)
+        cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+    result["folder"] = _build_rates("folder", paths, load, decode_floor, features, repeats)
+    result["folder"]["source"] = source
+    log("build", _rate_line(result["folder"]))
+
+    runs = []
+    for i in range(budget["tfds_builds"]):
+        data_dir = os.path.join(work_dir, f"tfds_build_{i}")
+        start = time.perf_counter()
+        builder = sketch_colorization.build(config="synthetic_tiny", data_dir=data_dir)
+        runs.append(time.perf_counter() - start)
+        windows = sum(split.num_examples for split in builder.info.splits.values())
+        shutil.rmtree(data_dir, ignore_errors=True)
+    images = builder.builder_config.num_images
+    seconds = statistics.median(runs)
+    result["tfds_build"] = {
+        "config": "synthetic_tiny",
+        "images": images,
+        "windows": windows,
+        "runs": len(runs),
+        "seconds": seconds,
+        "images_per_s": images / seconds,
+        "windows_per_s": windows / seconds,
+    }
+    log("build", f"tfds build synthetic_tiny: {images} images, {windows} windows in {seconds:.1f} s "
+        f"({images / seconds:.1f} images/s, median of {len(runs)})")
+    return result
+
+
+def _rate_line(r):
+    return (f"{r['images_per_s']:.1f} images/s ({r['windows']} windows), floor {r['floor_images_per_s']:.1f} "
+            f"images/s, ratio {r['ratio']:.2f}")
+
+
+# ----------------------------------------------------------------- targets --
+
+
+def _dataset_config(args, preset):
+    """The config whose dataset the data-dependent stages read."""
+    dataset = args.dataset or ("sketch_colorization/synthetic_tiny" if args.quick else "sketch_colorization/synthetic")
+    return variants.resolve("rebalance", preset, dataset=dataset, data_dir=args.data_dir or "")
+
+
+def stored_bytes_per_example(builder):
+    """Bytes of TFRecord shards per example of a prepared TFDS builder (all
+    splits together: the sketches and the color image, PNG-encoded)."""
+    files = glob.glob(os.path.join(builder.data_dir, "*.tfrecord*"))
+    examples = sum(split.num_examples for split in builder.info.splits.values())
+    if not files or not examples:
+        raise ColorizeError(f"{builder.data_dir}: no TFRecord shards to measure")
+    return sum(os.path.getsize(f) for f in files) / examples
+
+
+def stage_targets(budget, args, repeats):
+    """In-graph soft encoding vs the reference's offline NumPy encoding."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    from colorize import data, targets  # noqa: PLC0415
+    from experiments import reference_targets  # noqa: PLC0415
+
+    config = _dataset_config(args, budget["small_preset"])
+    builder = data.ensure_dataset(config)
+    batch = budget["target_batch"]
+    colors = builder.as_dataset(split="train").map(lambda e: e["color"]).repeat().batch(batch).take(1)
+    colors = next(iter(colors))  # (batch, 256, 256, 3) uint8: dataset windows
+    size = reference_targets.OUTPUT_SIZE
+    result = {"input_size": int(colors.shape[1]), "output_size": size, "batch": batch, "dataset": config.dataset}
+
+    for space in ("rgb", "lch"):
+        encode = tf.function(lambda rgb, space=space: targets.encode_colors(rgb, space, size=(size, size)))
+        one = measure(lambda: encode(colors[:1]).numpy(), repeats)["median_s"]
+        many = measure(lambda: encode(colors).numpy(), repeats)["median_s"]
+        result[f"ours_{space}"] = {
+            "ms_per_example": 1e3 * one,
+            "ms_per_batch": 1e3 * many,
+            "ms_per_example_in_batch": 1e3 * many / batch,
+        }
+        log("targets", f"in-graph {space}: {1e3 * one:.2f} ms per example, {1e3 * many:.1f} ms per batch of {batch}")
+
+    examples = colors.numpy()[: budget["reference_examples"]]
+    ref = measure(lambda: [reference_targets.reference_targets(x) for x in examples], repeats)["median_s"]
+    ref_ms = 1e3 * ref / len(examples)
+    stored = stored_bytes_per_example(builder)
+    ref_bytes = reference_targets.reference_bytes_per_example()
+    ours = result["ours_rgb"]
+    result.update(
+        reference={"ms_per_example": ref_ms, "bytes_per_example": ref_bytes, "quoted_ms_per_example": 74.0},
+        speedup_per_example=ref_ms / ours["ms_per_example"],
+        speedup_in_batch=ref_ms / ours["ms_per_example_in_batch"],
+        stored_bytes_per_example=stored,
+        storage_ratio=ref_bytes / stored,
+    )
+    log("targets", f"reference NumPy: {ref_ms:.1f} ms and {ref_bytes / 2**20:.1f} MiB per example; ours stores "
+        f"{stored / 1024:.1f} KiB per example (whole example, no targets)")
+    return result
+
+
+# ------------------------------------------------------------------- train --
+
+
+def _trainer(config, work_dir, strategy):
+    """A real `colorize.train.Trainer` in a scratch run directory."""
+    from colorize import train  # noqa: PLC0415
+
+    run_dir = tempfile.mkdtemp(prefix=f"{config.variant}-{config.preset}-", dir=work_dir)
+    variants.save(config, run_dir)
+    return train.Trainer(config, run_dir, strategy)
+
+
+def _bare_step(net, strategy, learning_rate):
+    """The network's forward+backward with a trivial loss (the mean of its
+    outputs) and Adam, under the same tf.function + strategy.run as the
+    Trainer's step: the floor of a training step."""
+    import keras  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+
+    with strategy.scope():
+        optimizer = keras.optimizers.Adam(learning_rate)
+        optimizer.build(net.trainable_variables)
+
+    def step_fn(sketch):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.cast(net(sketch, training=True), tf.float32))
+        grads = tape.gradient(loss, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        return loss
+
+    @tf.function
+    def step(sketch):
+        return strategy.run(step_fn, args=(sketch,))
+
+    return step
+
+
+def _train_preset(preset, budget, args, work_dir, strategy, repeats, batch_size=None, variant_names=()):
+    """Step throughput of each variant of a preset, its bare networks and their FLOPs."""
+    from colorize import data  # noqa: PLC0415
+
+    base = _dataset_config(args, preset)
+    base = base.replace(batch_size=batch_size or base.batch_size)
+    out = {"image_size": base.image_size, "batch_size": base.batch_size, "width": base.width, "variants": {}, "bare": {}}
+    batch = next(iter(data.make_dataset(base, "train", training=True)))  # (sketch, color) uint8
+    nets = {}
+    for name in variant_names:
+        config = variants.resolve(name, preset, dataset=base.dataset, data_dir=base.data_dir, batch_size=base.batch_size)
+        trainer = _trainer(config, work_dir, strategy)
+        t = measure(lambda: trainer._train_step(batch).numpy(), repeats)["median_s"]
+        out["variants"][name] = {"step_ms": 1e3 * t, "images_per_s": config.batch_size / t}
+        nets.setdefault(config.model, trainer.net)
+        log("train", f"{preset} {name}: {config.batch_size / t:.2f} images/s ({1e3 * t:.0f} ms/step, batch {config.batch_size})")
+    for kind, net in nets.items():
+        step = _bare_step(net, strategy, base.learning_rate)
+        t = measure(lambda: step(batch[0]).numpy(), repeats)["median_s"]
+        flops = forward_flops(net, base.image_size)
+        check = profiler_flops(net, base.image_size)
+        images_per_s = base.batch_size / t
+        out["bare"][kind] = {
+            "step_ms": 1e3 * t,
+            "images_per_s": images_per_s,
+            "forward_gflops_per_image": flops / 1e9,
+            "profiler_gflops_per_image": check / 1e9,
+            "achieved_gflops_per_s": 3 * flops * images_per_s / 1e9,
+        }
+        log("train", f"{preset} bare {kind}: {images_per_s:.2f} images/s, {flops / 1e9:.2f} GFLOPs forward per image "
+            f"(profiler {check / 1e9:.2f}), {3 * flops * images_per_s / 1e9:.1f} GFLOP/s achieved")
+    for name, entry in out["variants"].items():
+        bare = out["bare"][variants.VARIANTS[name]["model"]]
+        entry["overhead_ratio"] = entry["step_ms"] / bare["step_ms"]
+        entry["achieved_gflops_per_s"] = 3 * bare["forward_gflops_per_image"] * entry["images_per_s"]
+    return out
+
+
+def stage_train(budget, args, work_dir, repeats):
+    """Training-step throughput, loss overhead, input pipeline and FLOPs."""
+    from colorize import data, train  # noqa: PLC0415
+
+    strategy, _, _, _ = train.make_strategy()
+    result = {"presets": {}}
+    small = budget["small_preset"]
+    result["presets"][small] = _train_preset(
+        small, budget, args, work_dir, strategy, repeats, variant_names=budget["train_variants"]
+    )
+    if budget["paper_variants"]:
+        result["presets"]["paper"] = _train_preset(
+            "paper", budget, args, work_dir, strategy, budget["paper_repeats"],
+            batch_size=budget["paper_batch"], variant_names=budget["paper_variants"],
+        )
+    config = _dataset_config(args, small)
+    iterator = iter(data.make_dataset(config, "train", training=True))
+    n = budget["pipeline_batches"]
+
+    def pipeline():
+        for _ in range(n):
+            next(iterator)[0].numpy()
+
+    t = measure(pipeline, repeats)["median_s"]
+    fastest = max(v["images_per_s"] for v in result["presets"][small]["variants"].values())
+    result["input_pipeline"] = {
+        "preset": small,
+        "image_size": config.image_size,
+        "batch_size": config.batch_size,
+        "images_per_s": n * config.batch_size / t,
+        "ratio_to_fastest_step": n * config.batch_size / t / fastest,
+    }
+    log("train", f"input pipeline ({small}): {n * config.batch_size / t:.0f} images/s, "
+        f"{n * config.batch_size / t / fastest:.1f}x the fastest train step")
+    return result
+
+
+# --------------------------------------------------------------- inference --
+
+
+def _sketch_png(size, seed=0):
+    """PNG bytes of a line sketch of size x size extracted from a synthetic
+    illustration (as a user's sketch would be)."""
+    import cv2  # noqa: PLC0415
+
+    from colorize import sketch, synthetic  # noqa: PLC0415
+
+    line, _ = sketch.extract_sketch(synthetic.generate(seed, size, size))
+    ok, png = cv2.imencode(".png", line)
+    if not ok:
+        raise ColorizeError("could not encode a benchmark sketch as PNG")
+    return png.tobytes(), line
+
+
+def stage_inference(budget, work_dir, repeats):
+    """Latency of the exported SavedModel at several sizes, and throughput."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    from colorize import export, models  # noqa: PLC0415
+
+    # Timing does not depend on the weights: an untrained net of the preset's
+    # shape, saved as a run directory exactly as training leaves it.
+    config = variants.resolve("chroma", budget["inference_preset"])
+    run_dir = os.path.join(work_dir, "inference_run")
+    variants.save(config, run_dir)
+    net = models.build_net(config.model, config.width)
+    net.save(os.path.join(run_dir, "model.keras"))
+    export_dir = os.path.join(work_dir, "inference_export")
+    start = time.perf_counter()
+    export.export(run_dir, export_dir)
+    export_s = time.perf_counter() - start
+    loaded = tf.saved_model.load(export_dir)
+    serving = loaded.signatures["serving_default"]
+    by_sketch = loaded.signatures["sketch"]
+    no_t = tf.zeros([0], tf.float32)  # the run's temperature
+    log("inference", f"exported {config.variant} ({config.preset} preset, width {config.width}, trained at "
+        f"{config.image_size} px) in {export_s:.1f} s")
+    result = {"variant": config.variant, "preset": config.preset, "width": config.width,
+              "trained_size": config.image_size, "export_s": export_s, "latency_ms": {}, "sketch_latency_ms": {}}
+    for size in budget["inference_sizes"]:
+        png, line = _sketch_png(size)
+        images = tf.constant([png])
+        sketch = tf.constant(line[None, :, :, None])
+        t = measure(lambda: serving(images=images, temperature=no_t)["png"].numpy(), repeats)["median_s"]
+        u = measure(lambda: by_sketch(sketch=sketch, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
+        result["latency_ms"][str(size)] = 1e3 * t
+        result["sketch_latency_ms"][str(size)] = 1e3 * u
+        log("inference", f"{size} px: {1e3 * t:.1f} ms PNG in -> PNG out, {1e3 * u:.1f} ms uint8 sketch in")
+
+    # The floor: the colorizer (network + decode + x4 upsample) at the trained scale.
+    colorizer = models.build_colorizer(net, config.space, config.temperature)
+    forward = tf.function(lambda x: colorizer(x, training=False))
+    x = tf.fill([1, config.image_size, config.image_size, 1], 200.0)
+    result["network_ms"] = 1e3 * measure(lambda: forward(x).numpy(), repeats)["median_s"]
+
+    n, size = budget["inference_batch"], budget["inference_sizes"][0]
+    pngs = tf.constant([_sketch_png(size, seed)[0] for seed in range(n)])
+    sketches = tf.constant(np.stack([_sketch_png(size, seed)[1] for seed in range(n)])[..., None])
+    t = measure(lambda: serving(images=pngs, temperature=no_t)["png"].numpy(), repeats)["median_s"]
+    u = measure(lambda: by_sketch(sketch=sketches, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
+    result["batch"] = {"batch": n, "size": size, "images_per_s": n / t, "sketch_images_per_s": n / u}
+    log("inference", f"network alone at {config.image_size} px: {result['network_ms']:.1f} ms; batch of {n} x {size} px: "
+        f"{n / t:.1f} images/s (PNG), {n / u:.1f} images/s (uint8)")
+    return result
+
+
+# ------------------------------------------------------------------ report --
+
+
+def table_rows(stages):
+    """The summary table: (stage, measure, value, baseline, ratio) rows."""
+    rows = []
+    if "build" in stages:
+        b = stages["build"]
+        for key in ("synthetic", "folder"):
+            r = b[key]
+            rows.append(("build", f"{key}: images/s ({r['images']} images, {r['windows']} windows)",
+                         f"{r['images_per_s']:.1f}", f"floor {r['floor_images_per_s']:.1f}", f"{r['ratio']:.2f}x floor"))
+        r = b["tfds_build"]
+        rows.append(("build", f"tfds build synthetic_tiny: images/s ({r['images']} images)",
+                     f"{r['images_per_s']:.1f}", f"{r['seconds']:.1f} s", ""))
+    if "targets" in stages:
+        t = stages["targets"]
+        for space in ("rgb", "lch"):
+            o = t[f"ours_{space}"]
+            rows.append(("targets", f"in-graph {space}: ms per example (batch 1)", f"{o['ms_per_example']:.2f}",
+                         f"reference {t['reference']['ms_per_example']:.1f}",
+                         f"{t['reference']['ms_per_example'] / o['ms_per_example']:.0f}x faster"))
+            rows.append(("targets", f"in-graph {space}: ms per example (batch {t['batch']})",
+                         f"{o['ms_per_example_in_batch']:.2f}", f"reference {t['reference']['ms_per_example']:.1f}",
+                         f"{t['reference']['ms_per_example'] / o['ms_per_example_in_batch']:.0f}x faster"))
+        rows.append(("targets", "bytes stored per example (KiB)", f"{t['stored_bytes_per_example'] / 1024:.1f}",
+                     f"reference {t['reference']['bytes_per_example'] / 1024:.0f}", f"{t['storage_ratio']:.0f}x smaller"))
+    if "train" in stages:
+        for preset, p in stages["train"]["presets"].items():
+            for name, v in p["variants"].items():
+                rows.append(("train", f"{preset} {name}: images/s (batch {p['batch_size']}, {p['image_size']} px)",
+                             f"{v['images_per_s']:.2f}",
+                             f"bare {p['bare'][variants.VARIANTS[name]['model']]['images_per_s']:.2f}",
+                             f"{v['overhead_ratio']:.2f}x bare step"))
+            for kind, v in p["bare"].items():
+                rows.append(("train", f"{preset} {kind} net: GFLOPs/image forward, GFLOP/s achieved",
+                             f"{v['forward_gflops_per_image']:.2f}, {v['achieved_gflops_per_s']:.1f}",
+                             f"profiler {v['profiler_gflops_per_image']:.2f}", ""))
+        ip = stages["train"]["input_pipeline"]
+        rows.append(("train", f"input pipeline ({ip['preset']}): images/s", f"{ip['images_per_s']:.0f}", "",
+                     f"{ip['ratio_to_fastest_step']:.1f}x fastest step"))
+    if "inference" in stages:
+        i = stages["inference"]
+        for size, ms in i["latency_ms"].items():
+            rows.append(("inference", f"SavedModel {size} px: ms (PNG in/out; uint8 in)",
+                         f"{ms:.1f}; {i['sketch_latency_ms'][size]:.1f}",
+                         f"network {i['network_ms']:.1f}", f"{ms / i['network_ms']:.1f}x network"))
+        bt = i["batch"]
+        rows.append(("inference", f"SavedModel batch {bt['batch']} x {bt['size']} px: images/s (PNG; uint8)",
+                     f"{bt['images_per_s']:.1f}; {bt['sketch_images_per_s']:.1f}", "", ""))
+    return rows
+
+
+def markdown_table(rows):
+    lines = ["| stage | measure | value | baseline | ratio |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _finite_check(value, path="result"):
+    """Raises if a measured number is not finite (a broken timer, a 0 s
+    run): the JSON must hold only real figures."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _finite_check(v, f"{path}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _finite_check(v, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ColorizeError(f"benchmark produced a non-finite figure at {path}: {value}")
+
+
+# --------------------------------------------------------------------- CLI --
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m experiments.benchmark",
+        description="Time each stage (dataset build, targets, training step, inference) next to its floor or reference.",
+    )
+    p.add_argument("--stage", default="all", help="build, targets, train, inference or all (default)")
+    p.add_argument("--quick", action="store_true", help="a tiny budget (seconds): checks that everything runs")
+    p.add_argument("--json", default=None, help=f"where to write the results (default {DEFAULT_JSON})")
+    p.add_argument("--repeats", type=int, default=None, help="timed runs per figure after one warm-up (default 3; quick 2)")
+    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: TFDS's, ~/tensorflow_datasets)")
+    p.add_argument("--dataset", default=None,
+                   help="dataset for targets/train (default sketch_colorization/synthetic; quick: synthetic_tiny)")
+    p.add_argument("--work-dir", default=None, help="scratch folder for builds, runs and exports (default: a temporary one)")
+    return p
+
+
+def parse_args(argv):
+    parser = _parser()
+
+    def error(message):
+        parser.print_usage(sys.stderr)
+        raise ColorizeError(message)
+
+    parser.error = error
+    args = parser.parse_args(argv)
+    if args.stage != "all" and args.stage not in STAGES:
+        raise ColorizeError(f"--stage must be one of {', '.join(STAGES)} or all, not {args.stage!r}")
+    if args.repeats is not None and args.repeats < 1:
+        raise ColorizeError(f"--repeats must be at least 1, not {args.repeats}")
+    return args
+
+
+def run(argv=None):
+    """Runs the benchmark; returns the result dict (also written as JSON)."""
+    args = parse_args(argv)
+    budget = BUDGETS["quick" if args.quick else "full"]
+    repeats = args.repeats or budget["repeats"]
+    stages = STAGES if args.stage == "all" else (args.stage,)
+    json_path = args.json or DEFAULT_JSON
+    started = time.perf_counter()
+    result = {
+        "command": "python -m experiments.benchmark " + " ".join(shlex.quote(a) for a in (argv or [])),
+        "quick": args.quick,
+        "repeats": repeats,
+        "machine": machine(),
+        "stages": {},
+    }
+    work_dir = args.work_dir or tempfile.mkdtemp(prefix="colorize-benchmark-")
+    os.makedirs(work_dir, exist_ok=True)
+    try:
+        for stage in stages:
+            start = time.perf_counter()
+            log(stage, "start")
+            if stage == "build":
+                result["stages"][stage] = stage_build(budget, work_dir, repeats)
+            elif stage == "targets":
+                result["stages"][stage] = stage_targets(budget, args, repeats)
+            elif stage == "train":
+                result["stages"][stage] = stage_train(budget, args, work_dir, repeats)
+            else:
+                result["stages"][stage] = stage_inference(budget, work_dir, repeats)
+            result["stages"][stage]["stage_seconds"] = time.perf_counter() - start
+    finally:
+        if not args.work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    result["machine"]["load_average_end"] = list(os.getloadavg())
+    result["seconds"] = time.perf_counter() - started
+    result["table"] = [dict(zip(("stage", "measure", "value", "baseline", "ratio"), r)) for r in table_rows(result["stages"])]
+    _finite_check(result)
+    folder = os.path.dirname(os.path.abspath(json_path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{json_path}.tmp{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, json_path)
+    except OSError as e:
+        raise ColorizeError(f"{json_path}: cannot write results ({e.strerror or e})") from None
+    m = result["machine"]
+    print(f"\n{m['cpu']}, {m['usable_cores']} cores, {m['ram_gib']} GiB, {m['device']}; TF {m['tensorflow']}, "
+          f"Keras {m['keras']}; load average {m['load_average_start'][0]:.1f} -> {m['load_average_end'][0]:.1f}")
+    print(markdown_table(table_rows(result["stages"])))
+    print(f"\nwrote {json_path} ({result['seconds']:.0f} s)", flush=True)
+    return result
+
+
+@cli
+def main(argv=None):
+    run(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

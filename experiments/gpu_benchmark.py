@@ -1,0 +1,381 @@
+"""The training-step benchmark of the paper preset under Keras's JAX backend,
+in bfloat16: `python -m experiments.gpu_benchmark [--json OUT]`.
+
+For each variant it times the paper network's training step (forward, the
+variant's loss with its in-graph targets, backward, Adam) compiled with
+`jax.jit`, next to the bare network's step with a trivial loss, and reports
+images per second and the model FLOP utilization (MFU) against the H100's
+dense bfloat16 peak, 989 TFLOP/s (forward+backward counted as 3x the
+forward FLOPs of `experiments.benchmark.forward_flops`).
+
+It imports only the `keras.ops` modules of `colorize` (models, losses,
+targets, color, layers, plus the config tables of `variants`), never
+TensorFlow, so it runs where only JAX is installed:
+
+    pip install -U "jax[cuda12]" keras numpy scikit-image opencv-python-headless
+    python -m experiments.gpu_benchmark --json gpu.json
+
+Without JAX it prints why and exits 0 (nothing to time); with JAX on a CPU it
+runs too, slowly (`--quick` runs the tiny preset in seconds). The rebalanced
+variants use uniform class weights (the lookup runs; the values do not change
+the time) and random inputs (the time does not depend on the pixels).
+"""
+
+import argparse
+import ast
+import importlib.util
+import json
+import os
+import shlex
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from colorize import variants
+from colorize.errors import ColorizeError, cli
+
+H100_BF16_DENSE_PEAK = 989e12
+"""NVIDIA H100 SXM dense bfloat16 tensor-core peak, FLOP/s."""
+
+DEFAULT_JSON = os.path.join("experiments", "results", "gpu_benchmark.json")
+
+TENSORFLOW_FREE = (
+    "colorize.color",
+    "colorize.targets",
+    "colorize.losses",
+    "colorize.layers",
+    "colorize.models",
+    "colorize.variants",
+    "experiments.benchmark",
+)
+"""The modules this script imports (directly or lazily); none may import
+TensorFlow when it is loaded."""
+
+LOCAL_PACKAGES = ("colorize", "experiments", "dataset_builder")
+_TENSORFLOW = ("tensorflow", "tensorflow_datasets", "tf_keras")
+
+
+# ------------------------------------------------------------ import graph --
+
+
+def _module_level_imports(tree):
+    """Import statements that run when a module is loaded: at top level and
+    inside top-level if/try/with/class blocks, not inside functions."""
+    found = []
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    stack.append(child)
+                elif isinstance(child, ast.ExceptHandler):
+                    stack.extend(child.body)
+    return found
+
+
+def _imported_names(node, module, is_package):
+    """Absolute module names an import statement loads."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    base = node.module or ""
+    if node.level:
+        parts = module.split(".")
+        parts = parts if is_package else parts[:-1]
+        parts = parts[: len(parts) - (node.level - 1)]
+        base = ".".join(parts + ([base] if base else []))
+    # `from package import name` loads package.name when it is a module.
+    return [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+
+
+def tensorflow_imports(modules=TENSORFLOW_FREE, packages=LOCAL_PACKAGES):
+    """Where loading `modules` imports TensorFlow, following the project's
+    own module-level imports (a static check: no module is executed).
+
+    Args:
+        modules: dotted names of project modules.
+        packages: top-level packages whose imports are followed.
+
+    Returns:
+        list of "path:line: module imports name" strings (empty: none).
+    """
+    offenders = []
+    seen = set()
+    todo = list(modules)
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        with open(spec.origin) as f:
+            tree = ast.parse(f.read(), spec.origin)
+        is_package = spec.submodule_search_locations is not None
+        for node in _module_level_imports(tree):
+            for name in _imported_names(node, module, is_package):
+                root = name.split(".")[0]
+                if root in _TENSORFLOW:
+                    offenders.append(f"{spec.origin}:{node.lineno}: {module} imports {name}")
+                elif root in packages and name not in seen:
+                    try:
+                        found = importlib.util.find_spec(name) is not None
+                    except ModuleNotFoundError:
+                        found = False
+                    if found:
+                        todo.append(name)
+    return sorted(set(offenders))
+
+
+# ---------------------------------------------------------------- the step --
+
+
+def _loss(config):
+    """The variant's loss (per example); uniform rebalancing weights."""
+    from colorize import losses, targets  # noqa: PLC0415
+
+    if config.model == "regression":
+        return losses.RegressionL2(reduction=None)
+    weights = None
+    if config.rebalance:
+        weights = targets.rebalance_weights(np.full(512, 1.0 / 512), config.rebalance_lambda)
+    return losses.SoftCrossEntropy(
+        space=config.space, class_weights=weights, saturation_weight=config.saturation_weight, reduction=None
+    )
+
+
+def make_step(net, loss_fn, learning_rate):
+    """A jitted JAX training step: forward, loss, backward, Adam.
+
+    The stateless pattern of Keras's JAX guide: variables travel as arrays.
+
+    Args:
+        net: the Keras network.
+        loss_fn: `(color, outputs) -> (batch,)` losses, or None for the bare
+            step (loss = mean of the outputs).
+        learning_rate: Adam's learning rate.
+
+    Returns:
+        (step, state): `step(state, sketch, color) -> (loss, state)`.
+    """
+    import jax  # noqa: PLC0415
+    import keras  # noqa: PLC0415
+
+    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer.build(net.trainable_variables)
+
+    def compute_loss(trainable, non_trainable, sketch, color):
+        out, non_trainable = net.stateless_call(trainable, non_trainable, sketch, training=True)
+        if loss_fn is None:
+            loss = keras.ops.mean(keras.ops.cast(out, "float32"))
+        else:
+            loss = keras.ops.mean(loss_fn(keras.ops.cast(color, "float32"), out))
+        return loss, non_trainable
+
+    grad_fn = jax.value_and_grad(compute_loss, has_aux=True)
+
+    @jax.jit
+    def step(state, sketch, color):
+        trainable, non_trainable, opt_vars = state
+        (loss, non_trainable), grads = grad_fn(trainable, non_trainable, sketch, color)
+        trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
+        return loss, (trainable, non_trainable, opt_vars)
+
+    state = (
+        [v.value for v in net.trainable_variables],
+        [v.value for v in net.non_trainable_variables],
+        [v.value for v in optimizer.variables],
+    )
+    return step, state
+
+
+def time_step(step, state, sketch, color, steps, repeats):
+    """Seconds per step: median over `repeats` runs of `steps` steps, after
+    one compiling call. Returns (seconds per step, compile seconds)."""
+    start = time.perf_counter()
+    loss, state = step(state, sketch, color)
+    loss.block_until_ready()
+    compile_s = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss, state = step(state, sketch, color)
+        loss.block_until_ready()  # JAX dispatches asynchronously
+        times.append((time.perf_counter() - start) / steps)
+    if not np.isfinite(float(loss)):
+        raise ColorizeError(f"the training step produced a non-finite loss ({float(loss)})")
+    return statistics.median(times), compile_s
+
+
+# --------------------------------------------------------------------- CLI --
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m experiments.gpu_benchmark",
+        description="Time the paper preset's training step under Keras's JAX backend (bfloat16): images/s and MFU.",
+    )
+    p.add_argument("--variants", default=",".join(variants.VARIANTS), help="comma-separated variants (default: all five)")
+    p.add_argument("--preset", default="paper", help="training preset (default paper: 256 px, full width, batch 24)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
+    p.add_argument("--precision", default="mixed_bfloat16", help="mixed_bfloat16 (default) or float32")
+    p.add_argument("--steps", type=int, default=10, help="steps per timed run")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs (the median is reported)")
+    p.add_argument("--quick", action="store_true", help="tiny preset, chroma only, 2 steps: checks that it runs")
+    p.add_argument("--json", default=None, help=f"where to write the results (default {DEFAULT_JSON})")
+    return p
+
+
+def parse_args(argv):
+    parser = _parser()
+
+    def error(message):
+        parser.print_usage(sys.stderr)
+        raise ColorizeError(message)
+
+    parser.error = error
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.preset, args.variants, args.steps, args.repeats = "tiny", "chroma", 2, 1
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in names if v not in variants.VARIANTS]
+    if unknown or not names:
+        raise ColorizeError(f"--variants must name some of {', '.join(variants.VARIANTS)}; got {args.variants!r}")
+    args.variants = names
+    if args.preset not in variants.PRESETS:
+        raise ColorizeError(f"--preset must be one of {', '.join(variants.PRESETS)}, not {args.preset!r}")
+    if args.precision not in ("mixed_bfloat16", "float32"):
+        raise ColorizeError(f"--precision must be mixed_bfloat16 or float32, not {args.precision!r}")
+    for flag in ("steps", "repeats", "batch_size"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ColorizeError(f"--{flag.replace('_', '-')} must be at least 1, not {value}")
+    return args
+
+
+def _write(result, path):
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+    except OSError as e:
+        raise ColorizeError(f"{path}: cannot write results ({e.strerror or e})") from None
+
+
+def _import_keras_jax():
+    """Imports Keras with the JAX backend (it must not be loaded yet)."""
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = "jax"
+    import keras  # noqa: PLC0415
+
+    if keras.backend.backend() != "jax":
+        raise ColorizeError(
+            f"Keras is already loaded with the {keras.backend.backend()} backend; "
+            "run `python -m experiments.gpu_benchmark` in a fresh process"
+        )
+    return keras
+
+
+def run(argv=None):
+    """Runs the benchmark; returns the result dict (also written as JSON)."""
+    args = parse_args(argv)
+    path = args.json or DEFAULT_JSON
+    result = {"command": "python -m experiments.gpu_benchmark " + " ".join(shlex.quote(a) for a in (argv or []))}
+    offenders = tensorflow_imports()
+    if offenders:
+        raise ColorizeError("these modules import TensorFlow at load time: " + "; ".join(offenders))
+    if importlib.util.find_spec("jax") is None:
+        result["skipped"] = "jax is not installed (pip install -U 'jax[cuda12]' on a GPU machine)"
+        print(f"skipped: {result['skipped']}; nothing was timed", flush=True)
+        _write(result, path)
+        return result
+
+    keras = _import_keras_jax()
+    import jax  # noqa: PLC0415
+
+    from colorize import models  # noqa: PLC0415
+    from experiments.benchmark import forward_flops  # noqa: PLC0415
+
+    keras.mixed_precision.set_global_policy(args.precision)
+    device = jax.devices()[0]
+    base = variants.resolve(args.variants[0], args.preset, batch_size=args.batch_size)
+    batch, size = base.batch_size, base.image_size
+    rng = np.random.default_rng(0)
+    sketch = jax.device_put(rng.integers(0, 256, (batch, size, size, 1), dtype=np.uint8))
+    color = jax.device_put(rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8))
+    result.update(
+        device=f"{device.platform}: {device.device_kind}",
+        jax=jax.__version__,
+        keras=keras.__version__,
+        precision=args.precision,
+        preset=args.preset,
+        batch_size=batch,
+        image_size=size,
+        width=base.width,
+        steps=args.steps,
+        repeats=args.repeats,
+        peak_flops=H100_BF16_DENSE_PEAK,
+        variants={},
+        bare={},
+    )
+    print(f"{result['device']}, JAX {jax.__version__}, Keras {keras.__version__} ({args.precision}); "
+          f"{args.preset} preset: batch {batch}, {size} px, width {base.width}", flush=True)
+    nets = {}
+    for name in args.variants:
+        config = variants.resolve(name, args.preset, batch_size=args.batch_size)
+        if config.model not in nets:
+            keras.utils.set_random_seed(0)
+            net = models.build_net(config.model, config.width)
+            flops = forward_flops(net, size)
+            step, state = make_step(net, None, config.learning_rate)
+            seconds, compile_s = time_step(step, state, sketch, color, args.steps, args.repeats)
+            nets[config.model] = net
+            result["bare"][config.model] = _entry(seconds, compile_s, batch, flops)
+            print(f"bare {config.model}: " + _line(result["bare"][config.model]), flush=True)
+        net = nets[config.model]
+        flops = result["bare"][config.model]["forward_gflops_per_image"] * 1e9
+        step, state = make_step(net, _loss(config), config.learning_rate)
+        seconds, compile_s = time_step(step, state, sketch, color, args.steps, args.repeats)
+        entry = _entry(seconds, compile_s, batch, flops)
+        entry["overhead_ratio"] = seconds / (result["bare"][config.model]["step_ms"] / 1e3)
+        result["variants"][name] = entry
+        print(f"{name}: " + _line(entry) + f", {entry['overhead_ratio']:.2f}x the bare step", flush=True)
+    _write(result, path)
+    print(f"wrote {path}", flush=True)
+    return result
+
+
+def _entry(seconds, compile_s, batch, flops):
+    achieved = 3 * flops * batch / seconds
+    return {
+        "step_ms": 1e3 * seconds,
+        "compile_s": compile_s,
+        "images_per_s": batch / seconds,
+        "forward_gflops_per_image": flops / 1e9,
+        "achieved_tflops_per_s": achieved / 1e12,
+        "mfu": achieved / H100_BF16_DENSE_PEAK,
+    }
+
+
+def _line(e):
+    return (f"{e['images_per_s']:.1f} images/s ({e['step_ms']:.1f} ms/step, compile {e['compile_s']:.0f} s), "
+            f"{e['achieved_tflops_per_s']:.2f} TFLOP/s, MFU {100 * e['mfu']:.1f}% of the H100 bf16 peak")
+
+
+@cli
+def main(argv=None):
+    run(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,188 @@
+"""The benchmarks: every stage runs on a tiny budget and reports real numbers
+(no timing assertions); the reference encoding, the FLOP count and the
+import check are checked against hand-computed values."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from colorize import targets
+from colorize.errors import ColorizeError
+from experiments import benchmark, gpu_benchmark, reference_targets
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _positive(value, name):
+    assert isinstance(value, (int, float)) and not isinstance(value, bool), name
+    assert math.isfinite(value) and value > 0, (name, value)
+
+
+def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["--quick", "--data-dir", tiny_data_dir, "--json", str(out), "--work-dir", str(tmp_path / "work")]
+    assert benchmark.main(argv) == 0
+    with open(out) as f:
+        result = json.load(f)
+    assert result["quick"] is True and result["repeats"] == 2
+    assert set(result["stages"]) == set(benchmark.STAGES)
+    m = result["machine"]
+    assert m["cpu"] and m["device"] and m["tensorflow"] and m["keras"]
+    _positive(m["cores"], "cores")
+    _positive(m["ram_gib"], "ram_gib")
+
+    build = result["stages"]["build"]
+    for source in ("synthetic", "folder"):
+        for key in ("images_per_s", "floor_images_per_s", "ratio", "ms_per_image", "encode_ms_per_image"):
+            _positive(build[source][key], f"build.{source}.{key}")
+        assert build[source]["images"] == benchmark.BUDGETS["quick"][f"{source}_images"]
+        assert build[source]["windows"] >= 1
+    tb = build["tfds_build"]
+    assert tb["images"] == 48 and tb["windows"] >= 48  # synthetic_tiny: 48 sources, >= 1 window each
+    _positive(tb["images_per_s"], "tfds images/s")
+
+    t = result["stages"]["targets"]
+    assert (t["input_size"], t["output_size"], t["batch"]) == (256, 64, 4)
+    for space in ("rgb", "lch"):
+        for key in ("ms_per_example", "ms_per_batch", "ms_per_example_in_batch"):
+            _positive(t[f"ours_{space}"][key], f"targets.{space}.{key}")
+    _positive(t["reference"]["ms_per_example"], "reference ms")
+    assert t["reference"]["bytes_per_example"] == 64 * 64 * 512 * 2
+    # Three 256x256 PNGs per example are far smaller than 4 MiB of targets.
+    assert 1000 < t["stored_bytes_per_example"] < 2**20
+    assert t["storage_ratio"] == pytest.approx(4 * 2**20 / t["stored_bytes_per_example"])
+
+    tiny = result["stages"]["train"]["presets"]["tiny"]
+    assert (tiny["image_size"], tiny["batch_size"]) == (64, 8)
+    entry = tiny["variants"]["chroma"]
+    for key in ("step_ms", "images_per_s", "overhead_ratio", "achieved_gflops_per_s"):
+        _positive(entry[key], f"train.chroma.{key}")
+    bare = tiny["bare"]["classification"]
+    _positive(bare["images_per_s"], "bare images/s")
+    # The per-layer count and TensorFlow's profiler agree.
+    assert bare["forward_gflops_per_image"] == pytest.approx(bare["profiler_gflops_per_image"], rel=1e-3)
+    assert entry["images_per_s"] == pytest.approx(8 / (entry["step_ms"] / 1e3))
+    _positive(result["stages"]["train"]["input_pipeline"]["images_per_s"], "pipeline images/s")
+
+    inf = result["stages"]["inference"]
+    assert set(inf["latency_ms"]) == set(inf["sketch_latency_ms"]) == {"64"}
+    for key, value in list(inf["latency_ms"].items()) + list(inf["sketch_latency_ms"].items()):
+        _positive(value, f"latency {key}")
+    _positive(inf["network_ms"], "network ms")
+    _positive(inf["batch"]["images_per_s"], "batch images/s")
+
+    printed = capsys.readouterr().out
+    assert "| stage | measure | value | baseline | ratio |" in printed
+    assert len(result["table"]) >= 10 and {row["stage"] for row in result["table"]} == set(benchmark.STAGES)
+
+
+def test_bad_flags_are_one_line_errors(capsys):
+    for argv, message in (
+        (["--stage", "everything"], "--stage must be one of"),
+        (["--repeats", "0"], "--repeats must be at least 1"),
+        (["--repeats", "x"], "invalid int value"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark.main(argv)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_measure_takes_the_median_after_warmup():
+    calls = []
+    timing = benchmark.measure(lambda: calls.append(1), repeats=3, warmup=2)
+    assert len(calls) == 5 and timing["runs"] == 3
+    assert 0 <= timing["min_s"] <= timing["median_s"] <= timing["max_s"]
+
+
+def test_reference_encoding_clamps_at_the_edge_and_matches_ours_inside():
+    a = math.exp(-1.0 / targets.KERNEL_DENOM)  # weight of a neighbour one bin away, at a bin centre
+    # A pixel at the centre of bin 0 in every channel: neighbour -1 is
+    # clamped onto bin 0, which counts it twice.
+    z = reference_targets.soft_encode_reference(np.array([[16.0, 16.0, 16.0]]))
+    assert z.shape == (1, 512) and z.dtype == np.float16
+    edge = (1 + a) / (1 + 2 * a)  # per channel: bin 0 gets 1 + a of 1 + 2a
+    assert float(z[0, 0]) == pytest.approx(edge**3, rel=2e-3)
+    assert float(z[0, 1]) == pytest.approx(edge**2 * a / (1 + 2 * a), rel=2e-3)  # b0 = 1
+    ours = np.asarray(targets.soft_encode(np.array([[16.0, 16.0, 16.0]], "float32"), "rgb"))
+    assert ours[0, 0] == pytest.approx(1 / (1 + a) ** 3, rel=1e-5)  # dropped: 1 of 1 + a
+    # Inside the grid the two encodings are the same distribution.
+    rng = np.random.default_rng(0)
+    inside = rng.uniform(40, 215, size=(50, 3))
+    ref = reference_targets.soft_encode_reference(inside).astype(np.float64)
+    ours = np.asarray(targets.soft_encode(inside.astype("float32"), "rgb"))
+    np.testing.assert_allclose(ref, ours, atol=1e-3)
+    np.testing.assert_allclose(ref.sum(axis=-1), 1.0, atol=5e-3)
+
+
+def test_reference_targets_are_four_mib_of_float16():
+    rgb = np.full((256, 256, 3), (200, 40, 90), np.uint8)
+    z = reference_targets.reference_targets(rgb)
+    assert z.shape == (64, 64, 512) and z.dtype == np.float16
+    assert z.nbytes == reference_targets.reference_bytes_per_example() == 4 * 2**20
+    # A flat color: every pixel the same distribution, peaked at its class.
+    q = 200 // 32 + 8 * (40 // 32) + 64 * (90 // 32)
+    assert np.all(z.reshape(-1, 512).argmax(axis=1) == q)
+    with pytest.raises(ValueError, match="RGB image"):
+        reference_targets.reference_targets(rgb[..., 0])
+
+
+def test_forward_flops_hand_count_and_profiler():
+    x = keras.Input((None, None, 1))
+    y = keras.layers.Conv2D(4, 3, strides=2, padding="same")(x)  # 8x8x1 -> 4x4x4
+    y = keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same")(y)  # 4x4x4 -> 8x8x2
+    net = keras.Model(x, y)
+    conv = 2 * 3 * 3 * 1 * 4 * (4 * 4) + 4 * 4 * 4  # per output pixel, + bias per output value
+    transpose = 2 * 4 * 4 * 4 * 2 * (4 * 4) + 8 * 8 * 2  # per input pixel, + bias
+    assert benchmark.forward_flops(net, 8) == conv + transpose == 1216 + 4224
+    assert benchmark.profiler_flops(net, 8) == 1216 + 4224
+    # Non-square input: the counts follow the spatial size.
+    assert benchmark.forward_flops(net, 8, 16) == 2 * (1216 + 4224)
+
+
+def test_keras_ops_modules_never_import_tensorflow(tmp_path, monkeypatch):
+    assert gpu_benchmark.tensorflow_imports() == []
+    # The check follows module-level imports (also in try blocks and
+    # through `from package import module`), not imports inside functions.
+    pkg = tmp_path / "pkgx"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "clean.py").write_text("import numpy\ndef f():\n    import tensorflow\n")
+    (pkg / "inner.py").write_text("try:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n")
+    (pkg / "top.py").write_text("from pkgx import clean, inner\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert gpu_benchmark.tensorflow_imports(("pkgx.clean",), packages=("pkgx",)) == []
+    found = gpu_benchmark.tensorflow_imports(("pkgx.top",), packages=("pkgx",))
+    assert len(found) == 1 and found[0].endswith("inner.py:2: pkgx.inner imports tensorflow")
+
+
+def test_gpu_benchmark_runs_under_jax_or_says_why(tmp_path):
+    out = tmp_path / "gpu.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.gpu_benchmark", "--quick", "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(out) as f:
+        result = json.load(f)
+    if "skipped" in result:  # no JAX here: nothing timed, and it says why
+        assert "jax is not installed" in result["skipped"] and "skipped: jax" in proc.stdout
+        return
+    entry = result["variants"]["chroma"]
+    for key in ("images_per_s", "step_ms", "mfu", "overhead_ratio", "forward_gflops_per_image"):
+        _positive(entry[key], f"gpu.chroma.{key}")
+    assert result["peak_flops"] == 989e12
+
+
+def test_gpu_benchmark_bad_flags():
+    with pytest.raises(ColorizeError, match="--variants must name"):
+        gpu_benchmark.parse_args(["--variants", "sepia"])
+    with pytest.raises(ColorizeError, match="--steps must be at least 1"):
+        gpu_benchmark.parse_args(["--steps", "0"])
