@@ -62,7 +62,10 @@ def _colorized(colorizer, batches, total):
     examples in all; the prediction is rounded as when saved to PNG."""
     import tensorflow as tf  # noqa: PLC0415
 
-    predict = tf.function(lambda s: colorizer(s, training=False), reduce_retracing=True)
+    spec = batches.element_spec[0]  # the sketch batches; any batch size (the last one is smaller)
+    predict = tf.function(
+        lambda s: colorizer(s, training=False), input_signature=[tf.TensorSpec((None, *spec.shape[1:]), spec.dtype)]
+    )
     seen = 0
     for sketch, truth in batches:
         if seen >= total:
