@@ -216,15 +216,19 @@ def _face(p, x, y, s):
     p.paint(shoulders, p.color(CLOTHES))
     p.paint(p.rect(x - 0.16 * s, y + 0.4 * s, x + 0.16 * s, y + 0.85 * s), skin)
     p.paint(p.ellipse((x, y), (0.48 * s, 0.58 * s)), skin)
-    fringe = p.ellipse((x, y - 0.42 * s), (0.52 * s, 0.28 * s))
-    fringe[int(y - 0.3 * s):] = 0  # the forehead shows below it
-    p.paint(fringe, hair)
+    # The hair on top follows the skull: the head outline, a bit larger,
+    # above a hairline that dips at the parting.
+    fringe = p.ellipse((x, y - 0.03 * s), (0.53 * s, 0.63 * s))
+    parting = x + p.rng.uniform(-0.2, 0.2) * s
+    hairline = p.polygon([(x - s, y - 2 * s), (x + s, y - 2 * s), (x + s, y - 0.2 * s),
+                          (parting, y - 0.36 * s), (x - s, y - 0.2 * s)])
+    p.paint(np.minimum(fringe, hairline), hair)
     iris = p.color(IRIS, 10)
     for side in (-1, 1):
         ex, ey = x + side * 0.2 * s, y + 0.02 * s
-        p.paint(p.ellipse((ex, ey), (0.11 * s, 0.08 * s)), (255, 255, 255), shade=False)
-        p.paint(p.ellipse((ex, ey), (0.06 * s, 0.075 * s)), iris, shade=False)
-        p.paint(p.ellipse((ex, ey), (0.025 * s, 0.03 * s)), (20, 20, 20), shade=False,
+        p.paint(p.ellipse((ex, ey), (0.12 * s, 0.085 * s)), (255, 255, 255), shade=False)
+        p.paint(p.ellipse((ex, ey), (0.05 * s, 0.07 * s)), iris, shade=False, outline=False)
+        p.paint(p.ellipse((ex, ey), (0.022 * s, 0.03 * s)), (20, 20, 20), shade=False,
                 outline=False)
         p.line((ex - 0.1 * s, ey - 0.15 * s), (ex + 0.1 * s, ey - 0.17 * s),
                color=tuple(int(v * 0.6) for v in hair))
