@@ -61,6 +61,10 @@ METADATA = "colorize.json"
 """File beside saved_model.pb that records the run's config and export
 options (for `predict` and for people)."""
 
+UNMASKED_REGRESSION_LAYER = "to_255"
+"""The `RegressionUNet` layer whose output is its color before the sketch
+multiplies it."""
+
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, as JPEG and OpenCV
@@ -103,7 +107,16 @@ class SketchColorizer(tf.Module):
             raise ColorizeError(f"temperature must be positive, not {temperature}")
         self.net = net
         self.classification = isinstance(net, models.ClassificationNet)
-        self.decode = layers.AnnealedMean(space=space, temperature=temperature) if self.classification else None
+        if self.classification:
+            self.decode = layers.AnnealedMean(space=space, temperature=temperature)
+        else:
+            # The U-Net multiplies its colors by the trained-scale sketch;
+            # take them before that, so that only the full-resolution lines
+            # are multiplied in (once).
+            import keras  # noqa: PLC0415
+
+            self.net = keras.Model(net.inputs, net.get_layer(UNMASKED_REGRESSION_LAYER).output)
+            self.decode = None
         self.image_size = int(image_size)
         # Saved with the model so that a loaded export can report them.
         self.default_temperature = tf.Variable(float(temperature), trainable=False, name="default_temperature")
@@ -156,7 +169,7 @@ class SketchColorizer(tf.Module):
             size = tf.shape(x)[1:3]
             rgb = tf.image.resize(rgb, size, method="bilinear")  # (batch, hp, wp, 3)
         else:
-            rgb = out  # the U-Net predicts at full (trained-scale) resolution
+            rgb = out  # (batch, hp, wp, 3): the U-Net predicts at the trained scale
         return tf.clip_by_value(tf.cast(rgb[:, :th, :tw], tf.float32), 0.0, 255.0)
 
     # -- endpoints --------------------------------------------------------------
@@ -188,14 +201,17 @@ class SketchColorizer(tf.Module):
         t = self._temperatures(temperature, batch)
         indices = tf.range(batch)
         sizes = tf.map_fn(
-            lambda i: header_size(images[i], i),
+            lambda i: header_size(images[i], i)[0],
             indices,
             fn_output_signature=tf.TensorSpec([2], tf.int32),
         )  # (batch, 2): checks every header before anything is decoded
         top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)
 
         def one(i):
-            sketch = decode_sketch(images[i], i)[tf.newaxis]  # (1, H, W, 1)
+            # Checked again here: the graph may start decoding image i before
+            # the pass above has finished, but never before its own checks.
+            _, data = header_size(images[i], i)
+            sketch = decode_sketch(data)[tf.newaxis]  # (1, H, W, 1)
             rgb = fullres.compose_bilinear(self._color(sketch, t[i : i + 1]), sketch)[0]  # (H, W, 3)
             png = tf.io.encode_png(rgb)
             shape = tf.shape(rgb)
@@ -235,7 +251,8 @@ def header_size(data, index=0):
         index: the image's position in its batch (for messages).
 
     Returns:
-        (2,) int32 tensor.
+        (size, data): size is the (2,) int32 (height, width); data is `data`
+        once the checks have passed (decode this, not the input).
 
     Raises:
         tf.errors.InvalidArgumentError: not a PNG or JPEG, a truncated
@@ -267,15 +284,16 @@ def header_size(data, index=0):
         size[0] * size[1] <= MAX_PIXELS,
         f"image {{}}: too large: {{}}x{{}} pixels is over the limit of {MAX_PIXELS}", index, size[1], size[0],
     )
-    return tf.cast(size, tf.int32)
+    with tf.control_dependencies([size]):
+        data = tf.identity(data)
+    return tf.cast(size, tf.int32), data
 
 
-def decode_sketch(data, index=0):
+def decode_sketch(data):
     """Decodes PNG or JPEG bytes to a gray sketch, alpha composited on white.
 
     Args:
-        data: scalar tf.string (checked by `header_size` first).
-        index: the image's position in its batch (for messages).
+        data: scalar tf.string, as returned by `header_size` (checked).
 
     Returns:
         `(H, W, 1)` uint8.
@@ -288,7 +306,9 @@ def decode_sketch(data, index=0):
         return tf.io.decode_png(data, channels=4, dtype=tf.uint8)
 
     def jpeg():
-        rgb = tf.io.decode_jpeg(data, channels=3)
+        # The accurate IDCT, as PIL and OpenCV use (TensorFlow's default is
+        # the fast one, a few gray levels off).
+        rgb = tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE")
         return tf.concat([rgb, tf.fill(tf.concat([tf.shape(rgb)[:2], [1]], 0), tf.constant(255, tf.uint8))], -1)
 
     rgba = tf.cast(tf.cond(is_png, png, jpeg), tf.float32)  # (H, W, 4)
