@@ -273,7 +273,7 @@ class Trainer:
         if self.config.jit_compile and strategy.num_replicas_in_sync == 1:
             step_fn = tf.function(step_fn, jit_compile=True)
 
-        @tf.function
+        @tf.function(autograph=False)  # straight-line code: nothing to convert
         def train_step(batch):
             losses = strategy.run(step_fn, args=batch)
             return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
@@ -287,7 +287,7 @@ class Trainer:
 
         colorizer = models.build_colorizer(self.net, self.config.space, self.config.temperature)
 
-        @tf.function
+        @tf.function(autograph=False)  # straight-line code: nothing to convert
         def eval_step(sketch, color_img):
             per_example = self._per_example_loss(sketch, color_img, training=False)
             rgb = colorizer(sketch, training=False)  # (b, H, W, 3) 0..255
