@@ -5,7 +5,10 @@ Importing this package registers the builder with TFDS, so that
 `tfds.builder(...)` find it.
 """
 
+import glob
 import os
+import shutil
+import tempfile
 import time
 
 import tensorflow_datasets as tfds
@@ -45,17 +48,53 @@ def build(config="synthetic", data_dir=None, manual_dir=None):
                                 " in this folder")
     elif manual_dir:
         raise ColorizeError(f"manual_dir is only used by the folder config, not {config!r}")
-    builder = Builder(config=config, data_dir=os.fspath(data_dir) if data_dir else None)
+    data_dir = os.fspath(data_dir) if data_dir else None
+    builder = Builder(config=config, data_dir=data_dir)
     if builder.is_prepared():
         print(f"sketch_colorization/{config} is already built in {builder.data_dir}")
         return builder
+    _check_writable(data_dir or os.path.expanduser(tfds.core.constants.DATA_DIR))
     print(f"building sketch_colorization/{config} into {builder.data_dir}", flush=True)
     start = time.monotonic()
+    started = time.time()
     builder.download_and_prepare(
         download_config=tfds.download.DownloadConfig(
             manual_dir=os.fspath(manual_dir) if manual_dir else None))
+    _remove_interrupted_builds(builder, before=started)
     splits = builder.info.splits
     print(f"built sketch_colorization/{config}: "
           + ", ".join(f"{name} {splits[name].num_examples}" for name in splits)
           + f" windows in {time.monotonic() - start:.0f} s", flush=True)
     return builder
+
+
+def _check_writable(data_dir):
+    """Fails early, on one line, when the data folder cannot be written
+    (TFDS would fail later with a traceback). Remote paths (gs://...) are
+    left to TFDS."""
+    if "://" in data_dir:
+        return
+    try:
+        os.makedirs(data_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as e:
+        raise ColorizeError(f"{data_dir}: cannot write the dataset here ({e.strerror or e})") from None
+
+
+def _remove_interrupted_builds(builder, before):
+    """Deletes the `incomplete.*` folders that killed builds of this config
+    and version left behind (TFDS writes into one and renames it when done;
+    a killed build never removes it). Only folders older than this build
+    are touched, so a build running beside this one keeps its own."""
+    version_dir = builder.data_dir
+    if "://" in version_dir:
+        return
+    pattern = os.path.join(os.path.dirname(version_dir), f"incomplete.*_{builder.version}")
+    for stale in glob.glob(pattern):
+        try:
+            if os.path.getmtime(stale) < before:
+                shutil.rmtree(stale)
+                print(f"removed {stale}, left by an interrupted build", flush=True)
+        except OSError:
+            pass  # Gone already, or not ours to remove: harmless.
