@@ -103,6 +103,27 @@ def log(stage, message):
 # ------------------------------------------------------------------ timing --
 
 
+class CpuShare:
+    """Wall and process CPU seconds of the timed runs since the last reset.
+
+    `cpu / wall` is the number of cores this process actually got while it
+    was timed: about 2 for TensorFlow work on an idle 2-core machine, much
+    less when other processes compete for the CPU (then every wall-clock
+    figure is inflated by about that factor).
+    """
+
+    wall = 0.0
+    cpu = 0.0
+
+    @classmethod
+    def reset(cls):
+        cls.wall = cls.cpu = 0.0
+
+    @classmethod
+    def cores_used(cls):
+        return cls.cpu / cls.wall if cls.wall > 0 else 0.0
+
+
 def measure(fn, repeats, warmup=1):
     """Wall time of `fn()`: the median of `repeats` runs after `warmup` runs.
 
@@ -114,16 +135,26 @@ def measure(fn, repeats, warmup=1):
         warmup: untimed runs first (tracing, caches, lazy allocation).
 
     Returns:
-        dict with `median_s`, `min_s`, `max_s` and `runs`.
+        dict with `median_s`, `min_s`, `max_s` and `runs` (wall clock) and
+        `cpu_median_s` (CPU seconds of this process, all threads).
     """
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "runs": repeats}
+        cpu.append(time.process_time() - start_cpu)
+    CpuShare.wall += sum(times)
+    CpuShare.cpu += sum(cpu)
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "runs": repeats,
+        "cpu_median_s": statistics.median(cpu),
+    }
 
 
 def machine():
@@ -175,12 +206,18 @@ def machine():
 def forward_flops(net, height, width=None):
     """FLOPs of one forward pass of a network on one image, layer by layer.
 
-    Convolutions, counted as TensorFlow's profiler counts them: a
-    multiply-add is 2 FLOPs, `2 kh kw cin cout` per output pixel of a
-    `Conv2D` and per input pixel of a `Conv2DTranspose`, plus 1 per output
-    value for the bias. BN, ReLU and the like (under 1%) are left out. The
-    layer shapes come from a symbolic call at this size, so it works under
-    any backend.
+    Counted as TensorFlow's profiler counts the inference graph, so that
+    `profiler_flops` checks it exactly: a multiply-add is 2 FLOPs.
+
+    - `Conv2D`: `2 kh kw cin cout` per output pixel, plus 1 per output
+      value for the bias; `Conv2DTranspose`: the same per *input* pixel.
+    - `BatchNormalization` (inference, an affine map): 2 per value, plus 6
+      per channel to fold its statistics.
+    - `Rescaling`: 2 per value; `Multiply`: 1 per value and extra input.
+    - ReLU, concatenation, inputs: 0.
+
+    The layer shapes come from a symbolic call at this size, so it works
+    under any backend (no TensorFlow needed).
 
     Args:
         net: a functional Keras model (`ClassificationNet`, `RegressionUNet`).
@@ -192,33 +229,48 @@ def forward_flops(net, height, width=None):
     import keras  # noqa: PLC0415
 
     width = width or height
-    convs = [layer for layer in net.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
-    probe = keras.Model(net.inputs, [(layer.input, layer.output) for layer in convs])
+    kinds = (
+        keras.layers.Conv2D,
+        keras.layers.Conv2DTranspose,
+        keras.layers.BatchNormalization,
+        keras.layers.Rescaling,
+        keras.layers.Multiply,
+    )
+    counted = [layer for layer in net.layers if isinstance(layer, kinds)]
+    probe = keras.Model(net.inputs, [(layer.input, layer.output) for layer in counted])
     shapes = probe.compute_output_spec(keras.KerasTensor((1, height, width, 1)))
     total = 0
-    for layer, (x, y) in zip(convs, shapes):
-        kh, kw = layer.kernel_size
-        per_pixel = 2 * kh * kw * x.shape[-1] * y.shape[-1]
-        if isinstance(layer, keras.layers.Conv2DTranspose):
-            total += per_pixel * x.shape[1] * x.shape[2]  # each input pixel scatters a kernel
-        else:
-            total += per_pixel * y.shape[1] * y.shape[2]
-        if layer.use_bias:
-            total += y.shape[1] * y.shape[2] * y.shape[3]
+    for layer, (x, y) in zip(counted, shapes):
+        values = math.prod(y.shape[1:])  # output values per image
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            kh, kw = layer.kernel_size
+            per_pixel = 2 * kh * kw * x.shape[-1] * y.shape[-1]
+            # A transposed conv scatters one kernel per input pixel.
+            pixels = x.shape[1] * x.shape[2] if isinstance(layer, keras.layers.Conv2DTranspose) else y.shape[1] * y.shape[2]
+            total += per_pixel * pixels + (values if layer.use_bias else 0)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            total += 2 * values + 6 * y.shape[-1]
+        elif isinstance(layer, keras.layers.Rescaling):
+            total += 2 * values
+        else:  # Multiply
+            total += (len(x) - 1) * values
     return int(total)
 
 
 def profiler_flops(net, height, width=None):
     """FLOPs of one forward pass as TensorFlow's graph profiler counts them
-    in the frozen inference graph (convolutions and their bias additions):
-    an independent check of `forward_flops`."""
+    in the frozen inference graph: an independent check of `forward_flops`."""
     import tensorflow as tf  # noqa: PLC0415
     from tensorflow.python.framework.convert_to_constants import (  # noqa: PLC0415
         convert_variables_to_constants_v2,
     )
 
     width = width or height
-    forward = tf.function(lambda x: net(x, training=False))
+
+    @tf.function
+    def forward(x):
+        return net(x, training=False)
+
     concrete = forward.get_concrete_function(tf.TensorSpec((1, height, width, 1), tf.float32))
     graph = convert_variables_to_constants_v2(concrete).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
@@ -427,7 +479,11 @@ def stage_targets(budget, args, repeats):
     result = {"input_size": int(colors.shape[1]), "output_size": size, "batch": batch, "dataset": config.dataset}
 
     for space in ("rgb", "lch"):
-        encode = tf.function(lambda rgb, space=space: targets.encode_colors(rgb, space, size=(size, size)))
+
+        @tf.function
+        def encode(rgb, space=space):
+            return targets.encode_colors(rgb, space, size=(size, size))  # (b, 64, 64, 512)
+
         one = measure(lambda: encode(colors[:1]).numpy(), repeats)["median_s"]
         many = measure(lambda: encode(colors).numpy(), repeats)["median_s"]
         result[f"ours_{space}"] = {
@@ -621,7 +677,11 @@ def stage_inference(budget, work_dir, repeats):
 
     # The floor: the colorizer (network + decode + x4 upsample) at the trained scale.
     colorizer = models.build_colorizer(net, config.space, config.temperature)
-    forward = tf.function(lambda x: colorizer(x, training=False))
+
+    @tf.function
+    def forward(x):
+        return colorizer(x, training=False)
+
     x = tf.fill([1, config.image_size, config.image_size, 1], 200.0)
     result["network_ms"] = 1e3 * measure(lambda: forward(x).numpy(), repeats)["median_s"]
 
@@ -763,6 +823,7 @@ def run(argv=None):
     try:
         for stage in stages:
             start = time.perf_counter()
+            CpuShare.reset()
             log(stage, "start")
             if stage == "build":
                 result["stages"][stage] = stage_build(budget, work_dir, repeats)
@@ -773,6 +834,10 @@ def run(argv=None):
             else:
                 result["stages"][stage] = stage_inference(budget, work_dir, repeats)
             result["stages"][stage]["stage_seconds"] = time.perf_counter() - start
+            # Under 1.5 on 2 idle cores means other processes took the CPU.
+            result["stages"][stage]["cores_used_while_timing"] = CpuShare.cores_used()
+            log(stage, f"done in {time.perf_counter() - start:.0f} s; this process got "
+                f"{CpuShare.cores_used():.2f} cores while timing")
     finally:
         if not args.work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
