@@ -400,7 +400,7 @@ def stage_build(budget, work_dir, repeats):
     result["synthetic"]["source"] = "colorize.synthetic.generate"
     log("build", _rate_line(result["synthetic"]))
 
-    paths, source = _folder_images(work_dir, budget["folder_images"], quick=budget is BUDGETS["quick"])
+    paths, source = _folder_images(work_dir, budget["folder_images"], quick=budget["quick"])
     log("build", f"folder: {len(paths)} files from {source} x {repeats}")
 
     def load(path):
@@ -783,6 +783,10 @@ def _parser():
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: TFDS's, ~/tensorflow_datasets)")
     p.add_argument("--dataset", default=None,
                    help="dataset for targets/train (default sketch_colorization/synthetic; quick: synthetic_tiny)")
+    p.add_argument("--paper-variants", default=None,
+                   help="comma-separated variants timed at the paper preset (default: all five; quick: none; 'none' skips)")
+    p.add_argument("--paper-batch", type=int, default=None,
+                   help="batch size of the paper preset's few steps on CPU (default 2; the preset's is 24)")
     p.add_argument("--work-dir", default=None, help="scratch folder for builds, runs and exports (default: a temporary one)")
     return p
 
@@ -798,15 +802,27 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.stage != "all" and args.stage not in STAGES:
         raise ColorizeError(f"--stage must be one of {', '.join(STAGES)} or all, not {args.stage!r}")
-    if args.repeats is not None and args.repeats < 1:
-        raise ColorizeError(f"--repeats must be at least 1, not {args.repeats}")
+    for flag in ("repeats", "paper_batch"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ColorizeError(f"--{flag.replace('_', '-')} must be at least 1, not {value}")
+    if args.paper_variants is not None:
+        names = [] if args.paper_variants == "none" else [v.strip() for v in args.paper_variants.split(",") if v.strip()]
+        unknown = [v for v in names if v not in variants.VARIANTS]
+        if unknown:
+            raise ColorizeError(f"--paper-variants: unknown {', '.join(unknown)}; choose from {', '.join(variants.VARIANTS)} or none")
+        args.paper_variants = tuple(names)
     return args
 
 
 def run(argv=None):
     """Runs the benchmark; returns the result dict (also written as JSON)."""
     args = parse_args(argv)
-    budget = BUDGETS["quick" if args.quick else "full"]
+    budget = dict(BUDGETS["quick" if args.quick else "full"], quick=args.quick)
+    if args.paper_variants is not None:
+        budget["paper_variants"] = args.paper_variants
+    if args.paper_batch is not None:
+        budget["paper_batch"] = args.paper_batch
     repeats = args.repeats or budget["repeats"]
     stages = STAGES if args.stage == "all" else (args.stage,)
     json_path = args.json or DEFAULT_JSON

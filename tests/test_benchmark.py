@@ -90,6 +90,8 @@ def test_bad_flags_are_one_line_errors(capsys):
         (["--stage", "everything"], "--stage must be one of"),
         (["--repeats", "0"], "--repeats must be at least 1"),
         (["--repeats", "x"], "invalid int value"),
+        (["--paper-variants", "regression,sepia"], "--paper-variants: unknown sepia"),
+        (["--paper-batch", "0"], "--paper-batch must be at least 1"),
     ):
         with pytest.raises(SystemExit) as exit_info:
             benchmark.main(argv)
