@@ -178,15 +178,25 @@ def test_build_refuses_bad_arguments(tmp_path):
 def test_split_without_usable_images_fails_clearly(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
-    names = names_in_each_split("p", {"train": 2, "validation": 1, "test": 0})
-    for i, name in enumerate(names["train"]):
+    names = names_in_each_split("p", {"train": 2, "validation": 1, "test": 1})
+    for i, name in enumerate(names["train"] + names["test"]):
         cv2.imwrite(str(folder / name), good_image(i))
     cv2.imwrite(str(folder / names["validation"][0]), np.full((300, 300, 3), 128, np.uint8))
     with pytest.raises(ColorizeError, match=r"the validation split got no usable window from "
-                                            r"its 1 files .*colorless: 1"):
+                                            r"its 1 files \(too small: 0, colorless: 1, "):
         sketch_colorization.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     # Nothing half-built is left under the final name.
     assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.0.0").exists()
+
+
+def test_too_few_images_fail_before_decoding(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    names = names_in_each_split("p", {"train": 2, "validation": 1, "test": 0})
+    for name in names["train"] + names["validation"]:
+        (folder / name).write_bytes(b"never decoded")
+    with pytest.raises(ColorizeError, match=r"too few images \(3\): none falls in the test split"):
+        sketch_colorization.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
 
 
 def test_build_reuses_a_built_dataset(tiny_data_dir, capsys):

@@ -80,14 +80,16 @@ class _Stats:
             self.last_log = now
             _say(f"{self.name} {self.split}: {self.read}/{self.total} files, {self.windows} "
                  f"windows, {sum(self.skipped.values())} skipped, "
-                 f"{self.read / (now - self.start):.1f} files/s")
+                 f"{self.read / (now - self.start):.2f} files/s")
+
+    def reasons(self):
+        return ", ".join(f"{k}: {v}" for k, v in self.skipped.items())
 
     def summary(self):
         seconds = max(time.monotonic() - self.start, 1e-9)
-        reasons = ", ".join(f"{k}: {v}" for k, v in self.skipped.items())
         return (f"{self.name} {self.split}: read {self.read} files, wrote {self.windows} "
-                f"windows, skipped {sum(self.skipped.values())} ({reasons}); "
-                f"{self.read / seconds:.1f} files/s")
+                f"windows, skipped {sum(self.skipped.values())} ({self.reasons()}); "
+                f"{self.read / seconds:.2f} files/s")
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
@@ -148,6 +150,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             by_split[split_for(source_id)].append((source_id, item))
         _say(f"{self.info.full_name}: {len(sources)} sources ("
              + ", ".join(f"{k}: {len(v)}" for k, v in by_split.items()) + ")")
+        empty = [name for name, items in by_split.items() if not items]
+        if empty:  # Fail now rather than after decoding everything else.
+            raise ColorizeError(
+                f"{self.info.full_name}: too few images ({len(sources)}): none falls in the "
+                f"{' and '.join(empty)} split; the splits get 80/10/10 percent of the files "
+                "by a hash of their path, so use a few dozen images or more")
         return {name: self._generate_examples(name, items) for name, items in by_split.items()}
 
     def _generate_examples(self, split, items):
@@ -187,5 +195,5 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         if not stats.windows:
             raise ColorizeError(
                 f"{self.info.full_name}: the {split} split got no usable window from its "
-                f"{len(items)} files ({stats.summary()}); add more images (the splits get "
+                f"{len(items)} files ({stats.reasons()}); add more images (the splits get "
                 "80/10/10 percent of the files by a hash of their path)")
