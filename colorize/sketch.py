@@ -151,10 +151,13 @@ def _decode(f, label, min_short_side, max_pixels):
         factor = _reduction(width, height, min_short_side)
         if interlace == 0 and factor >= 2 and width * height > STREAM_PIXELS:
             _check_source_size(label, width, height)
+            if (width // factor) * (height // factor) > max_pixels:
+                raise _too_large(label, width // factor, height // factor, max_pixels,
+                                 f" (reduced from {width}x{height})")
             try:
                 bgr = _PngStream(f, factor).decode()
-            except (ImageError, MemoryError):
-                raise
+            except MemoryError:
+                raise ImageError(label, f"out of memory decoding {width}x{height} pixels") from None
             except EOFError as e:
                 raise ImageError(label, f"truncated image data: {_one_line(e)}") from None
             except Exception as e:  # zlib, struct, PIL and OpenCV errors alike

@@ -359,6 +359,12 @@ def test_max_pixels_refuses_clearly():
     assert np.abs(bgr[100, 100].astype(int) - (40, 30, 200)).max() <= 3
     with pytest.raises(ImageError, match=r"reduced from 2048x1536"):
         sketch.load_image(jpg, min_short_side=256, max_pixels=100_000)
+    # A streamed PNG whose reduced size would still be too large is refused
+    # before any decoding.
+    tall = raw_png(600, 1_500_000, b"\x00" * 1801)
+    with pytest.raises(ImageError, match=r"too large: 300x750000 pixels \(reduced from "
+                                         r"600x1500000\)"):
+        sketch.load_image(tall, min_short_side=256)
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
