@@ -197,6 +197,9 @@ def main(argv=None):
     from colorize import train  # noqa: PLC0415
 
     args = parse_args(argv)
+    path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}.json")
+    if os.path.isdir(args.run_dir):  # (a missing run directory is reported as such)
+        train.ensure_writable_dir(os.path.dirname(path) or ".", "the results")
     result = evaluate_run(
         args.run_dir,
         split=args.split,
@@ -213,9 +216,6 @@ def main(argv=None):
         f"{result['sketch']} sketches, {result['image_size']} px, T={result['temperature']:g})"
     )
     print(metrics.format_table(result["metrics"], title=title))
-    path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}.json")
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
     train._write_atomic(path, json.dumps(result, indent=1) + "\n")
     print(f"wrote {path}")
     return 0

@@ -46,7 +46,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -253,16 +252,6 @@ def _unique_names(jobs):
     return unique
 
 
-def _check_out_dir(out_dir):
-    """Creates the output folder and checks that it can be written."""
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
-    except OSError as e:
-        raise ColorizeError(f"{out_dir}: cannot write output here ({e.strerror or e})") from None
-
-
 def default_model():
     if os.path.isdir(DEFAULT_MODEL):
         return DEFAULT_MODEL
@@ -320,7 +309,7 @@ def main(argv=None):
     if args.temperature is not None and not args.temperature > 0:
         raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
     model = Model(args.model or default_model(), args.temperature)
-    _check_out_dir(args.out_dir)
+    train.ensure_writable_dir(args.out_dir, "output")
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
     for path, reason in failures:
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
@@ -336,7 +325,10 @@ def main(argv=None):
         t0 = time.perf_counter()
         try:
             rgb = colorize_file(path, model, args.from_color, args.sketch_normalize, args.upsample)
-            train.save_png(out_path, rgb)
+            try:
+                train.save_png(out_path, rgb)
+            except OSError as e:  # disk full, a file where a folder should be, ...
+                raise ColorizeError(f"{path}: cannot write {out_path} ({e.strerror or e})") from None
         except ColorizeError as e:
             failures.append((path, e.reason if isinstance(e, ImageError) else str(e)))
             print(f"error: {e}", file=sys.stderr, flush=True)

@@ -15,11 +15,13 @@ hands off to `Trainer`, a custom training loop run with `strategy.run`
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -150,10 +152,38 @@ def make_strategy():
 
 
 def _write_atomic(path, data, mode="w"):
+    """Writes `data` to a temporary file beside `path`, then renames it:
+    `path` holds either its old content or the new one, never half of it
+    (also when the process is killed), and a failed write leaves no
+    temporary file behind."""
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, mode) as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode) as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def ensure_writable_dir(folder, what="output"):
+    """Creates `folder` if needed and checks that a file can be written in it.
+
+    Args:
+        folder: the folder.
+        what: what goes there, for the message ("the run directory", ...).
+
+    Raises:
+        ColorizeError: one line naming the folder and the reason (a path
+            under a regular file, no permission, a read-only disk, ...).
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise ColorizeError(f"{folder}: cannot write {what} here ({e.strerror or e})") from None
 
 
 def class_weights(config, builder):
@@ -521,12 +551,13 @@ def run(argv=None):
     args = parse_args(argv)
     config, run_dir = resolve_config(args)
     strategy, _, task_index, is_chief = make_strategy()
-    if is_chief:
-        os.makedirs(run_dir, exist_ok=True)
-        variants.save(config, run_dir)
-    else:
-        os.makedirs(run_dir, exist_ok=True)
+    ensure_writable_dir(run_dir, "the run directory")
+    # The config is recorded once the data is found: a run that could not
+    # start (say, a wrong --data-dir) does not pin its run directory to the
+    # flags it was given.
     trainer = Trainer(config, run_dir, strategy, is_chief=is_chief, task_index=task_index)
+    if is_chief:
+        variants.save(config, run_dir)
     history = trainer.fit()
     trainer.history = history
     if history and is_chief:
