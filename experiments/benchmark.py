@@ -157,6 +157,39 @@ def measure(fn, repeats, warmup=1):
     }
 
 
+def measure_paired(fn, baseline, repeats, warmup=1):
+    """Times `fn()` and `baseline()` alternately, so both see the same load.
+
+    Other processes competing for the CPU slow every run; alternating the
+    two and taking the median of the per-pair ratios keeps the ratio honest
+    even when the load changes during the benchmark.
+
+    Args:
+        fn, baseline: zero-argument callables (finishing their work).
+        repeats: timed pairs, >= 1.
+        warmup: untimed pairs first.
+
+    Returns:
+        (fn timing, baseline timing, ratio): the timings as `measure`'s; the
+        ratio is the median of `fn / baseline` over the pairs, by wall time
+        (`ratio`) and by CPU time (`cpu_ratio`).
+    """
+    pairs = [(measure(fn, 1, warmup), measure(baseline, 1, warmup))]
+    pairs += [(measure(fn, 1, 0), measure(baseline, 1, 0)) for _ in range(repeats - 1)]
+
+    def summary(timings):
+        wall = [t["median_s"] for t in timings]
+        cpu = [t["cpu_median_s"] for t in timings]
+        return {"median_s": statistics.median(wall), "min_s": min(wall), "max_s": max(wall), "runs": len(wall),
+                "cpu_median_s": statistics.median(cpu)}
+
+    ratio = {
+        "ratio": statistics.median(a["median_s"] / b["median_s"] for a, b in pairs),
+        "cpu_ratio": statistics.median(a["cpu_median_s"] / b["cpu_median_s"] for a, b in pairs),
+    }
+    return summary([a for a, _ in pairs]), summary([b for _, b in pairs]), ratio
+
+
 def machine():
     """The machine a benchmark ran on: CPU, cores, memory, versions, device."""
     cpu = platform.processor() or platform.machine()
@@ -367,8 +400,8 @@ def _build_rates(name, inputs, load, decode_floor, features, repeats):
             features.encode_example(e)
 
     n = len(inputs)
-    t_builder = measure(builder_pass, repeats)["median_s"]
-    t_floor = measure(floor_pass, repeats)["median_s"]
+    builder_t, floor_t, ratio = measure_paired(builder_pass, floor_pass, repeats)
+    t_builder, t_floor = builder_t["median_s"], floor_t["median_s"]
     t_encode = measure(encode_pass, repeats)["median_s"]
     return {
         "images": n,
@@ -376,7 +409,8 @@ def _build_rates(name, inputs, load, decode_floor, features, repeats):
         "skipped": skipped,
         "images_per_s": n / t_builder,
         "floor_images_per_s": n / t_floor,
-        "ratio": t_builder / t_floor,
+        "ratio": ratio["ratio"],
+        "cpu_ratio": ratio["cpu_ratio"],
         "ms_per_image": 1e3 * t_builder / n,
         "floor_ms_per_image": 1e3 * t_floor / n,
         "encode_ms_per_image": 1e3 * t_encode / n,
@@ -549,40 +583,58 @@ def _bare_step(net, strategy, learning_rate):
 
 
 def _train_preset(preset, budget, args, work_dir, strategy, repeats, batch_size=None, variant_names=()):
-    """Step throughput of each variant of a preset, its bare networks and their FLOPs."""
+    """Step throughput of each variant of a preset, timed in alternation with
+    the bare step of its network, and the networks' FLOPs."""
     from colorize import data  # noqa: PLC0415
 
     base = _dataset_config(args, preset)
     base = base.replace(batch_size=batch_size or base.batch_size)
-    out = {"image_size": base.image_size, "batch_size": base.batch_size, "width": base.width, "variants": {}, "bare": {}}
+    b = base.batch_size
+    out = {"image_size": base.image_size, "batch_size": b, "width": base.width, "variants": {}, "bare": {}}
     batch = next(iter(data.make_dataset(base, "train", training=True)))  # (sketch, color) uint8
-    nets = {}
+    bare_steps, bare_timings = {}, {}
     for name in variant_names:
-        config = variants.resolve(name, preset, dataset=base.dataset, data_dir=base.data_dir, batch_size=base.batch_size)
+        config = variants.resolve(name, preset, dataset=base.dataset, data_dir=base.data_dir, batch_size=b)
         trainer = _trainer(config, work_dir, strategy)
-        t = measure(lambda: trainer._train_step(batch).numpy(), repeats)["median_s"]
-        out["variants"][name] = {"step_ms": 1e3 * t, "images_per_s": config.batch_size / t}
-        nets.setdefault(config.model, trainer.net)
-        log("train", f"{preset} {name}: {config.batch_size / t:.2f} images/s ({1e3 * t:.0f} ms/step, batch {config.batch_size})")
-    for kind, net in nets.items():
-        step = _bare_step(net, strategy, base.learning_rate)
-        t = measure(lambda: step(batch[0]).numpy(), repeats)["median_s"]
-        flops = forward_flops(net, base.image_size)
-        check = profiler_flops(net, base.image_size)
-        images_per_s = base.batch_size / t
-        out["bare"][kind] = {
-            "step_ms": 1e3 * t,
-            "images_per_s": images_per_s,
-            "forward_gflops_per_image": flops / 1e9,
-            "profiler_gflops_per_image": check / 1e9,
-            "achieved_gflops_per_s": 3 * flops * images_per_s / 1e9,
+        kind = config.model
+        if kind not in bare_steps:
+            bare_steps[kind] = _bare_step(trainer.net, strategy, base.learning_rate)
+            flops = forward_flops(trainer.net, base.image_size)
+            out["bare"][kind] = {
+                "forward_gflops_per_image": flops / 1e9,
+                "profiler_gflops_per_image": profiler_flops(trainer.net, base.image_size) / 1e9,
+            }
+        bare = bare_steps[kind]
+        step, bare_t, ratio = measure_paired(
+            lambda: trainer._train_step(batch).numpy(), lambda: bare(batch[0]).numpy(), repeats
+        )
+        bare_timings.setdefault(kind, []).append(bare_t)
+        gflops = out["bare"][kind]["forward_gflops_per_image"]
+        out["variants"][name] = {
+            "step_ms": 1e3 * step["median_s"],
+            "images_per_s": b / step["median_s"],
+            # CPU time is what contention for the CPU changes least.
+            "cpu_ms_per_image": 1e3 * step["cpu_median_s"] / b,
+            "overhead_ratio": ratio["ratio"],
+            "cpu_overhead_ratio": ratio["cpu_ratio"],
+            "achieved_gflops_per_s": 3 * gflops * b / step["median_s"],
         }
-        log("train", f"{preset} bare {kind}: {images_per_s:.2f} images/s, {flops / 1e9:.2f} GFLOPs forward per image "
-            f"(profiler {check / 1e9:.2f}), {3 * flops * images_per_s / 1e9:.1f} GFLOP/s achieved")
-    for name, entry in out["variants"].items():
-        bare = out["bare"][variants.VARIANTS[name]["model"]]
-        entry["overhead_ratio"] = entry["step_ms"] / bare["step_ms"]
-        entry["achieved_gflops_per_s"] = 3 * bare["forward_gflops_per_image"] * entry["images_per_s"]
+        log("train", f"{preset} {name}: {b / step['median_s']:.2f} images/s ({1e3 * step['median_s']:.0f} ms/step, "
+            f"batch {b}); {ratio['ratio']:.2f}x the bare step (CPU time {ratio['cpu_ratio']:.2f}x)")
+    for kind, timings in bare_timings.items():
+        # Every timed bare step of this network, over all its variants.
+        seconds = statistics.median(t["median_s"] for t in timings)
+        cpu = statistics.median(t["cpu_median_s"] for t in timings)
+        entry = out["bare"][kind]
+        entry.update(
+            step_ms=1e3 * seconds,
+            images_per_s=b / seconds,
+            cpu_ms_per_image=1e3 * cpu / b,
+            achieved_gflops_per_s=3 * entry["forward_gflops_per_image"] * b / seconds,
+        )
+        log("train", f"{preset} bare {kind}: {b / seconds:.2f} images/s, {entry['forward_gflops_per_image']:.3g} GFLOPs "
+            f"forward per image (profiler {entry['profiler_gflops_per_image']:.3g}), "
+            f"{entry['achieved_gflops_per_s']:.1f} GFLOP/s achieved")
     return out
 
 
@@ -664,18 +716,11 @@ def stage_inference(budget, work_dir, repeats):
     log("inference", f"exported {config.variant} ({config.preset} preset, width {config.width}, trained at "
         f"{config.image_size} px) in {export_s:.1f} s")
     result = {"variant": config.variant, "preset": config.preset, "width": config.width,
-              "trained_size": config.image_size, "export_s": export_s, "latency_ms": {}, "sketch_latency_ms": {}}
-    for size in budget["inference_sizes"]:
-        png, line = _sketch_png(size)
-        images = tf.constant([png])
-        sketch = tf.constant(line[None, :, :, None])
-        t = measure(lambda: serving(images=images, temperature=no_t)["png"].numpy(), repeats)["median_s"]
-        u = measure(lambda: by_sketch(sketch=sketch, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
-        result["latency_ms"][str(size)] = 1e3 * t
-        result["sketch_latency_ms"][str(size)] = 1e3 * u
-        log("inference", f"{size} px: {1e3 * t:.1f} ms PNG in -> PNG out, {1e3 * u:.1f} ms uint8 sketch in")
+              "trained_size": config.image_size, "export_s": export_s, "latency_ms": {}, "sketch_latency_ms": {},
+              "ratio_to_network": {}}
 
-    # The floor: the colorizer (network + decode + x4 upsample) at the trained scale.
+    # The floor: the colorizer (network + decode + x4 upsample) at the trained
+    # scale, where the SavedModel runs the network whatever the input size.
     colorizer = models.build_colorizer(net, config.space, config.temperature)
 
     @tf.function
@@ -683,7 +728,22 @@ def stage_inference(budget, work_dir, repeats):
         return colorizer(x, training=False)
 
     x = tf.fill([1, config.image_size, config.image_size, 1], 200.0)
-    result["network_ms"] = 1e3 * measure(lambda: forward(x).numpy(), repeats)["median_s"]
+    network = []
+    for size in budget["inference_sizes"]:
+        png, line = _sketch_png(size)
+        images = tf.constant([png])
+        sketch = tf.constant(line[None, :, :, None])
+        t, net_t, ratio = measure_paired(
+            lambda: serving(images=images, temperature=no_t)["png"].numpy(), lambda: forward(x).numpy(), repeats
+        )
+        u = measure(lambda: by_sketch(sketch=sketch, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
+        network.append(net_t["median_s"])
+        result["latency_ms"][str(size)] = 1e3 * t["median_s"]
+        result["sketch_latency_ms"][str(size)] = 1e3 * u
+        result["ratio_to_network"][str(size)] = ratio["ratio"]
+        log("inference", f"{size} px: {1e3 * t['median_s']:.1f} ms PNG in -> PNG out ({ratio['ratio']:.1f}x the "
+            f"network alone), {1e3 * u:.1f} ms uint8 sketch in")
+    result["network_ms"] = 1e3 * statistics.median(network)
 
     n, size = budget["inference_batch"], budget["inference_sizes"][0]
     pngs = tf.constant([_sketch_png(size, seed)[0] for seed in range(n)])
@@ -707,7 +767,8 @@ def table_rows(stages):
         for key in ("synthetic", "folder"):
             r = b[key]
             rows.append(("build", f"{key}: images/s ({r['images']} images, {r['windows']} windows)",
-                         f"{r['images_per_s']:.1f}", f"floor {r['floor_images_per_s']:.1f}", f"{r['ratio']:.2f}x floor"))
+                         f"{r['images_per_s']:.1f}", f"floor {r['floor_images_per_s']:.1f}",
+                         f"{r['ratio']:.2f}x floor (CPU time {r['cpu_ratio']:.2f}x)"))
         r = b["tfds_build"]
         rows.append(("build", f"tfds build synthetic_tiny: images/s ({r['images']} images)",
                      f"{r['images_per_s']:.1f}", f"{r['seconds']:.1f} s", ""))
@@ -729,7 +790,7 @@ def table_rows(stages):
                 rows.append(("train", f"{preset} {name}: images/s (batch {p['batch_size']}, {p['image_size']} px)",
                              f"{v['images_per_s']:.2f}",
                              f"bare {p['bare'][variants.VARIANTS[name]['model']]['images_per_s']:.2f}",
-                             f"{v['overhead_ratio']:.2f}x bare step"))
+                             f"{v['overhead_ratio']:.2f}x bare step (CPU time {v['cpu_overhead_ratio']:.2f}x)"))
             for kind, v in p["bare"].items():
                 rows.append(("train", f"{preset} {kind} net: GFLOPs/image forward, GFLOP/s achieved",
                              f"{v['forward_gflops_per_image']:.2f}, {v['achieved_gflops_per_s']:.1f}",
@@ -742,7 +803,7 @@ def table_rows(stages):
         for size, ms in i["latency_ms"].items():
             rows.append(("inference", f"SavedModel {size} px: ms (PNG in/out; uint8 in)",
                          f"{ms:.1f}; {i['sketch_latency_ms'][size]:.1f}",
-                         f"network {i['network_ms']:.1f}", f"{ms / i['network_ms']:.1f}x network"))
+                         f"network {i['network_ms']:.1f}", f"{i['ratio_to_network'][size]:.1f}x network"))
         bt = i["batch"]
         rows.append(("inference", f"SavedModel batch {bt['batch']} x {bt['size']} px: images/s (PNG; uint8)",
                      f"{bt['images_per_s']:.1f}; {bt['sketch_images_per_s']:.1f}", "", ""))

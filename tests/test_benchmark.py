@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -42,7 +43,7 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
 
     build = result["stages"]["build"]
     for source in ("synthetic", "folder"):
-        for key in ("images_per_s", "floor_images_per_s", "ratio", "ms_per_image", "encode_ms_per_image"):
+        for key in ("images_per_s", "floor_images_per_s", "ratio", "cpu_ratio", "ms_per_image", "encode_ms_per_image"):
             _positive(build[source][key], f"build.{source}.{key}")
         assert build[source]["images"] == benchmark.BUDGETS["quick"][f"{source}_images"]
         assert build[source]["windows"] >= 1
@@ -64,19 +65,20 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     tiny = result["stages"]["train"]["presets"]["tiny"]
     assert (tiny["image_size"], tiny["batch_size"]) == (64, 8)
     entry = tiny["variants"]["chroma"]
-    for key in ("step_ms", "images_per_s", "overhead_ratio", "achieved_gflops_per_s"):
+    for key in ("step_ms", "images_per_s", "cpu_ms_per_image", "overhead_ratio", "cpu_overhead_ratio", "achieved_gflops_per_s"):
         _positive(entry[key], f"train.chroma.{key}")
     bare = tiny["bare"]["classification"]
-    _positive(bare["images_per_s"], "bare images/s")
+    for key in ("images_per_s", "cpu_ms_per_image", "achieved_gflops_per_s"):
+        _positive(bare[key], f"bare.{key}")
     # The per-layer count and TensorFlow's profiler agree.
     assert bare["forward_gflops_per_image"] == bare["profiler_gflops_per_image"]
     assert entry["images_per_s"] == pytest.approx(8 / (entry["step_ms"] / 1e3))
     _positive(result["stages"]["train"]["input_pipeline"]["images_per_s"], "pipeline images/s")
 
     inf = result["stages"]["inference"]
-    assert set(inf["latency_ms"]) == set(inf["sketch_latency_ms"]) == {"64"}
-    for key, value in list(inf["latency_ms"].items()) + list(inf["sketch_latency_ms"].items()):
-        _positive(value, f"latency {key}")
+    assert set(inf["latency_ms"]) == set(inf["sketch_latency_ms"]) == set(inf["ratio_to_network"]) == {"64"}
+    for table in ("latency_ms", "sketch_latency_ms", "ratio_to_network"):
+        _positive(inf[table]["64"], f"inference.{table}")
     _positive(inf["network_ms"], "network ms")
     _positive(inf["batch"]["images_per_s"], "batch images/s")
 
@@ -104,6 +106,24 @@ def test_measure_takes_the_median_after_warmup():
     timing = benchmark.measure(lambda: calls.append(1), repeats=3, warmup=2)
     assert len(calls) == 5 and timing["runs"] == 3
     assert 0 <= timing["min_s"] <= timing["median_s"] <= timing["max_s"]
+
+
+def test_measure_paired_alternates_and_gives_the_ratio():
+    calls = []
+
+    def busy(name, seconds):
+        def fn():
+            calls.append(name)
+            end = time.process_time() + seconds
+            while time.process_time() < end:  # CPU work, so CPU time counts it too
+                pass
+        return fn
+
+    a, b, ratio = benchmark.measure_paired(busy("a", 0.02), busy("b", 0.01), repeats=3)
+    assert calls == ["a", "a", "b", "b"] + ["a", "b"] * 2  # each warmed up, then three timed pairs
+    assert a["runs"] == b["runs"] == 3
+    assert ratio["cpu_ratio"] == pytest.approx(2.0, rel=0.25)
+    assert a["cpu_median_s"] == pytest.approx(0.02, rel=0.25)
 
 
 def test_reference_encoding_clamps_at_the_edge_and_matches_ours_inside():
