@@ -1,6 +1,7 @@
 """SavedModel export: runs without the project, matches the in-process
 computation, holds up against bad input."""
 
+import io
 import json
 import os
 import subprocess
@@ -212,3 +213,46 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         assert exit_info.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("error: ") and message in err[-1]
+
+
+def _encode(array, mode=None, fmt="PNG"):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image = Image.fromarray(array, mode) if mode else Image.fromarray(array)
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp_path):
+    from PIL import Image
+
+    gray = _drawing(40, 60, seed=7)
+    rgba = np.zeros((40, 60, 4), np.uint8)  # a black box on a transparent page
+    rgba[10:30, 10:50, 3] = 255
+    cases = {
+        "gray16.png": _encode(gray.astype(np.uint16) * 257),
+        "gray_alpha.png": _encode(np.dstack([gray, np.full_like(gray, 255)]), "LA"),
+        "transparent.png": _encode(rgba, "RGBA"),
+        "one_pixel.png": _encode(np.zeros((1, 1), np.uint8)),
+        "all_white.png": _encode(np.full((300, 200), 255, np.uint8)),
+    }
+    buffer = io.BytesIO()
+    Image.fromarray(gray).convert("CMYK").save(buffer, "JPEG", quality=95)
+    cases["cmyk.jpg"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack([gray] * 3)).convert("P").save(buffer, "PNG")
+    cases["palette.png"] = buffer.getvalue()
+    model = predict.Model(run_dir)
+    serve = loaded.signatures["serving_default"]
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        out = serve(images=tf.constant([data]), temperature=NO_T)
+        h, w = out["size"].numpy()[0]
+        served = out["rgb"].numpy()[0, :h, :w]
+        expected = predict.colorize_file(str(tmp_path / name), model, normalize="off", upsample="bilinear")
+        assert served.shape == expected.shape, name
+        assert np.abs(served.astype(int) - expected.astype(int)).max() <= 2, name
+    # The transparent page is white paper (colored), not black.
+    out = serve(images=tf.constant([cases["transparent.png"]]), temperature=NO_T)["rgb"].numpy()[0]
+    assert out[:5].min() > 100 and out[15:25, 15:45].max() == 0
