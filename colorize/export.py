@@ -34,8 +34,10 @@ line-bounded regions, see `fullres`), it does not normalize the sketch
 (`sketch_input`: predict stretches gray paper to white and adjusts line
 widths), and it ignores a JPEG's EXIF orientation. With
 `--upsample bilinear --sketch-normalize off` predict computes what the graph
-computes (to within one gray level: decoders round alpha compositing and
-color-to-gray differently).
+computes: the same to within one level for gray PNG and JPEG (the JPEG is
+decoded with the accurate IDCT, as PIL does), two with alpha or color
+(`sketch.load_image` rounds after compositing on white, the graph after the
+conversion to gray).
 
 The export is written to `EXPORT_DIR.tmp-XXXX` and renamed into place, so a
 half-written export never sits under the final name.
