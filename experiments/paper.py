@@ -11,12 +11,13 @@ split with `colorize.evaluate`, and draws the paper's figures with matplotlib:
 - `fig9_mse_rgb.png`, `fig10_mse_chroma.png`, `fig11_mse_lightness.png`,
   `fig12_mse_hue.png`: the MSE charts (paper Figs. 9-12).
 
-Everything lands in `--out` (default `experiments/results/DATASET_PRESET`):
-the figures, `results.json` (every variant's metrics, training time and
-last validation epoch), `results.md` (the table) and `samples.npz` (the
-images of Fig. 6). `--redraw` redraws from these files without training.
-The run directories (checkpoints, models) go to `--runs-dir`, outside the
-results, so that the results folder stays small enough to commit.
+The figures, `results.json` (every variant's metrics, training time and
+last validation epoch) and `results.md` (the table) land in `--out`
+(default `experiments/results/DATASET_PRESET`), small enough to commit. The
+run directories (checkpoints, models) and `samples.npz` (the images of
+Fig. 6, about 1 MB) go to `--runs-dir`. `--redraw` redraws from these files
+without training or evaluating (Fig. 6 only where samples.npz is still
+there).
 """
 
 import argparse
@@ -137,7 +138,7 @@ def train_variant(args, variant):
 
 def run_experiment(args):
     """Trains and evaluates every variant; writes results.json, results.md
-    and samples.npz into `args.out`.
+    into `args.out` and samples.npz into `args.runs_dir`.
 
     Returns:
         The results dict (as written to results.json).
@@ -151,6 +152,8 @@ def run_experiment(args):
         command="python -m experiments.paper " + shlex.join(sys.argv[1:] if args.argv is None else args.argv),
         preset=args.preset,
         split=args.split,
+        runs_dir=args.runs_dir,
+        samples=os.path.join(args.runs_dir, SAMPLES),
         variants={},
     )
     samples = {}
@@ -182,11 +185,14 @@ def run_experiment(args):
 
 
 def _write_results(out, results, samples):
+    """Writes results.json and results.md into `out`, and the Fig. 6
+    images to `results["samples"]`."""
     from colorize import train  # noqa: PLC0415
 
     train._write_atomic(os.path.join(out, RESULTS), json.dumps(results, indent=1) + "\n")
     train._write_atomic(os.path.join(out, TABLE), markdown_table(results) + "\n")
-    np.savez_compressed(os.path.join(out, SAMPLES), **samples)
+    os.makedirs(os.path.dirname(results["samples"]) or ".", exist_ok=True)
+    np.savez_compressed(results["samples"], **samples)
 
 
 def markdown_table(results):
@@ -229,12 +235,22 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path, tight=True):
+def _save(fig, path, tight=True, palette=False):
+    """Writes a figure as PNG (atomically); `palette` stores 256 colors,
+    which keeps a grid of photos-like samples small enough to commit."""
     if tight:
         fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=100)
-    os.replace(path + ".tmp.png", path)
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=100)
     _pyplot().close(fig)
+    if palette:
+        from PIL import Image  # noqa: PLC0415
+
+        with Image.open(tmp) as img:
+            # Max-coverage palette refined by k-means keeps the few flat
+            # colors of the ground truth close (mean error ~1 of 255).
+            img.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE, kmeans=3).save(tmp, optimize=True)
+    os.replace(tmp, path)
 
 
 def draw_samples(samples, order, path):
@@ -256,7 +272,7 @@ def draw_samples(samples, order, path):
             if c == 0:
                 ax.set_ylabel(label, fontsize=9)
     fig.suptitle("Sample outputs (test images)", fontsize=10, y=1 - 0.05 / (0.3 + 1.3 * len(rows)), va="top")
-    _save(fig, path, tight=False)
+    _save(fig, path, tight=False, palette=True)
 
 
 def _bars(ax, labels, values, color="tab:blue", offset=0.0, width=0.7, label=None):
@@ -306,27 +322,38 @@ def draw_rgb_mse(results, path):
 
 
 def draw_figures(out, results=None):
-    """Draws every figure of `FIGURES` into `out` from its results.json and
-    samples.npz.
+    """Draws the figures of `FIGURES` into `out` from its results.json and
+    the samples.npz it names (Fig. 6 is skipped, with a message, where that
+    file is gone).
+
+    Returns:
+        The paths of the figures drawn.
 
     Raises:
-        ColorizeError: the results files are missing (nothing to redraw).
+        ColorizeError: there is no results.json (nothing to redraw).
     """
     results = results or _read_json(os.path.join(out, RESULTS))
-    samples_path = os.path.join(out, SAMPLES)
-    if not results or not results.get("variants") or not os.path.exists(samples_path):
-        raise ColorizeError(f"{out}: no {RESULTS} and {SAMPLES} to draw from; run without --redraw first")
-    with np.load(samples_path) as f:
-        samples = dict(f)
-    paths = [os.path.join(out, name) for name in FIGURES]
-    draw_samples(samples, list(results["variants"]), paths[0])
-    draw_metric(results, "chroma", "Average chroma of the outputs (paper Fig. 7)", "mean CIE chroma", paths[1], "chroma_true")
-    draw_rgb_mse(results, paths[2])
-    draw_metric(results, "mse_c", "MSE of the chroma channel (paper Fig. 10)", "MSE of C", paths[3])
-    draw_metric(results, "mse_l", "MSE of the lightness channel (paper Fig. 11)", "MSE of L (0..100)", paths[4])
+    if not results or not results.get("variants"):
+        raise ColorizeError(f"{out}: no {RESULTS} to draw from; run without --redraw first")
+    path = {name: os.path.join(out, name) for name in FIGURES}
+    samples_path = results.get("samples") or ""
+    if os.path.exists(samples_path):
+        with np.load(samples_path) as f:
+            draw_samples(dict(f), list(results["variants"]), path["fig6_samples.png"])
+    else:
+        print(f"not redrawing {path.pop('fig6_samples.png')}: its images ({samples_path or SAMPLES}) are gone")
     draw_metric(
-        results, "hue_mse", "MSE of the hue, weighted by true chroma (paper Fig. 12)", "hue MSE (deg^2)", paths[5]
+        results, "chroma", "Average chroma of the outputs (paper Fig. 7)", "mean CIE chroma", path["fig7_chroma.png"], "chroma_true"
     )
+    draw_rgb_mse(results, path["fig9_mse_rgb.png"])
+    draw_metric(results, "mse_c", "MSE of the chroma channel (paper Fig. 10)", "MSE of C", path["fig10_mse_chroma.png"])
+    draw_metric(
+        results, "mse_l", "MSE of the lightness channel (paper Fig. 11)", "MSE of L (0..100)", path["fig11_mse_lightness.png"]
+    )
+    draw_metric(
+        results, "hue_mse", "MSE of the hue, weighted by true chroma (paper Fig. 12)", "hue MSE (deg^2)", path["fig12_mse_hue.png"]
+    )
+    paths = list(path.values())
     return paths
 
 

@@ -37,7 +37,9 @@ def test_tiny_experiment_trains_evaluates_draws_and_redraws(tiny_data_dir, tmp_p
         direct = evaluate.evaluate_run(entry["run_dir"], max_examples=6, progress=False)["metrics"]
         for name, value in direct.items():
             assert entry["evaluation"]["metrics"][name] == pytest.approx(value, rel=1e-6, abs=1e-9), (variant, name)
-    with np.load(os.path.join(out, paper.SAMPLES)) as s:
+    assert results["samples"] == os.path.join(runs, paper.SAMPLES)  # big: next to the runs
+    assert sorted(os.listdir(out)) == sorted([*paper.FIGURES, paper.RESULTS, paper.TABLE])
+    with np.load(results["samples"]) as s:
         assert s["sketch"].shape == (3, 64, 64, 1) and s["truth"].shape == (3, 64, 64, 3)
         assert s["prediction_regression"].shape == s["prediction_lch"].shape == (3, 64, 64, 3)
     table = open(os.path.join(out, paper.TABLE)).read()
@@ -73,8 +75,10 @@ def _fake_results(tmp_path):
     samples = dict(sketch=rng.integers(0, 256, (2, 32, 32, 1), dtype=np.uint8), truth=rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))
     for name in paper.LABELS:
         samples[f"prediction_{name}"] = rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
-    out = str(tmp_path)
-    paper._write_results(out, dict(preset="tiny", split="test", variants=variants), samples)
+    out = str(tmp_path / "out")
+    os.makedirs(out)
+    results = dict(preset="tiny", split="test", samples=str(tmp_path / "runs" / paper.SAMPLES), variants=variants)
+    paper._write_results(out, results, samples)
     return out
 
 
@@ -91,6 +95,14 @@ def test_redraw_from_saved_results_and_the_table(tmp_path, capsys):
     assert table[6].startswith("| Chroma loss | 50.00 | 20.00 | 2.50 |") and "| n/a |" in table[6]
     assert "| Regression |" in capsys.readouterr().out
 
+    # Without its samples, --redraw still draws the charts, not Fig. 6.
+    os.remove(str(tmp_path / "runs" / paper.SAMPLES))
+    for name in paper.FIGURES:
+        os.remove(os.path.join(out, name))
+    assert paper.main(["--redraw", "--out", out]) == 0
+    assert "not redrawing" in capsys.readouterr().out
+    assert sorted(os.listdir(out)) == sorted([*paper.FIGURES[1:], paper.RESULTS, paper.TABLE])
+
 
 @pytest.mark.parametrize(
     "argv, message",
@@ -98,7 +110,7 @@ def test_redraw_from_saved_results_and_the_table(tmp_path, capsys):
         (["--variants", "regression,nope"], "--variants: unknown ['nope']"),
         (["--preset", "huge"], "unknown preset 'huge'"),
         (["--samples", "0"], "--samples must be positive"),
-        (["--redraw", "--out", "{tmp}"], "no results.json and samples.npz to draw from"),
+        (["--redraw", "--out", "{tmp}"], "no results.json to draw from"),
     ],
 )
 def test_bad_flags_are_one_line_errors(tmp_path, capsys, argv, message):
