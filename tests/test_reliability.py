@@ -131,10 +131,10 @@ def test_serving_signature_on_the_corpus(export_dir, corpus):
     assert paper.mean() > 0.2 and rgb[paper].mean() > 20
 
 
-def _run_predict(args, deny=True):
-    argv = bad_inputs.command("colorize.predict", *args) if deny else [
-        sys.executable, "-m", "colorize.predict", *args]
-    return subprocess.run(argv, capture_output=True, text=True, env=_env(), cwd=REPO, timeout=600)
+def _run_predict(args):
+    """`python -m colorize.predict ARGS` with unreadable files denied."""
+    return subprocess.run(bad_inputs.command("colorize.predict", *args), capture_output=True,
+                          text=True, env=_env(), cwd=REPO, timeout=600)
 
 
 def test_predict_cli_on_the_corpus(export_dir, corpus, tmp_path):
