@@ -255,7 +255,8 @@ def line_regions(sketch, cell):
     # Interior pixels count most: the bleed from neighbouring regions fades
     # over about one cell from the line.
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
-    weight = np.square(np.minimum(distance / cell, 1.0)).ravel()  # (H*W,)
+    # (min before dividing: a line-free image has "infinite" distances.)
+    weight = np.square(np.minimum(distance, cell) / cell).ravel()  # (H*W,)
     return barrier, labels, count, weight
 
 
