@@ -37,3 +37,16 @@ def cli(main):
             sys.exit(130)
 
     return wrapper
+
+
+def parse_args(parser, argv):
+    """`parser.parse_args(argv)`, but a bad flag raises a one-line
+    ColorizeError (after the usage line) instead of argparse's SystemExit,
+    so every command reports it the same way (`cli`: status 2)."""
+
+    def error(message):
+        parser.print_usage(sys.stderr)
+        raise ColorizeError(message)
+
+    parser.error = error
+    return parser.parse_args(argv)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from colorize import metrics, variants
+from colorize import errors, fileio, metrics, variants
 from colorize.errors import ColorizeError, cli
 
 EVAL_SKETCHES = ("line", "binary")
@@ -182,24 +182,15 @@ def _parser():
 
 
 def parse_args(argv):
-    parser = _parser()
-
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    return parser.parse_args(argv)
+    return errors.parse_args(_parser(), argv)
 
 
 @cli
 def main(argv=None):
-    from colorize import train  # noqa: PLC0415
-
     args = parse_args(argv)
     path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}.json")
     if os.path.isdir(args.run_dir):  # (a missing run directory is reported as such)
-        train.ensure_writable_dir(os.path.dirname(path) or ".", "the results")
+        fileio.ensure_writable_dir(os.path.dirname(path) or ".", "the results")
     result = evaluate_run(
         args.run_dir,
         split=args.split,
@@ -216,7 +207,7 @@ def main(argv=None):
         f"{result['sketch']} sketches, {result['image_size']} px, T={result['temperature']:g})"
     )
     print(metrics.format_table(result["metrics"], title=title))
-    train._write_atomic(path, json.dumps(result, indent=1) + "\n")
+    fileio.write_atomic(path, json.dumps(result, indent=1) + "\n")
     print(f"wrote {path}")
     return 0
 

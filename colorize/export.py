@@ -52,7 +52,7 @@ import tempfile
 
 import tensorflow as tf
 
-from colorize import fullres
+from colorize import errors, fullres
 from colorize.errors import ColorizeError, cli
 
 MAX_PIXELS = 40_000_000
@@ -419,14 +419,7 @@ def _parser():
 
 @cli
 def main(argv=None):
-    parser = _parser()
-
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    args = parser.parse_args(argv)
+    args = errors.parse_args(_parser(), argv)
     if args.temperature is not None and not args.temperature > 0:
         raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
     path = export(args.run_dir, args.export_dir, args.temperature)

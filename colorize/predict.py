@@ -53,7 +53,7 @@ import time
 
 import numpy as np
 
-from colorize import fullres
+from colorize import errors, fileio, fullres
 from colorize import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 
@@ -294,25 +294,16 @@ def _parser():
 
 
 def parse_args(argv):
-    parser = _parser()
-
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    return parser.parse_args(argv)
+    return errors.parse_args(_parser(), argv)
 
 
 @cli
 def main(argv=None):
-    from colorize import train  # noqa: PLC0415 (save_png)
-
     args = parse_args(argv)
     if args.temperature is not None and not args.temperature > 0:
         raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
     model = Model(args.model or default_model(), args.temperature)
-    train.ensure_writable_dir(args.out_dir, "output")
+    fileio.ensure_writable_dir(args.out_dir, "output")
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
     for path, reason in failures:
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
@@ -329,7 +320,7 @@ def main(argv=None):
         try:
             rgb = colorize_file(path, model, args.from_color, args.sketch_normalize, args.upsample)
             try:
-                train.save_png(out_path, rgb)
+                fileio.save_png(out_path, rgb)
             except OSError as e:  # disk full, a file where a folder should be, ...
                 raise ColorizeError(f"{path}: cannot write {out_path} ({e.strerror or e})") from None
         except ColorizeError as e:

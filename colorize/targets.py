@@ -12,13 +12,12 @@ vectors with at most three nonzero entries each.
 
 import json
 import logging
-import os
 import time
 
 import numpy as np
 from keras import ops
 
-from colorize import color
+from colorize import color, fileio
 from colorize.errors import ColorizeError
 
 log = logging.getLogger(__name__)
@@ -352,14 +351,9 @@ def load_or_compute_prior(path, images_fn, space, size=None):
         "num_pixels": int(counts.sum()),
         "counts": counts.tolist(),
     }
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.tmp{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)  # atomic: a crash never leaves half a file
+        fileio.write_atomic(path, json.dumps(data))  # a crash never leaves half a file
     except OSError as e:
-        raise ColorizeError(f"{path}: cannot write class prior ({e.strerror})")
+        raise ColorizeError(f"{path}: cannot write class prior ({e.strerror})") from None
     log.info("class prior (%s): saved %s", space, path)
     return counts / counts.sum()

@@ -15,18 +15,16 @@ hands off to `Trainer`, a custom training loop run with `strategy.run`
 """
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-from colorize import variants
+from colorize import errors, fileio, variants
 from colorize.errors import ColorizeError, cli
 
 CHECKPOINTS = "checkpoints"
@@ -65,15 +63,7 @@ def _parser():
 
 
 def parse_args(argv):
-    parser = _parser()
-
-    # argparse prints usage + message and exits 2 on bad flags: one clear line.
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    return parser.parse_args(argv)
+    return errors.parse_args(_parser(), argv)
 
 
 # Flags that may differ when a run is resumed (to extend it); any other
@@ -149,41 +139,6 @@ def make_strategy():
             is_chief = task_type == "chief" or (not has_chief and task_type == "worker" and task_index == 0)
             return strategy, task_type, task_index, is_chief
     return tf.distribute.MirroredStrategy(), "chief", 0, True
-
-
-def _write_atomic(path, data, mode="w"):
-    """Writes `data` to a temporary file beside `path`, then renames it:
-    `path` holds either its old content or the new one, never half of it
-    (also when the process is killed), and a failed write leaves no
-    temporary file behind."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, mode) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
-def ensure_writable_dir(folder, what="output"):
-    """Creates `folder` if needed and checks that a file can be written in it.
-
-    Args:
-        folder: the folder.
-        what: what goes there, for the message ("the run directory", ...).
-
-    Raises:
-        ColorizeError: one line naming the folder and the reason (a path
-            under a regular file, no permission, a read-only disk, ...).
-    """
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as e:
-        raise ColorizeError(f"{folder}: cannot write {what} here ({e.strerror or e})") from None
 
 
 def class_weights(config, builder):
@@ -407,7 +362,7 @@ class Trainer:
                 metrics = self.end_epoch(epoch, epoch_loss / epoch_steps, eval_step)
                 history = [h for h in history if h["epoch"] != epoch] + [metrics]
                 if self.is_chief:
-                    _write_atomic(os.path.join(self.run_dir, HISTORY), json.dumps(history, indent=1) + "\n")
+                    fileio.write_atomic(os.path.join(self.run_dir, HISTORY), json.dumps(history, indent=1) + "\n")
                 self.save_checkpoint()
                 epoch_loss, epoch_steps = 0.0, 0
                 t_log, n_log = time.perf_counter(), 0
@@ -472,7 +427,7 @@ class Trainer:
                     tf.summary.image("validation/sketch_prediction_truth", grid[np.newaxis], max_outputs=1)
             self.writer.flush()
             if grid is not None:
-                save_png(os.path.join(self.run_dir, "grids", f"epoch_{epoch:03d}.png"), grid)
+                fileio.save_png(os.path.join(self.run_dir, "grids", f"epoch_{epoch:03d}.png"), grid)
         return metrics
 
     def save_final(self):
@@ -512,17 +467,6 @@ def image_grid(sketches, predictions, truths, max_rows=6):
     return np.concatenate(rows, axis=0)
 
 
-def save_png(path, rgb):
-    """Writes an RGB uint8 image as PNG, atomically."""
-    import cv2  # noqa: PLC0415
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
-    if not ok:
-        raise ColorizeError(f"{path}: could not encode PNG")
-    _write_atomic(path, encoded.tobytes(), mode="wb")
-
-
 def load_run(run_dir, temperature=None):
     """A trained run: its config and its colorizer (raw sketch in, RGB 0..255
     out).
@@ -551,7 +495,7 @@ def run(argv=None):
     args = parse_args(argv)
     config, run_dir = resolve_config(args)
     strategy, _, task_index, is_chief = make_strategy()
-    ensure_writable_dir(run_dir, "the run directory")
+    fileio.ensure_writable_dir(run_dir, "the run directory")
     # The config is recorded once the data is found: a run that could not
     # start (say, a wrong --data-dir) does not pin its run directory to the
     # flags it was given.

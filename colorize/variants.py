@@ -154,12 +154,9 @@ CONFIG_FILE = "config.json"
 
 def save(config, run_dir):
     """Writes the resolved config into the run directory (atomically)."""
-    os.makedirs(run_dir, exist_ok=True)
-    path = os.path.join(run_dir, CONFIG_FILE)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(config.to_json() + "\n")
-    os.replace(tmp, path)
+    from colorize import fileio  # noqa: PLC0415
+
+    fileio.write_atomic(os.path.join(run_dir, CONFIG_FILE), config.to_json() + "\n")
 
 
 def load(run_dir):

@@ -49,7 +49,7 @@ import time
 
 import numpy as np
 
-from colorize import variants
+from colorize import errors, variants
 from colorize.errors import ColorizeError, cli
 
 STAGES = ("build", "targets", "train", "inference")
@@ -866,14 +866,7 @@ def _parser():
 
 
 def parse_args(argv):
-    parser = _parser()
-
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    args = parser.parse_args(argv)
+    args = errors.parse_args(_parser(), argv)
     if args.stage != "all" and args.stage not in STAGES:
         raise ColorizeError(f"--stage must be one of {', '.join(STAGES)} or all, not {args.stage!r}")
     for flag in ("repeats", "paper_batch"):

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from colorize import variants
+from colorize import errors, variants
 from colorize.errors import ColorizeError, cli
 
 H100_BF16_DENSE_PEAK = 989e12
@@ -235,14 +235,7 @@ def _parser():
 
 
 def parse_args(argv):
-    parser = _parser()
-
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    args = parser.parse_args(argv)
+    args = errors.parse_args(_parser(), argv)
     if args.quick:
         args.preset, args.variants, args.steps, args.repeats = "tiny", "chroma", 2, 1
     names = [v.strip() for v in args.variants.split(",") if v.strip()]

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from colorize import metrics, variants
+from colorize import errors, fileio, metrics, variants
 from colorize.errors import ColorizeError, cli
 
 RESULTS = "results.json"
@@ -74,14 +74,7 @@ def _parser():
 
 
 def parse_args(argv):
-    parser = _parser()
-
-    def error(message):
-        parser.print_usage(sys.stderr)
-        raise ColorizeError(message)
-
-    parser.error = error
-    args = parser.parse_args(argv)
+    args = errors.parse_args(_parser(), argv)
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in args.variants if v not in variants.VARIANTS]
     if unknown or not args.variants:
@@ -187,10 +180,8 @@ def run_experiment(args):
 def _write_results(out, results, samples):
     """Writes results.json and results.md into `out`, and the Fig. 6
     images to `results["samples"]`."""
-    from colorize import train  # noqa: PLC0415
-
-    train._write_atomic(os.path.join(out, RESULTS), json.dumps(results, indent=1) + "\n")
-    train._write_atomic(os.path.join(out, TABLE), markdown_table(results) + "\n")
+    fileio.write_atomic(os.path.join(out, RESULTS), json.dumps(results, indent=1) + "\n")
+    fileio.write_atomic(os.path.join(out, TABLE), markdown_table(results) + "\n")
     os.makedirs(os.path.dirname(results["samples"]) or ".", exist_ok=True)
     np.savez_compressed(results["samples"], **samples)
 

@@ -14,7 +14,6 @@ import collections
 import errno
 import glob
 import hashlib
-import json
 import os
 import re
 import signal

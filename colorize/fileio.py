@@ -1,0 +1,66 @@
+"""Writing outputs safely: atomic files and writable folders.
+
+Every output the project writes (configs, histories, priors, PNGs, results)
+goes through `write_atomic`, so a killed process never leaves half a file
+under the final name.
+"""
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+
+from colorize.errors import ColorizeError
+
+
+def write_atomic(path, data):
+    """Writes `data` (str or bytes) to a temporary file beside `path`, then
+    renames it: `path` holds either its old content or the new one, never
+    half of it (also when the process is killed), and a failed write leaves
+    no temporary file behind. Creates the parent folder if needed.
+
+    Raises:
+        OSError: the write failed (callers that face users turn it into a
+            one-line error; `ensure_writable_dir` checks a folder up front).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def ensure_writable_dir(folder, what="output"):
+    """Creates `folder` if needed and checks that a file can be written in it.
+
+    Args:
+        folder: the folder.
+        what: what goes there, for the message ("the run directory", ...).
+
+    Raises:
+        ColorizeError: one line naming the folder and the reason (a path
+            under a regular file, no permission, a read-only disk, ...).
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise ColorizeError(f"{folder}: cannot write {what} here ({e.strerror or e})") from None
+
+
+def save_png(path, rgb):
+    """Writes an RGB uint8 image `(H, W, 3)` as PNG, atomically."""
+    import cv2  # noqa: PLC0415
+
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise ColorizeError(f"{path}: could not encode PNG")
+    write_atomic(path, encoded.tobytes())
