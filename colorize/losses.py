@@ -214,3 +214,22 @@ class SoftCrossEntropy(keras.losses.Loss):
             }
         )
         return config
+
+
+def for_config(config, class_weights=None):
+    """The loss of a variant (`variants.Config`), unreduced: one value per
+    example, `(batch,)`.
+
+    Args:
+        config: the variant's config (`model`, `space`,
+            `saturation_weight`).
+        class_weights: the 512 rebalancing weights, or None.
+    """
+    if config.model == "regression":
+        return RegressionL2(reduction=None)
+    return SoftCrossEntropy(
+        space=config.space,
+        class_weights=None if class_weights is None else [float(w) for w in class_weights],
+        saturation_weight=config.saturation_weight,
+        reduction=None,
+    )

@@ -158,20 +158,6 @@ def class_weights(config, builder):
     return targets.rebalance_weights(prior, config.rebalance_lambda)
 
 
-def build_loss(config, weights=None):
-    """The variant's loss, unreduced: one value per example, `(batch,)`."""
-    from colorize import losses  # noqa: PLC0415
-
-    if config.model == "regression":
-        return losses.RegressionL2(reduction=None)
-    return losses.SoftCrossEntropy(
-        space=config.space,
-        class_weights=None if weights is None else [float(w) for w in weights],
-        saturation_weight=config.saturation_weight,
-        reduction=None,
-    )
-
-
 class Trainer:
     """The custom training loop of one run.
 
@@ -187,7 +173,7 @@ class Trainer:
         import keras  # noqa: PLC0415
         import tensorflow as tf  # noqa: PLC0415
 
-        from colorize import data, models  # noqa: PLC0415
+        from colorize import data, losses, models  # noqa: PLC0415
 
         self.config = config
         self.run_dir = run_dir
@@ -217,7 +203,7 @@ class Trainer:
             # Plateau schedule state: best validation loss, epochs without improvement.
             self.best = tf.Variable(np.inf, dtype=tf.float32, trainable=False, name="best_val_loss")
             self.wait = tf.Variable(0, dtype=tf.int64, trainable=False, name="plateau_wait")
-            self.loss_fn = build_loss(config, weights)
+            self.loss_fn = losses.for_config(config, weights)
         self.checkpoint = tf.train.Checkpoint(
             net=self.net, optimizer=self.optimizer, step=self.step, best=self.best, wait=self.wait
         )
@@ -260,8 +246,8 @@ class Trainer:
 
         @tf.function(autograph=False)  # straight-line code: nothing to convert
         def train_step(batch):
-            losses = strategy.run(step_fn, args=batch)
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+            per_replica = strategy.run(step_fn, args=batch)
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
         return train_step
 

@@ -141,14 +141,10 @@ def _loss(config):
     """The variant's loss (per example); uniform rebalancing weights."""
     from colorize import losses, targets  # noqa: PLC0415
 
-    if config.model == "regression":
-        return losses.RegressionL2(reduction=None)
     weights = None
-    if config.rebalance:
+    if config.rebalance and config.model == "classification":
         weights = targets.rebalance_weights(np.full(512, 1.0 / 512), config.rebalance_lambda)
-    return losses.SoftCrossEntropy(
-        space=config.space, class_weights=weights, saturation_weight=config.saturation_weight, reduction=None
-    )
+    return losses.for_config(config, weights)
 
 
 def make_step(net, loss_fn, learning_rate):

@@ -11,7 +11,7 @@ import pytest
 
 import keras
 
-from colorize import models, train, variants
+from colorize import losses, models, train, variants
 from colorize.errors import ColorizeError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,7 +53,7 @@ def test_every_variant_loss_is_finite_and_falls_on_a_fixed_batch(variant):
 
         weights = targets.rebalance_weights(prior)
     net = models.build_net(config.model, width=0.0625)
-    loss_fn = train.build_loss(config, weights)
+    loss_fn = losses.for_config(config, weights)
     optimizer = keras.optimizers.Adam(3e-3)
     sketch, color = _fixed_batch()
     color_f = color.astype("float32")
@@ -66,9 +66,9 @@ def test_every_variant_loss_is_finite_and_falls_on_a_fixed_batch(variant):
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
         return loss
 
-    losses = [float(step()) for _ in range(12)]
-    assert all(np.isfinite(losses))
-    assert np.mean(losses[-3:]) < 0.9 * np.mean(losses[:3]), losses
+    history = [float(step()) for _ in range(12)]
+    assert all(np.isfinite(history))
+    assert np.mean(history[-3:]) < 0.9 * np.mean(history[:3]), history
 
 
 def test_cli_writes_a_complete_run_directory(tiny_run, tiny_data_dir, capsys):
