@@ -16,7 +16,7 @@ point must give for it:
   `n/a` when there are no bytes to send (a missing path, a link loop, ...).
 
 `write_corpus(folder)` writes the files and returns the cases;
-`markdown_table()` renders the table for the README (experiments/INPUTS.md).
+`markdown_table()` renders the table for the README (README.md, "Inputs").
 
 Run `python tests/bad_inputs.py FOLDER` to write the corpus somewhere and
 look at it.

@@ -93,8 +93,8 @@ def test_every_case_has_an_outcome_for_every_entry_point_and_the_docs_list_them(
         assert build.match(case.build), case
         assert (case.size is not None) == (case.predict == PROCESSED), case
     assert len({case.name for case in CASES}) == len(CASES)
-    # The README's table (experiments/INPUTS.md) is this table.
-    with open(os.path.join(REPO, "experiments", "INPUTS.md")) as f:
+    # The README's table is this table.
+    with open(os.path.join(REPO, "README.md")) as f:
         assert bad_inputs.markdown_table() in f.read()
 
 
