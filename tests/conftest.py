@@ -34,3 +34,13 @@ def tiny_run(tiny_data_dir, tmp_path_factory):
         return runs[variant]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tiny_run, tmp_path_factory):
+    """A SavedModel exported (by the CLI) from the tiny `rebalance` run."""
+    from colorize import export
+
+    out = tmp_path_factory.mktemp("export") / "model"
+    assert export.main([tiny_run("rebalance"), str(out)]) == 0
+    return str(out)

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bad_inputs import drawing
+
 from colorize import export, models, predict, train
 
 NO_T = tf.constant([], tf.float32)  # "use the model's temperature"
@@ -24,10 +26,8 @@ def run_dir(tiny_run):
 
 
 @pytest.fixture(scope="module")
-def export_dir(run_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("export") / "model"
-    assert export.main([run_dir, str(out)]) == 0
-    return str(out)
+def export_dir(tiny_export):
+    return tiny_export
 
 
 @pytest.fixture(scope="module")
@@ -35,20 +35,8 @@ def loaded(export_dir):
     return tf.saved_model.load(export_dir)
 
 
-def _drawing(height, width, seed=0):
-    """A gray line drawing: dark strokes of several widths on white."""
-    rng = np.random.default_rng(seed)
-    img = np.full((height, width), 255, np.uint8)
-    for _ in range(12):
-        p = tuple(int(v) for v in rng.integers(0, (width, height)))
-        q = tuple(int(v) for v in rng.integers(0, (width, height)))
-        cv2.line(img, p, q, int(rng.integers(0, 90)), int(rng.integers(1, 4)), cv2.LINE_AA)
-    cv2.circle(img, (width // 2, height // 2), min(height, width) // 3, 0, 2, cv2.LINE_AA)
-    return img
-
-
 def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_dir, tmp_path):
-    png_img, jpg_img = _drawing(96, 136, seed=1), _drawing(150, 100, seed=2)
+    png_img, jpg_img = drawing(96, 136, seed=1), drawing(150, 100, seed=2)
     png_path, jpg_path = tmp_path / "a.png", tmp_path / "b.jpg"
     cv2.imwrite(str(png_path), png_img)
     cv2.imwrite(str(jpg_path), jpg_img, [cv2.IMWRITE_JPEG_QUALITY, 90])
@@ -102,7 +90,7 @@ def test_graph_equals_the_keras_colorizer_at_the_trained_size(run_dir):
     config, net, colorizer = train.load_run(run_dir)
     module = export.SketchColorizer(net, config.space, config.image_size, config.temperature)
     size = config.image_size
-    sketch = _drawing(size, size, seed=3)[np.newaxis, :, :, np.newaxis]
+    sketch = drawing(size, size, seed=3)[np.newaxis, :, :, np.newaxis]
     ours = module.colorize_sketch(tf.constant(sketch), NO_T)["rgb"].numpy()
     theirs = np.round(colorizer(sketch.astype(np.float32)).numpy())
     assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
@@ -112,14 +100,14 @@ def test_regression_net_exports_the_same_way():
     net = models.build_net("regression", width=0.0625)
     colorizer = models.build_colorizer(net, "rgb")
     module = export.SketchColorizer(net, "rgb", 64, 0.38)
-    sketch = _drawing(64, 64, seed=4)[np.newaxis, :, :, np.newaxis]
+    sketch = drawing(64, 64, seed=4)[np.newaxis, :, :, np.newaxis]
     ours = module.colorize_sketch(tf.constant(sketch), NO_T)["rgb"].numpy()
     theirs = np.round(colorizer(sketch.astype(np.float32)).numpy())
     assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
 
 
 def test_640x480_keeps_size_and_dark_lines(loaded):
-    sketch = _drawing(480, 640, seed=5)
+    sketch = drawing(480, 640, seed=5)
     rgb = loaded.signatures["sketch"](sketch=tf.constant(sketch[np.newaxis, :, :, np.newaxis]), temperature=NO_T)["rgb"]
     rgb = rgb.numpy()[0]
     assert rgb.shape == (480, 640, 3)
@@ -135,7 +123,7 @@ def test_640x480_keeps_size_and_dark_lines(loaded):
 
 def test_garbage_is_an_invalid_argument_and_the_model_keeps_working(loaded):
     serve = loaded.signatures["serving_default"]
-    png = cv2.imencode(".png", _drawing(40, 50))[1].tobytes()
+    png = cv2.imencode(".png", drawing(40, 50))[1].tobytes()
     header_bomb = png[:16] + (100000).to_bytes(4, "big") * 2 + png[24:]
     cases = [
         (b"this is not an image", "not a PNG or JPEG"),
@@ -157,7 +145,7 @@ def test_garbage_is_an_invalid_argument_and_the_model_keeps_working(loaded):
 
 def test_temperature_is_an_input(loaded):
     color = loaded.signatures["color"]
-    sketch = tf.constant(_drawing(64, 80, seed=6)[np.newaxis, :, :, np.newaxis])
+    sketch = tf.constant(drawing(64, 80, seed=6)[np.newaxis, :, :, np.newaxis])
     default = color(sketch=sketch, temperature=NO_T)["color"].numpy()
     same = color(sketch=sketch, temperature=tf.constant([0.38]))["color"].numpy()
     hot = color(sketch=sketch, temperature=tf.constant([3.0]))["color"].numpy()
@@ -227,7 +215,7 @@ def _encode(array, mode=None, fmt="PNG"):
 def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp_path):
     from PIL import Image
 
-    gray = _drawing(40, 60, seed=7)
+    gray = drawing(40, 60, seed=7)
     rgba = np.zeros((40, 60, 4), np.uint8)  # a black box on a transparent page
     rgba[10:30, 10:50, 3] = 255
     cases = {

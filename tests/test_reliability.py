@@ -63,10 +63,8 @@ def run_dir(tiny_run):
 
 
 @pytest.fixture(scope="module")
-def export_dir(run_dir, tmp_path_factory):
-    from colorize import export
-
-    return export.export(run_dir, str(tmp_path_factory.mktemp("export") / "model"))
+def export_dir(tiny_export):
+    return tiny_export
 
 
 @pytest.fixture(scope="module")

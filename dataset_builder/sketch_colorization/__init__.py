@@ -8,12 +8,11 @@ Importing this package registers the builder with TFDS, so that
 import glob
 import os
 import shutil
-import tempfile
 import time
 
 import tensorflow_datasets as tfds
 
-from colorize import sketch
+from colorize import fileio, sketch
 from colorize.errors import ColorizeError
 
 from .sketch_colorization_dataset_builder import Builder
@@ -74,12 +73,7 @@ def _check_writable(data_dir):
     left to TFDS."""
     if "://" in data_dir:
         return
-    try:
-        os.makedirs(data_dir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=data_dir):
-            pass
-    except OSError as e:
-        raise ColorizeError(f"{data_dir}: cannot write the dataset here ({e.strerror or e})") from None
+    fileio.ensure_writable_dir(data_dir, "the dataset")
 
 
 def _remove_interrupted_builds(builder, before):
