@@ -106,7 +106,8 @@ def train_variant(args, variant):
     `colorize.train` (the library form of its command line).
 
     Returns:
-        (run_dir, seconds spent training now, whether anything was trained).
+        (run_dir, seconds spent training now, whether anything was trained,
+        whether it resumed an earlier, unfinished or shorter run).
     """
     from colorize import train  # noqa: PLC0415
 
@@ -126,7 +127,7 @@ def train_variant(args, variant):
     start = time.perf_counter()
     train.run(argv)
     seconds = time.perf_counter() - start
-    return run_dir, seconds, _read_json(history_path) != before
+    return run_dir, seconds, _read_json(history_path) != before, before is not None
 
 
 def run_experiment(args):
@@ -151,9 +152,10 @@ def run_experiment(args):
     )
     samples = {}
     for variant in args.variants:
-        run_dir, seconds, trained = train_variant(args, variant)
+        run_dir, seconds, trained, resumed = train_variant(args, variant)
         config = variants.load(run_dir)
-        old_seconds = previous.get(variant, {}).get("train_seconds") or 0.0
+        # A resumed run's time includes the earlier calls' (from results.json).
+        old_seconds = (previous.get(variant, {}).get("train_seconds") or 0.0) if resumed else 0.0
         history = _read_json(os.path.join(run_dir, "history.json"), [])
         print(f"== {variant}: evaluating on {args.split}", flush=True)
         evaluation = evaluate.evaluate_run(run_dir, split=args.split, max_examples=args.max_examples)
