@@ -310,6 +310,10 @@ class Trainer:
             lambda ctx: data.make_dataset(config, "train", training=True, input_context=ctx)
         )
         iterator = iter(train_ds)
+        # Built once; each epoch iterates it again (same batches every time).
+        val_ds = data.make_dataset(config, "validation", training=False)
+        if config.validation_batches:
+            val_ds = val_ds.take(config.validation_batches)
         eval_step = self._make_eval_fns()
         print(
             f"training {config.variant} ({config.preset} preset, {self.net.count_params():,} parameters) on "
@@ -345,7 +349,7 @@ class Trainer:
                     tf.summary.scalar("train/learning_rate", lr)
                 t_log, n_log = time.perf_counter(), 0
             if in_epoch == self.steps_per_epoch:
-                metrics = self.end_epoch(epoch, epoch_loss / epoch_steps, eval_step)
+                metrics = self.end_epoch(epoch, epoch_loss / epoch_steps, eval_step, val_ds)
                 history = [h for h in history if h["epoch"] != epoch] + [metrics]
                 if self.is_chief:
                     fileio.write_atomic(os.path.join(self.run_dir, HISTORY), json.dumps(history, indent=1) + "\n")
@@ -357,16 +361,11 @@ class Trainer:
         self.save_final()
         return history
 
-    def end_epoch(self, epoch, train_loss, eval_step):
+    def end_epoch(self, epoch, train_loss, eval_step, val):
         """Validation, plateau schedule, summaries and the image grid."""
         import tensorflow as tf  # noqa: PLC0415
 
-        from colorize import data  # noqa: PLC0415
-
         config = self.config
-        val = data.make_dataset(config, "validation", training=False)
-        if config.validation_batches:
-            val = val.take(config.validation_batches)
         sums = np.zeros(4)
         count = 0
         grid = None

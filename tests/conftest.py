@@ -37,7 +37,13 @@ def tiny_run(tiny_data_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_export(tiny_run, tmp_path_factory):
+def run_dir(tiny_run):
+    """The tiny `rebalance` run (a test module may define its own)."""
+    return tiny_run("rebalance")
+
+
+@pytest.fixture(scope="session")
+def export_dir(tiny_run, tmp_path_factory):
     """A SavedModel exported (by the CLI) from the tiny `rebalance` run."""
     from colorize import export
 

@@ -21,16 +21,6 @@ NO_T = tf.constant([], tf.float32)  # "use the model's temperature"
 
 
 @pytest.fixture(scope="module")
-def run_dir(tiny_run):
-    return tiny_run("rebalance")
-
-
-@pytest.fixture(scope="module")
-def export_dir(tiny_export):
-    return tiny_export
-
-
-@pytest.fixture(scope="module")
 def loaded(export_dir):
     return tf.saved_model.load(export_dir)
 

@@ -85,11 +85,6 @@ def test_thin_binary_lines_reach_the_training_darkness():
 # --------------------------------------------------------------------- CLI --
 
 
-@pytest.fixture(scope="module")
-def run_dir(tiny_run):
-    return tiny_run("rebalance")
-
-
 def _drawing(height, width):
     img = np.full((height, width), 255, np.uint8)
     cv2.rectangle(img, (width // 5, height // 5), (width * 3 // 4, height * 3 // 4), 0, 2)

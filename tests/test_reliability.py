@@ -58,16 +58,6 @@ def _one_error_line(capsys):
 
 
 @pytest.fixture(scope="module")
-def run_dir(tiny_run):
-    return tiny_run("rebalance")
-
-
-@pytest.fixture(scope="module")
-def export_dir(tiny_export):
-    return tiny_export
-
-
-@pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     return bad_inputs.write_corpus(folder)
