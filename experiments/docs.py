@@ -1,0 +1,128 @@
+"""Keeps the figures quoted in the documents equal to the results files.
+
+    python -m experiments.docs           # rewrite the generated blocks
+    python -m experiments.docs --check   # exit 1 when a block is stale
+
+A generated block in a Markdown file sits between two comment lines:
+
+    <!-- BEGIN GENERATED: NAME (python -m experiments.docs) -->
+    ...
+    <!-- END GENERATED: NAME -->
+
+and its text is rendered from the results file that produced the figures
+(`experiments/results/benchmark.json` for the performance table, each
+`experiments/results/*/results.json` for the paper reproduction, the preset
+table from `colorize.variants`). Nothing between the markers is typed by
+hand; `tests/test_docs.py` fails when a block differs from its source.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+from colorize import models, variants
+from experiments import benchmark, paper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "experiments", "results")
+DOCUMENTS = ("README.md", os.path.join("experiments", "README.md"))
+
+_BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+) \(python -m experiments\.docs\) -->\n)"
+    r"(?P<body>.*?)"
+    r"(<!-- END GENERATED: (?P=name) -->)",
+    re.DOTALL,
+)
+
+
+def _read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def benchmark_table():
+    """The README's performance table, from `benchmark.json`."""
+    result = _read_json(os.path.join(RESULTS, "benchmark.json"))
+    m = result["machine"]
+    machine = (
+        f"Measured on: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, {m['device']}; Python {m['python']}, "
+        f"TensorFlow {m['tensorflow']}, Keras {m['keras']} (`experiments/results/benchmark.json`)."
+    )
+    return machine + "\n\n" + benchmark.markdown_table(benchmark.table_rows(result["stages"]))
+
+
+def presets_table():
+    """The training presets, from `colorize.variants.PRESETS`."""
+    keys = ("width", "image_size", "batch_size", "learning_rate", "epochs")
+    head = [*keys, "parameters: classification net", "regression U-Net"]
+    lines = ["| preset | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+    for name in variants.PRESETS:
+        config = variants.resolve("rebalance", name)
+        params = [f"{models.build_net(kind, width=config.width).count_params():,}" for kind in ("classification", "regression")]
+        lines.append(f"| `{name}` | " + " | ".join([*(f"{getattr(config, k):g}" for k in keys), *params]) + " |")
+    return "\n".join(lines)
+
+
+def paper_table(name):
+    """One corpus's reproduction table (`experiments/results/NAME/results.json`)."""
+    results = _read_json(os.path.join(RESULTS, name, paper.RESULTS))
+    head = f"`{results['command']}` ({results['preset']} preset, {results['epochs']} epochs, {results['split']} split)"
+    return head + "\n\n" + paper.markdown_table(results)
+
+
+def render(name):
+    """The text of the generated block `name`.
+
+    Raises:
+        KeyError: no generator for `name`.
+    """
+    if name == "benchmark":
+        return benchmark_table()
+    if name == "presets":
+        return presets_table()
+    if name.startswith("paper-"):
+        return paper_table(name[len("paper-") :])
+    raise KeyError(f"no generated block named {name!r}")
+
+
+def update(text):
+    """`text` with every generated block rendered anew."""
+    return _BLOCK.sub(lambda m: m.group(1) + render(m.group("name")).rstrip("\n") + "\n" + m.group(4), text)
+
+
+def stale_documents(root=ROOT):
+    """The documents (relative paths) whose generated blocks differ from their sources."""
+    stale = []
+    for doc in DOCUMENTS:
+        with open(os.path.join(root, doc)) as f:
+            text = f.read()
+        if update(text) != text:
+            stale.append(doc)
+    return stale
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m experiments.docs", description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="only report stale blocks (exit status 1)")
+    args = p.parse_args(argv)
+    if args.check:
+        stale = stale_documents()
+        for doc in stale:
+            print(f"{doc}: generated figures are stale; run python -m experiments.docs", file=sys.stderr)
+        return 1 if stale else 0
+    for doc in DOCUMENTS:
+        path = os.path.join(ROOT, doc)
+        with open(path) as f:
+            text = f.read()
+        new = update(text)
+        if new != text:
+            with open(path, "w") as f:
+                f.write(new)
+            print(f"updated {doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
