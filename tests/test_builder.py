@@ -2,6 +2,7 @@
 split stability, skip counting on a corpus of bad files, build(), reading the
 dataset back in a new process."""
 
+import builtins
 import collections
 import os
 import re
@@ -13,14 +14,12 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from colorize import sketch
-from colorize import synthetic
+from colorize import datasets, images, sketch, synthetic
 from colorize.errors import ColorizeError
 from dataset_builder import sketch_colorization
 from dataset_builder.sketch_colorization import split_for
-from test_sketch import CORPUS
-from test_sketch import DECODED
-from test_sketch import make_corpus
+
+import bad_inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,8 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_split_for_is_stable_and_80_10_10():
     # Golden values: a change here moves sources between splits and leaks
     # test images into training sets built earlier.
-    assert [split_for(f"synthetic/{i:05d}") for i in range(4)] == [
-        "train", "train", "test", "train"]
+    assert [split_for(f"synthetic/{i:05d}") for i in range(4)] == ["train", "train", "test", "train"]
     assert split_for("cats/a.png") == "train"
     counts = collections.Counter(split_for(f"img_{i}.png") for i in range(20000))
     assert abs(counts["train"] / 20000 - 0.8) < 0.01
@@ -37,10 +35,18 @@ def test_split_for_is_stable_and_80_10_10():
     assert abs(counts["test"] / 20000 - 0.1) < 0.01
     # The hash is not Python's salted hash: another process agrees.
     out = subprocess.run(
-        [sys.executable, "-c", "from dataset_builder.sketch_colorization import split_for;"
-         "print(*[split_for(f'img_{i}.png') for i in range(50)])"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-        env={**os.environ, "PYTHONHASHSEED": "123"})
+        [
+            sys.executable,
+            "-c",
+            "from dataset_builder.sketch_colorization import split_for;"
+            "print(*[split_for(f'img_{i}.png') for i in range(50)])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    )
     assert out.stdout.split() == [split_for(f"img_{i}.png") for i in range(50)]
 
 
@@ -74,13 +80,14 @@ def test_tiny_dataset_reads_back_with_consistent_examples(tiny_data_dir):
 
 
 def test_reads_back_in_a_new_process_without_importing_the_builder(tiny_data_dir):
-    script = ("import tensorflow_datasets as tfds;"
-              f"ds = tfds.load('sketch_colorization/synthetic_tiny', data_dir={tiny_data_dir!r},"
-              " split='train');"
-              "ex = next(iter(ds));"
-              "print(len(ds), ex['sketch'].shape, ex['color'].dtype.name)")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True, cwd="/")
+    script = (
+        "import tensorflow_datasets as tfds;"
+        f"ds = tfds.load('sketch_colorization/synthetic_tiny', data_dir={tiny_data_dir!r},"
+        " split='train');"
+        "ex = next(iter(ds));"
+        "print(len(ds), ex['sketch'].shape, ex['color'].dtype.name)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd="/")
     assert out.stdout.split()[0] == "57"
     assert "(256, 256, 1)" in out.stdout and "uint8" in out.stdout
 
@@ -105,73 +112,73 @@ def names_in_each_split(prefix, per_split):
 
 
 @pytest.mark.slow
-def test_folder_build_skips_and_counts_bad_files(tmp_path, capsys):
+def test_folder_build_skips_and_counts_bad_files(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "images"
-    folder.mkdir()
-    files = make_corpus(folder)
+    files = bad_inputs.write_decoding_corpus(folder)
     (folder / "good").mkdir()
     os.symlink(folder, folder / "good" / "again")  # a folder loop: listed once
     good = names_in_each_split("good/g", {"train": 2, "validation": 1, "test": 1})
     for i, name in enumerate(sum(good.values(), [])):
         cv2.imwrite(str(folder / name), good_image(i, width=320))  # two windows each
+    # denied.png (mode 000) is unreadable, also for root (see bad_inputs).
+    monkeypatch.setattr(builtins, "open", bad_inputs.open_as_user(builtins.open))
 
-    builder = sketch_colorization.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
+    builder = datasets.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     out = capsys.readouterr().out
     assert f"building sketch_colorization/folder into {tmp_path / 'data'}" in out
 
-    # Expected outcome of every listed file, from the library itself.
-    listed = sketch.find_images(folder)
-    # Not listed: folder.png (a folder), missing.png, animated.gif (not an
-    # extension of IMAGE_EXTENSIONS); listed besides the corpus: loop_b.png.
-    assert len(listed) == 4 + len(CORPUS) + len(DECODED) - 3 + 1
-    expected = collections.Counter()
-    windows = collections.Counter()
-    for path in listed:
-        relative = os.path.relpath(path, folder)
-        try:
-            bgr = sketch.load_image(path, min_short_side=256)
-        except Exception:
-            expected["unreadable"] += 1
-            continue
-        found, reason = sketch.prepare_examples(bgr)
-        expected[reason or "kept"] += 1
-        windows[split_for(relative)] += len(found)
-    assert expected == {"unreadable": 9, "colorless": 6, "too small": 2, "kept": 4 + 3}
+    # Expected outcome of every listed file, from the corpus's decoder table.
+    listed = [os.path.relpath(p, folder) for p in images.find_images(folder)]
+    # Listed besides the corpus: loop2.png.lnk is not; the folder loop adds
+    # nothing; folder.png (a folder), missing.png, empty_dir and animated.gif
+    # (not an extension of IMAGE_EXTENSIONS) are not listed.
+    corpus_names = {os.path.basename(p) for p in files.values()}
+    assert sorted(set(listed) - corpus_names) == sorted(sum(good.values(), []))
+    assert corpus_names - set(listed) == {"folder.png", "missing.png", "empty_dir", "animated.gif"}
+    expected = collections.Counter({"kept": 4})
+    for name in set(listed) & corpus_names:
+        outcome = bad_inputs.DECODING.get(name, ("error", "permission denied"))  # denied.png
+        expected["unreadable" if outcome[0] == "error" else outcome[2] or "kept"] += 1
+    assert expected == {"unreadable": 10, "colorless": 5, "too small": 2, "kept": 4 + 6}
 
     counted = collections.Counter()
     for line in out.splitlines():
-        m = re.search(r"(\w+): read (\d+) files, wrote (\d+) windows, skipped \d+ \(too small: "
-                      r"(\d+), colorless: (\d+), unreadable: (\d+)\)", line)
+        m = re.search(
+            r"(\w+): read (\d+) files, wrote (\d+) windows, skipped \d+ \(too small: "
+            r"(\d+), colorless: (\d+), unreadable: (\d+)\)",
+            line,
+        )
         if m:
             split, read, wrote, small, colorless, unreadable = m.groups()
-            assert int(wrote) == windows[split] == builder.info.splits[split].num_examples
-            counted.update({"read": int(read), "too small": int(small),
-                            "colorless": int(colorless), "unreadable": int(unreadable)})
-    assert counted == {"read": len(listed), "too small": 2, "colorless": 6, "unreadable": 9}
+            assert int(wrote) == builder.info.splits[split].num_examples
+            counted.update(
+                {"read": int(read), "too small": int(small), "colorless": int(colorless), "unreadable": int(unreadable)}
+            )
+    assert counted == {"read": len(listed), "too small": 2, "colorless": 5, "unreadable": 10}
 
-    sources = set()
+    sources = collections.Counter()
     for split in ("train", "validation", "test"):
         for ex in read_split(builder, split):
             source = ex["source_id"].decode()
             assert split_for(source) == split and not source.startswith("/")
-            sources.add(source)
-    assert sources == set(sum(good.values(), [])) | {
-        name for name, (_, reason) in DECODED.items() if reason is None and name != "animated.gif"}
+            sources[source] += 1
+    kept = {"rgb16.png": 1, "rgba.png": 2, "palette.png": 1, "cmyk.jpg": 1, "animated.webp": 1, "palette_opaque.png": 1}
+    assert dict(sources) == {**dict.fromkeys(sum(good.values(), []), 2), **kept}
 
 
 def test_build_refuses_bad_arguments(tmp_path):
     with pytest.raises(ColorizeError, match="unknown sketch_colorization config 'nope'"):
-        sketch_colorization.build("nope", data_dir=tmp_path)
+        datasets.build("nope", data_dir=tmp_path)
     with pytest.raises(ColorizeError, match="needs manual_dir"):
-        sketch_colorization.build("folder", data_dir=tmp_path)
+        datasets.build("folder", data_dir=tmp_path)
     with pytest.raises(ColorizeError, match="no such folder"):
-        sketch_colorization.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "nope")
+        datasets.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "nope")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("no images here")
     with pytest.raises(ColorizeError, match="empty: no images"):
-        sketch_colorization.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "empty")
+        datasets.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "empty")
     with pytest.raises(ColorizeError, match="only used by the folder config"):
-        sketch_colorization.build("synthetic", data_dir=tmp_path, manual_dir=tmp_path)
+        datasets.build("synthetic", data_dir=tmp_path, manual_dir=tmp_path)
 
 
 @pytest.mark.slow
@@ -182,9 +189,12 @@ def test_split_without_usable_images_fails_clearly(tmp_path):
     for i, name in enumerate(names["train"] + names["test"]):
         cv2.imwrite(str(folder / name), good_image(i))
     cv2.imwrite(str(folder / names["validation"][0]), np.full((300, 300, 3), 128, np.uint8))
-    with pytest.raises(ColorizeError, match=r"the validation split got no usable window from "
-                                            r"its 1 files \(too small: 0, colorless: 1, "):
-        sketch_colorization.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
+    with pytest.raises(
+        ColorizeError,
+        match=r"the validation split got no usable window from "
+        r"its 1 files \(too small: 0, colorless: 1, ",
+    ):
+        datasets.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     # Nothing half-built is left under the final name.
     assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.0.0").exists()
 
@@ -196,10 +206,10 @@ def test_too_few_images_fail_before_decoding(tmp_path):
     for name in names["train"] + names["validation"]:
         (folder / name).write_bytes(b"never decoded")
     with pytest.raises(ColorizeError, match=r"too few images \(3\): none falls in the test split"):
-        sketch_colorization.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
+        datasets.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
 
 
 def test_build_reuses_a_built_dataset(tiny_data_dir, capsys):
-    builder = sketch_colorization.build("synthetic_tiny", data_dir=tiny_data_dir)
+    builder = datasets.build("synthetic_tiny", data_dir=tiny_data_dir)
     assert "already built" in capsys.readouterr().out
     assert builder.info.splits["train"].num_examples == 57

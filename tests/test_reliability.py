@@ -14,6 +14,7 @@ import collections
 import errno
 import glob
 import hashlib
+import importlib
 import os
 import re
 import signal
@@ -25,9 +26,15 @@ import time
 import cv2
 import numpy as np
 import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
 from PIL import Image
 
+from colorize import datasets, predict, runs, sketch, variants
+from colorize.errors import ColorizeError
+
 import bad_inputs
+import helpers
 from bad_inputs import CASES, NOT_REACHABLE, PROCESSED
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,10 +44,6 @@ BUILD_MEMORY_MB = 128
 """Bound on the build's resident memory above TensorFlow's own: decoding
 the 8000 x 8000 PNG of the corpus whole would take 448 MB (PIL's 4 bytes
 and the 3-byte BGR copy per pixel)."""
-
-
-def _env():
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO}
 
 
 def _errors(stderr):
@@ -87,10 +90,7 @@ def test_every_case_has_an_outcome_for_every_entry_point_and_the_docs_list_them(
 
 
 def test_serving_signature_on_the_corpus(export_dir, corpus):
-    import tensorflow as tf
-
     serve = tf.saved_model.load(export_dir).signatures["serving_default"]
-    no_t = tf.constant([], tf.float32)
     good = cv2.imencode(".png", bad_inputs.drawing(40, 56))[1].tobytes()
     for case in CASES:
         if case.serving == NOT_REACHABLE:
@@ -98,7 +98,7 @@ def test_serving_signature_on_the_corpus(export_dir, corpus):
         with open(corpus[case.name], "rb") as f:
             data = f.read()
         if case.serving == PROCESSED:
-            out = serve(images=tf.constant([good, data]), temperature=no_t)
+            out = serve(images=tf.constant([good, data]))
             assert out["size"].numpy().tolist() == [[40, 56], list(case.size)], case.name
             png = tf.io.decode_png(out["png"][1]).numpy()
             h, w = case.size
@@ -106,22 +106,28 @@ def test_serving_signature_on_the_corpus(export_dir, corpus):
         else:
             fragment = case.serving.split(": ", 1)[1]
             with pytest.raises(tf.errors.InvalidArgumentError) as info:
-                serve(images=tf.constant([good, data]), temperature=no_t)
+                serve(images=tf.constant([good, data]))
             assert fragment in info.value.message, (case.name, info.value.message)
         # The model keeps working after any input.
-        assert serve(images=tf.constant([good]), temperature=no_t)["rgb"].shape == (1, 40, 56, 3)
+        assert serve(images=tf.constant([good]))["rgb"].shape == (1, 40, 56, 3)
     # Alpha is composited on white: transparent paper over hidden black
     # pixels is not black in the output (it would be 0 everywhere there).
     with open(corpus["rgba.png"], "rb") as f:
-        rgb = serve(images=tf.constant([f.read()]), temperature=no_t)["rgb"].numpy()[0]
+        rgb = serve(images=tf.constant([f.read()]))["rgb"].numpy()[0]
     paper = np.asarray(Image.open(corpus["rgba.png"]))[..., 3] == 0
     assert paper.mean() > 0.2 and rgb[paper].mean() > 20
 
 
 def _run_predict(args):
     """`python -m colorize.predict ARGS` with unreadable files denied."""
-    return subprocess.run(bad_inputs.command("colorize.predict", *args), capture_output=True,
-                          text=True, env=_env(), cwd=REPO, timeout=600)
+    return subprocess.run(
+        bad_inputs.command("colorize.predict", *args),
+        capture_output=True,
+        text=True,
+        env=helpers.env(),
+        cwd=REPO,
+        timeout=600,
+    )
 
 
 def test_predict_cli_on_the_corpus(export_dir, corpus, tmp_path):
@@ -151,8 +157,6 @@ def test_predict_cli_on_the_corpus(export_dir, corpus, tmp_path):
 
 
 def test_predict_decodes_odd_images_like_their_plain_equivalents(export_dir, corpus, tmp_path):
-    from colorize import predict
-
     model = predict.Model(export_dir)
 
     def colored(path):
@@ -176,14 +180,12 @@ def test_predict_decodes_odd_images_like_their_plain_equivalents(export_dir, cor
     # Transparent gray ink: the page is white, not the hidden black.
     la = np.asarray(Image.open(corpus["gray_alpha.png"]))
     ink = 255 - la[..., 1]  # black ink, alpha = darkness, on white
-    np.testing.assert_array_equal(colored(corpus["gray_alpha.png"]),
-                                  plain("ink.png", np.dstack([ink] * 3)))
+    np.testing.assert_array_equal(colored(corpus["gray_alpha.png"]), plain("ink.png", np.dstack([ink] * 3)))
 
 
-def test_predict_folder_input_skips_bad_files_and_writes_the_good_ones(export_dir, corpus, tmp_path,
-                                                                       capsys, deny_unreadable):
-    from colorize import predict
-
+def test_predict_folder_input_skips_bad_files_and_writes_the_good_ones(
+    export_dir, corpus, tmp_path, capsys, deny_unreadable
+):
     folder = os.path.dirname(corpus["zero.png"])
     out_dir = tmp_path / "out"
     assert predict.main([folder, "-o", str(out_dir), "--model", export_dir]) == 1
@@ -204,16 +206,15 @@ def test_predict_folder_input_skips_bad_files_and_writes_the_good_ones(export_di
     assert set(os.listdir(out_dir)) == expected_out
     # An empty folder is an error of its own, and the exit status says so.
     assert predict.main([corpus["empty_dir"], "-o", str(out_dir), "--model", export_dir]) == 1
-    assert _one_error_line(capsys) == f"error: {corpus['empty_dir']}: folder holds no images " \
+    assert (
+        _one_error_line(capsys) == f"error: {corpus['empty_dir']}: folder holds no images "
         "(.png, .jpg, .jpeg, .webp, .bmp)"
+    )
 
 
 @pytest.mark.slow
 def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
-    import tensorflow_datasets as tfds
-
-    import dataset_builder.sketch_colorization  # noqa: F401 (registers the builder)
-    from colorize import sketch
+    datasets.builder_class()  # registers the builder with TFDS
 
     folder = tmp_path / "corpus"
     cases = [case for case in CASES if case.build != NOT_REACHABLE]
@@ -231,18 +232,23 @@ def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
         bad_inputs.deny_unreadable_files()
         import tensorflow as tf
         tf.constant(0)  # TensorFlow's own memory is the baseline
-        from dataset_builder import sketch_colorization
+        from colorize import datasets
         with open("/proc/self/statm") as f:
             before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
-        sketch_colorization.build("folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
+        datasets.build("folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
         print(f"memory: {{before}} MB before the build, peak {{bad_inputs.peak_rss_mb()}} MB")
     """)
     data_dir = tmp_path / "tfds"
-    proc = subprocess.run([sys.executable, "-c", script, str(data_dir), str(folder)],
-                          capture_output=True, text=True, env=_env(), cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(data_dir), str(folder)],
+        capture_output=True,
+        text=True,
+        env=helpers.env(),
+        cwd=REPO,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    before, peak = map(int, re.search(r"memory: (\d+) MB before the build, peak (\d+) MB",
-                                      proc.stdout).groups())
+    before, peak = map(int, re.search(r"memory: (\d+) MB before the build, peak (\d+) MB", proc.stdout).groups())
     print(f"build: {before} MB before, peak {peak} MB (+{peak - before} MB)")
     assert peak - before < BUILD_MEMORY_MB, proc.stdout
 
@@ -282,15 +288,13 @@ def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
     # The per-split summaries add up to the expected skip counts.
     totals = collections.Counter()
     for too_small, colorless, bad in re.findall(
-            r"\(too small: (\d+), colorless: (\d+), unreadable: (\d+)\)", proc.stdout):
+        r"\(too small: (\d+), colorless: (\d+), unreadable: (\d+)\)", proc.stdout
+    ):
         totals.update({"too small": int(too_small), "colorless": int(colorless), "unreadable": int(bad)})
     assert totals == skipped
 
 
 def test_builder_refuses_a_missing_or_imageless_folder_and_an_unwritable_data_dir(tmp_path, corpus):
-    from colorize.errors import ColorizeError
-    from dataset_builder import sketch_colorization
-
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
     for manual_dir, data_dir, message in [
@@ -299,7 +303,7 @@ def test_builder_refuses_a_missing_or_imageless_folder_and_an_unwritable_data_di
         (os.path.dirname(corpus["zero.png"]), blocker / "tfds", "file/tfds: cannot write the dataset here"),
     ]:
         with pytest.raises(ColorizeError, match=re.escape(message)):
-            sketch_colorization.build("folder", data_dir=str(data_dir), manual_dir=str(manual_dir))
+            datasets.build("folder", data_dir=str(data_dir), manual_dir=str(manual_dir))
     assert not os.path.exists(tmp_path / "d")
 
 
@@ -310,24 +314,27 @@ def test_builder_refuses_a_missing_or_imageless_folder_and_an_unwritable_data_di
 def cli_dirs(run_dir, tmp_path_factory):
     """A folder with a regular file (paths under it cannot be written, even
     by root) and a run directory whose training never finished."""
-    from colorize import variants
-
     base = tmp_path_factory.mktemp("cli")
     (base / "file").write_text("a regular file")
-    variants.save(variants.resolve("lch", "tiny"), str(base / "unfinished"))
-    return {"file": str(base / "file"), "unfinished": str(base / "unfinished"), "run": run_dir,
-            "tmp": str(base)}
+    runs.save_config(variants.resolve("lch", "tiny"), str(base / "unfinished"))
+    return {"file": str(base / "file"), "unfinished": str(base / "unfinished"), "run": run_dir, "tmp": str(base)}
 
 
 FLAG_CASES = [
     # (entry point, argv, message fragment); every one exits with status 2.
     ("train", ["--variant", "gan"], "unknown variant 'gan'; choose one of regression"),
     ("train", ["--batch-size", "-4", "--run-dir", "{tmp}/r1"], "--batch-size must be positive, not -4"),
-    ("train", ["--variant", "regression", "--preset", "tiny", "--run-dir", "{run}"],
-     "holds a 'rebalance' run, not 'regression'"),
+    (
+        "train",
+        ["--variant", "regression", "--preset", "tiny", "--run-dir", "{run}"],
+        "holds a 'rebalance' run, not 'regression'",
+    ),
     ("train", ["--preset", "tiny", "--run-dir", "{file}/run"], "{file}/run: cannot write"),
-    ("train", ["--preset", "tiny", "--run-dir", "{tmp}/r2", "--data-dir", "{file}/tfds"],
-     "{file}/tfds: cannot write the dataset here"),
+    (
+        "train",
+        ["--preset", "tiny", "--run-dir", "{tmp}/r2", "--data-dir", "{file}/tfds"],
+        "{file}/tfds: cannot write the dataset here",
+    ),
     ("evaluate", ["{run}", "--batch-size", "-4"], "--batch-size must be positive, not -4"),
     ("evaluate", ["{unfinished}"], "{unfinished}: no trained model"),
     ("evaluate", ["{tmp}/nowhere"], "{tmp}/nowhere: no such run directory"),
@@ -339,17 +346,17 @@ FLAG_CASES = [
     ("predict", ["x.png", "-o", "{tmp}/p2", "--model", "{unfinished}"], "{unfinished}: no trained model"),
     ("predict", ["x.png", "-o", "{tmp}/p3", "--model", "{tmp}"], "neither a run directory"),
     ("predict", ["x.png", "-o", "{file}/out", "--model", "{run}"], "{file}/out: cannot write output here"),
-    ("predict", ["x.png", "-o", "{tmp}/p4", "--model", "{run}", "--temperature", "-1"],
-     "--temperature must be positive"),
+    (
+        "predict",
+        ["x.png", "-o", "{tmp}/p4", "--model", "{run}", "--temperature", "-1"],
+        "--temperature must be positive",
+    ),
     ("predict", ["x.png", "-o", "{tmp}/p5", "--upsample", "cubic"], "invalid choice: 'cubic'"),
 ]
 
 
-@pytest.mark.parametrize("entry, argv, message", FLAG_CASES,
-                         ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FLAG_CASES)])
+@pytest.mark.parametrize("entry, argv, message", FLAG_CASES, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(FLAG_CASES)])
 def test_flag_errors_are_one_line_and_exit_2(entry, argv, message, cli_dirs, capsys):
-    import importlib
-
     main = importlib.import_module(f"colorize.{entry}").main
     argv = [a.format(**cli_dirs) for a in argv]
     with pytest.raises(SystemExit) as info:
@@ -369,8 +376,6 @@ def test_predict_never_leaves_a_half_written_file(run_dir, tmp_path, capsys, mon
     """The disk fills up in the middle of writing an output: the old file
     under that name is intact, the new one is reported, no temporary file is
     left, and the other inputs are written."""
-    from colorize import predict
-
     for name in ("a", "b", "c"):
         cv2.imwrite(str(tmp_path / f"{name}.png"), bad_inputs.drawing(48, 64, seed=ord(name)))
     out_dir = tmp_path / "out"
@@ -416,8 +421,13 @@ def test_predict_never_leaves_a_half_written_file(run_dir, tmp_path, capsys, mon
 @pytest.mark.slow
 def test_killed_export_leaves_nothing_under_the_final_name(run_dir, tmp_path):
     target = tmp_path / "model"
-    proc = subprocess.Popen([sys.executable, "-m", "colorize.export", run_dir, str(target)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "colorize.export", run_dir, str(target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=helpers.env(),
+        cwd=REPO,
+    )
     deadline = time.time() + 300
     # Kill as soon as the SavedModel has started to be written.
     while not glob.glob(str(tmp_path / "model.tmp-*" / "*")) and time.time() < deadline:
@@ -434,23 +444,19 @@ def test_killed_export_leaves_nothing_under_the_final_name(run_dir, tmp_path):
 
 def _examples(data_dir):
     """{split: sorted list of (source_id, sha1 of the color window)}."""
-    import tensorflow_datasets as tfds
-
-    import dataset_builder.sketch_colorization  # noqa: F401
-
+    datasets.builder_class()  # registers the builder with TFDS
     builder = tfds.builder("sketch_colorization/synthetic_tiny", data_dir=str(data_dir))
     found = {}
     for split in ("train", "validation", "test"):
         found[split] = sorted(
             (e["source_id"].numpy().decode(), hashlib.sha1(e["color"].numpy().tobytes()).hexdigest())
-            for e in builder.as_dataset(split=split))
+            for e in builder.as_dataset(split=split)
+        )
     return found
 
 
 @pytest.mark.slow
 def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_dir):
-    from dataset_builder import sketch_colorization
-
     data_dir = tmp_path / "tfds"
     # The child announces each image before generating it (slowed a little),
     # so that the kill lands mid-way through the train split.
@@ -463,11 +469,17 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
             time.sleep(0.05)
             return generate(seed, *args, **kwargs)
         synthetic.generate = announced
-        from dataset_builder import sketch_colorization
-        sketch_colorization.build("synthetic_tiny", data_dir={str(data_dir)!r})
+        from colorize import datasets
+        datasets.build("synthetic_tiny", data_dir={str(data_dir)!r})
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=_env(), cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=helpers.env(),
+        cwd=REPO,
+    )
     generated = 0
     for line in proc.stdout:
         generated += line.startswith("generating")
@@ -479,7 +491,7 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
     assert not (config_dir / "1.0.0").exists()
     assert len(list(config_dir.glob("incomplete.*"))) == 1  # what the killed build left
 
-    sketch_colorization.build("synthetic_tiny", data_dir=str(data_dir))
+    datasets.build("synthetic_tiny", data_dir=str(data_dir))
     rebuilt, reference = _examples(data_dir), _examples(tiny_data_dir)
     assert {k: len(v) for k, v in rebuilt.items()} == {"train": 57, "validation": 3, "test": 5}
     assert rebuilt == reference  # the same windows, each once
@@ -493,8 +505,6 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
 
 @pytest.mark.slow
 def test_predict_6000px_sketch_within_its_memory_bound_and_refuses_larger(run_dir, tmp_path):
-    from colorize import predict
-
     big = tmp_path / "big.png"
     cv2.imwrite(str(big), bad_inputs.drawing(6000, 6000, seed=3))
     huge = bad_inputs.large_png(str(tmp_path / "huge.png"), 8000)
@@ -507,12 +517,18 @@ def test_predict_6000px_sketch_within_its_memory_bound_and_refuses_larger(run_di
         runpy.run_module("colorize.predict", run_name="__main__")
     """)
     out_dir = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-c", script, str(big), huge, "-o", str(out_dir),
-                           "--model", run_dir], capture_output=True, text=True, env=_env(),
-                          cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(big), huge, "-o", str(out_dir), "--model", run_dir],
+        capture_output=True,
+        text=True,
+        env=helpers.env(),
+        cwd=REPO,
+        timeout=600,
+    )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert _errors(proc.stderr) == [
-        f"error: {huge}: too large: 8000x8000 pixels is over the limit of {predict.MAX_PIXELS} decoded pixels"]
+        f"error: {huge}: too large: 8000x8000 pixels is over the limit of {predict.MAX_PIXELS} decoded pixels"
+    ]
     peak = int(re.search(r"peak MB (\d+)", proc.stdout).group(1))
     print(f"predict 6000x6000: peak {peak} MB")
     assert peak < predict.MEMORY_BOUND_GB * 1024, proc.stdout

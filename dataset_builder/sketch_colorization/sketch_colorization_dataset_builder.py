@@ -3,21 +3,18 @@
 import dataclasses
 import hashlib
 import pathlib
+import re
 import time
 
-from absl import logging
-import numpy as np
 import tensorflow_datasets as tfds
 
-from colorize import sketch
-from colorize import synthetic
+from colorize import datasets, images, sketch
 from colorize.errors import ColorizeError
-from colorize.errors import ImageError
 
 SPLITS = (("train", 80), ("validation", 10), ("test", 10))
 """Split names and their percentages of the sources."""
 
-_LOG_EVERY_S = 15.0  # Seconds between progress lines.
+_LOG_EVERY_S = 15.0  # Seconds between progress lines of a build without Beam.
 
 
 def split_for(source_id):
@@ -61,37 +58,6 @@ def _say(message):
     print(message, flush=True)
 
 
-class _Stats:
-    """Counts what one split read, wrote and skipped, and logs progress."""
-
-    def __init__(self, name, split, total):
-        self.name, self.split, self.total = name, split, total
-        self.read = 0
-        self.windows = 0
-        self.skipped = {"too small": 0, "colorless": 0, "unreadable": 0}
-        self.start = self.last_log = time.monotonic()
-
-    def skip(self, reason):
-        self.skipped[reason] += 1
-
-    def tick(self):
-        now = time.monotonic()
-        if now - self.last_log >= _LOG_EVERY_S:
-            self.last_log = now
-            _say(f"{self.name} {self.split}: {self.read}/{self.total} files, {self.windows} "
-                 f"windows, {sum(self.skipped.values())} skipped, "
-                 f"{self.read / (now - self.start):.2f} files/s")
-
-    def reasons(self):
-        return ", ".join(f"{k}: {v}" for k, v in self.skipped.items())
-
-    def summary(self):
-        seconds = max(time.monotonic() - self.start, 1e-9)
-        return (f"{self.name} {self.split}: read {self.read} files, wrote {self.windows} "
-                f"windows, skipped {sum(self.skipped.values())} ({self.reasons()}); "
-                f"{self.read / seconds:.2f} files/s")
-
-
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for sketch_colorization."""
 
@@ -110,12 +76,19 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     the folder, so adding files never moves the old ones between splits.
     """
     BUILDER_CONFIGS = [
-        BuilderConfig(name="synthetic", source="synthetic", num_images=3000,
-                      description="3000 procedural illustrations (offline, about a minute)."),
-        BuilderConfig(name="synthetic_tiny", source="synthetic", num_images=48,
-                      description="48 procedural illustrations, for tests and smoke runs."),
-        BuilderConfig(name="folder", source="folder",
-                      description="Your own colored illustrations from --manual_dir."),
+        BuilderConfig(
+            name="synthetic",
+            source="synthetic",
+            num_images=3000,
+            description="3000 procedural illustrations (offline, about a minute).",
+        ),
+        BuilderConfig(
+            name="synthetic_tiny",
+            source="synthetic",
+            num_images=48,
+            description="48 procedural illustrations, for tests and smoke runs.",
+        ),
+        BuilderConfig(name="folder", source="folder", description="Your own colored illustrations from --manual_dir."),
     ]
     DEFAULT_CONFIG_NAME = "synthetic"
 
@@ -123,12 +96,14 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         """Returns the dataset metadata."""
         size = sketch.SIZE
         return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "sketch": tfds.features.Image(shape=(size, size, 1)),
-                "sketch_binary": tfds.features.Image(shape=(size, size, 1)),
-                "color": tfds.features.Image(shape=(size, size, 3)),
-                "source_id": tfds.features.Text(),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "sketch": tfds.features.Image(shape=(size, size, 1)),
+                    "sketch_binary": tfds.features.Image(shape=(size, size, 1)),
+                    "color": tfds.features.Image(shape=(size, size, 3)),
+                    "source_id": tfds.features.Text(),
+                }
+            ),
             supervised_keys=("sketch", "color"),
             homepage="https://github.com/yinoue93/CS231N_final_proj",
         )
@@ -138,62 +113,141 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         config = self.builder_config
         if config.source == "folder":
             root = pathlib.Path(dl_manager.manual_dir)
-            paths = sketch.find_images(root)
+            paths = images.find_images(root)
             if not paths:
-                raise ColorizeError(
-                    f"{root}: no images ({', '.join(sketch.IMAGE_EXTENSIONS)}) in this folder")
+                raise ColorizeError(f"{root}: no images ({', '.join(images.IMAGE_EXTENSIONS)}) in this folder")
             sources = [(pathlib.Path(p).relative_to(root).as_posix(), p) for p in paths]
         else:
             sources = [(f"synthetic/{seed:05d}", seed) for seed in range(config.num_images)]
         by_split = {name: [] for name, _ in SPLITS}
         for source_id, item in sources:
             by_split[split_for(source_id)].append((source_id, item))
-        _say(f"{self.info.full_name}: {len(sources)} sources ("
-             + ", ".join(f"{k}: {len(v)}" for k, v in by_split.items()) + ")")
+        _say(
+            f"{self.info.full_name}: {len(sources)} sources ("
+            + ", ".join(f"{k}: {len(v)}" for k, v in by_split.items())
+            + ")"
+        )
         empty = [name for name, items in by_split.items() if not items]
         if empty:  # Fail now rather than after decoding everything else.
             raise ColorizeError(
                 f"{self.info.full_name}: too few images ({len(sources)}): none falls in the "
                 f"{' and '.join(empty)} split; the splits get 80/10/10 percent of the files "
-                "by a hash of their path, so use a few dozen images or more")
+                "by a hash of their path, so use a few dozen images or more"
+            )
+        self._split_sizes = {name: len(items) for name, items in by_split.items()}
+        self._started = time.monotonic()
         return {name: self._generate_examples(name, items) for name, items in by_split.items()}
 
-    def _generate_examples(self, split, items):
-        """Yields (key, example) for every usable window of every source.
-
-        Args:
-          split: the split name (for the log).
-          items: list of (source_id, seed or path).
-        """
-        stats = _Stats(self.info.full_name, split, len(items))
-        for source_id, item in items:
-            stats.read += 1
-            if self.builder_config.source == "folder":
-                try:
-                    bgr = sketch.load_image(item, name=source_id, min_short_side=sketch.SIZE)
-                except ImageError as e:
-                    logging.warning("skipped %s", e)
-                    stats.skip("unreadable")
-                    continue
-            else:
-                bgr = synthetic.generate(item)
-            windows, reason = sketch.prepare_examples(bgr)
-            del bgr  # keep one decoded image alive at a time
-            if reason:
-                stats.skip(reason)
-                continue
-            for index, (color, line, binary) in enumerate(windows):
-                stats.windows += 1
-                yield f"{source_id}/{index}", {
-                    "sketch": line[..., None],
-                    "sketch_binary": binary[..., None],
-                    "color": np.ascontiguousarray(color[..., ::-1]),  # BGR -> RGB
-                    "source_id": source_id,
-                }
-            stats.tick()
-        _say(stats.summary())
-        if not stats.windows:
+    def _download_and_prepare(self, dl_manager, download_config):
+        """Builds on Apache Beam when Beam options or a runner are given
+        (`tfds build --beam_pipeline_options=...`, `build(workers=N)`), else
+        with a plain loop in this process, which has none of Beam's fixed
+        costs. Both write the same bytes."""
+        self._use_beam = bool(download_config.beam_options or download_config.beam_runner)
+        try:
+            return super()._download_and_prepare(dl_manager, download_config)
+        except Exception as e:
+            # On Beam, TFDS's writer fails inside the pipeline on a split
+            # without examples, before the counters could be reported.
+            empty = re.search(r"generated examples is 0 for split (\w+)", str(e)) if self._use_beam else None
+            if not empty:
+                raise
+            split = empty.group(1)
             raise ColorizeError(
                 f"{self.info.full_name}: the {split} split got no usable window from its "
-                f"{len(items)} files ({stats.reasons()}); add more images (the splits get "
-                "80/10/10 percent of the files by a hash of their path)")
+                f"{self._split_sizes[split]} files (each was too small, colorless or unreadable); add more "
+                "images (the splits get 80/10/10 percent of the files by a hash of their path)"
+            ) from None
+
+    def _generate_examples(self, split, items):
+        """The examples of a split: a Beam transform, or a generator.
+
+        On Beam: `beam.Create` the split's sources, then
+        `datasets.SourceExamples` on each (in parallel on the runner's
+        workers). Without Beam: the same `SourceExamples`, in a loop. The
+        keys, "SOURCE_ID/WINDOW", depend on the source alone and TFDS orders
+        the examples by a hash of their key, so every runner, any number of
+        workers and the plain loop write the same shards, byte for byte.
+
+        Args:
+          split: the split name (names its Beam counters).
+          items: list of (source_id, seed or path).
+
+        Returns:
+          A `beam.PTransform` from the pipeline to a PCollection of (key,
+          example), or an iterator of (key, example).
+        """
+        make = datasets.SourceExamples(split, from_folder=self.builder_config.source == "folder")
+        if not getattr(self, "_use_beam", False):
+            return self._serial_examples(split, items, make)
+        beam = tfds.core.lazy_imports.apache_beam
+        return beam.Create(items, reshuffle=True) | "Examples" >> beam.FlatMap(make)
+
+    def _serial_examples(self, split, items, make):
+        """Yields a split's examples from a loop in this process, with a
+        progress line every _LOG_EVERY_S seconds and the split's summary."""
+        start = last_log = time.monotonic()
+        for done, item in enumerate(items, 1):
+            yield from make(item)
+            now = time.monotonic()
+            if now - last_log >= _LOG_EVERY_S:
+                last_log = now
+                _say(
+                    f"{self.info.full_name} {split}: {done}/{len(items)} files, {make.counts['windows']} "
+                    f"windows, {sum(make.counts[r] for r in datasets.SKIP_REASONS)} skipped, "
+                    f"{done / (now - start):.2f} files/s"
+                )
+        self._report({split: make.counts}, time.monotonic() - start, rates=True)
+
+    def _report(self, counts, seconds, rates=False):
+        """Prints each split's summary and the throughput; fails on a split
+        without any window.
+
+        Args:
+          counts: {split: {counter name: int}}, names as `datasets.COUNTERS`.
+          seconds: the time the counted work took.
+          rates: also print each split's files/s (when it ran alone).
+
+        Raises:
+          ColorizeError: a split got no usable window.
+        """
+        seconds = max(seconds, 1e-9)
+        for split, count in counts.items():
+            _say(
+                f"{self.info.full_name} {split}: read {count['read']} files, wrote {count['windows']} "
+                f"windows, skipped {sum(count[r] for r in datasets.SKIP_REASONS)} ({_reasons(count)})"
+                + (f"; {count['read'] / seconds:.2f} files/s" if rates else "")
+            )
+        for split, count in counts.items():
+            if not count["windows"]:
+                raise ColorizeError(
+                    f"{self.info.full_name}: the {split} split got no usable window from its "
+                    f"{self._split_sizes[split]} files ({_reasons(count)}); add more images (the splits "
+                    "get 80/10/10 percent of the files by a hash of their path)"
+                )
+
+    def _example_writer(self):
+        """Writes each example in protobuf's deterministic serialization, so
+        that the shards' bytes do not depend on the worker processes."""
+        return datasets.CanonicalExampleWriter(file_format=self.info.file_format)
+
+    def _process_pipeline_result(self, pipeline_result):
+        """After a Beam build: reports what each split read, wrote and
+        skipped, from the workers' Beam counters, and the throughput.
+
+        Args:
+          pipeline_result: the finished build's `PipelineResult`.
+
+        Raises:
+          ColorizeError: a split got no usable window.
+        """
+        seconds = time.monotonic() - self._started
+        counts = datasets.split_counts(pipeline_result, list(self._split_sizes))
+        read = sum(count["read"] for count in counts.values())
+        _say(f"{self.info.full_name}: {read} files in {seconds:.1f} s on Beam, {read / seconds:.2f} files/s")
+        self._report(counts, seconds)
+
+
+def _reasons(count):
+    """The text "too small: a, colorless: b, unreadable: c" of a split's counters."""
+    return ", ".join(f"{reason}: {count[reason]}" for reason in datasets.SKIP_REASONS)
