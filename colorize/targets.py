@@ -7,12 +7,15 @@ per channel, each of the 27 neighbouring bins `delta in {-1, 0, 1}^3` gets
 `exp(-||f - delta||^2 / 0.25)`, normalized to sum 1; neighbours outside a
 linear channel are dropped, hue neighbours wrap. The kernel factorizes over
 channels, so the 512-vector is the outer product of three normalized 8-bin
-vectors with at most three nonzero entries each.
+vectors with at most three nonzero entries each: `soft_factors` returns
+those (the losses work from them), `encode_colors` their 512-wide product.
 """
 
 import json
 import logging
+import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 from keras import ops
@@ -28,34 +31,59 @@ REBALANCE_LAMBDA = 0.5
 PRIOR_FORMAT = "colorize-class-prior/1"
 
 
-def _channel_factor(values, circular):
-    """Normalized 8-bin soft encoding of one channel.
+def channel_factors(scaled, space):
+    """The three normalized 8-bin factors of the soft encoding.
+
+    The soft target of a pixel is their outer product (`soft_encode`):
+    `Z[b0 + 8 b1 + 64 b2] = u0[b0] * u1[b1] * u2[b2]`. Each factor has at most
+    three nonzero entries: the pixel's bin `b` and its two neighbours
+    `b + delta`, weighted `exp(-(f - delta)^2 / 0.25)`; a linear channel
+    drops a neighbour outside 0..7, the hue (channel 2 in "lch") wraps.
+
+    Computed without one exponential per bin: relative to the centre weight,
+    the neighbours weigh `exp(-(f -+ 1)^2 / 0.25) / exp(-f^2 / 0.25) =
+    e^-4 E^-+1` with `E = exp(8 f)` (0.25 = `KERNEL_DENOM`), so each channel
+    needs one `exp`, and bin `b + k`, `k` in {-1, 0, 1}, gets `1 + a k + c k^2`
+    (the quadratic through the three weights) before normalization.
 
     Args:
-        values: (...) float32 values on the 0..255 scale.
-        circular: whether bin -1 is bin 7 and bin 8 is bin 0 (hue).
+        scaled: (..., 3) channel values on the 0..255 scale of `space` (see
+            `color.to_scaled`).
+        space: "rgb" or "lch".
 
     Returns:
-        (..., 8) float32, sums to 1, at most three nonzero entries.
+        (..., 3, 8) float32: row c is the factor of channel c; each row sums
+        to 1.
     """
-    t = ops.clip(values, 0.0, 255.0) / color.BIN_WIDTH
-    b = ops.clip(ops.floor(t), 0.0, color.NUM_BINS - 1.0)
+    color.check_space(space)
+    n = color.NUM_BINS
+    t = ops.clip(ops.cast(scaled, "float32"), 0.0, 255.0) / color.BIN_WIDTH  # (..., 3)
+    b = ops.minimum(ops.floor(t), n - 1.0)  # the pixel's bin
     f = t - b - 0.5  # offset from the bin centre, in [-0.5, 0.5)
-    bins = ops.arange(color.NUM_BINS, dtype="float32")  # (8,)
-    factor = 0.0
-    for delta in (-1.0, 0.0, 1.0):
-        neighbour = b + delta
-        if circular:
-            neighbour = ops.mod(neighbour, float(color.NUM_BINS))
-        # A linear channel's neighbour -1 or 8 matches no bin: it is dropped.
-        hit = ops.cast(ops.equal(neighbour[..., None], bins), "float32")
-        weight = ops.exp(-ops.square(f - delta) / KERNEL_DENOM)
-        factor = factor + weight[..., None] * hit  # (..., 8)
-    return factor / ops.sum(factor, axis=-1, keepdims=True)
+    tail = math.exp(-1.0 / KERNEL_DENOM)  # e^-4
+    e = ops.exp(f * (2.0 / KERNEL_DENOM))  # (..., 3): E
+    lower, upper = tail / e, tail * e  # neighbours b - 1 and b + 1, relative to bin b
+    k = ops.arange(n, dtype="float32") - b[..., None]  # (..., 3, 8): bin relative to b
+    # A linear channel has no bin -1 or 8: its missing neighbour is absent
+    # from the sum (and from `k`'s range).
+    total = 1.0 + ops.where(b > 0.0, lower, 0.0) + ops.where(b < n - 1.0, upper, 0.0)  # (..., 3)
+    if space == "lch":
+        # The hue's neighbours wrap around: k = -7 is +1, k = 7 is -1.
+        wraps = np.array([False, False, True])
+        k = k - ops.convert_to_tensor(n * wraps[:, None].astype("float32")) * ops.round(k / n)
+        total = ops.where(ops.convert_to_tensor(wraps), 1.0 + lower + upper, total)
+    slope = ((upper - lower) * 0.5)[..., None]  # weight(k) = 1 + slope k + curve k^2
+    curve = ((upper + lower) * 0.5 - 1.0)[..., None]
+    weight = 1.0 + k * (slope + k * curve)  # (..., 3, 8)
+    return ops.where(ops.abs(k) <= 1.0, weight, 0.0) / total[..., None]
 
 
 def soft_encode(scaled, space):
-    """Soft-encodes colors over the 512 classes of `space`.
+    """Soft-encodes colors over the 512 classes of `space` (materialized).
+
+    The training loss never forms this 512-vector: it works from the three
+    factors (`soft_factors`, `losses.soft_cross_entropy`). This is the
+    definition they are tested against, and what the decoding tests use.
 
     Args:
         scaled: (..., 3) channel values on the 0..255 scale of `space` (see
@@ -66,23 +94,33 @@ def soft_encode(scaled, space):
         (..., 512) float32 distributions; entry `b0 + 8 b1 + 64 b2` is the
         product of the three channel factors.
     """
-    color.check_space(space)
-    scaled = ops.cast(scaled, "float32")
-    u0 = _channel_factor(scaled[..., 0], circular=False)  # (..., 8)
-    u1 = _channel_factor(scaled[..., 1], circular=False)  # (..., 8)
-    u2 = _channel_factor(scaled[..., 2], circular=space == "lch")  # (..., 8)
+    u = channel_factors(scaled, space)  # (..., 3, 8)
+    u0, u1, u2 = u[..., 0, :], u[..., 1, :], u[..., 2, :]
     # Index b2 * 64 + b1 * 8 + b0 is the row-major order of (b2, b1, b0).
     z = u2[..., :, None, None] * u1[..., None, :, None] * u0[..., None, None, :]
     leading = tuple(ops.shape(z)[:-3])
     return ops.reshape(z, leading + (color.NUM_CLASSES,))  # (..., 512)
 
 
+class SoftFactors(NamedTuple):
+    """The soft targets of a batch in factored form (`soft_factors`).
+
+    Attributes:
+        factors: (batch, h, w, 3, 8) float32: per pixel, the 8-bin factor of
+            each channel; the soft target is their outer product.
+        classes: (batch, h, w) int32: the nearest class (bin) of each pixel,
+            `b0 + 8 b1 + 64 b2` with `b_c = floor(v_c / 32)`, the argmax of
+            every factor (off a bin boundary, where two bins tie).
+    """
+
+    factors: object
+    classes: object
+
+
 def _check_images(rgb255):
     shape = tuple(rgb255.shape)
     if len(shape) != 4 or shape[-1] != 3:
-        raise ColorizeError(
-            f"expected color images of shape (batch, height, width, 3), got {shape}"
-        )
+        raise ColorizeError(f"expected color images of shape (batch, height, width, 3), got {shape}")
 
 
 def _resample_matrix(n_in, n_out):
@@ -136,11 +174,13 @@ def resize_colors(rgb255, size=None):
     h, w = size
     if isinstance(h, int) and isinstance(w, int) and tuple(rgb.shape[1:3]) == (h, w):
         return rgb
-    in_h, in_w = ops.shape(rgb)[1], ops.shape(rgb)[2]
+    n, in_h, in_w = ops.shape(rgb)[0], ops.shape(rgb)[1], ops.shape(rgb)[2]
     rows = _resample_matrix(in_h, h)  # (h, H)
     cols = _resample_matrix(in_w, w)  # (w, W)
-    rgb = ops.einsum("hH,bHWc->bhWc", rows, rgb)  # (batch, h, W, 3)
-    return ops.einsum("wW,bhWc->bhwc", cols, rgb)  # (batch, h, w, 3)
+    # Plain (broadcast) matrix products on reshaped views: no transposes.
+    rgb = ops.matmul(rows, ops.reshape(rgb, (n, in_h, in_w * 3)))  # (batch, h, W * 3)
+    rgb = ops.matmul(cols, ops.reshape(rgb, (n * h, in_w, 3)))  # (batch * h, w, 3)
+    return ops.reshape(rgb, (n, h, w, 3))
 
 
 def encode_colors(rgb255, space, size=None):
@@ -157,6 +197,28 @@ def encode_colors(rgb255, space, size=None):
     """
     rgb = resize_colors(rgb255, size)
     return soft_encode(color.to_scaled(rgb / 255.0, space), space)
+
+
+def soft_factors(rgb255, space, size=None):
+    """Soft targets of a batch of RGB color images, factored.
+
+    The same targets as `encode_colors` (`encode_colors(...)[..., b0 + 8 b1 +
+    64 b2] == u0[b0] u1[b1] u2[b2]`) without forming the 512 classes: 24
+    floats per pixel instead of 512, and the nearest class for rebalancing.
+
+    Args:
+        rgb255: (batch, H, W, 3) RGB color images, uint8 or float, 0..255.
+        space: "rgb" or "lch".
+        size: optional `(h, w)`: resize to the network's output resolution
+            first (see `resize_colors`).
+
+    Returns:
+        `SoftFactors`: factors (batch, h, w, 3, 8) float32 and classes
+        (batch, h, w) int32.
+    """
+    rgb = resize_colors(rgb255, size)
+    scaled = color.to_scaled(rgb / 255.0, space)  # (batch, h, w, 3)
+    return SoftFactors(channel_factors(scaled, space), color.class_index(scaled))
 
 
 def nearest_class(rgb255, space):
@@ -187,9 +249,7 @@ def rebalance_weights(prior, lam=REBALANCE_LAMBDA):
     """
     prior = np.asarray(prior, dtype="float64")
     if prior.shape != (color.NUM_CLASSES,):
-        raise ColorizeError(
-            f"class prior must have shape ({color.NUM_CLASSES},), got {prior.shape}"
-        )
+        raise ColorizeError(f"class prior must have shape ({color.NUM_CLASSES},), got {prior.shape}")
     if not np.all(np.isfinite(prior)) or np.any(prior < 0) or prior.sum() <= 0:
         raise ColorizeError("class prior must be finite, non-negative, not all 0")
     if not 0.0 < lam <= 1.0:
@@ -220,9 +280,7 @@ def _batches(images):
     for element in images:
         if isinstance(element, dict):
             if "color" not in element:
-                raise ColorizeError(
-                    f"dataset elements have no 'color' feature (keys: {sorted(element)})"
-                )
+                raise ColorizeError(f"dataset elements have no 'color' feature (keys: {sorted(element)})")
             element = element["color"]
         yield np.asarray(element)
 
@@ -249,9 +307,7 @@ def class_counts(images, space, size=None, log_every_s=10.0):
     for batch in _batches(images):
         if batch.ndim == 3:  # a single image
             batch = batch[None]
-        classes = ops.convert_to_numpy(
-            nearest_class(resize_colors(batch, size), space)
-        )
+        classes = ops.convert_to_numpy(nearest_class(resize_colors(batch, size), space))
         counts += np.bincount(classes.ravel(), minlength=color.NUM_CLASSES)
         num_images += batch.shape[0]
         now = time.monotonic()

@@ -26,9 +26,11 @@ import ast
 import importlib.util
 import json
 import os
+import re
 import shlex
 import statistics
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -36,10 +38,45 @@ import numpy as np
 from colorize import errors, variants
 from colorize.errors import ColorizeError, cli
 
-H100_BF16_DENSE_PEAK = 989e12
-"""NVIDIA H100 SXM dense bfloat16 tensor-core peak, FLOP/s."""
+BF16_DENSE_PEAKS = (
+    (r"\bH100\b.*\bPCIe\b", "H100 PCIe", 756e12),
+    (r"\bH100\b.*\bNVL\b", "H100 NVL", 835e12),
+    (r"\bH100\b", "H100 SXM", 989e12),
+    (r"\bG?H200\b", "H200", 989e12),
+    (r"\bA100\b", "A100", 312e12),
+    (r"\bL40S\b", "L40S", 362e12),
+    (r"\bL4\b", "L4", 121e12),
+    (r"\bTPU v4\b", "TPU v4", 275e12),
+    (r"\bTPU v5 ?(lite|e)\b", "TPU v5e", 197e12),
+)
+"""Dense (no sparsity) bfloat16 peaks, FLOP/s, from the vendors' data sheets:
+(pattern searched in the device name, case-insensitive; name; peak). The
+first match wins, so the more specific patterns come first."""
 
 DEFAULT_JSON = os.path.join("experiments", "results", "gpu_benchmark.json")
+QUICK_JSON = os.path.join(tempfile.gettempdir(), "colorize-gpu-benchmark-quick.json")
+
+
+def device_peak(device_name, precision="mixed_bfloat16"):
+    """The dense bfloat16 peak of a device, for the MFU.
+
+    Args:
+        device_name: the device's name as JAX reports it
+            (`device.device_kind`, e.g. "NVIDIA H100 80GB HBM3").
+        precision: the run's precision policy; only bfloat16 runs have a peak
+            to compare with.
+
+    Returns:
+        (peak FLOP/s, the table's name for the device), or (None, None) when
+        the device or precision is not in `BF16_DENSE_PEAKS`.
+    """
+    if precision != "mixed_bfloat16":
+        return None, None
+    for pattern, name, peak in BF16_DENSE_PEAKS:
+        if re.search(pattern, device_name, re.IGNORECASE):
+            return peak, name
+    return None, None
+
 
 TENSORFLOW_FREE = (
     "colorize.color",
@@ -219,14 +256,18 @@ def _parser():
         prog="python -m experiments.gpu_benchmark",
         description="Time the paper preset's training step under Keras's JAX backend (bfloat16): images/s and MFU.",
     )
-    p.add_argument("--variants", default=",".join(variants.VARIANTS), help="comma-separated variants (default: all five)")
+    p.add_argument(
+        "--variants", default=",".join(variants.VARIANTS), help="comma-separated variants (default: all five)"
+    )
     p.add_argument("--preset", default="paper", help="training preset (default paper: 256 px, full width, batch 24)")
     p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
     p.add_argument("--precision", default="mixed_bfloat16", help="mixed_bfloat16 (default) or float32")
     p.add_argument("--steps", type=int, default=10, help="steps per timed run")
     p.add_argument("--repeats", type=int, default=3, help="timed runs (the median is reported)")
     p.add_argument("--quick", action="store_true", help="tiny preset, chroma only, 2 steps: checks that it runs")
-    p.add_argument("--json", default=None, help=f"where to write the results (default {DEFAULT_JSON})")
+    p.add_argument(
+        "--json", default=None, help=f"where to write the results (default {DEFAULT_JSON}; --quick: {QUICK_JSON})"
+    )
     return p
 
 
@@ -248,6 +289,15 @@ def parse_args(argv):
         if value is not None and value < 1:
             raise ColorizeError(f"--{flag.replace('_', '-')} must be at least 1, not {value}")
     return args
+
+
+def output_path(args):
+    """`--json` when given; else `DEFAULT_JSON`, or `QUICK_JSON` (in the
+    temporary folder) for a `--quick` run, which must never replace the
+    committed figures."""
+    if args.json:
+        return args.json
+    return QUICK_JSON if args.quick else DEFAULT_JSON
 
 
 def _write(result, path):
@@ -277,7 +327,7 @@ def _import_keras_jax():
 def run(argv=None):
     """Runs the benchmark; returns the result dict (also written as JSON)."""
     args = parse_args(argv)
-    path = args.json or DEFAULT_JSON
+    path = output_path(args)
     result = {"command": "python -m experiments.gpu_benchmark " + " ".join(shlex.quote(a) for a in (argv or []))}
     offenders = tensorflow_imports()
     if offenders:
@@ -296,6 +346,7 @@ def run(argv=None):
 
     keras.mixed_precision.set_global_policy(args.precision)
     device = jax.devices()[0]
+    peak, peak_name = device_peak(device.device_kind, args.precision)
     base = variants.resolve(args.variants[0], args.preset, batch_size=args.batch_size)
     batch, size = base.batch_size, base.image_size
     rng = np.random.default_rng(0)
@@ -312,12 +363,21 @@ def run(argv=None):
         width=base.width,
         steps=args.steps,
         repeats=args.repeats,
-        peak_flops=H100_BF16_DENSE_PEAK,
+        peak_flops=peak,
+        peak_device=peak_name,
         variants={},
         bare={},
     )
-    print(f"{result['device']}, JAX {jax.__version__}, Keras {keras.__version__} ({args.precision}); "
-          f"{args.preset} preset: batch {batch}, {size} px, width {base.width}", flush=True)
+    print(
+        f"{result['device']}, JAX {jax.__version__}, Keras {keras.__version__} ({args.precision}); "
+        f"{args.preset} preset: batch {batch}, {size} px, width {base.width}; "
+        + (
+            f"MFU against the {peak_name} dense bf16 peak, {peak / 1e12:.0f} TFLOP/s"
+            if peak
+            else "MFU unknown: no peak known for this device and precision"
+        ),
+        flush=True,
+    )
     nets = {}
     for name in args.variants:
         config = variants.resolve(name, args.preset, batch_size=args.batch_size)
@@ -328,22 +388,23 @@ def run(argv=None):
             step, state = make_step(net, None, config.learning_rate)
             seconds, compile_s = time_step(step, state, sketch, color, args.steps, args.repeats)
             nets[config.model] = net
-            result["bare"][config.model] = _entry(seconds, compile_s, batch, flops)
-            print(f"bare {config.model}: " + _line(result["bare"][config.model]), flush=True)
+            result["bare"][config.model] = _entry(seconds, compile_s, batch, flops, peak)
+            print(f"bare {config.model}: " + _line(result["bare"][config.model], peak_name), flush=True)
         net = nets[config.model]
         flops = result["bare"][config.model]["forward_gflops_per_image"] * 1e9
         step, state = make_step(net, _loss(config), config.learning_rate)
         seconds, compile_s = time_step(step, state, sketch, color, args.steps, args.repeats)
-        entry = _entry(seconds, compile_s, batch, flops)
+        entry = _entry(seconds, compile_s, batch, flops, peak)
         entry["overhead_ratio"] = seconds / (result["bare"][config.model]["step_ms"] / 1e3)
         result["variants"][name] = entry
-        print(f"{name}: " + _line(entry) + f", {entry['overhead_ratio']:.2f}x the bare step", flush=True)
+        print(f"{name}: " + _line(entry, peak_name) + f", {entry['overhead_ratio']:.2f}x the bare step", flush=True)
     _write(result, path)
     print(f"wrote {path}", flush=True)
     return result
 
 
-def _entry(seconds, compile_s, batch, flops):
+def _entry(seconds, compile_s, batch, flops, peak):
+    """One step's figures; `mfu` is None when the device's peak is unknown."""
     achieved = 3 * flops * batch / seconds
     return {
         "step_ms": 1e3 * seconds,
@@ -351,13 +412,20 @@ def _entry(seconds, compile_s, batch, flops):
         "images_per_s": batch / seconds,
         "forward_gflops_per_image": flops / 1e9,
         "achieved_tflops_per_s": achieved / 1e12,
-        "mfu": achieved / H100_BF16_DENSE_PEAK,
+        "mfu": None if peak is None else achieved / peak,
     }
 
 
-def _line(e):
-    return (f"{e['images_per_s']:.1f} images/s ({e['step_ms']:.1f} ms/step, compile {e['compile_s']:.0f} s), "
-            f"{e['achieved_tflops_per_s']:.2f} TFLOP/s, MFU {100 * e['mfu']:.1f}% of the H100 bf16 peak")
+def _line(e, peak_name):
+    mfu = (
+        "MFU unknown (no peak for this device)"
+        if e["mfu"] is None
+        else (f"MFU {100 * e['mfu']:.1f}% of the {peak_name} bf16 peak")
+    )
+    return (
+        f"{e['images_per_s']:.1f} images/s ({e['step_ms']:.1f} ms/step, compile {e['compile_s']:.0f} s), "
+        f"{e['achieved_tflops_per_s']:.2f} TFLOP/s, {mfu}"
+    )
 
 
 @cli

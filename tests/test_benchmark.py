@@ -53,11 +53,21 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
 
     t = result["stages"]["targets"]
     assert (t["input_size"], t["output_size"], t["batch"]) == (256, 64, 4)
-    for space in ("rgb", "lch"):
-        for key in ("ms_per_example", "ms_per_batch", "ms_per_example_in_batch"):
-            _positive(t[f"ours_{space}"][key], f"targets.{space}.{key}")
-    _positive(t["reference"]["ms_per_example"], "reference ms")
-    assert t["reference"]["bytes_per_example"] == 64 * 64 * 512 * 2
+    ref = t["reference"]
+    _positive(ref["ms_per_example"], "reference ms")
+    assert ref["examples"] == benchmark.BUDGETS["quick"]["reference_examples"]
+    assert set(ref) == {"ms_per_example", "bytes_per_example", "examples"}  # measured, nothing quoted
+    assert ref["bytes_per_example"] == 64 * 64 * 512 * 2
+    for space, spec in benchmark.TARGET_LOSSES.items():
+        entry = t[space]
+        assert entry["variant"] == spec["variant"]
+        for name in ("factors", "materialized", "loss_value", "loss", "materialized_loss", "floor_loss"):
+            for key in ("ms_per_example", "ms_per_batch", "ms_per_example_in_batch"):
+                _positive(entry[name][key], f"targets.{space}.{name}.{key}")
+            assert entry[name]["ms_per_example_in_batch"] == pytest.approx(entry[name]["ms_per_batch"] / 4)
+            # Every speedup is the reference timed in this run over ours.
+            speedup = ref["ms_per_example"] / entry[name]["ms_per_example_in_batch"]
+            assert entry["speedup"][name] == pytest.approx(speedup)
     # Three 256x256 PNGs per example are far smaller than 4 MiB of targets.
     assert 1000 < t["stored_bytes_per_example"] < 2**20
     assert t["storage_ratio"] == pytest.approx(4 * 2**20 / t["stored_bytes_per_example"])
@@ -65,7 +75,14 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     tiny = result["stages"]["train"]["presets"]["tiny"]
     assert (tiny["image_size"], tiny["batch_size"]) == (64, 8)
     entry = tiny["variants"]["chroma"]
-    for key in ("step_ms", "images_per_s", "cpu_ms_per_image", "overhead_ratio", "cpu_overhead_ratio", "achieved_gflops_per_s"):
+    for key in (
+        "step_ms",
+        "images_per_s",
+        "cpu_ms_per_image",
+        "overhead_ratio",
+        "cpu_overhead_ratio",
+        "achieved_gflops_per_s",
+    ):
         _positive(entry[key], f"train.chroma.{key}")
     bare = tiny["bare"]["classification"]
     for key in ("images_per_s", "cpu_ms_per_image", "achieved_gflops_per_s"):
@@ -118,12 +135,14 @@ def test_measure_paired_alternates_and_gives_the_ratio():
             end = time.process_time() + seconds
             while time.process_time() < end:  # CPU work, so CPU time counts it too
                 pass
+
         return fn
 
     a, b, ratio = benchmark.measure_paired(busy("a", 0.02), busy("b", 0.01), repeats=3)
     assert calls == ["a", "a", "b", "b"] + ["a", "b"] * 2  # each warmed up, then three timed pairs
     assert a["runs"] == b["runs"] == 3
     assert ratio["cpu_ratio"] == pytest.approx(2.0, rel=0.25)
+    assert ratio["min_ratio"] == pytest.approx(a["min_s"] / b["min_s"])
     assert a["cpu_median_s"] == pytest.approx(0.02, rel=0.25)
 
 
@@ -172,8 +191,9 @@ def test_forward_flops_hand_count_and_profiler():
     assert benchmark.forward_flops(net, 8, 16) == 2 * (1216 + 4224)
     # The project's networks (BN, rescaling, masking too) match the profiler exactly.
     for kind in ("classification", "regression"):
-        net = models.build_net(kind, width=0.0625)
-        assert benchmark.forward_flops(net, 48, 64) == benchmark.profiler_flops(net, 48, 64), kind
+        for hints in (False, True):  # with hints: three inputs (sketch, hint color, hint mask)
+            net = models.build_net(kind, width=0.0625, hints=hints)
+            assert benchmark.forward_flops(net, 48, 64) == benchmark.profiler_flops(net, 48, 64), (kind, hints)
 
 
 def test_keras_ops_modules_never_import_tensorflow(tmp_path, monkeypatch):
@@ -196,7 +216,10 @@ def test_gpu_benchmark_runs_under_jax_or_says_why(tmp_path):
     out = tmp_path / "gpu.json"
     proc = subprocess.run(
         [sys.executable, "-m", "experiments.gpu_benchmark", "--quick", "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -206,9 +229,12 @@ def test_gpu_benchmark_runs_under_jax_or_says_why(tmp_path):
         assert "jax is not installed" in result["skipped"] and "skipped: jax" in proc.stdout
         return
     entry = result["variants"]["chroma"]
-    for key in ("images_per_s", "step_ms", "mfu", "overhead_ratio", "forward_gflops_per_image"):
+    for key in ("images_per_s", "step_ms", "overhead_ratio", "forward_gflops_per_image"):
         _positive(entry[key], f"gpu.chroma.{key}")
-    assert result["peak_flops"] == 989e12
+    peak, _ = gpu_benchmark.device_peak(result["device"].split(": ", 1)[1], result["precision"])
+    assert result["peak_flops"] == peak
+    if peak is None:  # e.g. JAX on a CPU: no MFU, and it says so
+        assert entry["mfu"] is None and "MFU unknown" in proc.stdout
 
 
 def test_gpu_benchmark_bad_flags():
@@ -216,3 +242,92 @@ def test_gpu_benchmark_bad_flags():
         gpu_benchmark.parse_args(["--variants", "sepia"])
     with pytest.raises(ColorizeError, match="--steps must be at least 1"):
         gpu_benchmark.parse_args(["--steps", "0"])
+
+
+def test_the_reference_encoding_is_timed_in_the_same_run(tiny_data_dir, tmp_path, monkeypatch):
+    calls = []
+    encode = reference_targets.reference_targets
+
+    def counted(rgb, *args, **kwargs):
+        calls.append(rgb.shape)
+        return encode(rgb, *args, **kwargs)
+
+    monkeypatch.setattr(reference_targets, "reference_targets", counted)
+    out = tmp_path / "targets.json"
+    result = benchmark.run(["--quick", "--stage", "targets", "--data-dir", tiny_data_dir, "--json", str(out)])
+    # One warm-up and two timed runs over the quick budget's examples, here.
+    assert calls == [(256, 256, 3)] * (1 + 2) * benchmark.BUDGETS["quick"]["reference_examples"]
+    assert set(result["stages"]) == {"targets"}
+    with open(out) as f:
+        assert json.load(f)["stages"]["targets"]["reference"] == result["stages"]["targets"]["reference"]
+
+
+def test_quick_runs_never_overwrite_the_committed_results(tiny_data_dir, tmp_path, monkeypatch):
+    committed = os.path.join(REPO, benchmark.DEFAULT_JSON)
+    before = open(committed).read() if os.path.exists(committed) else None
+    quick = tmp_path / "quick.json"
+    monkeypatch.setattr(benchmark, "QUICK_JSON", str(quick))
+    assert benchmark.output_path(benchmark.parse_args(["--quick"])) == str(quick)
+    assert benchmark.output_path(benchmark.parse_args([])) == benchmark.DEFAULT_JSON
+    named = str(tmp_path / "named.json")
+    assert benchmark.output_path(benchmark.parse_args(["--quick", "--json", named])) == named
+    monkeypatch.chdir(REPO)  # where the default path would land
+    benchmark.run(["--quick", "--stage", "targets", "--data-dir", tiny_data_dir])
+    with open(quick) as f:
+        assert json.load(f)["quick"] is True
+    after = open(committed).read() if os.path.exists(committed) else None
+    assert after == before
+    # The GPU benchmark too.
+    monkeypatch.setattr(gpu_benchmark, "QUICK_JSON", str(tmp_path / "gpu-quick.json"))
+    assert gpu_benchmark.output_path(gpu_benchmark.parse_args(["--quick"])) == str(tmp_path / "gpu-quick.json")
+    assert gpu_benchmark.output_path(gpu_benchmark.parse_args([])) == gpu_benchmark.DEFAULT_JSON
+    assert gpu_benchmark.output_path(gpu_benchmark.parse_args(["--quick", "--json", named])) == named
+
+
+def test_a_stage_run_replaces_that_stage_and_keeps_the_others(tmp_path):
+    path = tmp_path / "bench.json"
+    machine = {"cpu": "X", "load_average_start": [0.5]}
+    old = {"command": "old", "quick": False, "machine": machine, "stages": {"build": {"a": 1}, "targets": {"b": 2}}}
+    path.write_text(json.dumps(old))
+    new = {
+        "command": "new",
+        "quick": False,
+        "machine": dict(machine, load_average_start=[1.5]),
+        "stages": {"targets": {"b": 3}},
+    }
+    merged = benchmark._merge_stages(new, str(path), merge=True)
+    assert merged["stages"] == {"build": {"a": 1}, "targets": {"b": 3}}
+    assert merged["stage_runs"]["build"]["command"] == "old"
+    assert merged["stage_runs"]["targets"] == {"command": "new", "load_average_start": [1.5]}
+    # Another machine's results, or a full run, are not merged.
+    other = dict(new, machine={"cpu": "Y", "load_average_start": [0.0]})
+    assert benchmark._merge_stages(other, str(path), merge=True)["stages"] == {"targets": {"b": 3}}
+    assert benchmark._merge_stages(new, str(path), merge=False)["stages"] == {"targets": {"b": 3}}
+
+
+@pytest.mark.parametrize(
+    "name, precision, peak",
+    [
+        ("NVIDIA H100 80GB HBM3", "mixed_bfloat16", 989e12),
+        ("NVIDIA H100 PCIe", "mixed_bfloat16", 756e12),
+        ("NVIDIA H200", "mixed_bfloat16", 989e12),
+        ("NVIDIA GH200 480GB", "mixed_bfloat16", 989e12),
+        ("NVIDIA A100-SXM4-80GB", "mixed_bfloat16", 312e12),
+        ("NVIDIA L4", "mixed_bfloat16", 121e12),
+        ("NVIDIA L40S", "mixed_bfloat16", 362e12),
+        ("TPU v4", "mixed_bfloat16", 275e12),
+        ("cpu", "mixed_bfloat16", None),
+        ("Tesla T4", "mixed_bfloat16", None),
+        ("NVIDIA H100 80GB HBM3", "float32", None),  # the table holds bf16 peaks only
+    ],
+)
+def test_mfu_uses_the_detected_devices_peak_or_says_unknown(name, precision, peak):
+    assert gpu_benchmark.device_peak(name, precision)[0] == peak
+    # 1 GFLOP forward per image, 8 images in 10 ms: 3 x 8 GFLOP / 0.01 s = 2.4 TFLOP/s.
+    entry = gpu_benchmark._entry(0.01, 1.0, 8, 1e9, peak)
+    assert entry["achieved_tflops_per_s"] == pytest.approx(2.4)
+    if peak is None:
+        assert entry["mfu"] is None and "MFU unknown" in gpu_benchmark._line(entry, None)
+    else:
+        assert entry["mfu"] == pytest.approx(2.4e12 / peak)
+        assert f"{100 * 2.4e12 / peak:.1f}%" in gpu_benchmark._line(entry, gpu_benchmark.device_peak(name)[1])

@@ -5,14 +5,13 @@ import math
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import ops
 
 from colorize import color, losses, targets
 from colorize.errors import ColorizeError
 
-tf_only = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="tf.function shapes"
-)
+from helpers import tf_only
 
 
 def _np(x):
@@ -139,9 +138,7 @@ def test_float32_under_mixed_precision():
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_float16")
     try:
-        loss = losses.SoftCrossEntropy("lch", saturation_weight=1.0)(
-            y, ops.cast(logits, "float16")
-        )
+        loss = losses.SoftCrossEntropy("lch", saturation_weight=1.0)(y, ops.cast(logits, "float16"))
     finally:
         keras.config.set_dtype_policy(previous)
     assert ops.convert_to_numpy(loss).dtype == np.float32
@@ -195,8 +192,6 @@ def test_keras_save_and_load(tmp_path):
 
 @tf_only
 def test_unknown_spatial_size_in_a_graph():
-    import tensorflow as tf
-
     loss = losses.SoftCrossEntropy("lch", saturation_weight=1.0)
     fn = tf.function(
         loss,
@@ -213,8 +208,6 @@ def test_unknown_spatial_size_in_a_graph():
 
 @tf_only
 def test_gradient_is_weighted_softmax_minus_target_and_compiles_with_xla():
-    import tensorflow as tf
-
     y, logits = _images(), _logits()
     w = np.random.default_rng(8).uniform(0.5, 2.0, 512).astype("float32")
     loss = losses.SoftCrossEntropy("rgb", w)
@@ -235,3 +228,116 @@ def test_gradient_is_weighted_softmax_minus_target_and_compiles_with_xla():
     p /= p.sum(-1, keepdims=True)
     expected = w[q][..., None] * (p - z) / (2 * 4 * 4)
     np.testing.assert_allclose(grad.numpy(), expected, atol=1e-6)
+
+
+# -- the factored form against the materialized definition --------------------
+
+
+def _edge_images():
+    """Random colors plus the grid's edges: 0, 255, bin boundaries, grays
+    (chroma 0), pure primaries (chroma clipped at 100)."""
+    y = np.random.default_rng(9).integers(0, 256, (3, 16, 16, 3)).astype("uint8")
+    y[0, :4] = 0
+    y[0, 4:8] = 255
+    y[1, :4] = (32, 64, 224)  # exactly on bin boundaries
+    y[1, 4:8] = (128, 128, 128)
+    y[2, :4] = (255, 0, 0)
+    y[2, 4:8] = (0, 0, 255)
+    return y
+
+
+def _value_and_grad(fn, y, logits, *args):
+    x = tf.constant(logits)
+    # Unequal per-pixel upstream gradients, so that every pixel's term counts.
+    upstream = tf.constant(np.random.default_rng(10).uniform(0.5, 2.0, logits.shape[:3]).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = fn(y, x, *args)  # (batch, h, w)
+        total = tf.reduce_sum(value * upstream)
+    return value.numpy().astype("float64"), tape.gradient(total, x).numpy().astype("float64")
+
+
+@tf_only
+@pytest.mark.parametrize("space", color.SPACES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("saturation_weight", [0.0, 1.0, 0.3])
+def test_factored_loss_equals_materialized_form_and_gradient(space, weighted, saturation_weight):
+    y = _edge_images()
+    logits = np.random.default_rng(11).normal(0, 3, (3, 4, 4, 512)).astype("float32")
+    w = np.random.default_rng(12).uniform(0.1, 5.0, 512).astype("float32") if weighted else None
+    args = (space, w, saturation_weight)
+    value, grad = _value_and_grad(losses.soft_cross_entropy, y, logits, *args)
+    ref_value, ref_grad = _value_and_grad(losses.materialized_soft_cross_entropy, y, logits, *args)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-5)
+    # Gradient entries span many magnitudes; compare relative to the largest.
+    assert np.max(np.abs(grad - ref_grad)) <= 1e-5 * np.max(np.abs(ref_grad))
+    # The gradient is v * (softmax - Z) (+ the saturation part): each pixel's
+    # row sums to 0 because softmax and Z both sum to 1 (float32 sums of 512
+    # entries of up to ~0.1: rounding ~1e-6).
+    np.testing.assert_allclose(grad.sum(-1), 0.0, atol=1e-5)
+
+
+def test_factored_cross_entropy_hand_values():
+    # One pixel whose target is all mass on class 8 except what the kernel
+    # spreads: use the factors directly. u0 = e_0, u1 = e_1, u2 = e_0 -> Z = e_8.
+    factors = np.zeros((1, 3, 8), "float32")
+    factors[0, 0, 0] = factors[0, 1, 1] = factors[0, 2, 0] = 1.0
+    logits = np.zeros((1, 512), "float32")
+    logits[0, 8] = math.log(3.0)  # softmax: class 8 gets 3 / (511 + 3) = 3 / 514
+    ce = _np(losses.factored_cross_entropy(logits, factors, "lch"))[0]
+    assert ce == pytest.approx(-math.log(3 / 514), rel=1e-6)
+    # Saturation term: the probability mass outside chroma bin 1 (the L and hue
+    # of class 8 do not matter): 448 of the 511 other classes, each 1 / 514.
+    sat = _np(losses.factored_cross_entropy(logits, factors, "lch", saturation_weight=1.0))[0] - ce
+    assert sat == pytest.approx(448 / 514, rel=1e-5)
+    # Split targets: u0 = (0.5, 0.5, 0, ...) puts half on class 8 and half on 9.
+    factors[0, 0, :2] = 0.5
+    uniform = _np(losses.factored_cross_entropy(np.zeros((1, 512), "float32"), factors, "rgb"))[0]
+    assert uniform == pytest.approx(math.log(512), rel=1e-6)
+
+
+def test_factored_cross_entropy_keeps_leading_shape_and_float32():
+    factors = ops.convert_to_numpy(targets.soft_factors(_images(), "rgb", size=(4, 4)).factors)
+    assert factors.shape == (2, 4, 4, 3, 8)
+    out = losses.factored_cross_entropy(_logits().astype("float16"), factors, "rgb", saturation_weight=1.0)
+    assert tuple(out.shape) == (2, 4, 4) and ops.convert_to_numpy(out).dtype == np.float32
+    with pytest.raises(ColorizeError, match="unknown color space"):
+        losses.factored_cross_entropy(_logits(), factors, "hsv")
+
+
+@tf_only
+def test_forward_pass_never_forms_a_512_wide_target():
+    def wide_ops(fn):
+        """Types of the ops whose output has 512 (or 8 x 8 x 8) entries per pixel."""
+        graph = (
+            tf.function(fn)
+            .get_concrete_function(tf.TensorSpec((2, 16, 16, 3), tf.uint8), tf.TensorSpec((2, 4, 4, 512), tf.float32))
+            .graph
+        )
+        found = set()
+        for op in graph.get_operations():
+            for out in op.outputs if op.type != "Const" else ():
+                dims = out.shape.as_list() if out.shape.rank else []
+                if dims and (dims[-1] == 512 or dims[-3:] == [8, 8, 8]):
+                    found.add(op.type)
+        return found
+
+    w = np.random.default_rng(13).uniform(0.5, 2.0, 512).astype("float32")
+
+    def bind(fn, *args):
+        return lambda y, x: fn(y, x, *args)
+
+    for space, saturation_weight in (("lch", 1.0), ("rgb", 0.0)):
+        factored = wide_ops(bind(losses.soft_cross_entropy, space, w, saturation_weight))
+        # Only the logits themselves (placeholder, reshape, the custom
+        # gradient's identity) and the softmax the loss needs are 512 wide.
+        assert factored <= {"Placeholder", "Reshape", "Cast", "Identity", "IdentityN", "Softmax"}, (space, factored)
+        materialized = wide_ops(bind(losses.materialized_soft_cross_entropy, space, w, saturation_weight))
+        assert "Mul" in materialized  # the check does see a materialized target
+    # RGB with the saturation term (no paper variant): an RGB class's chroma
+    # bin depends on all three channels, so the target's chroma marginal
+    # contracts the factors with the (8, 8, 8, 8) chroma table through one
+    # (8 x 64)-per-pixel product; still no target.
+    rgb_chroma = wide_ops(lambda y, x: losses.soft_cross_entropy(y, x, "rgb", w, 1.0))
+    allowed = {"Placeholder", "Reshape", "Cast", "Identity", "IdentityN", "Softmax", "MatMul", "BatchMatMulV2"}
+    assert rgb_chroma <= allowed, rgb_chroma

@@ -4,17 +4,15 @@ import itertools
 import json
 import math
 
-import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import ops
 
 from colorize import color, targets
 from colorize.errors import ColorizeError
 
-tf_only = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="tf.data input"
-)
+from helpers import tf_only
 
 
 def _np(x):
@@ -32,9 +30,7 @@ def _brute_force(v, circular_hue):
             nb[2] %= 8
         if np.any(nb < 0) or np.any(nb > 7):
             continue  # dropped neighbour
-        z[nb[0] + 8 * nb[1] + 64 * nb[2]] += np.exp(
-            -np.sum((f - np.array(delta)) ** 2) / 0.25
-        )
+        z[nb[0] + 8 * nb[1] + 64 * nb[2]] += np.exp(-np.sum((f - np.array(delta)) ** 2) / 0.25)
     return z / z.sum()
 
 
@@ -67,7 +63,7 @@ def test_soft_encoding_equals_the_27_neighbour_kernel():
     scaled = _random_scaled(60, seed=3)
     for space in color.SPACES:
         z = _np(targets.soft_encode(scaled, space))
-        for row, v in zip(z, scaled.astype("float64")):
+        for row, v in zip(z, scaled.astype("float64"), strict=True):
             np.testing.assert_allclose(row, _brute_force(v, space == "lch"), atol=1e-6)
 
 
@@ -85,9 +81,12 @@ def test_soft_encoding_hand_computed_pixel():
     # Class 0 + 8 * 1 + 64 * 0 = 8 gets the product:
     #   0.9820138 * 0.8788782 * 0.9996646 = 0.8627811.
     expected = (
-        1 / (1 + math.exp(-4))
-        * math.exp(-0.25) / (math.exp(-2.25) + math.exp(-0.25) + math.exp(-6.25))
-        * math.exp(-1) / (math.exp(-1) + math.exp(-9))
+        1
+        / (1 + math.exp(-4))
+        * math.exp(-0.25)
+        / (math.exp(-2.25) + math.exp(-0.25) + math.exp(-6.25))
+        * math.exp(-1)
+        / (math.exp(-1) + math.exp(-9))
     )
     assert expected == pytest.approx(0.8627811, abs=1e-7)
     z = _np(targets.soft_encode(np.array([16.0, 40.0, 0.0], "float32"), "rgb"))
@@ -222,8 +221,6 @@ def test_class_prior_counts_pixels():
 
 @tf_only
 def test_class_prior_streams_a_tfds_style_dataset():
-    import tensorflow as tf
-
     images = np.concatenate([_known_images()[0], _known_images()[0]])  # (2, 2, 4, 3)
     ds = tf.data.Dataset.from_tensor_slices({"color": images, "source_id": [1, 2]}).batch(1)
     prior = targets.class_prior(ds, "rgb")
@@ -270,3 +267,44 @@ def test_prior_at_target_resolution(tmp_path):
     assert prior[6] == pytest.approx(0.5) and prior[1] == pytest.approx(0.5)
     data = json.loads(path.read_text())
     assert data["size"] == [2, 2] and data["num_pixels"] == 4
+
+
+def test_soft_factors_are_the_factors_of_encode_colors():
+    rgb = np.random.default_rng(5).integers(0, 256, (2, 16, 16, 3)).astype("uint8")
+    rgb[0, :4] = (0, 0, 0)
+    rgb[0, 4:8] = (255, 255, 255)
+    rgb[1, :4] = (32, 64, 224)  # bin boundaries
+    for space in color.SPACES:
+        target = targets.soft_factors(rgb, space, size=(4, 4))
+        u = _np(target.factors)
+        assert u.shape == (2, 4, 4, 3, 8)
+        np.testing.assert_allclose(u.sum(-1), 1.0, atol=1e-6)
+        assert ((u > 0).sum(-1) <= 3).all()  # the bin and its two neighbours at most
+        # Their outer product, in class order b0 + 8 b1 + 64 b2, is the target.
+        z = np.einsum("...k,...j,...i->...kji", u[..., 2, :], u[..., 1, :], u[..., 0, :]).reshape(2, 4, 4, 512)
+        np.testing.assert_allclose(z, _np(targets.encode_colors(rgb, space, size=(4, 4))), atol=1e-6)
+        small = _np(targets.resize_colors(rgb, (4, 4)))
+        classes = ops.convert_to_numpy(target.classes)
+        np.testing.assert_array_equal(classes, ops.convert_to_numpy(targets.nearest_class(small, space)))
+        # The nearest class is the argmax of every factor (a tie at a bin
+        # boundary goes to the upper bin, where floor puts the value).
+        peak = u.max(-1)
+        bins = np.stack([classes % 8, classes // 8 % 8, classes // 64], axis=-1)
+        np.testing.assert_allclose(np.take_along_axis(u, bins[..., None], -1)[..., 0], peak, rtol=1e-6)
+
+
+def test_channel_factors_hand_values_at_the_edges():
+    a = math.exp(-4.0)  # a neighbour one bin away from a bin centre
+    u = _np(targets.channel_factors(np.array([16.0, 240.0, 16.0], "float32"), "lch"))  # bin centres
+    # L at the centre of bin 0: no bin -1, so 1 of 1 + a. C at the centre of
+    # bin 7: no bin 8. Hue at the centre of bin 0: bin 7 is its neighbour.
+    assert u[0, 0] == pytest.approx(1 / (1 + a), rel=1e-6) and u[0, 1] == pytest.approx(a / (1 + a), rel=1e-5)
+    assert u[1, 7] == pytest.approx(1 / (1 + a), rel=1e-6) and u[1, 6] == pytest.approx(a / (1 + a), rel=1e-5)
+    assert u[2, 0] == pytest.approx(1 / (1 + 2 * a), rel=1e-6)
+    assert u[2, 7] == pytest.approx(a / (1 + 2 * a), rel=1e-5)
+    assert u[2, 1] == pytest.approx(u[2, 7], rel=1e-5)
+    rgb = _np(targets.channel_factors(np.array([16.0, 240.0, 16.0], "float32"), "rgb"))
+    assert rgb[2, 7] == 0.0 and rgb[2, 0] == pytest.approx(1 / (1 + a), rel=1e-6)
+    # On a bin boundary (v = 64: bin 2, f = -0.5) bins 1 and 2 tie.
+    u = _np(targets.channel_factors(np.array([64.0, 64.0, 64.0], "float32"), "rgb"))
+    assert u[0, 1] == pytest.approx(u[0, 2], rel=1e-6) and u[0, 3] == pytest.approx(u[0, 2] * math.exp(-8), rel=1e-4)
