@@ -3,25 +3,22 @@
 Examples come from the TFDS dataset built by
 `dataset_builder/sketch_colorization` (features `sketch`, `sketch_binary`,
 `color`). Targets are not stored: the losses build them in the graph from
-the color image.
+the color image. With hints, each example also gets color hints simulated
+from its color image (`colorize.hints`), keyed on the run's seed and the
+example's position in the stream.
 """
 
 import os
 
 import tensorflow as tf
 
+from colorize import hints as hint_sim
 from colorize.errors import ColorizeError
+from colorize.models import HINT_COLOR, HINT_MASK, SKETCH
 
 SKETCH_KINDS = ("line", "binary", "mix")
 # The dataset `train` builds by itself when it is missing.
 AUTO_BUILD = {"sketch_colorization/synthetic", "sketch_colorization/synthetic_tiny"}
-
-
-def _import_builder():
-    # Registers `sketch_colorization` with TFDS.
-    import dataset_builder.sketch_colorization  # noqa: F401, PLC0415
-
-    return dataset_builder.sketch_colorization
 
 
 def _split_name(dataset):
@@ -45,7 +42,9 @@ def ensure_dataset(config):
     """
     import tensorflow_datasets as tfds  # noqa: PLC0415
 
-    package = _import_builder()
+    from colorize import datasets  # noqa: PLC0415 (imports TFDS, slow; only when data is read)
+
+    datasets.builder_class()  # registers sketch_colorization with TFDS
     data_dir = data_dir_of(config)
     name, builder_config = _split_name(config.dataset)
     try:
@@ -60,7 +59,7 @@ def ensure_dataset(config):
                 f"--data_dir {data_dir} [--manual_dir DIR]`"
             )
         print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
-        builder = package.build(config=builder_config, data_dir=data_dir)
+        builder = datasets.build(config=builder_config, data_dir=data_dir)
     return builder
 
 
@@ -131,7 +130,10 @@ def degrade_sketch(sketch, seed=None):
     return tf.cast(tf.round(x[0] * 255.0), tf.uint8)
 
 
-def _prepare(example, config, training):
+def _prepare(example, config, training, seed, hints=False, hint_count=None):
+    """One example: `(sketch, color)`, or with hints `({"sketch",
+    "hint_color", "hint_mask"}, color)`; `seed` is its `(2,)` stateless seed."""
+    flip_seed, hint_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     sketch = choose_sketch(example, config.sketch, training)
     color = example["color"]
     size = config.image_size
@@ -142,21 +144,63 @@ def _prepare(example, config, training):
     sketch = tf.cast(tf.round(tf.cast(sketch, tf.float32)), tf.uint8)
     color = tf.cast(tf.round(tf.cast(color, tf.float32)), tf.uint8)
     if training:
-        flip = tf.random.uniform([]) < 0.5
+        flip = tf.random.stateless_uniform([], seed=flip_seed) < 0.5
         sketch = tf.cond(flip, lambda: tf.image.flip_left_right(sketch), lambda: sketch)
         color = tf.cond(flip, lambda: tf.image.flip_left_right(color), lambda: color)
     sketch = tf.ensure_shape(sketch, (size, size, 1))
     color = tf.ensure_shape(color, (size, size, 3))
-    return sketch, color
+    if not hints:
+        return sketch, color
+    hint_color, hint_mask = hint_sim.simulate_hints(
+        color,
+        hint_seed,
+        count=hint_count,
+        p=config.hint_geometric_p,
+        none_share=config.hint_none_share,
+        max_side=hint_sim.max_patch_side(size),
+    )
+    return {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}, color
 
 
-def make_dataset(config, split, training, batch_size=None, input_context=None):
+def sketch_of(inputs):
+    """The sketch of a batch's network inputs (a bare sketch or the dict
+    of sketch and hints)."""
+    return inputs[SKETCH] if isinstance(inputs, dict) else inputs
+
+
+def make_dataset(
+    config, split, training, batch_size=None, input_context=None, hints=False, hint_count=None, hint_seed=None
+):
     """Batches of `(sketch, color)`: `(b, S, S, 1)` and `(b, S, S, 3)` uint8,
-    S = `config.image_size`.
+    S = `config.image_size`; with `hints`, `(inputs, color)` where inputs is
+    `{"sketch": (b, S, S, 1) uint8, "hint_color": (b, S, S, 3) float32 RGB
+    0..255, "hint_mask": (b, S, S, 1) float32 in {0, 1}}`.
 
     Training data is shuffled and repeated forever; evaluation data is read
     once in order. Under tf.distribute, `input_context` shards examples
     between input pipelines (workers) and gives the per-replica batch size.
+    The random choices of an example (flip, hints) are stateless, keyed on
+    the seed and its position in this pipeline's stream: the same seed gives
+    the same data.
+
+    Args:
+        config: a `variants.Config`.
+        split: "train", "validation" or "test".
+        training: shuffle, augment and repeat forever.
+        batch_size: examples per batch (default: `config.batch_size`; the
+            global batch under `input_context`).
+        input_context: a `tf.distribute.InputContext`, or None.
+        hints: add simulated hints (`colorize.hints`).
+        hint_count: exactly this many hints per example (evaluation); None
+            draws the number as in training (`config.hint_geometric_p`,
+            `config.hint_none_share`).
+        hint_seed: the seed of the random choices (default: `config.seed`).
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Raises:
+        ColorizeError: the dataset is not built, or has no such split.
     """
     import tensorflow_datasets as tfds  # noqa: PLC0415
 
@@ -164,14 +208,23 @@ def make_dataset(config, split, training, batch_size=None, input_context=None):
     num_examples(builder, split)  # validates the split name
     ds = builder.as_dataset(split=split, shuffle_files=training, read_config=tfds.ReadConfig(shuffle_seed=config.seed))
     batch = batch_size or config.batch_size
+    pipeline = 0
     if input_context is not None:
         if input_context.num_input_pipelines > 1:
             ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+            pipeline = input_context.input_pipeline_id
         batch = input_context.get_per_replica_batch_size(batch)
     ds = ds.map(lambda e: {k: e[k] for k in ("sketch", "sketch_binary", "color")})
     if training:
         ds = ds.shuffle(1024, seed=config.seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.map(lambda e: _prepare(e, config, training), num_parallel_calls=tf.data.AUTOTUNE)
+    seed = config.seed if hint_seed is None else hint_seed
+    stream = 2 * pipeline + int(training)  # each pipeline, and training apart from evaluation
+
+    def prepare(index, example):
+        example_seed = hint_sim.example_seed(seed, index, stream)
+        return _prepare(example, config, training, example_seed, hints=hints, hint_count=hint_count)
+
+    ds = ds.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=training)
     return ds.prefetch(tf.data.AUTOTUNE)
 

@@ -3,11 +3,19 @@
 Runs the run's colorizer over a split of its dataset and reports the paper's
 metrics (`colorize.metrics`): mean chroma of the output and of the ground
 truth and their ratio, MSE of R, G, B, L and C, the chroma-weighted hue
-error, PSNR and SSIM. The metrics are computed on what a user gets: the
-colorizer's full-resolution output after the sketch multiplication, rounded
-to uint8 as when saved to PNG.
+error, PSNR and SSIM, and two baselines: the PSNR of the bare sketch (what
+doing nothing scores) and the share of white background kept white. The
+metrics are computed on what a user gets: the colorizer's full-resolution
+output after the sketch multiplication, rounded to uint8 as when saved to PNG.
 
-Prints a table and writes JSON (default `RUN_DIR/eval_SPLIT_SKETCH.json`).
+`--hints N` (a run trained with hints) gives the network N color hints per
+image, sampled from the ground truth as in training (`colorize.hints`:
+patches of the ground truth's mean color, placed mostly on colored pixels)
+with a fixed seed (`HINT_SEED`) keyed on the image's position in the split:
+every run sees the same hints on the same images.
+
+Prints a table and writes JSON (default `RUN_DIR/eval_SPLIT_SKETCH.json`,
+`RUN_DIR/eval_SPLIT_SKETCH_hintsN.json` with hints).
 """
 
 import argparse
@@ -18,24 +26,35 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, metrics, variants
+from colorize import errors, fileio, metrics, runs, variants
 from colorize.errors import ColorizeError, cli
 
 EVAL_SKETCHES = ("line", "binary")
 PROGRESS_EVERY_S = 10.0
+HINT_SEED = 0  # the seed of evaluation hints, the same for every run
 
 
 def _open(
-    run_dir, split, sketch, batch_size=None, max_examples=None, temperature=None, dataset=None, data_dir=None, image_size=None
+    run_dir,
+    split,
+    sketch,
+    batch_size=None,
+    max_examples=None,
+    temperature=None,
+    dataset=None,
+    data_dir=None,
+    image_size=None,
+    hints=0,
 ):
     """Loads a run and its evaluation data.
 
     Returns:
         (config, colorizer, batches, total): the evaluation config (the
         run's, with the overrides), the colorizer, the `tf.data` batches of
-        (sketch, color) and the number of examples to evaluate.
+        (inputs, color) (inputs: the sketch, or with `hints` > 0 the dict of
+        sketch and hints) and the number of examples to evaluate.
     """
-    from colorize import data, train  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize import data, models  # noqa: PLC0415 (TensorFlow loads here)
 
     if sketch not in EVAL_SKETCHES:
         raise ColorizeError(f"--sketch must be one of {', '.join(EVAL_SKETCHES)}, not {sketch!r}")
@@ -43,7 +62,15 @@ def _open(
         raise ColorizeError(f"--batch-size must be positive, not {batch_size}")
     if max_examples is not None and max_examples <= 0:
         raise ColorizeError(f"--max-examples must be positive, not {max_examples}")
-    config, _, colorizer = train.load_run(run_dir, temperature=temperature)
+    if hints < 0:
+        raise ColorizeError(f"--hints must be >= 0, not {hints}")
+    config, net = runs.load_net(run_dir)
+    if hints and not models.uses_hints(net):
+        raise ColorizeError(f"{run_dir}: this run was trained without hints; --hints needs one trained with them")
+    if hints:
+        colorizer = models.build_guided_colorizer(net, config.space, temperature or config.temperature)
+    else:
+        colorizer = models.build_colorizer(net, config.space, temperature or config.temperature)
     overrides = dict(dataset=dataset, data_dir=data_dir, image_size=image_size, temperature=temperature)
     config = config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
     variants.validate(config)
@@ -53,28 +80,44 @@ def _open(
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
     if max_examples:
         total = min(total, max_examples)
-    batches = data.make_dataset(config, split, training=False, batch_size=batch_size or config.batch_size)
+    batches = data.make_dataset(
+        config,
+        split,
+        training=False,
+        batch_size=batch_size or config.batch_size,
+        hints=hints > 0,
+        hint_count=hints,
+        hint_seed=HINT_SEED,
+    )
     return config, colorizer, batches, total
 
 
 def _colorized(colorizer, batches, total):
-    """Yields `(sketch, prediction, truth)` uint8 NumPy batches, `total`
-    examples in all; the prediction is rounded as when saved to PNG."""
+    """Yields `(inputs, prediction, truth)` NumPy batches, `total` examples
+    in all: the network inputs (the uint8 sketch, or the dict of it and the
+    hints), the prediction (uint8, rounded as when saved to PNG) and the
+    uint8 ground truth."""
     import tensorflow as tf  # noqa: PLC0415
 
-    spec = batches.element_spec[0]  # the sketch batches; any batch size (the last one is smaller)
-    predict = tf.function(
-        lambda s: colorizer(s, training=False), input_signature=[tf.TensorSpec((None, *spec.shape[1:]), spec.dtype)]
+    # The input batches; any batch size (the last one is smaller).
+    specs = tf.nest.map_structure(
+        lambda spec: tf.TensorSpec((None, *spec.shape[1:]), spec.dtype), batches.element_spec[0]
     )
+    predict = tf.function(lambda s: colorizer(s, training=False), input_signature=[specs])
     seen = 0
-    for sketch, truth in batches:
+    for inputs, truth in batches:
         if seen >= total:
             break
-        take = min(int(sketch.shape[0]), total - seen)
-        rgb = predict(sketch[:take]).numpy()  # (b, H, W, 3) float32 0..255
+        take = min(int(truth.shape[0]), total - seen)
+        inputs = tf.nest.map_structure(lambda x, take=take: x[:take], inputs)
+        rgb = predict(inputs).numpy()  # (b, H, W, 3) float32 0..255
         pred = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
         seen += take
-        yield sketch[:take].numpy(), pred, truth[:take].numpy()
+        yield tf.nest.map_structure(lambda x: x.numpy(), inputs), pred, truth[:take].numpy()
+
+
+def _sketch(inputs):
+    return inputs["sketch"] if isinstance(inputs, dict) else inputs
 
 
 def evaluate_run(
@@ -88,6 +131,7 @@ def evaluate_run(
     data_dir=None,
     image_size=None,
     progress=True,
+    hints=0,
 ):
     """Evaluates a trained run on a split of its dataset.
 
@@ -102,9 +146,12 @@ def evaluate_run(
         dataset, data_dir: another TFDS dataset/directory than the run's.
         image_size: evaluation resolution (default: the run's training one).
         progress: print a progress line with the throughput.
+        hints: give the network this many hints per image, sampled from the
+            ground truth with the fixed `HINT_SEED` (0: none, automatic
+            coloring).
 
     Returns:
-        A dict: `run_dir`, `variant`, `split`, `sketch`, `dataset`,
+        A dict: `run_dir`, `variant`, `split`, `sketch`, `hints`, `dataset`,
         `image_size`, `temperature`, `examples`, `seconds`,
         `images_per_second` and `metrics` (see `metrics.METRICS`).
 
@@ -112,12 +159,12 @@ def evaluate_run(
         ColorizeError: not a trained run, bad arguments, missing dataset.
     """
     config, colorizer, batches, total = _open(
-        run_dir, split, sketch, batch_size, max_examples, temperature, dataset, data_dir, image_size
+        run_dir, split, sketch, batch_size, max_examples, temperature, dataset, data_dir, image_size, hints
     )
     acc = metrics.MetricAccumulator()
     start = last = time.perf_counter()
-    for _, pred, truth in _colorized(colorizer, batches, total):
-        acc.update(pred, truth)
+    for inputs, pred, truth in _colorized(colorizer, batches, total):
+        acc.update(pred, truth, _sketch(inputs))
         now = time.perf_counter()
         if progress and (now - last >= PROGRESS_EVERY_S or acc.images == total):
             print(
@@ -131,6 +178,7 @@ def evaluate_run(
         variant=config.variant,
         split=split,
         sketch=sketch,
+        hints=hints,
         dataset=config.dataset,
         image_size=config.image_size,
         temperature=config.temperature,
@@ -150,16 +198,25 @@ def sample_predictions(run_dir, count, split="test", sketch="line", **kwargs):
         run_dir: a run directory written by `colorize.train`.
         count: number of examples.
         split, sketch: as for `evaluate_run`.
-        **kwargs: `temperature`, `dataset`, `data_dir`, `image_size` as for
-            `evaluate_run`.
+        **kwargs: `temperature`, `dataset`, `data_dir`, `image_size`, `hints`
+            as for `evaluate_run`.
 
     Returns:
-        A dict of uint8 arrays: `sketch` (n, H, W, 1), `prediction` and
-        `truth` (n, H, W, 3).
+        A dict of arrays: `sketch` (n, H, W, 1) uint8, `prediction` and
+        `truth` (n, H, W, 3) uint8; with hints also `hint_color` (n, H, W, 3)
+        float32 RGB 0..255 and `hint_mask` (n, H, W, 1) float32 in {0, 1}.
     """
     _, colorizer, batches, total = _open(run_dir, split, sketch, count, count, **kwargs)
     parts = list(_colorized(colorizer, batches, total))
-    return {key: np.concatenate([p[i] for p in parts]) for i, key in enumerate(("sketch", "prediction", "truth"))}
+    out = {
+        "sketch": np.concatenate([_sketch(p[0]) for p in parts]),
+        "prediction": np.concatenate([p[1] for p in parts]),
+        "truth": np.concatenate([p[2] for p in parts]),
+    }
+    if isinstance(parts[0][0], dict):
+        for key in ("hint_color", "hint_mask"):
+            out[key] = np.concatenate([p[0][key] for p in parts])
+    return out
 
 
 def _parser():
@@ -177,7 +234,16 @@ def _parser():
     p.add_argument("--dataset", default=None, help="TFDS name/config (default: the run's)")
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the run's)")
     p.add_argument("--image-size", type=int, default=None, help="resolution (default: the run's training size)")
-    p.add_argument("--json", default=None, help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json)")
+    p.add_argument(
+        "--hints",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N color hints per image from the ground truth, fixed seed (a run trained with hints; default 0)",
+    )
+    p.add_argument(
+        "--json", default=None, help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json, _hintsN with --hints N)"
+    )
     return p
 
 
@@ -188,7 +254,8 @@ def parse_args(argv):
 @cli
 def main(argv=None):
     args = parse_args(argv)
-    path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}.json")
+    suffix = f"_hints{args.hints}" if args.hints else ""
+    path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}{suffix}.json")
     if os.path.isdir(args.run_dir):  # (a missing run directory is reported as such)
         fileio.ensure_writable_dir(os.path.dirname(path) or ".", "the results")
     result = evaluate_run(
@@ -201,10 +268,12 @@ def main(argv=None):
         dataset=args.dataset,
         data_dir=args.data_dir,
         image_size=args.image_size,
+        hints=args.hints,
     )
+    hinted = f", {result['hints']} hints" if result["hints"] else ""
     title = (
         f"{result['variant']} on {result['dataset']} {result['split']} ({result['examples']} images, "
-        f"{result['sketch']} sketches, {result['image_size']} px, T={result['temperature']:g})"
+        f"{result['sketch']} sketches{hinted}, {result['image_size']} px, T={result['temperature']:g})"
     )
     print(metrics.format_table(result["metrics"], title=title))
     fileio.write_atomic(path, json.dumps(result, indent=1) + "\n")

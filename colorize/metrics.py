@@ -13,7 +13,11 @@ the reference ones, kept independent of the model code on purpose.
   with the ground truth's chroma as weight, because the hue of a gray pixel is
   undefined and must not count; both the mean absolute and the mean squared
   difference are reported;
-- PSNR (dB, data range 255) and SSIM (`skimage.metrics`), per image, averaged.
+- PSNR (dB, data range 255) and SSIM (`skimage.metrics`), per image, averaged;
+- two honest baselines: the PSNR of the bare sketch (as gray RGB) against the
+  ground truth, what doing nothing scores; and "white kept", the share of the
+  ground truth's white pixels (L > 92 and C < 6) that stay white in the output
+  (L > 85 and C < 12): backgrounds painted over lower it.
 
 `MetricAccumulator` streams batches so that a whole split is evaluated without
 holding it in memory; `compute_metrics` is the one-batch shortcut.
@@ -33,6 +37,10 @@ GRAY_CHROMA = 0.01
 PSNR_CAP = 100.0
 # SSIM's default Gaussian-free window is 7x7 pixels.
 MIN_SIDE = 7
+# White, as (L above, C below) in CIE-LCH: a ground-truth pixel is white
+# paper; an output pixel still counts as white within a looser bound.
+WHITE_TRUE = (92.0, 6.0)
+WHITE_KEPT = (85.0, 12.0)
 
 # Name, unit and description of each reported metric, in table order.
 METRICS = (
@@ -49,6 +57,8 @@ METRICS = (
     ("hue_mse", "deg^2", "hue MSE dh^2, weighted by true chroma"),
     ("psnr", "dB", f"PSNR per image, mean (identical: {PSNR_CAP:g})"),
     ("ssim", "", "SSIM per image, mean"),
+    ("psnr_sketch", "dB", "PSNR of the bare sketch (doing nothing)"),
+    ("white_kept", "", "white truth pixels kept white (share)"),
 )
 
 
@@ -110,6 +120,35 @@ def psnr(pred, truth):
     return float(min(value, PSNR_CAP))
 
 
+def sketch_rgb(sketch):
+    """A sketch as the gray RGB image it is (what "doing nothing" outputs).
+
+    Args:
+        sketch: `(..., H, W)` or `(..., H, W, 1)` gray levels on 0..255.
+
+    Returns:
+        `(..., H, W, 3)` float64 RGB, each channel the gray level.
+    """
+    sketch = np.asarray(sketch, np.float64)
+    if sketch.shape[-1] != 1:
+        sketch = sketch[..., np.newaxis]
+    return np.repeat(sketch, 3, axis=-1)
+
+
+def white_mask(lch, white=WHITE_TRUE):
+    """Which pixels are white: lightness above and chroma below a bound.
+
+    Args:
+        lch: `(..., 3)` CIE-LCH as from `rgb_to_lch` (L 0..100, C >= 0).
+        white: `(L_min, C_max)`, strict bounds (`WHITE_TRUE` or `WHITE_KEPT`).
+
+    Returns:
+        `(...)` bool.
+    """
+    l_min, c_max = white
+    return (lch[..., 0] > l_min) & (lch[..., 1] < c_max)
+
+
 def ssim(pred, truth):
     """SSIM of one RGB image pair (data range 255, channels averaged).
 
@@ -139,24 +178,51 @@ class MetricAccumulator:
         >>> acc.result()["mse_rgb"]
     """
 
-    _SUMS = ("chroma", "chroma_true", "sq_r", "sq_g", "sq_b", "sq_l", "sq_c", "hue_w", "hue_abs", "hue_sq", "psnr", "ssim")
+    _SUMS = (
+        "chroma",
+        "chroma_true",
+        "sq_r",
+        "sq_g",
+        "sq_b",
+        "sq_l",
+        "sq_c",
+        "hue_w",
+        "hue_abs",
+        "hue_sq",
+        "psnr",
+        "ssim",
+        "psnr_sketch",
+        "white_true",
+        "white_kept",
+    )
 
     def __init__(self):
         self.images = 0
         self.pixels = 0
+        self.sketch_images = 0
         self.sums = dict.fromkeys(self._SUMS, 0.0)
 
-    def update(self, pred, truth):
+    def update(self, pred, truth, sketch=None):
         """Adds one batch.
 
         Args:
             pred: `(b, H, W, 3)` predicted RGB on 0..255.
             truth: `(b, H, W, 3)` ground-truth RGB on 0..255, same shape.
+            sketch: optional `(b, H, W, 1)` network input on 0..255, for the
+                bare-sketch PSNR (None: that figure is not counted for this
+                batch).
 
         Raises:
             ColorizeError: mismatched or malformed shapes.
         """
         pred, truth = _check_pair(pred, truth)
+        if sketch is not None:
+            bare = sketch_rgb(sketch)
+            if bare.shape != truth.shape:
+                raise ColorizeError(f"sketch shape {np.shape(sketch)} does not match ground-truth shape {truth.shape}")
+            for b, t in zip(bare, truth, strict=True):
+                self.sums["psnr_sketch"] += psnr(b, t)
+            self.sketch_images += bare.shape[0]
         s = self.sums
         sq = np.square(pred - truth).reshape(-1, 3).sum(axis=0)  # (3,) per channel
         s["sq_r"] += sq[0]
@@ -174,7 +240,10 @@ class MetricAccumulator:
         s["hue_w"] += weight.sum()
         s["hue_abs"] += (weight * dh).sum()
         s["hue_sq"] += (weight * np.square(dh)).sum()
-        for p, t in zip(pred, truth):
+        white = white_mask(lch_t, WHITE_TRUE)  # (b, H, W)
+        s["white_true"] += white.sum()
+        s["white_kept"] += (white & white_mask(lch_p, WHITE_KEPT)).sum()
+        for p, t in zip(pred, truth, strict=True):
             s["psnr"] += psnr(p, t)
             s["ssim"] += ssim(p, t)
         self.images += pred.shape[0]
@@ -186,7 +255,8 @@ class MetricAccumulator:
         Returns:
             A dict of floats, plus `images` and `pixels` (ints). A value that
             is undefined (nothing seen; for the ratio and the hue error, a
-            ground truth that is all gray) is None.
+            ground truth that is all gray; for white kept, one without white;
+            for the sketch PSNR, no sketches given) is None.
         """
         s, n = self.sums, self.pixels
         if not n:
@@ -205,24 +275,28 @@ class MetricAccumulator:
             hue_mse=s["hue_sq"] / s["hue_w"] if s["hue_w"] > 0 else None,
             psnr=s["psnr"] / self.images,
             ssim=s["ssim"] / self.images,
+            psnr_sketch=s["psnr_sketch"] / self.sketch_images if self.sketch_images else None,
+            white_kept=s["white_kept"] / s["white_true"] if s["white_true"] else None,
         )
         out = {k: (None if v is None else float(v)) for k, v in out.items()}
         out.update(images=self.images, pixels=self.pixels)
         return out
 
 
-def compute_metrics(pred, truth):
+def compute_metrics(pred, truth, sketch=None):
     """All metrics of one batch (see `MetricAccumulator.result`).
 
     Args:
         pred: `(b, H, W, 3)` predicted RGB on 0..255.
         truth: `(b, H, W, 3)` ground-truth RGB on 0..255.
+        sketch: optional `(b, H, W, 1)` sketches on 0..255 (the bare-sketch
+            PSNR).
 
     Returns:
         A dict of metric name -> value.
     """
     acc = MetricAccumulator()
-    acc.update(pred, truth)
+    acc.update(pred, truth, sketch)
     return acc.result()
 
 

@@ -84,7 +84,7 @@ def is_export(path):
 
 
 def kind(path):
-    """"run" or "export".
+    """ "run" or "export".
 
     Raises:
         ColorizeError: `path` is missing or is neither.

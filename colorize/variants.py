@@ -1,13 +1,12 @@
 """The paper's five variants and the training presets: one base config plus
 small differences, in one place.
 
-A resolved `Config` is what a run directory records (`config.json`) and
-what evaluation, export and prediction read back.
+A resolved `Config` is what a run directory records (`runs.save_config`)
+and what evaluation, export and prediction read back (`runs.load_config`).
 """
 
 import dataclasses
 import json
-import os
 
 from colorize.errors import ColorizeError
 
@@ -29,6 +28,11 @@ class Config:
     rebalance_lambda: float = 0.5
     saturation_weight: float = 0.0  # lambda_mix of the saturation ("chroma") term
     temperature: float = 0.38  # annealed-mean temperature T
+    # Color hints (ideepcolor): the network also takes hint colors and a mask,
+    # trained with hints simulated from the ground truth (`colorize.hints`).
+    hints: bool = True
+    hint_none_share: float = 0.125  # share of training examples without any hint
+    hint_geometric_p: float = 0.125  # p of the geometric number of hints (mean 1 / p when there are some)
     # Preset: how big and how long.
     preset: str = "small"
     width: float = 0.125  # channel multiplier; 1.0 is the paper's network
@@ -61,11 +65,24 @@ class Config:
 
     @classmethod
     def from_dict(cls, values):
+        """A config from its recorded dict (`to_json`).
+
+        Fields recorded before they existed take the value that reproduces
+        the old behaviour (`LEGACY_DEFAULTS`: a run recorded without `hints`
+        was trained without them), the others their default.
+
+        Raises:
+            ColorizeError: a key that is not a field.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
             raise ColorizeError(f"unknown config keys {unknown}")
-        return cls(**values)
+        return cls(**{**LEGACY_DEFAULTS, **values})
+
+
+# What a recorded config that lacks a field meant when it was written.
+LEGACY_DEFAULTS = {"hints": False}
 
 
 BASE = Config()
@@ -129,51 +146,39 @@ def resolve(variant="rebalance", preset="small", **overrides):
 def validate(config):
     """Checks values a user can get wrong; raises a one-line ColorizeError."""
     checks = [
-        (config.model in ("regression", "classification"), f"model must be regression or classification, not {config.model!r}"),
+        (
+            config.model in ("regression", "classification"),
+            f"model must be regression or classification, not {config.model!r}",
+        ),
         (config.space in ("rgb", "lch"), f"space must be rgb or lch, not {config.space!r}"),
         (config.sketch in ("line", "binary", "mix"), f"--sketch must be line, binary or mix, not {config.sketch!r}"),
-        (config.precision in ("float32", "mixed_float16", "mixed_bfloat16"), f"--precision must be float32, mixed_float16 or mixed_bfloat16, not {config.precision!r}"),
+        (
+            config.precision in ("float32", "mixed_float16", "mixed_bfloat16"),
+            f"--precision must be float32, mixed_float16 or mixed_bfloat16, not {config.precision!r}",
+        ),
         (config.batch_size > 0, f"--batch-size must be positive, not {config.batch_size}"),
         (config.epochs > 0, f"--epochs must be positive, not {config.epochs}"),
         (config.steps_per_epoch >= 0, f"--steps-per-epoch must be >= 0, not {config.steps_per_epoch}"),
-        (config.image_size >= 16 and config.image_size % 8 == 0, f"--image-size must be a multiple of 8 and >= 16, not {config.image_size}"),
+        (
+            config.image_size >= 16 and config.image_size % 8 == 0,
+            f"--image-size must be a multiple of 8 and >= 16, not {config.image_size}",
+        ),
         (config.image_size <= 256, f"--image-size must be <= 256 (the dataset's window size), not {config.image_size}"),
         (config.width > 0, f"--width must be positive, not {config.width}"),
         (config.learning_rate > 0, f"--learning-rate must be positive, not {config.learning_rate}"),
         (config.log_every > 0, f"--log-every must be positive, not {config.log_every}"),
         (config.checkpoint_every > 0, f"--checkpoint-every must be positive, not {config.checkpoint_every}"),
         (config.temperature > 0, f"temperature must be positive, not {config.temperature}"),
+        (isinstance(config.hints, bool), f"--hints must be on or off, not {config.hints!r}"),
+        (
+            0.0 <= config.hint_none_share <= 1.0,
+            f"hint_none_share must be in [0, 1], not {config.hint_none_share}",
+        ),
+        (
+            0.0 < config.hint_geometric_p <= 1.0,
+            f"hint_geometric_p must be in (0, 1], not {config.hint_geometric_p}",
+        ),
     ]
     for ok, message in checks:
         if not ok:
             raise ColorizeError(message)
-
-
-CONFIG_FILE = "config.json"
-
-
-def save(config, run_dir):
-    """Writes the resolved config into the run directory (atomically)."""
-    from colorize import fileio  # noqa: PLC0415
-
-    fileio.write_atomic(os.path.join(run_dir, CONFIG_FILE), config.to_json() + "\n")
-
-
-def load(run_dir):
-    """Reads a run directory's config.
-
-    Raises:
-        ColorizeError: the folder or its config is missing or unreadable.
-    """
-    path = os.path.join(run_dir, CONFIG_FILE)
-    if not os.path.isdir(run_dir):
-        raise ColorizeError(f"{run_dir}: no such run directory")
-    if not os.path.isfile(path):
-        raise ColorizeError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
-    try:
-        with open(path) as f:
-            values = json.load(f)
-        config = Config.from_dict(values)
-    except (OSError, ValueError, TypeError, ColorizeError) as e:
-        raise ColorizeError(f"{path}: unreadable config ({e})") from None
-    return config

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, metrics, variants
+from colorize import errors, fileio, metrics, runs, variants
 from colorize.errors import ColorizeError, cli
 
 RESULTS = "results.json"
@@ -78,7 +78,9 @@ def parse_args(argv):
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in args.variants if v not in variants.VARIANTS]
     if unknown or not args.variants:
-        raise ColorizeError(f"--variants: unknown {unknown or 'empty list'}; choose from {', '.join(variants.VARIANTS)}")
+        raise ColorizeError(
+            f"--variants: unknown {unknown or 'empty list'}; choose from {', '.join(variants.VARIANTS)}"
+        )
     if args.samples <= 0:
         raise ColorizeError(f"--samples must be positive, not {args.samples}")
     # Resolving the first variant checks preset, dataset and budget flags.
@@ -121,7 +123,7 @@ def train_variant(args, variant):
     ):
         if value is not None:
             argv += [flag, str(value)]
-    history_path = os.path.join(run_dir, train.HISTORY)
+    history_path = runs.history_path(run_dir)
     before = _read_json(history_path)
     print(f"== {variant}: python -m colorize.train {shlex.join(argv)}", flush=True)
     start = time.perf_counter()
@@ -153,13 +155,16 @@ def run_experiment(args):
     samples = {}
     for variant in args.variants:
         run_dir, seconds, trained, resumed = train_variant(args, variant)
-        config = variants.load(run_dir)
+        config = runs.load_config(run_dir)
         # A resumed run's time includes the earlier calls' (from results.json).
         old_seconds = (previous.get(variant, {}).get("train_seconds") or 0.0) if resumed else 0.0
-        history = _read_json(os.path.join(run_dir, "history.json"), [])
+        history = runs.load_history(run_dir)
         print(f"== {variant}: evaluating on {args.split}", flush=True)
         evaluation = evaluate.evaluate_run(run_dir, split=args.split, max_examples=args.max_examples)
-        print(metrics.format_table(evaluation["metrics"], title=f"{variant} ({evaluation['examples']} images)"), flush=True)
+        print(
+            metrics.format_table(evaluation["metrics"], title=f"{variant} ({evaluation['examples']} images)"),
+            flush=True,
+        )
         grid = evaluate.sample_predictions(run_dir, args.samples, split=args.split)
         samples.setdefault("sketch", grid["sketch"])
         samples.setdefault("truth", grid["truth"])
@@ -255,7 +260,14 @@ def draw_samples(samples, order, path):
     rows.append(("Ground truth", samples["truth"]))
     n = samples["truth"].shape[0]
     fig, axes = plt.subplots(len(rows), n, figsize=(0.4 + 1.3 * n, 0.3 + 1.3 * len(rows)), squeeze=False)
-    fig.subplots_adjust(left=0.4 / (0.4 + 1.3 * n), right=0.99, bottom=0.01, top=1 - 0.3 / (0.3 + 1.3 * len(rows)), wspace=0.04, hspace=0.04)
+    fig.subplots_adjust(
+        left=0.4 / (0.4 + 1.3 * n),
+        right=0.99,
+        bottom=0.01,
+        top=1 - 0.3 / (0.3 + 1.3 * len(rows)),
+        wspace=0.04,
+        hspace=0.04,
+    )
     for r, (label, images) in enumerate(rows):
         for c in range(n):
             ax = axes[r][c]
@@ -273,7 +285,7 @@ def _bars(ax, labels, values, color="tab:blue", offset=0.0, width=0.7, label=Non
     x = np.arange(len(labels)) + offset
     heights = [0.0 if v is None else v for v in values]
     bars = ax.bar(x, heights, width, color=color, label=label)
-    for bar, v in zip(bars, values):
+    for bar, v in zip(bars, values, strict=True):
         text = "n/a" if v is None else f"{v:.1f}" if v < 100 else f"{v:.0f}"
         ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=7)
     return x
@@ -336,15 +348,28 @@ def draw_figures(out, results=None):
     else:
         print(f"not redrawing {path.pop('fig6_samples.png')}: its images ({samples_path or SAMPLES}) are gone")
     draw_metric(
-        results, "chroma", "Average chroma of the outputs (paper Fig. 7)", "mean CIE chroma", path["fig7_chroma.png"], "chroma_true"
+        results,
+        "chroma",
+        "Average chroma of the outputs (paper Fig. 7)",
+        "mean CIE chroma",
+        path["fig7_chroma.png"],
+        "chroma_true",
     )
     draw_rgb_mse(results, path["fig9_mse_rgb.png"])
     draw_metric(results, "mse_c", "MSE of the chroma channel (paper Fig. 10)", "MSE of C", path["fig10_mse_chroma.png"])
     draw_metric(
-        results, "mse_l", "MSE of the lightness channel (paper Fig. 11)", "MSE of L (0..100)", path["fig11_mse_lightness.png"]
+        results,
+        "mse_l",
+        "MSE of the lightness channel (paper Fig. 11)",
+        "MSE of L (0..100)",
+        path["fig11_mse_lightness.png"],
     )
     draw_metric(
-        results, "hue_mse", "MSE of the hue, weighted by true chroma (paper Fig. 12)", "hue MSE (deg^2)", path["fig12_mse_hue.png"]
+        results,
+        "hue_mse",
+        "MSE of the hue, weighted by true chroma (paper Fig. 12)",
+        "hue MSE (deg^2)",
+        path["fig12_mse_hue.png"],
     )
     paths = list(path.values())
     return paths

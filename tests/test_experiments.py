@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from colorize import evaluate
+from colorize import runs as colorize_runs
 from experiments import paper
 
 
@@ -29,7 +30,11 @@ def test_tiny_experiment_trains_evaluates_draws_and_redraws(tiny_data_dir, tmp_p
     with open(os.path.join(out, paper.RESULTS)) as f:
         results = json.load(f)
     assert list(results["variants"]) == ["regression", "lch"]
-    assert (results["preset"], results["dataset"], results["image_size"]) == ("tiny", "sketch_colorization/synthetic_tiny", 64)
+    assert (results["preset"], results["dataset"], results["image_size"]) == (
+        "tiny",
+        "sketch_colorization/synthetic_tiny",
+        64,
+    )
     for variant, entry in results["variants"].items():
         assert entry["run_dir"] == os.path.join(runs, variant)
         assert entry["train_seconds"] > 0 and entry["steps"] == 4  # tiny: 1 epoch x 4 steps
@@ -46,7 +51,7 @@ def test_tiny_experiment_trains_evaluates_draws_and_redraws(tiny_data_dir, tmp_p
     assert "| Regression |" in table and "| LCH |" in table
 
     # Rerunning does not retrain (the runs are finished) and keeps the time.
-    model = os.path.join(runs, "lch", "model.keras")
+    model = colorize_runs.model_path(os.path.join(runs, "lch"))
     mtime = os.path.getmtime(model)
     for name in paper.FIGURES:
         os.remove(os.path.join(out, name))
@@ -68,11 +73,17 @@ def _fake_results(tmp_path):
     rng = np.random.default_rng(0)
     variants = {}
     for i, name in enumerate(paper.LABELS):
-        m = {key: 10.0 * (i + 1) for key in ("chroma", "mse_r", "mse_g", "mse_b", "mse_l", "mse_c", "hue_error", "hue_mse", "psnr")}
+        m = {
+            key: 10.0 * (i + 1)
+            for key in ("chroma", "mse_r", "mse_g", "mse_b", "mse_l", "mse_c", "hue_error", "hue_mse", "psnr")
+        }
         m.update(chroma_true=20.0, chroma_ratio=m["chroma"] / 20.0, ssim=0.5, mse_rgb=m["mse_r"])
         variants[name] = dict(run_dir=name, train_seconds=60.0 * (i + 1), evaluation=dict(metrics=m))
     variants["chroma"]["evaluation"]["metrics"]["hue_mse"] = None
-    samples = dict(sketch=rng.integers(0, 256, (2, 32, 32, 1), dtype=np.uint8), truth=rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))
+    samples = dict(
+        sketch=rng.integers(0, 256, (2, 32, 32, 1), dtype=np.uint8),
+        truth=rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8),
+    )
     for name in paper.LABELS:
         samples[f"prediction_{name}"] = rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
     out = str(tmp_path / "out")
@@ -91,7 +102,9 @@ def test_redraw_from_saved_results_and_the_table(tmp_path, capsys):
         assert img.size[1] > img.size[0]  # 7 rows of 2 images: taller than wide
     table = paper.markdown_table(json.load(open(os.path.join(out, paper.RESULTS)))).splitlines()
     assert len(table) == 2 + 5
-    assert table[2].startswith("| Regression | 10.00 | 20.00 | 0.50 | 10 | 10 | 10 | 10.0 | 10.0 | 10.0 | 10 | 10.00 | 0.500 | 1.0 min |")
+    assert table[2].startswith(
+        "| Regression | 10.00 | 20.00 | 0.50 | 10 | 10 | 10 | 10.0 | 10.0 | 10.0 | 10 | 10.00 | 0.500 | 1.0 min |"
+    )
     assert table[6].startswith("| Chroma loss | 50.00 | 20.00 | 2.50 |") and "| n/a |" in table[6]
     assert "| Regression |" in capsys.readouterr().out
 

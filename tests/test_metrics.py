@@ -42,7 +42,15 @@ def test_chroma_and_hue_of_primaries():
 
 @pytest.mark.parametrize(
     "h1, h2, expected",
-    [(359.0, 1.0, 2.0), (1.0, 359.0, 2.0), (10.0, 350.0, 20.0), (0.0, 180.0, 180.0), (-10.0, 10.0, 20.0), (725.0, 3.0, 2.0), (90.0, 90.0, 0.0)],
+    [
+        (359.0, 1.0, 2.0),
+        (1.0, 359.0, 2.0),
+        (10.0, 350.0, 20.0),
+        (0.0, 180.0, 180.0),
+        (-10.0, 10.0, 20.0),
+        (725.0, 3.0, 2.0),
+        (90.0, 90.0, 0.0),
+    ],
 )
 def test_hue_difference_wraps_at_the_seam(h1, h2, expected):
     assert metrics.hue_difference(h1, h2) == pytest.approx(expected, abs=1e-9)

@@ -1,0 +1,219 @@
+"""Simulated color hints, as ideepcolor trains with them (Zhang et al. 2017).
+
+A user guides the colorization with point hints: small patches of color put
+on the sketch. To teach a network to follow them, training examples get
+hints simulated from their ground-truth color image, in tf.data:
+
+- the number of hints: none for a fixed share of the examples (`none_share`,
+  1/8: automatic coloring stays good), else drawn from a geometric
+  distribution on 1, 2, ... with p = 1/8 (mean 8). With `none_share` = p
+  this is exactly ideepcolor's rule (`while rand() < 1 - p: add a hint`,
+  P(k hints) = (1 - p)^k p for k = 0, 1, ...). The count is capped at
+  `MAX_HINTS` (64: P(more) = (7/8)^65 < 2e-4).
+- each hint is a square patch of side 1..9 px at 256 px (ideepcolor's
+  sizes; scaled with the image size, `max_patch_side`), uniform over the
+  sides, filled with the ground truth's mean color over the patch, and kept
+  whole inside the image (a patch at the border is shifted in);
+- positions are biased toward colored pixels: three quarters of the hints
+  fall on a pixel drawn with probability proportional to its chroma
+  (max - min of R, G, B), one quarter uniformly. Line drawings are mostly
+  white paper and black lines, which the network colors right without help;
+  users put hints on the regions whose color is undetermined, and uniform
+  positions would spend most hints on paper. The uniform quarter keeps hints
+  of white, gray and black in the training mix (a user may also mark a
+  region to stay white). An image without any chroma gets uniform positions.
+- later hints cover earlier ones where they overlap.
+
+Everything is stateless (`tf.random.stateless_*`), keyed on a seed made from
+the run's `--seed` and the example's position in the stream
+(`example_seed`), so the same seed gives the same hints, in any order and
+under any parallelism.
+
+The outputs are what the networks take (`models.ClassificationNet`,
+`models.RegressionUNet` with `hints=True`): hint colors `(H, W, 3)` RGB on a
+0..255 scale (0 where there is no hint) and a mask `(H, W, 1)`, 1 where a
+hint is given.
+"""
+
+import math
+
+import tensorflow as tf
+
+GEOMETRIC_P = 1.0 / 8.0
+NONE_SHARE = 1.0 / 8.0
+MAX_HINTS = 64
+UNIFORM_SHARE = 0.25
+PATCH_SIDE_AT_256 = 9
+_SALT = 0x68696E74  # "hint": keeps these seeds apart from the run's other random streams
+
+
+def max_patch_side(image_size):
+    """The largest hint patch side at `image_size` px: 9 at 256 px, scaled
+    (rounded half up, at least 1).
+
+    Args:
+        image_size: the training resolution in pixels.
+
+    Returns:
+        An int >= 1.
+    """
+    return max(1, int(math.floor(PATCH_SIDE_AT_256 * image_size / 256.0 + 0.5)))
+
+
+def example_seed(seed, index, stream=0):
+    """The stateless seed of one example.
+
+    Args:
+        seed: the run's seed (an int or scalar tensor).
+        index: the example's position in its stream (scalar int tensor).
+        stream: which stream (training, validation, input pipeline ...), an int.
+
+    Returns:
+        `(2,)` int32 seed for `tf.random.stateless_*`.
+    """
+    base = tf.stack([tf.cast(seed, tf.int64), tf.constant(_SALT + stream, tf.int64)])
+    return tf.random.experimental.stateless_fold_in(base, tf.cast(index, tf.int64))
+
+
+def sample_count(seed, p=GEOMETRIC_P, none_share=NONE_SHARE, max_hints=MAX_HINTS):
+    """The number of hints of one example.
+
+    Zero with probability `none_share`, else 1 + Geometric(p) on 0, 1, ...
+    (inverse CDF: floor(log(1 - u) / log(1 - p))), capped at `max_hints`.
+
+    Args:
+        seed: `(2,)` stateless seed.
+        p: success probability of the geometric distribution, in (0, 1].
+        none_share: probability of no hint at all, in [0, 1].
+        max_hints: the cap.
+
+    Returns:
+        Scalar int32.
+    """
+    u = tf.random.stateless_uniform([2], seed=seed, dtype=tf.float64)  # [0, 1)
+    if p >= 1.0:
+        geometric = tf.constant(0.0, tf.float64)
+    else:
+        geometric = tf.floor(tf.math.log1p(-u[0]) / math.log1p(-p))
+    count = tf.cast(tf.minimum(1.0 + geometric, float(max_hints)), tf.int32)
+    return tf.where(u[1] < none_share, 0, count)
+
+
+def sample_hints(
+    color,
+    seed,
+    count=None,
+    p=GEOMETRIC_P,
+    none_share=NONE_SHARE,
+    max_hints=None,
+    max_side=None,
+    uniform_share=UNIFORM_SHARE,
+):
+    """Draws the hints of one example from its ground truth.
+
+    Args:
+        color: `(H, W, 3)` uint8 ground-truth RGB.
+        seed: `(2,)` stateless seed (`example_seed`).
+        count: exactly this many hints (an int; evaluation), or None to draw
+            the number (`sample_count`; training).
+        p, none_share: the count's distribution when `count` is None.
+        max_hints: room for this many hints (default: `count`, or
+            `MAX_HINTS` when drawing); the count is capped at it.
+        max_side: the largest patch side (default: `max_patch_side(H)`).
+        uniform_share: share of hints placed uniformly; the others fall on
+            pixels drawn with probability proportional to their chroma.
+
+    Returns:
+        A dict of `(M,)` tensors, M = `max_hints` (at least 1): `top`,
+        `left`, `side` (int32 pixels: the patch is rows top..top+side-1 and
+        columns left..left+side-1, always inside the image), `rgb` (`(M, 3)`
+        float32, the ground truth's mean color over the patch, 0..255) and
+        `valid` (bool, the first `count` are hints, the rest padding).
+    """
+    if max_hints is None:
+        max_hints = MAX_HINTS if count is None else count
+    room = max(1, int(max_hints))
+    seeds = tf.random.experimental.stateless_split(seed, 4)
+    if count is None:
+        n = sample_count(seeds[0], p, none_share, room)
+    else:
+        n = tf.minimum(tf.constant(int(count), tf.int32), room)
+    shape = tf.shape(color)
+    height, width = shape[0], shape[1]
+    if max_side is None:
+        static = color.shape[0]
+        max_side = max_patch_side(static) if static is not None else PATCH_SIDE_AT_256
+    pixels = tf.cast(color, tf.int32)  # (H, W, 3)
+
+    # Centers: a mixture of uniform and chroma-proportional positions.
+    chroma = tf.cast(tf.reduce_max(pixels, -1) - tf.reduce_min(pixels, -1), tf.float64)  # (H, W)
+    chroma = tf.reshape(chroma, [-1])  # (H * W,)
+    total = tf.reduce_sum(chroma)
+    n_pixels = tf.cast(height * width, tf.float64)
+    colored = tf.math.divide_no_nan(chroma, total)
+    colored = tf.where(total > 0, colored, 1.0 / n_pixels)
+    probs = uniform_share / n_pixels + (1.0 - uniform_share) * colored
+    cdf = tf.cumsum(probs)
+    u = tf.random.stateless_uniform([room], seed=seeds[1], dtype=tf.float64) * cdf[-1]
+    flat = tf.minimum(tf.searchsorted(cdf, u, side="right", out_type=tf.int32), height * width - 1)
+    cy, cx = flat // width, flat % width
+
+    side = tf.random.stateless_uniform([room], seed=seeds[2], minval=1, maxval=max_side + 1, dtype=tf.int32)
+    side = tf.minimum(side, tf.minimum(height, width))
+    top = tf.clip_by_value(cy - (side - 1) // 2, 0, height - side)
+    left = tf.clip_by_value(cx - (side - 1) // 2, 0, width - side)
+
+    # Exact patch sums from a summed-area table (int32: 255 * 256^2 fits).
+    table = tf.pad(tf.cumsum(tf.cumsum(pixels, 0), 1), [[1, 0], [1, 0], [0, 0]])  # (H+1, W+1, 3)
+
+    def corner(r, c):
+        return tf.gather_nd(table, tf.stack([r, c], -1))  # (M, 3)
+
+    sums = corner(top + side, left + side) - corner(top, left + side) - corner(top + side, left) + corner(top, left)
+    rgb = tf.cast(sums, tf.float32) / tf.cast(side * side, tf.float32)[:, None]  # (M, 3)
+    valid = tf.range(room) < n
+    return dict(top=top, left=left, side=side, rgb=rgb, valid=valid)
+
+
+def render_hints(points, height, width):
+    """Paints sampled hints into the networks' hint inputs.
+
+    Args:
+        points: `sample_hints`'s dict.
+        height, width: the image size (ints or scalar tensors).
+
+    Returns:
+        (hint_color, hint_mask): `(H, W, 3)` float32 RGB 0..255 (0 outside
+        hints) and `(H, W, 1)` float32, 1 where a hint is given. Where
+        patches overlap, the later one wins.
+    """
+    top, left, side, valid = points["top"], points["left"], points["side"], points["valid"]
+    rows = tf.range(height)[None, :]  # (1, H)
+    cols = tf.range(width)[None, :]  # (1, W)
+    in_rows = (rows >= top[:, None]) & (rows < (top + side)[:, None]) & valid[:, None]  # (M, H)
+    in_cols = (cols >= left[:, None]) & (cols < (left + side)[:, None])  # (M, W)
+    cover = in_rows[:, :, None] & in_cols[:, None, :]  # (M, H, W)
+    order = tf.range(1, tf.shape(top)[0] + 1)[:, None, None]  # (M, 1, 1)
+    last = tf.reduce_max(tf.where(cover, order, 0), axis=0)  # (H, W): 0 none, else 1 + hint index
+    palette = tf.concat([tf.zeros([1, 3], tf.float32), points["rgb"]], 0)  # (M + 1, 3)
+    hint_color = tf.gather(palette, last)  # (H, W, 3)
+    hint_mask = tf.cast(last > 0, tf.float32)[..., None]  # (H, W, 1)
+    return hint_color, hint_mask
+
+
+def simulate_hints(color, seed, count=None, **kwargs):
+    """Hints of one example simulated from its ground truth.
+
+    Args:
+        color: `(H, W, 3)` uint8 ground-truth RGB.
+        seed: `(2,)` stateless seed (`example_seed`).
+        count: exactly this many hints, or None to draw the number.
+        **kwargs: `sample_hints`'s other arguments.
+
+    Returns:
+        (hint_color, hint_mask): `(H, W, 3)` float32 RGB 0..255 and
+        `(H, W, 1)` float32 in {0, 1}.
+    """
+    points = sample_hints(color, seed, count=count, **kwargs)
+    shape = tf.shape(color)
+    return render_hints(points, shape[0], shape[1])
