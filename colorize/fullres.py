@@ -4,19 +4,24 @@ The network only ever saw sketches whose short side was `config.image_size`
 (the dataset's 256 px windows, area-resized to the training resolution), so a
 sketch of any size is brought to that scale first; the predicted color is then
 brought back to the sketch's own size and the full-resolution lines are
-multiplied back in. Two steps, shared by `export` (in the TensorFlow graph)
-and `predict` (numpy/OpenCV):
+multiplied back in. Two steps; the graph ones are called by
+`colorizer.Colorizer`, the core that `predict` and the SavedModel share:
 
 1. `to_trained_scale` (TF): resize so that the short side is `image_size`
    (area when shrinking, bilinear when growing; the long side at most
    `MAX_ASPECT` times the short one), round to integers as the training data
-   was, pad with white paper to a multiple of 8. `color_at_trained_scale` in
-   `export` runs the network there and crops the padding away.
+   was. `split_tiles` pads it with white paper to a multiple of 8 and, when
+   the long side is over `TILE_ASPECT` trained sizes (a webtoon strip), cuts
+   it into overlapping tiles; `colorizer.Colorizer` runs the network on the
+   tiles as one batch and `blend_tiles` joins their colors with linear
+   ramps across the overlaps.
 2. Back to full size, two methods:
 
-   - "bilinear" (`compose_bilinear` in the graph, `upsample_bilinear` +
-     `multiply_lines` here): bilinear upsampling, times sketch / 255. This is
-     what the exported SavedModel does. Its weakness: the network predicts
+   - "bilinear" (`compose_bilinear`, in the graph: the core's `compose`,
+     what the SavedModel does and what `predict --upsample bilinear`
+     calls): bilinear upsampling, times sketch / 255. `upsample_bilinear` +
+     `multiply_lines` compute the same with OpenCV (within one level) for
+     the regions method below. Its weakness: the network predicts
      one color per 4x4 cell at the trained scale (a 31x31 px block for a
      1000 px sketch at 128 px), so colors bleed across the sharp
      full-resolution lines by up to a cell.
@@ -27,8 +32,8 @@ and `predict` (numpy/OpenCV):
      color, so color changes exactly at the lines instead of somewhere
      within a cell of them. The mean (and the spread) weight each pixel by
      the square of its distance to the lines in cells (capped at 1), because
-     the bleed from the neighbouring regions is strongest next to a line. A region whose prediction
-     varies (shading, or two areas merged through a gap in the lines) keeps
+     the bleed from the neighbouring regions is strongest next to a line.
+     A region whose prediction varies (shading, or two areas merged through a gap in the lines) keeps
      the smooth bilinear color, with a soft switch between the two, so a
      leaking region is never painted one wrong flat color. Pixels on the
      lines take the color of the nearest region pixel. Statistics are in
@@ -36,12 +41,14 @@ and `predict` (numpy/OpenCV):
      bounded by lines" idea with a safety valve; a joint bilateral or guided
      filter was the alternative, but it only sharpens transitions that the
      bilinear color already has near a line, while regions put them on it.
-     Connected components have no TensorFlow op, so the exported graph keeps
-     the bilinear method (documented in `export`).
+     Connected components have no TensorFlow op, so the SavedModel keeps
+     the bilinear method: this is the one place where `predict` (by
+     default) and the SavedModel give different colors for the same input.
 
-Memory: the regions method holds about 60 bytes per full-resolution pixel at
-its peak (float32 Lab images, int32 labels, float64 sums), so a 6000x6000
-sketch (36 MP) needs about 2.2 GB on top of the decoded image.
+Memory: the regions method holds about 48 bytes per full-resolution pixel at
+its peak (a float32 Lab image converted in place, int32 labels and nearest
+pixels, float64 sums), so a 6000x6000 sketch (36 MP) needs about 1.7 GB on
+top of the decoded image (measured).
 """
 
 import cv2
@@ -50,9 +57,14 @@ import tensorflow as tf
 
 from colorize.errors import ColorizeError
 
-MAX_ASPECT = 8
-"""At the trained scale the long side is at most this many short sides: a
-1 x 6000 px strip is not blown up to 64 x 384000."""
+MAX_ASPECT = 256
+"""At the trained scale the long side is at most this many trained sizes: a
+1 x 6000 px line is not blown up to 64 x 384000. A 20000 x 200 strip (100:1)
+keeps its panels at the trained scale."""
+
+TILE_ASPECT = 8
+"""The network sees at most this many trained sizes along the long side at
+once; a longer sketch is split into overlapping tiles (`split_tiles`)."""
 
 MULTIPLE = 8
 """The networks need sides divisible by 8 (three stride-2 layers)."""
@@ -93,16 +105,14 @@ def to_trained_scale(sketch, image_size):
 
     Area resizing when shrinking (as `data.py` did to the training windows,
     it keeps thin lines visible), bilinear when growing; rounded to integer
-    levels like the training data; padded at the bottom and right with white
-    (255, blank paper) to a multiple of 8.
+    levels like the training data.
 
     Args:
         sketch: `(batch, H, W, 1)` sketch, 0..255 (any real or int dtype).
         image_size: the training resolution (Python int).
 
     Returns:
-        (x, th, tw): x is `(batch, hp, wp, 1)` float32 with hp, wp the
-        multiples of 8 at or above the trained size (th, tw), int32 scalars.
+        `(batch, th, tw, 1)` float32, (th, tw) = `trained_size(H, W)`.
     """
     shape = tf.shape(sketch)
     th, tw = trained_size(shape[1], shape[2], image_size)
@@ -112,11 +122,111 @@ def to_trained_scale(sketch, image_size):
         lambda: tf.image.resize(x, (th, tw), method="area"),
         lambda: tf.image.resize(x, (th, tw), method="bilinear"),
     )
-    x = tf.round(x)  # (batch, th, tw, 1), integer levels like the training data
-    hp = (th + MULTIPLE - 1) // MULTIPLE * MULTIPLE
-    wp = (tw + MULTIPLE - 1) // MULTIPLE * MULTIPLE
-    x = tf.pad(x, [[0, 0], [0, hp - th], [0, wp - tw], [0, 0]], constant_values=255.0)
-    return x, th, tw
+    return tf.round(x)  # (batch, th, tw, 1), integer levels like the training data
+
+
+def _round_up(n, multiple=MULTIPLE):
+    return (n + multiple - 1) // multiple * multiple
+
+
+def _long_side_last(x, vertical):
+    """Swaps height and width of `(batch, h, w, c)` when `vertical`."""
+    return tf.cond(vertical, lambda: tf.transpose(x, [0, 2, 1, 3]), lambda: x)
+
+
+def split_tiles(x, image_size):
+    """Cuts a trained-scale sketch into the network's input tiles.
+
+    A sketch whose long side is at most `TILE_ASPECT * image_size` is one
+    tile, padded at the bottom and right with white (255, blank paper) to a
+    multiple of 8. A longer one (a webtoon strip) is cut along its long side
+    into n tiles of that length, equally spaced so that neighbours overlap by
+    at least `image_size`; every panel of a strip is seen at the trained
+    scale, as it would be on its own. The tiles keep the sketch's
+    orientation (the network is not rotation invariant).
+
+    Args:
+        x: `(batch, th, tw, 1)` float32 sketch at the trained scale.
+        image_size: the training resolution (Python int).
+
+    Returns:
+        (tiles, layout): tiles `(batch * n, tile_h, tile_w, 1)` float32 with
+        sides divisible by 8, image-major (the n tiles of image 0 first);
+        layout is what `blend_tiles` needs.
+    """
+    shape = tf.shape(x)
+    batch = shape[0]
+    vertical = shape[1] > shape[2]
+    xt = _long_side_last(x, vertical)  # (batch, short, long, 1)
+    short, long = tf.shape(xt)[1], tf.shape(xt)[2]
+    tile_long = _round_up(TILE_ASPECT * image_size)
+    overlap = image_size
+    single = long <= tile_long
+    n = tf.where(single, 1, -(-(long - overlap) // (tile_long - overlap)))
+    tile = tf.where(single, _round_up(long), tile_long)
+    xt = tf.pad(
+        xt, [[0, 0], [0, _round_up(short) - short], [0, tf.maximum(tile - long, 0)], [0, 0]], constant_values=255.0
+    )
+    step = tf.cast(long - tile, tf.float64) / tf.cast(tf.maximum(n - 1, 1), tf.float64)
+    offsets = tf.cast(tf.round(tf.cast(tf.range(n), tf.float64) * step), tf.int32)  # (n,)
+    index = offsets[:, tf.newaxis] + tf.range(tile)[tf.newaxis]  # (n, tile)
+    tiles = tf.gather(xt, index, axis=2)  # (batch, short8, n, tile, 1)
+    tiles = tf.transpose(tiles, [0, 2, 1, 3, 4])  # (batch, n, short8, tile, 1)
+    tiles = tf.reshape(tiles, [batch * n, _round_up(short), tile, 1])
+    layout = {"vertical": vertical, "offsets": offsets, "batch": batch, "short": short, "long": long}
+    return _long_side_last(tiles, vertical), layout
+
+
+def tile_weights(offsets, tile, long, ramp):
+    """Blending weights of tiles along the long side.
+
+    Each tile's weight rises linearly over `ramp` pixels from its ends, except
+    at the two ends of the sketch, so the overlaps fade from one tile into
+    the next and a single tile has weight 1 everywhere.
+
+    Args:
+        offsets: `(n,)` int32 start of each tile.
+        tile: tile length (int32 scalar).
+        long: the sketch's length (int32 scalar).
+        ramp: ramp length in pixels (Python int).
+
+    Returns:
+        `(n, tile)` float32, all > 0.
+    """
+    pos = tf.cast(tf.range(tile), tf.float32) + 0.5  # (tile,)
+    rise = tf.minimum(1.0, pos / ramp)[tf.newaxis]  # (1, tile)
+    fall = tf.minimum(1.0, (tf.cast(tile, tf.float32) - pos) / ramp)[tf.newaxis]
+    first = tf.equal(offsets, 0)[:, tf.newaxis]  # (n, 1)
+    last = tf.greater_equal(offsets + tile, long)[:, tf.newaxis]
+    return tf.minimum(tf.where(first, 1.0, rise), tf.where(last, 1.0, fall))  # (n, tile)
+
+
+def blend_tiles(color, layout, image_size):
+    """Joins the color of the tiles of `split_tiles` into whole sketches.
+
+    Args:
+        color: `(batch * n, tile_h, tile_w, 3)` float32 color of each tile at
+            its input's resolution.
+        layout: from `split_tiles`.
+        image_size: the training resolution (the ramp length).
+
+    Returns:
+        `(batch, th, tw, 3)` float32: the weighted mean of the overlapping
+        tiles (`tile_weights`), cropped to the trained-scale size.
+    """
+    vertical, offsets = layout["vertical"], layout["offsets"]
+    batch, short, long = layout["batch"], layout["short"], layout["long"]
+    ct = _long_side_last(color, vertical)[:, :short]  # (batch * n, short, tile, 3)
+    n, tile = tf.shape(offsets)[0], tf.shape(ct)[2]
+    weights = tile_weights(offsets, tile, long, image_size)  # (n, tile)
+    ct = tf.reshape(ct, [batch, n, short, tile, 3]) * weights[tf.newaxis, :, tf.newaxis, :, tf.newaxis]
+    ct = tf.transpose(ct, [1, 3, 0, 2, 4])  # (n, tile, batch, short, 3)
+    index = (offsets[:, tf.newaxis] + tf.range(tile)[tf.newaxis])[..., tf.newaxis]  # (n, tile, 1)
+    length = tf.maximum(long, tile)
+    total = tf.scatter_nd(index, ct, tf.stack([length, batch, short, 3]))  # (length, batch, short, 3)
+    weight = tf.scatter_nd(index, weights, [length])  # (length,)
+    out = total[:long] / weight[:long, tf.newaxis, tf.newaxis, tf.newaxis]
+    return _long_side_last(tf.transpose(out, [1, 2, 0, 3]), vertical)  # (batch, th, tw, 3)
 
 
 def compose_bilinear(color, sketch):
@@ -162,18 +272,25 @@ def upsample_bilinear(color, size):
     return cv2.resize(np.asarray(color, np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def multiply_lines(color, sketch):
+def multiply_lines(color, sketch, overwrite=False):
     """Multiplies full-resolution colors by sketch / 255 (the paper's merge).
 
     Args:
         color: `(H, W, 3)` float RGB 0..255.
         sketch: `(H, W)` uint8.
+        overwrite: compute in `color` itself (a float32 array the caller no
+            longer needs), which saves a full-size float copy.
 
     Returns:
         `(H, W, 3)` uint8 RGB.
     """
-    rgb = color * (sketch[..., np.newaxis].astype(np.float32) / 255.0)
-    return np.round(np.clip(rgb, 0.0, 255.0)).astype(np.uint8)
+    scale = sketch.astype(np.float32)[..., np.newaxis]  # (H, W, 1)
+    scale /= 255.0
+    rgb = np.multiply(color, scale, out=color if overwrite else None)
+    del scale
+    np.clip(rgb, 0.0, 255.0, out=rgb)
+    np.rint(rgb, out=rgb)
+    return rgb.astype(np.uint8)
 
 
 def line_threshold(sketch):
@@ -207,19 +324,26 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     height, width = sketch.shape
     if cell is None:
         cell = 4.0 * max(height / color.shape[0], width / color.shape[1])
-    smooth = upsample_bilinear(np.clip(color, 0.0, 255.0), (height, width)) / 255.0  # (H, W, 3)
-    lab = cv2.cvtColor(smooth, cv2.COLOR_RGB2Lab)  # (H, W, 3) float32, L in 0..100
-    del smooth
+    # Full-size (H, W, 3) float32 arrays are converted in place: at 36 MP
+    # each one is 432 MB.
+    lab = upsample_bilinear(np.clip(color, 0.0, 255.0), (height, width))  # (H, W, 3) RGB
+    lab /= 255.0
+    cv2.cvtColor(lab, cv2.COLOR_RGB2Lab, dst=lab)  # (H, W, 3) float32, L in 0..100
     barrier, labels, count, weight = line_regions(sketch, cell)
     if count <= 1:  # all lines: nothing to flatten
-        return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
+        return _lab_to_rgb255(lab)
     mean, spread = region_stats(lab, labels, count, weight)
     del weight
     flatness = np.clip((smooth_above - spread) / (smooth_above - flat_below), 0.0, 1.0)
     flatness[0] = 0.0
-    mix = flatness[labels][..., np.newaxis].astype(np.float32)  # (H, W, 1)
-    lab += mix * (mean.astype(np.float32)[labels] - lab)
+    # lab += mix * (region mean - lab), in place: one (H, W, 3) temporary.
+    mix = flatness.astype(np.float32)[labels][..., np.newaxis]  # (H, W, 1)
+    delta = mean.astype(np.float32)[labels]  # (H, W, 3)
+    delta -= lab
+    delta *= mix
     del mix
+    lab += delta
+    del delta, labels
     # Line pixels: the color of the nearest region pixel (raster-order index
     # of the nearest zero pixel of `barrier`).
     _, nearest = cv2.distanceTransformWithLabels(barrier, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
@@ -227,7 +351,14 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     region_colors = lab[~on_line]  # (free pixels, 3) in raster order
     lab[on_line] = region_colors[nearest[on_line] - 1]
     del region_colors, nearest
-    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
+    return _lab_to_rgb255(lab)
+
+
+def _lab_to_rgb255(lab):
+    """`(H, W, 3)` float32 Lab -> RGB 0..255, overwriting `lab`."""
+    cv2.cvtColor(lab, cv2.COLOR_Lab2RGB, dst=lab)
+    lab *= 255.0
+    return lab
 
 
 def line_regions(sketch, cell):
@@ -307,4 +438,4 @@ def full_resolution(color, sketch, method="regions"):
         up = upsample_bilinear(color, sketch.shape)
     else:
         raise ColorizeError(f"unknown upsampling method {method!r}; choose one of {', '.join(UPSAMPLE_METHODS)}")
-    return multiply_lines(up, sketch)
+    return multiply_lines(up, sketch, overwrite=True)  # `up` is ours

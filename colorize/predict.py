@@ -4,7 +4,7 @@
         [--temperature T] [--from-color] [--sketch-normalize auto|off]
         [--upsample regions|bilinear]
 
-INPUTs are image files (PNG, JPEG, WebP, BMP; anything `sketch.load_image`
+INPUTs are image files (PNG, JPEG, WebP, BMP; anything `images.load_image`
 decodes) and folders (searched recursively). Each input gives one PNG in
 OUT_DIR named after it (`a/b.jpg` inside a folder INPUT -> `OUT_DIR/a/b.png`;
 when two inputs would get the same name the later ones get `-2`, `-3`...),
@@ -14,178 +14,208 @@ unreadable, not an image, truncated, too large) is reported on one line,
 every input was colored, 1 when some failed, 2 for a usage error (bad flag,
 no model, an output folder that cannot be written).
 
-The pipeline for one sketch:
+The pipeline for one sketch is `colorizer.Colorizer`'s, the module that
+the SavedModel saves: built in-process for a run directory, loaded for an
+export, and called through the same graph functions either way:
 
-1. decode (`sketch.load_image`: alpha on white, 16-bit, palette, CMYK and
-   EXIF rotation handled) and convert to gray; with `--from-color` the input
-   is a colored illustration, and the network gets the dataset's own line
-   sketch of it (extracted at the dataset's 256 px scale) while the output
-   gets the lines extracted at full size;
-2. `--sketch-normalize auto` (default): the network gets
-   `sketch_input.normalize_sketch` (levels, line width and line profile
-   brought to the training distribution) and the output lines are the
-   level-normalized sketch; `off` uses the raw gray sketch for both;
-3. the model predicts the color at its trained scale (`export.SketchColorizer`
-   in-process for a run directory, the `color` signature of a SavedModel);
-4. `fullres.full_resolution` brings the color to the input's size (line-
-   bounded regions by default, `--upsample bilinear` as the SavedModel's
-   own serving signature does) and multiplies the full-size lines back.
+1. decode (`images.load_image`: alpha on white, any bit depth, palette,
+   CMYK and EXIF rotation handled; the SavedModel's in-graph decoder gives
+   the same pixels for PNG and JPEG); with
+   `--from-color` the input is a colored illustration, and the network gets
+   the dataset's own line sketch of it (extracted at the dataset's 256 px
+   scale) while the output gets the lines extracted at full size;
+2. `--sketch-normalize auto` (default): the core's `prepare`
+   (`sketch_input.normalize`: paper, ink color, polarity, line width and
+   line profile brought to the training distribution); `off` uses the gray
+   sketch as it is, for the network and for the lines;
+3. the core's `color`: the color at the trained scale (long strips in
+   overlapping tiles);
+4. full size: `--upsample regions` (default) floods line-bounded regions
+   (`fullres.full_resolution`, OpenCV, outside the graph); `--upsample
+   bilinear` calls the core's `compose`, the graph's own step. `fullres`
+   describes the difference.
 
-With `--sketch-normalize off --upsample bilinear` the output equals what the
-exported model's `serving_default` signature returns for the same file
-(within one gray level; see `export`).
+With `--upsample bilinear` the output is what the exported model's
+`serving_default` returns for the same PNG or JPEG file (the same graph
+functions on the same decoded pixels).
 
 Memory: inputs up to `MAX_PIXELS` (40 MP, e.g. 6000 x 6000 = 36 MP) are
 colored; larger ones are refused (from their header, before decoding) with
 "too large". The peak resident memory of the whole process stays under
-`MEMORY_BOUND_GB` GB for a 6000 x 6000 sketch: measured 2.6 GB with the
-defaults (regions upsampling, about 60 bytes per pixel at its peak) and
-2.8 GB with `--upsample bilinear --sketch-normalize off` (the full-size
-sketch then goes through the graph as float32), TensorFlow and the model
-included; it took 10-30 s on 2 busy CPU cores.
+`MEMORY_BOUND_GB` GB for a 6000 x 6000 sketch: measured 3.1-3.3 GB with
+the defaults (regions upsampling, about 48 bytes per pixel at its peak, on
+top of about 0.6 GB that TensorFlow's oneDNN kernels keep after the
+in-graph normalization) and 2.0 GB with `--upsample bilinear`, TensorFlow
+and the tiny test model included; it took 25-70 s on 2 busy CPU cores.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
 
+import cv2
 import numpy as np
 
-from colorize import errors, fileio, fullres
+from colorize import errors, fileio, fullres, images, runs
 from colorize import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 
 DEFAULT_MODEL = os.path.join("runs", "rebalance-small")
-MAX_PIXELS = sketch_lib.DEFAULT_MAX_PIXELS
-MEMORY_BOUND_GB = 3.0
+MAX_PIXELS = images.DEFAULT_MAX_PIXELS
+MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
+_CORE_FUNCTIONS = ("prepare", "color", "compose")
 
 
 class Model:
-    """A trained run directory or an exported SavedModel, called alike.
+    """The colorizer core of a run directory or of an exported SavedModel.
+
+    Either way `core` is a `colorizer.Colorizer` (built from the run, or the
+    same module loaded from the SavedModel), and the methods below call its
+    graph functions.
 
     Args:
-        path: a run directory (config.json + model.keras) or a SavedModel
-            directory written by `colorize.export`.
+        path: a run directory or a SavedModel written by `colorize.export`.
         temperature: annealed-mean temperature (default: the run's or the
             export's).
 
     Raises:
-        ColorizeError: neither a trained run nor a SavedModel.
+        ColorizeError: missing, neither a trained run nor a colorize
+            SavedModel, or a bad temperature.
     """
 
     def __init__(self, path, temperature=None):
         import tensorflow as tf  # noqa: PLC0415 (slow import, only when coloring)
 
-        from colorize import export  # noqa: PLC0415
+        from colorize import colorizer  # noqa: PLC0415 (imports TensorFlow and Keras)
 
         if temperature is not None and not temperature > 0:
             raise ColorizeError(f"--temperature must be positive, not {temperature}")
         self.path = path
-        if not os.path.isdir(path):
-            raise ColorizeError(f"{path}: no such model directory")
-        if export.is_export_dir(path):
-            try:
-                loaded = tf.saved_model.load(path)
-                self._fn = loaded.signatures["color"]
-            except (KeyError, ValueError, OSError, tf.errors.OpError) as e:
-                raise ColorizeError(f"{path}: not a colorize SavedModel ({str(e).splitlines()[0]})") from None
-            self._loaded = loaded  # keeps the variables alive
-            config = _export_config(path)
-            self.sketch_kind = config.get("sketch", "line")
-            self.image_size = int(loaded.trained_image_size.numpy())
-            self._temperature = [] if temperature is None else [float(temperature)]
-        elif os.path.isfile(os.path.join(path, "config.json")):
-            config, module = export.build_module(path, temperature)
-            self._fn = module.color
-            self._module = module
-            self.sketch_kind = config.sketch
-            self.image_size = config.image_size
-            self._temperature = []
-        else:
-            raise ColorizeError(f"{path}: neither a run directory (config.json) nor a SavedModel (saved_model.pb)")
         self._tf = tf
+        if runs.kind(path) == "export":
+            try:
+                core = tf.saved_model.load(path)
+            except (ValueError, OSError, tf.errors.OpError) as e:
+                raise ColorizeError(f"{path}: not a colorize SavedModel ({str(e).splitlines()[0]})") from None
+            missing = [name for name in _CORE_FUNCTIONS if not hasattr(core, name)]
+            if missing:
+                raise ColorizeError(
+                    f"{path}: not a colorize SavedModel of this version (no {', '.join(missing)}; export it again)"
+                )
+            self.sketch_kind = runs.read_export_metadata(path).get("config", {}).get("sketch", "line")
+            self._temperature = [] if temperature is None else [float(temperature)]
+        else:
+            config, core = colorizer.from_run(path, temperature)
+            self.sketch_kind = config.sketch
+            self._temperature = []
+        self.core = core
+        self.image_size = int(core.trained_image_size.numpy())
 
-    def color(self, sketch):
-        """Predicted color at the trained scale.
+    def prepare(self, rgb):
+        """The core's sketch normalization.
 
         Args:
-            sketch: `(H, W)` uint8 network input.
+            rgb: `(H, W, 3)` uint8 RGB sketch (alpha on white).
+
+        Returns:
+            (net_input, lines): `(h, w)` uint8 network input and `(H, W)`
+            uint8 full-size lines.
+        """
+        out = self.core.prepare(self._tf.constant(rgb[np.newaxis]))
+        return out["net_input"].numpy()[0, ..., 0], out["lines"].numpy()[0, ..., 0]
+
+    def color(self, sketch):
+        """The core's color at the trained scale.
+
+        Args:
+            sketch: `(h, w)` uint8 network input.
 
         Returns:
             `(th, tw, 3)` float32 RGB 0..255, not masked by the lines.
         """
         tf = self._tf
-        out = self._fn(
-            sketch=tf.constant(sketch[np.newaxis, :, :, np.newaxis]),
-            temperature=tf.constant(self._temperature, tf.float32),
-        )
+        sketch = tf.constant(sketch[np.newaxis, :, :, np.newaxis])  # (1, h, w, 1)
+        out = self.core.color(sketch, tf.constant(self._temperature, tf.float32))
         return out["color"].numpy()[0]
 
+    def compose(self, color, lines):
+        """The core's full-resolution step (bilinear color times lines / 255).
 
-def _export_config(path):
-    """The run config recorded in an export's metadata ({} if absent)."""
-    from colorize import export  # noqa: PLC0415
+        Args:
+            color: `(th, tw, 3)` float32 from `color`.
+            lines: `(H, W)` uint8.
 
-    try:
-        with open(os.path.join(path, export.METADATA)) as f:
-            return json.load(f).get("config", {})
-    except (OSError, ValueError):
-        return {}
-
-
-def _gray(bgr):
-    import cv2  # noqa: PLC0415
-
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        Returns:
+            `(H, W, 3)` uint8 RGB.
+        """
+        tf = self._tf
+        lines = tf.constant(lines[np.newaxis, ..., np.newaxis])  # (1, H, W, 1)
+        out = self.core.compose(tf.constant(color[np.newaxis], tf.float32), lines)
+        return out["rgb"].numpy()[0]
 
 
-def colorize_sketch(gray, model, normalize="auto", upsample="regions"):
-    """Colors one gray sketch at its own size.
+def full_resolution(color, lines, model, upsample="regions"):
+    """The full-size output from the trained-scale color.
 
     Args:
-        gray: `(H, W)` uint8 sketch, dark lines on light paper.
+        color: `(th, tw, 3)` float32 from `Model.color`.
+        lines: `(H, W)` uint8 full-size lines.
         model: a `Model`.
-        normalize: "auto" (see `sketch_input`) or "off".
-        upsample: "regions" or "bilinear" (see `fullres`).
+        upsample: "regions" (`fullres.full_resolution`, outside the graph) or
+            "bilinear" (the core's `compose`, the SavedModel's own step).
 
     Returns:
         `(H, W, 3)` uint8 RGB.
     """
-    from colorize import sketch_input  # noqa: PLC0415
+    if upsample == "bilinear":
+        return model.compose(color, lines)
+    if upsample == "regions":
+        return fullres.full_resolution(color, lines)
+    raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {', '.join(fullres.UPSAMPLE_METHODS)}")
 
-    if normalize == "auto" and not sketch_input.looks_extracted(gray):
-        net_input = sketch_input.normalize_sketch(gray, model.sketch_kind)
-        lines = sketch_input.normalize_levels(gray)
+
+def colorize_sketch(image, model, normalize="auto", upsample="regions"):
+    """Colors one sketch at its own size.
+
+    Args:
+        image: `(H, W, 3)` uint8 RGB sketch (alpha on white) or `(H, W)`
+            uint8 gray.
+        model: a `Model`.
+        normalize: "auto" (the core's `prepare`) or "off".
+        upsample: "regions" or "bilinear" (see `full_resolution`).
+
+    Returns:
+        `(H, W, 3)` uint8 RGB.
+    """
+    if normalize == "auto":
+        net_input, lines = model.prepare(image if image.ndim == 3 else np.dstack([image] * 3))
     else:
-        net_input = lines = gray
-    return fullres.full_resolution(model.color(net_input), lines, upsample)
+        net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    return full_resolution(model.color(net_input), lines, model, upsample)
 
 
-def colorize_illustration(bgr, model, normalize="auto", upsample="regions"):
+def colorize_illustration(bgr, model, upsample="regions"):
     """Colors the sketch of a colored illustration (`--from-color`).
 
     The network gets the dataset's own sketch of it (resized to a 256 px
-    short side, then `sketch.extract_sketch`), the output the lines extracted
-    at full size (level-normalized unless `normalize` is "off").
+    short side, then `sketch.extract_sketch`; the binary one for a model
+    trained on binary sketches), the output the lines extracted at full size.
+    Both are dataset-style already, so they are not normalized.
 
     Args:
         bgr: `(H, W, 3)` uint8 BGR illustration.
-        model, normalize, upsample: as for `colorize_sketch`.
+        model: a `Model`.
+        upsample: as for `colorize_sketch`.
 
     Returns:
         `(H, W, 3)` uint8 RGB.
     """
-    from colorize import sketch_input  # noqa: PLC0415
-
     line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
     net_input = binary if model.sketch_kind == "binary" else line
     lines, _ = sketch_lib.extract_sketch(bgr)
-    if normalize == "auto":
-        lines = sketch_input.normalize_levels(lines)
-    return fullres.full_resolution(model.color(net_input), lines, upsample)
+    return full_resolution(model.color(net_input), lines, model, upsample)
 
 
 def colorize_file(path, model, from_color=False, normalize="auto", upsample="regions"):
@@ -197,10 +227,12 @@ def colorize_file(path, model, from_color=False, normalize="auto", upsample="reg
     Raises:
         ImageError: the file cannot be used (the reason is one line).
     """
-    bgr = sketch_lib.load_image(path, max_pixels=MAX_PIXELS)
+    bgr = images.load_image(path, max_pixels=MAX_PIXELS)
     if from_color:
-        return colorize_illustration(bgr, model, normalize, upsample)
-    return colorize_sketch(_gray(bgr), model, normalize, upsample)
+        return colorize_illustration(bgr, model, upsample)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    del bgr
+    return colorize_sketch(rgb, model, normalize, upsample)
 
 
 # ------------------------------------------------------------------ inputs --
@@ -224,13 +256,13 @@ def collect_inputs(inputs, out_dir=None):
     for given in inputs:
         if os.path.isdir(given):
             try:
-                found = sketch_lib.find_images(given)
+                found = images.find_images(given)
             except ColorizeError as e:
                 failures.append((given, str(e)))
                 continue
             found = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
             if not found:
-                extensions = ", ".join(sketch_lib.IMAGE_EXTENSIONS)
+                extensions = ", ".join(images.IMAGE_EXTENSIONS)
                 failures.append((given, f"folder holds no images ({extensions})"))
             for path in found:
                 jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))
@@ -277,7 +309,9 @@ def _parser():
     p.add_argument("-o", "--out-dir", required=True, help="where the colored PNGs go")
     p.add_argument("--model", default=None, help=f"run directory or SavedModel (default: {DEFAULT_MODEL})")
     p.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
-    p.add_argument("--from-color", action="store_true", help="inputs are colored illustrations: extract their sketch first")
+    p.add_argument(
+        "--from-color", action="store_true", help="inputs are colored illustrations: extract their sketch first"
+    )
     p.add_argument(
         "--sketch-normalize",
         default="auto",
@@ -309,8 +343,7 @@ def main(argv=None):
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
     total = len(jobs) + len(failures)
 
-    import cv2  # noqa: PLC0415
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415 (slow import, only when coloring)
 
     done = 0
     start = time.perf_counter()

@@ -1,252 +1,381 @@
-"""Brings real sketches toward what the network was trained on.
+"""Brings real sketches toward what the network was trained on, in TensorFlow ops.
 
 The training sketches are not drawings: the dataset extracts them from color
 illustrations (`sketch.extract_sketch`, after resizing the short side to 256
 px), which gives soft, gray lines (the darkest pixel of a window is usually
 50..130, never pure black) on pure white. The paper (section 4.4) found its
 models "very susceptible to ... how dark the dark pixels are" and failing on
-real and binary sketches. Real sketches differ in three ways, and
-`normalize_sketch` undoes each:
+real and binary sketches. `normalize` undoes the ways real sketches differ:
 
-1. Paper and ink levels: scans have gray or uneven paper and gray pencil;
-   some drawings are light lines on dark. `normalize_levels` inverts a
-   mostly dark image, then maps the paper level (robustly estimated from
-   the histogram, minus three noise deviations) to 255 and the ink level to
-   0 with a lookup table.
-2. Line width: a 1-2 px line of a 3000 px scan is a tenth of a pixel at the
-   dataset scale and all but vanishes when shrunk. Large sketches are first
-   reduced with a block minimum (every stroke stays at least one pixel dark),
-   then strokes thinner than `TARGET_LINE_WIDTH` pixels at the dataset scale
-   (the synthetic outlines measure 2-5 px) are thickened. Thick strokes are left
-   alone: the extraction turns filled dark areas into outlines, as it did for
-   the training images.
-3. The line profile: binary (0/255) and anti-aliased drawings have hard,
-   black strokes. The sketch is resized to the dataset's 256 px scale and put
-   through the dataset's own extraction, so the network sees the soft gray
-   lines it was trained on (or the binary extraction, for a model trained
-   with `--sketch binary`).
+1. Polarity, decided from what is line-like, not from the median: thin
+   structures (a morphological top-hat, narrower than `THIN` pixels at the
+   statistics scale) that are also long (at least `LINE_LENGTH` of them in a
+   `LINE_LENGTH`-wide window, so stars and specks do not count) are scored
+   dark on light and light on dark by their length over their width; the
+   page is inverted when light lines win (the paper between dense dark
+   lines is thin too, but wider than the lines). A night sky or a black
+   frame is a wide structure and does not vote.
+2. Paper and ink, in color: the paper color is the per-channel median of
+   the paper side of an Otsu split of the luma; each pixel's ink is its
+   largest per-channel distance from the paper (`darkness`), so black,
+   gray pencil, red ink and light "non-photo blue" strokes all become dark
+   lines, and tinted paper becomes white. The paper's own noise (median
+   plus five deviations of its darkness) maps to 255, the ink level to 0,
+   by a lookup table. The ink level is the 95th percentile of the darker
+   half of the line-like pixels, taken on the block minimum (where thin
+   lines keep their full darkness), so a black fill does not set it.
+   A page whose ink is within `MIN_CONTRAST` of its paper is blank and left
+   as it is.
+3. Line width: big sketches are block-min reduced (no stroke disappears) to
+   a short side of 512..1023, the width of the thin strokes is measured
+   (`stroke_width`; fills do not count), and strokes thinner than
+   `TARGET_LINE_WIDTH` pixels at the dataset scale are thickened.
+4. The line profile: the result is resized to the dataset's 256 px scale
+   (area when shrinking, as INTER_AREA) and put through the dataset's own
+   extraction (`extract_sketch`, the same arithmetic as the OpenCV one), so
+   the network sees the soft gray lines it was trained on.
 
-A sketch that already looks like the pipeline's output (pure white paper,
-soft gray lines, no black; `looks_extracted`) is left as it is.
+A sketch that already is dataset-style (pure white paper, and soft: no two
+neighbouring pixels differ by more than `MAX_STEP`, which the extraction's
+8x8 box filter guarantees and any drawn or scanned line breaks) is only
+resized, not re-extracted.
 
-`normalize_sketch` gives the network's input; the full-resolution lines
-that `predict` multiplies back are only level-normalized (`normalize_levels`),
-so the output keeps the artist's own strokes.
-
-All steps are histogram, lookup-table or small-image operations: a 6000 x
-6000 sketch costs about two extra copies of its uint8 pixels.
+Every function builds TensorFlow ops: it runs eagerly and inside a
+`tf.function` with unknown height and width, so the SavedModel and
+`predict` run the same code. The statistics are taken at about
+`STATS_PIXELS` pixels and the line work at the 512..1023 scale; at full size
+there are only block reductions and the per-pixel lookup, one channel at a
+time. Measured in a `tf.function` on 2 busy CPU cores: a 4096 x 4096 RGB
+sketch peaks 130-175 MB above its own 48 MB (8-10 bytes per pixel: a cropped
+copy, uint8 channel distances, one int32 index image) in 2.3-3.2 s; a
+6000 x 6000 one 376 MB above its 103 MB, in 5-6 s.
 """
 
-import cv2
 import numpy as np
+import tensorflow as tf
 
 from colorize import sketch as sketch_lib
+from colorize import sketch_ops as ops
 from colorize.errors import ColorizeError
 
 DATASET_SCALE = sketch_lib.SIZE
 """Short side at which the dataset extracts its sketches (256 px)."""
 
 TARGET_LINE_WIDTH = 3.0
-"""Stroke width (as `line_width` measures it), in pixels at the dataset
-scale, below which lines are thickened: the synthetic illustrations'
-outlines (OpenCV thickness 1-3) measure 2-5 px, and a 1 px line of a 1024 px
-drawing thickened to 3 px extracts to a darkest level of about 100, within
-the training sketches' range (36..134, median 72)."""
+"""Stroke width, in pixels at the dataset scale, below which lines are
+thickened: the synthetic illustrations' outlines (OpenCV thickness 1-3)
+measure 2-5 px, and a 1 px line of a 1024 px drawing thickened to 3 px
+extracts to a darkest level of about 100, within the training sketches'
+range (36..134, median 72)."""
 
 MIN_CONTRAST = 32
-"""Paper and ink levels closer than this: a blank page, left unchanged."""
+"""Paper and ink closer than this (in darkness levels): a blank page, left unchanged."""
 
 WORK_SHORT_SIDE = 2 * DATASET_SCALE
 """Larger sketches are block-min reduced to a short side of 512..1023 px
 before their line width is measured and adjusted."""
 
+STATS_PIXELS = 1 << 20
+"""The page statistics (polarity, paper, ink) are taken on block reductions
+and a subsample of at most about this many pixels."""
+
 INK_LEVEL = 128
 """After level normalization, pixels darker than this are ink."""
 
+NOISE_DEVIATIONS = 5.0
+"""The white point is the paper's median darkness plus this many (MAD-estimated)
+deviations: a pixel's darkness is the largest of three channel distances, a
+skewed noise whose 99.9th percentile is about five deviations out."""
 
-def _check_gray(gray):
-    if not isinstance(gray, np.ndarray) or gray.dtype != np.uint8 or gray.ndim != 2:
-        raise ColorizeError(
-            f"a sketch must be a 2-D uint8 array, got {type(gray).__name__} "
-            f"{getattr(gray, 'shape', '')} {getattr(gray, 'dtype', '')}"
-        )
-    if gray.size == 0:
-        raise ColorizeError(f"empty sketch of shape {gray.shape}")
+THIN = 9
+"""Top-hat window (statistics-scale pixels): narrower structures are lines."""
+
+LINE_LENGTH = 31
+"""A thin pixel is line-like when its `LINE_LENGTH`-square window holds at
+least `LINE_LENGTH` thin pixels (a line crossing it does; a star does not)."""
+
+MAX_STEP = 40
+"""Largest step between neighbouring pixels of a dataset-style sketch (the
+extraction's 8x8 box filter bounds it by 32)."""
+
+KINDS = ("line", "binary", "mix")
+
+_MAX_DISK = 11  # largest thickening element (pixels at the 512..1023 scale)
 
 
-def _histogram(gray):
-    return np.bincount(gray.ravel(), minlength=256).astype(np.float64)  # (256,)
+# ------------------------------------------------------------------ helpers --
 
 
-def _percentile(hist, q):
-    """The gray level at percentile q (0..100) of a 256-bin histogram."""
-    cumulative = np.cumsum(hist)
-    return int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1]))
+def _check(image):
+    """The image as a (H, W, C) uint8 tensor, C = 1 or 3 (one-line errors)."""
+    if not isinstance(image, tf.Tensor | tf.Variable):
+        array = np.asarray(image)
+        if array.dtype != np.uint8:
+            raise ColorizeError(f"a sketch must be uint8, got {array.dtype}")
+        image = tf.convert_to_tensor(array)
+    if image.dtype != tf.uint8:
+        raise ColorizeError(f"a sketch must be uint8, got {image.dtype.name}")
+    if image.shape.rank != 3 or image.shape[-1] not in (1, 3):
+        raise ColorizeError(f"a sketch must be (H, W, 1) gray or (H, W, 3) RGB, got shape {image.shape}")
+    return image
 
 
-def looks_extracted(gray):
-    """Whether a sketch already looks like `sketch.extract_sketch` output.
+# ---------------------------------------------------------- page statistics --
 
-    Measured on the synthetic dataset's line sketches: at least 64% of the
-    pixels are exactly 255, the darkest pixel is 36 or lighter, and at least
-    41% of the non-white pixels are mid-tones (48..207). A drawing has black
-    ink; a scan has gray paper; a binary sketch has no mid-tones.
+
+def _line_like(mask):
+    """(1, h, w, c) 0/1 float32 masks -> the same, keeping only the pixels of
+    long structures (see `LINE_LENGTH`)."""
+    window = tf.nn.avg_pool2d(tf.nn.avg_pool2d(mask, [LINE_LENGTH, 1], 1, "SAME"), [1, LINE_LENGTH], 1, "SAME")
+    count = window * float(LINE_LENGTH * LINE_LENGTH)  # thin pixels in the window (at the edges, scaled up)
+    return mask * tf.cast(count >= LINE_LENGTH, tf.float32)
+
+
+def light_on_dark(mins, maxs, sub_luma):
+    """Whether a page has light lines on a dark ground (and is to be inverted).
+
+    Thin dark structures are the black top-hat of the block-min image, thin
+    light ones the white top-hat of the block-max image (so that a thin line
+    of either polarity survives the reduction), both thresholded at a quarter
+    of the page's contrast (at least 16 levels, above scanning noise) and
+    kept where they are line-like. Each polarity scores its length over its
+    width (edge^2 / 4 area, with the mean width 2 area / edge): light lines
+    must score higher, so that wide gaps between dense dark lines, which are
+    "thin" too at the statistics scale, do not outvote them.
+    A page with neither (only wide shapes) falls back on its median: darker
+    than 96 is light-on-dark.
 
     Args:
-        gray: `(H, W)` uint8.
+        mins: `(h, w, C)` uint8, block minimum of the page.
+        maxs: `(h, w, C)` uint8, block maximum of the page.
+        sub_luma: `(h', w')` float32 luma of a subsample of the page.
 
     Returns:
-        bool.
+        (invert, lines): a bool scalar tensor, and the `(h, w)` bool mask of
+        the line-like pixels of the winning polarity.
     """
-    _check_gray(gray)
-    hist = _histogram(gray)
-    total = hist.sum()
-    nonwhite = hist[:250].sum()
-    white = hist[255] / total
-    darkest = int(np.flatnonzero(hist)[0])
-    mid = hist[48:208].sum() / nonwhite if nonwhite else 0.0
-    return bool(white >= 0.5 and darkest >= 30 and mid >= 0.3)
+    low, high = ops.luma(mins), ops.luma(maxs)  # (h, w)
+    contrast = tf.cast(
+        ops.quantile(ops.histogram(ops.to_uint8(high)), 0.995) - ops.quantile(ops.histogram(ops.to_uint8(low)), 0.005),
+        tf.float32,
+    )
+    threshold = tf.maximum(16.0, contrast / 4.0)
+    both = tf.stack([low, -high], axis=-1)[tf.newaxis]  # (1, h, w, 2): a closing of -high is an opening of high
+    thin = tf.cast(ops.erode(ops.dilate(both, THIN), THIN) - both > threshold, tf.float32)  # black and white top-hats
+    lines = _line_like(thin)  # (1, h, w, 2)
+    area = tf.reduce_sum(lines, axis=[0, 1, 2])  # (2,): dark, light
+    edge = tf.reduce_sum(lines - ops.erode(lines, 3), axis=[0, 1, 2])
+    # length / width = (edge / 2) / (2 area / edge): the thinner polarity wins, so that the
+    # paper between dense lines (hatching, 10 px gaps) does not outvote the lines.
+    score = tf.math.divide_no_nan(tf.square(edge), 4.0 * area)
+    median = ops.quantile(ops.histogram(ops.to_uint8(sub_luma)), 0.5)
+    invert = tf.where(tf.reduce_sum(area) < LINE_LENGTH, median < 96, score[1] > score[0])
+    return invert, tf.where(invert, lines[0, ..., 1], lines[0, ..., 0]) > 0
 
 
-def estimate_levels(gray):
-    """Paper (white point) and ink levels of a dark-on-light sketch.
-
-    The paper is the median (most of a sketch is paper); its noise is the
-    median absolute deviation of the pixels near it, and the white point is
-    three deviations below the median so that paper grain becomes white.
-    The ink is the 5th percentile of the pixels darker than halfway between
-    the darkest pixel and the white point.
+def darkness(image, paper, invert):
+    """Each pixel's ink: its largest per-channel distance from the paper color,
+    toward dark (or toward light when `invert`); lighter-than-paper pixels are 0.
 
     Args:
-        gray: `(H, W)` uint8.
-
-    Returns:
-        (ink, paper): floats, ink < paper unless the page is blank.
-    """
-    _check_gray(gray)
-    hist = _histogram(gray)
-    median = _percentile(hist, 50)
-    levels = np.arange(256)
-    near = hist * (np.abs(levels - median) < 64)
-    deviation = np.abs(levels - median)
-    order = np.argsort(deviation, kind="stable")
-    cumulative = np.cumsum(near[order])
-    mad = float(deviation[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]) if cumulative[-1] else 0.0
-    paper = max(float(median) - max(3.0 * 1.4826 * mad, 2.0), 0.0)
-    darkest = int(np.flatnonzero(hist)[0])
-    halfway = int((darkest + paper) / 2)
-    dark = hist[: halfway + 1]
-    ink = float(_percentile(dark, 5)) if dark.sum() else float(darkest)
-    return ink, paper
-
-
-def normalize_levels(gray):
-    """Dark lines on white: inverts a mostly dark image, then stretches the
-    ink level to 0 and the paper level to 255 (see `estimate_levels`).
-
-    A blank page (paper and ink closer than `MIN_CONTRAST`) is returned
-    unchanged.
-
-    Args:
-        gray: `(H, W)` uint8.
+        image: `(H, W, C)` uint8.
+        paper: `(C,)` uint8 paper color.
+        invert: bool scalar tensor (light lines on a dark page).
 
     Returns:
         `(H, W)` uint8.
     """
-    _check_gray(gray)
-    if _percentile(_histogram(gray), 50) < 96:  # light lines on a dark page
-        gray = 255 - gray
-    ink, paper = estimate_levels(gray)
-    if paper - ink < MIN_CONTRAST:
-        return gray
-    levels = np.arange(256, dtype=np.float64)
-    table = np.clip(np.round((levels - ink) / (paper - ink) * 255.0), 0, 255).astype(np.uint8)
-    return cv2.LUT(gray, table)
+
+    def per_channel(distance):
+        out = distance(image[..., 0], paper[0])
+        for c in range(1, image.shape[-1]):
+            out = tf.maximum(out, distance(image[..., c], paper[c]))  # one (H, W) channel at a time
+        return out
+
+    return tf.cond(
+        invert,
+        lambda: per_channel(lambda x, p: tf.maximum(x, p) - p),
+        lambda: per_channel(lambda x, p: p - tf.minimum(x, p)),
+    )
 
 
-def line_width(gray):
-    """Mean stroke width, in pixels, of the ink (< `INK_LEVEL`) of a sketch.
-
-    For a stroke w pixels wide the mean distance of its pixels to the paper
-    (`cv2.distanceTransform`) is about w / 4 + 1/2, so w = 4 * mean - 2
-    (exact for w = 2, 4, 6, within 0.3 px for the others; 1 px strokes read
-    as 2).
+def page_levels(image):
+    """The page statistics `normalize` decides from (at about `STATS_PIXELS`).
 
     Args:
-        gray: `(H, W)` uint8, dark lines on white.
+        image: `(H, W, C)` uint8 tensor.
 
     Returns:
-        float; 0.0 when there is no ink.
+        dict of scalar tensors: `invert` (bool, see `light_on_dark`), `paper`
+        ((C,) uint8 paper color: per-channel median of the paper side of an
+        Otsu split of the luma), `white` and `ink` (float32 darkness levels,
+        see `darkness`, mapped to 255 and 0), `blank` (bool: ink within
+        `MIN_CONTRAST` of white), `dataset_style` (bool, see the module
+        docstring).
     """
-    _check_gray(gray)
-    ink = (gray < INK_LEVEL).astype(np.uint8)
-    if not ink.any():
-        return 0.0
-    distance = cv2.distanceTransform(ink, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return max(4.0 * float(distance[ink > 0].mean()) - 2.0, 1.0)
+    image = _check(image)
+    shape = tf.shape(image)
+    pixels = tf.cast(shape[0], tf.float64) * tf.cast(shape[1], tf.float64)
+    factor = tf.maximum(1, tf.cast(tf.math.ceil(tf.sqrt(pixels / STATS_PIXELS)), tf.int32))
+    factor = tf.minimum(factor, tf.maximum(1, tf.minimum(shape[0], shape[1])))
+    channels = image.shape[-1]
+    sub = tf.ensure_shape(image[::factor, ::factor], [None, None, channels])  # (h', w', C)
+    sub_luma = ops.luma(sub)
+    blocks = ops.blocks(image, factor)  # one cropped view for both reductions
+    mins, maxs = tf.reduce_min(blocks, axis=[1, 3]), tf.reduce_max(blocks, axis=[1, 3])
+    invert, on_line = light_on_dark(mins, maxs, sub_luma)
+
+    split = tf.cast(ops.otsu_threshold(ops.to_uint8(sub_luma)), tf.float32)
+    on_paper = tf.where(invert, sub_luma <= split, sub_luma > split)
+    on_paper = tf.where(tf.reduce_any(on_paper), on_paper, tf.ones_like(on_paper))  # a single-level page
+    paper = tf.stack([ops.quantile(ops.histogram(sub[..., c], on_paper), 0.5) for c in range(image.shape[-1])])
+    paper = tf.cast(paper, tf.uint8)
+
+    dark = tf.cast(darkness(sub, paper, invert), tf.int32)  # (h', w')
+    paper_hist = ops.histogram(dark, on_paper)
+    median = ops.quantile(paper_hist, 0.5)
+    mad = ops.quantile(ops.histogram(tf.abs(dark - median), on_paper), 0.5)
+    white = tf.cast(median, tf.float32) + tf.maximum(NOISE_DEVIATIONS * 1.4826 * tf.cast(mad, tf.float32), 2.0)
+    # The ink: the line-like pixels (where thin lines keep their full darkness:
+    # the block min, or max for light lines), not fills; all pixels if none.
+    has_lines = tf.reduce_any(on_line)
+    dark = tf.cond(
+        has_lines, lambda: tf.cast(darkness(tf.where(invert, maxs, mins), paper, invert), tf.int32), lambda: dark
+    )
+    on_line = tf.cond(has_lines, lambda: on_line, lambda: tf.ones_like(dark, tf.bool))
+    darkest = tf.cast(tf.reduce_max(tf.where(on_line, dark, 0)), tf.float32)
+    halfway = tf.cast((darkest + white) / 2.0, tf.int32)
+    ink = tf.cast(ops.quantile(ops.histogram(dark, on_line & (dark > halfway)), 0.95), tf.float32)
+    ink = tf.where(tf.reduce_any(on_line & (dark > halfway)), ink, darkest)
+
+    rows = ops.luma(tf.ensure_shape(image[::factor], [None, None, channels]))
+    cols = ops.luma(tf.ensure_shape(image[:, ::factor], [None, None, channels]))
+    steps = tf.concat(
+        [tf.reshape(tf.abs(rows[:, 1:] - rows[:, :-1]), [-1]), tf.reshape(tf.abs(cols[1:] - cols[:-1]), [-1]), [0.0]],
+        axis=0,
+    )
+    soft = tf.reduce_max(steps) <= MAX_STEP
+    white_share = tf.reduce_mean(tf.cast(sub_luma >= 250.0, tf.float32))
+    dataset_style = ~invert & tf.reduce_all(paper >= 250) & (white_share >= 0.5) & soft
+    return {
+        "invert": invert,
+        "paper": paper,
+        "white": white,
+        "ink": ink,
+        "blank": ink - white < MIN_CONTRAST,
+        "dataset_style": dataset_style,
+    }
 
 
-def block_min(gray, factor):
-    """Reduces by an integer factor keeping each block's darkest pixel, so
-    that no stroke disappears (a partial last row or column of blocks is
-    dropped).
+def level_table(white, ink):
+    """(256,) uint8 lookup table from darkness to gray: `white` and lighter ->
+    255, `ink` and darker -> 0, linear between."""
+    levels = tf.range(256, dtype=tf.float32)
+    return ops.to_uint8((ink - levels) / tf.maximum(ink - white, 1.0) * 255.0)
+
+
+# --------------------------------------------------------------- line width --
+
+
+def stroke_width(gray, limit):
+    """Mean width, in pixels, of the thin strokes (ink < `INK_LEVEL`) of a sketch.
+
+    Structures at least `limit` pixels wide (fills, night skies) are left out
+    (a square opening); for the rest, width = 2 area / boundary pixels, which
+    is exact for straight strokes of 2 px and more (1 px strokes read as 2).
 
     Args:
-        gray: `(H, W)` uint8.
-        factor: int >= 1.
+        gray: `(h, w, 1)` uint8 tensor, dark lines on white.
+        limit: odd int (or int32 tensor) 1..31, the opening's size.
 
     Returns:
-        `(H // factor, W // factor)` uint8.
+        float32 scalar tensor; 0 when there is no thin ink.
     """
-    if factor <= 1:
-        return gray
-    h, w = gray.shape[0] // factor * factor, gray.shape[1] // factor * factor
-    blocks = gray[:h, :w].reshape(h // factor, factor, w // factor, factor)
-    return blocks.min(axis=(1, 3))
+    ink = tf.cast(gray < INK_LEVEL, tf.float32)[tf.newaxis]  # (1, h, w, 1)
+    radius = (tf.cast(limit, tf.int32) - 1) // 2
+    eroded = -ops.grow(-ink, radius, lambda x, b: ops.dilate(x, 2 * b + 1))
+    wide = ops.grow(eroded, radius, lambda x, b: ops.dilate(x, 2 * b + 1))
+    thin = ink * (1.0 - wide)
+    boundary = thin - ops.erode(thin, 3)
+    area, edge = tf.reduce_sum(thin), tf.reduce_sum(boundary)
+    return tf.where(edge > 0, 2.0 * area / tf.maximum(edge, 1.0), 0.0)
 
 
 def thicken(gray, pixels):
-    """Widens dark strokes by about `pixels` (a min filter with a disk).
+    """Widens dark strokes by about `pixels`: a min filter with an octagon (a
+    disk, roughly) of odd diameter `1 + 2 round(pixels / 2)`, at most 11.
 
     Args:
-        gray: `(H, W)` uint8.
-        pixels: how much wider, >= 0.
+        gray: `(h, w, 1)` uint8 tensor.
+        pixels: float (or float32 tensor), how much wider.
 
     Returns:
-        `(H, W)` uint8.
+        `(h, w, 1)` uint8 tensor.
     """
-    size = 1 + 2 * int(round(pixels / 2.0))  # a disk of diameter d widens by d - 1
-    if size < 3:
-        return gray
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    return cv2.erode(gray, kernel)
+
+    def octagon(x, radius):  # alternate 3x3 squares and crosses
+        for step in range(radius):
+            if step % 2:
+                x = tf.maximum(tf.nn.max_pool2d(x, (3, 1), 1, "SAME"), tf.nn.max_pool2d(x, (1, 3), 1, "SAME"))
+            else:
+                x = ops.dilate(x, 3)
+        return x
+
+    radius = tf.minimum(tf.round(tf.cast(pixels, tf.float32) / 2.0), (_MAX_DISK - 1) // 2)
+    return tf.cast(-ops.grow(-tf.cast(gray, tf.float32)[tf.newaxis], radius, octagon, bits=3)[0], tf.uint8)
 
 
-def normalize_sketch(gray, kind="line"):
-    """The network's input for a real sketch (see the module docstring).
+# --------------------------------------------------------------- normalize --
+
+
+def _network_scale(lines):
+    """Block-min to 512..1023, thicken thin strokes, resize to the dataset scale."""
+    shape = tf.shape(lines)
+    factor = tf.maximum(1, tf.minimum(shape[0], shape[1]) // WORK_SHORT_SIDE)
+    work = ops.block_min(lines, factor)
+    work_shape = tf.shape(work)
+    short = tf.cast(tf.minimum(work_shape[0], work_shape[1]), tf.float32)
+    target = TARGET_LINE_WIDTH * short / DATASET_SCALE  # in work pixels (exact for the usual sizes)
+    width = stroke_width(work, 2 * tf.cast(tf.math.floor(target), tf.int32) + 1)
+    thin = (width > 0) & (width < target)
+    work = tf.cond(thin, lambda: thicken(work, target - width), lambda: work)
+    return ops.resize_short_side(work)
+
+
+def normalize(image, kind="line"):
+    """The network's input and the full-size lines of a real sketch (see the
+    module docstring). Works eagerly and inside a `tf.function` with unknown
+    height and width.
 
     Args:
-        gray: `(H, W)` uint8 sketch, any size, dark lines on light paper (or
-            light on dark, which is inverted).
+        image: `(H, W, 3)` uint8 RGB (alpha already composited on white) or
+            `(H, W, 1)` uint8 gray, any size >= 1 x 1; a tensor or an array.
         kind: "line" (the dataset's line sketch) or "binary" (its Otsu
-            threshold), the sketch kind the model was trained on; "mix"
+            threshold): the sketch kind the model was trained on; "mix"
             models get "line".
 
     Returns:
-        `(h, w)` uint8 sketch whose short side is `DATASET_SCALE` (the
-        input itself when it `looks_extracted`).
+        (net_input, lines): `net_input` is `(h, w, 1)` uint8 with a short side
+        of `DATASET_SCALE` (256), the network's input; `lines` is `(H, W, 1)`
+        uint8, the sketch level-normalized to dark lines on white paper, to be
+        multiplied back at full size (the sketch's gray, unchanged, for a
+        blank page or a dataset-style sketch).
+
+    Raises:
+        ColorizeError: not uint8, not (H, W, 1 or 3), or an unknown kind.
     """
-    _check_gray(gray)
-    if kind not in ("line", "binary", "mix"):
+    if kind not in KINDS:
         raise ColorizeError(f"sketch kind must be line, binary or mix, not {kind!r}")
-    if looks_extracted(gray):
-        return gray
-    g = normalize_levels(gray)
-    g = block_min(g, min(g.shape) // WORK_SHORT_SIDE)  # short side now < 1024 (or as it was)
-    scale = DATASET_SCALE / min(g.shape)  # dataset pixels per working pixel
-    width = line_width(g) * scale
-    if 0 < width < TARGET_LINE_WIDTH:
-        g = thicken(g, (TARGET_LINE_WIDTH - width) / scale)
-    g = sketch_lib.resize_short_side(g, DATASET_SCALE)
-    line, binary = sketch_lib.extract_sketch(g)
-    return binary if kind == "binary" else line
+    image = _check(image)
+    stats = page_levels(image)
+    levels = ~stats["blank"] & ~stats["dataset_style"]
+    table = level_table(stats["white"], stats["ink"])
+
+    def level_normalized():
+        return tf.gather(table, tf.cast(darkness(image, stats["paper"], stats["invert"]), tf.int32))
+
+    lines = tf.cond(levels, level_normalized, lambda: ops.to_uint8(ops.luma(image)))[..., tf.newaxis]
+    small = tf.cond(levels, lambda: _network_scale(lines), lambda: ops.resize_short_side(lines))
+    line = tf.cond(stats["dataset_style"], lambda: small, lambda: ops.extract_sketch(small)[0])
+    net_input = ops.binarize(line) if kind == "binary" else line
+    return net_input, lines

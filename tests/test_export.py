@@ -1,8 +1,7 @@
-"""SavedModel export: runs without the project, matches the in-process
-computation, holds up against bad input."""
+"""SavedModel export: runs without the project, is the core that predict
+calls (equal outputs), holds up against bad input, readable by others."""
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -12,10 +11,11 @@ import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
+
+from colorize import export, predict, runs
 
 from bad_inputs import drawing
-
-from colorize import export, models, predict, train
 
 NO_T = tf.constant([], tf.float32)  # "use the model's temperature"
 
@@ -45,7 +45,7 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
             raise SystemExit("colorize is importable here")
         model = tf.saved_model.load({export_dir!r})
         images = [open(p, "rb").read() for p in ({str(png_path)!r}, {str(jpg_path)!r})]
-        out = model.signatures["serving_default"](images=tf.constant(images), temperature=tf.constant([], tf.float32))
+        out = model.signatures["serving_default"](images=tf.constant(images))  # the standard call: images only
         np.savez("out.npz", rgb=out["rgb"].numpy(), size=out["size"].numpy())
         for i, png in enumerate(out["png"].numpy()):
             open(f"out{{i}}.png", "wb").write(png)
@@ -55,45 +55,24 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     work = tmp_path / "elsewhere"
     work.mkdir()
-    result = subprocess.run([sys.executable, "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     out = np.load(work / "out.npz")
     np.testing.assert_array_equal(out["size"], [[96, 136], [150, 100]])
     assert out["rgb"].shape == (2, 150, 136, 3) and out["rgb"].dtype == np.uint8
 
-    # In-process: colorize's own path (OpenCV decoding, the run's Keras net,
-    # numpy upsampling) with the SavedModel's choices.
+    # In-process: predict's path (Python decoding, the core built from the
+    # run, its graph functions) gives the same pixels, normalization included.
     model = predict.Model(run_dir)
     for i, path in enumerate((png_path, jpg_path)):
-        expected = predict.colorize_file(str(path), model, normalize="off", upsample="bilinear")
+        expected = predict.colorize_file(str(path), model, upsample="bilinear")
         h, w = out["size"][i]
         served = out["rgb"][i, :h, :w]
-        assert served.shape == expected.shape
-        assert np.abs(served.astype(int) - expected.astype(int)).max() <= 1
+        np.testing.assert_array_equal(served, expected)
         np.testing.assert_array_equal(tf.io.decode_png((work / f"out{i}.png").read_bytes()).numpy(), served)
         assert not out["rgb"][i, h:].any() and not out["rgb"][i, :, w:].any()  # zero padding
-
-
-def test_graph_equals_the_keras_colorizer_at_the_trained_size(run_dir):
-    # At the trained size the export does exactly what `build_colorizer`
-    # does (the paper's x4 bilinear upsampling and masking).
-    config, net, colorizer = train.load_run(run_dir)
-    module = export.SketchColorizer(net, config.space, config.image_size, config.temperature)
-    size = config.image_size
-    sketch = drawing(size, size, seed=3)[np.newaxis, :, :, np.newaxis]
-    ours = module.colorize_sketch(tf.constant(sketch), NO_T)["rgb"].numpy()
-    theirs = np.round(colorizer(sketch.astype(np.float32)).numpy())
-    assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
-
-
-def test_regression_net_exports_the_same_way():
-    net = models.build_net("regression", width=0.0625)
-    colorizer = models.build_colorizer(net, "rgb")
-    module = export.SketchColorizer(net, "rgb", 64, 0.38)
-    sketch = drawing(64, 64, seed=4)[np.newaxis, :, :, np.newaxis]
-    ours = module.colorize_sketch(tf.constant(sketch), NO_T)["rgb"].numpy()
-    theirs = np.round(colorizer(sketch.astype(np.float32)).numpy())
-    assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
 
 
 def test_640x480_keeps_size_and_dark_lines(loaded):
@@ -101,18 +80,21 @@ def test_640x480_keeps_size_and_dark_lines(loaded):
     rgb = loaded.signatures["sketch"](sketch=tf.constant(sketch[np.newaxis, :, :, np.newaxis]), temperature=NO_T)["rgb"]
     rgb = rgb.numpy()[0]
     assert rgb.shape == (480, 640, 3)
-    # The lines are multiplied in: no pixel is lighter than its sketch pixel,
-    # and black line pixels stay black.
-    assert np.all(rgb <= sketch[..., np.newaxis])
+    # The (normalized) lines are multiplied in: no pixel is lighter than its
+    # line pixel, and black line pixels stay black.
+    lines = loaded.prepare(tf.constant(np.dstack([sketch] * 3)[np.newaxis]))["lines"].numpy()[0]
+    assert lines.shape == (480, 640, 1)
+    assert np.all(rgb <= lines)
     assert np.all(rgb[sketch < 20] < 20)
     # ... and the bytes signature agrees (non-square PNG, aspect kept).
     png = cv2.imencode(".png", sketch)[1].tobytes()
-    served = loaded.signatures["serving_default"](images=tf.constant([png]), temperature=NO_T)
+    served = loaded.signatures["serving_default"](images=tf.constant([png]))
     np.testing.assert_array_equal(served["rgb"].numpy()[0], rgb)
 
 
 def test_garbage_is_an_invalid_argument_and_the_model_keeps_working(loaded):
     serve = loaded.signatures["serving_default"]
+    with_t = loaded.signatures["serving_temperature"]
     png = cv2.imencode(".png", drawing(40, 50))[1].tobytes()
     header_bomb = png[:16] + (100000).to_bytes(4, "big") * 2 + png[24:]
     cases = [
@@ -123,13 +105,13 @@ def test_garbage_is_an_invalid_argument_and_the_model_keeps_working(loaded):
     ]
     for data, message in cases:
         with pytest.raises(tf.errors.InvalidArgumentError, match=message):
-            serve(images=tf.constant([png, data]), temperature=NO_T)
-        out = serve(images=tf.constant([png]), temperature=NO_T)
+            serve(images=tf.constant([png, data]))
+        out = serve(images=tf.constant([png]))
         assert out["rgb"].shape == (1, 40, 50, 3)
     for bad in ([0.0], [-1.0], [float("nan")], [0.3, 0.3, 0.3]):
         with pytest.raises(tf.errors.InvalidArgumentError, match="temperature"):
-            serve(images=tf.constant([png, png]), temperature=tf.constant(bad, tf.float32))
-    empty = serve(images=tf.constant([], tf.string), temperature=NO_T)
+            with_t(images=tf.constant([png, png]), temperature=tf.constant(bad, tf.float32))
+    empty = serve(images=tf.constant([], tf.string))
     assert empty["png"].shape == (0,) and empty["size"].shape == (0, 2)
 
 
@@ -142,6 +124,12 @@ def test_temperature_is_an_input(loaded):
     np.testing.assert_allclose(same, default, atol=1e-4)
     assert np.abs(hot - default).max() > 1e-3
     assert float(loaded.default_temperature.numpy()) == pytest.approx(0.38)
+    # serving_default is serving_temperature at the export's temperature.
+    png = tf.constant([cv2.imencode(".png", drawing(64, 80, seed=6))[1].tobytes()])
+    served = loaded.signatures["serving_default"](images=png)["rgb"].numpy()
+    with_t = loaded.signatures["serving_temperature"]
+    np.testing.assert_array_equal(with_t(images=png, temperature=NO_T)["rgb"].numpy(), served)
+    np.testing.assert_array_equal(with_t(images=png, temperature=tf.constant([0.38]))["rgb"].numpy(), served)
     # One value per image of a batch.
     both = color(sketch=tf.concat([sketch, sketch], 0), temperature=tf.constant([0.38, 3.0]))["color"].numpy()
     np.testing.assert_allclose(both[0], default[0], atol=1e-4)
@@ -161,23 +149,43 @@ def test_saved_model_cli_lists_the_signatures(export_dir):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     text = result.stdout
-    for name in ("serving_default", "sketch", "color"):
+    for name in export.SIGNATURES:
         assert f"signature_def['{name}']" in text
+    assert text.count("signature_def[") == len(export.SIGNATURES) + 1  # + TensorFlow's __saved_model_init_op
     assert "DT_STRING" in text and "DT_UINT8" in text and "(-1, -1, -1, 1)" in text
 
 
 def test_export_is_atomic_and_records_its_config(run_dir, export_dir, tmp_path):
-    with open(os.path.join(export_dir, export.METADATA)) as f:
-        meta = json.load(f)
+    meta = runs.read_export_metadata(export_dir)
     assert meta["config"]["variant"] == "rebalance" and meta["temperature"] == pytest.approx(0.38)
+    assert meta["signatures"] == list(export.SIGNATURES)
     target = tmp_path / "model"
     target.mkdir()
     (target / "stale.txt").write_text("old export")
     assert export.main([run_dir, str(target), "--temperature", "0.5"]) == 0
-    assert not (target / "stale.txt").exists() and export.is_export_dir(str(target))
+    assert not (target / "stale.txt").exists() and runs.is_export(str(target))
     assert sorted(os.listdir(tmp_path)) == ["model"]  # no .tmp- or .old- folder left
-    with open(target / export.METADATA) as f:
-        assert json.load(f)["temperature"] == pytest.approx(0.5)
+    assert runs.read_export_metadata(str(target))["temperature"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_export_follows_the_umask(run_dir, tmp_path, umask):
+    # tempfile.mkdtemp makes 0700 folders; a model server running as another
+    # user must be able to read the export, as any folder made under the umask.
+    old = os.umask(umask)
+    try:
+        target = export.export(run_dir, str(tmp_path / "model"))
+    finally:
+        os.umask(old)
+    modes = {}
+    for root, dirs, files in os.walk(target):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            modes[os.path.relpath(path, target)] = (os.path.isdir(path), os.stat(path).st_mode & 0o777)
+    modes["."] = (True, os.stat(target).st_mode & 0o777)
+    assert "saved_model.pb" in modes and "variables" in modes
+    for path, (is_dir, mode) in modes.items():
+        assert mode == (0o777 if is_dir else 0o666) & ~umask, (path, oct(mode))
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
@@ -194,8 +202,6 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 
 
 def _encode(array, mode=None, fmt="PNG"):
-    from PIL import Image
-
     buffer = io.BytesIO()
     image = Image.fromarray(array, mode) if mode else Image.fromarray(array)
     image.save(buffer, fmt)
@@ -203,8 +209,6 @@ def _encode(array, mode=None, fmt="PNG"):
 
 
 def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp_path):
-    from PIL import Image
-
     gray = drawing(40, 60, seed=7)
     rgba = np.zeros((40, 60, 4), np.uint8)  # a black box on a transparent page
     rgba[10:30, 10:50, 3] = 255
@@ -221,16 +225,59 @@ def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp
     buffer = io.BytesIO()
     Image.fromarray(np.dstack([gray] * 3)).convert("P").save(buffer, "PNG")
     cases["palette.png"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    Image.fromarray(gray).save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    cases["rotated.jpg"] = buffer.getvalue()
     model = predict.Model(run_dir)
     serve = loaded.signatures["serving_default"]
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
-        out = serve(images=tf.constant([data]), temperature=NO_T)
+        out = serve(images=tf.constant([data]))
         h, w = out["size"].numpy()[0]
         served = out["rgb"].numpy()[0, :h, :w]
-        expected = predict.colorize_file(str(tmp_path / name), model, normalize="off", upsample="bilinear")
-        assert served.shape == expected.shape, name
-        assert np.abs(served.astype(int) - expected.astype(int)).max() <= 2, name
+        expected = predict.colorize_file(str(tmp_path / name), model, upsample="bilinear")
+        np.testing.assert_array_equal(served, expected, err_msg=name)
     # The transparent page is white paper (colored), not black.
-    out = serve(images=tf.constant([cases["transparent.png"]]), temperature=NO_T)["rgb"].numpy()[0]
+    out = serve(images=tf.constant([cases["transparent.png"]]))["rgb"].numpy()[0]
     assert out[:5].min() > 100 and out[15:25, 15:45].max() == 0
+
+
+def _case_drawing(size):
+    """The issue's line drawing (horizon, sun, tree, house, face), dark on white."""
+    s = size / 1024
+    img = np.full((size, size), 255, np.uint8)
+
+    def p(x, y):
+        return int(x * s), int(y * s)
+
+    aa = cv2.LINE_AA
+    cv2.line(img, p(0, 700), p(1023, 700), 0, 3, aa)
+    cv2.circle(img, p(860, 160), int(80 * s), 0, 3, aa)
+    cv2.rectangle(img, p(400, 560), p(440, 700), 0, 3, aa)
+    cv2.circle(img, p(420, 480), int(90 * s), 0, 3, aa)
+    cv2.ellipse(img, p(680, 470), (int(130 * s), int(160 * s)), 0, 0, 360, 0, 3, aa)
+    return img
+
+
+def test_served_scans_and_white_on_black_are_normalized_as_predict_does(run_dir, loaded, tmp_path):
+    # The issue's `serving_unnormalized_scans`: the SavedModel normalizes in
+    # the graph (the core's `prepare`), so its output is predict's, exactly.
+    g = _case_drawing(384).astype(np.float32)[..., np.newaxis] / 255.0
+    paper, pencil = np.array([198, 226, 236], np.float32), np.array([95, 100, 105], np.float32)  # BGR
+    scan = paper * g + pencil * (1 - g) + np.random.default_rng(0).normal(0, 5, g.shape[:2] + (3,))
+    cv2.imwrite(str(tmp_path / "scan.jpg"), np.clip(scan, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    cv2.imwrite(str(tmp_path / "white_on_black.png"), 255 - _case_drawing(384))
+    model = predict.Model(run_dir)
+    serve = loaded.signatures["serving_default"]
+    ink = _case_drawing(384) < 64
+    for name in ("scan.jpg", "white_on_black.png"):
+        data = tf.constant([(tmp_path / name).read_bytes()])
+        served = serve(images=data)["rgb"].numpy()[0]
+        np.testing.assert_array_equal(served, predict.colorize_file(str(tmp_path / name), model, upsample="bilinear"))
+        # The lines multiplied back are dark lines on white paper, not a
+        # murky scan or a black page (the tiny model's own colors are gray).
+        lines = loaded.prepare(loaded.decode_images(data)["rgb"])["lines"].numpy()[0, ..., 0]
+        assert np.median(lines) == 255 and np.median(lines[ink]) < 64, name
+        assert np.median(served.max(axis=2)[ink]) < 64 and np.median(served.max(axis=2)) > 100, name

@@ -20,7 +20,9 @@ BLUE = (40.0, 60.0, 220.0)
         (640, 480, 64, (85, 64)),  # non-square keeps its aspect either way
         (256, 256, 128, (128, 128)),
         (50, 40, 128, (160, 128)),  # small sketches grow to the trained scale
-        (1, 6000, 64, (1, 512)),  # long side capped at MAX_ASPECT * 64
+        (800, 16000, 64, (64, 1280)),  # a 1:20 strip keeps its panels at the trained scale (tiled later)
+        (20000, 200, 64, (6400, 64)),
+        (1, 6000, 64, (3, 16384)),  # long side capped at MAX_ASPECT * 64
         (6000, 6000, 128, (128, 128)),
     ],
 )
@@ -29,18 +31,20 @@ def test_trained_size(height, width, image_size, expected):
     assert (int(th), int(tw)) == expected
 
 
-def test_to_trained_scale_resizes_rounds_and_pads_white():
+def test_to_trained_scale_resizes_rounds_and_tiles_pad_white():
     rng = np.random.default_rng(0)
     sketch = rng.integers(0, 256, (2, 480, 640, 1)).astype(np.uint8)
-    x, th, tw = fullres.to_trained_scale(tf.constant(sketch), 64)
-    assert x.shape == (2, 64, 88, 1) and (int(th), int(tw)) == (64, 85)
-    x = x.numpy()
-    np.testing.assert_array_equal(x[:, :, 85:], 255.0)  # padding is white paper
+    x = fullres.to_trained_scale(tf.constant(sketch), 64)
+    assert x.shape == (2, 64, 85, 1)
     area = tf.image.resize(sketch.astype(np.float32), (64, 85), method="area").numpy()
-    np.testing.assert_array_equal(x[:, :, :85], np.round(area))
+    np.testing.assert_array_equal(x.numpy(), np.round(area))
+    tiles, layout = fullres.split_tiles(x, 64)
+    assert tiles.shape == (2, 64, 88, 1) and layout["offsets"].numpy().tolist() == [0]
+    np.testing.assert_array_equal(tiles.numpy()[:, :, 85:], 255.0)  # padding is white paper
+    np.testing.assert_array_equal(tiles.numpy()[:, :, :85], x.numpy())
     # Growing uses bilinear; a constant sketch stays constant either way.
-    x, th, tw = fullres.to_trained_scale(tf.fill((1, 20, 30, 1), tf.constant(77, tf.uint8)), 64)
-    assert x.shape == (1, 64, 96, 1) and (int(th), int(tw)) == (64, 96)
+    x = fullres.to_trained_scale(tf.fill((1, 20, 30, 1), tf.constant(77, tf.uint8)), 64)
+    assert x.shape == (1, 64, 96, 1)
     np.testing.assert_array_equal(x.numpy(), 77.0)
 
 

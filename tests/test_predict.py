@@ -1,86 +1,21 @@
-"""predict: sketch normalization and the command line (files, folders, bad
-inputs, exit status)."""
+"""predict: the core it calls, and the command line (files, folders, bad
+inputs, exit status). Sketch normalization itself is tested with
+`sketch_input`."""
 
 import os
-import struct
-import zlib
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from colorize import predict, sketch, sketch_input, synthetic
+from colorize import colorizer, predict, sketch, synthetic
 from colorize.errors import ColorizeError
 
-# ------------------------------------------------------ sketch normalization --
-
-
-@pytest.mark.parametrize("width", [2, 4, 6, 10])
-def test_line_width_of_straight_strokes(width):
-    gray = np.full((200, 200), 255, np.uint8)
-    gray[:, 50 : 50 + width] = 0
-    gray[120 : 120 + width, :] = 0
-    assert sketch_input.line_width(gray) == pytest.approx(width, abs=0.2)
-    assert sketch_input.line_width(np.full((9, 9), 255, np.uint8)) == 0.0
-
-
-def test_block_min_keeps_thin_strokes():
-    gray = np.full((6, 9), 200, np.uint8)
-    gray[4, 1] = 3  # one dark pixel in block (1, 0)
-    out = sketch_input.block_min(gray, 3)
-    np.testing.assert_array_equal(out, [[200, 200, 200], [3, 200, 200]])
-    assert sketch_input.block_min(gray, 1) is gray
-
-
-def test_levels_of_a_scan_gray_paper_and_pencil():
-    rng = np.random.default_rng(0)
-    scan = np.clip(rng.normal(200, 3, (300, 300)), 0, 255).astype(np.uint8)
-    cv2.line(scan, (10, 10), (290, 250), 90, 4)
-    ink, paper = sketch_input.estimate_levels(scan)
-    assert 85 <= ink <= 95 and 185 <= paper <= 197
-    out = sketch_input.normalize_levels(scan)
-    on_line = out[scan <= 95]
-    assert (out[scan >= 197] == 255).all() and np.median(out[scan > 150]) == 255
-    assert on_line.max() <= 25
-    # Light lines on a dark page are inverted first.
-    np.testing.assert_array_equal(sketch_input.normalize_levels(255 - scan), out)
-    # A blank page has nothing to stretch.
-    blank = np.full((50, 50), 240, np.uint8)
-    np.testing.assert_array_equal(sketch_input.normalize_levels(blank), blank)
-
-
-def test_extracted_sketches_are_recognized_and_left_alone():
-    for seed in range(3):
-        windows, _ = sketch.prepare_examples(synthetic.generate(seed))
-        line = windows[0][1]
-        assert sketch_input.looks_extracted(line)
-        assert sketch_input.normalize_sketch(line) is line
-    binary = windows[0][2]
-    assert not sketch_input.looks_extracted(binary)
-    drawing = np.full((300, 300), 255, np.uint8)
-    cv2.circle(drawing, (150, 150), 100, 0, 2, cv2.LINE_AA)
-    assert not sketch_input.looks_extracted(drawing)
-
-
-def test_thin_binary_lines_reach_the_training_darkness():
-    # A 1 px binary rectangle in a 1024 x 768 drawing: plain extraction at
-    # the dataset scale loses it (darkest level ~210); normalization brings it
-    # into the range of the training sketches (darkest levels 36..134).
-    drawing = np.full((1024, 768), 255, np.uint8)
-    cv2.rectangle(drawing, (100, 100), (600, 900), 0, 1)
-    plain, _ = sketch.extract_sketch(sketch.resize_short_side(drawing))
-    normalized = sketch_input.normalize_sketch(drawing)
-    assert normalized.shape == (341, 256)
-    assert plain.min() > 180
-    assert 36 <= normalized.min() <= 134
-    assert sketch_input.looks_extracted(normalized)
-    binary = sketch_input.normalize_sketch(drawing, kind="binary")
-    assert set(np.unique(binary)) == {0, 255}
-    with pytest.raises(ColorizeError, match="sketch kind"):
-        sketch_input.normalize_sketch(drawing, kind="pencil")
-    with pytest.raises(ColorizeError, match="2-D uint8"):
-        sketch_input.normalize_sketch(drawing.astype(np.float32))
-
+from bad_inputs import bomb_png
+from helpers import env
 
 # --------------------------------------------------------------------- CLI --
 
@@ -90,14 +25,6 @@ def _drawing(height, width):
     cv2.rectangle(img, (width // 5, height // 5), (width * 3 // 4, height * 3 // 4), 0, 2)
     cv2.circle(img, (width // 2, height // 2), min(height, width) // 6, 0, 1, cv2.LINE_AA)
     return img
-
-
-def _png_header_claiming(width, height):
-    """A valid-looking PNG whose header claims a huge size (a bomb)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
 
 
 def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
@@ -110,7 +37,7 @@ def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
     (src / "text.png").write_text("not an image at all")
     good = (src / "a.png").read_bytes()
     (src / "truncated.png").write_bytes(good[: len(good) // 2])
-    (src / "bomb.png").write_bytes(_png_header_claiming(7000, 7000))
+    (src / "bomb.png").write_bytes(bomb_png(7000, 7000))
     out = tmp_path / "out"
     status = predict.main([str(src), str(tmp_path / "missing.png"), "-o", str(out), "--model", run_dir])
     assert status == 1
@@ -152,7 +79,7 @@ def test_from_color_colors_the_extracted_sketch(run_dir, tmp_path):
     rgb = cv2.imread(str(out / "art.png"))
     lines, _ = sketch.extract_sketch(synthetic.generate(3, 200, 300))
     assert rgb.shape == (200, 300, 3)
-    assert np.all(rgb.max(axis=2) <= sketch_input.normalize_levels(lines))
+    assert np.all(rgb.max(axis=2) <= lines)  # the full-size extracted lines are multiplied in
 
 
 def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
@@ -188,3 +115,46 @@ def test_collect_inputs_names_and_failures(tmp_path):
     )
     assert [name for _, name in jobs] == ["e/x.png", "x.png", "x-2.png"]
     assert len(failures) == 1 and "holds no images" in failures[0][1]
+
+
+# -------------------------------------------------------------- the core --
+
+
+def test_predict_calls_the_core_of_the_run(run_dir):
+    # `--upsample bilinear` is the core's own graph path: prepare, color and
+    # compose of the module the SavedModel saves.
+    model = predict.Model(run_dir)
+    assert isinstance(model.core, colorizer.Colorizer)
+    gray = _drawing(90, 130)
+    rgb = np.dstack([gray] * 3)
+    ours = predict.colorize_sketch(rgb, model, upsample="bilinear")
+    core = model.core.colorize_sketch(tf.constant(gray[np.newaxis, :, :, np.newaxis]), tf.constant([], tf.float32))
+    np.testing.assert_array_equal(ours, core["rgb"].numpy()[0])
+    # Off: the gray sketch goes to the network and is multiplied back as it is.
+    off = predict.colorize_sketch(gray, model, normalize="off", upsample="bilinear")
+    assert off.shape == (90, 130, 3) and np.all(off <= gray[..., np.newaxis])
+    with pytest.raises(ColorizeError, match="unknown upsampling method"):
+        predict.colorize_sketch(gray, model, upsample="nearest")
+
+
+def test_an_old_or_foreign_saved_model_is_one_line(tmp_path):
+    class Plain(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def double(self, x):
+            return 2.0 * x
+
+    tf.saved_model.save(Plain(), str(tmp_path))
+    with pytest.raises(ColorizeError, match="not a colorize SavedModel of this version"):
+        predict.Model(str(tmp_path))
+
+
+def test_inference_does_not_import_training(tmp_path):
+    code = (
+        "import sys, colorize.predict, colorize.export, colorize.colorizer; "
+        "print(sorted(m for m in sys.modules if m.startswith('colorize.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "colorize.predict" in result.stdout
+    for training in ("colorize.train'", "colorize.trainer'", "colorize.task'", "colorize.data'"):
+        assert training not in result.stdout

@@ -1,0 +1,346 @@
+"""The colorizer core: one tf.Module that every entry point calls.
+
+`Colorizer` holds a trained network and its decoding (`models.color_head`:
+the annealed mean for the classification nets) and exposes the whole
+pipeline as graph functions, each the composition of the ones before it:
+
+```
+encoded bytes --decode_images--> RGB on white (any size)          graph_images.decode_rgb
+  --prepare--> (network input, full-size lines)                  sketch_input.normalize
+  --color--> color at the trained scale, not masked               fullres.to_trained_scale,
+                                                                  split_tiles, the network
+                                                                  (models.color_head),
+                                                                  blend_tiles
+  --compose--> full-resolution RGB, lines multiplied back         fullres.compose_bilinear
+```
+
+`colorize_sketch` is prepare -> color -> compose on a gray sketch;
+`colorize_images` adds the header checks and decoding in front and PNG
+encoding behind. `colorize.export` saves exactly this module as the
+SavedModel, and `colorize.predict` builds the same module for a run
+directory or loads it from a SavedModel and calls the same functions, so
+the two agree by construction. The one step outside the graph is
+`predict`'s default full-resolution method, line-bounded regions
+(`fullres.upsample_regions`, OpenCV connected components), applied to the
+output of `color`; `fullres` explains how it differs from `compose`'s
+bilinear upsampling.
+
+Sketch normalization (`prepare`, on unless `normalize=False`):
+`sketch_input.normalize` brings paper, ink, polarity and line width to the
+training distribution and gives the network its input at the dataset scale,
+and the level-normalized full-size lines to multiply back. With
+normalization off both are the decoded sketch's gray.
+"""
+
+import keras
+import tensorflow as tf
+
+from colorize import fullres, graph_images, models, runs, sketch_input
+from colorize.errors import ColorizeError
+
+MAX_PIXELS = 40_000_000
+"""Largest image (height x width) the graph accepts, checked from the header
+before decoding. A 6000 x 6000 PNG (36 MP) works: the serving process peaks
+at 2.6 GB, 1.6 GB above the loaded model (measured on CPU, 17 s)."""
+
+_SKETCH = tf.TensorSpec([None, None, None, 1], tf.uint8, name="sketch")
+_RGB = tf.TensorSpec([None, None, None, 3], tf.uint8, name="image")
+_TEMPERATURE = tf.TensorSpec([None], tf.float32, name="temperature")
+_IMAGES = tf.TensorSpec([None], tf.string, name="images")
+
+
+class Colorizer(tf.Module):
+    """A trained network as the full sketch-to-color pipeline, in the graph.
+
+    Args:
+        net: a trained `ClassificationNet` or `RegressionUNet`.
+        space: color space of the classes ("rgb" or "lch").
+        image_size: the training resolution (`config.image_size`), pixels.
+        temperature: default annealed-mean temperature (> 0).
+        sketch_kind: the sketch kind the run was trained on ("line",
+            "binary" or "mix"; `config.sketch`), for the normalization.
+        normalize: whether `prepare` (and so `colorize_sketch` and
+            `colorize_images`) normalizes the sketch.
+        name: the module's name.
+
+    Raises:
+        ColorizeError: a temperature that is not positive.
+        TypeError: `net` is neither network.
+
+    Example:
+        >>> config, net = runs.load_net(run_dir)
+        >>> core = Colorizer(net, config.space, config.image_size, config.temperature)
+        >>> core.colorize_images(tf.constant([png_bytes]), tf.constant([], tf.float32))["png"]
+    """
+
+    def __init__(self, net, space, image_size, temperature, sketch_kind="line", normalize=True, name="colorizer"):
+        super().__init__(name=name)
+        if not temperature > 0:
+            raise ColorizeError(f"temperature must be positive, not {temperature}")
+        if sketch_kind not in sketch_input.KINDS:
+            raise ColorizeError(f"sketch kind must be one of {', '.join(sketch_input.KINDS)}, not {sketch_kind!r}")
+        self.sketch_kind = sketch_kind
+        sketch = keras.Input(shape=(None, None, 1), name="sketch")
+        t = keras.Input(shape=(), name="temperature")
+        rgb, self.factor = models.color_head(net, sketch, space, temperature, t)
+        # (batch, H, W, 1) sketch, (batch,) T -> (batch, H / factor, W / factor, 3) unmasked RGB.
+        self.head = keras.Model([sketch, t], rgb, name="color_head")
+        self.image_size = int(image_size)
+        self.normalize = bool(normalize)
+        # Saved with the model so that a loaded export can report them.
+        self.default_temperature = tf.Variable(float(temperature), trainable=False, name="default_temperature")
+        self.trained_image_size = tf.Variable(self.image_size, trainable=False, name="image_size")
+
+    # -- pieces (plain graph code, called by the endpoints) --------------------
+
+    def _temperatures(self, temperature, batch):
+        """(batch,) float32 from an input of 0 (the default), 1 or `batch` values."""
+        n = tf.size(temperature)
+        temperature = graph_images.checked(
+            temperature,
+            tf.logical_or(n <= 1, tf.equal(n, batch)),
+            "temperature must have 0, 1 or batch-size values; got {} for a batch of {}",
+            n,
+            batch,
+        )
+        t = tf.cond(
+            tf.equal(n, 0),
+            lambda: tf.fill([batch], tf.cast(self.default_temperature, tf.float32)),
+            lambda: tf.cond(
+                tf.equal(n, 1), lambda: tf.fill([batch], tf.reshape(temperature, [-1])[0]), lambda: temperature
+            ),
+        )
+        return graph_images.checked(
+            t, tf.reduce_all(tf.math.is_finite(t) & (t > 0)), "temperature must be positive and finite; got {}", t
+        )  # (batch,)
+
+    @staticmethod
+    def _check_sketch(sketch):
+        """The sketch, once it is known to be non-empty and not too large."""
+        shape = tf.shape(sketch)
+        sketch = graph_images.checked(sketch, (shape[1] > 0) & (shape[2] > 0), "empty sketch: shape {}", shape)
+        return graph_images.checked(
+            sketch,
+            tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64) <= MAX_PIXELS,
+            f"sketch too large: {{}}x{{}} pixels is over the limit of {MAX_PIXELS}",
+            shape[1],
+            shape[2],
+        )
+
+    def _prepare_one(self, image):
+        """`(H, W, C)` uint8 sketch, C = 1 (gray) or 3 (RGB) -> (network input
+        `(h, w, 1)`, lines `(H, W, 1)`), both uint8."""
+        if self.normalize:
+            return sketch_input.normalize(image, self.sketch_kind)
+        gray = image if image.shape[-1] == 1 else graph_images.to_gray(image)
+        return gray, gray
+
+    def _prepare(self, images):
+        """`(batch, H, W, C)` uint8 -> (network input `(batch, h, w, 1)`,
+        lines `(batch, H, W, 1)`); images of one size give inputs of one size."""
+        if not self.normalize and images.shape[-1] == 1:
+            return images, images
+        return tf.map_fn(
+            self._prepare_one,
+            images,
+            fn_output_signature=(tf.TensorSpec([None, None, 1], tf.uint8), tf.TensorSpec([None, None, 1], tf.uint8)),
+        )
+
+    def _color(self, net_input, t):
+        """`(batch, H, W, 1)` network input, `(batch,)` T -> `(batch, th, tw, 3)`
+        float32 RGB 0..255 at the trained scale (tiled when long)."""
+        x = fullres.to_trained_scale(net_input, self.image_size)  # (batch, th, tw, 1)
+        tiles, layout = fullres.split_tiles(x, self.image_size)  # (batch * n, hp, wp, 1)
+        n = tf.shape(layout["offsets"])[0]
+        rgb = tf.cast(self.head([tiles, tf.repeat(t, n)], training=False), tf.float32)  # (batch * n, h', w', 3)
+        if self.factor > 1:  # as build_colorizer's UpSampling2D (bilinear, half-pixel centres)
+            rgb = tf.image.resize(rgb, tf.shape(tiles)[1:3], method="bilinear")  # (batch * n, hp, wp, 3)
+        rgb = fullres.blend_tiles(rgb, layout, self.image_size)  # (batch, th, tw, 3)
+        return tf.clip_by_value(rgb, 0.0, 255.0)
+
+    def _one_image(self, data, index, t, top):
+        """One encoded image -> (PNG bytes, RGB padded to `top`)."""
+        _, data = graph_images.header_size(data, index, MAX_PIXELS)
+        net_input, lines = self._prepare_one(graph_images.decode_rgb(data))  # (h, w, 1), (H, W, 1)
+        net_input, lines = net_input[tf.newaxis], lines[tf.newaxis]
+        rgb = fullres.compose_bilinear(self._color(net_input, t), lines)[0]  # (H, W, 3) uint8
+        shape = tf.shape(rgb)
+        padded = tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])
+        return tf.io.encode_png(rgb), padded
+
+    # -- endpoints (graph functions; saved in the SavedModel) ------------------
+
+    @tf.function(input_signature=[_RGB])
+    def prepare(self, image):
+        """Sketch normalization (`sketch_input.normalize`, unless off).
+
+        Args:
+            image: `(batch, H, W, 3)` uint8 decoded RGB, alpha on white.
+
+        Returns:
+            {"net_input": `(batch, h, w, 1)` uint8 what the network gets (h, w:
+            a 256 px short side when normalized), "lines": `(batch, H, W, 1)`
+            uint8 the lines multiplied back}.
+        """
+        net_input, lines = self._prepare(self._check_sketch(image))
+        return {"net_input": net_input, "lines": lines}
+
+    @tf.function(input_signature=[_SKETCH, _TEMPERATURE])
+    def color(self, sketch, temperature):
+        """The color at the trained scale, before it is brought back to full
+        size and masked.
+
+        Args:
+            sketch: `(batch, H, W, 1)` uint8 network input (already prepared).
+            temperature: `(n,)` float32; n = 0: the default, 1: one for the
+                batch, batch: one per image.
+
+        Returns:
+            {"color": `(batch, th, tw, 3)` float32 RGB 0..255}, (th, tw) =
+            `fullres.trained_size(H, W)`.
+        """
+        sketch = self._check_sketch(sketch)
+        return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]))}
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, None, 3], tf.float32, name="color"),
+            tf.TensorSpec([None, None, None, 1], tf.uint8, name="lines"),
+        ]
+    )
+    def compose(self, color, lines):
+        """Full-resolution output: bilinear color times lines / 255.
+
+        Args:
+            color: `(batch, th, tw, 3)` float32 from `color`.
+            lines: `(batch, H, W, 1)` uint8 full-resolution lines.
+
+        Returns:
+            {"rgb": `(batch, H, W, 3)` uint8}.
+        """
+        return {"rgb": fullres.compose_bilinear(color, lines)}
+
+    @tf.function(input_signature=[_SKETCH, _TEMPERATURE])
+    def colorize_sketch(self, sketch, temperature):
+        """prepare -> color -> compose.
+
+        Args:
+            sketch: `(batch, H, W, 1)` uint8 decoded gray sketch.
+            temperature: as for `color`.
+
+        Returns:
+            {"rgb": `(batch, H, W, 3)` uint8}.
+        """
+        sketch = self._check_sketch(sketch)
+        t = self._temperatures(temperature, tf.shape(sketch)[0])
+        net_input, lines = self._prepare(sketch)
+        return {"rgb": fullres.compose_bilinear(self._color(net_input, t), lines)}
+
+    @tf.function(input_signature=[_IMAGES])
+    def decode_images(self, images):
+        """Encoded PNG/JPEG bytes -> what `colorize_images` colors.
+
+        Args:
+            images: `(batch,)` tf.string.
+
+        Returns:
+            {"rgb": `(batch, H, W, 3)` uint8 RGB on white, zero-padded to the
+            largest image, "size": `(batch, 2)` int32 (height, width) of each}.
+        """
+        batch = tf.shape(images)[0]
+        sizes = tf.map_fn(
+            lambda i: graph_images.header_size(images[i], i, MAX_PIXELS)[0],
+            tf.range(batch),
+            fn_output_signature=tf.TensorSpec([2], tf.int32),
+        )  # (batch, 2)
+        top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)
+
+        def one(i):
+            _, data = graph_images.header_size(images[i], i, MAX_PIXELS)
+            rgb = graph_images.decode_rgb(data)  # (H, W, 3)
+            shape = tf.shape(rgb)
+            return tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])
+
+        decoded = tf.cond(
+            batch > 0,
+            lambda: tf.map_fn(one, tf.range(batch), fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8)),
+            lambda: tf.zeros([0, 0, 0, 3], tf.uint8),
+        )
+        return {"rgb": decoded, "size": sizes}
+
+    @tf.function(input_signature=[_IMAGES, _TEMPERATURE])
+    def colorize_images(self, images, temperature):
+        """Encoded bytes in, colored images out (the serving endpoint).
+
+        Every header is checked before anything is decoded.
+
+        Args:
+            images: `(batch,)` tf.string, PNG or JPEG of any size.
+            temperature: as for `color`.
+
+        Returns:
+            {"png": `(batch,)` tf.string, each image colored at its own size;
+            "rgb": `(batch, H, W, 3)` uint8, the same pixels zero-padded to
+            the largest image; "size": `(batch, 2)` int32 (height, width)}.
+
+        Raises:
+            tf.errors.InvalidArgumentError: a bad image ("image I: ...") or
+                temperature.
+        """
+        batch = tf.shape(images)[0]
+        t = self._temperatures(temperature, batch)
+        indices = tf.range(batch)
+        sizes = tf.map_fn(
+            lambda i: graph_images.header_size(images[i], i, MAX_PIXELS)[0],
+            indices,
+            fn_output_signature=tf.TensorSpec([2], tf.int32),
+        )  # (batch, 2): checks every header before anything is decoded
+        top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)
+
+        def run_all():
+            # Each image checks its header again: the graph may start decoding
+            # image i before the pass above has finished, never before its own.
+            return tf.map_fn(
+                lambda i: self._one_image(images[i], i, t[i : i + 1], top),
+                indices,
+                fn_output_signature=(tf.TensorSpec([], tf.string), tf.TensorSpec([None, None, 3], tf.uint8)),
+            )
+
+        def nothing():  # map_fn cannot stack zero images of unknown shape
+            return tf.zeros([0], tf.string), tf.zeros([0, 0, 0, 3], tf.uint8)
+
+        pngs, rgbs = tf.cond(batch > 0, run_all, nothing)
+        return {"png": pngs, "rgb": rgbs, "size": sizes}
+
+    @tf.function(input_signature=[_IMAGES])
+    def serve(self, images):
+        """`colorize_images` at the default temperature (`serving_default`)."""
+        return self.colorize_images(images, tf.zeros([0], tf.float32))
+
+    def signatures(self):
+        """The SavedModel signatures: name -> concrete function."""
+        return {
+            "serving_default": self.serve.get_concrete_function(),
+            "serving_temperature": self.colorize_images.get_concrete_function(),
+            "sketch": self.colorize_sketch.get_concrete_function(),
+            "color": self.color.get_concrete_function(),
+        }
+
+
+def from_run(run_dir, temperature=None, normalize=True):
+    """The `Colorizer` of a trained run directory.
+
+    Args:
+        run_dir: a run directory with a config and a trained model.
+        temperature: default temperature (the run's config when None).
+        normalize: as for `Colorizer`.
+
+    Returns:
+        (config, colorizer): the run's `variants.Config` and its `Colorizer`.
+
+    Raises:
+        ColorizeError: not a trained run, or a bad temperature.
+    """
+    config, net = runs.load_net(run_dir)
+    t = config.temperature if temperature is None else float(temperature)
+    return config, Colorizer(net, config.space, config.image_size, t, config.sketch, normalize)

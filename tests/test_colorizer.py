@@ -1,0 +1,93 @@
+"""The colorizer core: one module for the Keras colorizer's decoding, predict
+and the SavedModel; tiles along the long side of strips."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from colorize import colorizer, fullres, models
+
+from bad_inputs import drawing
+
+NO_T = tf.constant([], tf.float32)
+
+
+@pytest.mark.parametrize("kind, space", [("classification", "lch"), ("regression", "rgb")])
+def test_core_equals_the_keras_colorizer_at_the_trained_size(kind, space):
+    # Both decode with `models.color_head`: the same numbers, not a copy.
+    net = models.build_net(kind, width=0.0625)
+    core = colorizer.Colorizer(net, space, 64, 0.38, normalize=False)
+    keras_colorizer = models.build_colorizer(net, space, 0.38)
+    sketch = drawing(64, 64, seed=4)[np.newaxis, :, :, np.newaxis]
+    ours = core.colorize_sketch(tf.constant(sketch), NO_T)["rgb"].numpy()
+    theirs = np.round(keras_colorizer(sketch.astype(np.float32)).numpy())
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_tiles_cover_a_strip_and_blend_back_exactly():
+    # A 1:20 strip at image size 16: tiles of 128 along the long side that
+    # overlap by at least 16, in the strip's own orientation.
+    rng = np.random.default_rng(0)
+    for shape in [(2, 16, 320, 1), (1, 320, 16, 1), (1, 20, 60, 1)]:
+        x = tf.constant(rng.uniform(0, 255, shape).astype(np.float32))
+        tiles, layout = fullres.split_tiles(x, 16)
+        offsets = layout["offsets"].numpy()
+        long = max(shape[1:3])
+        if long > fullres.TILE_ASPECT * 16:
+            assert tiles.shape[1:3] == ((128, 16) if shape[1] > shape[2] else (16, 128))
+            assert offsets[0] == 0 and offsets[-1] == long - 128
+            assert np.diff(offsets).max() <= 128 - 16  # overlaps of >= 16 px
+        else:
+            assert len(offsets) == 1 and tiles.shape[1:3] == (24, 64)  # padded to multiples of 8
+        # Identical colors in every overlap blend back to exactly themselves.
+        color = tf.concat([tiles] * 3, axis=-1)
+        blended = fullres.blend_tiles(color, layout, 16).numpy()
+        np.testing.assert_allclose(blended, np.concatenate([x.numpy()] * 3, -1), rtol=1e-6, atol=1e-4)
+
+
+def test_tile_weights_ramp_across_the_overlaps():
+    weights = fullres.tile_weights(tf.constant([0, 96, 192]), tf.constant(128), tf.constant(320), 16).numpy()
+    np.testing.assert_allclose(weights[0, :64], 1.0)  # the strip's own end is not faded
+    np.testing.assert_allclose(weights[0, -1], 0.5 / 16)
+    np.testing.assert_allclose(weights[1, :16], (np.arange(16) + 0.5) / 16)
+    np.testing.assert_allclose(weights[2, -16:], 1.0)
+    assert weights.min() > 0
+
+
+def _strip(panel, count, vertical=True):
+    return np.concatenate([panel] * count, axis=0 if vertical else 1)
+
+
+def _vivid_net():
+    """A U-Net whose colors vary strongly with the sketch (RGB spread of
+    about 60 levels over a drawing), unlike an untrained or tiny-trained one
+    whose output is nearly one gray: its last layer's weights are scaled."""
+    keras.utils.set_random_seed(0)
+    net = models.build_net("regression", width=0.125)
+    net.get_layer("rgb").kernel.assign(net.get_layer("rgb").kernel * 50.0)
+    return net
+
+
+def test_a_panel_in_a_strip_gets_its_own_colors():
+    # The issue's webtoon: 20 panels in a 1:20 strip (and a 20:1 one). Each
+    # panel is seen at the trained scale, as on its own, and gets the same
+    # colors except where its neighbours enter the network's view near its
+    # edges. Measured: interior mean difference 0.03-0.17 levels, against 33
+    # for the same panel colored 2.5 times smaller (the old 8:1 cap).
+    size = 32
+    core = colorizer.Colorizer(_vivid_net(), "rgb", size, 0.38, normalize=False)
+    panel = drawing(2 * size, 2 * size, seed=7)  # the trained scale is half of it
+    alone = core.color(tf.constant(panel[np.newaxis, :, :, np.newaxis]), NO_T)["color"].numpy()[0]
+    assert alone.std(axis=(0, 1)).min() > 30  # colors that depend on the drawing
+    for vertical in (True, False):
+        strip = _strip(panel, 20, vertical)
+        colored = core.color(tf.constant(strip[np.newaxis, :, :, np.newaxis]), NO_T)["color"].numpy()[0]
+        assert colored.shape[:2] == ((20 * size, size) if vertical else (size, 20 * size))
+        for i in (0, 7, 19):  # first panel, one where two tiles overlap, last panel
+            cell = colored[i * size : (i + 1) * size] if vertical else colored[:, i * size : (i + 1) * size]
+            assert np.abs(cell - alone)[4:-4, 4:-4].mean() < 0.5, (vertical, i)
+    small = tf.image.resize(tf.constant(panel[np.newaxis, :, :, np.newaxis], tf.float32), (26, 26), "area")
+    squeezed = core.color(tf.cast(tf.round(small), tf.uint8), NO_T)["color"]
+    squeezed = tf.image.resize(squeezed, (size, size), "bilinear").numpy()[0]
+    assert np.abs(squeezed - alone)[4:-4, 4:-4].mean() > 10
