@@ -66,9 +66,7 @@ def check_space(space):
         `space`, unchanged.
     """
     if space not in SPACES:
-        raise ColorizeError(
-            f"unknown color space {space!r}; expected one of {', '.join(SPACES)}"
-        )
+        raise ColorizeError(f"unknown color space {space!r}; expected one of {', '.join(SPACES)}")
     return space
 
 
@@ -105,9 +103,7 @@ def rgb_to_lab(rgb):
         _LAB_KAPPA * xyz + 16.0 / 116.0,
     )
     fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
-    return ops.stack(
-        [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1
-    )
+    return ops.stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1)
 
 
 def lab_to_rgb(lab):
@@ -125,9 +121,7 @@ def lab_to_rgb(lab):
     # A negative z has no color; skimage clips it to 0 as well.
     fz = ops.maximum(fy - lab[..., 2] / 200.0, 0.0)
     f = ops.stack([fx, fy, fz], axis=-1)
-    xyz = ops.where(
-        f > _LAB_F_EPS, ops.power(f, 3.0), (f - 16.0 / 116.0) / _LAB_KAPPA
-    ) * _WHITE_D65.astype("float32")
+    xyz = ops.where(f > _LAB_F_EPS, ops.power(f, 3.0), (f - 16.0 / 116.0) / _LAB_KAPPA) * _WHITE_D65.astype("float32")
     linear = _matvec(xyz, _RGB_FROM_XYZ)
     rgb = ops.where(
         linear > 0.0031308,
@@ -170,9 +164,7 @@ def lch_to_lab(lch):
     """
     lch = _f32(lch)
     chroma, hue = lch[..., 1], lch[..., 2]
-    return ops.stack(
-        [lch[..., 0], chroma * ops.cos(hue), chroma * ops.sin(hue)], axis=-1
-    )
+    return ops.stack([lch[..., 0], chroma * ops.cos(hue), chroma * ops.sin(hue)], axis=-1)
 
 
 def rgb_to_lch(rgb):
@@ -282,9 +274,7 @@ def class_bins():
         np.ndarray (512, 3) int32; row q holds the bins of class q.
     """
     q = np.arange(NUM_CLASSES)
-    return np.stack(
-        [q % NUM_BINS, (q // NUM_BINS) % NUM_BINS, q // NUM_BINS**2], axis=-1
-    ).astype("int32")
+    return np.stack([q % NUM_BINS, (q // NUM_BINS) % NUM_BINS, q // NUM_BINS**2], axis=-1).astype("int32")
 
 
 def bin_centers(space):
@@ -303,7 +293,7 @@ def bin_centers(space):
     return (class_bins() * BIN_WIDTH + BIN_WIDTH / 2).astype("float32")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _chroma_bins(space):
     if space == "lch":
         return class_bins()[:, 1]

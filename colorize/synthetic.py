@@ -40,15 +40,43 @@ ROOF = [(190, 60, 50), (160, 80, 50), (90, 100, 130), (170, 45, 60)]
 WALL = [(245, 225, 180), (230, 200, 170), (200, 220, 235), (240, 240, 200), (225, 150, 120)]
 WINDOW = [(170, 215, 240), (190, 230, 250)]
 SKIN = [(255, 220, 190), (245, 200, 165), (225, 170, 130), (190, 130, 95), (140, 95, 70)]
-HAIR = [(40, 30, 30), (110, 70, 40), (240, 210, 110), (200, 80, 40), (240, 130, 180),
-        (90, 140, 230), (150, 90, 200), (90, 190, 140), (230, 230, 235)]
+HAIR = [
+    (40, 30, 30),
+    (110, 70, 40),
+    (240, 210, 110),
+    (200, 80, 40),
+    (240, 130, 180),
+    (90, 140, 230),
+    (150, 90, 200),
+    (90, 190, 140),
+    (230, 230, 235),
+]
 IRIS = [(60, 120, 200), (70, 150, 80), (120, 80, 40), (150, 80, 190), (200, 60, 60)]
-CLOTHES = [(220, 50, 60), (50, 90, 200), (60, 170, 90), (240, 190, 40), (150, 60, 170),
-           (240, 120, 40), (40, 160, 180), (235, 100, 150)]
-PETALS = [(240, 80, 120), (230, 40, 50), (250, 210, 50), (160, 90, 220), (250, 140, 40),
-          (250, 160, 200), (90, 130, 240)]
-FRUIT = {"apple": [(210, 40, 40), (140, 200, 60)], "orange": [(250, 150, 30)],
-         "banana": [(250, 220, 70)], "grapes": [(120, 50, 140), (150, 200, 90)]}
+CLOTHES = [
+    (220, 50, 60),
+    (50, 90, 200),
+    (60, 170, 90),
+    (240, 190, 40),
+    (150, 60, 170),
+    (240, 120, 40),
+    (40, 160, 180),
+    (235, 100, 150),
+]
+PETALS = [
+    (240, 80, 120),
+    (230, 40, 50),
+    (250, 210, 50),
+    (160, 90, 220),
+    (250, 140, 40),
+    (250, 160, 200),
+    (90, 130, 240),
+]
+FRUIT = {
+    "apple": [(210, 40, 40), (140, 200, 60)],
+    "orange": [(250, 150, 30)],
+    "banana": [(250, 220, 70)],
+    "grapes": [(120, 50, 140), (150, 200, 90)],
+}
 TABLE = [(170, 110, 60), (150, 95, 55), (200, 150, 100)]
 OUTLINE = [(25, 20, 20), (35, 25, 40), (20, 25, 45), (50, 30, 20)]
 
@@ -89,21 +117,18 @@ class _Painter:
         if shade:
             shift = max(2.0, 0.14 * max(w, h))
             dx, dy = -self.light[0] * shift, -self.light[1] * shift
-            moved = cv2.warpAffine(box, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
-                                   flags=cv2.INTER_NEAREST)
+            moved = cv2.warpAffine(box, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), flags=cv2.INTER_NEAREST)
             roi[(box > 0) & (moved == 0)] = tuple(int(v * 0.72) for v in bgr)
         if outline:
             contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             cv2.drawContours(self.img, contours, -1, self.outline, self.thickness, cv2.LINE_AA)
 
     def line(self, p, q, thickness=None, color=None):
-        cv2.line(self.img, _pt(p), _pt(q), color or self.outline,
-                 thickness or self.thickness, cv2.LINE_AA)
+        cv2.line(self.img, _pt(p), _pt(q), color or self.outline, thickness or self.thickness, cv2.LINE_AA)
 
     def ellipse(self, center, axes, angle=0.0):
         m = self.mask()
-        cv2.ellipse(m, _pt(center), (max(1, int(axes[0])), max(1, int(axes[1]))),
-                    angle, 0, 360, 255, -1)
+        cv2.ellipse(m, _pt(center), (max(1, int(axes[0])), max(1, int(axes[1]))), angle, 0, 360, 255, -1)
         return m
 
     def polygon(self, points):
@@ -137,9 +162,12 @@ def _sun(p, x, y, r):
     bgr = p.color(SUN)
     for k in range(int(p.rng.integers(8, 13))):
         a = 2 * math.pi * k / 12 + p.rng.uniform(-0.1, 0.1)
-        p.line((x + 1.3 * r * math.cos(a), y + 1.3 * r * math.sin(a)),
-               (x + 1.7 * r * math.cos(a), y + 1.7 * r * math.sin(a)),
-               thickness=max(2, p.thickness + 1), color=bgr)
+        p.line(
+            (x + 1.3 * r * math.cos(a), y + 1.3 * r * math.sin(a)),
+            (x + 1.7 * r * math.cos(a), y + 1.7 * r * math.sin(a)),
+            thickness=max(2, p.thickness + 1),
+            color=bgr,
+        )
     p.paint(p.ellipse((x, y), (r, r)), bgr)
 
 
@@ -171,8 +199,7 @@ def _house(p, x, base, s):
     w, h = s * p.rng.uniform(0.9, 1.2), s * p.rng.uniform(0.7, 0.9)
     wall = p.rect(x - w / 2, base - h, x + w / 2, base)
     p.paint(wall, p.color(WALL))
-    roof = p.polygon([(x - w * 0.62, base - h), (x + w * 0.62, base - h),
-                      (x, base - h - s * p.rng.uniform(0.45, 0.7))])
+    roof = p.polygon([(x - w * 0.62, base - h), (x + w * 0.62, base - h), (x, base - h - s * p.rng.uniform(0.45, 0.7))])
     p.paint(roof, p.color(ROOF))
     door = p.rect(x - w * 0.12, base - h * 0.55, x + w * 0.12, base)
     p.paint(door, p.color(WOOD), shade=False)
@@ -186,20 +213,25 @@ def _house(p, x, base, s):
 
 def _flower(p, x, base, s):
     top = base - s
-    p.line((x, base), (x, top), thickness=max(2, p.thickness + 1),
-           color=p.color(LEAVES, 6))
+    p.line((x, base), (x, top), thickness=max(2, p.thickness + 1), color=p.color(LEAVES, 6))
     for side in (-1, 1):
         if p.rng.random() < 0.7:
-            leaf = p.ellipse((x + side * 0.15 * s, base - 0.4 * s), (0.15 * s, 0.06 * s),
-                             angle=-side * 30)
+            leaf = p.ellipse((x + side * 0.15 * s, base - 0.4 * s), (0.15 * s, 0.06 * s), angle=-side * 30)
             p.paint(leaf, p.color(LEAVES), shade=False)
     petals = p.mask()
     n = int(p.rng.integers(5, 9))
     for k in range(n):
         a = 2 * math.pi * k / n
-        cv2.ellipse(petals, _pt((x + 0.2 * s * math.cos(a), top + 0.2 * s * math.sin(a))),
-                    (max(2, int(0.17 * s)), max(1, int(0.09 * s))), math.degrees(a), 0, 360,
-                    255, -1)
+        cv2.ellipse(
+            petals,
+            _pt((x + 0.2 * s * math.cos(a), top + 0.2 * s * math.sin(a))),
+            (max(2, int(0.17 * s)), max(1, int(0.09 * s))),
+            math.degrees(a),
+            0,
+            360,
+            255,
+            -1,
+        )
     p.paint(petals, p.color(PETALS))
     p.paint(p.ellipse((x, top), (0.1 * s, 0.1 * s)), p.color([(250, 200, 40), (140, 90, 40)]))
 
@@ -209,8 +241,7 @@ def _face(p, x, y, s):
     hair = p.color(HAIR, 10)
     skin = p.color(SKIN, 6)
     long_hair = p.rng.random() < 0.5
-    back = p.ellipse((x, y + (0.35 if long_hair else 0.05) * s),
-                     (0.62 * s, (0.95 if long_hair else 0.62) * s))
+    back = p.ellipse((x, y + (0.35 if long_hair else 0.05) * s), (0.62 * s, (0.95 if long_hair else 0.62) * s))
     p.paint(back, hair)
     shoulders = p.ellipse((x, y + 1.35 * s), (0.95 * s, 0.55 * s))
     p.paint(shoulders, p.color(CLOTHES))
@@ -220,18 +251,17 @@ def _face(p, x, y, s):
     # above a hairline that dips at the parting.
     fringe = p.ellipse((x, y - 0.03 * s), (0.53 * s, 0.63 * s))
     parting = x + p.rng.uniform(-0.2, 0.2) * s
-    hairline = p.polygon([(x - s, y - 2 * s), (x + s, y - 2 * s), (x + s, y - 0.2 * s),
-                          (parting, y - 0.36 * s), (x - s, y - 0.2 * s)])
+    hairline = p.polygon(
+        [(x - s, y - 2 * s), (x + s, y - 2 * s), (x + s, y - 0.2 * s), (parting, y - 0.36 * s), (x - s, y - 0.2 * s)]
+    )
     p.paint(np.minimum(fringe, hairline), hair)
     iris = p.color(IRIS, 10)
     for side in (-1, 1):
         ex, ey = x + side * 0.2 * s, y + 0.02 * s
         p.paint(p.ellipse((ex, ey), (0.12 * s, 0.085 * s)), (255, 255, 255), shade=False)
         p.paint(p.ellipse((ex, ey), (0.05 * s, 0.07 * s)), iris, shade=False, outline=False)
-        p.paint(p.ellipse((ex, ey), (0.022 * s, 0.03 * s)), (20, 20, 20), shade=False,
-                outline=False)
-        p.line((ex - 0.1 * s, ey - 0.15 * s), (ex + 0.1 * s, ey - 0.17 * s),
-               color=tuple(int(v * 0.6) for v in hair))
+        p.paint(p.ellipse((ex, ey), (0.022 * s, 0.03 * s)), (20, 20, 20), shade=False, outline=False)
+        p.line((ex - 0.1 * s, ey - 0.15 * s), (ex + 0.1 * s, ey - 0.17 * s), color=tuple(int(v * 0.6) for v in hair))
         blush = p.ellipse((ex + side * 0.05 * s, ey + 0.17 * s), (0.07 * s, 0.035 * s))
         p.paint(blush, p.color([(250, 160, 170)], 6), shade=False, outline=False)
     mouth = p.ellipse((x, y + 0.3 * s), (0.09 * s, 0.04 * s))
@@ -261,7 +291,7 @@ def _fruit(p, kind, x, y, s):
 
 def _vase(p, x, base, s):
     body = p.ellipse((x, base - 0.35 * s), (0.3 * s, 0.35 * s))
-    body[int(base):] = 0
+    body[int(base) :] = 0
     neck = p.rect(x - 0.13 * s, base - 0.85 * s, x + 0.13 * s, base - 0.5 * s)
     m = np.maximum(body, neck)
     p.paint(m, p.color(CLOTHES))
@@ -278,11 +308,9 @@ def _landscape(p):
     if rng.random() < 0.85:
         _sky(p, horizon)
     if rng.random() < 0.75:
-        _sun(p, rng.uniform(0.15, 0.85) * p.w, rng.uniform(0.12, 0.3) * p.h,
-             rng.uniform(0.06, 0.1) * p.h)
+        _sun(p, rng.uniform(0.15, 0.85) * p.w, rng.uniform(0.12, 0.3) * p.h, rng.uniform(0.06, 0.1) * p.h)
     for _ in range(int(rng.integers(0, 3))):
-        _cloud(p, rng.uniform(0, 1) * p.w, rng.uniform(0.1, 0.35) * p.h,
-               rng.uniform(0.15, 0.25) * p.h)
+        _cloud(p, rng.uniform(0, 1) * p.w, rng.uniform(0.1, 0.35) * p.h, rng.uniform(0.15, 0.25) * p.h)
     _ground(p, horizon)
     things = ["tree"] * int(rng.integers(1, 3)) + ["house"] * int(rng.integers(0, 2))
     things += ["flower"] * int(rng.integers(0, 4))
@@ -317,10 +345,15 @@ def _still_life(p):
     s = p.h * rng.uniform(0.25, 0.33)
     _vase(p, p.w * rng.uniform(0.25, 0.45), top + 0.15 * (p.h - top), s)
     kinds = list(FRUIT)
-    for k in range(int(rng.integers(1, 4))):
+    for _ in range(int(rng.integers(1, 4))):
         kind = kinds[rng.integers(len(kinds))]
-        _fruit(p, kind, p.w * rng.uniform(0.55, 0.9), top + rng.uniform(0.3, 0.7) * (p.h - top),
-               p.h * rng.uniform(0.12, 0.18))
+        _fruit(
+            p,
+            kind,
+            p.w * rng.uniform(0.55, 0.9),
+            top + rng.uniform(0.3, 0.7) * (p.h - top),
+            p.h * rng.uniform(0.12, 0.18),
+        )
 
 
 SCENES = {"landscape": _landscape, "portrait": _portrait, "still_life": _still_life}

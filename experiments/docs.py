@@ -50,6 +50,11 @@ def benchmark_table():
         f"Measured on: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, {m['device']}; Python {m['python']}, "
         f"TensorFlow {m['tensorflow']}, Keras {m['keras']} (`experiments/results/benchmark.json`)."
     )
+    if "load_average_start" in m and "load_average_end" in m:
+        machine += (
+            f" Load average (1 min) {m['load_average_start'][0]:.1f} at the start and "
+            f"{m['load_average_end'][0]:.1f} at the end: the machine was shared, so read the CPU-time ratios."
+        )
     return machine + "\n\n" + benchmark.markdown_table(benchmark.table_rows(result["stages"]))
 
 
@@ -60,7 +65,10 @@ def presets_table():
     lines = ["| preset | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
     for name in variants.PRESETS:
         config = variants.resolve("rebalance", name)
-        params = [f"{models.build_net(kind, width=config.width).count_params():,}" for kind in ("classification", "regression")]
+        params = [
+            f"{models.build_net(kind, width=config.width).count_params():,}"
+            for kind in ("classification", "regression")
+        ]
         lines.append(f"| `{name}` | " + " | ".join([*(f"{getattr(config, k):g}" for k in keys), *params]) + " |")
     return "\n".join(lines)
 

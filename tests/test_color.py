@@ -101,9 +101,7 @@ def test_to_scaled_golden_values():
     # Pure red is Lab (53.2408, 80.0925, 67.2032): C = 104.55 > 100 is clipped
     # to 100 -> 255; h = atan2(67.2032, 80.0925) = 0.69777 rad -> 28.32.
     red = _np(color.to_scaled(np.array([1.0, 0.0, 0.0], "float32"), "lch"))
-    np.testing.assert_allclose(
-        red, [53.2408 * 2.55, 255.0, 0.69777 * 255 / (2 * math.pi)], atol=0.02
-    )
+    np.testing.assert_allclose(red, [53.2408 * 2.55, 255.0, 0.69777 * 255 / (2 * math.pi)], atol=0.02)
     white = _np(color.to_scaled(np.array([1.0, 1.0, 1.0], "float32"), "lch"))
     # skimage's matrix leaves white at C = 0.012 (not exactly gray).
     np.testing.assert_allclose(white[:2], [255.0, 0.0], atol=0.05)
@@ -171,9 +169,7 @@ MY_TESTS = [f"tests/test_{name}.py" for name in ("color", "targets", "losses", "
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    os.environ.get("KERAS_BACKEND") == "jax", reason="already running under jax"
-)
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax", reason="already running under jax")
 def test_core_math_passes_under_jax():
     """Reruns the color, target, loss and layer tests with KERAS_BACKEND=jax
     (TensorFlow-only tests skip themselves there)."""

@@ -13,9 +13,7 @@ from colorize import color
 from colorize.errors import ColorizeError
 from colorize.layers import AnnealedMean
 
-tf_only = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="SavedModel export"
-)
+from helpers import tf_only
 
 
 def _np(x):
@@ -87,8 +85,7 @@ def test_low_temperature_tends_to_the_mode():
         mode = color.bin_centers(space)[logits.argmax(-1)]  # (2, 3, 4, 3)
         mode_rgb = _np(color.from_scaled(mode, space)) * 255
         errors = [
-            np.abs(_np(AnnealedMean(space, temperature=t)(logits)) - mode_rgb).max()
-            for t in (1.0, 0.38, 0.1, 0.01)
+            np.abs(_np(AnnealedMean(space, temperature=t)(logits)) - mode_rgb).max() for t in (1.0, 0.38, 0.1, 0.01)
         ]
         assert errors[-1] < 0.05, space
         assert errors[0] > 10.0  # the expectation is far from the mode
@@ -195,7 +192,7 @@ def test_keras_save_and_load(tmp_path):
 
 @tf_only
 def test_exports_to_a_saved_model(tmp_path):
-    import tensorflow as tf
+    import tensorflow as tf  # noqa: PLC0415 (this module also runs under KERAS_BACKEND=jax)
 
     model = _decoder()
     archive = keras.export.ExportArchive()
@@ -214,6 +211,4 @@ def test_exports_to_a_saved_model(tmp_path):
     for shape in [(2, 3, 4, 512), (1, 5, 2, 512)]:  # another size, same graph
         logits = _logits(seed=7, shape=shape)
         t = np.full((shape[0],), 0.38, "float32")
-        np.testing.assert_allclose(
-            restored.decode(logits, t).numpy(), _np(AnnealedMean("lch")(logits)), atol=1e-3
-        )
+        np.testing.assert_allclose(restored.decode(logits, t).numpy(), _np(AnnealedMean("lch")(logits)), atol=1e-3)

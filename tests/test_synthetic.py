@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize import sketch
-from colorize import synthetic
+from colorize import sketch, synthetic
 from colorize.errors import ColorizeError
 
 
