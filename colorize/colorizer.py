@@ -158,6 +158,18 @@ class Colorizer(tf.Module):
         rgb = fullres.blend_tiles(rgb, layout, self.image_size)  # (batch, th, tw, 3)
         return tf.clip_by_value(rgb, 0.0, 255.0)
 
+    @staticmethod
+    def _sizes(images):
+        """Every header checked before anything is decoded: `(batch, 2)` int32
+        (height, width) of each image and `(2,)` the largest of each."""
+        sizes = tf.map_fn(
+            lambda i: graph_images.header_size(images[i], i, MAX_PIXELS)[0],
+            tf.range(tf.shape(images)[0]),
+            fn_output_signature=tf.TensorSpec([2], tf.int32),
+        )  # (batch, 2)
+        top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)  # (2,)
+        return sizes, top
+
     def _one_image(self, data, index, t, top):
         """One encoded image -> (PNG bytes, RGB padded to `top`)."""
         _, data = graph_images.header_size(data, index, MAX_PIXELS)
@@ -248,12 +260,7 @@ class Colorizer(tf.Module):
             largest image, "size": `(batch, 2)` int32 (height, width) of each}.
         """
         batch = tf.shape(images)[0]
-        sizes = tf.map_fn(
-            lambda i: graph_images.header_size(images[i], i, MAX_PIXELS)[0],
-            tf.range(batch),
-            fn_output_signature=tf.TensorSpec([2], tf.int32),
-        )  # (batch, 2)
-        top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)
+        sizes, top = self._sizes(images)
 
         def one(i):
             _, data = graph_images.header_size(images[i], i, MAX_PIXELS)
@@ -290,12 +297,7 @@ class Colorizer(tf.Module):
         batch = tf.shape(images)[0]
         t = self._temperatures(temperature, batch)
         indices = tf.range(batch)
-        sizes = tf.map_fn(
-            lambda i: graph_images.header_size(images[i], i, MAX_PIXELS)[0],
-            indices,
-            fn_output_signature=tf.TensorSpec([2], tf.int32),
-        )  # (batch, 2): checks every header before anything is decoded
-        top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)
+        sizes, top = self._sizes(images)
 
         def run_all():
             # Each image checks its header again: the graph may start decoding
