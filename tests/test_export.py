@@ -34,8 +34,12 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
         f"""
         import os, sys
         # As on a machine without the project: drop every path that holds it
-        # (an editable install puts the checkout on sys.path).
+        # and the import hooks of an editable install (setuptools puts either
+        # the checkout on sys.path or a finder on sys.meta_path).
         sys.path = [p for p in sys.path if not os.path.isfile(os.path.join(p or ".", "colorize", "__init__.py"))]
+        sys.meta_path = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+        sys.path_hooks = [h for h in sys.path_hooks if not getattr(h, "__module__", "").startswith("__editable__")]
+        sys.path_importer_cache.clear()
         import numpy as np, tensorflow as tf
         try:
             import colorize
