@@ -42,7 +42,10 @@ NAME = "sketch_colorization"
 SKIP_REASONS = ("too small", "colorless", "unreadable")
 """Why a source gives no window, in the order the build summary lists them."""
 
-COUNTERS = ("read", "windows", *SKIP_REASONS)
+SOURCES = ("synthetic", "folder", "openclipart")
+"""What a build's items are (see `SourceExamples`)."""
+
+COUNTERS = ("read", "windows", *SKIP_REASONS, "svg windows", "png windows")
 """Names of the Beam counters of each split (namespace `counter_namespace(split)`)."""
 
 
@@ -64,11 +67,16 @@ class SourceExamples:
 
     Args:
       split: the split's name (the counters' namespace).
-      from_folder: True when items carry file paths, False for synthetic seeds.
+      source: what items carry: "synthetic" (seeds), "folder" (image
+        paths) or "openclipart" ((svg path, png path) pairs, either None:
+        the SVG is rendered with `images.render_svg`, the PNG is the
+        fallback when the SVG cannot be rendered).
     """
 
-    def __init__(self, split, from_folder):
-        self.split, self.from_folder = split, from_folder
+    def __init__(self, split, source):
+        if source not in SOURCES:
+            raise ColorizeError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+        self.split, self.source = split, source
         # {name: int}, names as COUNTERS: the split's totals in a plain loop;
         # on Beam each worker counts in its own copy, the Beam counters add up.
         self.counts = dict.fromkeys(COUNTERS, 0)
@@ -82,7 +90,7 @@ class SourceExamples:
 
         Args:
           item: (source_id, path) for a folder, (source_id, seed) for
-            synthetic images.
+            synthetic images, (source_id, (svg path, png path)) for clip art.
 
         Yields:
           ("SOURCE_ID/INDEX", {"sketch": (256, 256, 1) uint8, "sketch_binary":
@@ -92,21 +100,26 @@ class SourceExamples:
         """
         source_id, value = item
         self._count("read")
-        if self.from_folder:
-            try:
+        drawn_from = None
+        try:
+            if self.source == "folder":
                 bgr = images.load_image(value, name=source_id, min_short_side=sketch.SIZE)
-            except ImageError as e:
-                logging.warning("skipped %s", e)
-                self._count("unreadable")
-                return
-        else:
-            bgr = synthetic.generate(value)
+            elif self.source == "openclipart":
+                bgr, drawn_from = self._clip_art(source_id, *value)
+            else:
+                bgr = synthetic.generate(value)
+        except ImageError as e:
+            logging.warning("skipped %s", e)
+            self._count("unreadable")
+            return
         windows, reason = sketch.prepare_examples(bgr)
         del bgr  # keep one decoded image alive at a time
         if reason:
             self._count(reason)
             return
         self._count("windows", len(windows))
+        if drawn_from:
+            self._count(f"{drawn_from} windows", len(windows))
         for index, (color, line, binary) in enumerate(windows):
             yield (
                 f"{source_id}/{index}",
@@ -117,6 +130,70 @@ class SourceExamples:
                     "source_id": source_id,
                 },
             )
+
+    @staticmethod
+    def _clip_art(source_id, svg_path, png_path):
+        """(BGR image, "svg" or "png") of one clip art: its SVG rendered at
+        a 512 px short side, else (no SVG, or librsvg fails on it) its PNG.
+
+        Raises:
+          ImageError: neither file gives an image (the last reason).
+        """
+        error = None
+        if svg_path:
+            try:
+                return images.render_svg(svg_path, name=source_id), "svg"
+            except ImageError as e:
+                error = e
+        if png_path:
+            return images.load_image(png_path, name=source_id, min_short_side=sketch.SIZE), "png"
+        raise error or ImageError(source_id, "neither an SVG nor a PNG file")
+
+
+def clip_art_sources(root):
+    """The clip art of the Debian packages openclipart-svg and
+    openclipart-png, as (source_id, (svg path, png path)) items.
+
+    The packages hold the same drawings twice (`svg/REL.svg` and
+    `png/REL.png`), and many drawings more than once, filed under several
+    categories (`animals/x.svg` and `animals/birds/x.svg`). A drawing is one
+    source, named by its file name without the extension: the first
+    occurrence in sorted path order is kept, so no drawing lands in two
+    splits.
+
+    Args:
+      root: the folder holding `svg/` and/or `png/` (the packages install
+        /usr/share/openclipart).
+
+    Returns:
+      sorted list of ("openclipart/NAME", (svg path or None, png path or None)).
+
+    Raises:
+      ColorizeError: neither `svg/` nor `png/` holds any file.
+    """
+    root = os.fspath(root)
+    found = {}
+    for kind, ext in (("svg", ".svg"), ("png", ".png")):
+        folder = os.path.join(root, kind)
+        if not os.path.isdir(folder):
+            continue
+        paths = []
+        for dirpath, _, files in os.walk(folder):
+            paths.extend(os.path.join(dirpath, f) for f in files if f.lower().endswith(ext))
+        for path in sorted(paths, key=lambda p: os.path.relpath(p, folder).split(os.sep)):
+            name = os.path.splitext(os.path.basename(path))[0]
+            pair = found.setdefault(name, {})
+            pair.setdefault(kind, path)
+    if not found:
+        raise ColorizeError(
+            f"{root}: no clip art (svg/*.svg or png/*.png); install it with "
+            "`apt-get install openclipart-svg openclipart-png` or pass --manual_dir"
+        )
+    return [(f"openclipart/{name}", (pair.get("svg"), pair.get("png"))) for name, pair in sorted(found.items())]
+
+
+CLIP_ART_ROOT = "/usr/share/openclipart"
+"""Where the Debian packages openclipart-svg and openclipart-png install."""
 
 
 class CanonicalExampleWriter(tfds.core.ExampleWriter):
@@ -204,9 +281,11 @@ def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, b
     Spark, ...). All of them write the same shards, byte for byte.
 
     Args:
-      config: "synthetic", "synthetic_tiny" or "folder".
+      config: "synthetic", "synthetic_tiny", "folder" or "openclipart".
       data_dir: TFDS data folder (default: TFDS's, ~/tensorflow_datasets).
-      manual_dir: the folder of images for the "folder" config.
+      manual_dir: the folder of images for the "folder" config; for
+        "openclipart", the folder holding svg/ and png/ (default
+        CLIP_ART_ROOT, where the Debian packages install).
       workers: number of local Beam worker processes (DirectRunner,
         multi_processing when > 1); default: no Beam.
       beam_options: instead of `workers`, Beam pipeline options: a
@@ -231,8 +310,11 @@ def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, b
             raise ColorizeError("the folder config needs manual_dir, a folder of color images")
         if not images.find_images(manual_dir):
             raise ColorizeError(f"{manual_dir}: no images ({', '.join(images.IMAGE_EXTENSIONS)}) in this folder")
+    elif config == "openclipart":
+        manual_dir = manual_dir or CLIP_ART_ROOT
+        clip_art_sources(manual_dir)  # fails now, on one line, when there is none
     elif manual_dir:
-        raise ColorizeError(f"manual_dir is only used by the folder config, not {config!r}")
+        raise ColorizeError(f"manual_dir is only used by the folder and openclipart configs, not {config!r}")
     options = pipeline_options(workers, beam_options)
     data_dir = os.fspath(data_dir) if data_dir else None
     builder = builder_cls(config=config, data_dir=data_dir)

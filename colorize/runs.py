@@ -28,6 +28,7 @@ from colorize.errors import ColorizeError
 
 CONFIG = "config.json"
 MODEL = "model.keras"
+PACKED_WEIGHTS = "weights.npz"  # float16 weights of a shipped model (`pack_net`)
 HISTORY = "history.json"
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
@@ -168,6 +169,8 @@ def load_net(run_dir):
 
     config = load_config(run_dir)
     path = model_path(run_dir)
+    if not os.path.isfile(path) and os.path.isfile(os.path.join(run_dir, PACKED_WEIGHTS)):
+        return config, _unpack_net(config, os.path.join(run_dir, PACKED_WEIGHTS))
     if not os.path.isfile(path):
         raise ColorizeError(f"{run_dir}: no trained model ({MODEL} is missing; finish training first)")
     try:
@@ -175,6 +178,47 @@ def load_net(run_dir):
     except Exception as e:  # Keras raises many types for a broken archive.
         raise ColorizeError(f"{path}: cannot load model ({str(e).splitlines()[0]})") from None
     return config, net
+
+
+def pack_net(net, config, out_dir):
+    """Writes a trained network the way the package ships it: its config
+    and its weights as float16 (`PACKED_WEIGHTS`, half the size of the
+    float32 `.keras` file), which `load_net` reads back as float32.
+
+    Args:
+        net: a trained network (float32 weights).
+        config: its `variants.Config`.
+        out_dir: the folder to write (created).
+
+    Returns:
+        The path of the weights file.
+    """
+    import numpy as np  # noqa: PLC0415
+
+    os.makedirs(out_dir, exist_ok=True)
+    save_config(config, out_dir)
+    path = os.path.join(out_dir, PACKED_WEIGHTS)
+    arrays = {f"w{i:04d}": w.astype(np.float16) for i, w in enumerate(net.get_weights())}
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def _unpack_net(config, path):
+    """The network of `config` with the float16 weights of `path` (as float32)."""
+    import numpy as np  # noqa: PLC0415
+
+    from colorize import models  # noqa: PLC0415
+
+    net = models.build_net(config.model, width=config.width, hints=config.hints)
+    try:
+        with np.load(path) as packed:
+            weights = [packed[name].astype(np.float32) for name in sorted(packed.files)]
+        net.set_weights(weights)
+    except (OSError, ValueError, KeyError) as e:
+        raise ColorizeError(f"{path}: cannot load packed weights ({str(e).splitlines()[0]})") from None
+    return net
 
 
 # -- exports ---------------------------------------------------------------

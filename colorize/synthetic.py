@@ -356,19 +356,60 @@ def _still_life(p):
         )
 
 
-SCENES = {"landscape": _landscape, "portrait": _portrait, "still_life": _still_life}
+def _objects(p):
+    """One to three objects on the white page, as clip art and most
+    illustrations are drawn: no sky, ground or table behind them, so that a
+    network learns that paper stays white."""
+    rng = p.rng
+    kinds = ["tree", "house", "flower", "face", "fruit", "vase", "sun"]
+    count = int(rng.choice([1, 1, 2, 2, 3]))
+    slots = (np.arange(count) + rng.uniform(0.4, 0.6, count)) / count * p.w
+    for x in slots:
+        kind = kinds[rng.integers(len(kinds))]
+        s = min(p.h * rng.uniform(0.36, 0.48), 0.55 * p.w / count)
+        base = p.h * rng.uniform(0.85, 0.95)
+        if kind == "tree":
+            _tree(p, x, base, s * 0.6)
+        elif kind == "house":
+            _house(p, x, base, s)
+        elif kind == "flower":
+            _flower(p, x, base, s * 1.7)
+        elif kind == "face":
+            _face(p, x, p.h * rng.uniform(0.35, 0.45), s * 0.9)
+        elif kind == "fruit":
+            fruits = list(FRUIT)
+            _fruit(p, fruits[rng.integers(len(fruits))], x, p.h * rng.uniform(0.4, 0.6), s * 1.2)
+        elif kind == "vase":
+            _vase(p, x, base, s * 1.1)
+        else:
+            _sun(p, x, p.h * rng.uniform(0.4, 0.6), s * 0.4)
 
 
-def generate(seed, height=256, width=None):
+SCENES = {"landscape": _landscape, "portrait": _portrait, "still_life": _still_life, "objects": _objects}
+SCENE_SHARES = (0.27, 0.21, 0.12, 0.40)
+"""How often `generate` draws each of SCENES: 40 % are objects on a white
+page (real illustrations and clip art mostly stand on white paper; a model
+that only saw full scenes paints sky over it)."""
+
+
+FULL_SCENES = ("landscape", "portrait", "still_life")
+"""The scenes that fill the page (and always pass the paper's colorless filter)."""
+
+
+def generate(seed, height=256, width=None, scenes=None):
     """A procedural colored illustration, the same for the same arguments.
 
     Args:
-      seed: int >= 0; picks the scene (landscape, portrait or still life),
+      seed: int >= 0; picks the scene (landscape, portrait, still life or
+        objects on white; see SCENE_SHARES),
         its objects, colors, light direction and outline width.
       height: image height in pixels (>= 32).
       width: image width in pixels (>= 32); None picks one of WIDTHS from
         the seed, so some images are wider than tall and give several
         sliding windows.
+      scenes: draw only from these names of SCENES (their SCENE_SHARES
+        renormalized); None: all of them. `FULL_SCENES` gives images that
+        always have color enough to make dataset windows.
 
     Returns:
       (height, width, 3) uint8 BGR image on a white background.
@@ -381,6 +422,10 @@ def generate(seed, height=256, width=None):
     if height < 32 or width < 32:
         raise ColorizeError(f"synthetic images need at least 32x32 pixels, got {height}x{width}")
     p = _Painter(int(height), int(width), rng)
-    names = list(SCENES)
-    SCENES[names[rng.choice(len(names), p=[0.45, 0.35, 0.2])]](p)
+    names = list(SCENES) if scenes is None else list(scenes)
+    unknown = sorted(set(names) - set(SCENES))
+    if unknown or not names:
+        raise ColorizeError(f"unknown scenes {unknown or names}; choose from {', '.join(SCENES)}")
+    shares = np.array([SCENE_SHARES[list(SCENES).index(name)] for name in names])
+    SCENES[names[rng.choice(len(names), p=shares / shares.sum())]](p)
     return p.img

@@ -40,6 +40,15 @@ def _parser():
     p.add_argument("--steps-per-epoch", type=int, default=None, help="0: one pass over the training split")
     p.add_argument("--batch-size", type=int, default=None, help="global batch size (all replicas)")
     p.add_argument("--learning-rate", type=float, default=None)
+    p.add_argument(
+        "--rebalance-lambda",
+        type=float,
+        default=None,
+        help="class rebalancing: weights from (1 - lambda) * prior + lambda / Q (default 0.5; 1: no rebalancing)",
+    )
+    p.add_argument(
+        "--temperature", type=float, default=None, help="annealed-mean temperature the run decodes with (default 0.38)"
+    )
     p.add_argument("--width", type=float, default=None, help="channel multiplier (1.0: the paper's network)")
     p.add_argument("--image-size", type=int, default=None, help="training resolution (multiple of 8, <= 256)")
     p.add_argument("--sketch", default=None, help="network input: line, binary, or mix (robust to real sketches)")
@@ -99,6 +108,8 @@ def resolve_config(args):
         steps_per_epoch=args.steps_per_epoch,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        rebalance_lambda=args.rebalance_lambda,
+        temperature=args.temperature,
         width=args.width,
         image_size=args.image_size,
         sketch=args.sketch,

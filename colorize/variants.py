@@ -169,6 +169,10 @@ def validate(config):
         (config.log_every > 0, f"--log-every must be positive, not {config.log_every}"),
         (config.checkpoint_every > 0, f"--checkpoint-every must be positive, not {config.checkpoint_every}"),
         (config.temperature > 0, f"temperature must be positive, not {config.temperature}"),
+        (
+            0.0 <= config.rebalance_lambda <= 1.0,
+            f"--rebalance-lambda must be in [0, 1], not {config.rebalance_lambda}",
+        ),
         (isinstance(config.hints, bool), f"--hints must be on or off, not {config.hints!r}"),
         (
             0.0 <= config.hint_none_share <= 1.0,

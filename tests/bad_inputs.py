@@ -221,7 +221,7 @@ def by_name():
 
 def art(seed=3, height=SIDE, width=SIDE):
     """A colorful synthetic illustration, (height, width, 3) uint8 RGB."""
-    return np.ascontiguousarray(synthetic.generate(seed, height, width)[..., ::-1])
+    return np.ascontiguousarray(synthetic.generate(seed, height, width, synthetic.FULL_SCENES)[..., ::-1])
 
 
 def encode(im, fmt, **kwargs):

@@ -22,14 +22,14 @@ SPLITS = ("train", "validation", "test")
 
 def shards(data_dir, config):
     """{file name: bytes} of every TFRecord shard of a built config."""
-    paths = glob.glob(os.path.join(data_dir, "sketch_colorization", config, "1.0.0", "*.tfrecord-*"))
+    paths = glob.glob(os.path.join(data_dir, "sketch_colorization", config, "1.1.0", "*.tfrecord-*"))
     assert paths
     return {os.path.basename(p): open(p, "rb").read() for p in paths}
 
 
 def raw_records(data_dir, config, split):
     """The split's serialized records, in the order the shards hold them."""
-    paths = sorted(glob.glob(os.path.join(data_dir, "sketch_colorization", config, "1.0.0", f"*-{split}.tfrecord-*")))
+    paths = sorted(glob.glob(os.path.join(data_dir, "sketch_colorization", config, "1.1.0", f"*-{split}.tfrecord-*")))
     return list(tf.data.TFRecordDataset(paths).as_numpy_iterator())
 
 
@@ -41,13 +41,13 @@ def read_examples(builder, split):
     ]
 
 
-def serial_examples(items, from_folder):
+def serial_examples(items, source):
     """{split: sorted examples} made by a plain loop over the sources, no
     Beam: the reference a parallel build must equal."""
     found = {split: [] for split in SPLITS}
     for source_id, item in items:
         split = split_for(source_id)
-        for key, ex in datasets.SourceExamples(split, from_folder)((source_id, item)):
+        for key, ex in datasets.SourceExamples(split, source)((source_id, item)):
             assert key.startswith(f"{source_id}/")
             found[split].append(
                 (source_id, ex["sketch"].tobytes(), ex["sketch_binary"].tobytes(), ex["color"].tobytes())
@@ -64,10 +64,10 @@ def test_two_workers_write_the_bytes_of_the_serial_build(tiny_data_dir, tmp_path
     assert sorted(beam) == sorted(serial)  # the same shard files
     for name in serial:
         assert beam[name] == serial[name], name  # byte for byte
-    reference = serial_examples([(f"synthetic/{seed:05d}", seed) for seed in range(48)], from_folder=False)
+    reference = serial_examples([(f"synthetic/{seed:05d}", seed) for seed in range(48)], source="synthetic")
     for split in SPLITS:
         examples = read_examples(builder, split)
-        assert len(examples) == {"train": 57, "validation": 3, "test": 5}[split]
+        assert len(examples) == {"train": 45, "validation": 3, "test": 5}[split]
         assert sorted(examples) == reference[split]
     # The shards hold protobuf's deterministic form (feature map sorted by key).
     for split in SPLITS:
@@ -88,10 +88,10 @@ def write_folder(folder):
             wanted[split] -= 1
             width = 320 if i % 2 else 256  # two windows or one
             os.makedirs(folder / "art", exist_ok=True)
-            cv2.imwrite(str(folder / name), synthetic.generate(i, 256, width))
+            cv2.imwrite(str(folder / name), synthetic.generate(i, 256, width, synthetic.FULL_SCENES))
             windows += 2 if width == 320 else 1
         i += 1
-    cv2.imwrite(str(folder / "small.png"), synthetic.generate(99, 256, 256)[:200, :120])
+    cv2.imwrite(str(folder / "small.png"), synthetic.generate(99, 256, 256, synthetic.FULL_SCENES)[:200, :120])
     cv2.imwrite(str(folder / "gray.png"), np.full((300, 300, 3), 128, np.uint8))
     (folder / "broken.png").write_bytes(b"not a PNG at all")
     return windows
@@ -110,7 +110,7 @@ def test_folder_build_on_two_workers_counts_and_names_skipped_files(tmp_path, ca
 
     paths = images.find_images(folder)
     items = [(os.path.relpath(p, folder), p) for p in paths]
-    reference = serial_examples(items, from_folder=True)
+    reference = serial_examples(items, source="folder")
     assert sum(len(v) for v in reference.values()) == windows
     for split in SPLITS:
         assert sorted(read_examples(builder, split)) == reference[split]
@@ -118,14 +118,14 @@ def test_folder_build_on_two_workers_counts_and_names_skipped_files(tmp_path, ca
     # The counts come from the workers' Beam counters, summed per split.
     totals = collections.Counter()
     for split, read, wrote, small, colorless, bad in re.findall(
-        r"folder/1.0.0 (\w+): read (\d+) files, wrote (\d+) windows, skipped \d+ \(too small: (\d+), "
+        r"folder/1.1.0 (\w+): read (\d+) files, wrote (\d+) windows, skipped \d+ \(too small: (\d+), "
         r"colorless: (\d+), unreadable: (\d+)\)",
         out,
     ):
         assert int(wrote) == builder.info.splits[split].num_examples
         totals.update({"read": int(read), "too small": int(small), "colorless": int(colorless), "unreadable": int(bad)})
     assert totals == {"read": len(paths), "too small": 1, "colorless": 1, "unreadable": 1}
-    assert re.search(rf"folder/1.0.0: {len(paths)} files in [\d.]+ s on Beam, [\d.]+ files/s", out)
+    assert re.search(rf"folder/1.1.0: {len(paths)} files in [\d.]+ s on Beam, [\d.]+ files/s", out)
     # The unreadable file is named, with its reason, by the worker that read it.
     assert re.search(r"skipped broken.png: not an image \(unrecognized format\)", err)
     assert not re.search(r"skipped (small|gray).png", err)
@@ -169,7 +169,7 @@ def test_beam_build_of_a_split_without_windows_fails_on_one_line(tmp_path):
             os.remove(path)
     name = next(f"v{i}.png" for i in range(100) if split_for(f"v{i}.png") == "validation")
     cv2.imwrite(str(folder / name), np.full((300, 300, 3), 128, np.uint8))  # colorless
-    message = r"^sketch_colorization/folder/1.0.0: the validation split got no usable window from its 1 files "
+    message = r"^sketch_colorization/folder/1.1.0: the validation split got no usable window from its 1 files "
     with pytest.raises(ColorizeError, match=message):
         datasets.build("folder", data_dir=tmp_path / "data", manual_dir=folder, workers=1)
-    assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.0.0").exists()
+    assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.1.0").exists()

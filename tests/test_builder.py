@@ -76,7 +76,10 @@ def test_tiny_dataset_reads_back_with_consistent_examples(tiny_data_dir):
                 line, binary = sketch.extract_sketch(original)
                 np.testing.assert_array_equal(ex["sketch"][..., 0], line)
                 np.testing.assert_array_equal(ex["sketch_binary"][..., 0], binary)
-    assert len(seen) == 48
+    # Every source that has a colorful window is there (objects on white
+    # may be too small for the paper's colorless filter).
+    expected = {f"synthetic/{seed:05d}" for seed in range(48) if sketch.prepare_examples(synthetic.generate(seed))[0]}
+    assert seen == expected and len(seen) >= 40
 
 
 def test_reads_back_in_a_new_process_without_importing_the_builder(tiny_data_dir):
@@ -88,12 +91,12 @@ def test_reads_back_in_a_new_process_without_importing_the_builder(tiny_data_dir
         "print(len(ds), ex['sketch'].shape, ex['color'].dtype.name)"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd="/")
-    assert out.stdout.split()[0] == "57"
+    assert out.stdout.split()[0] == "45"
     assert "(256, 256, 1)" in out.stdout and "uint8" in out.stdout
 
 
 def good_image(seed, width=256):
-    img = synthetic.generate(seed, 256, width)
+    img = synthetic.generate(seed, 256, width, synthetic.FULL_SCENES)
     assert sketch.prepare_examples(img)[1] is None
     return img
 
@@ -177,7 +180,7 @@ def test_build_refuses_bad_arguments(tmp_path):
     (tmp_path / "empty" / "readme.txt").write_text("no images here")
     with pytest.raises(ColorizeError, match="empty: no images"):
         datasets.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "empty")
-    with pytest.raises(ColorizeError, match="only used by the folder config"):
+    with pytest.raises(ColorizeError, match="only used by the folder and openclipart configs"):
         datasets.build("synthetic", data_dir=tmp_path, manual_dir=tmp_path)
 
 
@@ -196,7 +199,7 @@ def test_split_without_usable_images_fails_clearly(tmp_path):
     ):
         datasets.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     # Nothing half-built is left under the final name.
-    assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.0.0").exists()
+    assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.1.0").exists()
 
 
 def test_too_few_images_fail_before_decoding(tmp_path):
@@ -212,4 +215,4 @@ def test_too_few_images_fail_before_decoding(tmp_path):
 def test_build_reuses_a_built_dataset(tiny_data_dir, capsys):
     builder = datasets.build("synthetic_tiny", data_dir=tiny_data_dir)
     assert "already built" in capsys.readouterr().out
-    assert builder.info.splits["train"].num_examples == 57
+    assert builder.info.splits["train"].num_examples == 45

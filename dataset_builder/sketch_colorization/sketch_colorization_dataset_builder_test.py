@@ -22,7 +22,7 @@ class SyntheticTinyTest(tfds.testing.DatasetBuilderTestCase):
 
     DATASET_CLASS = sketch_colorization_dataset_builder.Builder
     BUILDER_CONFIG_NAMES_TO_TEST = ["synthetic_tiny"]
-    SPLITS = {"train": 57, "validation": 3, "test": 5}
+    SPLITS = {"train": 45, "validation": 3, "test": 5}
 
 
 if __name__ == "__main__":

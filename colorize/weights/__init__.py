@@ -1,0 +1,32 @@
+"""The model shipped in the package: trained by this project on public-domain
+clip art (see `MODEL_CARD.md` in the model's folder), so that coloring works
+on a fresh install with no training and no network.
+
+`default_model()` is what `predict`, `export`, `evaluate` and the demo use
+when no `--model` is given.
+"""
+
+import os
+
+from colorize.errors import ColorizeError
+
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openclipart")
+"""The shipped model's folder: `config.json` and float16 `weights.npz`
+(`runs.pack_net`), read by `runs.load_net` like a run directory."""
+
+
+def default_model():
+    """The path of the shipped model.
+
+    Returns:
+        str, a folder `runs.load_net` and `colorizer.from_run` accept.
+
+    Raises:
+        ColorizeError: the package was installed without its weights.
+    """
+    if os.path.isfile(os.path.join(SHIPPED, "config.json")):
+        return SHIPPED
+    raise ColorizeError(
+        f"no model given and the shipped model is missing ({SHIPPED}): reinstall the package, "
+        "or pass --model RUN_DIR or EXPORT_DIR"
+    )
