@@ -149,7 +149,11 @@ class Trainer:
         total = config.epochs * self.steps_per_epoch
         self.history = runs.load_history(self.run_dir)
         if start >= total:
+            # Also how a run stopped early is finished where it got to:
+            # `--epochs N` with N at most the epochs it reached writes the
+            # final network from the last checkpoint.
             print(f"{self.run_dir}: already trained to epoch {config.epochs} (step {start})", flush=True)
+            self.save_final()
             return self.history
 
         train_ds = self.strategy.distribute_datasets_from_function(

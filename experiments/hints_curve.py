@@ -20,6 +20,10 @@ Next to the runs, two non-learned references on the same images:
   get: the same tf.data pipeline (`colorize.data.make_dataset` with the
   evaluation seed) at the same resolution, where the metrics are computed.
 
+With `--fill`, each run is also measured as `predict` outputs it by
+default: the network's colors with every line-bounded region that holds a
+hint filled with the hint's color (`fill_metrics`).
+
 Writes into `--out`: `results.json` (every curve with all of
 `colorize.metrics`'s figures per N), `results.md` (the PSNR table),
 `psnr_vs_hints.png` (the curves) and `samples_hintsK.png` (sketch | hints |
@@ -65,6 +69,11 @@ def _parser():
     p.add_argument("--grid-hints", type=int, default=10, help="hints in the sample grid (default: 10; 0: no grid)")
     p.add_argument("--samples", type=int, default=6, help="test images in the sample grid (default: 6)")
     p.add_argument("--out", default=os.path.join("experiments", "results", "hints_curve"), help="results folder")
+    p.add_argument(
+        "--fill",
+        action="store_true",
+        help="also each run plus the region fill of predict's default output (hinted regions in the hint's color)",
+    )
     p.add_argument("--redraw", action="store_true", help="redraw table and curves from OUT/results.json")
     return p
 
@@ -184,14 +193,15 @@ def baseline_curve(config, split, counts, max_examples=None, batch_size=None, pr
 # -- the runs ------------------------------------------------------------------
 
 
-def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=None, batch_size=None):
+def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=None, batch_size=None, fill=False):
     """A run's metrics for every number of hints (`evaluate.evaluate_run`);
     a run trained without hints gets None beyond 0 hints.
 
     Returns:
         A dict: `run_dir`, `variant`, `image_size`, `hints_trained`,
         `examples`, `psnr`, `ssim`, `metrics`, `seconds` (lists aligned with
-        `counts`) and `psnr_sketch`.
+        `counts`) and `psnr_sketch`; with `fill`, also `fill_psnr` and
+        `fill_metrics`: the network plus the region fill (`fill_metrics`).
     """
     from colorize import evaluate  # noqa: PLC0415
 
@@ -219,7 +229,44 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
         out["ssim"].append(m["ssim"])
         out["seconds"].append(result["seconds"])
         print(f"  {_name(run_dir)}, {count} hints: PSNR {m['psnr']:.2f} dB ({result['examples']} images)", flush=True)
+        if fill:
+            f = fill_metrics(run_dir, split, count, dataset, data_dir, max_examples)
+            out.setdefault("fill_psnr", []).append(f["psnr"])
+            out.setdefault("fill_metrics", []).append(f)
+            print(f"  {_name(run_dir)} + region fill, {count} hints: PSNR {f['psnr']:.2f} dB", flush=True)
     return out
+
+
+def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_examples=None):
+    """The metrics of what `predict` outputs by default: the network's colors
+    with each line-bounded region that holds a hint filled with the hint's
+    color (`hint_fill.fill_hinted_regions`), at the evaluation resolution.
+
+    Args:
+        run_dir: a run trained with hints (or any run, for `count` = 0).
+        split, dataset, data_dir, max_examples: as for `run_curve`.
+        count: hints per image (the evaluation seed, as `evaluate`).
+
+    Returns:
+        A `colorize.metrics` dict.
+    """
+    from colorize import data, evaluate  # noqa: PLC0415 (TensorFlow loads here)
+
+    config = eval_config(run_dir, dataset, data_dir)
+    total = data.num_examples(data.ensure_dataset(config), split)
+    total = min(total, max_examples) if max_examples else total
+    sample = evaluate.sample_predictions(run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count)
+    prediction = sample["prediction"]
+    if count:
+        sketch = sample["sketch"][..., 0]
+        hint_rgb = np.clip(np.rint(sample["hint_color"]), 0, 255).astype(np.uint8)
+        hint_mask = sample["hint_mask"][..., 0] > 0.5
+        prediction = np.stack(
+            [hint_fill.fill_hinted_regions(*e) for e in zip(prediction, sketch, hint_rgb, hint_mask, strict=True)]
+        )
+    acc = metrics.MetricAccumulator()
+    acc.update(prediction, sample["truth"], sample["sketch"])
+    return acc.result()
 
 
 def _name(run_dir):
@@ -266,7 +313,14 @@ def run_experiment(args):
     for name, run_dir in zip(_names(args.runs), args.runs, strict=True):
         print(f"== {name}: evaluating with {', '.join(map(str, args.counts))} hints", flush=True)
         results["runs"][name] = run_curve(
-            run_dir, args.split, args.counts, args.dataset, args.data_dir, args.max_examples, args.batch_size
+            run_dir,
+            args.split,
+            args.counts,
+            args.dataset,
+            args.data_dir,
+            args.max_examples,
+            args.batch_size,
+            fill=args.fill,
         )
         _write(args.out, results)
     return results
@@ -296,6 +350,8 @@ def markdown_table(results):
 
     for name, entry in results["runs"].items():
         row(f"{name} ({entry['variant']})", entry.get("image_size", "n/a"), entry["psnr"])
+        if entry.get("fill_psnr"):
+            row(f"{name} + region fill", entry.get("image_size", "n/a"), entry["fill_psnr"])
     for size, entry in results["baselines"].items():
         row(BASELINE, size, entry["psnr"])
         row("bare sketch", size, [entry["psnr_sketch"]] * len(counts))
@@ -341,7 +397,9 @@ def draw_curve(results, path):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, entry in results["runs"].items():
         points = [(c, v) for c, v in zip(counts, entry["psnr"], strict=True) if v is not None]
-        ax.plot(*zip(*points, strict=True), marker="o", label=f"{name} ({entry['variant']})")
+        (line,) = ax.plot(*zip(*points, strict=True), marker="o", label=f"{name} ({entry['variant']})")
+        if entry.get("fill_psnr"):
+            ax.plot(counts, entry["fill_psnr"], ":", marker="o", color=line.get_color(), label=f"{name} + region fill")
     for size, entry in results["baselines"].items():
         suffix = f" ({size} px)" if len(results["baselines"]) > 1 else ""
         ax.plot(counts, entry["psnr"], "k--", marker="s", label=f"{BASELINE} baseline{suffix}")

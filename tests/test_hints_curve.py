@@ -19,6 +19,7 @@ COUNTS = [0, 2, 10]
 def curve(run_dir, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("hints_curve"))
     argv = [run_dir, "--out", out, "--max-examples", "4", "--counts", "10,0,2", "--samples", "2", "--batch-size", "4"]
+    argv.append("--fill")
     assert hints_curve.main(argv) == 0
     with open(os.path.join(out, hints_curve.RESULTS)) as f:
         return out, json.load(f)
@@ -44,8 +45,14 @@ def test_results_hold_every_curve(curve, run_dir, capsys):
     assert baseline["psnr"][2] > baseline["psnr"][0] + 1.0
     assert baseline["psnr"][1] >= baseline["psnr"][0]
 
+    # The network plus the region fill: without hints it is the network; the
+    # same images, so the same bare sketch.
+    assert len(run["fill_psnr"]) == len(COUNTS) and run["fill_psnr"][0] == pytest.approx(run["psnr"][0], abs=0.01)
+    assert all(m["psnr_sketch"] == pytest.approx(run["psnr_sketch"]) for m in run["fill_metrics"])
+
     with open(os.path.join(out, hints_curve.TABLE)) as f:
         table = f.read()
+    assert f"| {name} + region fill | 64 |" in table
     assert "| method | px | 0 hints | 2 hints | 10 hints |" in table
     assert f"| flood fill | 64 | {baseline['psnr'][0]:.2f} | {baseline['psnr'][1]:.2f} |" in table
     with Image.open(os.path.join(out, hints_curve.CURVE)) as img:

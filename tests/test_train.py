@@ -91,6 +91,14 @@ def test_cli_writes_a_complete_run_directory(tiny_run, tiny_data_dir, capsys):
     trainer = train.run(["--variant", "chroma", "--preset", "tiny", "--run-dir", run_dir, "--data-dir", tiny_data_dir])
     assert int(trainer.step.numpy()) == 4
     assert "already trained" in capsys.readouterr().out
+    # ... but writes the final network from the last checkpoint (how a run
+    # stopped early is finished at the epoch it reached: `--epochs N`).
+    _, before = runs.load_net(run_dir)
+    os.remove(runs.model_path(run_dir))
+    train.run(["--variant", "chroma", "--preset", "tiny", "--run-dir", run_dir, "--data-dir", tiny_data_dir])
+    _, after = runs.load_net(run_dir)
+    for a, b in zip(before.get_weights(), after.get_weights()):
+        np.testing.assert_array_equal(a, b)
     # The trained model loads back as a colorizer.
     config, net = runs.load_net(run_dir)
     colorizer = models.build_colorizer(net, config.space, config.temperature)
