@@ -17,13 +17,18 @@ encoded bytes --decode_images--> RGB on white (any size)          graph_images.d
 `colorize_sketch` is prepare -> color -> compose on a gray sketch;
 `colorize_images` adds the header checks and decoding in front and PNG
 encoding behind. `colorize.export` saves exactly this module as the
-SavedModel, and `colorize.predict` builds the same module for a run
-directory or loads it from a SavedModel and calls the same functions, so
-the two agree by construction. The one step outside the graph is
-`predict`'s default full-resolution method, line-bounded regions
-(`fullres.upsample_regions`, OpenCV connected components), applied to the
-output of `color`; `fullres` explains how it differs from `compose`'s
-bilinear upsampling.
+SavedModel, and `colorize.predict` builds it for a run directory or loads
+it from a SavedModel and calls the same functions, so the two agree by
+construction. The one step outside the graph is `predict`'s default
+full-resolution method, line-bounded regions (`fullres.upsample_regions`,
+OpenCV connected components, and `hint_fill` for hinted regions), applied
+to the output of `color`.
+
+Color hints (ignored by a network trained without them): `color_guided`
+takes hints at the sketch's full size, brought to the network's input scale
+and tiles as the sketch is (`hints_at_scale`); `colorize_images_guided` (the
+`guided` signature; `colorize_images` is it without hints) decodes an RGBA
+PNG hint layer per image (`decode_hint_layer`).
 
 Sketch normalization (`prepare`, on unless `normalize=False`):
 `sketch_input.normalize` brings paper, ink, polarity and line width to the
@@ -47,6 +52,81 @@ _SKETCH = tf.TensorSpec([None, None, None, 1], tf.uint8, name="sketch")
 _RGB = tf.TensorSpec([None, None, None, 3], tf.uint8, name="image")
 _TEMPERATURE = tf.TensorSpec([None], tf.float32, name="temperature")
 _IMAGES = tf.TensorSpec([None], tf.string, name="images")
+_HINTS = tf.TensorSpec([None], tf.string, name="hints")
+_HINT_RGB = tf.TensorSpec([None, None, None, 3], tf.uint8, name="hint_rgb")
+_HINT_MASK = tf.TensorSpec([None, None, None, 1], tf.uint8, name="hint_mask")
+
+HINT_ALPHA = 128  # a hint layer's pixel is a hint from this alpha on (hint_layers.ALPHA_OPAQUE)
+HINT_ASPECT_TOLERANCE = 0.01  # the layer's height scaled to the sketch's width: off by this share or 1 px at most
+
+
+def hints_at_scale(hint_rgb, hint_mask, size):
+    """Full-size hints `(batch, H, W, 3)` RGB 0..255 and `(batch, H, W, 1)`
+    (a hint where > 0) at the network's input size `(th, tw)`: float32
+    `(batch, th, tw, 3)` RGB (0 where no hint) and `(batch, th, tw, 1)` 0/1.
+
+    Area resizing (the sketch's own when shrinking): a pixel is a hint where
+    the resized mask is above 0, so a hint smaller than a pixel is not lost,
+    and its color is the mask-weighted mean of the hint colors it covers."""
+    mask = tf.cast(hint_mask > 0, tf.float32)  # (batch, H, W, 1)
+    covered = tf.image.resize(mask, size, method="area")  # (batch, th, tw, 1), share of hint pixels
+    weighted = tf.image.resize(tf.cast(hint_rgb, tf.float32) * mask, size, method="area")  # (batch, th, tw, 3)
+    on = tf.cast(covered > 0, tf.float32)
+    return tf.clip_by_value(tf.math.divide_no_nan(weighted, covered), 0.0, 255.0) * on, on
+
+
+def _no_hints(batch, size):
+    """Zero hints at the trained scale: `(batch, th, tw, 3)` and `(batch, th, tw, 1)` float32."""
+    zeros = tf.zeros(tf.concat([[batch], size, [1]], 0), tf.float32)
+    return tf.concat([zeros] * 3, -1), zeros
+
+
+def _split_channels(x, image_size):
+    """The sketch's tiles (`fullres.split_tiles`) of `(batch, th, tw, c)`: `(batch * n, hp, wp, c)`."""
+    shape = tf.shape(x)
+    batch, c = shape[0], shape[3]
+    planes = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [batch * c, shape[1], shape[2], 1])  # channel-major
+    tiles, layout = fullres.split_tiles(planes, image_size)  # (batch * c * n, hp, wp, 1)
+    n, tile_shape = tf.shape(layout["offsets"])[0], tf.shape(tiles)[1:3]
+    tiles = tf.reshape(tiles, tf.concat([[batch, c, n], tile_shape], 0))  # (batch, c, n, hp, wp)
+    tiles = tf.transpose(tiles, [0, 2, 3, 4, 1])  # (batch, n, hp, wp, c)
+    return tf.reshape(tiles, tf.concat([[batch * n], tile_shape, [c]], 0))
+
+
+def decode_hint_layer(data, size, index):
+    """A hint layer, scalar tf.string PNG bytes (any bit depth and color
+    type), as `(H, W, 3)` uint8 hint RGB and `(H, W, 1)` uint8 0/1 mask for
+    the sketch of `size` (H, W), in the graph.
+
+    Pixels with alpha >= `HINT_ALPHA` are hints. A layer of another size with
+    the sketch's aspect ratio is grown by nearest neighbour (as predict's
+    `hint_layers.load_hint_layer`) or shrunk as `hints_at_scale` (a superset
+    of the reader's hints, in the same colors). A bad layer is an
+    InvalidArgumentError "hints INDEX: ..." (not a PNG, empty, too large,
+    another aspect ratio, corrupt). An empty string (no hints) is the caller's
+    to handle.
+    """
+    ok = tf.equal(tf.strings.substr(data, 0, 8), graph_images.PNG_SIGNATURE) & (tf.strings.length(data) >= 24)
+    png = graph_images.checked(data, ok, "hints {}: not a PNG", index)
+    raw = tf.reshape(tf.cast(tf.io.decode_raw(tf.strings.substr(png, 16, 8), tf.uint8), tf.int64), [2, 4])
+    layer_w, layer_h = tf.unstack(tf.reduce_sum(raw * [1 << 24, 1 << 16, 1 << 8, 1], axis=1))  # IHDR
+    ok = (layer_w > 0) & (layer_h > 0) & (layer_w * layer_h <= MAX_PIXELS)
+    message = f"hints {{}}: {{}}x{{}} pixels, empty or over {MAX_PIXELS}"
+    png = graph_images.checked(png, ok, message, index, layer_w, layer_h)
+    height, width = tf.cast(size[0], tf.float64), tf.cast(size[1], tf.float64)
+    scaled_h = tf.cast(layer_h, tf.float64) * width / tf.cast(layer_w, tf.float64)
+    ok = tf.abs(scaled_h - height) <= tf.maximum(tf.constant(1.0, tf.float64), HINT_ASPECT_TOLERANCE * height)
+    message = "hints {}: wrong aspect ratio: the hint layer is {}x{}, the sketch {}x{}"
+    png = graph_images.checked(png, ok, message, index, layer_w, layer_h, size[1], size[0])
+    rgba = (tf.cast(tf.io.decode_png(png, channels=4, dtype=tf.uint16), tf.int32) + 128) // 257  # (h, w, 4)
+    rgb, mask = tf.cast(rgba[..., :3], tf.float32), tf.cast(rgba[..., 3:] >= HINT_ALPHA, tf.float32)
+
+    def nearest():
+        return tf.image.resize(rgb * mask, size, "nearest"), tf.image.resize(mask, size, "nearest")
+
+    grow = layer_w * layer_h <= tf.cast(size[0] * size[1], tf.int64)
+    rgb, mask = tf.cond(grow, nearest, lambda: tuple(x[0] for x in hints_at_scale(rgb[None], mask[None], size)))
+    return tf.cast(tf.round(rgb), tf.uint8), tf.cast(mask, tf.uint8)
 
 
 class Colorizer(tf.Module):
@@ -82,14 +162,23 @@ class Colorizer(tf.Module):
         self.sketch_kind = sketch_kind
         sketch = keras.Input(shape=(None, None, 1), name="sketch")
         t = keras.Input(shape=(), name="temperature")
-        rgb, self.factor = models.color_head(net, sketch, space, temperature, t)
-        # (batch, H, W, 1) sketch, (batch,) T -> (batch, H / factor, W / factor, 3) unmasked RGB.
-        self.head = keras.Model([sketch, t], rgb, name="color_head")
+        # (batch, H, W, 1) sketch, (batch,) T -> (batch, H / factor, W / factor, 3) unmasked RGB; a
+        # network trained with hints also takes (batch, H, W, 3) hint RGB 0..255 and (batch, H, W, 1)
+        # mask 0/1 (the guided head, the only one: zero hints are its automatic coloring).
+        self.head = self.guided_head = None
+        if models.uses_hints(net):
+            hints = [keras.Input((None, None, c), name=n) for c, n in ((3, models.HINT_COLOR), (1, models.HINT_MASK))]
+            rgb, self.factor = models.color_head(net, sketch, space, temperature, t, *hints)
+            self.guided_head = keras.Model([sketch, t, *hints], rgb, name="guided_color_head")
+        else:
+            rgb, self.factor = models.color_head(net, sketch, space, temperature, t)
+            self.head = keras.Model([sketch, t], rgb, name="color_head")
         self.image_size = int(image_size)
         self.normalize = bool(normalize)
         # Saved with the model so that a loaded export can report them.
         self.default_temperature = tf.Variable(float(temperature), trainable=False, name="default_temperature")
         self.trained_image_size = tf.Variable(self.image_size, trainable=False, name="image_size")
+        self.uses_hints = tf.Variable(self.head is None, trainable=False, name="uses_hints")
 
     # -- pieces (plain graph code, called by the endpoints) --------------------
 
@@ -146,13 +235,26 @@ class Colorizer(tf.Module):
             fn_output_signature=(tf.TensorSpec([None, None, 1], tf.uint8), tf.TensorSpec([None, None, 1], tf.uint8)),
         )
 
-    def _color(self, net_input, t):
-        """`(batch, H, W, 1)` network input, `(batch,)` T -> `(batch, th, tw, 3)`
-        float32 RGB 0..255 at the trained scale (tiled when long)."""
+    def _color(self, net_input, t, hints=None):
+        """`(batch, H, W, 1)` network input, `(batch,)` T, hints -> `(batch, th,
+        tw, 3)` float32 RGB 0..255 at the trained scale (tiled when long).
+        Hints: None, full-size `(hint_rgb, hint_mask)` (`hints_at_scale`), or
+        a function of the trained-scale (th, tw) that returns them at it."""
         x = fullres.to_trained_scale(net_input, self.image_size)  # (batch, th, tw, 1)
         tiles, layout = fullres.split_tiles(x, self.image_size)  # (batch * n, hp, wp, 1)
         n = tf.shape(layout["offsets"])[0]
-        rgb = tf.cast(self.head([tiles, tf.repeat(t, n)], training=False), tf.float32)  # (batch * n, h', w', 3)
+        if self.guided_head is None:
+            rgb = self.head([tiles, tf.repeat(t, n)], training=False)  # (batch * n, h', w', 3)
+        else:
+            hints = hints or (lambda size: _no_hints(tf.shape(x)[0], size))
+            size = tf.shape(x)[1:3]
+            hint_color, hint_mask = hints(size) if callable(hints) else hints_at_scale(*hints, size)
+            # The tiles of the hints: 255 - 255 * mask, so that split_tiles' white padding means "no hint".
+            channels = tf.concat([hint_color, 255.0 * (1.0 - hint_mask)], -1)  # (batch, th, tw, 4)
+            hint_tiles = _split_channels(channels, self.image_size)  # (batch * n, hp, wp, 4)
+            mask = 1.0 - hint_tiles[..., 3:] / 255.0
+            rgb = self.guided_head([tiles, tf.repeat(t, n), hint_tiles[..., :3] * mask, mask], training=False)
+        rgb = tf.cast(rgb, tf.float32)
         if self.factor > 1:  # as build_colorizer's UpSampling2D (bilinear, half-pixel centres)
             rgb = tf.image.resize(rgb, tf.shape(tiles)[1:3], method="bilinear")  # (batch * n, hp, wp, 3)
         rgb = fullres.blend_tiles(rgb, layout, self.image_size)  # (batch, th, tw, 3)
@@ -170,12 +272,26 @@ class Colorizer(tf.Module):
         top = tf.reduce_max(tf.concat([sizes, tf.zeros([1, 2], tf.int32)], axis=0), axis=0)  # (2,)
         return sizes, top
 
-    def _one_image(self, data, index, t, top):
-        """One encoded image -> (PNG bytes, RGB padded to `top`)."""
+    @staticmethod
+    def _check_hints(hint_rgb, hint_mask, sketch):
+        """The hints, once non-empty and matching each other and the sketch's batch."""
+        a, b, c = tf.shape(hint_rgb), tf.shape(hint_mask), tf.shape(sketch)
+        ok = tf.reduce_all(tf.equal(a[:3], b[:3])) & tf.equal(a[0], c[0]) & (a[1] > 0) & (a[2] > 0)
+        message = "hints do not fit the sketch or are empty: hint_rgb {}, hint_mask {}, sketch {}"
+        return graph_images.checked((hint_rgb, hint_mask), ok, message, a, b, c)
+
+    def _one_image(self, data, index, t, top, hint=None):
+        """One encoded image (and its hint layer's bytes) -> (PNG bytes, RGB padded to `top`)."""
         _, data = graph_images.header_size(data, index, MAX_PIXELS)
         net_input, lines = self._prepare_one(graph_images.decode_rgb(data))  # (h, w, 1), (H, W, 1)
-        net_input, lines = net_input[tf.newaxis], lines[tf.newaxis]
-        rgb = fullres.compose_bilinear(self._color(net_input, t), lines)[0]  # (H, W, 3) uint8
+        full, net_input, lines = tf.shape(lines)[:2], net_input[tf.newaxis], lines[tf.newaxis]
+
+        def hints(size):  # "" (no hints): zeros at the trained scale, nothing at full size
+            layer = lambda: hints_at_scale(*[x[tf.newaxis] for x in decode_hint_layer(hint, full, index)], size)  # noqa: E731
+            return tf.cond(tf.strings.length(hint) > 0, layer, lambda: _no_hints(1, size))
+
+        color = self._color(net_input, t, None if hint is None else hints)
+        rgb = fullres.compose_bilinear(color, lines)[0]  # (H, W, 3) uint8
         shape = tf.shape(rgb)
         padded = tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])
         return tf.io.encode_png(rgb), padded
@@ -294,17 +410,23 @@ class Colorizer(tf.Module):
             tf.errors.InvalidArgumentError: a bad image ("image I: ...") or
                 temperature.
         """
+        return self.colorize_images_guided(images, tf.fill(tf.shape(images), ""), temperature)  # (one graph)
+
+    def _colorize_batch(self, images, temperature, hints=None):
+        """`colorize_images`, with `(batch,)` hint-layer bytes when `hints` is given."""
         batch = tf.shape(images)[0]
         t = self._temperatures(temperature, batch)
-        indices = tf.range(batch)
         sizes, top = self._sizes(images)
+        if hints is not None:
+            message = "hints must have one hint layer (or an empty string) per image; got {} for {} images"
+            hints = graph_images.checked(hints, tf.equal(tf.size(hints), batch), message, tf.size(hints), batch)
 
         def run_all():
             # Each image checks its header again: the graph may start decoding
             # image i before the pass above has finished, never before its own.
             return tf.map_fn(
-                lambda i: self._one_image(images[i], i, t[i : i + 1], top),
-                indices,
+                lambda i: self._one_image(images[i], i, t[i : i + 1], top, None if hints is None else hints[i]),
+                tf.range(batch),
                 fn_output_signature=(tf.TensorSpec([], tf.string), tf.TensorSpec([None, None, 3], tf.uint8)),
             )
 
@@ -319,6 +441,34 @@ class Colorizer(tf.Module):
         """`colorize_images` at the default temperature (`serving_default`)."""
         return self.colorize_images(images, tf.zeros([0], tf.float32))
 
+    # -- color hints (ignored by a network trained without them) ---------------
+
+    @tf.function(input_signature=[_SKETCH, _TEMPERATURE, _HINT_RGB, _HINT_MASK])
+    def color_guided(self, sketch, temperature, hint_rgb, hint_mask):
+        """`color` with hints: `hint_rgb` `(batch, H, W, 3)` uint8 RGB and
+        `hint_mask` `(batch, H, W, 1)` uint8 (a hint where > 0) at the full
+        size of the sketch the input was prepared from (`hints_at_scale`
+        brings them to the network's scale and tiles, as the sketch).
+        Returns {"color": `(batch, th, tw, 3)` float32 RGB 0..255}."""
+        sketch = self._check_sketch(sketch)
+        hints = self._check_hints(hint_rgb, hint_mask, sketch)
+        return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]), hints)}
+
+    @tf.function(input_signature=[_IMAGES, _HINTS, _TEMPERATURE])
+    def colorize_images_guided(self, images, hints, temperature):
+        """`colorize_images` with `hints`, `(batch,)` tf.string: an RGBA PNG
+        hint layer per image (`decode_hint_layer`), or "" for none. Returns
+        what `colorize_images` does; a bad layer is an InvalidArgumentError
+        "hints I: ...". The hints reach the network only: hinted regions are
+        not flood-filled (no TensorFlow op for it; predict's regions path
+        does it with `hint_fill`)."""
+        return self._colorize_batch(images, temperature, hints)
+
+    @tf.function(input_signature=[_IMAGES, _HINTS])
+    def serve_guided(self, images, hints):
+        """`colorize_images_guided` at the default temperature (`guided`)."""
+        return self.colorize_images_guided(images, hints, tf.zeros([0], tf.float32))
+
     def signatures(self):
         """The SavedModel signatures: name -> concrete function."""
         return {
@@ -326,6 +476,7 @@ class Colorizer(tf.Module):
             "serving_temperature": self.colorize_images.get_concrete_function(),
             "sketch": self.colorize_sketch.get_concrete_function(),
             "color": self.color.get_concrete_function(),
+            "guided": self.serve_guided.get_concrete_function(),
         }
 
 

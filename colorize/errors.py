@@ -50,3 +50,22 @@ def parse_args(parser, argv):
 
     parser.error = error
     return parser.parse_args(argv)
+
+
+def one_line(error):
+    """The reason of an exception on one line: for TensorFlow's multi-line
+    errors ("Graph execution error: ... Detected at node ..."), the line that
+    says what is wrong.
+
+    Args:
+        error: any exception.
+
+    Returns:
+        str, without newlines.
+    """
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("assertion failed:") or "Invalid" in line:
+            return line
+    return lines[-1] if lines else type(error).__name__

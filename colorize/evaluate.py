@@ -1,4 +1,8 @@
-"""Evaluates a trained run: `python -m colorize.evaluate RUN_DIR [--split test] [--sketch line|binary]`.
+"""Evaluates a trained run: `python -m colorize.evaluate [RUN_DIR] [--split test] [--sketch line|binary]`.
+
+Without RUN_DIR the model shipped in the package is evaluated
+(`colorize.weights.default_model`) and a line says so; its results go to
+the current folder unless `--json` says otherwise.
 
 Runs the run's colorizer over a split of its dataset and reports the paper's
 metrics (`colorize.metrics`): mean chroma of the output and of the ground
@@ -26,7 +30,7 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, metrics, runs, variants
+from colorize import errors, fileio, metrics, runs, variants, weights
 from colorize.errors import ColorizeError, cli
 
 EVAL_SKETCHES = ("line", "binary")
@@ -225,7 +229,9 @@ def _parser():
         description="Evaluate a trained colorization run with the paper's metrics "
         "(chroma, RGB/L/C/hue MSE) plus PSNR and SSIM.",
     )
-    p.add_argument("run_dir", help="run directory written by colorize.train")
+    p.add_argument(
+        "run_dir", nargs="?", default=None, help="run directory written by colorize.train (default: the shipped model)"
+    )
     p.add_argument("--split", default="test", help="dataset split (default: test)")
     p.add_argument("--sketch", default="line", help="network input: line or binary (default: line)")
     p.add_argument("--batch-size", type=int, default=None, help="default: the run's batch size")
@@ -255,7 +261,11 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     suffix = f"_hints{args.hints}" if args.hints else ""
-    path = args.json or os.path.join(args.run_dir, f"eval_{args.split}_{args.sketch}{suffix}.json")
+    folder = args.run_dir
+    if args.run_dir is None:  # the shipped model: its folder is the package's, so results go here
+        args.run_dir, folder = weights.default_model(), "."
+        print(f"model: {args.run_dir} (the shipped model)", flush=True)
+    path = args.json or os.path.join(folder, f"eval_{args.split}_{args.sketch}{suffix}.json")
     if os.path.isdir(args.run_dir):  # (a missing run directory is reported as such)
         fileio.ensure_writable_dir(os.path.dirname(path) or ".", "the results")
     result = evaluate_run(

@@ -1,6 +1,9 @@
 """Exports a trained run as a SavedModel that colors sketch files of any size.
 
-    python -m colorize.export RUN_DIR EXPORT_DIR [--temperature T]
+    python -m colorize.export [RUN_DIR] EXPORT_DIR [--temperature T]
+
+Without RUN_DIR the model shipped in the package is exported
+(`colorize.weights.default_model`), and a line says so.
 
 The SavedModel is `colorizer.Colorizer`, saved as it is: the same graph
 functions that `colorize.predict` calls in-process. It runs with TensorFlow
@@ -27,13 +30,24 @@ Signatures (`saved_model_cli show --all --dir EXPORT_DIR` lists them):
   the predicted color at the trained scale before it is brought back to
   full size and masked (what `colorize.predict` upsamples with its
   line-aware method).
+- `guided`: `images` as above and `hints` (batch,) tf.string, one hint
+  layer per image: an RGBA PNG painted over the sketch, whose pixels with
+  alpha >= 128 are color hints (any size with the image's aspect ratio,
+  scaled to it), or an empty string for no hints. Returns what
+  `serving_default` does. The hints reach the network only (a model
+  trained without hints ignores them): the line-bounded regions that hold
+  a hint are not flood-filled in the hint's color as `colorize.predict`
+  does by default (`hint_fill`, OpenCV), since the graph has no connected
+  components; `predict --upsample bilinear` gives the served pixels.
 
 The module's other graph functions (`prepare`, `compose`, `decode_images`,
-see `colorizer`) are saved too and can be called on the loaded object.
+`color_guided`, `colorize_images_guided`, see `colorizer`) are saved too
+and can be called on the loaded object.
 
 A bad input raises `InvalidArgumentError` naming what is wrong (not a PNG or
 JPEG, corrupt or truncated data, larger than `MAX_PIXELS`, empty, bad
-temperature); the model keeps working for the next call.
+temperature, a bad hint layer: "hints I: ..."); the model keeps working for
+the next call.
 
 The one difference from `python -m colorize.predict` with its defaults: the
 graph upsamples the color bilinearly (`fullres` explains the regions method
@@ -57,7 +71,7 @@ import tempfile
 
 import tensorflow as tf
 
-from colorize import colorizer, errors, runs
+from colorize import colorizer, errors, runs, weights
 from colorize.errors import ColorizeError, cli
 
 MAX_PIXELS = colorizer.MAX_PIXELS
@@ -65,7 +79,7 @@ MAX_PIXELS = colorizer.MAX_PIXELS
 before decoding: a 6000x6000 sketch (36 MP) works; a header claiming more is
 an InvalidArgumentError ("too large")."""
 
-SIGNATURES = ("serving_default", "serving_temperature", "sketch", "color")
+SIGNATURES = ("serving_default", "serving_temperature", "sketch", "color", "guided")
 
 
 def export(run_dir, export_dir, temperature=None):
@@ -100,6 +114,7 @@ def export(run_dir, export_dir, temperature=None):
             "temperature": float(module.default_temperature.numpy()),
             "max_pixels": MAX_PIXELS,
             "signatures": list(SIGNATURES),
+            "hints": module.guided_head is not None,
             "config": json.loads(config.to_json()),
         }
         runs.write_export_metadata(tmp, metadata)
@@ -143,7 +158,12 @@ def _parser():
         prog="python -m colorize.export",
         description="Export a trained run as a SavedModel (encoded image bytes in, colored PNG/RGB out).",
     )
-    p.add_argument("run_dir", help=f"trained run directory (holds {runs.CONFIG} and {runs.MODEL})")
+    p.add_argument(
+        "run_dir",
+        nargs="?",
+        default=None,
+        help=f"trained run directory (holds {runs.CONFIG}; default: the shipped model)",
+    )
     p.add_argument("export_dir", help="where to write the SavedModel (replaced if it exists)")
     p.add_argument(
         "--temperature", type=float, default=None, help="default annealed-mean temperature (default: the run's)"
@@ -156,8 +176,11 @@ def main(argv=None):
     args = errors.parse_args(_parser(), argv)
     if args.temperature is not None and not args.temperature > 0:
         raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
-    path = export(args.run_dir, args.export_dir, args.temperature)
-    print(f"exported {args.run_dir} -> {path} (signatures: {', '.join(SIGNATURES)})", flush=True)
+    run_dir = args.run_dir or weights.default_model()
+    if not args.run_dir:
+        print(f"model: {run_dir} (the shipped model)", flush=True)
+    path = export(run_dir, args.export_dir, args.temperature)
+    print(f"exported {run_dir} -> {path} (signatures: {', '.join(SIGNATURES)})", flush=True)
     return 0
 
 

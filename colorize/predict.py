@@ -2,7 +2,11 @@
 
     python -m colorize.predict INPUT... -o OUT_DIR [--model RUN_DIR|EXPORT_DIR]
         [--temperature T] [--from-color] [--sketch-normalize auto|off]
-        [--upsample regions|bilinear]
+        [--upsample regions|bilinear] [--hints FILE] [--hint X,Y,#RRGGBB]...
+        [--layers]
+
+Without `--model` the model shipped in the package is used
+(`colorize.weights.default_model`); the first line printed names the model.
 
 INPUTs are image files (PNG, JPEG, WebP, BMP; anything `images.load_image`
 decodes) and folders (searched recursively). Each input gives one PNG in
@@ -14,30 +18,37 @@ unreadable, not an image, truncated, too large) is reported on one line,
 every input was colored, 1 when some failed, 2 for a usage error (bad flag,
 no model, an output folder that cannot be written).
 
+Color hints (`hint_layers`): `--hints FILE` (one input), an RGBA PNG layer
+painted over the sketch, opaque pixels are hints; `NAME.hints.png` beside
+`NAME.png` (or `.jpg`...) is used by itself and never colored as an input;
+`--hint X,Y,#RRGGBB` (repeatable, pixel column and row) adds points over
+them, for every input. A bad hint layer fails its input with a one-line
+error naming the layer. A model trained without hints warns once and colors
+without them. With `--upsample regions` every line-bounded region holding a
+hint comes out flat in the hint's color (`hint_fill`). `--layers` also
+writes `NAME.ora` (OpenRaster: the flat color under the lines).
+
 The pipeline for one sketch is `colorizer.Colorizer`'s, the module that
 the SavedModel saves: built in-process for a run directory, loaded for an
 export, and called through the same graph functions either way:
 
 1. decode (`images.load_image`: alpha on white, any bit depth, palette,
-   CMYK and EXIF rotation handled; the SavedModel's in-graph decoder gives
-   the same pixels for PNG and JPEG); with
-   `--from-color` the input is a colored illustration, and the network gets
-   the dataset's own line sketch of it (extracted at the dataset's 256 px
-   scale) while the output gets the lines extracted at full size;
+   CMYK and EXIF rotation; the SavedModel's in-graph decoder gives the same
+   pixels for PNG and JPEG); `--from-color`: see `colorize_array`;
 2. `--sketch-normalize auto` (default): the core's `prepare`
    (`sketch_input.normalize`: paper, ink color, polarity, line width and
    line profile brought to the training distribution); `off` uses the gray
    sketch as it is, for the network and for the lines;
-3. the core's `color`: the color at the trained scale (long strips in
-   overlapping tiles);
+3. the core's `color` (`color_guided` with hints): the color at the
+   trained scale (long strips in overlapping tiles);
 4. full size: `--upsample regions` (default) floods line-bounded regions
-   (`fullres.full_resolution`, OpenCV, outside the graph); `--upsample
-   bilinear` calls the core's `compose`, the graph's own step. `fullres`
-   describes the difference.
+   (`fullres.upsample_regions`, OpenCV, outside the graph), then fills the
+   hinted regions (`hint_fill`); `--upsample bilinear` calls the core's
+   `compose`, the graph's own step. `fullres` describes the difference.
 
 With `--upsample bilinear` the output is what the exported model's
-`serving_default` returns for the same PNG or JPEG file (the same graph
-functions on the same decoded pixels).
+`serving_default` (`guided` with a hint layer) returns for the same PNG or
+JPEG file (the same graph functions on the same decoded pixels).
 
 Memory: inputs up to `MAX_PIXELS` (40 MP, e.g. 6000 x 6000 = 36 MP) are
 colored; larger ones are refused (from their header, before decoding) with
@@ -50,6 +61,7 @@ and the tiny test model included; it took 25-70 s on 2 busy CPU cores.
 """
 
 import argparse
+import copy
 import os
 import sys
 import time
@@ -57,12 +69,13 @@ import time
 import cv2
 import numpy as np
 
-from colorize import errors, fileio, fullres, images, runs
+from colorize import errors, fileio, fullres, hint_fill, hint_layers, images, runs, weights
 from colorize import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 
-DEFAULT_MODEL = os.path.join("runs", "rebalance-small")
 MAX_PIXELS = images.DEFAULT_MAX_PIXELS
+HINTS_SUFFIX = ".hints.png"
+"""`NAME.hints.png` beside `NAME.png` is the hint layer of that input."""
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
 _CORE_FUNCTIONS = ("prepare", "color", "compose")
@@ -112,6 +125,17 @@ class Model:
             self._temperature = []
         self.core = core
         self.image_size = int(core.trained_image_size.numpy())
+        self.uses_hints = hasattr(core, "color_guided") and bool(core.uses_hints.numpy())
+        self._why_not = "was trained without hints" if hasattr(core, "color_guided") else "was exported before hints"
+        self._warned = False
+
+    def with_temperature(self, temperature):
+        """This model at another annealed-mean temperature (> 0); shares the loaded graph."""
+        if not float(temperature) > 0:
+            raise ColorizeError(f"temperature must be positive, not {temperature}")
+        model = copy.copy(self)
+        model._temperature = [float(temperature)]
+        return model
 
     def prepare(self, rgb):
         """The core's sketch normalization.
@@ -126,30 +150,34 @@ class Model:
         out = self.core.prepare(self._tf.constant(rgb[np.newaxis]))
         return out["net_input"].numpy()[0, ..., 0], out["lines"].numpy()[0, ..., 0]
 
-    def color(self, sketch):
-        """The core's color at the trained scale.
+    def color(self, sketch, hint_rgb=None, hint_mask=None):
+        """The core's color at the trained scale (`color_guided` with hints).
 
         Args:
             sketch: `(h, w)` uint8 network input.
+            hint_rgb, hint_mask: optional `(H, W, 3)` uint8 RGB and `(H, W)`
+                bool hints at the full size of the sketch (any size with its
+                aspect ratio). A model trained without hints prints a
+                warning (once) and colors without them.
 
         Returns:
             `(th, tw, 3)` float32 RGB 0..255, not masked by the lines.
         """
         tf = self._tf
         sketch = tf.constant(sketch[np.newaxis, :, :, np.newaxis])  # (1, h, w, 1)
-        out = self.core.color(sketch, tf.constant(self._temperature, tf.float32))
+        temperature = tf.constant(self._temperature, tf.float32)
+        if hint_rgb is not None and not self.uses_hints and not self._warned:
+            print(f"warning: {self.path} {self._why_not}; the network colors without them", file=sys.stderr)
+            self._warned = True
+        if hint_rgb is None or not self.uses_hints:
+            return self.core.color(sketch, temperature)["color"].numpy()[0]
+        mask = np.asarray(hint_mask, np.uint8).reshape(hint_mask.shape[:2])[np.newaxis, :, :, np.newaxis]
+        out = self.core.color_guided(sketch, temperature, tf.constant(hint_rgb[np.newaxis]), tf.constant(mask))
         return out["color"].numpy()[0]
 
     def compose(self, color, lines):
-        """The core's full-resolution step (bilinear color times lines / 255).
-
-        Args:
-            color: `(th, tw, 3)` float32 from `color`.
-            lines: `(H, W)` uint8.
-
-        Returns:
-            `(H, W, 3)` uint8 RGB.
-        """
+        """The core's full-resolution step, bilinear `(th, tw, 3)` float32
+        color times `(H, W)` uint8 lines / 255: `(H, W, 3)` uint8 RGB."""
         tf = self._tf
         lines = tf.constant(lines[np.newaxis, ..., np.newaxis])  # (1, H, W, 1)
         out = self.core.compose(tf.constant(color[np.newaxis], tf.float32), lines)
@@ -163,63 +191,105 @@ def full_resolution(color, lines, model, upsample="regions"):
         color: `(th, tw, 3)` float32 from `Model.color`.
         lines: `(H, W)` uint8 full-size lines.
         model: a `Model`.
-        upsample: "regions" (`fullres.full_resolution`, outside the graph) or
-            "bilinear" (the core's `compose`, the SavedModel's own step).
+        upsample: "regions" (`fullres.upsample_regions`, outside the graph)
+            or "bilinear" (the core's `compose`, the SavedModel's own step).
 
     Returns:
-        `(H, W, 3)` uint8 RGB.
+        (rgb, flat): `(H, W, 3)` uint8 RGB with the lines multiplied in, and
+        the flat color before they are (bilinear: OpenCV's, within a level
+        of the graph's).
+
+    Raises:
+        ColorizeError: an unknown method.
     """
+    height, width = lines.shape
     if upsample == "bilinear":
-        return model.compose(color, lines)
+        small = np.clip(np.rint(color), 0, 255).astype(np.uint8)
+        return model.compose(color, lines), cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     if upsample == "regions":
-        return fullres.full_resolution(color, lines)
+        up = fullres.upsample_regions(np.asarray(color, np.float32), lines)  # (H, W, 3) float32
+        flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
+        return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
     raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {', '.join(fullres.UPSAMPLE_METHODS)}")
 
 
-def colorize_sketch(image, model, normalize="auto", upsample="regions"):
-    """Colors one sketch at its own size.
+def _checked_hints(hint_rgb, hint_mask, height, width):
+    """(hint_rgb uint8, hint_mask bool) of the image's size, or None for no hints."""
+    if hint_rgb is None and hint_mask is None:
+        return None
+    if hint_rgb is None or hint_mask is None:
+        raise ColorizeError("give both hint_rgb and hint_mask, or neither")
+    hint_rgb, hint_mask = np.asarray(hint_rgb), np.asarray(hint_mask)
+    size = (height, width)
+    if hint_rgb.shape != (*size, 3) or hint_rgb.dtype != np.uint8 or hint_mask.shape not in (size, (*size, 1)):
+        got = f"{hint_rgb.shape} {hint_rgb.dtype} and {hint_mask.shape}"
+        raise ColorizeError(f"hints must be ({height}, {width}, 3) uint8 RGB and a ({height}, {width}) mask, got {got}")
+    hint_mask = hint_mask.reshape(height, width) > 0
+    return (hint_rgb, hint_mask) if hint_mask.any() else None
+
+
+def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False, normalize="auto", upsample="regions"):
+    """Colors one image at its own size: the one path of `predict` and the web demo.
 
     Args:
-        image: `(H, W, 3)` uint8 RGB sketch (alpha on white) or `(H, W)`
-            uint8 gray.
+        image: `(H, W, 3)` uint8 RGB (alpha on white) or `(H, W)` uint8 gray.
         model: a `Model`.
-        normalize: "auto" (the core's `prepare`) or "off".
-        upsample: "regions" or "bilinear" (see `full_resolution`).
+        hint_rgb, hint_mask: optional hints, `(H, W, 3)` uint8 RGB and
+            `(H, W)` (or `(H, W, 1)`) bool or 0/1.
+        from_color: `image` is a colored illustration: the network gets the
+            dataset's own sketch of it (made at 256 px; binary for a model
+            trained on binary sketches), the output the lines extracted at
+            full size (neither normalized).
+        normalize: "auto" (the core's `prepare`) or "off" (the gray sketch
+            as it is, for the network and the lines).
+        upsample: "regions" (then every line-bounded region holding a hint
+            is filled flat with its color, `hint_fill.fill_hinted_regions`)
+            or "bilinear" (the SavedModel's output: hints via the network).
 
     Returns:
-        `(H, W, 3)` uint8 RGB.
+        {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
+        the flat color before the lines are multiplied in, "lines": `(H, W)`
+        uint8 the full-size lines multiplied in}.
+
+    Raises:
+        ColorizeError: a bad array, hints, `normalize` or `upsample`.
     """
-    if normalize == "auto":
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise ColorizeError(
+            f"image must be a (H, W, 3) RGB or (H, W) gray uint8 array, got {image.shape} {image.dtype}"
+        )
+    hints = _checked_hints(hint_rgb, hint_mask, *image.shape[:2])
+    if upsample not in fullres.UPSAMPLE_METHODS:
+        methods = ", ".join(fullres.UPSAMPLE_METHODS)
+        raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {methods}")
+    if from_color:
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
+        line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
+        net_input = binary if model.sketch_kind == "binary" else line
+        lines, _ = sketch_lib.extract_sketch(bgr)
+        del bgr
+    elif normalize == "auto":
         net_input, lines = model.prepare(image if image.ndim == 3 else np.dstack([image] * 3))
-    else:
+    elif normalize == "off":
         net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    return full_resolution(model.color(net_input), lines, model, upsample)
+    else:
+        raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
+    rgb, flat = full_resolution(model.color(net_input, *(hints or ())), lines, model, upsample)
+    if hints is not None and upsample == "regions":
+        labels = hint_fill.line_regions(lines)
+        rgb = hint_fill.fill_hinted_regions(rgb, lines, *hints, labels=labels)
+        flat = hint_fill.fill_hinted_regions(flat, np.full_like(lines, 255), *hints, labels=labels)  # no lines
+    return {"rgb": rgb, "color": flat, "lines": lines}
 
 
-def colorize_illustration(bgr, model, upsample="regions"):
-    """Colors the sketch of a colored illustration (`--from-color`).
-
-    The network gets the dataset's own sketch of it (resized to a 256 px
-    short side, then `sketch.extract_sketch`; the binary one for a model
-    trained on binary sketches), the output the lines extracted at full size.
-    Both are dataset-style already, so they are not normalized.
-
-    Args:
-        bgr: `(H, W, 3)` uint8 BGR illustration.
-        model: a `Model`.
-        upsample: as for `colorize_sketch`.
-
-    Returns:
-        `(H, W, 3)` uint8 RGB.
-    """
-    line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
-    net_input = binary if model.sketch_kind == "binary" else line
-    lines, _ = sketch_lib.extract_sketch(bgr)
-    return full_resolution(model.color(net_input), lines, model, upsample)
+def load_rgb(path):
+    """`(H, W, 3)` uint8 RGB of an image file (`images.load_image`), or an ImageError."""
+    return cv2.cvtColor(images.load_image(path, max_pixels=MAX_PIXELS), cv2.COLOR_BGR2RGB)
 
 
-def colorize_file(path, model, from_color=False, normalize="auto", upsample="regions"):
-    """Decodes and colors one file.
+def colorize_file(path, model, from_color=False, normalize="auto", upsample="regions", hint_rgb=None, hint_mask=None):
+    """Decodes and colors one file (`colorize_array`).
 
     Returns:
         `(H, W, 3)` uint8 RGB at the file's size.
@@ -227,12 +297,20 @@ def colorize_file(path, model, from_color=False, normalize="auto", upsample="reg
     Raises:
         ImageError: the file cannot be used (the reason is one line).
     """
-    bgr = images.load_image(path, max_pixels=MAX_PIXELS)
-    if from_color:
-        return colorize_illustration(bgr, model, upsample)
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    del bgr
-    return colorize_sketch(rgb, model, normalize, upsample)
+    return colorize_array(load_rgb(path), model, hint_rgb, hint_mask, from_color, normalize, upsample)["rgb"]
+
+
+def hints_for(path, height, width, layer=None, points=()):
+    """The hints of one input: its hint layer (`layer`, else `NAME.hints.png`
+    beside it if any) with `points` (`hint_layers.parse_hint`'s) over it.
+    Returns ((hint_rgb, hint_mask) or None, the layer's path or None); a bad
+    layer is an ImageError naming it, a point outside a ColorizeError."""
+    if layer is None and os.path.isfile(sibling := os.path.splitext(path)[0] + HINTS_SUFFIX):
+        layer = sibling
+    hints = hint_layers.load_hint_layer(layer, height, width) if layer else None
+    if points:
+        hints = hint_layers.merge(hints, hint_layers.points_layer(points, height, width))
+    return hints, layer
 
 
 # ------------------------------------------------------------------ inputs --
@@ -250,10 +328,13 @@ def collect_inputs(inputs, out_dir=None):
         (jobs, failures): jobs is a list of (path, relative output path
         ending in .png); failures a list of (path, reason) for inputs that
         give nothing to do (a folder without images, a missing folder).
+        Hint layers (`NAME.hints.png`) are never jobs of their own.
     """
     jobs, failures = [], []
     out_real = os.path.realpath(out_dir) + os.sep if out_dir else None
     for given in inputs:
+        if is_hint_layer(given) and not os.path.isdir(given):
+            continue
         if os.path.isdir(given):
             try:
                 found = images.find_images(given)
@@ -261,6 +342,7 @@ def collect_inputs(inputs, out_dir=None):
                 failures.append((given, str(e)))
                 continue
             found = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
+            found = [p for p in found if not is_hint_layer(p)]
             if not found:
                 extensions = ", ".join(images.IMAGE_EXTENSIONS)
                 failures.append((given, f"folder holds no images ({extensions})"))
@@ -270,6 +352,11 @@ def collect_inputs(inputs, out_dir=None):
             # A missing or unreadable file is reported when it is decoded.
             jobs.append((given, os.path.splitext(os.path.basename(given.rstrip(os.sep)))[0] + ".png"))
     return _unique_names(jobs), failures
+
+
+def is_hint_layer(path):
+    """Whether `path` is named as a hint layer (`NAME.hints.png`, any case)."""
+    return os.path.basename(path.rstrip(os.sep)).lower().endswith(HINTS_SUFFIX)
 
 
 def _unique_names(jobs):
@@ -287,15 +374,6 @@ def _unique_names(jobs):
     return unique
 
 
-def default_model():
-    if os.path.isdir(DEFAULT_MODEL):
-        return DEFAULT_MODEL
-    raise ColorizeError(
-        f"no model given and the default {DEFAULT_MODEL} does not exist: pass --model RUN_DIR or EXPORT_DIR "
-        f"(train one with `python -m colorize.train --variant rebalance --preset small`)"
-    )
-
-
 # --------------------------------------------------------------------- CLI --
 
 
@@ -307,7 +385,7 @@ def _parser():
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and folders (searched recursively)")
     p.add_argument("-o", "--out-dir", required=True, help="where the colored PNGs go")
-    p.add_argument("--model", default=None, help=f"run directory or SavedModel (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", default=None, help="run directory or SavedModel (default: the shipped model)")
     p.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
     p.add_argument(
         "--from-color", action="store_true", help="inputs are colored illustrations: extract their sketch first"
@@ -324,6 +402,17 @@ def _parser():
         choices=fullres.UPSAMPLE_METHODS,
         help="full-resolution color: line-bounded regions (default) or bilinear (as the SavedModel)",
     )
+    p.add_argument(
+        "--hints", metavar="FILE", default=None, help="RGBA PNG hint layer (opaque pixels are hints); one input only"
+    )
+    p.add_argument(
+        "--hint",
+        action="append",
+        default=[],
+        metavar="X,Y,#RRGGBB",
+        help="a color hint at pixel column X, row Y of the sketch (repeatable; over --hints and NAME.hints.png)",
+    )
+    p.add_argument("--layers", action="store_true", help="also write NAME.ora: flat color under the lines (OpenRaster)")
     return p
 
 
@@ -336,7 +425,12 @@ def main(argv=None):
     args = parse_args(argv)
     if args.temperature is not None and not args.temperature > 0:
         raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
-    model = Model(args.model or default_model(), args.temperature)
+    if args.hints and (len(args.inputs) != 1 or os.path.isdir(args.inputs[0])):
+        raise ColorizeError("--hints FILE is for a single input file; in folders put NAME.hints.png beside NAME.png")
+    points = [hint_layers.parse_hint(text) for text in args.hint]
+    model_path = args.model or weights.default_model()
+    print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
+    model = Model(model_path, args.temperature)
     fileio.ensure_writable_dir(args.out_dir, "output")
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
     for path, reason in failures:
@@ -351,24 +445,30 @@ def main(argv=None):
         out_path = os.path.join(args.out_dir, name)
         t0 = time.perf_counter()
         try:
-            rgb = colorize_file(path, model, args.from_color, args.sketch_normalize, args.upsample)
-            try:
-                fileio.save_png(out_path, rgb)
-            except OSError as e:  # disk full, a file where a folder should be, ...
-                raise ColorizeError(f"{path}: cannot write {out_path} ({e.strerror or e})") from None
+            image = load_rgb(path)
+            hints, layer = hints_for(path, *image.shape[:2], args.hints, points)
+            out = colorize_array(
+                image, model, *(hints or (None, None)), args.from_color, args.sketch_normalize, args.upsample
+            )
+            del image
+            rgb = out["rgb"]
+            _write(path, out_path, out, args.layers)
         except ColorizeError as e:
             failures.append((path, e.reason if isinstance(e, ImageError) else str(e)))
-            print(f"error: {e}", file=sys.stderr, flush=True)
+            print(f"error: {e}" if isinstance(e, ImageError) else f"error: {path}: {e}", file=sys.stderr, flush=True)
             continue
         except (OSError, MemoryError, cv2.error, tf.errors.OpError) as e:
-            reason = _one_line(e)
+            reason = errors.one_line(e)
             failures.append((path, reason))
             print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
             continue
         done += 1
         elapsed = time.perf_counter() - start
+        hinted = (
+            ", hints: " + " + ".join(filter(None, [layer, f"{len(points)} points" if points else ""])) if hints else ""
+        )
         print(
-            f"[{i}/{len(jobs)}] {path} -> {out_path} ({rgb.shape[1]}x{rgb.shape[0]}, "
+            f"[{i}/{len(jobs)}] {path} -> {out_path} ({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
             f"{time.perf_counter() - t0:.2f} s; {done / elapsed:.2f} images/s)",
             flush=True,
         )
@@ -376,15 +476,18 @@ def main(argv=None):
     return EXIT_FAILED if failures else 0
 
 
-def _one_line(error):
-    text = getattr(error, "message", None) or str(error) or type(error).__name__
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    # TensorFlow's messages start with "Graph execution error:"; the reason
-    # is the line after the node's name.
-    for line in lines:
-        if line.startswith("assertion failed:") or "Invalid" in line:
-            return line
-    return lines[-1] if lines else type(error).__name__
+def _write(path, out_path, out, layers):
+    """Saves the colored PNG (and, with `layers`, the OpenRaster file beside it)."""
+    target = out_path
+    try:
+        fileio.save_png(out_path, out["rgb"])
+        if layers:
+            from colorize import openraster  # noqa: PLC0415 (zip writing, only for --layers)
+
+            target = os.path.splitext(out_path)[0] + ".ora"
+            openraster.write_ora(target, out["color"], out["lines"])
+    except OSError as e:  # disk full, a file where a folder should be, ...
+        raise ImageError(path, f"cannot write {target} ({e.strerror or e})") from None
 
 
 if __name__ == "__main__":

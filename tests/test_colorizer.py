@@ -91,3 +91,65 @@ def test_a_panel_in_a_strip_gets_its_own_colors():
     squeezed = core.color(tf.cast(tf.round(small), tf.uint8), NO_T)["color"]
     squeezed = tf.image.resize(squeezed, (size, size), "bilinear").numpy()[0]
     assert np.abs(squeezed - alone)[4:-4, 4:-4].mean() > 10
+
+
+# -- color hints ----------------------------------------------------------------
+
+
+def _hint_echo(inputs, training=False):
+    """Stands in for a hinted network's color head: returns the hint colors
+    it was given, so a test sees exactly what reached the network."""
+    return inputs[2]
+
+
+def test_hints_at_scale_keep_a_one_pixel_hint_with_its_color():
+    rgb = np.zeros((1, 400, 400, 3), np.uint8)
+    mask = np.zeros((1, 400, 400, 1), np.uint8)
+    rgb[0, 200, 200], mask[0, 200, 200] = (200, 10, 30), 1  # 1/156 of a network pixel (12.5 px)
+    rgb[0, 0:6, 0:13], mask[0, 0:6, 0:13] = (0, 0, 255), 1  # two colors share network pixel (0, 0):
+    rgb[0, 6:12, 0:13], mask[0, 6:12, 0:13] = (255, 0, 0), 1  # 78 blue and 78 red of its 156.25 px
+    color, on = colorizer.hints_at_scale(tf.constant(rgb), tf.constant(mask), tf.constant([32, 32]))
+    color, on = color.numpy()[0], on.numpy()[0, ..., 0]
+    assert on[16, 16] == 1 and color[16, 16] == pytest.approx([200, 10, 30], abs=1e-3)
+    assert color[0, 0] == pytest.approx([127.5, 0, 127.5], abs=1e-3)  # the mask-weighted mean
+    assert on.sum() == 2 + 1 and on[0, 1] == 1  # columns 0..12 reach into network column 1
+    assert not color[on == 0].any()
+
+
+def test_no_hints_give_the_automatic_colors_and_plain_nets_ignore_hints():
+    keras.utils.set_random_seed(1)
+    sketch = tf.constant(_strip(drawing(32, 32, seed=2), 10, vertical=False)[np.newaxis, :, :, np.newaxis])
+    rgb = tf.constant(np.full((1, 32, 320, 3), 90, np.uint8))
+    none, some = tf.zeros((1, 32, 320, 1), tf.uint8), tf.ones((1, 32, 320, 1), tf.uint8)
+    net = models.build_net("classification", width=0.0625, hints=True)
+    hinted = colorizer.Colorizer(net, "rgb", 16, 0.38, normalize=False)
+    assert bool(hinted.uses_hints.numpy())
+    auto = hinted.color(sketch, NO_T)["color"].numpy()  # a strip of 3 tiles at 16 px
+    np.testing.assert_array_equal(hinted.color_guided(sketch, NO_T, rgb, none)["color"].numpy(), auto)
+    assert np.abs(hinted.color_guided(sketch, NO_T, rgb, some)["color"].numpy() - auto).max() > 0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="hints do not fit the sketch"):
+        hinted.color_guided(sketch, NO_T, rgb[:, :16], none)
+    plain = colorizer.Colorizer(models.build_net("classification", width=0.0625), "rgb", 16, 0.38, normalize=False)
+    assert not bool(plain.uses_hints.numpy())
+    np.testing.assert_array_equal(
+        plain.color_guided(sketch, NO_T, rgb, some)["color"].numpy(), plain.color(sketch, NO_T)["color"].numpy()
+    )
+
+
+def test_hints_follow_the_sketch_to_the_trained_scale_and_into_its_tiles():
+    # A 1:20 strip at twice the trained scale: the network sees 2 tiles of
+    # 128 x 16 (image size 16). Whatever the hints, what reaches the network
+    # and is blended back is `hints_at_scale` of them: the same resize, the
+    # same tiles, the padding "no hint".
+    core = colorizer.Colorizer(models.build_net("regression", width=0.0625, hints=True), "rgb", 16, 0.38)
+    core.guided_head = _hint_echo
+    rng = np.random.default_rng(3)
+    for shape in [(1, 32, 640), (2, 640, 32), (1, 40, 60)]:
+        sketch = tf.constant(np.full((*shape, 1), 255, np.uint8))
+        mask = (rng.uniform(size=(*shape, 1)) < 0.01).astype(np.uint8)
+        rgb = rng.integers(0, 256, (*shape, 3)).astype(np.uint8) * mask
+        got = core.color_guided(sketch, NO_T, tf.constant(rgb), tf.constant(mask))["color"].numpy()
+        size = tf.shape(fullres.to_trained_scale(sketch, 16))[1:3]
+        want, on = colorizer.hints_at_scale(tf.constant(rgb), tf.constant(mask), size)
+        np.testing.assert_allclose(got, want.numpy(), atol=1e-3)
+        assert on.numpy().sum() > 0

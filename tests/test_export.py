@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorize import export, predict, runs
+from colorize import export, predict, runs, weights
 
 from bad_inputs import drawing
 
@@ -162,7 +162,8 @@ def test_saved_model_cli_lists_the_signatures(export_dir):
 def test_export_is_atomic_and_records_its_config(run_dir, export_dir, tmp_path):
     meta = runs.read_export_metadata(export_dir)
     assert meta["config"]["variant"] == "rebalance" and meta["temperature"] == pytest.approx(0.38)
-    assert meta["signatures"] == list(export.SIGNATURES)
+    assert meta["signatures"] == list(export.SIGNATURES) and "guided" in meta["signatures"]
+    assert meta["hints"] is True  # the tiny run was trained with hints
     target = tmp_path / "model"
     target.mkdir()
     (target / "stale.txt").write_text("old export")
@@ -192,8 +193,10 @@ def test_export_follows_the_umask(run_dir, tmp_path, umask):
         assert mode == (0o777 if is_dir else 0o666) & ~umask, (path, oct(mode))
 
 
-def test_cli_errors_are_one_line(tmp_path, capsys):
+def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(weights, "SHIPPED", str(tmp_path / "not-installed"))
     for argv, message in [
+        ([str(tmp_path / "out")], "no model given and the shipped model is missing"),
         ([str(tmp_path / "missing"), str(tmp_path / "out")], "no such run directory"),
         ([str(tmp_path), str(tmp_path / "out")], "not a run directory"),
         (["run", "out", "--temperature", "0"], "--temperature must be positive"),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import colorizer, predict, sketch, synthetic
+from colorize import colorizer, evaluate, export, predict, sketch, synthetic, weights
 from colorize.errors import ColorizeError
 
 from bad_inputs import bomb_png
@@ -86,15 +86,19 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
     cv2.imwrite(str(tmp_path / "s.png"), _drawing(40, 40))
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    monkeypatch.chdir(tmp_path)  # no runs/rebalance-small here
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(weights, "SHIPPED", str(tmp_path / "not-installed"))  # a package without its weights
     cases = [
-        (["s.png", "-o", "out"], "no model given"),
+        (["s.png", "-o", "out"], "no model given and the shipped model is missing"),
         (["s.png", "-o", "out", "--model", "nowhere"], "no such model directory"),
         (["s.png", "-o", "out", "--model", str(tmp_path)], "neither a run directory"),
         (["s.png", "-o", str(blocker / "out"), "--model", run_dir], "cannot write output"),
         (["s.png", "-o", "out", "--model", run_dir, "--temperature", "-1"], "--temperature must be positive"),
         (["s.png", "-o", "out", "--sketch-normalize", "maybe"], "invalid choice"),
         (["s.png"], "required"),
+        (["s.png", "s.png", "-o", "out", "--hints", "s.png"], "--hints FILE is for a single input file"),
+        (["s.png", "-o", "out", "--model", run_dir, "--hint", "3,4,#12345"], "--hint '3,4,#12345': the color"),
+        (["s.png", "-o", "out", "--model", run_dir, "--hint", "3,#123456"], "expected X,Y,#RRGGBB"),
     ]
     for argv, message in cases:
         with pytest.raises(SystemExit) as exit_info:
@@ -127,14 +131,31 @@ def test_predict_calls_the_core_of_the_run(run_dir):
     assert isinstance(model.core, colorizer.Colorizer)
     gray = _drawing(90, 130)
     rgb = np.dstack([gray] * 3)
-    ours = predict.colorize_sketch(rgb, model, upsample="bilinear")
+    ours = predict.colorize_array(rgb, model, upsample="bilinear")
     core = model.core.colorize_sketch(tf.constant(gray[np.newaxis, :, :, np.newaxis]), tf.constant([], tf.float32))
-    np.testing.assert_array_equal(ours, core["rgb"].numpy()[0])
+    np.testing.assert_array_equal(ours["rgb"], core["rgb"].numpy()[0])
+    # The flat color and the lines it returns give the image (within rounding).
+    np.testing.assert_array_equal(ours["lines"], model.prepare(rgb)[1])
+    remade = np.rint(ours["color"] * (ours["lines"][..., np.newaxis] / 255.0))
+    assert np.abs(remade - ours["rgb"]).max() <= 2
     # Off: the gray sketch goes to the network and is multiplied back as it is.
-    off = predict.colorize_sketch(gray, model, normalize="off", upsample="bilinear")
-    assert off.shape == (90, 130, 3) and np.all(off <= gray[..., np.newaxis])
-    with pytest.raises(ColorizeError, match="unknown upsampling method"):
-        predict.colorize_sketch(gray, model, upsample="nearest")
+    off = predict.colorize_array(gray, model, normalize="off", upsample="bilinear")
+    assert off["rgb"].shape == (90, 130, 3) and np.all(off["rgb"] <= gray[..., np.newaxis])
+    np.testing.assert_array_equal(off["lines"], gray)
+    # Regions: the same flat color and lines, exactly (one rounding).
+    regions = predict.colorize_array(rgb, model)
+    expected = np.rint(regions["color"] * (regions["lines"][..., np.newaxis] / 255.0))
+    assert np.abs(expected - regions["rgb"]).max() <= 1
+    for kwargs, message in [
+        (dict(upsample="nearest"), "unknown upsampling method"),
+        (dict(normalize="maybe"), "unknown sketch normalization"),
+        (dict(hint_rgb=np.zeros((90, 130, 3), np.uint8)), "give both"),
+        (dict(hint_rgb=np.zeros((90, 13, 3), np.uint8), hint_mask=np.ones((90, 130), bool)), "hints must be"),
+    ]:
+        with pytest.raises(ColorizeError, match=message):
+            predict.colorize_array(gray, model, **kwargs)
+    with pytest.raises(ColorizeError, match="must be a"):
+        predict.colorize_array(gray.astype(np.float32), model)
 
 
 def test_an_old_or_foreign_saved_model_is_one_line(tmp_path):
@@ -158,3 +179,22 @@ def test_inference_does_not_import_training(tmp_path):
     assert "colorize.predict" in result.stdout
     for training in ("colorize.train'", "colorize.trainer'", "colorize.task'", "colorize.data'"):
         assert training not in result.stdout
+
+
+def test_the_shipped_model_is_the_default(run_dir, tmp_path, monkeypatch, capsys):
+    # The shipped weights are the lead's to train: the tiny run stands in for them.
+    monkeypatch.setattr(weights, "SHIPPED", run_dir)
+    monkeypatch.chdir(tmp_path)
+    cv2.imwrite("s.png", _drawing(60, 80))
+    assert predict.main(["s.png", "-o", "out"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"model: {run_dir} (the shipped model)"
+    assert cv2.imread("out/s.png").shape == (60, 80, 3)
+    # export: [RUN_DIR] EXPORT_DIR (the export itself is tested in test_export).
+    exported = []
+    monkeypatch.setattr(export, "export", lambda run, out, t=None: exported.append((run, out)) or out)
+    assert export.main(["model"]) == 0
+    assert exported == [(run_dir, "model")] and "(the shipped model)" in capsys.readouterr().out
+    # evaluate: results go to the current folder, not into the package.
+    assert evaluate.main(["--max-examples", "2", "--batch-size", "2"]) == 0
+    assert f"model: {run_dir} (the shipped model)" in capsys.readouterr().out
+    assert os.path.isfile("eval_test_line.json")
