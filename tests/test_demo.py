@@ -1,0 +1,213 @@
+"""The web demo without a browser: its named API through gradio_client gives
+`predict.colorize_array`'s result for the same hints, bad uploads get a
+readable error and the server goes on; and the page's helpers."""
+
+import re
+import socket
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from colorize import demo, hint_layers, openraster, predict
+from colorize.errors import ColorizeError
+
+from bad_inputs import bomb_png
+
+HINT = (40, 180, 60)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def two_shapes(height=96, width=128):
+    """A sketch with two closed shapes: a rectangle (left) and a circle (right)."""
+    img = np.full((height, width, 3), 255, np.uint8)
+    cv2.rectangle(img, (8, 12), (58, 84), (0, 0, 0), 2)
+    cv2.circle(img, (94, 48), 26, (0, 0, 0), 2)
+    return img
+
+
+@pytest.fixture(scope="module")
+def server(run_dir):
+    """The demo on a free port, with the tiny run as its model (as `--model`)."""
+    choices = demo.find_models(run_dir)
+    blocks, _ = demo.serve(choices, port=free_port(), block=False)
+    yield blocks.local_url, run_dir
+    blocks.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server[0], verbose=False)
+
+
+def test_api_gives_predicts_result(server, client, tmp_path):
+    _, run_dir = server
+    sketch = two_shapes()
+    Image.fromarray(sketch).save(tmp_path / "shapes.png")
+    # The hint layer at half the sketch's size, as the editor's copy can be: a dab inside the rectangle.
+    layer = np.zeros((48, 64, 4), np.uint8)
+    layer[20:24, 14:18] = (*HINT, 255)
+    Image.fromarray(layer).save(tmp_path / "hints.png")
+
+    result, png, ora = client.predict(
+        handle_file(str(tmp_path / "shapes.png")),
+        handle_file(str(tmp_path / "hints.png")),
+        False,
+        0.5,
+        "auto",
+        run_dir,
+        api_name="/colorize",
+    )
+    hint_rgb, hint_mask = hint_layers.load_hint_layer(str(tmp_path / "hints.png"), 96, 128)
+    assert hint_mask.sum() == 4 * 16  # each layer pixel is 2 x 2 sketch pixels
+    expected = predict.colorize_array(sketch, predict.Model(run_dir, temperature=0.5), hint_rgb, hint_mask)
+
+    got = np.asarray(Image.open(result).convert("RGB"))
+    assert got.shape == sketch.shape
+    np.testing.assert_array_equal(got, expected["rgb"])
+    np.testing.assert_array_equal(np.asarray(Image.open(png).convert("RGB")), expected["rgb"])
+    # The hinted shape has the hint's color away from its lines; the other shape does not.
+    assert (got[20:76, 16:50] == HINT).all()
+    assert not (got[40:56, 86:102] == HINT).all(axis=-1).any()
+
+    assert ora.endswith(".ora") and zipfile.is_zipfile(ora)
+    layers = openraster.read_ora(ora)
+    np.testing.assert_array_equal(layers["color"][..., :3], expected["color"])
+    np.testing.assert_array_equal(layers["lines"][..., 3], 255 - expected["lines"])
+    assert np.abs(layers["mergedimage"][..., :3].astype(int) - expected["rgb"]).max() <= 1
+
+
+def test_api_without_hints_and_normalization_off(server, client, tmp_path):
+    _, run_dir = server
+    sketch = two_shapes(80, 60)
+    Image.fromarray(sketch).save(tmp_path / "s.png")
+    result, _, _ = client.predict(
+        handle_file(str(tmp_path / "s.png")), None, False, 0.3, "off", run_dir, api_name="/colorize"
+    )
+    expected = predict.colorize_array(sketch, predict.Model(run_dir, temperature=0.3), normalize="off")
+    np.testing.assert_array_equal(np.asarray(Image.open(result).convert("RGB")), expected["rgb"])
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("notes.png", b"hello, this is text", "notes.png: not an image (unrecognized format)"),
+        ("empty.png", b"", "empty.png: empty file (0 bytes)"),
+        ("bomb.png", bomb_png(), "bomb.png: too large"),
+    ],
+    ids=["text", "empty", "bomb"],
+)
+def test_bad_upload_is_reported_and_the_server_goes_on(server, client, tmp_path, name, data, message):
+    _, run_dir = server
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(AppError, match=re.escape(message)):
+        client.predict(handle_file(str(tmp_path / name)), None, False, 0.5, "auto", run_dir, api_name="/colorize")
+    Image.fromarray(two_shapes(40, 40)).save(tmp_path / "good.png")
+    result, _, _ = client.predict(
+        handle_file(str(tmp_path / "good.png")), None, False, 0.5, "auto", run_dir, api_name="/colorize"
+    )
+    assert Image.open(result).size == (40, 40)
+
+
+def test_bad_controls_are_reported(server, client, tmp_path):
+    _, run_dir = server
+    Image.fromarray(two_shapes(40, 40)).save(tmp_path / "good.png")
+    good = handle_file(str(tmp_path / "good.png"))
+    with pytest.raises(AppError, match="elsewhere is not in the list of choices"):
+        client.predict(good, None, False, 0.5, "auto", "elsewhere", api_name="/colorize")
+    with pytest.raises(AppError, match="less than minimum value"):
+        client.predict(good, None, False, 0.0, "auto", run_dir, api_name="/colorize")
+    layer = np.zeros((10, 40, 4), np.uint8)
+    layer[..., 3] = 255
+    Image.fromarray(layer).save(tmp_path / "wide.png")
+    with pytest.raises(AppError, match="wrong aspect ratio"):
+        client.predict(good, handle_file(str(tmp_path / "wide.png")), False, 0.5, "auto", run_dir, api_name="/colorize")
+
+
+def test_concurrent_requests_are_queued(server, tmp_path):
+    _, run_dir = server
+    Image.fromarray(two_shapes(64, 64)).save(tmp_path / "s.png")
+    clients = [Client(server[0], verbose=False) for _ in range(3)]
+    jobs = [
+        c.submit(handle_file(str(tmp_path / "s.png")), None, False, 0.5, "auto", run_dir, api_name="/colorize")
+        for c in clients
+    ]
+    results = [np.asarray(Image.open(job.result(timeout=120)[0]).convert("RGB")) for job in jobs]
+    for result in results[1:]:
+        np.testing.assert_array_equal(result, results[0])
+
+
+# -- helpers (no server) -------------------------------------------------------
+
+
+def test_hints_from_layer_enlarges_by_nearest_neighbour():
+    layer = np.zeros((3, 4, 4), np.uint8)
+    layer[1, 2] = (10, 20, 30, 255)
+    layer[0, 0] = (99, 99, 99, 127)  # under the alpha threshold: not a hint
+    hint_rgb, hint_mask = demo.hints_from_layer(layer, (6, 8))
+    expected = np.zeros((6, 8), bool)
+    expected[2:4, 4:6] = True
+    np.testing.assert_array_equal(hint_mask, expected)
+    assert (hint_rgb[expected] == (10, 20, 30)).all() and (hint_rgb[~expected] == 0).all()
+    assert demo.hints_from_layer(np.zeros((3, 4, 4), np.uint8), (6, 8)) == (None, None)
+    assert demo.hints_from_layer(None, (6, 8)) == (None, None)
+    with pytest.raises(ColorizeError, match="wrong aspect ratio"):
+        demo.hints_from_layer(np.full((3, 3, 4), 255, np.uint8), (6, 8))
+
+
+def test_editor_layer_puts_later_layers_on_top():
+    low = np.zeros((2, 2, 4), np.uint8)
+    low[0, 0] = (1, 2, 3, 255)
+    low[1, 1] = (4, 5, 6, 255)
+    high = np.zeros((2, 2, 4), np.uint8)
+    high[1, 1] = (7, 8, 9, 200)
+    merged = demo.editor_layer({"background": None, "layers": [low, high], "composite": None})
+    np.testing.assert_array_equal(merged[0, 0], (1, 2, 3, 255))
+    np.testing.assert_array_equal(merged[1, 1], (7, 8, 9, 200))
+    assert demo.editor_layer({"background": None, "layers": [], "composite": None}) is None
+
+
+def test_preview_fits_the_long_side():
+    assert demo.preview(np.zeros((1500, 3000, 3), np.uint8)).shape == (512, 1024, 3)
+    small = np.zeros((300, 200, 3), np.uint8)
+    assert demo.preview(small) is small
+
+
+def test_find_models(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo.weights, "SHIPPED", str(tmp_path / "no-shipped-model"))
+    (tmp_path / "exports" / "a").mkdir(parents=True)
+    (tmp_path / "exports" / "a" / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "runs" / "trained").mkdir(parents=True)
+    (tmp_path / "runs" / "trained" / "config.json").write_text("{}")
+    (tmp_path / "runs" / "trained" / "model.keras").write_bytes(b"")
+    (tmp_path / "runs" / "unfinished").mkdir()
+    (tmp_path / "runs" / "unfinished" / "config.json").write_text("{}")
+    found = demo.find_models(models_dir=str(tmp_path))
+    assert found == {"exports/a": str(tmp_path / "exports" / "a"), "runs/trained": str(tmp_path / "runs" / "trained")}
+    given = str(tmp_path / "runs" / "trained")
+    assert list(demo.find_models(given, str(tmp_path))) == [given, "exports/a"]  # given first, once
+    with pytest.raises(ColorizeError, match="no model"):
+        demo.find_models()
+    with pytest.raises(ColorizeError, match="no such model directory"):
+        demo.find_models(str(tmp_path / "missing"))
+    with pytest.raises(ColorizeError, match="no such folder"):
+        demo.find_models(models_dir=str(tmp_path / "missing"))
+
+
+def test_command_line_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        demo.main(["--model", str(tmp_path / "missing")])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().endswith("missing: no such model directory")
+    with pytest.raises(SystemExit) as e:
+        demo.main(["--port", "70000"])
+    assert e.value.code == 2
