@@ -19,6 +19,7 @@ checkpoint copies into private folders that are removed again.
 """
 
 import math
+import os
 import shutil
 import time
 
@@ -153,7 +154,8 @@ class Trainer:
             # `--epochs N` with N at most the epochs it reached writes the
             # final network from the last checkpoint.
             print(f"{self.run_dir}: already trained to epoch {config.epochs} (step {start})", flush=True)
-            self.save_final()
+            if self._final_is_stale():
+                self.save_final()
             return self.history
 
         train_ds = self.strategy.distribute_datasets_from_function(
@@ -262,6 +264,14 @@ class Trainer:
             self.writer.grid(metrics["step"], epoch, grid)
         self.writer.flush()
         return metrics
+
+    def _final_is_stale(self):
+        """Whether the final network is missing or older than the last checkpoint."""
+        final = runs.model_path(self.run_dir)
+        latest = tf.train.latest_checkpoint(runs.checkpoint_dir(self.run_dir))
+        if not os.path.isfile(final):
+            return True
+        return bool(latest) and os.path.getmtime(latest + ".index") > os.path.getmtime(final)
 
     def save_final(self):
         """Writes the trained network into the run directory (chief only).

@@ -111,8 +111,12 @@ def training_facts(run_dir):
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    import tensorflow as tf  # noqa: PLC0415
+
+    latest = tf.train.latest_checkpoint(runs.checkpoint_dir(run_dir))
+    steps = max(history[-1]["step"] if history else 0, int(latest.rsplit("-", 1)[1]) if latest else 0)
     return dict(
-        steps=history[-1]["step"] if history else 0,
+        steps=steps,
         epochs=history[-1]["epoch"] if history else 0,
         wall_hours=round((end - start) / 3600, 2),
         hardware=f"{os.cpu_count()} CPU cores ({cpu}), no GPU",

@@ -182,7 +182,7 @@ def test_bad_inputs_are_one_line_errors():
 
 def test_dataset_sketches_are_kept_and_drawings_are_not():
     for seed in range(3):
-        windows, _ = sketch.prepare_examples(synthetic.generate(seed))
+        windows, _ = sketch.prepare_examples(synthetic.generate(seed, scenes=synthetic.FULL_SCENES))
         line = windows[0][1]
         stats = sketch_input.page_levels(line[..., None])
         assert bool(stats["dataset_style"])

@@ -31,7 +31,7 @@ def test_rebalance_weights_come_from_the_cached_prior(lch_task):
 
 def test_unweighted_variants_have_no_class_weights(tiny_data_dir):
     task = ColorizationTask(variants.resolve("classification", "tiny", data_dir=tiny_data_dir))
-    assert task.class_weights is None and task.num_train == 57
+    assert task.class_weights is None and task.num_train == 45
 
 
 def test_inputs_have_the_training_shape_and_validation_is_capped(lch_task):
