@@ -1,0 +1,78 @@
+"""The model shipped in the package: its weights match the model card, and
+`predict` colors a sketch with it when no model is given."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from colorize import runs, weights
+
+from helpers import env
+
+CARD = os.path.join(weights.SHIPPED, "model_card.json")
+
+
+def load_card():
+    with open(CARD) as f:
+        return json.load(f)
+
+
+def test_shipped_weights_match_the_model_card():
+    card = load_card()
+    path = os.path.join(weights.SHIPPED, runs.PACKED_WEIGHTS)
+    with open(path, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == card["sha256"]
+    assert os.path.getsize(path) == card["bytes"] < 5_000_000
+    config, net = runs.load_net(weights.default_model())
+    assert (config.variant, config.width, config.image_size, config.hints) == (
+        card["variant"],
+        card["width"],
+        card["image_size"],
+        True,
+    )
+    assert config.temperature == card["temperature"]
+    assert net.count_params() == card["parameters"]
+    assert sum(w.size for w in net.get_weights()) == card["values"]
+    # The card's own figures are the ones it states in prose.
+    with open(os.path.join(weights.SHIPPED, "MODEL_CARD.md")) as f:
+        text = f.read()
+    assert card["sha256"] in text and f"{card['test']['psnr']:.2f} dB" in text
+
+
+def sketch_file(path):
+    """A line drawing on white: a circle, a box, a house outline."""
+    img = np.full((300, 420), 255, np.uint8)
+    cv2.circle(img, (100, 150), 70, 0, 3)
+    cv2.rectangle(img, (220, 80), (380, 240), 0, 3)
+    cv2.line(img, (220, 80), (300, 20), 0, 3)
+    cv2.line(img, (300, 20), (380, 80), 0, 3)
+    cv2.imwrite(str(path), img)
+    return img
+
+
+def test_predict_colors_a_sketch_with_the_shipped_model_by_default(tmp_path):
+    lines = sketch_file(tmp_path / "drawing.png")
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "colorize.predict", str(tmp_path / "drawing.png"), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env(HOME=str(home)),
+        cwd=str(tmp_path),
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert weights.SHIPPED in proc.stdout + proc.stderr  # it says which model it used
+    out = cv2.imread(str(tmp_path / "out" / "drawing.png"))
+    assert out is not None and out.shape == (300, 420, 3)
+    # The lines stay dark, and the page far from any line is not painted
+    # dark: the model keeps paper light.
+    assert out[lines == 0].mean() < 80
+    page = out[270:, :]  # the bottom margin, no line there
+    assert page.mean() > 170
