@@ -15,6 +15,7 @@ from PIL import Image
 
 from colorize import export, predict, runs, weights
 
+import helpers
 from bad_inputs import drawing
 
 NO_T = tf.constant([], tf.float32)  # "use the model's temperature"
@@ -30,23 +31,9 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
     png_path, jpg_path = tmp_path / "a.png", tmp_path / "b.jpg"
     cv2.imwrite(str(png_path), png_img)
     cv2.imwrite(str(jpg_path), jpg_img, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    script = textwrap.dedent(
+    script = helpers.WITHOUT_PROJECT + textwrap.dedent(
         f"""
-        import os, sys
-        # As on a machine without the project: drop every path that holds it
-        # and the import hooks of an editable install (setuptools puts either
-        # the checkout on sys.path or a finder on sys.meta_path).
-        sys.path = [p for p in sys.path if not os.path.isfile(os.path.join(p or ".", "colorize", "__init__.py"))]
-        sys.meta_path = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
-        sys.path_hooks = [h for h in sys.path_hooks if not getattr(h, "__module__", "").startswith("__editable__")]
-        sys.path_importer_cache.clear()
         import numpy as np, tensorflow as tf
-        try:
-            import colorize
-        except ImportError:
-            pass
-        else:
-            raise SystemExit("colorize is importable here")
         model = tf.saved_model.load({export_dir!r})
         images = [open(p, "rb").read() for p in ({str(png_path)!r}, {str(jpg_path)!r})]
         out = model.signatures["serving_default"](images=tf.constant(images))  # the standard call: images only

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from colorize import colorizer, export, hint_layers, models, predict
 
+import helpers
 from bad_inputs import drawing
 
 
@@ -45,21 +46,9 @@ def test_guided_runs_without_the_project_and_matches_in_process(run_dir, export_
     cv2.imwrite(str(paths[0]), sketch_a)
     cv2.imwrite(str(paths[1]), sketch_b, [cv2.IMWRITE_JPEG_QUALITY, 90])
     cv2.imwrite(str(paths[2]), _hint_layer(48, 68))  # half the sketch's size
-    script = textwrap.dedent(
+    script = helpers.WITHOUT_PROJECT + textwrap.dedent(
         f"""
-        import os, sys
-        # As on a machine without the project (see test_export).
-        sys.path = [p for p in sys.path if not os.path.isfile(os.path.join(p or ".", "colorize", "__init__.py"))]
-        sys.meta_path = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
-        sys.path_hooks = [h for h in sys.path_hooks if not getattr(h, "__module__", "").startswith("__editable__")]
-        sys.path_importer_cache.clear()
         import numpy as np, tensorflow as tf
-        try:
-            import colorize
-        except ImportError:
-            pass
-        else:
-            raise SystemExit("colorize is importable here")
         model = tf.saved_model.load({export_dir!r})
         a, b, hints = [open(p, "rb").read() for p in {[str(p) for p in paths]!r}]
         out = model.signatures["guided"](images=tf.constant([a, b]), hints=tf.constant([hints, b""]))
