@@ -473,7 +473,8 @@ def serve(choices, host="127.0.0.1", port=7860, block=True):
     """
     blocks, demo = build(choices)
     default = next(iter(choices))
-    print(f"loading {choices[default]}", flush=True)
+    shipped = os.path.abspath(choices[default]) == os.path.abspath(weights.SHIPPED)
+    print(f"model: {choices[default]}" + (" (the shipped model)" if shipped else ""), flush=True)
     demo.warm_up(default)
     blocks.queue(default_concurrency_limit=1)
     blocks.launch(server_name=host, server_port=port, show_error=True, prevent_thread_lock=not block, quiet=not block)
