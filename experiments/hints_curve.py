@@ -43,6 +43,7 @@ import numpy as np
 
 from colorize import errors, fileio, hint_fill, metrics, runs, variants
 from colorize.errors import ColorizeError, cli
+from experiments import figures
 
 COUNTS = (0, 1, 2, 5, 10, 20, 50, 100)
 RESULTS = "results.json"
@@ -367,32 +368,9 @@ def markdown_table(results):
 # -- figures -------------------------------------------------------------------
 
 
-def _pyplot():
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    return plt
-
-
-def _save(fig, path, palette=False):
-    """Writes a figure as PNG, atomically; `palette` stores 256 colors (a
-    sample grid small enough to commit)."""
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    _pyplot().close(fig)
-    if palette:
-        from PIL import Image  # noqa: PLC0415
-
-        with Image.open(tmp) as img:
-            img.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE, kmeans=3).save(tmp, optimize=True)
-    os.replace(tmp, path)
-
-
 def draw_curve(results, path):
     """PSNR against the number of hints (symmetric log axis, 0 included)."""
-    plt = _pyplot()
+    plt = figures.pyplot()
     counts = results["counts"]
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, entry in results["runs"].items():
@@ -413,7 +391,7 @@ def draw_curve(results, path):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, path)
+    figures.save(fig, path, tight=False)
 
 
 def hints_view(sketch, hint_rgb, hint_mask):
@@ -473,7 +451,7 @@ def grid_samples(args, results):
 
 def draw_grid(samples, count, path):
     """One row per test image: sketch | hints | flood fill | each run | ground truth."""
-    plt = _pyplot()
+    plt = figures.pyplot()
     columns = [("Sketch", samples["sketch"]), (f"{count} hints", samples["hints"]), ("Flood fill", samples["baseline"])]
     columns += [(key[4:], images) for key, images in samples.items() if key.startswith("run:")]
     columns.append(("Ground truth", samples["truth"]))
@@ -488,7 +466,7 @@ def draw_grid(samples, count, path):
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(label, fontsize=8)
-    _save(fig, path, palette=True)
+    figures.save(fig, path, tight=False, palette=True)
 
 
 @cli

@@ -31,6 +31,7 @@ import numpy as np
 
 from colorize import errors, fileio, metrics, runs, variants
 from colorize.errors import ColorizeError, cli
+from experiments import figures
 
 RESULTS = "results.json"
 TABLE = "results.md"
@@ -224,37 +225,10 @@ def markdown_table(results):
 # -- figures ------------------------------------------------------------------
 
 
-def _pyplot():
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    return plt
-
-
-def _save(fig, path, tight=True, palette=False):
-    """Writes a figure as PNG (atomically); `palette` stores 256 colors,
-    which keeps a grid of photos-like samples small enough to commit."""
-    if tight:
-        fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    _pyplot().close(fig)
-    if palette:
-        from PIL import Image  # noqa: PLC0415
-
-        with Image.open(tmp) as img:
-            # Max-coverage palette refined by k-means keeps the few flat
-            # colors of the ground truth close (mean error ~1 of 255).
-            img.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE, kmeans=3).save(tmp, optimize=True)
-    os.replace(tmp, path)
-
-
 def draw_samples(samples, order, path):
     """Fig. 6: one row per method (sketch, each variant, ground truth), one
     column per test image."""
-    plt = _pyplot()
+    plt = figures.pyplot()
     rows = [("Sketch", np.repeat(samples["sketch"], 3, axis=-1))]
     rows += [(LABELS.get(v, v), samples[f"prediction_{v}"]) for v in order if f"prediction_{v}" in samples]
     rows.append(("Ground truth", samples["truth"]))
@@ -277,7 +251,7 @@ def draw_samples(samples, order, path):
             if c == 0:
                 ax.set_ylabel(label, fontsize=9)
     fig.suptitle("Sample outputs (test images)", fontsize=10, y=1 - 0.05 / (0.3 + 1.3 * len(rows)), va="top")
-    _save(fig, path, tight=False, palette=True)
+    figures.save(fig, path, tight=False, palette=True)
 
 
 def _bars(ax, labels, values, color="tab:blue", offset=0.0, width=0.7, label=None):
@@ -294,7 +268,7 @@ def _bars(ax, labels, values, color="tab:blue", offset=0.0, width=0.7, label=Non
 def draw_metric(results, key, title, ylabel, path, truth_key=None):
     """One bar per variant for metric `key` (Figs. 7, 10, 11, 12); with
     `truth_key`, the ground truth's value as a dashed line (Fig. 7)."""
-    plt = _pyplot()
+    plt = figures.pyplot()
     order = list(results["variants"])
     fig, ax = plt.subplots(figsize=(6, 3.6))
     evals = [results["variants"][v]["evaluation"]["metrics"] for v in order]
@@ -307,12 +281,12 @@ def draw_metric(results, key, title, ylabel, path, truth_key=None):
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.margins(y=0.15)
-    _save(fig, path)
+    figures.save(fig, path)
 
 
 def draw_rgb_mse(results, path):
     """Fig. 9: MSE of R, G and B per variant, grouped."""
-    plt = _pyplot()
+    plt = figures.pyplot()
     order = list(results["variants"])
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (key, color) in enumerate((("mse_r", "tab:red"), ("mse_g", "tab:green"), ("mse_b", "tab:blue"))):
@@ -323,7 +297,7 @@ def draw_rgb_mse(results, path):
     ax.set_title("MSE of the RGB channels (paper Fig. 9)", fontsize=10)
     ax.legend(fontsize=8)
     ax.margins(y=0.15)
-    _save(fig, path)
+    figures.save(fig, path)
 
 
 def draw_figures(out, results=None):

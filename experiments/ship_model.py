@@ -125,8 +125,6 @@ def training_facts(run_dir):
 
 
 def ship(args):
-    from colorize import evaluate  # noqa: PLC0415
-
     temperatures = [float(t) for t in args.temperatures.split(",") if t.strip()]
     if not temperatures or any(t <= 0 for t in temperatures):
         raise ColorizeError(f"--temperatures must be positive numbers, not {args.temperatures!r}")
@@ -136,16 +134,15 @@ def ship(args):
     print(f"== packing {args.run} at T={t} into {args.out}", flush=True)
     weights = runs.pack_net(net, config.replace(temperature=t), args.out)
     print("== evaluating the packed weights on test", flush=True)
-    test = {}
-    for hints in (0, 10):
-        test[hints] = evaluate.evaluate_run(args.out, split="test", hints=hints, max_examples=args.max_examples)
-    fill10 = hints_curve.fill_metrics(args.out, "test", 10, max_examples=args.max_examples)
-    curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test"]
+    counts = ",".join(map(str, hints_curve.COUNTS))  # 0 and 10 hints are the card's figures
+    curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test", "--counts", counts]
     if args.max_examples:
         curve_argv += ["--max-examples", str(args.max_examples)]
     hints_curve.main(curve_argv)
     with open(os.path.join(args.curve_out, hints_curve.RESULTS)) as f:
         curve = json.load(f)
+    (shipped,) = curve["runs"].values()
+    at = {count: i for i, count in enumerate(curve["counts"])}
     sample_grid(args.out, args.samples, os.path.join(args.out, SAMPLES))
     card = dict(
         variant=config.variant,
@@ -167,10 +164,10 @@ def ship(args):
         train_command=args.train_command,
         training=training_facts(args.run),
         temperature_choice=t_table,
-        test=test[0]["metrics"],
-        test_examples=test[0]["examples"],
-        test_hints10=test[10]["metrics"],
-        test_hints10_fill=fill10,
+        test=shipped["metrics"][at[0]],
+        test_examples=shipped["examples"],
+        test_hints10=shipped["metrics"][at[10]],
+        test_hints10_fill=shipped["fill_metrics"][at[10]],
         hints_curve={name: curve["runs"][name] for name in curve["runs"]},
         flood_fill=next(iter(curve["baselines"].values()))["psnr"],
         counts=curve["counts"],
