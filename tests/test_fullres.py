@@ -122,6 +122,24 @@ def test_regions_flatten_noise_and_fill_lines_from_the_nearest_region():
     np.testing.assert_allclose(on_line, np.broadcast_to(inside[0, 0], on_line.shape), atol=2.5)
 
 
+def test_regions_measured_on_samples_keep_small_regions_and_large_flat_ones():
+    # 16x upsampling: cell = 64 px, statistics on every 4th pixel. A 3x3 px
+    # region (inside a tiny box, lines dilated by 1 px) holds no sample: it
+    # keeps the bilinear color
+    # rather than taking another region's; the big regions, measured on
+    # their samples, come out flat in their own colors, up to the line.
+    sketch, color = _two_regions(height=192, width=256, line_x=128)
+    color = cv2.resize(color, (16, 12), interpolation=cv2.INTER_AREA)
+    cv2.rectangle(sketch, (39, 39), (45, 45), 0, 1)  # paper 41..43 once dilated: between samples 40 and 44
+    assert fullres.SAMPLES_PER_CELL == 16
+    up = fullres.upsample_regions(color, sketch)
+    bilinear = fullres.upsample_bilinear(color, sketch.shape)
+    np.testing.assert_allclose(up[41:44, 41:44], bilinear[41:44, 41:44], atol=1e-3)
+    left, right = up[100:, :126], up[:, 131:]
+    assert left.std(axis=(0, 1)).max() < 0.5 and right.std(axis=(0, 1)).max() < 0.5
+    assert left[-1, 0, 0] > 150 and right[0, -1, 2] > 150
+
+
 def test_bad_arguments():
     with pytest.raises(ColorizeError, match="unknown upsampling method"):
         fullres.full_resolution(np.zeros((4, 4, 3)), np.zeros((8, 8), np.uint8), "nearest")
