@@ -298,7 +298,7 @@ class Colorizer(tf.Module):
 
     # -- endpoints (graph functions; saved in the SavedModel) ------------------
 
-    @tf.function(input_signature=[_RGB])
+    @tf.function(autograph=False, input_signature=[_RGB])
     def prepare(self, image):
         """Sketch normalization (`sketch_input.normalize`, unless off).
 
@@ -313,7 +313,7 @@ class Colorizer(tf.Module):
         net_input, lines = self._prepare(self._check_sketch(image))
         return {"net_input": net_input, "lines": lines}
 
-    @tf.function(input_signature=[_SKETCH, _TEMPERATURE])
+    @tf.function(autograph=False, input_signature=[_SKETCH, _TEMPERATURE])
     def color(self, sketch, temperature):
         """The color at the trained scale, before it is brought back to full
         size and masked.
@@ -331,10 +331,11 @@ class Colorizer(tf.Module):
         return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]))}
 
     @tf.function(
+        autograph=False,
         input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.float32, name="color"),
             tf.TensorSpec([None, None, None, 1], tf.uint8, name="lines"),
-        ]
+        ],
     )
     def compose(self, color, lines):
         """Full-resolution output: bilinear color times lines / 255.
@@ -348,7 +349,7 @@ class Colorizer(tf.Module):
         """
         return {"rgb": fullres.compose_bilinear(color, lines)}
 
-    @tf.function(input_signature=[_SKETCH, _TEMPERATURE])
+    @tf.function(autograph=False, input_signature=[_SKETCH, _TEMPERATURE])
     def colorize_sketch(self, sketch, temperature):
         """prepare -> color -> compose.
 
@@ -364,7 +365,7 @@ class Colorizer(tf.Module):
         net_input, lines = self._prepare(sketch)
         return {"rgb": fullres.compose_bilinear(self._color(net_input, t), lines)}
 
-    @tf.function(input_signature=[_IMAGES])
+    @tf.function(autograph=False, input_signature=[_IMAGES])
     def decode_images(self, images):
         """Encoded PNG/JPEG bytes -> what `colorize_images` colors.
 
@@ -391,7 +392,7 @@ class Colorizer(tf.Module):
         )
         return {"rgb": decoded, "size": sizes}
 
-    @tf.function(input_signature=[_IMAGES, _TEMPERATURE])
+    @tf.function(autograph=False, input_signature=[_IMAGES, _TEMPERATURE])
     def colorize_images(self, images, temperature):
         """Encoded bytes in, colored images out (the serving endpoint).
 
@@ -436,14 +437,14 @@ class Colorizer(tf.Module):
         pngs, rgbs = tf.cond(batch > 0, run_all, nothing)
         return {"png": pngs, "rgb": rgbs, "size": sizes}
 
-    @tf.function(input_signature=[_IMAGES])
+    @tf.function(autograph=False, input_signature=[_IMAGES])
     def serve(self, images):
         """`colorize_images` at the default temperature (`serving_default`)."""
         return self.colorize_images(images, tf.zeros([0], tf.float32))
 
     # -- color hints (ignored by a network trained without them) ---------------
 
-    @tf.function(input_signature=[_SKETCH, _TEMPERATURE, _HINT_RGB, _HINT_MASK])
+    @tf.function(autograph=False, input_signature=[_SKETCH, _TEMPERATURE, _HINT_RGB, _HINT_MASK])
     def color_guided(self, sketch, temperature, hint_rgb, hint_mask):
         """`color` with hints: `hint_rgb` `(batch, H, W, 3)` uint8 RGB and
         `hint_mask` `(batch, H, W, 1)` uint8 (a hint where > 0) at the full
@@ -454,7 +455,7 @@ class Colorizer(tf.Module):
         hints = self._check_hints(hint_rgb, hint_mask, sketch)
         return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]), hints)}
 
-    @tf.function(input_signature=[_IMAGES, _HINTS, _TEMPERATURE])
+    @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS, _TEMPERATURE])
     def colorize_images_guided(self, images, hints, temperature):
         """`colorize_images` with `hints`, `(batch,)` tf.string: an RGBA PNG
         hint layer per image (`decode_hint_layer`), or "" for none. Returns
@@ -464,7 +465,7 @@ class Colorizer(tf.Module):
         does it with `hint_fill`)."""
         return self._colorize_batch(images, temperature, hints)
 
-    @tf.function(input_signature=[_IMAGES, _HINTS])
+    @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS])
     def serve_guided(self, images, hints):
         """`colorize_images_guided` at the default temperature (`guided`)."""
         return self.colorize_images_guided(images, hints, tf.zeros([0], tf.float32))

@@ -158,6 +158,22 @@ def test_predict_calls_the_core_of_the_run(run_dir):
         predict.colorize_array(gray.astype(np.float32), model)
 
 
+def test_the_first_images_run_eagerly_then_the_graph(run_dir, monkeypatch):
+    # An in-process core colors its first images eagerly (no tracing), then
+    # switches to its graph functions; both give the same image.
+    monkeypatch.setattr(predict, "EAGER_IMAGES", 2)
+    model = predict.Model(run_dir)
+    rgb = np.dstack([_drawing(100, 140)] * 3)
+    first = [predict.colorize_array(rgb, model, upsample="regions")["rgb"]]
+    assert model._function("color") is not model.core.color  # still eager
+    first.append(predict.colorize_array(rgb, model, upsample="bilinear")["rgb"])
+    assert model._function("color") is model.core.color  # two images done: the graph
+    assert model.with_temperature(0.3)._function("prepare") is model.core.prepare  # copies share the count
+    graph = [predict.colorize_array(rgb, model, upsample=up)["rgb"] for up in ("regions", "bilinear")]
+    for eager, traced in zip(first, graph, strict=True):
+        assert np.abs(eager.astype(int) - traced).max() <= 1
+
+
 def test_an_old_or_foreign_saved_model_is_one_line(tmp_path):
     class Plain(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])

@@ -1,0 +1,62 @@
+"""TensorFlow's start-up lines are dropped for colorize's users (`colorize.tf_logs`)."""
+
+import os
+import subprocess
+import sys
+import types
+
+import pytest
+
+from colorize import tf_logs
+
+import helpers
+
+NOISE_SAMPLE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795966663.947593   29661 cudart_stub.cc:31] Could not find cuda drivers on your machine, "
+    "GPU will not be used.",
+    "E0000 00:00:1795966668.386257   29661 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error",
+    "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with the "
+    "appropriate compiler flags.",
+]
+
+
+def test_only_the_start_up_noise_is_dropped():
+    kept = ["E0000 00:00:1.0 123 op_kernel.cc:1] something real went wrong", "Traceback (most recent call last):"]
+    text = "\n".join(NOISE_SAMPLE[:2] + kept[:1] + NOISE_SAMPLE[2:] + kept[1:]) + "\n"
+    assert tf_logs._shown(text) == "\n".join(kept) + "\n"
+
+
+def _import_tensorflow(**env):
+    code = "import colorize, tensorflow as tf; print(int(tf.reduce_sum(tf.ones(3))))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=helpers.env(**env), cwd=helpers.REPO
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "3", done.stderr[-2000:]
+    return done.stderr.splitlines()
+
+
+def test_importing_tensorflow_after_colorize_prints_no_start_up_lines():
+    quiet = _import_tensorflow()
+    assert not [line for line in quiet if tf_logs.NOISE.match(line)], quiet
+    # The same process with the hook off shows what was dropped (this
+    # machine's TensorFlow does print start-up lines).
+    loud = _import_tensorflow(**{tf_logs.ENV: "1"})
+    assert [line for line in loud if tf_logs.NOISE.match(line)], loud
+
+
+class _FailingLoader:
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        os.write(2, b"I0000 00:00:1.0 1 port.cc:1] an info line\nE0000 00:00:1.0 1 x.cc:1] why it broke\n")
+        raise ImportError("broken build")
+
+
+def test_a_failed_import_shows_everything_it_printed(capfd):
+    loader = tf_logs._QuietLoader(_FailingLoader())
+    with pytest.raises(ImportError, match="broken build"):
+        loader.exec_module(types.ModuleType("tensorflow"))
+    err = capfd.readouterr().err
+    assert "an info line" in err and "why it broke" in err
