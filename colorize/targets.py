@@ -235,14 +235,43 @@ def nearest_class(rgb255, space):
     return color.class_index(color.to_scaled(rgb / 255.0, space))
 
 
-def rebalance_weights(prior, lam=REBALANCE_LAMBDA):
+def white_classes(space):
+    """Which classes are white paper: the top lightness bin with the lowest
+    chroma bin ("lch", every hue: 8 classes), or the top bin of all three
+    channels ("rgb": 1 class).
+
+    Args:
+        space: "rgb" or "lch".
+
+    Returns:
+        np.ndarray (512,) bool.
+    """
+    color.check_space(space)
+    q = np.arange(color.NUM_CLASSES)
+    b0, b1, b2 = q % color.NUM_BINS, (q // color.NUM_BINS) % color.NUM_BINS, q // color.NUM_BINS**2
+    top = color.NUM_BINS - 1
+    if space == "lch":
+        return (b0 == top) & (b1 == 0)
+    return (b0 == top) & (b1 == top) & (b2 == top)
+
+
+def rebalance_weights(prior, lam=REBALANCE_LAMBDA, spare_white=None):
     """Class rebalancing weights of Zhang et al.
 
     `w_q ~ ((1 - lam) p_q + lam / Q)^-1`, normalized so `sum_q p_q w_q = 1`.
 
+    With `spare_white` (a (512,) bool mask, `white_classes`), the white
+    classes keep weight 1, as without rebalancing, and the others are
+    rebalanced among themselves and normalized so that
+    `sum_{q not white} p_q w_q = 1 - p_white`: colors are rebalanced as the
+    paper does, but white paper, the commonest class of clip art, no longer
+    gets the least weight (which teaches the network to paint over it).
+
     Args:
         prior: (512,) empirical class distribution (normalized here).
         lam: mixing weight of the uniform distribution, in (0, 1].
+        spare_white: None, or a (512,) bool mask of the classes that keep
+            weight 1.
 
     Returns:
         np.ndarray (512,) float32 weights.
@@ -256,7 +285,17 @@ def rebalance_weights(prior, lam=REBALANCE_LAMBDA):
         raise ColorizeError(f"rebalance lambda must be in (0, 1], got {lam}")
     prior = prior / prior.sum()
     weights = 1.0 / ((1.0 - lam) * prior + lam / color.NUM_CLASSES)
-    return (weights / np.sum(prior * weights)).astype("float32")
+    if spare_white is None:
+        return (weights / np.sum(prior * weights)).astype("float32")
+    white = np.asarray(spare_white, dtype=bool)
+    if white.shape != (color.NUM_CLASSES,):
+        raise ColorizeError(f"spare_white must have shape ({color.NUM_CLASSES},), got {white.shape}")
+    colored = np.sum(prior[~white] * weights[~white])
+    if colored <= 0:  # nothing but white in the data: no rebalancing to do
+        return np.ones(color.NUM_CLASSES, dtype="float32")
+    weights = weights * (1.0 - prior[white].sum()) / colored
+    weights[white] = 1.0
+    return weights.astype("float32")
 
 
 def saturation_matrix(space="lch"):

@@ -32,7 +32,8 @@ def class_weights(config, builder):
     prior = targets.load_or_compute_prior(
         path, lambda: data.color_batches(config, "train"), config.space, size=(out, out)
     )
-    return targets.rebalance_weights(prior, config.rebalance_lambda)
+    spare = targets.white_classes(config.space) if config.spare_white else None
+    return targets.rebalance_weights(prior, config.rebalance_lambda, spare_white=spare)
 
 
 class ColorizationTask:

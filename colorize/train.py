@@ -47,6 +47,19 @@ def _parser():
         help="class rebalancing: weights from (1 - lambda) * prior + lambda / Q (default 0.5; 1: no rebalancing)",
     )
     p.add_argument(
+        "--spare-white",
+        type=_on_off,
+        default=None,
+        metavar="on|off",
+        help="white paper keeps weight 1 while the colors are rebalanced (default: off, the paper's weights)",
+    )
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="RUN",
+        help="start from the network weights of a trained run or packed model (fine-tuning; same width and hints)",
+    )
+    p.add_argument(
         "--temperature", type=float, default=None, help="annealed-mean temperature the run decodes with (default 0.38)"
     )
     p.add_argument("--width", type=float, default=None, help="channel multiplier (1.0: the paper's network)")
@@ -109,6 +122,8 @@ def resolve_config(args):
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         rebalance_lambda=args.rebalance_lambda,
+        spare_white=args.spare_white,
+        init_from=args.init_from,
         temperature=args.temperature,
         width=args.width,
         image_size=args.image_size,

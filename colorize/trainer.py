@@ -124,7 +124,29 @@ class Trainer:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
             self.optimizer.learning_rate.assign(self.schedule.current)
             print(f"resuming from {latest} (step {int(self.step.numpy())})", flush=True)
+        elif self.config.init_from:
+            self.warm_start(self.config.init_from)
         return int(self.step.numpy())
+
+    def warm_start(self, source):
+        """Copies the network weights of another run (or packed model) into
+        this run's network: fine-tuning starts from them, with a fresh
+        optimizer and schedule.
+
+        Raises:
+            ColorizeError: `source` is not a trained run, or its network
+                (model, width, hints) differs from this run's.
+        """
+        theirs, net = runs.load_net(source)
+        mine = self.config
+        for key in ("model", "width", "hints"):
+            if getattr(theirs, key) != getattr(mine, key):
+                raise ColorizeError(
+                    f"--init-from {source}: its network has {key}={getattr(theirs, key)!r}, "
+                    f"this run's has {key}={getattr(mine, key)!r}"
+                )
+        self.net.set_weights(net.get_weights())
+        print(f"starting from the weights of {source}", flush=True)
 
     def save_checkpoint(self):
         """Saves the training state (every worker must call it)."""

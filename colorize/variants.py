@@ -26,6 +26,7 @@ class Config:
     space: str = "rgb"  # color space of classes (and of the decode): "rgb" | "lch"
     rebalance: bool = True  # class-rebalancing weights (lambda = 0.5)
     rebalance_lambda: float = 0.5
+    spare_white: bool = False  # white classes keep weight 1 (`targets.rebalance_weights`)
     saturation_weight: float = 0.0  # lambda_mix of the saturation ("chroma") term
     temperature: float = 0.38  # annealed-mean temperature T
     # Color hints (ideepcolor): the network also takes hint colors and a mask,
@@ -40,6 +41,7 @@ class Config:
     batch_size: int = 16
     learning_rate: float = 1e-3
     epochs: int = 6
+    init_from: str = ""  # warm start: a run (or packed model) whose network weights the run starts from
     steps_per_epoch: int = 0  # 0: one pass over the training split
     plateau_patience: int = 2  # epochs without validation improvement
     plateau_factor: float = 0.1  # "divided by 10 when the loss plateaus"
@@ -174,6 +176,7 @@ def validate(config):
             f"--rebalance-lambda must be in [0, 1], not {config.rebalance_lambda}",
         ),
         (isinstance(config.hints, bool), f"--hints must be on or off, not {config.hints!r}"),
+        (isinstance(config.spare_white, bool), f"--spare-white must be on or off, not {config.spare_white!r}"),
         (
             0.0 <= config.hint_none_share <= 1.0,
             f"hint_none_share must be in [0, 1], not {config.hint_none_share}",

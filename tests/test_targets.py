@@ -308,3 +308,31 @@ def test_channel_factors_hand_values_at_the_edges():
     # On a bin boundary (v = 64: bin 2, f = -0.5) bins 1 and 2 tie.
     u = _np(targets.channel_factors(np.array([64.0, 64.0, 64.0], "float32"), "rgb"))
     assert u[0, 1] == pytest.approx(u[0, 2], rel=1e-6) and u[0, 3] == pytest.approx(u[0, 2] * math.exp(-8), rel=1e-4)
+
+
+def test_white_classes():
+    lch = targets.white_classes("lch")
+    assert lch.shape == (512,) and lch.sum() == 8  # top L bin, lowest chroma bin, every hue
+    q = np.flatnonzero(lch)
+    assert np.all(q % 8 == 7) and np.all((q // 8) % 8 == 0)
+    assert np.flatnonzero(targets.white_classes("rgb")).tolist() == [511]  # (7, 7, 7)
+
+
+def test_rebalance_weights_spare_white():
+    prior = np.random.default_rng(1).dirichlet(np.full(512, 0.3))
+    white = targets.white_classes("lch")
+    prior[white] = 0.05  # white paper: the commonest classes
+    prior /= prior.sum()
+    w = targets.rebalance_weights(prior, 0.5, spare_white=white)
+    paper = targets.rebalance_weights(prior, 0.5)
+    # White keeps weight 1; the colors are rebalanced among themselves (the
+    # paper's ratios) and carry their own share of the loss, so the mean
+    # weight stays 1.
+    np.testing.assert_allclose(w[white], 1.0)
+    colored = ~white
+    np.testing.assert_allclose(w[colored] / w[colored][0], paper[colored] / paper[colored][0], rtol=1e-5)
+    assert np.sum(prior[colored] * w[colored]) == pytest.approx(1.0 - prior[white].sum(), rel=1e-5)
+    assert np.sum(prior * w) == pytest.approx(1.0, rel=1e-5)
+    assert w[white].min() > paper[white].max()  # the paper's weights give white the least
+    with pytest.raises(ColorizeError, match="spare_white"):
+        targets.rebalance_weights(prior, 0.5, spare_white=np.ones(3, bool))

@@ -278,3 +278,27 @@ def test_resuming_restores_the_plateau_rule_and_the_learning_rate(tiny_data_dir,
     assert len(again.net.get_weights()) == len(first.net.get_weights())
     for a, b in zip(again.net.get_weights(), first.net.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_init_from_starts_from_another_runs_weights(tiny_run, tiny_data_dir, tmp_path):
+    source = tiny_run("rebalance")
+    _, net = runs.load_net(source)
+    run_dir = str(tmp_path / "finetune")
+    flags = ["--variant", "rebalance", "--preset", "tiny", "--data-dir", tiny_data_dir, "--epochs", "1"]
+    flags += ["--steps-per-epoch", "1", "--init-from", source, "--spare-white", "on", "--run-dir", run_dir]
+    loop = trainer.Trainer(
+        task.ColorizationTask(train.resolve_config(train.parse_args(flags))[0]), run_dir, tf.distribute.get_strategy()
+    )
+    assert loop.restore() == 0
+    for mine, theirs in zip(loop.net.get_weights(), net.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert runs.load_config(source).init_from == ""
+    # A network of another width cannot be the start.
+    other = flags[:-2] + ["--run-dir", str(tmp_path / "wide"), "--width", "0.5"]
+    wide = trainer.Trainer(
+        task.ColorizationTask(train.resolve_config(train.parse_args(other))[0]),
+        str(tmp_path / "wide"),
+        tf.distribute.get_strategy(),
+    )
+    with pytest.raises(ColorizeError, match="--init-from .*width"):
+        wide.restore()
