@@ -7,11 +7,11 @@ pipeline as graph functions, each the composition of the ones before it:
 ```
 encoded bytes --decode_images--> RGB on white (any size)          graph_images.decode_rgb
   --prepare--> (network input, full-size lines)                  sketch_input.normalize
-  --color--> color at the trained scale, not masked               fullres.to_trained_scale,
+  --color--> color at the trained scale, not masked               trained_scale.to_trained_scale,
                                                                   split_tiles, the network
                                                                   (models.color_head),
                                                                   blend_tiles
-  --compose--> full-resolution RGB, lines multiplied back         fullres.compose_bilinear
+  --compose--> full-resolution RGB, lines multiplied back         trained_scale.compose_bilinear
 ```
 
 `colorize_sketch` is prepare -> color -> compose on a gray sketch;
@@ -40,7 +40,7 @@ normalization off both are the decoded sketch's gray.
 import keras
 import tensorflow as tf
 
-from colorize import fullres, graph_images, models, runs, sketch_input
+from colorize import graph_images, models, runs, sketch_input, trained_scale
 from colorize.errors import ColorizeError
 
 MAX_PIXELS = 40_000_000
@@ -82,11 +82,11 @@ def _no_hints(batch, size):
 
 
 def _split_channels(x, image_size):
-    """The sketch's tiles (`fullres.split_tiles`) of `(batch, th, tw, c)`: `(batch * n, hp, wp, c)`."""
+    """The sketch's tiles (`trained_scale.split_tiles`) of `(batch, th, tw, c)`: `(batch * n, hp, wp, c)`."""
     shape = tf.shape(x)
     batch, c = shape[0], shape[3]
     planes = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [batch * c, shape[1], shape[2], 1])  # channel-major
-    tiles, layout = fullres.split_tiles(planes, image_size)  # (batch * c * n, hp, wp, 1)
+    tiles, layout = trained_scale.split_tiles(planes, image_size)  # (batch * c * n, hp, wp, 1)
     n, tile_shape = tf.shape(layout["offsets"])[0], tf.shape(tiles)[1:3]
     tiles = tf.reshape(tiles, tf.concat([[batch, c, n], tile_shape], 0))  # (batch, c, n, hp, wp)
     tiles = tf.transpose(tiles, [0, 2, 3, 4, 1])  # (batch, n, hp, wp, c)
@@ -240,8 +240,8 @@ class Colorizer(tf.Module):
         tw, 3)` float32 RGB 0..255 at the trained scale (tiled when long).
         Hints: None, full-size `(hint_rgb, hint_mask)` (`hints_at_scale`), or
         a function of the trained-scale (th, tw) that returns them at it."""
-        x = fullres.to_trained_scale(net_input, self.image_size)  # (batch, th, tw, 1)
-        tiles, layout = fullres.split_tiles(x, self.image_size)  # (batch * n, hp, wp, 1)
+        x = trained_scale.to_trained_scale(net_input, self.image_size)  # (batch, th, tw, 1)
+        tiles, layout = trained_scale.split_tiles(x, self.image_size)  # (batch * n, hp, wp, 1)
         n = tf.shape(layout["offsets"])[0]
         if self.guided_head is None:
             rgb = self.head([tiles, tf.repeat(t, n)], training=False)  # (batch * n, h', w', 3)
@@ -257,7 +257,7 @@ class Colorizer(tf.Module):
         rgb = tf.cast(rgb, tf.float32)
         if self.factor > 1:  # as build_colorizer's UpSampling2D (bilinear, half-pixel centres)
             rgb = tf.image.resize(rgb, tf.shape(tiles)[1:3], method="bilinear")  # (batch * n, hp, wp, 3)
-        rgb = fullres.blend_tiles(rgb, layout, self.image_size)  # (batch, th, tw, 3)
+        rgb = trained_scale.blend_tiles(rgb, layout, self.image_size)  # (batch, th, tw, 3)
         return tf.clip_by_value(rgb, 0.0, 255.0)
 
     @staticmethod
@@ -291,7 +291,7 @@ class Colorizer(tf.Module):
             return tf.cond(tf.strings.length(hint) > 0, layer, lambda: _no_hints(1, size))
 
         color = self._color(net_input, t, None if hint is None else hints)
-        rgb = fullres.compose_bilinear(color, lines)[0]  # (H, W, 3) uint8
+        rgb = trained_scale.compose_bilinear(color, lines)[0]  # (H, W, 3) uint8
         shape = tf.shape(rgb)
         padded = tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])
         return tf.io.encode_png(rgb), padded
@@ -325,7 +325,7 @@ class Colorizer(tf.Module):
 
         Returns:
             {"color": `(batch, th, tw, 3)` float32 RGB 0..255}, (th, tw) =
-            `fullres.trained_size(H, W)`.
+            `trained_scale.trained_size(H, W)`.
         """
         sketch = self._check_sketch(sketch)
         return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]))}
@@ -347,7 +347,7 @@ class Colorizer(tf.Module):
         Returns:
             {"rgb": `(batch, H, W, 3)` uint8}.
         """
-        return {"rgb": fullres.compose_bilinear(color, lines)}
+        return {"rgb": trained_scale.compose_bilinear(color, lines)}
 
     @tf.function(autograph=False, input_signature=[_SKETCH, _TEMPERATURE])
     def colorize_sketch(self, sketch, temperature):
@@ -363,7 +363,7 @@ class Colorizer(tf.Module):
         sketch = self._check_sketch(sketch)
         t = self._temperatures(temperature, tf.shape(sketch)[0])
         net_input, lines = self._prepare(sketch)
-        return {"rgb": fullres.compose_bilinear(self._color(net_input, t), lines)}
+        return {"rgb": trained_scale.compose_bilinear(self._color(net_input, t), lines)}
 
     @tf.function(autograph=False, input_signature=[_IMAGES])
     def decode_images(self, images):

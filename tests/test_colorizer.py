@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import colorizer, fullres, models
+from colorize import colorizer, models, trained_scale
 
 from bad_inputs import drawing
 
@@ -31,10 +31,10 @@ def test_tiles_cover_a_strip_and_blend_back_exactly():
     rng = np.random.default_rng(0)
     for shape in [(2, 16, 320, 1), (1, 320, 16, 1), (1, 20, 60, 1)]:
         x = tf.constant(rng.uniform(0, 255, shape).astype(np.float32))
-        tiles, layout = fullres.split_tiles(x, 16)
+        tiles, layout = trained_scale.split_tiles(x, 16)
         offsets = layout["offsets"].numpy()
         long = max(shape[1:3])
-        if long > fullres.TILE_ASPECT * 16:
+        if long > trained_scale.TILE_ASPECT * 16:
             assert tiles.shape[1:3] == ((128, 16) if shape[1] > shape[2] else (16, 128))
             assert offsets[0] == 0 and offsets[-1] == long - 128
             assert np.diff(offsets).max() <= 128 - 16  # overlaps of >= 16 px
@@ -42,12 +42,12 @@ def test_tiles_cover_a_strip_and_blend_back_exactly():
             assert len(offsets) == 1 and tiles.shape[1:3] == (24, 64)  # padded to multiples of 8
         # Identical colors in every overlap blend back to exactly themselves.
         color = tf.concat([tiles] * 3, axis=-1)
-        blended = fullres.blend_tiles(color, layout, 16).numpy()
+        blended = trained_scale.blend_tiles(color, layout, 16).numpy()
         np.testing.assert_allclose(blended, np.concatenate([x.numpy()] * 3, -1), rtol=1e-6, atol=1e-4)
 
 
 def test_tile_weights_ramp_across_the_overlaps():
-    weights = fullres.tile_weights(tf.constant([0, 96, 192]), tf.constant(128), tf.constant(320), 16).numpy()
+    weights = trained_scale.tile_weights(tf.constant([0, 96, 192]), tf.constant(128), tf.constant(320), 16).numpy()
     np.testing.assert_allclose(weights[0, :64], 1.0)  # the strip's own end is not faded
     np.testing.assert_allclose(weights[0, -1], 0.5 / 16)
     np.testing.assert_allclose(weights[1, :16], (np.arange(16) + 0.5) / 16)
@@ -149,7 +149,7 @@ def test_hints_follow_the_sketch_to_the_trained_scale_and_into_its_tiles():
         mask = (rng.uniform(size=(*shape, 1)) < 0.01).astype(np.uint8)
         rgb = rng.integers(0, 256, (*shape, 3)).astype(np.uint8) * mask
         got = core.color_guided(sketch, NO_T, tf.constant(rgb), tf.constant(mask))["color"].numpy()
-        size = tf.shape(fullres.to_trained_scale(sketch, 16))[1:3]
+        size = tf.shape(trained_scale.to_trained_scale(sketch, 16))[1:3]
         want, on = colorizer.hints_at_scale(tf.constant(rgb), tf.constant(mask), size)
         np.testing.assert_allclose(got, want.numpy(), atol=1e-3)
         assert on.numpy().sum() > 0

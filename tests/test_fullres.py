@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import fullres
+from colorize import fullres, trained_scale
 from colorize.errors import ColorizeError
 
 RED = (220.0, 40.0, 40.0)
@@ -27,23 +27,23 @@ BLUE = (40.0, 60.0, 220.0)
     ],
 )
 def test_trained_size(height, width, image_size, expected):
-    th, tw = fullres.trained_size(height, width, image_size)
+    th, tw = trained_scale.trained_size(height, width, image_size)
     assert (int(th), int(tw)) == expected
 
 
 def test_to_trained_scale_resizes_rounds_and_tiles_pad_white():
     rng = np.random.default_rng(0)
     sketch = rng.integers(0, 256, (2, 480, 640, 1)).astype(np.uint8)
-    x = fullres.to_trained_scale(tf.constant(sketch), 64)
+    x = trained_scale.to_trained_scale(tf.constant(sketch), 64)
     assert x.shape == (2, 64, 85, 1)
     area = tf.image.resize(sketch.astype(np.float32), (64, 85), method="area").numpy()
     np.testing.assert_array_equal(x.numpy(), np.round(area))
-    tiles, layout = fullres.split_tiles(x, 64)
+    tiles, layout = trained_scale.split_tiles(x, 64)
     assert tiles.shape == (2, 64, 88, 1) and layout["offsets"].numpy().tolist() == [0]
     np.testing.assert_array_equal(tiles.numpy()[:, :, 85:], 255.0)  # padding is white paper
     np.testing.assert_array_equal(tiles.numpy()[:, :, :85], x.numpy())
     # Growing uses bilinear; a constant sketch stays constant either way.
-    x = fullres.to_trained_scale(tf.fill((1, 20, 30, 1), tf.constant(77, tf.uint8)), 64)
+    x = trained_scale.to_trained_scale(tf.fill((1, 20, 30, 1), tf.constant(77, tf.uint8)), 64)
     assert x.shape == (1, 64, 96, 1)
     np.testing.assert_array_equal(x.numpy(), 77.0)
 
@@ -52,7 +52,7 @@ def test_graph_bilinear_equals_numpy_path():
     rng = np.random.default_rng(1)
     color = rng.uniform(0, 255, (1, 16, 21, 3)).astype(np.float32)
     sketch = rng.integers(0, 256, (1, 90, 120, 1)).astype(np.uint8)
-    graph = fullres.compose_bilinear(tf.constant(color), tf.constant(sketch)).numpy()[0]
+    graph = trained_scale.compose_bilinear(tf.constant(color), tf.constant(sketch)).numpy()[0]
     numpy = fullres.full_resolution(color[0], sketch[0, ..., 0], method="bilinear")
     assert graph.shape == numpy.shape == (90, 120, 3)
     assert np.abs(graph.astype(int) - numpy.astype(int)).max() <= 1

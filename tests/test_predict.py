@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import colorizer, evaluate, export, predict, sketch, synthetic, weights
+from colorize import colorizer, evaluate, export, jobs, predict, sketch, synthetic, weights
 from colorize.errors import ColorizeError
 
 from bad_inputs import bomb_png
@@ -114,10 +114,8 @@ def test_collect_inputs_names_and_failures(tmp_path):
     (tmp_path / "d" / "e" / "x.JPG").write_bytes(b"1")
     (tmp_path / "d" / "notes.txt").write_text("skip me")
     (tmp_path / "empty").mkdir()
-    jobs, failures = predict.collect_inputs(
-        [str(tmp_path / "d"), str(tmp_path / "empty"), str(tmp_path / "d" / "x.png")]
-    )
-    assert [name for _, name in jobs] == ["e/x.png", "x.png", "x-2.png"]
+    todo, failures = jobs.collect_inputs([str(tmp_path / "d"), str(tmp_path / "empty"), str(tmp_path / "d" / "x.png")])
+    assert [name for _, name in todo] == ["e/x.png", "x.png", "x-2.png"]
     assert len(failures) == 1 and "holds no images" in failures[0][1]
 
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize import models, predict, runs
+from colorize import jobs, models, predict, runs
 
 RED, GREEN = (220, 30, 40), (20, 200, 60)
 
@@ -160,7 +160,7 @@ def test_layers_writes_the_flat_color_under_the_lines(run_dir, tmp_path, monkeyp
     assert predict.main([*argv, "--hint", "60,80,#DC1E28"]) == 0
     assert written["path"] == str(tmp_path / "out" / "s.ora") and os.path.isfile(written["path"])
     expected = predict.colorize_array(
-        img, predict.Model(run_dir), *predict.hints_for("s", 160, 200, None, [(60, 80, RED)])[0]
+        img, predict.Model(run_dir), *jobs.hints_for("s", 160, 200, None, [(60, 80, RED)])[0]
     )
     np.testing.assert_array_equal(written["color"], expected["color"])
     np.testing.assert_array_equal(written["lines"], expected["lines"])
