@@ -23,7 +23,7 @@ import re
 import sys
 
 from colorize import models, variants
-from experiments import benchmark, paper
+from experiments import benchmark, paper, predict_speed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "experiments", "results")
@@ -73,6 +73,17 @@ def presets_table():
     return "\n".join(lines)
 
 
+def predict_speed_table():
+    """The README's before/after table of predict's speed (`predict_speed.json`)."""
+    results = _read_json(os.path.join(RESULTS, "predict_speed.json"))
+    m = results["after"]["machine"]
+    head = (
+        f"Measured on: {m['cpu']}, {m['cores']} cores, Python {m['python']}; median of {results['after']['repeats']} "
+        f"runs, the shipped model (`experiments/results/predict_speed.json`)."
+    )
+    return head + "\n\n" + predict_speed.markdown_table(results["before"], results["after"])
+
+
 def paper_table(name):
     """One corpus's reproduction table (`experiments/results/NAME/results.json`)."""
     results = _read_json(os.path.join(RESULTS, name, paper.RESULTS))
@@ -90,6 +101,8 @@ def render(name):
         return benchmark_table()
     if name == "presets":
         return presets_table()
+    if name == "predict-speed":
+        return predict_speed_table()
     if name.startswith("paper-"):
         return paper_table(name[len("paper-") :])
     raise KeyError(f"no generated block named {name!r}")
