@@ -53,11 +53,12 @@ JPEG file (the same graph functions on the same decoded pixels).
 Memory: inputs up to `MAX_PIXELS` (40 MP, e.g. 6000 x 6000 = 36 MP) are
 colored; larger ones are refused (from their header, before decoding) with
 "too large". The peak resident memory of the whole process stays under
-`MEMORY_BOUND_GB` GB for a 6000 x 6000 sketch: measured 3.1-3.3 GB with
-the defaults (regions upsampling, about 48 bytes per pixel at its peak, on
-top of about 0.6 GB that TensorFlow's oneDNN kernels keep after the
-in-graph normalization) and 2.0 GB with `--upsample bilinear`, TensorFlow
-and the tiny test model included; it took 25-70 s on 2 busy CPU cores.
+`MEMORY_BOUND_GB` GB for a 6000 x 6000 sketch: measured 1.9 GB with the
+defaults (regions upsampling, about 25 bytes per pixel at its peak, in row
+bands, on top of the memory TensorFlow's oneDNN kernels keep after the
+normalization; 3.1-3.3 GB before the bands) and 2.0 GB with `--upsample
+bilinear`, TensorFlow and the tiny test model included
+(`tests/test_reliability.py` prints it).
 """
 
 import argparse

@@ -509,12 +509,13 @@ def test_predict_6000px_sketch_within_its_memory_bound_and_refuses_larger(run_di
     cv2.imwrite(str(big), bad_inputs.drawing(6000, 6000, seed=3))
     huge = bad_inputs.large_png(str(tmp_path / "huge.png"), 8000)
     script = textwrap.dedent(f"""
-        import atexit, runpy, sys
+        import sys
         sys.path.insert(0, {TESTS!r})
         import bad_inputs
-        atexit.register(lambda: print("peak MB", bad_inputs.peak_rss_mb()))
-        sys.argv = ["colorize.predict", *sys.argv[1:]]
-        runpy.run_module("colorize.predict", run_name="__main__")
+        from colorize import predict
+        status = predict.main(sys.argv[1:])
+        print("peak MB", bad_inputs.peak_rss_mb())
+        sys.exit(status)
     """)
     out_dir = tmp_path / "out"
     proc = subprocess.run(
