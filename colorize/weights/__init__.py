@@ -8,6 +8,7 @@ when no `--model` is given.
 
 import os
 
+from colorize import runs
 from colorize.errors import ColorizeError
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openclipart")
@@ -24,7 +25,7 @@ def default_model():
     Raises:
         ColorizeError: the package was installed without its weights.
     """
-    if os.path.isfile(os.path.join(SHIPPED, "config.json")):
+    if runs.is_run(SHIPPED) and os.path.isfile(os.path.join(SHIPPED, runs.PACKED_WEIGHTS)):
         return SHIPPED
     raise ColorizeError(
         f"no model given and the shipped model is missing ({SHIPPED}): reinstall the package, "
