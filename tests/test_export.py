@@ -257,7 +257,10 @@ def _case_drawing(size):
 
 def test_served_scans_and_white_on_black_are_normalized_as_predict_does(run_dir, loaded, tmp_path):
     # The issue's `serving_unnormalized_scans`: the SavedModel normalizes in
-    # the graph (the core's `prepare`), so its output is predict's, exactly.
+    # the graph (the core's `prepare`), so its output is predict's: the same
+    # functions, run as a graph here and eagerly by predict's first images
+    # (`predict.EAGER_IMAGES`), whose float rounding may move a pixel by one
+    # level.
     g = _case_drawing(384).astype(np.float32)[..., np.newaxis] / 255.0
     paper, pencil = np.array([198, 226, 236], np.float32), np.array([95, 100, 105], np.float32)  # BGR
     scan = paper * g + pencil * (1 - g) + np.random.default_rng(0).normal(0, 5, g.shape[:2] + (3,))
@@ -269,7 +272,9 @@ def test_served_scans_and_white_on_black_are_normalized_as_predict_does(run_dir,
     for name in ("scan.jpg", "white_on_black.png"):
         data = tf.constant([(tmp_path / name).read_bytes()])
         served = serve(images=data)["rgb"].numpy()[0]
-        np.testing.assert_array_equal(served, predict.colorize_file(str(tmp_path / name), model, upsample="bilinear"))
+        ours = predict.colorize_file(str(tmp_path / name), model, upsample="bilinear")
+        differ = np.abs(served.astype(int) - ours)
+        assert differ.max() <= 1 and np.mean(differ > 0) < 1e-4, (name, differ.max(), np.mean(differ > 0))
         # The lines multiplied back are dark lines on white paper, not a
         # murky scan or a black page (the tiny model's own colors are gray).
         lines = loaded.prepare(loaded.decode_images(data)["rgb"])["lines"].numpy()[0, ..., 0]
