@@ -48,6 +48,8 @@ def ensure_writable_dir(folder, what="output"):
         ColorizeError: one line naming the folder and the reason (a path
             under a regular file, no permission, a read-only disk, ...).
     """
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ColorizeError(f"{folder}: cannot write {what} here (it is a file, not a folder)")
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):

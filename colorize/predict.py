@@ -368,6 +368,12 @@ def _parser():
 
 
 def parse_args(argv):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # "--hint -5,10,#ff0000" would be read as an unknown option: join it as
+    # "--hint=-5,10,#ff0000", so that parse_hint says what is wrong with it.
+    for i in range(len(argv) - 2, -1, -1):
+        if argv[i] == "--hint" and argv[i + 1].startswith("-") and argv[i + 1][1:2].isdigit():
+            argv[i : i + 2] = [f"--hint={argv[i + 1]}"]
     return errors.parse_args(_parser(), argv)
 
 
@@ -377,16 +383,23 @@ def main(argv=None):
     if args.temperature is not None and not args.temperature > 0:
         raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
     if args.hints and (len(args.inputs) != 1 or os.path.isdir(args.inputs[0])):
-        raise ColorizeError("--hints FILE is for a single input file; in folders put NAME.hints.png beside NAME.png")
+        raise ColorizeError(
+            "--hints FILE is for a single input file; for several inputs put NAME.hints.png beside each NAME.png"
+        )
     points = [hint_layers.parse_hint(text) for text in args.hint]
     model_path = args.model or weights.default_model()
-    print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
-    model = Model(model_path, args.temperature)
+    # The inputs and the output folder are checked before the model loads
+    # (seconds): a wrong path is reported at once.
     fileio.ensure_writable_dir(args.out_dir, "output")
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
     for path, reason in failures:
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
     total = len(jobs) + len(failures)
+    if not jobs:
+        print(f"colored 0 of {total} inputs into {args.out_dir}; {len(failures)} failed")
+        return EXIT_FAILED
+    print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
+    model = Model(model_path, args.temperature)
 
     import tensorflow as tf  # noqa: PLC0415 (slow import, only when coloring)
 
@@ -419,7 +432,9 @@ def main(argv=None):
             ", hints: " + " + ".join(filter(None, [layer, f"{len(points)} points" if points else ""])) if hints else ""
         )
         print(
-            f"[{i}/{len(jobs)}] {path} -> {out_path} ({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
+            f"[{i}/{len(jobs)}] {path} -> {out_path}"
+            f"{' and ' + os.path.splitext(out_path)[0] + '.ora' if args.layers else ''} "
+            f"({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
             f"{time.perf_counter() - t0:.2f} s; {done / elapsed:.2f} images/s)",
             flush=True,
         )

@@ -93,6 +93,8 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         (["s.png", "-o", "out", "--model", "nowhere"], "no such model directory"),
         (["s.png", "-o", "out", "--model", str(tmp_path)], "neither a run directory"),
         (["s.png", "-o", str(blocker / "out"), "--model", run_dir], "cannot write output"),
+        (["s.png", "-o", str(blocker), "--model", run_dir], "it is a file, not a folder"),
+        (["s.png", "-o", "out", "--model", run_dir, "--hint", "-5,10,#ff0000"], ">= 0"),
         (["s.png", "-o", "out", "--model", run_dir, "--temperature", "-1"], "--temperature must be positive"),
         (["s.png", "-o", "out", "--sketch-normalize", "maybe"], "invalid choice"),
         (["s.png"], "required"),
@@ -106,6 +108,16 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         assert exit_info.value.code == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("error: ") and message in err[-1], (argv, err)
+
+
+def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    status = predict.main([str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "nowhere")])
+    captured = capsys.readouterr()
+    assert status == 1 and "model:" not in captured.out  # the (missing) model was never loaded
+    assert (
+        captured.err.strip() == f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp)"
+    )
 
 
 def test_collect_inputs_names_and_failures(tmp_path):

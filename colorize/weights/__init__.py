@@ -25,7 +25,7 @@ def default_model():
     Raises:
         ColorizeError: the package was installed without its weights.
     """
-    if runs.is_run(SHIPPED) and os.path.isfile(os.path.join(SHIPPED, runs.PACKED_WEIGHTS)):
+    if runs.is_run(SHIPPED):
         return SHIPPED
     raise ColorizeError(
         f"no model given and the shipped model is missing ({SHIPPED}): reinstall the package, "
