@@ -48,7 +48,8 @@ export, and called through the same graph functions either way:
 
 With `--upsample bilinear` the output is what the exported model's
 `serving_default` (`guided` with a hint layer) returns for the same PNG or
-JPEG file (the same graph functions on the same decoded pixels).
+JPEG file (the same functions on the same decoded pixels; within one level
+for the first `EAGER_IMAGES` images, which run eagerly).
 
 Memory: inputs up to `MAX_PIXELS` (40 MP, e.g. 6000 x 6000 = 36 MP) are
 colored; larger ones are refused (from their header, before decoding) with
