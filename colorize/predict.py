@@ -114,7 +114,8 @@ class Model:
             raise ColorizeError(f"--temperature must be positive, not {temperature}")
         self.path = path
         self._tf = tf
-        if runs.kind(path) == "export":
+        exported = runs.kind(path) == "export"
+        if exported:
             try:
                 core = tf.saved_model.load(path)
             except (ValueError, OSError, tf.errors.OpError) as e:
@@ -132,7 +133,7 @@ class Model:
             self._temperature = []
         self.core = core
         # (mutable and shared by `with_temperature` copies: they share the graph)
-        self._colored = [0 if runs.kind(path) != "export" else EAGER_IMAGES]
+        self._colored = [EAGER_IMAGES if exported else 0]
         self.image_size = int(core.trained_image_size.numpy())
         self.uses_hints = hasattr(core, "color_guided") and bool(core.uses_hints.numpy())
         self._why_not = "was trained without hints" if hasattr(core, "color_guided") else "was exported before hints"

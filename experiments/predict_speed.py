@@ -117,7 +117,8 @@ def image_times(stdout):
 def measure(checkout, model=None, repeats=3, folder_size=100, progress=True):
     """Runs every case; returns the results dict (see the module docstring)."""
     python = sys.executable
-    predict = [python, "-m", "colorize.predict"] + (["--model", os.path.abspath(model)] if model else [])
+    model_flags = ["--model", os.path.abspath(model)] if model else []
+    predict = [python, "-m", "colorize.predict", *model_flags]
     with tempfile.TemporaryDirectory(prefix="predict_speed-") as tmp:
         small = os.path.join(tmp, "sketch512.png")
         large = os.path.join(tmp, "sketch16mp.png")
@@ -133,9 +134,8 @@ def measure(checkout, model=None, repeats=3, folder_size=100, progress=True):
                 print(text, flush=True)
 
         runs = {"import": [], "first": [], "first_after_import": [], "first_wall": [], "mp16_wall": [], "mp16": []}
-        model_flag = predict[3:]
         for r in range(repeats):
-            imported, done = _timed_main(python, model_flag + [small, "-o", os.path.join(tmp, f"in{r}")], checkout)
+            imported, done = _timed_main(python, model_flags + [small, "-o", os.path.join(tmp, f"in{r}")], checkout)
             runs["import"].append(imported)
             runs["first"].append(done)
             runs["first_after_import"].append(done - imported)

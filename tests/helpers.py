@@ -1,6 +1,8 @@
 """Helpers shared by the test modules (fixtures live in conftest.py)."""
 
 import os
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -37,3 +39,22 @@ else:
     raise SystemExit("colorize is importable here")
 """
 """The start of a subprocess script that must run with TensorFlow alone."""
+
+
+def run_without_project(body, tmp_path):
+    """Runs `WITHOUT_PROJECT` + `body` in a fresh Python, in a new folder
+    `tmp_path / "elsewhere"` and without PYTHONPATH, as on a machine that has
+    TensorFlow but not this project; asserts that it exits 0.
+
+    Returns:
+        The folder it ran in (where its outputs are).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PROJECT + body], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return work

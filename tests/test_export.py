@@ -31,7 +31,7 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
     png_path, jpg_path = tmp_path / "a.png", tmp_path / "b.jpg"
     cv2.imwrite(str(png_path), png_img)
     cv2.imwrite(str(jpg_path), jpg_img, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    script = helpers.WITHOUT_PROJECT + textwrap.dedent(
+    script = textwrap.dedent(
         f"""
         import numpy as np, tensorflow as tf
         model = tf.saved_model.load({export_dir!r})
@@ -42,14 +42,7 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
             open(f"out{{i}}.png", "wb").write(png)
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    work = tmp_path / "elsewhere"
-    work.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    work = helpers.run_without_project(script, tmp_path)
     out = np.load(work / "out.npz")
     np.testing.assert_array_equal(out["size"], [[96, 136], [150, 100]])
     assert out["rgb"].shape == (2, 150, 136, 3) and out["rgb"].dtype == np.uint8

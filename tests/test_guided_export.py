@@ -2,9 +2,6 @@
 in, colored PNG and RGB out, with TensorFlow alone; the same hints as
 predict's reader; bad hint layers refused; hints painted through the network."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import cv2
@@ -46,7 +43,7 @@ def test_guided_runs_without_the_project_and_matches_in_process(run_dir, export_
     cv2.imwrite(str(paths[0]), sketch_a)
     cv2.imwrite(str(paths[1]), sketch_b, [cv2.IMWRITE_JPEG_QUALITY, 90])
     cv2.imwrite(str(paths[2]), _hint_layer(48, 68))  # half the sketch's size
-    script = helpers.WITHOUT_PROJECT + textwrap.dedent(
+    script = textwrap.dedent(
         f"""
         import numpy as np, tensorflow as tf
         model = tf.saved_model.load({export_dir!r})
@@ -57,14 +54,7 @@ def test_guided_runs_without_the_project_and_matches_in_process(run_dir, export_
         open("out0.png", "wb").write(out["png"].numpy()[0])
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    work = tmp_path / "elsewhere"
-    work.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    work = helpers.run_without_project(script, tmp_path)
     out = np.load(work / "out.npz")
     np.testing.assert_array_equal(out["size"], [[96, 136], [150, 100]])
     np.testing.assert_array_equal(out["rgb"][1], out["plain"][1])  # "" is no hints
