@@ -13,8 +13,9 @@ import os
 import tensorflow as tf
 
 from colorize import hints as hint_sim
+from colorize import palettes
 from colorize.errors import ColorizeError
-from colorize.models import HINT_COLOR, HINT_MASK, SKETCH
+from colorize.models import HINT_COLOR, HINT_MASK, PALETTE, SKETCH
 
 SKETCH_KINDS = ("line", "binary", "mix")
 # The dataset `train` builds by itself when it is missing.
@@ -132,8 +133,10 @@ def degrade_sketch(sketch, seed=None):
 
 def _prepare(example, config, training, seed, hints=False, hint_count=None):
     """One example: `(sketch, color)`, or with hints `({"sketch",
-    "hint_color", "hint_mask"}, color)`; `seed` is its `(2,)` stateless seed."""
-    flip_seed, hint_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    "hint_color", "hint_mask"}, color)` (and `"palette"` when the config has
+    one: the truth's palette for `config.palette_share` of the training
+    examples, none otherwise); `seed` is its `(2,)` stateless seed."""
+    flip_seed, hint_seed, palette_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
     sketch = choose_sketch(example, config.sketch, training)
     color = example["color"]
     size = config.image_size
@@ -158,8 +161,15 @@ def _prepare(example, config, training, seed, hints=False, hint_count=None):
         p=config.hint_geometric_p,
         none_share=config.hint_none_share,
         max_side=hint_sim.max_patch_side(size),
+        counts=config.hint_counts,
+        # Evaluation with a set number of hints measures dots, as ideepcolor does.
+        stroke_share=config.hint_stroke_share if hint_count is None else 0.0,
     )
-    return {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}, color
+    inputs = {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
+    if config.palette:
+        share = config.palette_share if training else 0.0
+        inputs[PALETTE] = palettes.truth_palette(color, config.space, palette_seed, share)
+    return inputs, color
 
 
 def sketch_of(inputs):

@@ -23,6 +23,16 @@ hints simulated from their ground-truth color image, in tf.data:
   of white, gray and black in the training mix (a user may also mark a
   region to stay white). An image without any chroma gets uniform positions.
 - later hints cover earlier ones where they overlap.
+- `counts="loguniform"` draws the number of hints (when there are some)
+  log-uniformly on 1..`MAX_HINTS` instead (P(k) proportional to
+  log((k + 1) / k): as many examples with 8-64 hints as with 1-7), so that
+  a network learns to use dense hints as well as a few.
+- strokes (`stroke_share` of the hints): a user also drags the brush. A
+  stroke is a segment from the hint's centre, at a uniform angle, of length
+  up to a quarter of the image side, as wide as the patch, painted with the
+  patch's color but only on pixels whose ground truth is within
+  `STROKE_TOLERANCE` of it on every channel (a user keeps a stroke inside
+  the region being colored).
 
 Everything is stateless (`tf.random.stateless_*`), keyed on a seed made from
 the run's `--seed` and the example's position in the stream
@@ -44,6 +54,8 @@ NONE_SHARE = 1.0 / 8.0
 MAX_HINTS = 64
 UNIFORM_SHARE = 0.25
 PATCH_SIDE_AT_256 = 9
+COUNTS = ("geometric", "loguniform")
+STROKE_TOLERANCE = 32  # levels per channel a stroke's pixels may differ from its color
 _SALT = 0x68696E74  # "hint": keeps these seeds apart from the run's other random streams
 
 
@@ -75,22 +87,33 @@ def example_seed(seed, index, stream=0):
     return tf.random.experimental.stateless_fold_in(base, tf.cast(index, tf.int64))
 
 
-def sample_count(seed, p=GEOMETRIC_P, none_share=NONE_SHARE, max_hints=MAX_HINTS):
+def sample_count(seed, p=GEOMETRIC_P, none_share=NONE_SHARE, max_hints=MAX_HINTS, counts="geometric"):
     """The number of hints of one example.
 
     Zero with probability `none_share`, else 1 + Geometric(p) on 0, 1, ...
-    (inverse CDF: floor(log(1 - u) / log(1 - p))), capped at `max_hints`.
+    (inverse CDF: floor(log(1 - u) / log(1 - p))), capped at `max_hints`;
+    or, for `counts="loguniform"`, floor((max_hints + 1)^u) on 1..max_hints.
 
     Args:
         seed: `(2,)` stateless seed.
         p: success probability of the geometric distribution, in (0, 1].
         none_share: probability of no hint at all, in [0, 1].
         max_hints: the cap.
+        counts: `"geometric"` or `"loguniform"`.
 
     Returns:
         Scalar int32.
+
+    Raises:
+        ValueError: an unknown `counts`.
     """
+    if counts not in COUNTS:
+        raise ValueError(f"unknown hint counts {counts!r}; expected one of {', '.join(COUNTS)}")
     u = tf.random.stateless_uniform([2], seed=seed, dtype=tf.float64)  # [0, 1)
+    if counts == "loguniform":
+        count = tf.cast(tf.floor(tf.exp(u[0] * math.log(max_hints + 1.0))), tf.int32)
+        count = tf.clip_by_value(count, 1, max_hints)
+        return tf.where(u[1] < none_share, 0, count)
     if p >= 1.0:
         geometric = tf.constant(0.0, tf.float64)
     else:
@@ -108,6 +131,8 @@ def sample_hints(
     max_hints=None,
     max_side=None,
     uniform_share=UNIFORM_SHARE,
+    counts="geometric",
+    stroke_share=0.0,
 ):
     """Draws the hints of one example from its ground truth.
 
@@ -122,20 +147,24 @@ def sample_hints(
         max_side: the largest patch side (default: `max_patch_side(H)`).
         uniform_share: share of hints placed uniformly; the others fall on
             pixels drawn with probability proportional to their chroma.
+        counts: how the number is drawn (`sample_count`).
+        stroke_share: share of hints that are strokes, in [0, 1].
 
     Returns:
         A dict of `(M,)` tensors, M = `max_hints` (at least 1): `top`,
         `left`, `side` (int32 pixels: the patch is rows top..top+side-1 and
         columns left..left+side-1, always inside the image), `rgb` (`(M, 3)`
-        float32, the ground truth's mean color over the patch, 0..255) and
-        `valid` (bool, the first `count` are hints, the rest padding).
+        float32, the ground truth's mean color over the patch, 0..255),
+        `valid` (bool, the first `count` are hints, the rest padding),
+        `stroke` (bool), `dy`, `dx` (float32 pixels: a stroke runs from the
+        patch's centre to the centre plus (dy, dx)).
     """
     if max_hints is None:
         max_hints = MAX_HINTS if count is None else count
     room = max(1, int(max_hints))
-    seeds = tf.random.experimental.stateless_split(seed, 4)
+    seeds = tf.random.experimental.stateless_split(seed, 5)
     if count is None:
-        n = sample_count(seeds[0], p, none_share, room)
+        n = sample_count(seeds[0], p, none_share, room, counts)
     else:
         n = tf.minimum(tf.constant(int(count), tf.int32), room)
     shape = tf.shape(color)
@@ -172,15 +201,31 @@ def sample_hints(
     sums = corner(top + side, left + side) - corner(top, left + side) - corner(top + side, left) + corner(top, left)
     rgb = tf.cast(sums, tf.float32) / tf.cast(side * side, tf.float32)[:, None]  # (M, 3)
     valid = tf.range(room) < n
-    return dict(top=top, left=left, side=side, rgb=rgb, valid=valid)
+    # Strokes: which hints, their direction and length (uniform angle, length up to a quarter side).
+    r = tf.random.stateless_uniform([3, room], seed=seeds[4], dtype=tf.float32)
+    stroke = r[0] < stroke_share
+    length = r[1] * tf.cast(tf.minimum(height, width), tf.float32) / 4.0
+    angle = r[2] * 2.0 * math.pi
+    return dict(
+        top=top,
+        left=left,
+        side=side,
+        rgb=rgb,
+        valid=valid,
+        stroke=stroke,
+        dy=length * tf.sin(angle),
+        dx=length * tf.cos(angle),
+    )
 
 
-def render_hints(points, height, width):
+def render_hints(points, height, width, color=None):
     """Paints sampled hints into the networks' hint inputs.
 
     Args:
         points: `sample_hints`'s dict.
         height, width: the image size (ints or scalar tensors).
+        color: `(H, W, 3)` uint8 ground truth, which bounds strokes (needed
+            when `points` holds strokes; without it strokes are dots).
 
     Returns:
         (hint_color, hint_mask): `(H, W, 3)` float32 RGB 0..255 (0 outside
@@ -193,12 +238,34 @@ def render_hints(points, height, width):
     in_rows = (rows >= top[:, None]) & (rows < (top + side)[:, None]) & valid[:, None]  # (M, H)
     in_cols = (cols >= left[:, None]) & (cols < (left + side)[:, None])  # (M, W)
     cover = in_rows[:, :, None] & in_cols[:, None, :]  # (M, H, W)
+    if color is not None and "stroke" in points:
+        cover = cover | _stroke_cover(points, height, width, color)
     order = tf.range(1, tf.shape(top)[0] + 1)[:, None, None]  # (M, 1, 1)
     last = tf.reduce_max(tf.where(cover, order, 0), axis=0)  # (H, W): 0 none, else 1 + hint index
     palette = tf.concat([tf.zeros([1, 3], tf.float32), points["rgb"]], 0)  # (M + 1, 3)
     hint_color = tf.gather(palette, last)  # (H, W, 3)
     hint_mask = tf.cast(last > 0, tf.float32)[..., None]  # (H, W, 1)
     return hint_color, hint_mask
+
+
+def _stroke_cover(points, height, width, color):
+    """`(M, H, W)` bool: the pixels each stroke paints (see the module's docstring)."""
+    half = tf.cast(points["side"], tf.float32)[:, None, None] / 2.0  # (M, 1, 1)
+    y0 = tf.cast(points["top"], tf.float32)[:, None, None] + half - 0.5  # the patch's centre
+    x0 = tf.cast(points["left"], tf.float32)[:, None, None] + half - 0.5
+    dy, dx = points["dy"][:, None, None], points["dx"][:, None, None]
+    ys = tf.cast(tf.range(height), tf.float32)[None, :, None]  # (1, H, 1)
+    xs = tf.cast(tf.range(width), tf.float32)[None, None, :]  # (1, 1, W)
+    # Distance of each pixel to the segment: project onto it, clamp to its ends.
+    t = tf.math.divide_no_nan((ys - y0) * dy + (xs - x0) * dx, dy * dy + dx * dx)
+    t = tf.clip_by_value(t, 0.0, 1.0)  # (M, H, W)
+    dist2 = tf.square(ys - (y0 + t * dy)) + tf.square(xs - (x0 + t * dx))
+    band = dist2 <= tf.square(tf.maximum(half, 0.5))
+    close = tf.reduce_all(
+        tf.abs(tf.cast(color, tf.float32)[None] - points["rgb"][:, None, None, :]) <= STROKE_TOLERANCE, axis=-1
+    )  # (M, H, W)
+    wanted = (points["stroke"] & points["valid"])[:, None, None]
+    return band & close & wanted
 
 
 def simulate_hints(color, seed, count=None, **kwargs):
@@ -216,4 +283,4 @@ def simulate_hints(color, seed, count=None, **kwargs):
     """
     points = sample_hints(color, seed, count=count, **kwargs)
     shape = tf.shape(color)
-    return render_hints(points, shape[0], shape[1])
+    return render_hints(points, shape[0], shape[1], color=color)

@@ -33,6 +33,7 @@ SKETCH_MEAN = 219.0
 SKETCH = "sketch"
 HINT_COLOR = "hint_color"
 HINT_MASK = "hint_mask"
+PALETTE = "palette"
 
 
 def _filters(base, width):
@@ -60,12 +61,14 @@ def _conv(x, filters, name, strides=1, dilation_rate=1, batch_norm=False, sync=F
     return x
 
 
-def _encoder(sketch, width, sync, hints=None):
+def _encoder(sketch, width, sync, hints=None, palette=None):
     """The shared encoder (conv1-conv7 of Zhang et al.).
 
     `hints` (hint colors and mask, Keras tensors) are joined to the
     normalized sketch before the first convolution, as ideepcolor joins them
-    to its gray input (see `ClassificationNet` for the encoding).
+    to its gray input (see `ClassificationNet` for the encoding). `palette`
+    (a `(batch, num_classes)` Keras tensor, the global hint) is added to the
+    bottleneck after the conv4 block (`_global_hint`).
 
     Returns the features at 1/8 resolution and the pass-through features at
     full, 1/2 and 1/4 resolution.
@@ -99,21 +102,53 @@ def _encoder(sketch, width, sync, hints=None):
                 batch_norm=(i == 3),
                 sync=sync,
             )
+        if block == 4 and palette is not None:
+            x = _global_hint(x, palette, _filters(512, width))
     return x, (full, half, quarter)  # x: (b, H/8, W/8, 512)
+
+
+def _global_hint(x, palette, filters):
+    """Adds the palette (ideepcolor's global hints) to the bottleneck.
+
+    The palette `(b, Q)` and a flag saying whether one is given (its sum is
+    positive) go through a dense layer to one vector per example, added to
+    every position of `x` `(b, h, w, filters)`. The layer starts at zero, so
+    a network extended with it computes what it computed before
+    (`trainer.Trainer.warm_start` from a run without a palette).
+    """
+    given = layers.Lambda(_palette_given, name="palette_given", dtype="float32")(palette)  # (b, 1)
+    joined = layers.Concatenate(name="palette_with_flag", dtype="float32")([palette, given])  # (b, Q + 1)
+    vector = layers.Dense(filters, kernel_initializer="zeros", name="global_hint")(joined)  # (b, filters)
+    vector = layers.Reshape((1, 1, filters), name="global_hint_map")(vector)
+    return layers.Add(name="with_global_hint")([x, vector])
+
+
+@keras.saving.register_keras_serializable(package="colorize")
+def _palette_given(palette):
+    """1 where a palette is given (its classes sum to more than 0), else 0: `(b, 1)`."""
+    total = keras.ops.sum(keras.ops.cast(palette, "float32"), axis=-1, keepdims=True)
+    return keras.ops.cast(total > 0, "float32")
 
 
 def _sketch_input(name=SKETCH):
     return keras.Input(shape=(None, None, 1), name=name)
 
 
-def _net_inputs(hints):
-    """The Keras inputs of a network: (model inputs, sketch, hints or None)."""
+def _net_inputs(hints, palette=False, num_classes=color.NUM_CLASSES):
+    """The Keras inputs of a network: (model inputs, sketch, hints or None, palette or None)."""
     sketch = _sketch_input()
     if not hints:
-        return sketch, sketch, None
+        if palette:
+            raise ValueError("a palette input needs hints=True")
+        return sketch, sketch, None, None
     hint_color = keras.Input(shape=(None, None, 3), name=HINT_COLOR)
     hint_mask = keras.Input(shape=(None, None, 1), name=HINT_MASK)
-    return {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}, sketch, (hint_color, hint_mask)
+    inputs = {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
+    palette_input = None
+    if palette:
+        palette_input = keras.Input(shape=(num_classes,), name=PALETTE)
+        inputs[PALETTE] = palette_input
+    return inputs, sketch, (hint_color, hint_mask), palette_input
 
 
 @keras.saving.register_keras_serializable(package="colorize")
@@ -141,23 +176,63 @@ class NoHints(layers.Layer):
         return (*input_shape[:-1], 3), tuple(input_shape)
 
 
+@keras.saving.register_keras_serializable(package="colorize")
+class NoPalette(layers.Layer):
+    """An empty palette: what a network with a palette input gets when it is
+    given none (it then chooses its colors itself).
+
+    Args:
+        num_classes: the palette's length (the network's color classes).
+
+    Call arguments:
+        sketch: `(batch, H, W, 1)`.
+
+    Returns:
+        `(batch, num_classes)` float32 zeros.
+    """
+
+    def __init__(self, num_classes=color.NUM_CLASSES, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+
+    def call(self, sketch):
+        zeros = keras.ops.zeros_like(keras.ops.cast(sketch[:, 0, 0, :], "float32"))  # (b, 1)
+        return keras.ops.repeat(zeros, self.num_classes, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
 def uses_hints(net):
     """Whether `net` was built with hint inputs (`hints=True`)."""
     return bool(getattr(net, "hints", False))
 
 
-def net_inputs(net, sketch, hint_color=None, hint_mask=None):
+def uses_palette(net):
+    """Whether `net` was built with a palette input (`palette=True`)."""
+    return bool(getattr(net, "palette", False))
+
+
+def net_inputs(net, sketch, hint_color=None, hint_mask=None, palette=None):
     """What to call `net` with: the sketch alone for a network without
-    hints, else the dict of its three inputs (zero hints when none are given).
+    hints, else the dict of its inputs (zero hints and an empty palette
+    when none are given).
 
     Args:
         net: a `ClassificationNet` or `RegressionUNet`.
         sketch: `(batch, H, W, 1)` raw sketch 0..255 (a tensor or Keras tensor).
         hint_color: `(batch, H, W, 3)` hint RGB 0..255, or None.
         hint_mask: `(batch, H, W, 1)` 1 where a hint is given, or None.
+        palette: `(batch, num_classes)` palette class weights (`palettes`),
+            or None; ignored by a network without a palette input.
 
     Returns:
-        `sketch`, or `{"sketch", "hint_color", "hint_mask"}`.
+        `sketch`, or `{"sketch", "hint_color", "hint_mask"}` (and
+        `"palette"` for a network with a palette input).
 
     Raises:
         ValueError: hints given to a network without hint inputs, or only
@@ -174,7 +249,14 @@ def net_inputs(net, sketch, hint_color=None, hint_mask=None):
         if not (keras.ops.is_tensor(sketch) or isinstance(sketch, keras.KerasTensor)):
             sketch = keras.ops.convert_to_tensor(sketch)  # Keras refuses dicts of arrays mixed with tensors
         hint_color, hint_mask = NoHints()(sketch)
-    return {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
+    inputs = {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
+    if uses_palette(net):
+        if palette is None:
+            if not (keras.ops.is_tensor(sketch) or isinstance(sketch, keras.KerasTensor)):
+                sketch = keras.ops.convert_to_tensor(sketch)
+            palette = NoPalette(net.num_classes)(sketch)
+        inputs[PALETTE] = palette
+    return inputs
 
 
 class _ColorNet(keras.Model):
@@ -188,6 +270,8 @@ class _ColorNet(keras.Model):
     def __call__(self, inputs, *args, **kwargs):
         if getattr(self, "hints", False) and not isinstance(inputs, dict):
             inputs = net_inputs(self, inputs)
+        elif uses_palette(self) and PALETTE not in inputs:
+            inputs = net_inputs(self, inputs[SKETCH], inputs[HINT_COLOR], inputs[HINT_MASK])
         return super().__call__(inputs, *args, **kwargs)
 
 
@@ -214,12 +298,17 @@ class ClassificationNet(_ColorNet):
         sync_batch_norm: synchronize batch-norm statistics across replicas
             (multi-replica training, TensorFlow backend only).
         hints: take hint inputs besides the sketch.
+        palette: also take a palette, ideepcolor's global hints (needs
+            `hints=True`): `(batch, num_classes)` weights of the color
+            classes the picture should use (`palettes`), all zero for none,
+            added to the bottleneck after the conv4 block.
 
     Call arguments:
         inputs: the sketch, `(batch, H, W, 1)` raw pixels 0..255 with H and
             W divisible by 8; or, for `hints=True`, a dict of it (`"sketch"`),
             `"hint_color"` `(batch, H, W, 3)` RGB 0..255 and `"hint_mask"`
-            `(batch, H, W, 1)`, 1 where a hint is given, else 0. A bare
+            `(batch, H, W, 1)`, 1 where a hint is given, else 0 (and
+            `"palette"` for `palette=True`; a missing one means none). A bare
             sketch given to a hinted network means no hints.
 
     Returns:
@@ -235,9 +324,11 @@ class ClassificationNet(_ColorNet):
         Inoue, "Line Drawing Colorization", Fig. 5.
     """
 
-    def __init__(self, width=1.0, num_classes=color.NUM_CLASSES, sync_batch_norm=False, hints=False, **kwargs):
-        inputs, sketch, hint_inputs = _net_inputs(hints)
-        x, _ = _encoder(sketch, width, sync_batch_norm, hint_inputs)
+    def __init__(
+        self, width=1.0, num_classes=color.NUM_CLASSES, sync_batch_norm=False, hints=False, palette=False, **kwargs
+    ):
+        inputs, sketch, hint_inputs, palette_input = _net_inputs(hints, palette, num_classes)
+        x, _ = _encoder(sketch, width, sync_batch_norm, hint_inputs, palette_input)
         x = layers.Conv2DTranspose(
             _filters(256, width), 4, strides=2, padding="same", activation="relu", name="conv8_1"
         )(x)  # (b, H/4, W/4, 256)
@@ -250,6 +341,7 @@ class ClassificationNet(_ColorNet):
         self.num_classes = num_classes
         self.sync_batch_norm = sync_batch_norm
         self.hints = hints
+        self.palette = palette
 
     def get_config(self):
         return {
@@ -257,6 +349,7 @@ class ClassificationNet(_ColorNet):
             "num_classes": self.num_classes,
             "sync_batch_norm": self.sync_batch_norm,
             "hints": self.hints,
+            "palette": self.palette,
             "name": self.name,
         }
 
@@ -270,13 +363,15 @@ class RegressionUNet(_ColorNet):
     layers), then convs of 32 (+BN), 16 (+BN) and 3 channels. The prediction
     is multiplied by sketch / 255.
 
-    Hints (`hints=True`) are taken as by `ClassificationNet`.
+    Hints (`hints=True`) and the palette (`palette=True`) are taken as by
+    `ClassificationNet`.
 
     Args:
         width: channel multiplier; 1.0 is the paper's network.
         sync_batch_norm: synchronize batch-norm statistics across replicas
             (multi-replica training, TensorFlow backend only).
         hints: take hint inputs besides the sketch.
+        palette: also take a palette (needs `hints=True`).
 
     Call arguments:
         inputs: the sketch, `(batch, H, W, 1)` raw pixels 0..255 with H and
@@ -291,9 +386,9 @@ class RegressionUNet(_ColorNet):
         "U-Net", MICCAI 2015.
     """
 
-    def __init__(self, width=1.0, sync_batch_norm=False, hints=False, **kwargs):
-        inputs, sketch, hint_inputs = _net_inputs(hints)
-        x, (full, half, quarter) = _encoder(sketch, width, sync_batch_norm, hint_inputs)
+    def __init__(self, width=1.0, sync_batch_norm=False, hints=False, palette=False, **kwargs):
+        inputs, sketch, hint_inputs, palette_input = _net_inputs(hints, palette)
+        x, (full, half, quarter) = _encoder(sketch, width, sync_batch_norm, hint_inputs, palette_input)
         for filters, skip, name in ((256, quarter, "up1"), (128, half, "up2"), (64, full, "up3")):
             x = layers.Conv2DTranspose(
                 _filters(filters, width), 4, strides=2, padding="same", activation="relu", name=name
@@ -310,9 +405,17 @@ class RegressionUNet(_ColorNet):
         self.width = width
         self.sync_batch_norm = sync_batch_norm
         self.hints = hints
+        self.palette = palette
+        self.num_classes = color.NUM_CLASSES  # the palette's length
 
     def get_config(self):
-        return {"width": self.width, "sync_batch_norm": self.sync_batch_norm, "hints": self.hints, "name": self.name}
+        return {
+            "width": self.width,
+            "sync_batch_norm": self.sync_batch_norm,
+            "hints": self.hints,
+            "palette": self.palette,
+            "name": self.name,
+        }
 
 
 def _mask(rgb, sketch):
@@ -321,7 +424,7 @@ def _mask(rgb, sketch):
     return layers.Multiply(name="masked", dtype="float32")([rgb, mask])  # (b, H, W, 3)
 
 
-def build_net(kind, width=1.0, sync_batch_norm=False, name=None, hints=False):
+def build_net(kind, width=1.0, sync_batch_norm=False, name=None, hints=False, palette=False):
     """Builds the training network of a variant.
 
     Args:
@@ -330,6 +433,7 @@ def build_net(kind, width=1.0, sync_batch_norm=False, name=None, hints=False):
         sync_batch_norm: synchronize batch-norm statistics across replicas.
         name: the model's name (default: after its kind).
         hints: take hint inputs besides the sketch.
+        palette: also take a palette (global hints; needs `hints`).
 
     Returns:
         A `RegressionUNet` or `ClassificationNet`.
@@ -337,7 +441,7 @@ def build_net(kind, width=1.0, sync_batch_norm=False, name=None, hints=False):
     Raises:
         ValueError: an unknown kind.
     """
-    common = dict(width=width, sync_batch_norm=sync_batch_norm, hints=hints)
+    common = dict(width=width, sync_batch_norm=sync_batch_norm, hints=hints, palette=palette)
     if kind == "regression":
         return RegressionUNet(**common, name=name or "regression_unet")
     if kind == "classification":
@@ -350,7 +454,9 @@ UNMASKED_REGRESSION_LAYER = "to_255"
 multiplies it."""
 
 
-def color_head(net, sketch, space="rgb", temperature=0.38, temperature_input=None, hint_color=None, hint_mask=None):
+def color_head(
+    net, sketch, space="rgb", temperature=0.38, temperature_input=None, hint_color=None, hint_mask=None, palette=None
+):
     """The unmasked color a network predicts.
 
     The one decoding shared by `build_colorizer` (training validation and
@@ -373,6 +479,8 @@ def color_head(net, sketch, space="rgb", temperature=0.38, temperature_input=Non
         hint_color, hint_mask: optional Keras tensors, `(batch, H, W, 3)`
             hint RGB 0..255 and `(batch, H, W, 1)` mask, for a network built
             with hints (`net_inputs`; none given: zero hints).
+        palette: optional `(batch, num_classes)` Keras tensor for a network
+            with a palette input (none given: no palette).
 
     Returns:
         (rgb, factor): rgb is a `(batch, H / factor, W / factor, 3)` float32
@@ -384,7 +492,7 @@ def color_head(net, sketch, space="rgb", temperature=0.38, temperature_input=Non
     """
     from colorize.layers import AnnealedMean  # noqa: PLC0415 (layers imports models' deps)
 
-    inputs = net_inputs(net, sketch, hint_color, hint_mask)
+    inputs = net_inputs(net, sketch, hint_color, hint_mask, palette)
     if isinstance(net, ClassificationNet):
         decode = AnnealedMean(space=space, temperature=temperature, name="annealed_mean")
         logits = net(inputs)  # (batch, H/4, W/4, Q)
@@ -435,7 +543,8 @@ def build_guided_colorizer(net, space="rgb", temperature=0.38):
     Returns:
         A functional model taking `{"sketch": (batch, H, W, 1) raw 0..255,
         "hint_color": (batch, H, W, 3) RGB 0..255, "hint_mask": (batch, H,
-        W, 1) in {0, 1}}` and returning `(batch, H, W, 3)` float32 RGB in
+        W, 1) in {0, 1}}` (and `"palette": (batch, num_classes)` for a
+        network with a palette input) and returning `(batch, H, W, 3)` float32 RGB in
         [0, 255], decoded, upsampled, masked and clipped as `build_colorizer`.
 
     Raises:
@@ -444,8 +553,12 @@ def build_guided_colorizer(net, space="rgb", temperature=0.38):
     """
     if not uses_hints(net):
         raise ValueError(f"{net.name} was built without hint inputs (hints=False)")
-    inputs, sketch, (hint_color, hint_mask) = _net_inputs(hints=True)
-    rgb, factor = color_head(net, sketch, space, temperature, hint_color=hint_color, hint_mask=hint_mask)
+    inputs, sketch, (hint_color, hint_mask), palette = _net_inputs(
+        hints=True, palette=uses_palette(net), num_classes=getattr(net, "num_classes", color.NUM_CLASSES)
+    )
+    rgb, factor = color_head(
+        net, sketch, space, temperature, hint_color=hint_color, hint_mask=hint_mask, palette=palette
+    )
     if factor > 1:
         rgb = layers.UpSampling2D(factor, interpolation="bilinear", name="upsample", dtype="float32")(rgb)
     rgb = layers.Activation(lambda_clip_255, name="clip", dtype="float32")(_mask(rgb, sketch))

@@ -211,7 +211,7 @@ def _unpack_net(config, path):
 
     from colorize import models  # noqa: PLC0415
 
-    net = models.build_net(config.model, width=config.width, hints=config.hints)
+    net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
     try:
         with np.load(path) as packed:
             weights = [packed[name].astype(np.float32) for name in sorted(packed.files)]

@@ -74,7 +74,11 @@ class ColorizationTask:
             A `models.ClassificationNet` or `models.RegressionUNet`.
         """
         return models.build_net(
-            self.config.model, width=self.config.width, sync_batch_norm=sync_batch_norm, hints=self.config.hints
+            self.config.model,
+            width=self.config.width,
+            sync_batch_norm=sync_batch_norm,
+            hints=self.config.hints,
+            palette=self.config.palette,
         )
 
     def build_optimizer(self):

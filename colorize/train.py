@@ -72,7 +72,19 @@ def _parser():
         metavar="on|off",
         help="train with simulated color hints as extra network inputs (default: on)",
     )
-    p.add_argument("--precision", default=None, help="float32, mixed_float16 or mixed_bfloat16")
+    p.add_argument(
+        "--palette",
+        type=_on_off,
+        default=None,
+        metavar="on|off",
+        help="a palette input (global hints: the colors to use, not where), needs --hints on (default: on)",
+    )
+    p.add_argument(
+        "--precision",
+        default=None,
+        help="float32, mixed_float16, mixed_bfloat16 or auto (the default for a new run: "
+        "mixed_bfloat16 on a CPU with AMX-BF16 or AVX512-BF16, else float32)",
+    )
     p.add_argument("--xla", action="store_true", default=None, help="jit_compile the train step (one replica only)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--log-every", type=int, default=None, help="steps between progress lines")
@@ -129,22 +141,26 @@ def resolve_config(args):
         image_size=args.image_size,
         sketch=args.sketch,
         hints=args.hints,
+        palette=args.palette,
         precision=args.precision,
         jit_compile=args.xla,
         seed=args.seed,
         log_every=args.log_every,
         checkpoint_every=args.checkpoint_every,
     )
+    run_dir = args.run_dir or os.path.join("runs", f"{config_name(args)}")
+    resuming = runs.is_run(run_dir)
+    if args.precision is None and not resuming:
+        overrides["precision"] = "auto"
     config = variants.resolve(args.variant, args.preset, **overrides)
-    run_dir = args.run_dir or os.path.join("runs", f"{config.variant}-{config.preset}")
-    if runs.is_run(run_dir):
+    if resuming:
         saved = runs.load_config(run_dir)
         if saved.variant != config.variant:
             raise ColorizeError(
                 f"{run_dir}: this run directory holds a {saved.variant!r} run, not {config.variant!r}; "
                 "pick another --run-dir"
             )
-        given = {k: v for k, v in overrides.items() if v is not None}
+        given = {k: v for k, v in overrides.items() if v is not None and not (k == "precision" and v == "auto")}
         if args.preset != saved.preset:
             given["preset"] = args.preset
         for key, value in given.items():
@@ -157,6 +173,11 @@ def resolve_config(args):
     elif os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise ColorizeError(f"{run_dir}: exists and is not a directory")
     return config, run_dir
+
+
+def config_name(args):
+    """The default run directory's name: VARIANT-PRESET."""
+    return f"{args.variant}-{args.preset}"
 
 
 def make_strategy():
@@ -214,6 +235,12 @@ def run(argv=None):
     """
     args = parse_args(argv)
     config, run_dir = resolve_config(args)
+    units = variants.cpu_bfloat16_flags()
+    why = f"this CPU has {', '.join(units)}" if units else "this CPU has no bfloat16 units"
+    if args.precision is None and config.precision == variants.detect_precision():
+        print(f"precision: {config.precision} (chosen: {why}; --precision overrides)", flush=True)
+    else:
+        print(f"precision: {config.precision} ({why})", flush=True)
     strategy, _, task_index, is_chief = make_strategy()
     fileio.ensure_writable_dir(run_dir, "the run directory")
     from colorize import task, trainer  # noqa: PLC0415 (heavy: loads Keras and TensorFlow only to train)

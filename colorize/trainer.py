@@ -133,6 +133,10 @@ class Trainer:
         this run's network: fine-tuning starts from them, with a fresh
         optimizer and schedule.
 
+        Weights go layer by layer, by name. A source without a palette input
+        may start a run with one: the palette's layer (`models._global_hint`)
+        keeps its zero start, so the network computes what the source did.
+
         Raises:
             ColorizeError: `source` is not a trained run, or its network
                 (model, width, hints) differs from this run's.
@@ -145,8 +149,18 @@ class Trainer:
                     f"--init-from {source}: its network has {key}={getattr(theirs, key)!r}, "
                     f"this run's has {key}={getattr(mine, key)!r}"
                 )
-        self.net.set_weights(net.get_weights())
-        print(f"starting from the weights of {source}", flush=True)
+        if theirs.palette and not mine.palette:
+            raise ColorizeError(f"--init-from {source}: its network has a palette input, this run's has none")
+        own = {layer.name: layer for layer in self.net.layers}
+        copied = 0
+        for layer in net.layers:
+            weights = layer.get_weights()
+            if weights:
+                own[layer.name].set_weights(weights)
+                copied += 1
+        fresh = sorted(name for name, layer in own.items() if layer.weights and name not in {x.name for x in net.layers})
+        extra = f"; new layers start fresh: {', '.join(fresh)}" if fresh else ""
+        print(f"starting from the weights of {source} ({copied} layers){extra}", flush=True)
 
     def save_checkpoint(self):
         """Saves the training state (every worker must call it)."""
@@ -305,7 +319,9 @@ class Trainer:
             return
         net = self.net
         if net.sync_batch_norm:
-            net = models.build_net(self.config.model, width=self.config.width, hints=self.config.hints)
+            net = models.build_net(
+                self.config.model, width=self.config.width, hints=self.config.hints, palette=self.config.palette
+            )
             net.set_weights(self.net.get_weights())
         path = runs.save_net(net, self.run_dir)
         print(f"saved {path}", flush=True)

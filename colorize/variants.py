@@ -34,6 +34,12 @@ class Config:
     hints: bool = True
     hint_none_share: float = 0.125  # share of training examples without any hint
     hint_geometric_p: float = 0.125  # p of the geometric number of hints (mean 1 / p when there are some)
+    hint_counts: str = "loguniform"  # how the number of hints is drawn: "geometric" | "loguniform"
+    hint_stroke_share: float = 0.5  # share of simulated hints that are strokes, not dots
+    # A palette input (ideepcolor's global hints, `colorize.palettes`), given
+    # the truth's palette in `palette_share` of the training examples.
+    palette: bool = True
+    palette_share: float = 0.25
     # Preset: how big and how long.
     preset: str = "small"
     width: float = 0.125  # channel multiplier; 1.0 is the paper's network
@@ -84,7 +90,12 @@ class Config:
 
 
 # What a recorded config that lacks a field meant when it was written.
-LEGACY_DEFAULTS = {"hints": False}
+LEGACY_DEFAULTS = {
+    "hints": False,
+    "hint_counts": "geometric",
+    "hint_stroke_share": 0.0,
+    "palette": False,
+}
 
 
 BASE = Config()
@@ -137,12 +148,42 @@ def resolve(variant="rebalance", preset="small", **overrides):
     if preset not in PRESETS:
         raise ColorizeError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     config = BASE.replace(variant=variant, preset=preset, **VARIANTS[variant], **PRESETS[preset])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("hints") is False and "palette" not in given:
+        given["palette"] = False  # a palette joins the hint inputs: no hints, no palette
+    if given.get("precision") == "auto":
+        given["precision"] = detect_precision()
     try:
-        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+        config = config.replace(**given)
     except TypeError as e:
         raise ColorizeError(str(e)) from None
     validate(config)
     return config
+
+
+BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU's bfloat16 matrix and vector extensions that this machine's
+    `/proc/cpuinfo` lists (`BFLOAT16_FLAGS`: Intel AMX-BF16 tiles and
+    AVX512-BF16); empty where the file is missing (not Linux) or lists none."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return tuple(flag for flag in BFLOAT16_FLAGS if flag in flags)
+    except OSError:
+        pass
+    return ()
+
+
+def detect_precision(cpuinfo="/proc/cpuinfo"):
+    """The training precision for this machine: `"mixed_bfloat16"` on a CPU
+    with bfloat16 units (`cpu_bfloat16_flags`; oneDNN runs bfloat16
+    convolutions and matrix products on them), else `"float32"`."""
+    return "mixed_bfloat16" if cpu_bfloat16_flags(cpuinfo) else "float32"
 
 
 def validate(config):
@@ -185,6 +226,17 @@ def validate(config):
             0.0 < config.hint_geometric_p <= 1.0,
             f"hint_geometric_p must be in (0, 1], not {config.hint_geometric_p}",
         ),
+        (
+            config.hint_counts in ("geometric", "loguniform"),
+            f"hint_counts must be geometric or loguniform, not {config.hint_counts!r}",
+        ),
+        (
+            0.0 <= config.hint_stroke_share <= 1.0,
+            f"hint_stroke_share must be in [0, 1], not {config.hint_stroke_share}",
+        ),
+        (isinstance(config.palette, bool), f"--palette must be on or off, not {config.palette!r}"),
+        (not config.palette or config.hints, "--palette on needs --hints on (the palette joins the hint inputs)"),
+        (0.0 <= config.palette_share <= 1.0, f"palette_share must be in [0, 1], not {config.palette_share}"),
     ]
     for ok, message in checks:
         if not ok:

@@ -108,3 +108,37 @@ def test_no_hints_gives_empty_inputs():
     color, mask = hints.simulate_hints(tf.constant(_image()), hints.example_seed(0, 0), count=0)
     assert color.shape == (48, 40, 3) and mask.shape == (48, 40, 1)
     assert not np.any(color.numpy()) and not np.any(mask.numpy())
+
+
+def test_loguniform_counts_cover_dense_hints_as_often_as_sparse():
+    n = 20000
+    counts = _counts(n, counts="loguniform")
+    none = hints.NONE_SHARE
+    # Tolerances: 5 standard errors of each estimate at this sample size.
+    assert abs(np.mean(counts == 0) - none) < 5 * np.sqrt(none * (1 - none) / n)
+    some = counts[counts > 0]
+    assert some.min() == 1 and some.max() <= hints.MAX_HINTS
+    # floor(65^u): P(1..7) = log(8) / log(65), about one half; P(k = 1) = log(2) / log(65).
+    for share, expected in ((np.mean(some <= 7), np.log(8) / np.log(65)), (np.mean(some == 1), np.log(2) / np.log(65))):
+        assert abs(share - expected) < 5 * np.sqrt(expected * (1 - expected) / some.size)
+    with pytest.raises(ValueError, match="unknown hint counts"):
+        hints.sample_count(tf.constant([0, 1]), counts="poisson")
+
+
+def test_strokes_stay_in_their_color_region_and_reach_beyond_the_patch():
+    # Left half red, right half blue; all hints are strokes 1 px wide (so a
+    # patch's color is the truth's at its pixel).
+    truth = np.zeros((64, 64, 3), np.uint8)
+    truth[:, :32] = (220, 40, 30)
+    truth[:, 32:] = (30, 60, 200)
+    color, mask = hints.simulate_hints(
+        tf.constant(truth), tf.constant([3, 4]), count=12, max_side=1, stroke_share=1.0
+    )
+    color, mask = color.numpy(), mask.numpy()[..., 0] > 0
+    painted = color[mask]
+    # A stroke never crosses into the other color: every painted pixel has the truth's color there.
+    np.testing.assert_allclose(painted, truth[mask].astype(np.float32), atol=1e-3)
+    # Twelve 1 px dots cover at most 12 pixels; strokes reach further.
+    assert mask.sum() > 3 * 12
+    dots, dot_mask = hints.simulate_hints(tf.constant(truth), tf.constant([3, 4]), count=12, max_side=1)
+    assert dot_mask.numpy().sum() <= 12

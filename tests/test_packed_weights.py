@@ -12,11 +12,12 @@ from colorize.errors import ColorizeError
 @pytest.mark.parametrize("variant", ["lch", "regression"])
 def test_packed_weights_load_as_the_network_within_float16_rounding(variant, tmp_path):
     config = variants.resolve(variant, "tiny")
-    net = models.build_net(config.model, width=config.width, hints=config.hints)
+    net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
     path = runs.pack_net(net, config, str(tmp_path / "packed"))
     assert os.path.basename(path) == runs.PACKED_WEIGHTS
     loaded_config, loaded = runs.load_net(str(tmp_path / "packed"))
     assert loaded_config == config and models.uses_hints(loaded) == config.hints
+    assert models.uses_palette(loaded) == config.palette
     assert loaded.count_params() == net.count_params()
     for a, b in zip(net.get_weights(), loaded.get_weights()):
         assert b.dtype == np.float32

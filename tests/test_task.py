@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import color, models, runs, targets, train, variants
+from colorize import color, hints, models, runs, targets, train, variants
 from colorize.errors import ColorizeError
 from colorize.task import ColorizationTask
 
@@ -55,11 +55,15 @@ def test_simulated_hints_are_ground_truth_colors_and_follow_the_seed(lch_task):
     assert set(np.unique(mask).tolist()) <= {0.0, 1.0} and mask.any()
     assert not hint[mask == 0].any()  # no color where there is no hint
     # 64 px: patches of 1 or 2 px (max_patch_side), each the mean of the
-    # ground truth over itself, so within the ground truth's range there.
+    # ground truth over itself, so within the ground truth's range there;
+    # strokes paint their patch's color only where the ground truth is
+    # within the stroke tolerance of it.
     hinted = mask > 0
     local_min = -tf.nn.max_pool2d(-tf.constant(truth, tf.float32), 3, 1, "SAME").numpy()
     local_max = tf.nn.max_pool2d(tf.constant(truth, tf.float32), 3, 1, "SAME").numpy()
-    assert np.all(hint[hinted] >= local_min[hinted] - 1e-3) and np.all(hint[hinted] <= local_max[hinted] + 1e-3)
+    slack = hints.STROKE_TOLERANCE + 1e-3
+    assert np.all(hint[hinted] >= local_min[hinted] - slack) and np.all(hint[hinted] <= local_max[hinted] + slack)
+
     # The same seed gives the same training data (flips and hints are
     # stateless); another seed other hints.
     again, truth_again = first(lch_task)
