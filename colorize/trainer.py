@@ -158,7 +158,8 @@ class Trainer:
             if weights:
                 own[layer.name].set_weights(weights)
                 copied += 1
-        fresh = sorted(name for name, layer in own.items() if layer.weights and name not in {x.name for x in net.layers})
+        theirs_names = {layer.name for layer in net.layers}
+        fresh = sorted(name for name, layer in own.items() if layer.weights and name not in theirs_names)
         extra = f"; new layers start fresh: {', '.join(fresh)}" if fresh else ""
         print(f"starting from the weights of {source} ({copied} layers){extra}", flush=True)
 
