@@ -131,9 +131,7 @@ def test_strokes_stay_in_their_color_region_and_reach_beyond_the_patch():
     truth = np.zeros((64, 64, 3), np.uint8)
     truth[:, :32] = (220, 40, 30)
     truth[:, 32:] = (30, 60, 200)
-    color, mask = hints.simulate_hints(
-        tf.constant(truth), tf.constant([3, 4]), count=12, max_side=1, stroke_share=1.0
-    )
+    color, mask = hints.simulate_hints(tf.constant(truth), tf.constant([3, 4]), count=12, max_side=1, stroke_share=1.0)
     color, mask = color.numpy(), mask.numpy()[..., 0] > 0
     painted = color[mask]
     # A stroke never crosses into the other color: every painted pixel has the truth's color there.
