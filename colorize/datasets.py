@@ -42,7 +42,7 @@ NAME = "sketch_colorization"
 SKIP_REASONS = ("too small", "colorless", "unreadable")
 """Why a source gives no window, in the order the build summary lists them."""
 
-SOURCES = ("synthetic", "folder", "openclipart")
+SOURCES = ("synthetic", "folder", "openclipart", "line_art")
 """What a build's items are (see `SourceExamples`)."""
 
 COUNTERS = ("read", "windows", *SKIP_REASONS, "svg windows", "png windows")
@@ -68,9 +68,12 @@ class SourceExamples:
     Args:
       split: the split's name (the counters' namespace).
       source: what items carry: "synthetic" (seeds), "folder" (image
-        paths) or "openclipart" ((svg path, png path) pairs, either None:
+        paths), "openclipart" ((svg path, png path) pairs, either None:
         the SVG is rendered with `images.render_svg`, the PNG is the
-        fallback when the SVG cannot be rendered).
+        fallback when the SVG cannot be rendered) or "line_art" ((color
+        path, line path or None) pairs, `line_art_sources`: the artist's
+        line art is the sketch where it exists, `sketch.prepare_pair_examples`,
+        else the paper's extraction of the drawing trimmed to its content).
     """
 
     def __init__(self, split, source):
@@ -102,8 +105,11 @@ class SourceExamples:
         self._count("read")
         drawn_from = None
         try:
+            line = None
             if self.source == "folder":
                 bgr = images.load_image(value, name=source_id, min_short_side=sketch.SIZE)
+            elif self.source == "line_art":
+                bgr, line = self._line_art(source_id, *value)
             elif self.source == "openclipart":
                 bgr, drawn_from = self._clip_art(source_id, *value)
             else:
@@ -112,8 +118,13 @@ class SourceExamples:
             logging.warning("skipped %s", e)
             self._count("unreadable")
             return
-        windows, reason = sketch.prepare_examples(bgr)
-        del bgr  # keep one decoded image alive at a time
+        if line is not None:
+            windows, reason = sketch.prepare_pair_examples(bgr, line)
+        elif self.source == "line_art":
+            windows, reason = sketch.prepare_examples(sketch.trim_to_content(bgr)[0])
+        else:
+            windows, reason = sketch.prepare_examples(bgr)
+        del bgr, line  # keep one decoded image alive at a time
         if reason:
             self._count(reason)
             return
@@ -130,6 +141,21 @@ class SourceExamples:
                     "source_id": source_id,
                 },
             )
+
+    @staticmethod
+    def _line_art(source_id, color_path, line_path):
+        """(BGR image, gray line art or None) of one `line_art` source.
+
+        Raises:
+          ImageError: either file cannot be read, or the two differ in size.
+        """
+        bgr = images.load_image(color_path, name=source_id)
+        if not line_path:
+            return bgr, None
+        line = images.load_image(line_path, name=f"{source_id} (line art)")
+        if line.shape != bgr.shape:
+            raise ImageError(source_id, f"line art {line.shape[1]}x{line.shape[0]} is not the color image's size")
+        return bgr, np.ascontiguousarray(line.min(axis=-1))
 
     @staticmethod
     def _clip_art(source_id, svg_path, png_path):
@@ -190,6 +216,51 @@ def clip_art_sources(root):
             "`apt-get install openclipart-svg openclipart-png` or pass --manual_dir"
         )
     return [(f"openclipart/{name}", (pair.get("svg"), pair.get("png"))) for name, pair in sorted(found.items())]
+
+
+LINE_ART_MANIFEST = "manifest.tsv"
+"""The index of a `line_art` folder (`line_art_sources`)."""
+
+
+def line_art_sources(root):
+    """The drawings of a `line_art` folder, as build items.
+
+    The folder holds renders of colored drawings and, where the artist drew
+    them, their line art, listed in `manifest.tsv` (tab-separated, a header
+    row, columns `source`, `id`, `group`, `color`, `line`, `license`; paths
+    relative to the folder, `line` empty where there is none), as
+    `python -m colorize.line_art_sources` writes it. A drawing's split
+    follows from its `group` (`split_key`), so the same subject in several
+    emoji sets never lands in two splits.
+
+    Args:
+      root: the folder.
+
+    Returns:
+      sorted list of ("SOURCE/ID", (color path, line path or None), group).
+
+    Raises:
+      ColorizeError: no manifest, a manifest without its columns, or no rows.
+    """
+    import csv  # noqa: PLC0415 (only this config reads a manifest)
+
+    path = os.path.join(os.fspath(root), LINE_ART_MANIFEST)
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+    except OSError as e:
+        raise ColorizeError(
+            f"{path}: cannot read the line-art manifest ({e.strerror}); make the folder with "
+            "`python -m colorize.line_art_sources --out DIR`"
+        ) from None
+    needed = {"source", "id", "group", "color", "line"}
+    if not rows or not needed <= set(rows[0]):
+        raise ColorizeError(f"{path}: no rows with the columns {', '.join(sorted(needed))}")
+    items = []
+    for row in rows:
+        line = os.path.join(root, row["line"]) if row["line"] else None
+        items.append((f"{row['source']}/{row['id']}", (os.path.join(root, row["color"]), line), row["group"]))
+    return sorted(items)
 
 
 CLIP_ART_ROOT = "/usr/share/openclipart"

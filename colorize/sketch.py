@@ -181,3 +181,89 @@ def prepare_examples(bgr):
     if not windows:
         return [], "colorless"
     return windows, None
+
+
+CONTENT_MARGIN = 0.06
+"""Margin kept around a drawing's content by `trim_to_content`, as a share of its larger side."""
+
+PAPER_LEVEL = 245
+"""A pixel with every channel at or above this is paper (`trim_to_content`)."""
+
+
+def trim_to_content(bgr, line=None, margin=CONTENT_MARGIN):
+    """Crops a drawing to a square around its content, on white paper.
+
+    Emoji and icons are drawn in the middle of a wide empty canvas; the
+    paper's windows would then be mostly margin (and dropped as colorless).
+    The square is centred on the bounding box of the pixels that are not
+    paper (in either image), `margin` wider on each side than its larger
+    side, and padded with white where it leaves the canvas.
+
+    Args:
+      bgr: (h, w, 3) uint8 color image.
+      line: optional (h, w) uint8 line art of the same drawing, cropped alike.
+      margin: share of the content's larger side kept on each side.
+
+    Returns:
+      (bgr, line): the crops (line None when not given), or the inputs
+      unchanged when the image holds nothing but paper.
+    """
+    _check_bgr(bgr)
+    ink = (bgr < PAPER_LEVEL).any(-1)
+    if line is not None:
+        if line.shape != bgr.shape[:2]:
+            raise ColorizeError(f"line art of shape {line.shape} does not match the color image {bgr.shape[:2]}")
+        ink |= line < PAPER_LEVEL
+    if not ink.any():
+        return bgr, line
+    ys, xs = np.nonzero(ink)
+    side = int(round(max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) * (1 + 2 * margin)))
+    top = int(round((ys.min() + ys.max() + 1 - side) / 2))
+    left = int(round((xs.min() + xs.max() + 1 - side) / 2))
+
+    def crop(img, fill):
+        out = np.full((side, side, *img.shape[2:]), fill, np.uint8)
+        h, w = img.shape[:2]
+        y0, x0, y1, x1 = max(0, top), max(0, left), min(h, top + side), min(w, left + side)
+        out[y0 - top : y1 - top, x0 - left : x1 - left] = img[y0:y1, x0:x1]
+        return out
+
+    return crop(bgr, 255), (None if line is None else crop(line, 255))
+
+
+def prepare_pair_examples(bgr, line):
+    """`prepare_examples` for a drawing whose artist's line art exists.
+
+    The artist's lines are the sketch: both images are trimmed to their
+    content (`trim_to_content`), resized alike to a SIZE short side and cut
+    into the same windows; the line sketch is the line art itself (gray,
+    anti-aliased), the binary one its Otsu threshold. Colorless windows (by
+    the color image) are dropped as in the paper.
+
+    Args:
+      bgr: (h, w, 3) uint8 BGR color image.
+      line: (h, w) uint8 line art (dark lines on white) of the same drawing.
+
+    Returns:
+      As `prepare_examples`.
+    """
+    _check_bgr(bgr)
+    bgr, line = trim_to_content(bgr, line)
+    if min(bgr.shape[:2]) < SIZE:
+        return [], "too small"
+    img = resize_short_side(bgr)
+    h, w = img.shape[:2]
+    interpolation = cv2.INTER_AREA if line.shape[0] > h else cv2.INTER_LINEAR
+    line = cv2.resize(line, (w, h), interpolation=interpolation)
+    _, binary = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    windows = []
+    for color, line_window, binary_window in zip(
+        crop_windows(img), crop_windows(line), crop_windows(binary), strict=True
+    ):
+        if is_colorful(color):
+            windows.append(
+                (np.ascontiguousarray(color), np.ascontiguousarray(line_window), np.ascontiguousarray(binary_window))
+            )
+    if not windows:
+        return [], "colorless"
+    return windows, None

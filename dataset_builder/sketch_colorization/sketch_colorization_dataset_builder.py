@@ -65,7 +65,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES = {
         "1.0.0": "Initial release.",
         "1.1.0": "Synthetic images: 40 % are objects on a white page (no sky, ground or table); "
-        "the openclipart config (SVGs rendered with librsvg).",
+        "the openclipart config (SVGs rendered with librsvg); the line_art config (artists' outlines).",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
     Only the `folder` config needs files: put colored illustrations (PNG, JPEG,
@@ -93,6 +93,15 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             description="48 procedural illustrations, for tests and smoke runs.",
         ),
         BuilderConfig(name="folder", source="folder", description="Your own colored illustrations from --manual_dir."),
+        BuilderConfig(
+            name="line_art",
+            source="line_art",
+            description=(
+                "Emoji and game art with their artists' outlines (OpenMoji's black SVGs as the sketch of its "
+                "color SVGs; Fluent Emoji Flat, Twemoji, Noto; flare-game and freedroidrpg-data): the folder "
+                "`python -m colorize.line_art_sources --out DIR` makes, as --manual_dir; split by subject."
+            ),
+        ),
         BuilderConfig(
             name="openclipart",
             source="openclipart",
@@ -124,8 +133,14 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         """Returns one generator per split, each over the sources hashed to it."""
         config = self.builder_config
+        split_keys = {}
         if config.source == "openclipart":
             sources = datasets.clip_art_sources(_manual_dir_or(dl_manager, datasets.CLIP_ART_ROOT))
+        elif config.source == "line_art":
+            listed = datasets.line_art_sources(dl_manager.manual_dir)
+            sources = [(source_id, value) for source_id, value, _ in listed]
+            # One subject (say, "grinning face" in four emoji sets) is one split.
+            split_keys = {source_id: group for source_id, _, group in listed}
         elif config.source == "folder":
             root = pathlib.Path(dl_manager.manual_dir)
             paths = images.find_images(root)
@@ -136,7 +151,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             sources = [(f"synthetic/{seed:05d}", seed) for seed in range(config.num_images)]
         by_split = {name: [] for name, _ in SPLITS}
         for source_id, item in sources:
-            by_split[split_for(source_id)].append((source_id, item))
+            by_split[split_for(split_keys.get(source_id, source_id))].append((source_id, item))
         _say(
             f"{self.info.full_name}: {len(sources)} sources ("
             + ", ".join(f"{k}: {len(v)}" for k, v in by_split.items())
