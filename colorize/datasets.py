@@ -384,8 +384,12 @@ def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, b
     elif config == "openclipart":
         manual_dir = manual_dir or CLIP_ART_ROOT
         clip_art_sources(manual_dir)  # fails now, on one line, when there is none
+    elif config == "line_art":
+        if not manual_dir:
+            raise ColorizeError("the line_art config needs manual_dir, the folder of its manifest")
+        line_art_sources(manual_dir)  # fails now, on one line, without a manifest
     elif manual_dir:
-        raise ColorizeError(f"manual_dir is only used by the folder and openclipart configs, not {config!r}")
+        raise ColorizeError(f"manual_dir is only used by the folder, openclipart and line_art configs, not {config!r}")
     options = pipeline_options(workers, beam_options)
     data_dir = os.fspath(data_dir) if data_dir else None
     builder = builder_cls(config=config, data_dir=data_dir)
