@@ -118,10 +118,8 @@ class SourceExamples:
             logging.warning("skipped %s", e)
             self._count("unreadable")
             return
-        if line is not None:
+        if self.source == "line_art":
             windows, reason = sketch.prepare_pair_examples(bgr, line)
-        elif self.source == "line_art":
-            windows, reason = sketch.prepare_examples(sketch.trim_to_content(bgr)[0])
         else:
             windows, reason = sketch.prepare_examples(bgr)
         del bgr, line  # keep one decoded image alive at a time

@@ -231,31 +231,37 @@ def trim_to_content(bgr, line=None, margin=CONTENT_MARGIN):
     return crop(bgr, 255), (None if line is None else crop(line, 255))
 
 
-def prepare_pair_examples(bgr, line):
-    """`prepare_examples` for a drawing whose artist's line art exists.
+def prepare_pair_examples(bgr, line=None):
+    """`prepare_examples` for drawings on a wide canvas, with the artist's
+    line art where it exists.
 
-    The artist's lines are the sketch: both images are trimmed to their
-    content (`trim_to_content`), resized alike to a SIZE short side and cut
-    into the same windows; the line sketch is the line art itself (gray,
-    anti-aliased), the binary one its Otsu threshold. Colorless windows (by
-    the color image) are dropped as in the paper.
+    Both images are trimmed to their content (`trim_to_content`), resized
+    alike to a SIZE short side (enlarged when the content is smaller) and
+    cut into the same windows. The line sketch is the line art itself
+    (gray, anti-aliased) and the binary one its Otsu threshold; without line
+    art, the paper's extraction of the trimmed drawing. Too small means the
+    canvas's short side is under SIZE, as in the paper; colorless windows
+    (by the color image) are dropped.
 
     Args:
       bgr: (h, w, 3) uint8 BGR color image.
-      line: (h, w) uint8 line art (dark lines on white) of the same drawing.
+      line: optional (h, w) uint8 line art (dark lines on white) of the same drawing.
 
     Returns:
       As `prepare_examples`.
     """
     _check_bgr(bgr)
-    bgr, line = trim_to_content(bgr, line)
     if min(bgr.shape[:2]) < SIZE:
         return [], "too small"
+    bgr, line = trim_to_content(bgr, line)
     img = resize_short_side(bgr)
-    h, w = img.shape[:2]
-    interpolation = cv2.INTER_AREA if line.shape[0] > h else cv2.INTER_LINEAR
-    line = cv2.resize(line, (w, h), interpolation=interpolation)
-    _, binary = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if line is None:
+        line, binary = extract_sketch(img)
+    else:
+        h, w = img.shape[:2]
+        interpolation = cv2.INTER_AREA if line.shape[0] > h else cv2.INTER_LINEAR
+        line = cv2.resize(line, (w, h), interpolation=interpolation)
+        _, binary = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     windows = []
     for color, line_window, binary_window in zip(
         crop_windows(img), crop_windows(line), crop_windows(binary), strict=True
