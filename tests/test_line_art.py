@@ -6,6 +6,7 @@ import os
 import cv2
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
 
 from colorize import datasets, sketch
 from colorize.errors import ColorizeError
@@ -80,8 +81,6 @@ def _folder(root, n=40):
 
 @pytest.mark.slow
 def test_line_art_build_keeps_each_subject_in_one_split(tmp_path):
-    import tensorflow_datasets as tfds
-
     _folder(tmp_path / "art")
     builder = datasets.build("line_art", data_dir=tmp_path / "data", manual_dir=tmp_path / "art")
     split_of = {}
