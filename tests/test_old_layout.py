@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import hint_layers, predict, runs, weights
+from colorize import predict, runs, weights
+from colorize.inference import hint_layers
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "old_layout")
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import color, models, runs, targets, train, variants
+from colorize import runs, train, variants
 from colorize.errors import ColorizeError
-from colorize.task import ColorizationTask
+from colorize.nets import color, models, targets
+from colorize.training.task import ColorizationTask
 
 
 @pytest.fixture(scope="module")

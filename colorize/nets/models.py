@@ -26,7 +26,7 @@ convolutional: any H, W divisible by 8 works.
 import keras
 from keras import layers
 
-from colorize import color
+from colorize.nets import color
 
 SKETCH_MEAN = 219.0
 # The names of the networks' inputs (the keys of a hinted network's input dict).
@@ -382,7 +382,7 @@ def color_head(net, sketch, space="rgb", temperature=0.38, temperature_input=Non
     Raises:
         TypeError: `net` is neither network.
     """
-    from colorize.layers import AnnealedMean  # noqa: PLC0415 (layers imports models' deps)
+    from colorize.nets.annealed_mean import AnnealedMean  # noqa: PLC0415 (layers imports models' deps)
 
     inputs = net_inputs(net, sketch, hint_color, hint_mask)
     if isinstance(net, ClassificationNet):

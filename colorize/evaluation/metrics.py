@@ -3,7 +3,7 @@
 All functions take batches of RGB images `(batch, H, W, 3)` on a 0..255
 scale (uint8 or float). Lab/LCH come from `skimage.color` (CIE D65, 2 degree
 observer): L in 0..100, chroma C = sqrt(a^2 + b^2) in 0..~134, hue in degrees.
-The in-graph conversions used for training are `colorize.color`'s; these are
+The in-graph conversions used for training are `colorize.nets.color`'s; these are
 the reference ones, kept independent of the model code on purpose.
 
 - mean chroma of the output and of the ground truth, and their ratio (Fig. 7:

@@ -2,7 +2,7 @@
 
 `load_image` turns what real illustration collections contain into one
 kind of array, (height, width, 3) uint8 BGR (OpenCV's channel order, what
-`colorize.sketch` works on). PNG, JPEG, WebP and GIF are decoded by libvips
+`colorize.data.sketch` works on). PNG, JPEG, WebP and GIF are decoded by libvips
 (`pyvips`); every other format Pillow knows (BMP, TIFF, ...) by Pillow.
 
 Decoding semantics, exactly (the SavedModel's in-graph decoder is to compute

@@ -3,8 +3,9 @@ output names, and the hint layers found beside them."""
 
 import os
 
-from colorize import hint_layers, images
+from colorize.data import images
 from colorize.errors import ColorizeError
+from colorize.inference import hint_layers
 
 HINTS_SUFFIX = ".hints.png"
 """`NAME.hints.png` beside `NAME.png` is the hint layer of that input."""

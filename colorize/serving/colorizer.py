@@ -5,8 +5,8 @@ the annealed mean for the classification nets) and exposes the whole
 pipeline as graph functions, each the composition of the ones before it:
 
 ```
-encoded bytes --decode_images--> RGB on white (any size)          graph_images.decode_rgb
-  --prepare--> (network input, full-size lines)                  sketch_input.normalize
+encoded bytes --decode_images--> RGB on white (any size)          decode.decode_rgb
+  --prepare--> (network input, full-size lines)                  sketch_normalization.normalize
   --color--> color at the trained scale, not masked               trained_scale.to_trained_scale,
                                                                   split_tiles, the network
                                                                   (models.color_head),
@@ -31,7 +31,7 @@ and tiles as the sketch is (`hints_at_scale`); `colorize_images_guided` (the
 PNG hint layer per image (`decode_hint_layer`).
 
 Sketch normalization (`prepare`, on unless `normalize=False`):
-`sketch_input.normalize` brings paper, ink, polarity and line width to the
+`sketch_normalization.normalize` brings paper, ink, polarity and line width to the
 training distribution and gives the network its input at the dataset scale,
 and the level-normalized full-size lines to multiply back. With
 normalization off both are the decoded sketch's gray.
@@ -40,8 +40,10 @@ normalization off both are the decoded sketch's gray.
 import keras
 import tensorflow as tf
 
-from colorize import graph_images, models, runs, sketch_input, trained_scale
+from colorize import runs
 from colorize.errors import ColorizeError
+from colorize.nets import models
+from colorize.serving import decode, sketch_normalization, trained_scale
 
 MAX_PIXELS = 40_000_000
 """Largest image (height x width) the graph accepts, checked from the header
@@ -106,18 +108,18 @@ def decode_hint_layer(data, size, index):
     another aspect ratio, corrupt). An empty string (no hints) is the caller's
     to handle.
     """
-    ok = tf.equal(tf.strings.substr(data, 0, 8), graph_images.PNG_SIGNATURE) & (tf.strings.length(data) >= 24)
-    png = graph_images.checked(data, ok, "hints {}: not a PNG", index)
+    ok = tf.equal(tf.strings.substr(data, 0, 8), decode.PNG_SIGNATURE) & (tf.strings.length(data) >= 24)
+    png = decode.checked(data, ok, "hints {}: not a PNG", index)
     raw = tf.reshape(tf.cast(tf.io.decode_raw(tf.strings.substr(png, 16, 8), tf.uint8), tf.int64), [2, 4])
     layer_w, layer_h = tf.unstack(tf.reduce_sum(raw * [1 << 24, 1 << 16, 1 << 8, 1], axis=1))  # IHDR
     ok = (layer_w > 0) & (layer_h > 0) & (layer_w * layer_h <= MAX_PIXELS)
     message = f"hints {{}}: {{}}x{{}} pixels, empty or over {MAX_PIXELS}"
-    png = graph_images.checked(png, ok, message, index, layer_w, layer_h)
+    png = decode.checked(png, ok, message, index, layer_w, layer_h)
     height, width = tf.cast(size[0], tf.float64), tf.cast(size[1], tf.float64)
     scaled_h = tf.cast(layer_h, tf.float64) * width / tf.cast(layer_w, tf.float64)
     ok = tf.abs(scaled_h - height) <= tf.maximum(tf.constant(1.0, tf.float64), HINT_ASPECT_TOLERANCE * height)
     message = "hints {}: wrong aspect ratio: the hint layer is {}x{}, the sketch {}x{}"
-    png = graph_images.checked(png, ok, message, index, layer_w, layer_h, size[1], size[0])
+    png = decode.checked(png, ok, message, index, layer_w, layer_h, size[1], size[0])
     rgba = (tf.cast(tf.io.decode_png(png, channels=4, dtype=tf.uint16), tf.int32) + 128) // 257  # (h, w, 4)
     rgb, mask = tf.cast(rgba[..., :3], tf.float32), tf.cast(rgba[..., 3:] >= HINT_ALPHA, tf.float32)
 
@@ -157,8 +159,10 @@ class Colorizer(tf.Module):
         super().__init__(name=name)
         if not temperature > 0:
             raise ColorizeError(f"temperature must be positive, not {temperature}")
-        if sketch_kind not in sketch_input.KINDS:
-            raise ColorizeError(f"sketch kind must be one of {', '.join(sketch_input.KINDS)}, not {sketch_kind!r}")
+        if sketch_kind not in sketch_normalization.KINDS:
+            raise ColorizeError(
+                f"sketch kind must be one of {', '.join(sketch_normalization.KINDS)}, not {sketch_kind!r}"
+            )
         self.sketch_kind = sketch_kind
         sketch = keras.Input(shape=(None, None, 1), name="sketch")
         t = keras.Input(shape=(), name="temperature")
@@ -185,7 +189,7 @@ class Colorizer(tf.Module):
     def _temperatures(self, temperature, batch):
         """(batch,) float32 from an input of 0 (the default), 1 or `batch` values."""
         n = tf.size(temperature)
-        temperature = graph_images.checked(
+        temperature = decode.checked(
             temperature,
             tf.logical_or(n <= 1, tf.equal(n, batch)),
             "temperature must have 0, 1 or batch-size values; got {} for a batch of {}",
@@ -199,7 +203,7 @@ class Colorizer(tf.Module):
                 tf.equal(n, 1), lambda: tf.fill([batch], tf.reshape(temperature, [-1])[0]), lambda: temperature
             ),
         )
-        return graph_images.checked(
+        return decode.checked(
             t, tf.reduce_all(tf.math.is_finite(t) & (t > 0)), "temperature must be positive and finite; got {}", t
         )  # (batch,)
 
@@ -207,8 +211,8 @@ class Colorizer(tf.Module):
     def _check_sketch(sketch):
         """The sketch, once it is known to be non-empty and not too large."""
         shape = tf.shape(sketch)
-        sketch = graph_images.checked(sketch, (shape[1] > 0) & (shape[2] > 0), "empty sketch: shape {}", shape)
-        return graph_images.checked(
+        sketch = decode.checked(sketch, (shape[1] > 0) & (shape[2] > 0), "empty sketch: shape {}", shape)
+        return decode.checked(
             sketch,
             tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64) <= MAX_PIXELS,
             f"sketch too large: {{}}x{{}} pixels is over the limit of {MAX_PIXELS}",
@@ -220,8 +224,8 @@ class Colorizer(tf.Module):
         """`(H, W, C)` uint8 sketch, C = 1 (gray) or 3 (RGB) -> (network input
         `(h, w, 1)`, lines `(H, W, 1)`), both uint8."""
         if self.normalize:
-            return sketch_input.normalize(image, self.sketch_kind)
-        gray = image if image.shape[-1] == 1 else graph_images.to_gray(image)
+            return sketch_normalization.normalize(image, self.sketch_kind)
+        gray = image if image.shape[-1] == 1 else decode.to_gray(image)
         return gray, gray
 
     def _prepare(self, images):
@@ -265,7 +269,7 @@ class Colorizer(tf.Module):
         """Every header checked before anything is decoded: `(batch, 2)` int32
         (height, width) of each image and `(2,)` the largest of each."""
         sizes = tf.map_fn(
-            lambda i: graph_images.header_size(images[i], i, MAX_PIXELS)[0],
+            lambda i: decode.header_size(images[i], i, MAX_PIXELS)[0],
             tf.range(tf.shape(images)[0]),
             fn_output_signature=tf.TensorSpec([2], tf.int32),
         )  # (batch, 2)
@@ -278,12 +282,12 @@ class Colorizer(tf.Module):
         a, b, c = tf.shape(hint_rgb), tf.shape(hint_mask), tf.shape(sketch)
         ok = tf.reduce_all(tf.equal(a[:3], b[:3])) & tf.equal(a[0], c[0]) & (a[1] > 0) & (a[2] > 0)
         message = "hints do not fit the sketch or are empty: hint_rgb {}, hint_mask {}, sketch {}"
-        return graph_images.checked((hint_rgb, hint_mask), ok, message, a, b, c)
+        return decode.checked((hint_rgb, hint_mask), ok, message, a, b, c)
 
     def _one_image(self, data, index, t, top, hint=None):
         """One encoded image (and its hint layer's bytes) -> (PNG bytes, RGB padded to `top`)."""
-        _, data = graph_images.header_size(data, index, MAX_PIXELS)
-        net_input, lines = self._prepare_one(graph_images.decode_rgb(data))  # (h, w, 1), (H, W, 1)
+        _, data = decode.header_size(data, index, MAX_PIXELS)
+        net_input, lines = self._prepare_one(decode.decode_rgb(data))  # (h, w, 1), (H, W, 1)
         full, net_input, lines = tf.shape(lines)[:2], net_input[tf.newaxis], lines[tf.newaxis]
 
         def hints(size):  # "" (no hints): zeros at the trained scale, nothing at full size
@@ -300,7 +304,7 @@ class Colorizer(tf.Module):
 
     @tf.function(autograph=False, input_signature=[_RGB])
     def prepare(self, image):
-        """Sketch normalization (`sketch_input.normalize`, unless off).
+        """Sketch normalization (`sketch_normalization.normalize`, unless off).
 
         Args:
             image: `(batch, H, W, 3)` uint8 decoded RGB, alpha on white.
@@ -380,8 +384,8 @@ class Colorizer(tf.Module):
         sizes, top = self._sizes(images)
 
         def one(i):
-            _, data = graph_images.header_size(images[i], i, MAX_PIXELS)
-            rgb = graph_images.decode_rgb(data)  # (H, W, 3)
+            _, data = decode.header_size(images[i], i, MAX_PIXELS)
+            rgb = decode.decode_rgb(data)  # (H, W, 3)
             shape = tf.shape(rgb)
             return tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])
 
@@ -420,7 +424,7 @@ class Colorizer(tf.Module):
         sizes, top = self._sizes(images)
         if hints is not None:
             message = "hints must have one hint layer (or an empty string) per image; got {} for {} images"
-            hints = graph_images.checked(hints, tf.equal(tf.size(hints), batch), message, tf.size(hints), batch)
+            hints = decode.checked(hints, tf.equal(tf.size(hints), batch), message, tf.size(hints), batch)
 
         def run_all():
             # Each image checks its header again: the graph may start decoding

@@ -53,7 +53,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from colorize.errors import ColorizeError
-from colorize.fullres import line_threshold
+from colorize.inference.fullres import line_threshold
 
 GAP_SHARE = 0.01
 """Default `gap`: this share of the sketch's short side ..."""

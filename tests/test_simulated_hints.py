@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import hints
+from colorize.data import simulated_hints
 
 
 def _image(h=48, w=40, seed=0):
@@ -13,14 +13,16 @@ def _image(h=48, w=40, seed=0):
 
 
 def _counts(n, seed=0, **kwargs):
-    ds = tf.data.Dataset.range(n).map(lambda i: hints.sample_count(hints.example_seed(seed, i), **kwargs))
+    ds = tf.data.Dataset.range(n).map(
+        lambda i: simulated_hints.sample_count(simulated_hints.example_seed(seed, i), **kwargs)
+    )
     return next(iter(ds.batch(n))).numpy()
 
 
 def test_count_is_geometric_with_a_share_of_none():
     n = 20000
     counts = _counts(n)
-    p, none = hints.GEOMETRIC_P, hints.NONE_SHARE
+    p, none = simulated_hints.GEOMETRIC_P, simulated_hints.NONE_SHARE
     # Tolerances: 5 standard errors of each estimate at this sample size.
     zero = np.mean(counts == 0)
     assert abs(zero - none) < 5 * np.sqrt(none * (1 - none) / n)
@@ -30,7 +32,7 @@ def test_count_is_geometric_with_a_share_of_none():
     assert abs(some.mean() - 1 / p) < 5 * np.sqrt((1 - p) / p**2 / some.size)
     assert abs(np.mean(some == 1) - p) < 5 * np.sqrt(p * (1 - p) / some.size)
     assert abs(np.mean(some == 2) - (1 - p) * p) < 5 * np.sqrt(p * (1 - p) / some.size)
-    assert counts.max() <= hints.MAX_HINTS and counts.min() == 0
+    assert counts.max() <= simulated_hints.MAX_HINTS and counts.min() == 0
     # The configurable share and p: none at all, or always exactly one.
     assert np.all(_counts(200, none_share=1.0) == 0)
     assert np.all(_counts(200, none_share=0.0, p=1.0) == 1)
@@ -38,7 +40,7 @@ def test_count_is_geometric_with_a_share_of_none():
 
 def test_patch_colors_are_the_ground_truth_mean_exactly_and_later_patches_win():
     img = _image()
-    points = hints.sample_hints(tf.constant(img), hints.example_seed(3, 7), count=30, max_side=5)
+    points = simulated_hints.sample_hints(tf.constant(img), simulated_hints.example_seed(3, 7), count=30, max_side=5)
     top, left, side, rgb, valid = (points[k].numpy() for k in ("top", "left", "side", "rgb", "valid"))
     assert valid.sum() == 30 and rgb.dtype == np.float32
     for y, x, s, c in zip(top, left, side, rgb, strict=True):
@@ -46,7 +48,7 @@ def test_patch_colors_are_the_ground_truth_mean_exactly_and_later_patches_win():
         # Integer sums divided once in float32: the same rounding as the graph.
         expected = patch.sum(axis=(0, 1)).astype(np.float32) / np.float32(s * s)
         np.testing.assert_array_equal(c, expected)
-    hint_color, hint_mask = hints.render_hints(points, *img.shape[:2])
+    hint_color, hint_mask = simulated_hints.render_hints(points, *img.shape[:2])
     # Painted independently, in order: later patches cover earlier ones.
     color = np.zeros(img.shape, np.float32)
     mask = np.zeros(img.shape[:2] + (1,), np.float32)
@@ -58,12 +60,14 @@ def test_patch_colors_are_the_ground_truth_mean_exactly_and_later_patches_win():
 
 
 def test_patches_stay_inside_the_image_and_have_the_scaled_sizes():
-    assert [hints.max_patch_side(s) for s in (256, 128, 64, 16)] == [9, 5, 2, 1]
+    assert [simulated_hints.max_patch_side(s) for s in (256, 128, 64, 16)] == [9, 5, 2, 1]
     h, w = 24, 16
     img = np.zeros((h, w, 3), np.uint8)
     img[:2, :2] = (255, 0, 0)  # the only color sits in a corner: patches get pushed in
     for i in range(20):
-        points = hints.sample_hints(tf.constant(img), hints.example_seed(0, i), count=40, max_side=9)
+        points = simulated_hints.sample_hints(
+            tf.constant(img), simulated_hints.example_seed(0, i), count=40, max_side=9
+        )
         top, left, side = (points[k].numpy() for k in ("top", "left", "side"))
         assert np.all((side >= 1) & (side <= 9))
         assert np.all((top >= 0) & (top + side <= h) & (left >= 0) & (left + side <= w))
@@ -74,7 +78,9 @@ def test_same_seed_same_hints_other_seed_other_hints():
     img = tf.constant(_image())
 
     def draw(seed, index):
-        return [t.numpy() for t in hints.simulate_hints(img, hints.example_seed(seed, index), count=10)]
+        return [
+            t.numpy() for t in simulated_hints.simulate_hints(img, simulated_hints.example_seed(seed, index), count=10)
+        ]
 
     a, b = draw(0, 5), draw(0, 5)
     for x, y in zip(a, b, strict=True):
@@ -93,18 +99,22 @@ def test_positions_favour_colored_pixels():
     img[:, : w // 2] = (200, 40, 40)
     centers = []
     for i in range(50):
-        points = hints.sample_hints(tf.constant(img), hints.example_seed(0, i), count=64, max_side=1)
+        points = simulated_hints.sample_hints(
+            tf.constant(img), simulated_hints.example_seed(0, i), count=64, max_side=1
+        )
         centers.append(points["left"].numpy())
     share = np.mean(np.concatenate(centers) < w // 2)
     n = 50 * 64
     assert share == pytest.approx(0.875, abs=5 * np.sqrt(0.875 * 0.125 / n))
     # No chroma at all: uniform positions.
     gray = np.full((h, w, 3), 128, np.uint8)
-    left = hints.sample_hints(tf.constant(gray), hints.example_seed(0, 0), count=2000, max_side=1)["left"].numpy()
+    left = simulated_hints.sample_hints(tf.constant(gray), simulated_hints.example_seed(0, 0), count=2000, max_side=1)[
+        "left"
+    ].numpy()
     assert np.mean(left < w // 2) == pytest.approx(0.5, abs=5 * np.sqrt(0.25 / 2000))
 
 
 def test_no_hints_gives_empty_inputs():
-    color, mask = hints.simulate_hints(tf.constant(_image()), hints.example_seed(0, 0), count=0)
+    color, mask = simulated_hints.simulate_hints(tf.constant(_image()), simulated_hints.example_seed(0, 0), count=0)
     assert color.shape == (48, 40, 3) and mask.shape == (48, 40, 1)
     assert not np.any(color.numpy()) and not np.any(mask.numpy())

@@ -1,4 +1,4 @@
-"""sketch_input: one sketch normalization in TensorFlow ops, robust to ink
+"""sketch_normalization: one sketch normalization in TensorFlow ops, robust to ink
 color, paper tone, scanning noise and dark fills (issue 12, faults 2, 3, 5);
 sketch_ops: the dataset's extraction in TensorFlow ops, against OpenCV."""
 
@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import sketch, sketch_input, sketch_ops, synthetic
+from colorize.data import sketch, synthetic
 from colorize.errors import ColorizeError
+from colorize.serving import sketch_normalization, sketch_ops
 
 SIZE = 512  # the drawings' side: twice the dataset scale
 
@@ -65,7 +66,7 @@ def page(ink, kind, seed=0):
 def normalize_rgb():
     """`normalize` as one graph for RGB images of any size (traced once)."""
     spec = tf.TensorSpec([None, None, 3], tf.uint8)
-    fn = tf.function(sketch_input.normalize, input_signature=[spec], autograph=False)
+    fn = tf.function(sketch_normalization.normalize, input_signature=[spec], autograph=False)
     return lambda image: tuple(t.numpy()[..., 0] for t in fn(image))
 
 
@@ -100,7 +101,7 @@ def test_every_ink_on_every_paper_gives_the_black_drawings_input(normalize_rgb, 
 @pytest.mark.parametrize("ink", list(INKS))
 def test_a_night_page_is_not_inverted(normalize_rgb, reference, ink):
     image = page(INKS[ink], "night")
-    stats = sketch_input.page_levels(image)
+    stats = sketch_normalization.page_levels(image)
     assert not bool(stats["invert"])
     net, lines = normalize_rgb(image)
     ref_net, ref_lines = reference
@@ -114,7 +115,7 @@ def test_a_night_page_is_not_inverted(normalize_rgb, reference, ink):
 def test_light_lines_on_a_dark_page_are_inverted(normalize_rgb, reference, ink):
     a = (255 - draw())[..., None] / 255.0
     image = np.round(np.array(ink) * a).astype(np.uint8)  # on black
-    assert bool(sketch_input.page_levels(image)["invert"])
+    assert bool(sketch_normalization.page_levels(image)["invert"])
     net, lines = normalize_rgb(image)
     assert np.abs(net.astype(int) - reference[0]).mean() <= 0.1
     assert np.abs(lines.astype(int) - reference[1]).mean() <= 0.1
@@ -127,14 +128,14 @@ def test_dense_lines_decide_by_the_thinner_polarity(side, step, thickness):
     gray = np.full((side, side), 255, np.uint8)
     for i in range(1, side // (2 * step)):
         cv2.circle(gray, (side // 2, side // 2), step * i, 0, thickness, cv2.LINE_AA)
-    assert not bool(sketch_input.page_levels(gray[..., None])["invert"])
-    assert bool(sketch_input.page_levels(255 - gray[..., None])["invert"])
+    assert not bool(sketch_normalization.page_levels(gray[..., None])["invert"])
+    assert bool(sketch_normalization.page_levels(255 - gray[..., None])["invert"])
 
 
 def test_a_blank_page_is_left_unchanged(normalize_rgb):
     rng = np.random.default_rng(0)
     for gray in (np.full((300, 200), 240, np.uint8), np.clip(rng.normal(230, 4, (300, 200)), 0, 255).astype(np.uint8)):
-        stats = sketch_input.page_levels(gray[..., None])
+        stats = sketch_normalization.page_levels(gray[..., None])
         assert bool(stats["blank"])
         net, lines = normalize_rgb(np.repeat(gray[..., None], 3, axis=2))
         np.testing.assert_array_equal(lines, gray)
@@ -157,24 +158,24 @@ def test_graph_mode_with_unknown_size_equals_eager():
     for x in (image, image[..., :1]):
         spec = tf.TensorSpec([None, None, x.shape[-1]], tf.uint8)
         for kind in ("line", "binary"):
-            eager = sketch_input.normalize(x, kind)
-            graph = tf.function(lambda t, kind=kind: sketch_input.normalize(t, kind), input_signature=[spec])(x)
+            eager = sketch_normalization.normalize(x, kind)
+            graph = tf.function(lambda t, kind=kind: sketch_normalization.normalize(t, kind), input_signature=[spec])(x)
             for a, b in zip(eager, graph, strict=True):
                 np.testing.assert_array_equal(a.numpy(), b.numpy())
             assert graph[0].shape == (384, 256, 1) and graph[1].shape == x.shape[:2] + (1,)
-    binary = sketch_input.normalize(image, "binary")[0].numpy()
+    binary = sketch_normalization.normalize(image, "binary")[0].numpy()
     assert set(np.unique(binary)) == {0, 255}
 
 
 def test_bad_inputs_are_one_line_errors():
     with pytest.raises(ColorizeError, match="sketch kind"):
-        sketch_input.normalize(np.zeros((8, 8, 3), np.uint8), kind="pencil")
+        sketch_normalization.normalize(np.zeros((8, 8, 3), np.uint8), kind="pencil")
     with pytest.raises(ColorizeError, match="uint8"):
-        sketch_input.normalize(np.zeros((8, 8, 3), np.float32))
+        sketch_normalization.normalize(np.zeros((8, 8, 3), np.float32))
     with pytest.raises(ColorizeError, match=r"\(H, W, 1\) gray or \(H, W, 3\) RGB"):
-        sketch_input.normalize(np.zeros((8, 8, 4), np.uint8))
+        sketch_normalization.normalize(np.zeros((8, 8, 4), np.uint8))
     with pytest.raises(ColorizeError, match="got shape"):
-        sketch_input.normalize(np.zeros((8, 8), np.uint8))
+        sketch_normalization.normalize(np.zeros((8, 8), np.uint8))
 
 
 # ------------------------------------------------ dataset-style, line width --
@@ -184,15 +185,15 @@ def test_dataset_sketches_are_kept_and_drawings_are_not():
     for seed in range(3):
         windows, _ = sketch.prepare_examples(synthetic.generate(seed, scenes=synthetic.FULL_SCENES))
         line = windows[0][1]
-        stats = sketch_input.page_levels(line[..., None])
+        stats = sketch_normalization.page_levels(line[..., None])
         assert bool(stats["dataset_style"])
-        net, lines = sketch_input.normalize(line[..., None])
+        net, lines = sketch_normalization.normalize(line[..., None])
         np.testing.assert_array_equal(net.numpy()[..., 0], line)
         np.testing.assert_array_equal(lines.numpy()[..., 0], line)
         binary = windows[0][2][..., None]  # hard steps: not a line sketch
-        assert not bool(sketch_input.page_levels(binary)["dataset_style"])
+        assert not bool(sketch_normalization.page_levels(binary)["dataset_style"])
     for ink in INKS.values():  # gray and colored lines are drawings, not extracted sketches
-        assert not bool(sketch_input.page_levels(page(ink, "white"))["dataset_style"])
+        assert not bool(sketch_normalization.page_levels(page(ink, "white"))["dataset_style"])
 
 
 def test_thin_lines_reach_the_training_darkness():
@@ -202,11 +203,11 @@ def test_thin_lines_reach_the_training_darkness():
     drawing = np.full((1024, 768), 255, np.uint8)
     cv2.rectangle(drawing, (100, 100), (600, 900), 0, 1)
     plain, _ = sketch.extract_sketch(sketch.resize_short_side(drawing))
-    net, _ = sketch_input.normalize(drawing[..., None])
+    net, _ = sketch_normalization.normalize(drawing[..., None])
     net = net.numpy()[..., 0]
     assert plain.min() > 180 and net.shape == (341, 256)
     assert 36 <= net.min() <= 134
-    assert bool(sketch_input.page_levels(net[..., None])["dataset_style"])
+    assert bool(sketch_normalization.page_levels(net[..., None])["dataset_style"])
 
 
 @pytest.mark.parametrize("width", [2, 3, 4, 6, 10])
@@ -214,19 +215,19 @@ def test_stroke_width_of_straight_strokes_ignores_fills(width):
     gray = np.full((200, 200), 255, np.uint8)
     gray[20:180, 50 : 50 + width] = 0
     gray[150:190, 120:190] = 0  # a 40 px fill: not a stroke
-    measured = float(sketch_input.stroke_width(tf.constant(gray[..., None]), 25))
+    measured = float(sketch_normalization.stroke_width(tf.constant(gray[..., None]), 25))
     assert measured == pytest.approx(width, abs=0.15 * width)
-    assert float(sketch_input.stroke_width(tf.constant(np.full((9, 9, 1), 255, np.uint8)), 25)) == 0.0
+    assert float(sketch_normalization.stroke_width(tf.constant(np.full((9, 9, 1), 255, np.uint8)), 25)) == 0.0
     gray[:, 50 : 50 + width] = 255
     gray[100, 20:180] = 0  # 1 px strokes read as 2
-    assert float(sketch_input.stroke_width(tf.constant(gray[..., None]), 25)) == pytest.approx(2.0, abs=0.1)
+    assert float(sketch_normalization.stroke_width(tf.constant(gray[..., None]), 25)) == pytest.approx(2.0, abs=0.1)
 
 
 def test_thicken_widens_by_the_requested_pixels():
     gray = np.full((64, 64, 1), 255, np.uint8)
     gray[32, 10:54] = 0
     for pixels, rows in ((0, 1), (1, 1), (2, 3), (4, 5), (8, 9), (30, 11)):  # odd diameters, at most 11
-        out = sketch_input.thicken(gray, pixels).numpy()[..., 0]
+        out = sketch_normalization.thicken(gray, pixels).numpy()[..., 0]
         assert (out[:, 32] == 0).sum() == rows
 
 

@@ -26,8 +26,10 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from colorize import models, runs, schedules, summaries
+from colorize import runs
 from colorize.errors import ColorizeError
+from colorize.nets import models
+from colorize.training import schedules, summaries
 
 VALIDATION_KEYS = ("loss", "rgb_mse", "chroma", "true_chroma")
 

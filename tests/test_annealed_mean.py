@@ -1,4 +1,4 @@
-"""Tests for colorize/layers.py: AnnealedMean decoding."""
+"""Tests for colorize/nets/annealed_mean.py: AnnealedMean decoding."""
 
 import math
 import warnings
@@ -9,9 +9,9 @@ import pytest
 import skimage.color
 from keras import ops
 
-from colorize import color
 from colorize.errors import ColorizeError
-from colorize.layers import AnnealedMean
+from colorize.nets import color
+from colorize.nets.annealed_mean import AnnealedMean
 
 from helpers import tf_only
 

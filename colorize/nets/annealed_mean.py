@@ -4,8 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from colorize import color
 from colorize.errors import ColorizeError
+from colorize.nets import color
 
 # A temperature at or below this acts as this (the mode, in effect): it keeps
 # logits / T finite when a caller feeds T = 0.

@@ -12,7 +12,7 @@ Objects are flat fills with cel shading (a darker crescent on the side away
 from the light) and dark outlines whose width varies from image to image,
 drawn with OpenCV. The sketches are *not* drawn here: the dataset extracts
 them from these color images with the same pipeline as real illustrations
-(`colorize.sketch.prepare_examples`).
+(`colorize.data.sketch.prepare_examples`).
 
 Example:
 

@@ -33,7 +33,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 
-from colorize import fileio, images, sketch, synthetic
+from colorize import fileio
+from colorize.data import images, sketch, synthetic
 from colorize.errors import ColorizeError, ImageError
 
 NAME = "sketch_colorization"

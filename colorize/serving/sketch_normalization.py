@@ -54,9 +54,9 @@ copy, uint8 channel distances, one int32 index image) in 2.3-3.2 s; a
 import numpy as np
 import tensorflow as tf
 
-from colorize import sketch as sketch_lib
-from colorize import sketch_ops as ops
+from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
+from colorize.serving import sketch_ops as ops
 
 DATASET_SCALE = sketch_lib.SIZE
 """Short side at which the dataset extracts its sketches (256 px)."""

@@ -1,17 +1,17 @@
-"""The dataset's image operations (`colorize.sketch`) in TensorFlow ops.
+"""The dataset's image operations (`colorize.data.sketch`) in TensorFlow ops.
 
 `extract_sketch` is the paper's extraction (Fig. 2) with the arithmetic of
 the OpenCV one in `sketch.extract_sketch` (erode/dilate difference, 8x8 box
 filter, Otsu), `resize_short_side` the dataset's resize (area averaging as
 INTER_AREA when shrinking), plus the morphology, histogram and block helpers
-`sketch_input` builds its normalization from. Every function runs eagerly
+`sketch_normalization` builds its normalization from. Every function runs eagerly
 and inside a `tf.function` with unknown height and width.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from colorize import sketch as sketch_lib
+from colorize.data import sketch as sketch_lib
 
 _LUMA = (0.299, 0.587, 0.114)
 

@@ -3,14 +3,16 @@
 As in tensorflow/models `official/` (a `Task` builds the model, the losses,
 the inputs and the per-replica train and validation steps; a separate loop
 runs them), `ColorizationTask` holds everything specific to this problem and
-`colorize.trainer.Trainer` everything about running it: distribution,
+`colorize.training.trainer.Trainer` everything about running it: distribution,
 checkpoints, resuming, the learning-rate rule, summaries.
 """
 
 import keras
 import tensorflow as tf
 
-from colorize import color, data, losses, models, runs, targets
+from colorize import runs
+from colorize.data import pipeline
+from colorize.nets import color, losses, models, targets
 
 
 def class_weights(config, builder):
@@ -30,7 +32,7 @@ def class_weights(config, builder):
     out = config.image_size // 4
     path = runs.class_prior_path(builder.data_dir, config.space, out)
     prior = targets.load_or_compute_prior(
-        path, lambda: data.color_batches(config, "train"), config.space, size=(out, out)
+        path, lambda: pipeline.color_batches(config, "train"), config.space, size=(out, out)
     )
     spare = targets.white_classes(config.space) if config.spare_white else None
     return targets.rebalance_weights(prior, config.rebalance_lambda, spare_white=spare)
@@ -55,8 +57,8 @@ class ColorizationTask:
         self.config = config
         keras.mixed_precision.set_global_policy(config.precision)
         keras.utils.set_random_seed(config.seed)
-        self.builder = data.ensure_dataset(config)
-        self.num_train = data.num_examples(self.builder, "train")
+        self.builder = pipeline.ensure_dataset(config)
+        self.num_train = pipeline.num_examples(self.builder, "train")
         rebalanced = config.rebalance and config.model == "classification"
         self.class_weights = class_weights(config, self.builder) if rebalanced else None
         self.loss_fn = losses.for_config(config, self.class_weights)
@@ -94,7 +96,7 @@ class ColorizationTask:
 
         The inputs are the sketch, `(b, S, S, 1)` uint8, or, when the config
         has hints, the dict of it and hints simulated from the ground truth
-        (`data.make_dataset`; validation gets the same hints every epoch).
+        (`pipeline.make_dataset`; validation gets the same hints every epoch).
 
         Args:
             split: "train", "validation" or "test".
@@ -107,7 +109,7 @@ class ColorizationTask:
         Returns:
             A `tf.data.Dataset`.
         """
-        ds = data.make_dataset(
+        ds = pipeline.make_dataset(
             self.config, split, training=training, input_context=input_context, hints=self.config.hints
         )
         if not training and split == "validation" and self.config.validation_batches:
@@ -124,7 +126,7 @@ class ColorizationTask:
     @staticmethod
     def sketch_of(inputs):
         """The `(b, S, S, 1)` sketch of a batch's network inputs."""
-        return data.sketch_of(inputs)
+        return pipeline.sketch_of(inputs)
 
     # -- steps -----------------------------------------------------------------
 

@@ -20,8 +20,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from colorize import color, targets
 from colorize.errors import ColorizeError
+from colorize.nets import color, targets
 
 
 def regression_l2(y_true, y_pred):

@@ -8,7 +8,7 @@ extracted with OpenCV (erode/dilate difference, box blur, dilate) and
 binarized with Otsu's threshold.
 
 Images are BGR uint8 arrays (OpenCV's order) everywhere in this module;
-`colorize.images.load_image` decodes files into them.
+`colorize.data.images.load_image` decodes files into them.
 """
 
 import math

@@ -20,8 +20,9 @@ from typing import NamedTuple
 import numpy as np
 from keras import ops
 
-from colorize import color, fileio
+from colorize import fileio
 from colorize.errors import ColorizeError
+from colorize.nets import color
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Examples come from the TFDS dataset built by
 `dataset_builder/sketch_colorization` (features `sketch`, `sketch_binary`,
 `color`). Targets are not stored: the losses build them in the graph from
 the color image. With hints, each example also gets color hints simulated
-from its color image (`colorize.hints`), keyed on the run's seed and the
+from its color image (`colorize.data.simulated_hints`), keyed on the run's seed and the
 example's position in the stream.
 """
 
@@ -12,9 +12,9 @@ import os
 
 import tensorflow as tf
 
-from colorize import hints as hint_sim
+from colorize.data import simulated_hints as hint_sim
 from colorize.errors import ColorizeError
-from colorize.models import HINT_COLOR, HINT_MASK, SKETCH
+from colorize.nets.models import HINT_COLOR, HINT_MASK, SKETCH
 
 SKETCH_KINDS = ("line", "binary", "mix")
 # The dataset `train` builds by itself when it is missing.
@@ -42,9 +42,9 @@ def ensure_dataset(config):
     """
     import tensorflow_datasets as tfds  # noqa: PLC0415
 
-    from colorize import datasets  # noqa: PLC0415 (imports TFDS, slow; only when data is read)
+    from colorize.data import examples  # noqa: PLC0415 (imports TFDS, slow; only when data is read)
 
-    datasets.builder_class()  # registers sketch_colorization with TFDS
+    examples.builder_class()  # registers sketch_colorization with TFDS
     data_dir = data_dir_of(config)
     name, builder_config = _split_name(config.dataset)
     try:
@@ -59,7 +59,7 @@ def ensure_dataset(config):
                 f"--data_dir {data_dir} [--manual_dir DIR]`"
             )
         print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
-        builder = datasets.build(config=builder_config, data_dir=data_dir)
+        builder = examples.build(config=builder_config, data_dir=data_dir)
     return builder
 
 
@@ -190,7 +190,7 @@ def make_dataset(
         batch_size: examples per batch (default: `config.batch_size`; the
             global batch under `input_context`).
         input_context: a `tf.distribute.InputContext`, or None.
-        hints: add simulated hints (`colorize.hints`).
+        hints: add simulated hints (`colorize.data.simulated_hints`).
         hint_count: exactly this many hints per example (evaluation); None
             draws the number as in training (`config.hint_geometric_p`,
             `config.hint_none_share`).

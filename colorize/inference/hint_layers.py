@@ -12,8 +12,8 @@ same pair of arrays, at the sketch's full resolution:
 
 `merge` lays one pair over another (the later one wins where both have a
 hint). The networks take the pair at their trained scale
-(`colorize.models`: hint color 0..255 float and a `(H, W, 1)` mask);
-`colorize.hint_fill` floods the line-bounded regions they fall in at full
+(`colorize.nets.models`: hint color 0..255 float and a `(H, W, 1)` mask);
+`colorize.inference.hint_fill` floods the line-bounded regions they fall in at full
 resolution.
 """
 
@@ -31,7 +31,7 @@ ALPHA_OPAQUE = 128
 
 MAX_LAYER_PIXELS = 40_000_000
 """Largest hint layer decoded (4 bytes a pixel: 160 MB), the decoding limit
-of `colorize.images`."""
+of `colorize.data.images`."""
 
 ASPECT_TOLERANCE = 0.01
 """A layer scaled to the sketch's width may miss its height by this share
@@ -154,14 +154,14 @@ def _decode_rgba(data, label):
         if img.interpretation == "cmyk":
             img = img.colourspace("srgb")
         if img.format == "ushort":
-            img = ((img + 128) / 257).floor().cast("uchar")  # round(v / 257), as colorize.images does
+            img = ((img + 128) / 257).floor().cast("uchar")  # round(v / 257), as colorize.data.images does
         elif img.format != "uchar":
             img = img.colourspace("srgb").cast("uchar")
         if img.bands == 2:  # gray + alpha
             img = img[0].bandjoin([img[0], img[0], img[1]])
         img = img[:4]
         if img.get_typeof("orientation") and img.get("orientation") != 1:
-            img = img.autorot()  # as the sketch is (colorize.images)
+            img = img.autorot()  # as the sketch is (colorize.data.images)
         pixels = np.frombuffer(img.write_to_memory(), np.uint8)
     except pyvips.Error as e:
         text = " ".join(str(getattr(e, "detail", "") or e).split()) or type(e).__name__
