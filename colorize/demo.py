@@ -48,8 +48,10 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from colorize import errors, fileio, hint_layers, images, openraster, predict, runs, weights
+from colorize import errors, fileio, predict, runs, weights
+from colorize.data import images
 from colorize.errors import ColorizeError, cli
+from colorize.inference import hint_layers, openraster
 
 MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 PREVIEW_SIDE = 1024

@@ -5,7 +5,7 @@ Without RUN_DIR the model shipped in the package is evaluated
 the current folder unless `--json` says otherwise.
 
 Runs the run's colorizer over a split of its dataset and reports the paper's
-metrics (`colorize.metrics`): mean chroma of the output and of the ground
+metrics (`colorize.evaluation.metrics`): mean chroma of the output and of the ground
 truth and their ratio, MSE of R, G, B, L and C, the chroma-weighted hue
 error, PSNR and SSIM, and two baselines: the PSNR of the bare sketch (what
 doing nothing scores) and the share of white background kept white. The
@@ -13,7 +13,7 @@ metrics are computed on what a user gets: the colorizer's full-resolution
 output after the sketch multiplication, rounded to uint8 as when saved to PNG.
 
 `--hints N` (a run trained with hints) gives the network N color hints per
-image, sampled from the ground truth as in training (`colorize.hints`:
+image, sampled from the ground truth as in training (`colorize.data.simulated_hints`:
 patches of the ground truth's mean color, placed mostly on colored pixels)
 with a fixed seed (`HINT_SEED`) keyed on the image's position in the split:
 every run sees the same hints on the same images.
@@ -30,8 +30,9 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, metrics, runs, variants, weights
+from colorize import errors, fileio, runs, variants, weights
 from colorize.errors import ColorizeError, cli
+from colorize.evaluation import metrics
 
 EVAL_SKETCHES = ("line", "binary")
 PROGRESS_EVERY_S = 10.0
@@ -58,7 +59,8 @@ def _open(
         (inputs, color) (inputs: the sketch, or with `hints` > 0 the dict of
         sketch and hints) and the number of examples to evaluate.
     """
-    from colorize import data, models  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize.data import pipeline  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize.nets import models  # noqa: PLC0415 (TensorFlow loads here)
 
     if sketch not in EVAL_SKETCHES:
         raise ColorizeError(f"--sketch must be one of {', '.join(EVAL_SKETCHES)}, not {sketch!r}")
@@ -78,13 +80,13 @@ def _open(
     overrides = dict(dataset=dataset, data_dir=data_dir, image_size=image_size, temperature=temperature)
     config = config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
     variants.validate(config)
-    builder = data.ensure_dataset(config)
-    total = data.num_examples(builder, split)
+    builder = pipeline.ensure_dataset(config)
+    total = pipeline.num_examples(builder, split)
     if total == 0:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
     if max_examples:
         total = min(total, max_examples)
-    batches = data.make_dataset(
+    batches = pipeline.make_dataset(
         config,
         split,
         training=False,

@@ -16,7 +16,7 @@ Signatures (`saved_model_cli show --all --dir EXPORT_DIR` lists them):
 
 - `serving_default`: `images` (batch,) tf.string, encoded PNG or JPEG of any
   size, bit depth (1 to 16) and color type (alpha is composited on white,
-  colors are turned to gray as `predict` does, `graph_images`), colored at
+  colors are turned to gray as `predict` does, `serving.decode`), colored at
   the export's temperature. Returns `png` (batch,) tf.string, the colored
   images as PNG at each input's size; `rgb` (batch, H, W, 3) uint8, the same
   pixels padded with zeros to the largest image of the batch; `size`
@@ -52,7 +52,7 @@ the next call.
 The one difference from `python -m colorize.predict` with its defaults: the
 graph upsamples the color bilinearly (`fullres` explains the regions method
 of predict). With `--upsample bilinear` predict calls the same graph
-functions on the same decoded pixels (`graph_images` decodes as
+functions on the same decoded pixels (`serving.decode` decodes as
 `images.load_image` does, EXIF orientation included), so its output is the
 served output.
 
@@ -71,8 +71,9 @@ import tempfile
 
 import tensorflow as tf
 
-from colorize import colorizer, errors, runs, weights
+from colorize import errors, runs, weights
 from colorize.errors import ColorizeError, cli
+from colorize.serving import colorizer
 
 MAX_PIXELS = colorizer.MAX_PIXELS
 """Largest image (height x width) the graph accepts, checked from the header

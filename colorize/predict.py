@@ -36,7 +36,7 @@ export, and called through the same graph functions either way:
    CMYK and EXIF rotation; the SavedModel's in-graph decoder gives the same
    pixels for PNG and JPEG); `--from-color`: see `colorize_array`;
 2. `--sketch-normalize auto` (default): the core's `prepare`
-   (`sketch_input.normalize`: paper, ink color, polarity, line width and
+   (`sketch_normalization.normalize`: paper, ink color, polarity, line width and
    line profile brought to the training distribution); `off` uses the gray
    sketch as it is, for the network and for the lines;
 3. the core's `color` (`color_guided` with hints): the color at the
@@ -71,10 +71,12 @@ import time
 import cv2
 import numpy as np
 
-from colorize import errors, fileio, fullres, hint_fill, hint_layers, images, runs, weights
-from colorize import sketch as sketch_lib
+from colorize import errors, fileio, runs, weights
+from colorize.data import images
+from colorize.data import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
-from colorize.jobs import collect_inputs, hints_for
+from colorize.inference import fullres, hint_fill, hint_layers
+from colorize.inference.jobs import collect_inputs, hints_for
 
 MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 MEMORY_BOUND_GB = 4.0
@@ -108,7 +110,7 @@ class Model:
     def __init__(self, path, temperature=None):
         import tensorflow as tf  # noqa: PLC0415 (slow import, only when coloring)
 
-        from colorize import colorizer  # noqa: PLC0415 (imports TensorFlow and Keras)
+        from colorize.serving import colorizer  # noqa: PLC0415 (imports TensorFlow and Keras)
 
         if temperature is not None and not temperature > 0:
             raise ColorizeError(f"--temperature must be positive, not {temperature}")
@@ -450,7 +452,7 @@ def _write(path, out_path, out, layers):
     try:
         fileio.save_png(out_path, out["rgb"])
         if layers:
-            from colorize import openraster  # noqa: PLC0415 (zip writing, only for --layers)
+            from colorize.inference import openraster  # noqa: PLC0415 (zip writing, only for --layers)
 
             target = os.path.splitext(out_path)[0] + ".ora"
             openraster.write_ora(target, out["color"], out["lines"])

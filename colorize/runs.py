@@ -165,7 +165,7 @@ def load_net(run_dir):
     """
     import keras  # noqa: PLC0415 (Keras is heavy; reading configs is not)
 
-    from colorize import layers, losses, models  # noqa: F401, PLC0415 (registers the classes)
+    from colorize.nets import annealed_mean, losses, models  # noqa: F401, PLC0415 (registers the classes)
 
     config = load_config(run_dir)
     path = model_path(run_dir)
@@ -209,7 +209,7 @@ def _unpack_net(config, path):
     """The network of `config` with the float16 weights of `path` (as float32)."""
     import numpy as np  # noqa: PLC0415
 
-    from colorize import models  # noqa: PLC0415
+    from colorize.nets import models  # noqa: PLC0415
 
     net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
     try:

@@ -243,7 +243,7 @@ def run(argv=None):
         print(f"precision: {config.precision} ({why})", flush=True)
     strategy, _, task_index, is_chief = make_strategy()
     fileio.ensure_writable_dir(run_dir, "the run directory")
-    from colorize import task, trainer  # noqa: PLC0415 (heavy: loads Keras and TensorFlow only to train)
+    from colorize.training import task, trainer  # noqa: PLC0415 (heavy: loads Keras and TensorFlow only to train)
 
     # The config is recorded once the data is found: a run that could not
     # start (say, a wrong --data-dir) does not pin its run directory to the

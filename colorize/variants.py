@@ -30,7 +30,7 @@ class Config:
     saturation_weight: float = 0.0  # lambda_mix of the saturation ("chroma") term
     temperature: float = 0.38  # annealed-mean temperature T
     # Color hints (ideepcolor): the network also takes hint colors and a mask,
-    # trained with hints simulated from the ground truth (`colorize.hints`).
+    # trained with hints simulated from the ground truth (`colorize.data.simulated_hints`).
     hints: bool = True
     hint_none_share: float = 0.125  # share of training examples without any hint
     hint_geometric_p: float = 0.125  # p of the geometric number of hints (mean 1 / p when there are some)

@@ -16,7 +16,7 @@ Stages (issue 7):
   (`experiments.reference_targets`) timed in the same run; the bytes our
   TFRecords store per example next to the reference's 64x64x512 float16
   targets.
-- train: images/s of `colorize.trainer.Trainer`'s step for every variant at the
+- train: images/s of `colorize.training.trainer.Trainer`'s step for every variant at the
   small and paper presets, next to the bare network's forward+backward with a
   trivial loss (so the cost of targets, weights and losses is a ratio) and
   with hard-label softmax cross entropy (what any 512-class loss costs); the
@@ -344,7 +344,7 @@ def _folder_images(work_dir, count, quick):
     Returns:
         (paths, source description).
     """
-    from colorize import images, synthetic  # noqa: PLC0415
+    from colorize.data import images, synthetic  # noqa: PLC0415
 
     if not quick and os.path.isdir(OPENCLIPART):
         found = images.find_images(OPENCLIPART)
@@ -362,7 +362,7 @@ def _folder_images(work_dir, count, quick):
         path = os.path.join(folder, f"{i:04d}.png")
         cv2.imwrite(path, synthetic.generate(1000 + i, h, w))
         paths.append(path)
-    return paths, "synthetic PNGs of mixed sizes (colorize.synthetic)"
+    return paths, "synthetic PNGs of mixed sizes (colorize.data.synthetic)"
 
 
 def _build_rates(name, inputs, load, decode_floor, features, repeats):
@@ -372,7 +372,7 @@ def _build_rates(name, inputs, load, decode_floor, features, repeats):
     TFDS's encoding of every window. Floor: `decode_floor(x)` plus encoding
     the same windows (precomputed).
     """
-    from colorize import sketch  # noqa: PLC0415
+    from colorize.data import sketch  # noqa: PLC0415
 
     windows = []
     skipped = {}
@@ -443,7 +443,7 @@ def stage_build(budget, work_dir, repeats):
     """Dataset build throughput next to its floor (see module docstring)."""
     import cv2  # noqa: PLC0415
 
-    from colorize import datasets, images, sketch, synthetic  # noqa: PLC0415
+    from colorize.data import examples, images, sketch, synthetic  # noqa: PLC0415
     from dataset_builder import sketch_colorization  # noqa: PLC0415
 
     features_dir = os.path.join(work_dir, "features")
@@ -454,7 +454,7 @@ def stage_build(budget, work_dir, repeats):
     log("build", f"synthetic: {len(seeds)} images (generate, prepare_examples, encode) x {repeats}")
     # The synthetic source has no input to decode: its floor is the encoding.
     result["synthetic"] = _build_rates("synthetic", seeds, synthetic.generate, lambda seed: None, features, repeats)
-    result["synthetic"]["source"] = "colorize.synthetic.generate"
+    result["synthetic"]["source"] = "colorize.data.synthetic.generate"
     log("build", _rate_line(result["synthetic"]))
 
     paths, source = _folder_images(work_dir, budget["folder_images"], quick=budget["quick"])
@@ -476,7 +476,7 @@ def stage_build(budget, work_dir, repeats):
     for i in range(budget["tfds_builds"]):
         data_dir = os.path.join(work_dir, f"tfds_build_{i}")
         start = time.perf_counter()
-        builder = datasets.build(config="synthetic_tiny", data_dir=data_dir)
+        builder = examples.build(config="synthetic_tiny", data_dir=data_dir)
         runs.append(time.perf_counter() - start)
         windows = sum(split.num_examples for split in builder.info.splits.values())
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -559,11 +559,12 @@ def stage_targets(budget, args, repeats):
     """
     import tensorflow as tf  # noqa: PLC0415
 
-    from colorize import data, losses, targets  # noqa: PLC0415
+    from colorize.data import pipeline  # noqa: PLC0415
+    from colorize.nets import losses, targets  # noqa: PLC0415
     from experiments import reference_targets  # noqa: PLC0415
 
     config = _dataset_config(args, budget["small_preset"])
-    builder = data.ensure_dataset(config)
+    builder = pipeline.ensure_dataset(config)
     batch = budget["target_batch"]
     colors = builder.as_dataset(split="train").map(lambda e: e["color"]).repeat().batch(batch).take(1)
     colors = next(iter(colors))  # (batch, 256, 256, 3) uint8: dataset windows
@@ -653,8 +654,9 @@ def stage_targets(budget, args, repeats):
 
 
 def _trainer(config, work_dir, strategy):
-    """A real `colorize.trainer.Trainer` in a scratch run directory."""
-    from colorize import runs, task, trainer  # noqa: PLC0415
+    """A real `colorize.training.trainer.Trainer` in a scratch run directory."""
+    from colorize import runs  # noqa: PLC0415
+    from colorize.training import task, trainer  # noqa: PLC0415
 
     run_dir = tempfile.mkdtemp(prefix=f"{config.variant}-{config.preset}-", dir=work_dir)
     runs.save_config(config, run_dir)
@@ -721,13 +723,13 @@ def _floor_timing(net, strategy, config, batch, bare, repeats):
 def _train_preset(preset, budget, args, work_dir, strategy, repeats, batch_size=None, variant_names=()):
     """Step throughput of each variant of a preset, timed in alternation with
     the bare step of its network, and the networks' FLOPs."""
-    from colorize import data  # noqa: PLC0415
+    from colorize.data import pipeline  # noqa: PLC0415
 
     base = _dataset_config(args, preset)
     base = base.replace(batch_size=batch_size or base.batch_size)
     b = base.batch_size
     out = {"image_size": base.image_size, "batch_size": b, "width": base.width, "variants": {}, "bare": {}, "floor": {}}
-    batch = next(iter(data.make_dataset(base, "train", training=True)))  # (sketch, color) uint8
+    batch = next(iter(pipeline.make_dataset(base, "train", training=True)))  # (sketch, color) uint8
     bare_steps, bare_timings = {}, {}
     for name in variant_names:
         config = variants.resolve(name, preset, dataset=base.dataset, data_dir=base.data_dir, batch_size=b)
@@ -787,7 +789,8 @@ def _train_preset(preset, budget, args, work_dir, strategy, repeats, batch_size=
 
 def stage_train(budget, args, work_dir, repeats):
     """Training-step throughput, loss overhead, input pipeline and FLOPs."""
-    from colorize import data, train  # noqa: PLC0415
+    from colorize import train  # noqa: PLC0415
+    from colorize.data import pipeline  # noqa: PLC0415
 
     strategy, _, _, _ = train.make_strategy()
     result = {"presets": {}}
@@ -807,7 +810,7 @@ def stage_train(budget, args, work_dir, repeats):
             variant_names=budget["paper_variants"],
         )
     config = _dataset_config(args, small)
-    iterator = iter(data.make_dataset(config, "train", training=True))
+    iterator = iter(pipeline.make_dataset(config, "train", training=True))
     n = budget["pipeline_batches"]
 
     def pipeline():
@@ -839,7 +842,7 @@ def _sketch_png(size, seed=0):
     illustration (as a user's sketch would be)."""
     import cv2  # noqa: PLC0415
 
-    from colorize import sketch, synthetic  # noqa: PLC0415
+    from colorize.data import sketch, synthetic  # noqa: PLC0415
 
     line, _ = sketch.extract_sketch(synthetic.generate(seed, size, size))
     ok, png = cv2.imencode(".png", line)
@@ -852,7 +855,8 @@ def stage_inference(budget, work_dir, repeats):
     """Latency of the exported SavedModel at several sizes, and throughput."""
     import tensorflow as tf  # noqa: PLC0415
 
-    from colorize import export, models, runs  # noqa: PLC0415
+    from colorize import export, runs  # noqa: PLC0415
+    from colorize.nets import models  # noqa: PLC0415
 
     # Timing does not depend on the weights: an untrained net of the preset's
     # shape, saved as a run directory exactly as training leaves it.

@@ -22,7 +22,8 @@ import os
 import re
 import sys
 
-from colorize import models, variants
+from colorize import variants
+from colorize.nets import models
 from experiments import benchmark, paper, predict_speed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -79,11 +79,11 @@ def device_peak(device_name, precision="mixed_bfloat16"):
 
 
 TENSORFLOW_FREE = (
-    "colorize.color",
-    "colorize.targets",
-    "colorize.losses",
-    "colorize.layers",
-    "colorize.models",
+    "colorize.nets.color",
+    "colorize.nets.targets",
+    "colorize.nets.losses",
+    "colorize.nets.annealed_mean",
+    "colorize.nets.models",
     "colorize.variants",
     "experiments.benchmark",
 )
@@ -176,7 +176,7 @@ def tensorflow_imports(modules=TENSORFLOW_FREE, packages=LOCAL_PACKAGES):
 
 def _loss(config):
     """The variant's loss (per example); uniform rebalancing weights."""
-    from colorize import losses, targets  # noqa: PLC0415
+    from colorize.nets import losses, targets  # noqa: PLC0415
 
     weights = None
     if config.rebalance and config.model == "classification":
@@ -341,7 +341,7 @@ def run(argv=None):
     keras = _import_keras_jax()
     import jax  # noqa: PLC0415
 
-    from colorize import models  # noqa: PLC0415
+    from colorize.nets import models  # noqa: PLC0415
     from experiments.benchmark import forward_flops  # noqa: PLC0415
 
     keras.mixed_precision.set_global_policy(args.precision)

@@ -14,10 +14,10 @@ trained without hints is evaluated at 0 hints only.
 Next to the runs, two non-learned references on the same images:
 
 - the bare sketch (what doing nothing scores, `psnr_sketch`);
-- the flood-fill baseline (`colorize.hint_fill.flood_fill_baseline`): the
+- the flood-fill baseline (`colorize.inference.hint_fill.flood_fill_baseline`): the
   sketch, with each line-bounded region (gaps closed) that holds a hint
   flood-filled with that hint's color. It gets the very hints the networks
-  get: the same tf.data pipeline (`colorize.data.make_dataset` with the
+  get: the same tf.data pipeline (`colorize.data.pipeline.make_dataset` with the
   evaluation seed) at the same resolution, where the metrics are computed.
 
 With `--fill`, each run is also measured as `predict` outputs it by
@@ -25,7 +25,7 @@ default: the network's colors with every line-bounded region that holds a
 hint filled with the hint's color (`fill_metrics`).
 
 Writes into `--out`: `results.json` (every curve with all of
-`colorize.metrics`'s figures per N), `results.md` (the PSNR table),
+`colorize.evaluation.metrics`'s figures per N), `results.md` (the PSNR table),
 `psnr_vs_hints.png` (the curves) and `samples_hintsK.png` (sketch | hints |
 flood fill | each run | ground truth for the first `--samples` test images,
 K = `--grid-hints`, 10 by default). `--redraw` redraws the table and the
@@ -41,8 +41,10 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, hint_fill, metrics, runs, variants
+from colorize import errors, fileio, runs, variants
 from colorize.errors import ColorizeError, cli
+from colorize.evaluation import metrics
+from colorize.inference import hint_fill
 from experiments import figures
 
 COUNTS = (0, 1, 2, 5, 10, 20, 50, 100)
@@ -130,14 +132,15 @@ def baseline_examples(config, split, count, max_examples=None, batch_size=None):
         `(b, S, S)` uint8, `(b, S, S, 3)` uint8 (the hint colors rounded),
         `(b, S, S)` bool and `(b, S, S, 3)` uint8.
     """
-    from colorize import data, evaluate  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize import evaluate  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize.data import pipeline  # noqa: PLC0415 (TensorFlow loads here)
 
-    total = data.num_examples(data.ensure_dataset(config), split)
+    total = pipeline.num_examples(pipeline.ensure_dataset(config), split)
     if max_examples:
         total = min(total, max_examples)
     if total == 0:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
-    batches = data.make_dataset(
+    batches = pipeline.make_dataset(
         config,
         split,
         training=False,
@@ -168,7 +171,7 @@ def baseline_curve(config, split, counts, max_examples=None, batch_size=None, pr
 
     Returns:
         A dict: `image_size`, `examples`, `psnr`, `ssim` (lists aligned with
-        `counts`), `metrics` (one `colorize.metrics` dict per count),
+        `counts`), `metrics` (one `colorize.evaluation.metrics` dict per count),
         `psnr_sketch` (the bare sketch) and `seconds`.
     """
     out = dict(image_size=config.image_size, psnr=[], ssim=[], metrics=[], seconds=[])
@@ -249,12 +252,13 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
         count: hints per image (the evaluation seed, as `evaluate`).
 
     Returns:
-        A `colorize.metrics` dict.
+        A `colorize.evaluation.metrics` dict.
     """
-    from colorize import data, evaluate  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize import evaluate  # noqa: PLC0415 (TensorFlow loads here)
+    from colorize.data import pipeline  # noqa: PLC0415 (TensorFlow loads here)
 
     config = eval_config(run_dir, dataset, data_dir)
-    total = data.num_examples(data.ensure_dataset(config), split)
+    total = pipeline.num_examples(pipeline.ensure_dataset(config), split)
     total = min(total, max_examples) if max_examples else total
     sample = evaluate.sample_predictions(run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count)
     prediction = sample["prediction"]

@@ -29,8 +29,9 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, metrics, runs, variants
+from colorize import errors, fileio, runs, variants
 from colorize.errors import ColorizeError, cli
+from colorize.evaluation import metrics
 from experiments import figures
 
 RESULTS = "results.json"

@@ -10,7 +10,7 @@ of a channel was clamped to the edge bin (so the edge bin is counted twice);
 the hue was not wrapped.
 
 This module exists only so that `experiments.benchmark` can time our in-graph
-encoding (`colorize.targets.encode_colors`, separable, never stored) against
+encoding (`colorize.nets.targets.encode_colors`, separable, never stored) against
 it. It is not used for training. Away from the edges of the grid both give
 the same distribution; at an edge they differ by the clamping.
 """
@@ -20,8 +20,8 @@ import itertools
 import cv2
 import numpy as np
 
-from colorize import color
-from colorize.targets import KERNEL_DENOM
+from colorize.nets import color
+from colorize.nets.targets import KERNEL_DENOM
 
 OUTPUT_SIZE = 64
 """Side of the stored target: the classification net's output at 256 px."""
@@ -34,7 +34,7 @@ def soft_encode_reference(scaled):
 
     Args:
         scaled: (..., 3) channel values on the 0..255 scale (RGB, or LCH as
-            `colorize.color.to_scaled` maps it).
+            `colorize.nets.color.to_scaled` maps it).
 
     Returns:
         (..., 512) float16 distributions.

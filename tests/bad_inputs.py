@@ -18,13 +18,13 @@ point must give for it:
 `write_corpus(folder)` writes the files and returns the cases;
 `markdown_table()` renders the table for the README (README.md, "Inputs").
 
-The decoder's own view of the same corpus (`colorize.images.load_image`
+The decoder's own view of the same corpus (`colorize.data.images.load_image`
 with a 256 px minimum short side, as the builder calls it) is `DECODING`;
 `write_decoding_corpus(folder)` adds the few files only the decoder tests
 use (a folder named like an image, headers of 2^31 - 1 pixels, ...).
 `decodable_corpus(folder)` writes one valid file per PNG color type and bit
 depth and per JPEG kind, and `decodable_expected()` gives the RGB pixels the
-documented decoding semantics (module docstring of `colorize.images`) give
+documented decoding semantics (module docstring of `colorize.data.images`) give
 for them.
 
 Helpers shared by the test files: `png_chunk`, `raw_png`, `env`.
@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from colorize import synthetic
+from colorize.data import synthetic
 
 PROCESSED = "processed"
 NOT_REACHABLE = "n/a"
@@ -93,7 +93,7 @@ def unreadable(fragment):
 
 
 # The cases, in the order the README lists them. The messages are fragments
-# of the one-line reasons `colorize.images.load_image` and the export graph
+# of the one-line reasons `colorize.data.images.load_image` and the export graph
 # give; the builder's and predict's messages come from the same decoder.
 CASES = (
     Case(
@@ -657,7 +657,7 @@ def decodable_corpus(folder):
 
 def decodable_expected():
     """{name: (h, w, 3) uint8 RGB} of the decodable PNGs, computed from their
-    samples with the semantics `colorize.images` documents (JPEGs, lossy,
+    samples with the semantics `colorize.data.images` documents (JPEGs, lossy,
     are left out)."""
     return {name: expected for name, (_, expected) in _decodable().items() if expected is not None}
 

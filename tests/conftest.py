@@ -11,10 +11,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory):
     """A TFDS data dir holding `sketch_colorization/synthetic_tiny`."""
-    from colorize import datasets  # noqa: PLC0415 (TensorFlow: the math tests also run without it)
+    from colorize.data import examples  # noqa: PLC0415 (TensorFlow: the math tests also run without it)
 
     data_dir = tmp_path_factory.mktemp("tfds")
-    datasets.build(config="synthetic_tiny", data_dir=str(data_dir))
+    examples.build(config="synthetic_tiny", data_dir=str(data_dir))
     return str(data_dir)
 
 

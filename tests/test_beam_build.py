@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from colorize import datasets, images, synthetic
+from colorize.data import examples, images, synthetic
 from colorize.errors import ColorizeError
 from dataset_builder.sketch_colorization import split_for
 
@@ -47,7 +47,7 @@ def serial_examples(items, source):
     found = {split: [] for split in SPLITS}
     for source_id, item in items:
         split = split_for(source_id)
-        for key, ex in datasets.SourceExamples(split, source)((source_id, item)):
+        for key, ex in examples.SourceExamples(split, source)((source_id, item)):
             assert key.startswith(f"{source_id}/")
             found[split].append(
                 (source_id, ex["sketch"].tobytes(), ex["sketch_binary"].tobytes(), ex["color"].tobytes())
@@ -59,20 +59,20 @@ def serial_examples(items, source):
 def test_two_workers_write_the_bytes_of_the_serial_build(tiny_data_dir, tmp_path):
     # tiny_data_dir: built by build()'s default, without Beam.
     data_dir = str(tmp_path / "tfds")
-    builder = datasets.build("synthetic_tiny", data_dir=data_dir, workers=2)  # two processes
+    builder = examples.build("synthetic_tiny", data_dir=data_dir, workers=2)  # two processes
     serial, beam = shards(tiny_data_dir, "synthetic_tiny"), shards(data_dir, "synthetic_tiny")
     assert sorted(beam) == sorted(serial)  # the same shard files
     for name in serial:
         assert beam[name] == serial[name], name  # byte for byte
     reference = serial_examples([(f"synthetic/{seed:05d}", seed) for seed in range(48)], source="synthetic")
     for split in SPLITS:
-        examples = read_examples(builder, split)
-        assert len(examples) == {"train": 45, "validation": 3, "test": 5}[split]
-        assert sorted(examples) == reference[split]
+        written = read_examples(builder, split)
+        assert len(written) == {"train": 45, "validation": 3, "test": 5}[split]
+        assert sorted(written) == reference[split]
     # The shards hold protobuf's deterministic form (feature map sorted by key).
     for split in SPLITS:
         for record in raw_records(data_dir, "synthetic_tiny", split):
-            assert datasets.canonical_example(record) == record
+            assert examples.canonical_example(record) == record
 
 
 def write_folder(folder):
@@ -102,9 +102,9 @@ def test_folder_build_on_two_workers_counts_and_names_skipped_files(tmp_path, ca
     folder = tmp_path / "images"
     windows = write_folder(folder)
     serial_dir, beam_dir = str(tmp_path / "serial"), str(tmp_path / "beam")
-    datasets.build("folder", data_dir=serial_dir, manual_dir=folder)
+    examples.build("folder", data_dir=serial_dir, manual_dir=folder)
     capfd.readouterr()
-    builder = datasets.build("folder", data_dir=beam_dir, manual_dir=folder, workers=2)
+    builder = examples.build("folder", data_dir=beam_dir, manual_dir=folder, workers=2)
     out, err = capfd.readouterr()
     assert shards(beam_dir, "folder") == shards(serial_dir, "folder")  # names and bytes
 
@@ -136,24 +136,24 @@ def test_pipeline_options():
         got = options.get_all_options()
         return got["runner"], got["direct_num_workers"], got["direct_running_mode"]
 
-    assert datasets.pipeline_options() is None  # no Beam
-    assert flags(datasets.pipeline_options(workers=1)) == ("DirectRunner", 1, "in_memory")
-    assert flags(datasets.pipeline_options(workers=3)) == ("DirectRunner", 3, "multi_processing")
+    assert examples.pipeline_options() is None  # no Beam
+    assert flags(examples.pipeline_options(workers=1)) == ("DirectRunner", 1, "in_memory")
+    assert flags(examples.pipeline_options(workers=3)) == ("DirectRunner", 3, "multi_processing")
     given = "runner=DirectRunner,direct_num_workers=4,direct_running_mode=multi_threading"
-    assert flags(datasets.pipeline_options(beam_options=given)) == ("DirectRunner", 4, "multi_threading")
+    assert flags(examples.pipeline_options(beam_options=given)) == ("DirectRunner", 4, "multi_threading")
     with pytest.raises(ColorizeError, match=r"^workers must be a positive integer, not 0$"):
-        datasets.pipeline_options(workers=0)
+        examples.pipeline_options(workers=0)
     with pytest.raises(ColorizeError, match="either workers or beam_options"):
-        datasets.pipeline_options(workers=2, beam_options=given)
+        examples.pipeline_options(workers=2, beam_options=given)
     with pytest.raises(ColorizeError, match=r"direct_num_workers: invalid int value: 'two'"):
-        datasets.pipeline_options(beam_options="direct_num_workers=two")
+        examples.pipeline_options(beam_options="direct_num_workers=two")
 
 
 def test_canonical_example_sorts_the_feature_map():
     example = tf.train.Example()
     for name in ("source_id", "sketch", "color"):  # inserted out of order
         example.features.feature[name].bytes_list.value.append(name.encode())
-    canonical = datasets.canonical_example(example.SerializeToString())
+    canonical = examples.canonical_example(example.SerializeToString())
     assert tf.train.Example.FromString(canonical) == example
     assert [canonical.index(name) for name in (b"color", b"sketch", b"source_id")] == sorted(
         canonical.index(name) for name in (b"color", b"sketch", b"source_id")
@@ -171,5 +171,5 @@ def test_beam_build_of_a_split_without_windows_fails_on_one_line(tmp_path):
     cv2.imwrite(str(folder / name), np.full((300, 300, 3), 128, np.uint8))  # colorless
     message = r"^sketch_colorization/folder/1.1.0: the validation split got no usable window from its 1 files "
     with pytest.raises(ColorizeError, match=message):
-        datasets.build("folder", data_dir=tmp_path / "data", manual_dir=folder, workers=1)
+        examples.build("folder", data_dir=tmp_path / "data", manual_dir=folder, workers=1)
     assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.1.0").exists()

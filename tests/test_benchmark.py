@@ -13,8 +13,8 @@ import keras
 import numpy as np
 import pytest
 
-from colorize import models, targets
 from colorize.errors import ColorizeError
+from colorize.nets import models, targets
 from experiments import benchmark, gpu_benchmark, reference_targets
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import colorizer, models, trained_scale
+from colorize.nets import models
+from colorize.serving import colorizer, trained_scale
 
 from bad_inputs import drawing
 

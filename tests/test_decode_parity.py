@@ -2,7 +2,7 @@
 
 Every PNG bit depth and color type and every JPEG kind of
 `bad_inputs.decodable_corpus` goes through `images.load_image` (predict) and
-`graph_images.decode_rgb` (the graph, also through a loaded SavedModel);
+`decode.decode_rgb` (the graph, also through a loaded SavedModel);
 the RGB pixels must be equal, level for level (CMYK JPEG and EXIF
 orientation included), and so must the gray that both paths take from them.
 """
@@ -15,7 +15,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorize import graph_images, images
+from colorize.data import images
+from colorize.serving import decode
 
 from bad_inputs import decodable_corpus, drawing
 
@@ -26,8 +27,8 @@ def corpus(tmp_path_factory):
 
 
 def _graph_rgb(data):
-    _, checked = graph_images.header_size(tf.constant(data), 0, 1 << 30)
-    return graph_images.decode_rgb(checked).numpy()
+    _, checked = decode.header_size(tf.constant(data), 0, 1 << 30)
+    return decode.decode_rgb(checked).numpy()
 
 
 def _python_rgb(path):
@@ -42,7 +43,7 @@ def test_every_png_and_jpeg_kind_decodes_alike(corpus):
         graph, python = _graph_rgb(data), _python_rgb(path)
         assert graph.shape == python.shape, name
         np.testing.assert_array_equal(graph, python, err_msg=name)
-        gray = graph_images.to_gray(tf.constant(graph)).numpy()[..., 0]
+        gray = decode.to_gray(tf.constant(graph)).numpy()[..., 0]
         np.testing.assert_array_equal(gray, cv2.cvtColor(graph, cv2.COLOR_RGB2GRAY), err_msg=name)
         kinds.add(name)
     # The corpus covers every bit depth of gray and palette, alpha, and JPEG.
@@ -58,9 +59,9 @@ def test_every_exif_orientation_is_applied_as_predict_does(fmt):
         buffer = io.BytesIO()
         Image.fromarray(picture).save(buffer, fmt, exif=exif.tobytes())
         data = buffer.getvalue()
-        size, checked = graph_images.header_size(tf.constant(data), 0, 1 << 30)
-        assert int(graph_images.exif_orientation(checked)) == orientation
-        graph = graph_images.decode_rgb(checked).numpy()
+        size, checked = decode.header_size(tf.constant(data), 0, 1 << 30)
+        assert int(decode.exif_orientation(checked)) == orientation
+        graph = decode.decode_rgb(checked).numpy()
         np.testing.assert_array_equal(graph, cv2.cvtColor(images.load_image(data), cv2.COLOR_BGR2RGB))
         assert size.numpy().tolist() == list(graph.shape[:2])  # the header size is the displayed one
         assert graph.shape[:2] == ((50, 30) if orientation >= 5 else (30, 50))
@@ -76,7 +77,7 @@ def test_low_bit_drawings_keep_their_lines(tmp_path):
         path = str(tmp_path / f"lines_{image.mode}.png")
         image.save(path, **options)
         with open(path, "rb") as f:
-            graph = graph_images.decode_gray(f.read()).numpy()[..., 0]
+            graph = decode.decode_gray(f.read()).numpy()[..., 0]
         np.testing.assert_array_equal(graph, cv2.cvtColor(_python_rgb(path), cv2.COLOR_RGB2GRAY))
         assert graph[gray < 64].max() < 100  # the dark line pixels stay dark (were all 255)
 

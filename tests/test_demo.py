@@ -13,8 +13,9 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from colorize import demo, hint_layers, openraster, predict
+from colorize import demo, predict
 from colorize.errors import ColorizeError
+from colorize.inference import hint_layers, openraster
 
 from bad_inputs import bomb_png
 

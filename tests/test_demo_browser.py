@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import demo, openraster
+from colorize import demo
+from colorize.inference import openraster
 
 from helpers import REPO
 

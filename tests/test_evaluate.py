@@ -9,7 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from colorize import data, evaluate, metrics, models, runs
+from colorize import evaluate, runs
+from colorize.data import pipeline
+from colorize.evaluation import metrics
+from colorize.nets import models
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,7 +46,9 @@ def test_metrics_match_the_colorizer_output_computed_directly(run_dir):
     # rounded to uint8 as a saved PNG, then the metrics.
     config, net = runs.load_net(run_dir)
     colorizer = models.build_colorizer(net, config.space, config.temperature)
-    sketch, truth = next(iter(data.make_dataset(config.replace(sketch="line"), "test", training=False, batch_size=5)))
+    sketch, truth = next(
+        iter(pipeline.make_dataset(config.replace(sketch="line"), "test", training=False, batch_size=5))
+    )
     pred = np.clip(np.round(colorizer(sketch, training=False).numpy()), 0, 255).astype(np.uint8)
     expected = metrics.compute_metrics(pred, truth.numpy(), sketch=sketch.numpy())
     for name, value in expected.items():
@@ -90,7 +95,7 @@ def test_hints_are_sampled_from_the_ground_truth_and_evaluated_with_the_guided_c
     config, net = runs.load_net(run_dir)
     assert models.uses_hints(net)  # new runs train with hints
     guided = models.build_guided_colorizer(net, config.space, config.temperature)
-    batches = data.make_dataset(
+    batches = pipeline.make_dataset(
         config, "test", training=False, batch_size=4, hints=True, hint_count=5, hint_seed=evaluate.HINT_SEED
     )
     inputs, truth = next(iter(batches))
@@ -154,7 +159,13 @@ def test_bad_input_is_one_line_error(run_dir, tmp_path, capsys, argv, message):
 @pytest.mark.parametrize("module", ["colorize.evaluate", "colorize.predict", "colorize.export"])
 def test_inference_does_not_import_the_training_code(module):
     # A fresh interpreter: this test process has imported everything already.
-    training = ["colorize.train", "colorize.task", "colorize.trainer", "colorize.schedules", "colorize.summaries"]
+    training = [
+        "colorize.train",
+        "colorize.training.task",
+        "colorize.training.trainer",
+        "colorize.training.schedules",
+        "colorize.training.summaries",
+    ]
     code = f"import sys, {module}; print(sorted(m for m in {training!r} if m in sys.modules))"
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import fullres, trained_scale
 from colorize.errors import ColorizeError
+from colorize.inference import fullres
+from colorize.serving import trained_scale
 
 RED = (220.0, 40.0, 40.0)
 BLUE = (40.0, 60.0, 220.0)

@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import colorizer, export, hint_layers, models, predict
+from colorize import export, predict
+from colorize.inference import hint_layers
+from colorize.nets import models
+from colorize.serving import colorizer
 
 import helpers
 from bad_inputs import drawing

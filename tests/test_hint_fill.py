@@ -1,11 +1,12 @@
-"""Line-bounded regions and hinted flood fill (`colorize.hint_fill`) on drawn shapes."""
+"""Line-bounded regions and hinted flood fill (`colorize.inference.hint_fill`) on drawn shapes."""
 
 import cv2
 import numpy as np
 import pytest
 
-from colorize import hint_fill, metrics
 from colorize.errors import ColorizeError
+from colorize.evaluation import metrics
+from colorize.inference import hint_fill
 
 HINT = (200, 40, 10)
 GRAY = 100
@@ -144,9 +145,9 @@ def test_baseline_with_the_truths_colors_beats_no_hints():
     # Simulated hints (patches of the truth's mean color) raise the PSNR too.
     import tensorflow as tf  # noqa: PLC0415 (the hint simulation is TensorFlow)
 
-    from colorize import hints  # noqa: PLC0415
+    from colorize.data import simulated_hints  # noqa: PLC0415
 
-    color, mask = hints.simulate_hints(tf.constant(truth), tf.constant([1, 2]), count=5)
+    color, mask = simulated_hints.simulate_hints(tf.constant(truth), tf.constant([1, 2]), count=5)
     sim_rgb = np.clip(np.rint(color.numpy()), 0, 255).astype(np.uint8)
     after = metrics.psnr(hint_fill.flood_fill_baseline(lines, sim_rgb, mask.numpy()[..., 0] > 0.5), truth)
     assert after > before + 3.0

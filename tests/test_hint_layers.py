@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import hint_layers
 from colorize.errors import ColorizeError, ImageError
+from colorize.inference import hint_layers
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 

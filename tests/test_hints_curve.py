@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import evaluate, metrics
+from colorize import evaluate
 from colorize.errors import ColorizeError
+from colorize.evaluation import metrics
 from experiments import hints_curve
 
 COUNTS = [0, 2, 10]

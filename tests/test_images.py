@@ -1,4 +1,4 @@
-"""Tests for colorize.images: decoding any file to 8-bit BGR, in bounded memory."""
+"""Tests for colorize.data.images: decoding any file to 8-bit BGR, in bounded memory."""
 
 import io
 import os
@@ -12,7 +12,7 @@ import pytest
 import pyvips
 from PIL import Image, ImageOps
 
-from colorize import images, sketch
+from colorize.data import images, sketch
 from colorize.errors import ColorizeError, ImageError
 
 import bad_inputs
@@ -234,7 +234,7 @@ def test_huge_png_is_streamed_in_bounded_memory(tmp_path):
         import sys
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         import bad_inputs
-        from colorize import images
+        from colorize.data import images
 
         with open("/proc/self/status") as f:
             before = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) >> 10

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from colorize import datasets, sketch
+from colorize.data import examples as datasets
+from colorize.data import sketch
 from colorize.errors import ColorizeError
 
 

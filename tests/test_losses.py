@@ -1,4 +1,4 @@
-"""Tests for colorize/losses.py: hand values, properties, serialization."""
+"""Tests for colorize/nets/losses.py: hand values, properties, serialization."""
 
 import math
 
@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from colorize import color, losses, targets
 from colorize.errors import ColorizeError
+from colorize.nets import color, losses, targets
 
 from helpers import tf_only
 

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from colorize import metrics
 from colorize.errors import ColorizeError
+from colorize.evaluation import metrics
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 GRAY, WHITE, BLACK = (128, 128, 128), (255, 255, 255), (0, 0, 0)

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from colorize import metrics
 from colorize.errors import ColorizeError
+from colorize.evaluation import metrics
 
 
 def _image(rows, size=8):

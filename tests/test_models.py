@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from colorize import models
+from colorize.nets import models
 
 
 def _sketch(h=32, w=48, seed=0):

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize import datasets, images
+from colorize.data import examples, images
 from colorize.errors import ColorizeError, ImageError
 
 
@@ -85,7 +85,7 @@ def clip_art_folder(root):
 
 def test_clip_art_sources_are_one_per_drawing(tmp_path):
     clip_art_folder(tmp_path)
-    sources = datasets.clip_art_sources(tmp_path)
+    sources = examples.clip_art_sources(tmp_path)
     names = [source_id for source_id, _ in sources]
     assert len(names) == len(set(names)) == 40
     assert names == sorted(names) and names[0] == "openclipart/art_00"
@@ -95,13 +95,13 @@ def test_clip_art_sources_are_one_per_drawing(tmp_path):
     assert svg_path.endswith(os.path.join("svg", "animals", "art_01.svg"))
     assert png_path.endswith(os.path.join("png", "animals", "art_01.png"))
     with pytest.raises(ColorizeError, match="apt-get install openclipart"):
-        datasets.clip_art_sources(tmp_path / "nothing")
+        examples.clip_art_sources(tmp_path / "nothing")
 
 
 def test_source_examples_render_svgs_and_fall_back_to_png(tmp_path):
     clip_art_folder(tmp_path)
-    by_name = dict(datasets.clip_art_sources(tmp_path))
-    make = datasets.SourceExamples("train", "openclipart")
+    by_name = dict(examples.clip_art_sources(tmp_path))
+    make = examples.SourceExamples("train", "openclipart")
     good = list(make(("openclipart/art_02", by_name["openclipart/art_02"])))
     fallback = list(make(("openclipart/art_01", by_name["openclipart/art_01"])))
     assert good and fallback
@@ -113,12 +113,12 @@ def test_source_examples_render_svgs_and_fall_back_to_png(tmp_path):
     nothing = list(make(("openclipart/gone", (None, None))))
     assert nothing == [] and make.counts["unreadable"] == 1
     with pytest.raises(ColorizeError, match="unknown source"):
-        datasets.SourceExamples("train", "clipart")
+        examples.SourceExamples("train", "clipart")
 
 
 def test_openclipart_build_on_a_small_folder(tmp_path, capsys):
     clip_art_folder(tmp_path / "clip")
-    builder = datasets.build("openclipart", data_dir=tmp_path / "data", manual_dir=tmp_path / "clip")
+    builder = examples.build("openclipart", data_dir=tmp_path / "data", manual_dir=tmp_path / "clip")
     out = capsys.readouterr().out
     assert "40 sources" in out and "from SVG:" in out
     total = sum(builder.info.splits[s].num_examples for s in ("train", "validation", "test"))

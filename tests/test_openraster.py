@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import openraster
 from colorize.errors import ColorizeError
+from colorize.inference import openraster
 
 
 def _image(height=40, width=70, seed=0):

@@ -5,8 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from colorize import models, runs, variants, weights
+from colorize import runs, variants, weights
 from colorize.errors import ColorizeError
+from colorize.nets import models
 
 
 @pytest.mark.parametrize("variant", ["lch", "regression"])

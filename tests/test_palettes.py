@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import color, models, palettes
+from colorize.data import palettes
+from colorize.nets import color, models
 
 
 def test_named_colors_weigh_the_same_and_fall_in_their_classes():

@@ -1,6 +1,6 @@
 """predict: the core it calls, and the command line (files, folders, bad
 inputs, exit status). Sketch normalization itself is tested with
-`sketch_input`."""
+`sketch_normalization`."""
 
 import os
 import subprocess
@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import colorizer, evaluate, export, jobs, predict, sketch, synthetic, weights
+from colorize import evaluate, export, predict, weights
+from colorize.data import sketch, synthetic
 from colorize.errors import ColorizeError
+from colorize.inference import jobs
+from colorize.serving import colorizer
 
 from bad_inputs import bomb_png
 from helpers import env
@@ -197,13 +200,18 @@ def test_an_old_or_foreign_saved_model_is_one_line(tmp_path):
 
 def test_inference_does_not_import_training(tmp_path):
     code = (
-        "import sys, colorize.predict, colorize.export, colorize.colorizer; "
+        "import sys, colorize.predict, colorize.export, colorize.serving.colorizer; "
         "print(sorted(m for m in sys.modules if m.startswith('colorize.')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env())
     assert result.returncode == 0, result.stderr[-2000:]
     assert "colorize.predict" in result.stdout
-    for training in ("colorize.train'", "colorize.trainer'", "colorize.task'", "colorize.data'"):
+    for training in (
+        "colorize.train'",
+        "colorize.training.trainer'",
+        "colorize.training.task'",
+        "colorize.data.pipeline'",
+    ):
         assert training not in result.stdout
 
 

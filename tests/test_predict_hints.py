@@ -8,7 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize import jobs, models, predict, runs
+from colorize import predict, runs
+from colorize.inference import jobs
+from colorize.nets import models
 
 RED, GREEN = (220, 30, 40), (20, 200, 60)
 
@@ -145,7 +147,7 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
 
 
 def test_layers_writes_the_flat_color_under_the_lines(run_dir, tmp_path, monkeypatch):
-    openraster = pytest.importorskip("colorize.openraster")
+    openraster = pytest.importorskip("colorize.inference.openraster")
     written = {}
     real = openraster.write_ora
 

@@ -30,7 +30,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from colorize import datasets, predict, runs, sketch, variants
+from colorize import predict, runs, variants
+from colorize.data import examples, sketch
 from colorize.errors import ColorizeError
 
 import bad_inputs
@@ -214,7 +215,7 @@ def test_predict_folder_input_skips_bad_files_and_writes_the_good_ones(
 
 @pytest.mark.slow
 def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
-    datasets.builder_class()  # registers the builder with TFDS
+    examples.builder_class()  # registers the builder with TFDS
 
     folder = tmp_path / "corpus"
     cases = [case for case in CASES if case.build != NOT_REACHABLE]
@@ -232,10 +233,10 @@ def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
         bad_inputs.deny_unreadable_files()
         import tensorflow as tf
         tf.constant(0)  # TensorFlow's own memory is the baseline
-        from colorize import datasets
+        from colorize.data import examples
         with open("/proc/self/statm") as f:
             before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
-        datasets.build("folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
+        examples.build("folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
         print(f"memory: {{before}} MB before the build, peak {{bad_inputs.peak_rss_mb()}} MB")
     """)
     data_dir = tmp_path / "tfds"
@@ -303,7 +304,7 @@ def test_builder_refuses_a_missing_or_imageless_folder_and_an_unwritable_data_di
         (os.path.dirname(corpus["zero.png"]), blocker / "tfds", "file/tfds: cannot write the dataset here"),
     ]:
         with pytest.raises(ColorizeError, match=re.escape(message)):
-            datasets.build("folder", data_dir=str(data_dir), manual_dir=str(manual_dir))
+            examples.build("folder", data_dir=str(data_dir), manual_dir=str(manual_dir))
     assert not os.path.exists(tmp_path / "d")
 
 
@@ -444,7 +445,7 @@ def test_killed_export_leaves_nothing_under_the_final_name(run_dir, tmp_path):
 
 def _examples(data_dir):
     """{split: sorted list of (source_id, sha1 of the color window)}."""
-    datasets.builder_class()  # registers the builder with TFDS
+    examples.builder_class()  # registers the builder with TFDS
     builder = tfds.builder("sketch_colorization/synthetic_tiny", data_dir=str(data_dir))
     found = {}
     for split in ("train", "validation", "test"):
@@ -462,15 +463,15 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
     # so that the kill lands mid-way through the train split.
     script = textwrap.dedent(f"""
         import time
-        from colorize import synthetic
+        from colorize.data import synthetic
         generate = synthetic.generate
         def announced(seed, *args, **kwargs):
             print("generating", seed, flush=True)
             time.sleep(0.05)
             return generate(seed, *args, **kwargs)
         synthetic.generate = announced
-        from colorize import datasets
-        datasets.build("synthetic_tiny", data_dir={str(data_dir)!r})
+        from colorize.data import examples
+        examples.build("synthetic_tiny", data_dir={str(data_dir)!r})
     """)
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -491,7 +492,7 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
     assert not (config_dir / "1.1.0").exists()
     assert len(list(config_dir.glob("incomplete.*"))) == 1  # what the killed build left
 
-    datasets.build("synthetic_tiny", data_dir=str(data_dir))
+    examples.build("synthetic_tiny", data_dir=str(data_dir))
     rebuilt, reference = _examples(data_dir), _examples(tiny_data_dir)
     assert {k: len(v) for k, v in rebuilt.items()} == {"train": 45, "validation": 3, "test": 5}
     assert rebuilt == reference  # the same windows, each once

@@ -6,7 +6,7 @@ import math
 import pytest
 import tensorflow as tf
 
-from colorize.schedules import PlateauSchedule
+from colorize.training.schedules import PlateauSchedule
 
 
 def _run(schedule, losses):

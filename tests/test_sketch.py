@@ -1,9 +1,9 @@
-"""Tests for colorize.sketch: the paper's pipeline (decoding is tested in test_images.py)."""
+"""Tests for colorize.data.sketch: the paper's pipeline (decoding is tested in test_images.py)."""
 
 import numpy as np
 import pytest
 
-from colorize import sketch
+from colorize.data import sketch
 from colorize.errors import ColorizeError
 
 SIZE = sketch.SIZE

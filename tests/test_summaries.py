@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from colorize import runs
-from colorize.summaries import SummaryWriter, image_grid
+from colorize.training.summaries import SummaryWriter, image_grid
 
 
 def test_the_grid_puts_sketch_prediction_and_truth_side_by_side():

@@ -1,4 +1,4 @@
-"""Tests for colorize.synthetic: deterministic, varied, semantically colored."""
+"""Tests for colorize.data.synthetic: deterministic, varied, semantically colored."""
 
 import time
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize import sketch, synthetic
+from colorize.data import sketch, synthetic
 from colorize.errors import ColorizeError
 
 

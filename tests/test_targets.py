@@ -1,4 +1,4 @@
-"""Tests for colorize/targets.py: soft encoding, priors, weights, M_sat."""
+"""Tests for colorize/nets/targets.py: soft encoding, priors, weights, M_sat."""
 
 import itertools
 import json
@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from colorize import color, targets
 from colorize.errors import ColorizeError
+from colorize.nets import color, targets
 
 from helpers import tf_only
 

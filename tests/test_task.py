@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import color, hints, models, runs, targets, train, variants
+from colorize import runs, train, variants
+from colorize.data import simulated_hints as hints
 from colorize.errors import ColorizeError
-from colorize.task import ColorizationTask
+from colorize.nets import color, models, targets
+from colorize.training.task import ColorizationTask
 
 
 @pytest.fixture(scope="module")

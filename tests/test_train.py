@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import losses, models, runs, targets, task, train, trainer, variants
-from colorize import sketch as sketch_lib
+from colorize import runs, train, variants
+from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
+from colorize.nets import losses, models, targets
+from colorize.training import task, trainer
 
 import helpers
 

@@ -3,7 +3,7 @@
 Importing this package registers the builder with TFDS, so that
 `tfds.load("sketch_colorization/synthetic", data_dir=...)` and
 `tfds.builder(...)` find it. To build it from Python, use
-`colorize.datasets.build` (this package imports colorize, never the
+`colorize.data.examples.build` (this package imports colorize, never the
 reverse).
 """
 

@@ -8,7 +8,7 @@ import time
 
 import tensorflow_datasets as tfds
 
-from colorize import datasets, images, sketch
+from colorize.data import examples, images, sketch
 from colorize.errors import ColorizeError
 
 SPLITS = (("train", 80), ("validation", 10), ("test", 10))
@@ -43,7 +43,7 @@ class BuilderConfig(tfds.core.BuilderConfig):
     """Where the color images come from.
 
     Attributes:
-      source: "synthetic" (`colorize.synthetic.generate`) or "folder" (the
+      source: "synthetic" (`colorize.data.synthetic.generate`) or "folder" (the
         images under --manual_dir).
       num_images: how many synthetic images (seeds 0..num_images-1).
     """
@@ -135,9 +135,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         config = self.builder_config
         split_keys = {}
         if config.source == "openclipart":
-            sources = datasets.clip_art_sources(_manual_dir_or(dl_manager, datasets.CLIP_ART_ROOT))
+            sources = examples.clip_art_sources(_manual_dir_or(dl_manager, examples.CLIP_ART_ROOT))
         elif config.source == "line_art":
-            listed = datasets.line_art_sources(dl_manager.manual_dir)
+            listed = examples.line_art_sources(dl_manager.manual_dir)
             sources = [(source_id, value) for source_id, value, _ in listed]
             # One subject (say, "grinning face" in four emoji sets) is one split.
             split_keys = {source_id: group for source_id, _, group in listed}
@@ -193,7 +193,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         """The examples of a split: a Beam transform, or a generator.
 
         On Beam: `beam.Create` the split's sources, then
-        `datasets.SourceExamples` on each (in parallel on the runner's
+        `examples.SourceExamples` on each (in parallel on the runner's
         workers). Without Beam: the same `SourceExamples`, in a loop. The
         keys, "SOURCE_ID/WINDOW", depend on the source alone and TFDS orders
         the examples by a hash of their key, so every runner, any number of
@@ -207,7 +207,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
           A `beam.PTransform` from the pipeline to a PCollection of (key,
           example), or an iterator of (key, example).
         """
-        make = datasets.SourceExamples(split, self.builder_config.source)
+        make = examples.SourceExamples(split, self.builder_config.source)
         if not getattr(self, "_use_beam", False):
             return self._serial_examples(split, items, make)
         beam = tfds.core.lazy_imports.apache_beam
@@ -224,7 +224,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 last_log = now
                 _say(
                     f"{self.info.full_name} {split}: {done}/{len(items)} files, {make.counts['windows']} "
-                    f"windows, {sum(make.counts[r] for r in datasets.SKIP_REASONS)} skipped, "
+                    f"windows, {sum(make.counts[r] for r in examples.SKIP_REASONS)} skipped, "
                     f"{done / (now - start):.2f} files/s"
                 )
         self._report({split: make.counts}, time.monotonic() - start, rates=True)
@@ -234,7 +234,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         without any window.
 
         Args:
-          counts: {split: {counter name: int}}, names as `datasets.COUNTERS`.
+          counts: {split: {counter name: int}}, names as `examples.COUNTERS`.
           seconds: the time the counted work took.
           rates: also print each split's files/s (when it ran alone).
 
@@ -245,7 +245,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         for split, count in counts.items():
             _say(
                 f"{self.info.full_name} {split}: read {count['read']} files, wrote {count['windows']} "
-                f"windows{_drawn_from(count)}, skipped {sum(count[r] for r in datasets.SKIP_REASONS)} "
+                f"windows{_drawn_from(count)}, skipped {sum(count[r] for r in examples.SKIP_REASONS)} "
                 f"({_reasons(count)})" + (f"; {count['read'] / seconds:.2f} files/s" if rates else "")
             )
         for split, count in counts.items():
@@ -259,7 +259,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _example_writer(self):
         """Writes each example in protobuf's deterministic serialization, so
         that the shards' bytes do not depend on the worker processes."""
-        return datasets.CanonicalExampleWriter(file_format=self.info.file_format)
+        return examples.CanonicalExampleWriter(file_format=self.info.file_format)
 
     def _process_pipeline_result(self, pipeline_result):
         """After a Beam build: reports what each split read, wrote and
@@ -272,7 +272,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
           ColorizeError: a split got no usable window.
         """
         seconds = time.monotonic() - self._started
-        counts = datasets.split_counts(pipeline_result, list(self._split_sizes))
+        counts = examples.split_counts(pipeline_result, list(self._split_sizes))
         read = sum(count["read"] for count in counts.values())
         _say(f"{self.info.full_name}: {read} files in {seconds:.1f} s on Beam, {read / seconds:.2f} files/s")
         self._report(counts, seconds)
@@ -280,7 +280,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
 def _reasons(count):
     """The text "too small: a, colorless: b, unreadable: c" of a split's counters."""
-    return ", ".join(f"{reason}: {count[reason]}" for reason in datasets.SKIP_REASONS)
+    return ", ".join(f"{reason}: {count[reason]}" for reason in examples.SKIP_REASONS)
 
 
 def _drawn_from(count):

@@ -1,0 +1,485 @@
+"""Building the `sketch_colorization` TFDS dataset, on Apache Beam.
+
+`build("synthetic_tiny", data_dir=...)` is what `tfds build
+dataset_builder/sketch_colorization --config ...` does, plus checks that fail
+early on one line (unknown config, missing or imageless folder, a data folder
+that cannot be written), the choice of Beam runner (`workers=N` runs N
+local processes) and the removal of folders that killed builds left.
+
+The builder itself lives in `dataset_builder/sketch_colorization` (TFDS
+names a dataset after the module that defines its builder), and it imports
+this library (`sketch`, `images`, `synthetic`). This module imports it only
+inside `builder_class()`, never at module level: importing `colorize`
+never imports `dataset_builder`, so the two packages do not import each
+other in a circle.
+
+The per-source work of a build (`SourceExamples`: decode or draw, cut and
+filter windows, extract sketches) lives here rather than beside the builder:
+Beam workers (other processes, other machines) unpickle it by importing its
+module, and `tfds build dataset_builder/sketch_colorization` loads the
+builder's file under a module name that only the launching process knows,
+while `colorize` is installed wherever the build runs.
+"""
+
+import contextlib
+import glob
+import io
+import os
+import shutil
+import time
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+from absl import logging
+
+from colorize import fileio
+from colorize.data import images, sketch, synthetic
+from colorize.errors import ColorizeError, ImageError
+
+NAME = "sketch_colorization"
+"""The dataset's TFDS name."""
+
+SKIP_REASONS = ("too small", "colorless", "unreadable")
+"""Why a source gives no window, in the order the build summary lists them."""
+
+SOURCES = ("synthetic", "folder", "openclipart", "line_art")
+"""What a build's items are (see `SourceExamples`)."""
+
+COUNTERS = ("read", "windows", *SKIP_REASONS, "svg windows", "png windows")
+"""Names of the Beam counters of each split (namespace `counter_namespace(split)`)."""
+
+
+def counter_namespace(split):
+    """The Beam metrics namespace of one split's counters, e.g.
+    "sketch_colorization/train"."""
+    return f"{NAME}/{split}"
+
+
+class SourceExamples:
+    """The examples of one source image: the body of the build's `beam.FlatMap`.
+
+    Picklable (plain attributes), so that any Beam runner ships it to its
+    workers; a build without Beam calls it in a loop. Each call counts the
+    source as read, and its windows or the reason it was skipped, in
+    `self.counts` and in Beam counters of the split's namespace (no-ops
+    outside a pipeline); an unreadable file is also logged as
+    `skipped SOURCE_ID: REASON`.
+
+    Args:
+      split: the split's name (the counters' namespace).
+      source: what items carry: "synthetic" (seeds), "folder" (image
+        paths), "openclipart" ((svg path, png path) pairs, either None:
+        the SVG is rendered with `images.render_svg`, the PNG is the
+        fallback when the SVG cannot be rendered) or "line_art" ((color
+        path, line path or None) pairs, `line_art_sources`: the artist's
+        line art is the sketch where it exists, `sketch.prepare_pair_examples`,
+        else the paper's extraction of the drawing trimmed to its content).
+    """
+
+    def __init__(self, split, source):
+        if source not in SOURCES:
+            raise ColorizeError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+        self.split, self.source = split, source
+        # {name: int}, names as COUNTERS: the split's totals in a plain loop;
+        # on Beam each worker counts in its own copy, the Beam counters add up.
+        self.counts = dict.fromkeys(COUNTERS, 0)
+
+    def _count(self, name, n=1):
+        self.counts[name] += n
+        tfds.core.lazy_imports.apache_beam.metrics.Metrics.counter(counter_namespace(self.split), name).inc(n)
+
+    def __call__(self, item):
+        """Yields (key, example) for every usable window of one source.
+
+        Args:
+          item: (source_id, path) for a folder, (source_id, seed) for
+            synthetic images, (source_id, (svg path, png path)) for clip art.
+
+        Yields:
+          ("SOURCE_ID/INDEX", {"sketch": (256, 256, 1) uint8, "sketch_binary":
+          (256, 256, 1) uint8 (0 or 255), "color": (256, 256, 3) uint8 RGB,
+          "source_id": str}); the key depends on the source alone, so every
+          runner writes the same shards.
+        """
+        source_id, value = item
+        self._count("read")
+        drawn_from = None
+        try:
+            line = None
+            if self.source == "folder":
+                bgr = images.load_image(value, name=source_id, min_short_side=sketch.SIZE)
+            elif self.source == "line_art":
+                bgr, line = self._line_art(source_id, *value)
+            elif self.source == "openclipart":
+                bgr, drawn_from = self._clip_art(source_id, *value)
+            else:
+                bgr = synthetic.generate(value)
+        except ImageError as e:
+            logging.warning("skipped %s", e)
+            self._count("unreadable")
+            return
+        if self.source == "line_art":
+            windows, reason = sketch.prepare_pair_examples(bgr, line)
+        else:
+            windows, reason = sketch.prepare_examples(bgr)
+        del bgr, line  # keep one decoded image alive at a time
+        if reason:
+            self._count(reason)
+            return
+        self._count("windows", len(windows))
+        if drawn_from:
+            self._count(f"{drawn_from} windows", len(windows))
+        for index, (color, line, binary) in enumerate(windows):
+            yield (
+                f"{source_id}/{index}",
+                {
+                    "sketch": line[..., None],
+                    "sketch_binary": binary[..., None],
+                    "color": np.ascontiguousarray(color[..., ::-1]),  # BGR -> RGB
+                    "source_id": source_id,
+                },
+            )
+
+    @staticmethod
+    def _line_art(source_id, color_path, line_path):
+        """(BGR image, gray line art or None) of one `line_art` source.
+
+        Raises:
+          ImageError: either file cannot be read, or the two differ in size.
+        """
+        bgr = images.load_image(color_path, name=source_id)
+        if not line_path:
+            return bgr, None
+        line = images.load_image(line_path, name=f"{source_id} (line art)")
+        if line.shape != bgr.shape:
+            raise ImageError(source_id, f"line art {line.shape[1]}x{line.shape[0]} is not the color image's size")
+        return bgr, np.ascontiguousarray(line.min(axis=-1))
+
+    @staticmethod
+    def _clip_art(source_id, svg_path, png_path):
+        """(BGR image, "svg" or "png") of one clip art: its SVG rendered at
+        a 512 px short side, else (no SVG, or librsvg fails on it) its PNG.
+
+        Raises:
+          ImageError: neither file gives an image (the last reason).
+        """
+        error = None
+        if svg_path:
+            try:
+                return images.render_svg(svg_path, name=source_id), "svg"
+            except ImageError as e:
+                error = e
+        if png_path:
+            return images.load_image(png_path, name=source_id, min_short_side=sketch.SIZE), "png"
+        raise error or ImageError(source_id, "neither an SVG nor a PNG file")
+
+
+def clip_art_sources(root):
+    """The clip art of the Debian packages openclipart-svg and
+    openclipart-png, as (source_id, (svg path, png path)) items.
+
+    The packages hold the same drawings twice (`svg/REL.svg` and
+    `png/REL.png`), and many drawings more than once, filed under several
+    categories (`animals/x.svg` and `animals/birds/x.svg`). A drawing is one
+    source, named by its file name without the extension: the first
+    occurrence in sorted path order is kept, so no drawing lands in two
+    splits.
+
+    Args:
+      root: the folder holding `svg/` and/or `png/` (the packages install
+        /usr/share/openclipart).
+
+    Returns:
+      sorted list of ("openclipart/NAME", (svg path or None, png path or None)).
+
+    Raises:
+      ColorizeError: neither `svg/` nor `png/` holds any file.
+    """
+    root = os.fspath(root)
+    found = {}
+    for kind, ext in (("svg", ".svg"), ("png", ".png")):
+        folder = os.path.join(root, kind)
+        if not os.path.isdir(folder):
+            continue
+        paths = []
+        for dirpath, _, files in os.walk(folder):
+            paths.extend(os.path.join(dirpath, f) for f in files if f.lower().endswith(ext))
+        for path in sorted(paths, key=lambda p: os.path.relpath(p, folder).split(os.sep)):
+            name = os.path.splitext(os.path.basename(path))[0]
+            pair = found.setdefault(name, {})
+            pair.setdefault(kind, path)
+    if not found:
+        raise ColorizeError(
+            f"{root}: no clip art (svg/*.svg or png/*.png); install it with "
+            "`apt-get install openclipart-svg openclipart-png` or pass --manual_dir"
+        )
+    return [(f"openclipart/{name}", (pair.get("svg"), pair.get("png"))) for name, pair in sorted(found.items())]
+
+
+LINE_ART_MANIFEST = "manifest.tsv"
+"""The index of a `line_art` folder (`line_art_sources`)."""
+
+
+def line_art_sources(root):
+    """The drawings of a `line_art` folder, as build items.
+
+    The folder holds renders of colored drawings and, where the artist drew
+    them, their line art, listed in `manifest.tsv` (tab-separated, a header
+    row, columns `source`, `id`, `group`, `color`, `line`, `license`; paths
+    relative to the folder, `line` empty where there is none), as
+    `python -m colorize.line_art_sources` writes it. A drawing's split
+    follows from its `group` (`split_key`), so the same subject in several
+    emoji sets never lands in two splits.
+
+    Args:
+      root: the folder.
+
+    Returns:
+      sorted list of ("SOURCE/ID", (color path, line path or None), group).
+
+    Raises:
+      ColorizeError: no manifest, a manifest without its columns, or no rows.
+    """
+    import csv  # noqa: PLC0415 (only this config reads a manifest)
+
+    path = os.path.join(os.fspath(root), LINE_ART_MANIFEST)
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+    except OSError as e:
+        raise ColorizeError(
+            f"{path}: cannot read the line-art manifest ({e.strerror}); make the folder with "
+            "`python -m colorize.line_art_sources --out DIR`"
+        ) from None
+    needed = {"source", "id", "group", "color", "line"}
+    if not rows or not needed <= set(rows[0]):
+        raise ColorizeError(f"{path}: no rows with the columns {', '.join(sorted(needed))}")
+    items = []
+    for row in rows:
+        line = os.path.join(root, row["line"]) if row["line"] else None
+        items.append((f"{row['source']}/{row['id']}", (os.path.join(root, row["color"]), line), row["group"]))
+    return sorted(items)
+
+
+CLIP_ART_ROOT = "/usr/share/openclipart"
+"""Where the Debian packages openclipart-svg and openclipart-png install."""
+
+
+class CanonicalExampleWriter(tfds.core.ExampleWriter):
+    """TFDS's example writer, with every record in protobuf's deterministic form.
+
+    A `tf.train.Example` holds its features in a protobuf map, which
+    serializes in an order that changes from process to process (upb seeds
+    its hash tables per process), so the same example would be written as
+    different bytes by different Beam workers. This writer re-serializes
+    each record deterministically (map entries sorted by key): same
+    examples, same shard bytes, whatever the runner and the number of
+    workers. The length of a record does not change, so neither do TFDS's
+    shard boundaries.
+    """
+
+    def write(self, path, examples):
+        """Writes (key, serialized tf.train.Example) pairs to the file at `path`.
+
+        Args:
+          path: the shard's path.
+          examples: iterable of (key, bytes).
+
+        Returns:
+          What `tfds.core.ExampleWriter.write` returns (the record positions
+          for formats that keep them, else None).
+        """
+        return super().write(path, ((key, canonical_example(record)) for key, record in examples))
+
+
+def canonical_example(record):
+    """The deterministic serialization of a serialized `tf.train.Example`.
+
+    Args:
+      record: bytes of a `tf.train.Example`.
+
+    Returns:
+      bytes: the same example, its feature map in key order.
+    """
+    return tf.train.Example.FromString(record).SerializeToString(deterministic=True)
+
+
+def split_counts(pipeline_result, splits):
+    """The counters of a finished build, per split.
+
+    Args:
+      pipeline_result: the `beam.runners.runner.PipelineResult` of the build.
+      splits: the split names.
+
+    Returns:
+      {split: {counter name: int}} with every name of COUNTERS (0 when a
+      counter was never incremented). Committed values where the runner
+      reports them, else attempted ones.
+    """
+    beam = tfds.core.lazy_imports.apache_beam
+    counts = {split: dict.fromkeys(COUNTERS, 0) for split in splits}
+    for split in splits:
+        query = beam.metrics.metric.MetricsFilter().with_namespace(counter_namespace(split))
+        for result in pipeline_result.metrics().query(query)["counters"]:
+            value = result.committed if result.committed is not None else result.attempted
+            counts[split][result.key.metric.name] += int(value or 0)
+    return counts
+
+
+def builder_class():
+    """The `sketch_colorization` builder class, registered with TFDS.
+
+    Returns:
+      `dataset_builder.sketch_colorization.Builder`; after this call
+      `tfds.builder("sketch_colorization/CONFIG", data_dir=...)` finds it.
+    """
+    # Lazy on purpose (see the module docstring): the builder package imports
+    # colorize, so colorize imports it only when a dataset is built or read.
+    from dataset_builder.sketch_colorization import Builder  # noqa: PLC0415
+
+    return Builder
+
+
+def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, beam_options=None):
+    """Builds `sketch_colorization/<config>` unless it is built already.
+
+    By default the build is a plain loop in this process. With `workers`
+    or `beam_options` it is an Apache Beam pipeline (TFDS's Beam path):
+    `workers=N` runs it on Beam's DirectRunner in N local processes (one:
+    in this process), `beam_options` on any runner (Dataflow, Flink,
+    Spark, ...). All of them write the same shards, byte for byte.
+
+    Args:
+      config: "synthetic", "synthetic_tiny", "folder" or "openclipart".
+      data_dir: TFDS data folder (default: TFDS's, ~/tensorflow_datasets).
+      manual_dir: the folder of images for the "folder" config; for
+        "openclipart", the folder holding svg/ and png/ (default
+        CLIP_ART_ROOT, where the Debian packages install).
+      workers: number of local Beam worker processes (DirectRunner,
+        multi_processing when > 1); default: no Beam.
+      beam_options: instead of `workers`, Beam pipeline options: a
+        `PipelineOptions`, or a string as `tfds build
+        --beam_pipeline_options` takes it, e.g.
+        "runner=DirectRunner,direct_num_workers=4,direct_running_mode=multi_processing".
+
+    Returns:
+      The prepared builder; `builder.as_dataset(split=...)` reads it.
+
+    Raises:
+      ColorizeError: unknown config, a missing or imageless manual_dir, a
+        data folder that cannot be written, bad `workers` or
+        `beam_options`, or a split without any usable window.
+    """
+    builder_cls = builder_class()
+    names = [c.name for c in builder_cls.BUILDER_CONFIGS]
+    if config not in names:
+        raise ColorizeError(f"unknown {NAME} config {config!r}; choose one of {', '.join(names)}")
+    if config == "folder":
+        if not manual_dir:
+            raise ColorizeError("the folder config needs manual_dir, a folder of color images")
+        if not images.find_images(manual_dir):
+            raise ColorizeError(f"{manual_dir}: no images ({', '.join(images.IMAGE_EXTENSIONS)}) in this folder")
+    elif config == "openclipart":
+        manual_dir = manual_dir or CLIP_ART_ROOT
+        clip_art_sources(manual_dir)  # fails now, on one line, when there is none
+    elif config == "line_art":
+        if not manual_dir:
+            raise ColorizeError("the line_art config needs manual_dir, the folder of its manifest")
+        line_art_sources(manual_dir)  # fails now, on one line, without a manifest
+    elif manual_dir:
+        raise ColorizeError(f"manual_dir is only used by the folder, openclipart and line_art configs, not {config!r}")
+    options = pipeline_options(workers, beam_options)
+    data_dir = os.fspath(data_dir) if data_dir else None
+    builder = builder_cls(config=config, data_dir=data_dir)
+    if builder.is_prepared():
+        print(f"{NAME}/{config} is already built in {builder.data_dir}")
+        return builder
+    _check_writable(data_dir or os.path.expanduser(tfds.core.constants.DATA_DIR))
+    print(f"building {NAME}/{config} into {builder.data_dir}", flush=True)
+    start = time.monotonic()
+    started = time.time()
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(
+            manual_dir=os.fspath(manual_dir) if manual_dir else None, beam_options=options
+        )
+    )
+    _remove_interrupted_builds(builder, before=started)
+    splits = builder.info.splits
+    print(
+        f"built {NAME}/{config}: "
+        + ", ".join(f"{name} {splits[name].num_examples}" for name in splits)
+        + f" windows in {time.monotonic() - start:.0f} s",
+        flush=True,
+    )
+    return builder
+
+
+def pipeline_options(workers=None, beam_options=None):
+    """The Beam pipeline options of a build, or None for a build without Beam.
+
+    Args:
+      workers: number of local worker processes, >= 1; None (with no
+        `beam_options`): no Beam.
+      beam_options: a `PipelineOptions`, or a comma-separated string of
+        `key=value` flags (as `tfds build --beam_pipeline_options`); not
+        together with `workers`.
+
+    Returns:
+      None, or `apache_beam.options.pipeline_options.PipelineOptions`: the
+      given ones, or Beam's DirectRunner with `workers` workers (in this
+      process for one, in as many processes otherwise).
+
+    Raises:
+      ColorizeError: both given, workers < 1, or options Beam rejects.
+    """
+    if workers is None and beam_options is None:
+        return None
+    beam = tfds.core.lazy_imports.apache_beam
+    options_cls = beam.options.pipeline_options.PipelineOptions
+    if beam_options is not None:
+        if workers is not None:
+            raise ColorizeError("give either workers or beam_options, not both")
+        if isinstance(beam_options, options_cls):
+            return beam_options
+        flags = [f"--{flag.strip()}" for flag in str(beam_options).split(",") if flag.strip()]
+        options = options_cls(flags=flags)
+        usage = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(usage):
+                options.get_all_options()  # parses the flags now, not inside the build
+        except (SystemExit, ValueError) as e:  # argparse prints its usage and exits on a bad value
+            reason = usage.getvalue().strip().splitlines()[-1:] or [str(e)]
+            raise ColorizeError(f"beam_options {beam_options!r}: {reason[0].split('error: ', 1)[-1]}") from None
+        return options
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ColorizeError(f"workers must be a positive integer, not {workers!r}")
+    mode = "in_memory" if workers == 1 else "multi_processing"
+    return options_cls(flags=[], runner="DirectRunner", direct_num_workers=workers, direct_running_mode=mode)
+
+
+def _check_writable(data_dir):
+    """Fails early, on one line, when the data folder cannot be written
+    (TFDS would fail later with a traceback). Remote paths (gs://...) are
+    left to TFDS."""
+    if "://" in data_dir:
+        return
+    fileio.ensure_writable_dir(data_dir, "the dataset")
+
+
+def _remove_interrupted_builds(builder, before):
+    """Deletes the `incomplete.*` folders that killed builds of this config
+    and version left behind (TFDS writes into one and renames it when done;
+    a killed build never removes it). Only folders older than this build
+    are touched, so a build running beside this one keeps its own."""
+    version_dir = builder.data_dir
+    if "://" in version_dir:
+        return
+    pattern = os.path.join(os.path.dirname(version_dir), f"incomplete.*_{builder.version}")
+    for stale in glob.glob(pattern):
+        try:
+            if os.path.getmtime(stale) < before:
+                shutil.rmtree(stale)
+                print(f"removed {stale}, left by an interrupted build", flush=True)
+        except OSError:
+            pass  # Gone already, or not ours to remove: harmless.

@@ -1,0 +1,247 @@
+"""tf.data input pipeline: decode, pick a sketch kind, augment, batch, prefetch.
+
+Examples come from the TFDS dataset built by
+`dataset_builder/sketch_colorization` (features `sketch`, `sketch_binary`,
+`color`). Targets are not stored: the losses build them in the graph from
+the color image. With hints, each example also gets color hints simulated
+from its color image (`colorize.data.simulated_hints`), keyed on the run's seed and the
+example's position in the stream.
+"""
+
+import os
+
+import tensorflow as tf
+
+from colorize.data import palettes
+from colorize.data import simulated_hints as hint_sim
+from colorize.errors import ColorizeError
+from colorize.nets.models import HINT_COLOR, HINT_MASK, PALETTE, SKETCH
+
+SKETCH_KINDS = ("line", "binary", "mix")
+# The dataset `train` builds by itself when it is missing.
+AUTO_BUILD = {"sketch_colorization/synthetic", "sketch_colorization/synthetic_tiny"}
+
+
+def _split_name(dataset):
+    name, _, config = dataset.partition("/")
+    return name, config
+
+
+def data_dir_of(config):
+    """The TFDS data directory of a config ("" means TFDS's default)."""
+    import tensorflow_datasets as tfds  # noqa: PLC0415 (slow import, only when needed)
+
+    return config.data_dir or os.path.expanduser(tfds.core.constants.DATA_DIR)
+
+
+def ensure_dataset(config):
+    """Returns the TFDS builder of `config.dataset`, building the built-in
+    synthetic data first if it is missing.
+
+    Raises:
+        ColorizeError: another dataset that is not built, or an unknown name.
+    """
+    import tensorflow_datasets as tfds  # noqa: PLC0415
+
+    from colorize.data import examples  # noqa: PLC0415 (imports TFDS, slow; only when data is read)
+
+    examples.builder_class()  # registers sketch_colorization with TFDS
+    data_dir = data_dir_of(config)
+    name, builder_config = _split_name(config.dataset)
+    try:
+        builder = tfds.builder(config.dataset, data_dir=data_dir)
+    except Exception as e:  # TFDS raises several types for unknown names/configs.
+        raise ColorizeError(f"dataset {config.dataset!r}: {str(e).splitlines()[0]}") from None
+    if not _is_prepared(builder):
+        if config.dataset not in AUTO_BUILD:
+            raise ColorizeError(
+                f"dataset {config.dataset!r} is not built in {data_dir}; build it first with "
+                f"`tfds build dataset_builder/{name} --config {builder_config or 'folder'} "
+                f"--data_dir {data_dir} [--manual_dir DIR]`"
+            )
+        print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
+        builder = examples.build(config=builder_config, data_dir=data_dir)
+    return builder
+
+
+def _is_prepared(builder):
+    return tf.io.gfile.exists(os.path.join(builder.data_dir, "dataset_info.json"))
+
+
+def num_examples(builder, split):
+    """Number of examples in a split of a prepared builder."""
+    if split not in builder.info.splits:
+        raise ColorizeError(f"dataset {builder.info.full_name} has no split {split!r}")
+    return builder.info.splits[split].num_examples
+
+
+def choose_sketch(example, kind, training, seed=None):
+    """Picks the network input of one example.
+
+    `line` and `binary` are the dataset's two extractions. `mix` (training
+    for robustness to real sketches, the paper's section 4.4) draws per
+    example: the line sketch (40%), the binary one (30%), or a degraded line
+    sketch (30%: thicker or thinner lines, darker or lighter strokes, gray
+    paper and sensor noise). Outside training, `mix` uses the line sketch.
+
+    Returns:
+        `(H, W, 1)` uint8 sketch.
+    """
+    line = example["sketch"]
+    binary = example["sketch_binary"]
+    if kind == "line" or (kind == "mix" and not training):
+        return line
+    if kind == "binary":
+        return binary
+    u = tf.random.uniform([], seed=seed)
+    degraded = degrade_sketch(line, seed=seed)
+    return tf.case(
+        [(u < 0.4, lambda: line), (u < 0.7, lambda: binary)],
+        default=lambda: degraded,
+    )
+
+
+def degrade_sketch(sketch, seed=None):
+    """A randomly altered line sketch, like a differently drawn or scanned one.
+
+    Args:
+        sketch: `(H, W, 1)` uint8.
+
+    Returns:
+        `(H, W, 1)` uint8.
+    """
+    x = tf.cast(sketch, tf.float32)[tf.newaxis] / 255.0  # (1, H, W, 1), 1 = paper
+    r = tf.random.uniform([4], seed=seed)
+    # Line width: erode (min filter) thickens dark lines, dilate thins them.
+    x = tf.case(
+        [
+            (r[0] < 0.33, lambda: -tf.nn.max_pool2d(-x, 3, 1, "SAME")),
+            (r[0] < 0.66, lambda: tf.nn.max_pool2d(x, 3, 1, "SAME")),
+        ],
+        default=lambda: x,
+    )
+    # Stroke darkness: a gamma on the ink (1 - x).
+    gamma = 0.5 + 1.5 * r[1]
+    x = 1.0 - tf.pow(1.0 - x, gamma)
+    # Paper tone (gray scans) and noise.
+    paper = 0.8 + 0.2 * r[2]
+    x = x * paper
+    x = x + tf.random.normal(tf.shape(x), stddev=0.06 * r[3], seed=seed)
+    x = tf.clip_by_value(x, 0.0, 1.0)
+    return tf.cast(tf.round(x[0] * 255.0), tf.uint8)
+
+
+def _prepare(example, config, training, seed, hints=False, hint_count=None):
+    """One example: `(sketch, color)`, or with hints `({"sketch",
+    "hint_color", "hint_mask"}, color)` (and `"palette"` when the config has
+    one: the truth's palette for `config.palette_share` of the training
+    examples, none otherwise); `seed` is its `(2,)` stateless seed."""
+    flip_seed, hint_seed, palette_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    sketch = choose_sketch(example, config.sketch, training)
+    color = example["color"]
+    size = config.image_size
+    if sketch.shape[0] != size:
+        # Area resize keeps thin lines visible when shrinking.
+        sketch = tf.image.resize(sketch, (size, size), method="area")
+        color = tf.image.resize(color, (size, size), method="area")
+    sketch = tf.cast(tf.round(tf.cast(sketch, tf.float32)), tf.uint8)
+    color = tf.cast(tf.round(tf.cast(color, tf.float32)), tf.uint8)
+    if training:
+        flip = tf.random.stateless_uniform([], seed=flip_seed) < 0.5
+        sketch = tf.cond(flip, lambda: tf.image.flip_left_right(sketch), lambda: sketch)
+        color = tf.cond(flip, lambda: tf.image.flip_left_right(color), lambda: color)
+    sketch = tf.ensure_shape(sketch, (size, size, 1))
+    color = tf.ensure_shape(color, (size, size, 3))
+    if not hints:
+        return sketch, color
+    hint_color, hint_mask = hint_sim.simulate_hints(
+        color,
+        hint_seed,
+        count=hint_count,
+        p=config.hint_geometric_p,
+        none_share=config.hint_none_share,
+        max_side=hint_sim.max_patch_side(size),
+        counts=config.hint_counts,
+        # Evaluation with a set number of hints measures dots, as ideepcolor does.
+        stroke_share=config.hint_stroke_share if hint_count is None else 0.0,
+    )
+    inputs = {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
+    if config.palette:
+        share = config.palette_share if training else 0.0
+        inputs[PALETTE] = palettes.truth_palette(color, config.space, palette_seed, share)
+    return inputs, color
+
+
+def sketch_of(inputs):
+    """The sketch of a batch's network inputs (a bare sketch or the dict
+    of sketch and hints)."""
+    return inputs[SKETCH] if isinstance(inputs, dict) else inputs
+
+
+def make_dataset(
+    config, split, training, batch_size=None, input_context=None, hints=False, hint_count=None, hint_seed=None
+):
+    """Batches of `(sketch, color)`: `(b, S, S, 1)` and `(b, S, S, 3)` uint8,
+    S = `config.image_size`; with `hints`, `(inputs, color)` where inputs is
+    `{"sketch": (b, S, S, 1) uint8, "hint_color": (b, S, S, 3) float32 RGB
+    0..255, "hint_mask": (b, S, S, 1) float32 in {0, 1}}`.
+
+    Training data is shuffled and repeated forever; evaluation data is read
+    once in order. Under tf.distribute, `input_context` shards examples
+    between input pipelines (workers) and gives the per-replica batch size.
+    The random choices of an example (flip, hints) are stateless, keyed on
+    the seed and its position in this pipeline's stream: the same seed gives
+    the same data.
+
+    Args:
+        config: a `variants.Config`.
+        split: "train", "validation" or "test".
+        training: shuffle, augment and repeat forever.
+        batch_size: examples per batch (default: `config.batch_size`; the
+            global batch under `input_context`).
+        input_context: a `tf.distribute.InputContext`, or None.
+        hints: add simulated hints (`colorize.data.simulated_hints`).
+        hint_count: exactly this many hints per example (evaluation); None
+            draws the number as in training (`config.hint_geometric_p`,
+            `config.hint_none_share`).
+        hint_seed: the seed of the random choices (default: `config.seed`).
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Raises:
+        ColorizeError: the dataset is not built, or has no such split.
+    """
+    import tensorflow_datasets as tfds  # noqa: PLC0415
+
+    builder = ensure_dataset(config)
+    num_examples(builder, split)  # validates the split name
+    ds = builder.as_dataset(split=split, shuffle_files=training, read_config=tfds.ReadConfig(shuffle_seed=config.seed))
+    batch = batch_size or config.batch_size
+    pipeline = 0
+    if input_context is not None:
+        if input_context.num_input_pipelines > 1:
+            ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+            pipeline = input_context.input_pipeline_id
+        batch = input_context.get_per_replica_batch_size(batch)
+    ds = ds.map(lambda e: {k: e[k] for k in ("sketch", "sketch_binary", "color")})
+    if training:
+        ds = ds.shuffle(1024, seed=config.seed, reshuffle_each_iteration=True).repeat()
+    seed = config.seed if hint_seed is None else hint_seed
+    stream = 2 * pipeline + int(training)  # each pipeline, and training apart from evaluation
+
+    def prepare(index, example):
+        example_seed = hint_sim.example_seed(seed, index, stream)
+        return _prepare(example, config, training, example_seed, hints=hints, hint_count=hint_count)
+
+    ds = ds.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(batch, drop_remainder=training)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def color_batches(config, split="train", batch_size=64):
+    """The `color` images of a split at the training resolution, in order:
+    `(b, S, S, 3)` uint8 batches (class priors are computed over these)."""
+    return make_dataset(config.replace(sketch="line"), split, training=False, batch_size=batch_size).map(
+        lambda sketch, color: color
+    )

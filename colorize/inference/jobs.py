@@ -1,0 +1,82 @@
+"""What `predict` colors: its inputs (files and folders) as jobs with
+output names, and the hint layers found beside them."""
+
+import os
+
+from colorize.data import images
+from colorize.errors import ColorizeError
+from colorize.inference import hint_layers
+
+HINTS_SUFFIX = ".hints.png"
+"""`NAME.hints.png` beside `NAME.png` is the hint layer of that input."""
+
+
+def hints_for(path, height, width, layer=None, points=()):
+    """The hints of one input: its hint layer (`layer`, else `NAME.hints.png`
+    beside it if any) with `points` (`hint_layers.parse_hint`'s) over it.
+    Returns ((hint_rgb, hint_mask) or None, the layer's path or None); a bad
+    layer is an ImageError naming it, a point outside a ColorizeError."""
+    if layer is None and os.path.isfile(sibling := os.path.splitext(path)[0] + HINTS_SUFFIX):
+        layer = sibling
+    hints = hint_layers.load_hint_layer(layer, height, width) if layer else None
+    if points:
+        hints = hint_layers.merge(hints, hint_layers.points_layer(points, height, width))
+    return hints, layer
+
+
+def collect_inputs(inputs, out_dir=None):
+    """The files to color, with the output name of each.
+
+    Args:
+        inputs: paths of files and folders (folders are searched
+            recursively for image files).
+        out_dir: files under it are skipped (earlier outputs).
+
+    Returns:
+        (jobs, failures): jobs is a list of (path, relative output path
+        ending in .png); failures a list of (path, reason) for inputs that
+        give nothing to do (a folder without images, a missing folder).
+        Hint layers (`NAME.hints.png`) are never jobs of their own.
+    """
+    jobs, failures = [], []
+    out_real = os.path.realpath(out_dir) + os.sep if out_dir else None
+    for given in inputs:
+        if is_hint_layer(given) and not os.path.isdir(given):
+            continue
+        if os.path.isdir(given):
+            try:
+                found = images.find_images(given)
+            except ColorizeError as e:
+                failures.append((given, str(e)))
+                continue
+            found = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
+            found = [p for p in found if not is_hint_layer(p)]
+            if not found:
+                extensions = ", ".join(images.IMAGE_EXTENSIONS)
+                failures.append((given, f"folder holds no images ({extensions})"))
+            for path in found:
+                jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))
+        else:
+            # A missing or unreadable file is reported when it is decoded.
+            jobs.append((given, os.path.splitext(os.path.basename(given.rstrip(os.sep)))[0] + ".png"))
+    return _unique_names(jobs), failures
+
+
+def is_hint_layer(path):
+    """Whether `path` is named as a hint layer (`NAME.hints.png`, any case)."""
+    return os.path.basename(path.rstrip(os.sep)).lower().endswith(HINTS_SUFFIX)
+
+
+def _unique_names(jobs):
+    """Gives `name-2.png`, `name-3.png`... to later inputs whose output name
+    is already taken."""
+    taken = set()
+    unique = []
+    for path, name in jobs:
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name[:-4]}-{n}.png"
+        taken.add(candidate)
+        unique.append((path, candidate))
+    return unique

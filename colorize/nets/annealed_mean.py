@@ -1,0 +1,98 @@
+"""AnnealedMean: decodes class logits into RGB colors inside the graph."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from colorize.errors import ColorizeError
+from colorize.nets import color
+
+# A temperature at or below this acts as this (the mode, in effect): it keeps
+# logits / T finite when a caller feeds T = 0.
+MIN_TEMPERATURE = 1e-6
+
+
+@keras.saving.register_keras_serializable(package="colorize")
+class AnnealedMean(keras.layers.Layer):
+    """Annealed-mean decoding of Zhang et al. (paper section 4.2).
+
+    `f_T = softmax(logits / T)`, which equals the paper's
+    `exp(log z / T) / sum_q exp(log z_q / T)` because `log z` and the logits
+    differ by a per-pixel constant. Each channel is the `f_T`-weighted mean of
+    the bin centres; the hue of the "lch" grid is a circular mean (atan2 of
+    the weighted sine and cosine). The result is converted to sRGB in the
+    graph, with no Python callback, so the layer exports to a SavedModel.
+
+    T = 1 gives the plain expectation, T -> 0 the centre of the most likely
+    class (the mode), T = 0.38 (the paper's) something in between.
+
+    Args:
+        space: "rgb" or "lch", the grid of the logits.
+        temperature: default T > 0.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        logits: (batch, h, w, 512) class logits.
+        temperature: optional scalar or (batch,) / (batch, 1) tensor that
+            overrides the attribute (an exported model takes it as an input).
+
+    Returns:
+        (batch, h, w, 3) float32 RGB in [0, 255].
+
+    Example:
+        >>> rgb = AnnealedMean("lch")(logits)  # (batch, 64, 64, 3)
+    """
+
+    def __init__(self, space="rgb", temperature=0.38, **kwargs):
+        # Decoding stays float32 under a mixed-precision policy: logits / T
+        # with a small T overflows float16.
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.space = color.check_space(space)
+        temperature = float(temperature)
+        if not temperature > 0.0:
+            raise ColorizeError(f"temperature must be > 0, got {temperature}")
+        self.temperature = temperature
+        # Per-channel bin centres on the 0..255 scale, and the hue centres as
+        # angles (the same centres the scale maps to radians).
+        centres = (np.arange(color.NUM_BINS) + 0.5) * color.BIN_WIDTH
+        self._centres = centres.astype("float32")  # (8,)
+        self._angles = (centres * color.TWO_PI / 255.0).astype("float32")  # (8,)
+
+    def call(self, logits, temperature=None):
+        logits = ops.cast(logits, "float32")  # (batch, h, w, Q)
+        if temperature is None:
+            temperature = self.temperature
+        t = ops.cast(temperature, "float32")
+        if len(t.shape) > 0:
+            t = ops.reshape(t, (-1, 1, 1, 1))  # one T per example
+        t = ops.maximum(t, MIN_TEMPERATURE)
+        f = ops.softmax(logits / t, axis=-1)  # (batch, h, w, Q)
+        # Class q = b0 + 8 b1 + 64 b2 is (b2, b1, b0) in row-major order.
+        leading = tuple(ops.shape(f)[:-1])
+        cube = ops.reshape(f, leading + (color.NUM_BINS,) * 3)  # (..., b2, b1, b0)
+        marginals = [
+            ops.sum(cube, axis=(-3, -2)),  # (batch, h, w, 8) over b0
+            ops.sum(cube, axis=(-3, -1)),  # over b1
+            ops.sum(cube, axis=(-2, -1)),  # over b2
+        ]
+        centres = ops.convert_to_tensor(self._centres)
+        channels = [ops.sum(m * centres, axis=-1) for m in marginals[:2]]
+        if self.space == "lch":
+            angles = ops.convert_to_tensor(self._angles)
+            sin = ops.sum(marginals[2] * ops.sin(angles), axis=-1)
+            cos = ops.sum(marginals[2] * ops.cos(angles), axis=-1)
+            hue = ops.mod(ops.arctan2(sin, cos), color.TWO_PI)  # [0, 2 pi)
+            channels.append(hue * (255.0 / color.TWO_PI))
+        else:
+            channels.append(ops.sum(marginals[2] * centres, axis=-1))
+        scaled = ops.stack(channels, axis=-1)  # (batch, h, w, 3)
+        return color.from_scaled(scaled, self.space) * 255.0
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (3,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"space": self.space, "temperature": self.temperature})
+        return config
