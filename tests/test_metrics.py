@@ -137,3 +137,39 @@ def test_bad_shapes_are_one_line_errors():
         metrics.compute_metrics(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
     with pytest.raises(ColorizeError, match="too small"):
         metrics.compute_metrics(np.zeros((1, 4, 4, 3)), np.zeros((1, 4, 4, 3)))
+
+
+def test_page_color_and_color_overlap():
+    truth = np.full((1, 16, 16, 3), 255.0)
+    truth[0, :8, :8] = (220, 40, 30)  # red
+    truth[0, 8:, 8:] = (30, 60, 200)  # blue
+    sketch = np.full((1, 16, 16, 1), 255.0)
+    sketch[0, 7, :] = 0  # a line through the red square: not counted
+    # Perfect: the page is white and the colors match.
+    same = metrics.compute_metrics(truth, truth, sketch)
+    assert same["page_r"] == same["page_g"] == same["page_b"] == same["page_min"] == 255.0
+    assert same["color_overlap"] == pytest.approx(1.0)
+    # A cream page: its mean color, the smallest channel.
+    cream = truth.copy()
+    cream[0, :8, 8:] = (238, 239, 226)
+    cream[0, 8:, :8] = (238, 239, 226)
+    result = metrics.compute_metrics(cream, truth, sketch)
+    assert (result["page_r"], result["page_g"], result["page_b"]) == (238.0, 239.0, 226.0)
+    assert result["page_min"] == 226.0
+    # Colors swapped between the squares: it says which colors, not where. The
+    # line's row leaves 56 red and 64 blue pixels counted, so the output has
+    # 56 blue and 64 red: min(56, 64) twice over 120.
+    swapped = truth.copy()
+    swapped[0, :8, :8], swapped[0, 8:, 8:] = (30, 60, 200), (220, 40, 30)
+    assert metrics.compute_metrics(swapped, truth, sketch)["color_overlap"] == pytest.approx(112 / 120)
+    # Gray where the colors are: no overlap (red and blue are far from a* = b* = 0).
+    gray = truth.copy()
+    gray[0, :8, :8] = gray[0, 8:, 8:] = 128
+    assert metrics.compute_metrics(gray, truth, sketch)["color_overlap"] == pytest.approx(0.0)
+    # The red right, the blue gray: the red's share, 56 of 120.
+    half = truth.copy()
+    half[0, 8:, 8:] = 128
+    assert metrics.compute_metrics(half, truth, sketch)["color_overlap"] == pytest.approx(56 / 120)
+    # A truth without color (paper and lines only): no overlap figure.
+    blank = np.full((1, 16, 16, 3), 255.0)
+    assert metrics.compute_metrics(blank, blank, sketch)["color_overlap"] is None

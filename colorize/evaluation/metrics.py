@@ -17,7 +17,17 @@ the reference ones, kept independent of the model code on purpose.
 - two honest baselines: the PSNR of the bare sketch (as gray RGB) against the
   ground truth, what doing nothing scores; and "white kept", the share of the
   ground truth's white pixels (L > 92 and C < 6) that stay white in the output
-  (L > 85 and C < 12): backgrounds painted over lower it.
+  (L > 85 and C < 12): backgrounds painted over lower it;
+- the page color: the output's mean R, G and B where the ground truth is
+  white paper (a model that tints the page scores under 255), and its
+  smallest channel;
+- the color-distribution overlap: per image, over the ground truth's pixels
+  that are neither white paper nor line (sketch under `LINE_LEVEL`, or
+  without a sketch L under `LINE_L`), the intersection of the normalized
+  2-D a*b* histograms of output and truth (`OVERLAP_BINS` x `OVERLAP_BINS`
+  bins on [-`OVERLAP_RANGE`, `OVERLAP_RANGE`]); 1 is the same distribution
+  of colors, a gray output scores only the truth's share of near-gray
+  pixels. Images without such pixels do not count.
 
 `MetricAccumulator` streams batches so that a whole split is evaluated without
 holding it in memory; `compute_metrics` is the one-batch shortcut.
@@ -41,6 +51,11 @@ MIN_SIDE = 7
 # paper; an output pixel still counts as white within a looser bound.
 WHITE_TRUE = (92.0, 6.0)
 WHITE_KEPT = (85.0, 12.0)
+# The color-distribution overlap: a*b* histogram bins and range, and what a line is.
+OVERLAP_BINS = 16
+OVERLAP_RANGE = 80.0
+LINE_LEVEL = 128  # sketch gray level under which a pixel is line
+LINE_L = 25.0  # without a sketch: ground-truth lightness under which a pixel is line
 
 # Name, unit and description of each reported metric, in table order.
 METRICS = (
@@ -59,6 +74,11 @@ METRICS = (
     ("ssim", "", "SSIM per image, mean"),
     ("psnr_sketch", "dB", "PSNR of the bare sketch (doing nothing)"),
     ("white_kept", "", "white truth pixels kept white (share)"),
+    ("page_r", "", "output R where the truth is white paper"),
+    ("page_g", "", "output G where the truth is white paper"),
+    ("page_b", "", "output B where the truth is white paper"),
+    ("page_min", "", "smallest page channel"),
+    ("color_overlap", "", "a*b* histogram overlap with the truth"),
 )
 
 
@@ -149,6 +169,49 @@ def white_mask(lch, white=WHITE_TRUE):
     return (lch[..., 0] > l_min) & (lch[..., 1] < c_max)
 
 
+def ab_histogram(lab):
+    """Normalized 2-D a*b* histogram of pixels.
+
+    Args:
+        lab: `(n, 3)` CIE-Lab pixels.
+
+    Returns:
+        `(OVERLAP_BINS, OVERLAP_BINS)` float64 summing to 1 (a pixel outside
+        the range counts in the nearest edge bin); all zero for no pixels.
+    """
+    edges = np.linspace(-OVERLAP_RANGE, OVERLAP_RANGE, OVERLAP_BINS + 1)
+    a = np.clip(lab[:, 1], -OVERLAP_RANGE, OVERLAP_RANGE)
+    b = np.clip(lab[:, 2], -OVERLAP_RANGE, OVERLAP_RANGE)
+    hist, _, _ = np.histogram2d(a, b, bins=(edges, edges))
+    total = hist.sum()
+    return hist / total if total else hist
+
+
+def color_overlap(pred, truth, sketch=None):
+    """The color-distribution overlap of one image (see the module's docstring).
+
+    Args:
+        pred, truth: `(H, W, 3)` RGB on 0..255.
+        sketch: optional `(H, W)` or `(H, W, 1)` gray sketch on 0..255 (what is line).
+
+    Returns:
+        The histogram intersection in [0, 1], or None when the truth has no
+        pixel that is neither paper nor line.
+    """
+    lab_t = skimage.color.rgb2lab(np.clip(np.asarray(truth, np.float64) / 255.0, 0.0, 1.0))
+    lab_p = skimage.color.rgb2lab(np.clip(np.asarray(pred, np.float64) / 255.0, 0.0, 1.0))
+    chroma_t = np.hypot(lab_t[..., 1], lab_t[..., 2])
+    paper = (lab_t[..., 0] > WHITE_TRUE[0]) & (chroma_t < WHITE_TRUE[1])
+    if sketch is not None:
+        line = np.asarray(sketch, np.float64).reshape(paper.shape) < LINE_LEVEL
+    else:
+        line = lab_t[..., 0] < LINE_L
+    keep = ~(paper | line)
+    if not keep.any():
+        return None
+    return float(np.minimum(ab_histogram(lab_p[keep]), ab_histogram(lab_t[keep])).sum())
+
+
 def ssim(pred, truth):
     """SSIM of one RGB image pair (data range 255, channels averaged).
 
@@ -194,12 +257,17 @@ class MetricAccumulator:
         "psnr_sketch",
         "white_true",
         "white_kept",
+        "page_r",
+        "page_g",
+        "page_b",
+        "overlap",
     )
 
     def __init__(self):
         self.images = 0
         self.pixels = 0
         self.sketch_images = 0
+        self.overlap_images = 0
         self.sums = dict.fromkeys(self._SUMS, 0.0)
 
     def update(self, pred, truth, sketch=None):
@@ -243,9 +311,18 @@ class MetricAccumulator:
         white = white_mask(lch_t, WHITE_TRUE)  # (b, H, W)
         s["white_true"] += white.sum()
         s["white_kept"] += (white & white_mask(lch_p, WHITE_KEPT)).sum()
-        for p, t in zip(pred, truth, strict=True):
+        page = pred[white]  # (n, 3)
+        s["page_r"] += page[:, 0].sum()
+        s["page_g"] += page[:, 1].sum()
+        s["page_b"] += page[:, 2].sum()
+        sketches = [None] * pred.shape[0] if sketch is None else list(np.asarray(sketch))
+        for p, t, k in zip(pred, truth, sketches, strict=True):
             s["psnr"] += psnr(p, t)
             s["ssim"] += ssim(p, t)
+            overlap = color_overlap(p, t, k)
+            if overlap is not None:
+                s["overlap"] += overlap
+                self.overlap_images += 1
         self.images += pred.shape[0]
         self.pixels += pred.shape[0] * pred.shape[1] * pred.shape[2]
 
@@ -277,7 +354,13 @@ class MetricAccumulator:
             ssim=s["ssim"] / self.images,
             psnr_sketch=s["psnr_sketch"] / self.sketch_images if self.sketch_images else None,
             white_kept=s["white_kept"] / s["white_true"] if s["white_true"] else None,
+            page_r=s["page_r"] / s["white_true"] if s["white_true"] else None,
+            page_g=s["page_g"] / s["white_true"] if s["white_true"] else None,
+            page_b=s["page_b"] / s["white_true"] if s["white_true"] else None,
+            color_overlap=s["overlap"] / self.overlap_images if self.overlap_images else None,
         )
+        pages = [out[k] for k in ("page_r", "page_g", "page_b")]
+        out["page_min"] = None if pages[0] is None else min(pages)
         out = {k: (None if v is None else float(v)) for k, v in out.items()}
         out.update(images=self.images, pixels=self.pixels)
         return out
