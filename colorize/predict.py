@@ -140,6 +140,9 @@ class Model:
         self.uses_hints = hasattr(core, "color_guided") and bool(core.uses_hints.numpy())
         self._why_not = "was trained without hints" if hasattr(core, "color_guided") else "was exported before hints"
         self._warned = False
+        self.evidence = None
+        # Region decisions: the pooled paper mass above which a region is paper (None: off).
+        self.paper_threshold = runs.read_decoding(path).get("paper_threshold")
 
     def _function(self, name):
         """The core's function `name`: its graph function, or for the first
@@ -187,7 +190,10 @@ class Model:
                 warning (once) and colors without them.
 
         Returns:
-            `(th, tw, 3)` float32 RGB 0..255, not masked by the lines.
+            `(th, tw, 3)` float32 RGB 0..255, not masked by the lines. What
+            region decisions pool (a classification net's paper mass and
+            chromatic color, `(th, tw)` and `(th, tw, 3)`) is kept in
+            `self.evidence` (None for other cores).
         """
         tf = self._tf
         sketch = tf.constant(sketch[np.newaxis, :, :, np.newaxis])  # (1, h, w, 1)
@@ -201,6 +207,9 @@ class Model:
             mask = np.asarray(hint_mask, np.uint8).reshape(hint_mask.shape[:2])[np.newaxis, :, :, np.newaxis]
             hints = (tf.constant(hint_rgb[np.newaxis]), tf.constant(mask))
             out = self._function("color_guided")(sketch, temperature, *hints)
+        self.evidence = None
+        if "paper" in out:
+            self.evidence = (out["paper"].numpy()[0, ..., 0], out["chromatic"].numpy()[0])
         return out["color"].numpy()[0]
 
     def compose(self, color, lines):
@@ -235,7 +244,9 @@ def full_resolution(color, lines, model, upsample="regions"):
         small = np.clip(np.rint(color), 0, 255).astype(np.uint8)
         return model.compose(color, lines), cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     if upsample == "regions":
-        up = fullres.upsample_regions(np.asarray(color, np.float32), lines)  # (H, W, 3) float32
+        up = fullres.upsample_regions(
+            np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
+        )  # (H, W, 3) float32
         flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
         return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
     raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {', '.join(fullres.UPSAMPLE_METHODS)}")

@@ -29,6 +29,7 @@ from colorize.errors import ColorizeError
 CONFIG = "config.json"
 MODEL = "model.keras"
 PACKED_WEIGHTS = "weights.npz"  # float16 weights of a shipped model (`pack_net`)
+DECODING = "decoding.json"  # decoding settings chosen on validation data (`write_decoding`)
 HISTORY = "history.json"
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
@@ -219,6 +220,26 @@ def _unpack_net(config, path):
     except (OSError, ValueError, KeyError) as e:
         raise ColorizeError(f"{path}: cannot load packed weights ({str(e).splitlines()[0]})") from None
     return net
+
+
+# -- decoding settings -----------------------------------------------------
+
+
+def write_decoding(model_dir, settings):
+    """Records decoding settings chosen on validation data beside a model
+    (a run, a packed model or an export), e.g. `{"paper_threshold": 0.35,
+    "temperature": 0.3}`, with how they were chosen."""
+    fileio.write_atomic(os.path.join(model_dir, DECODING), json.dumps(settings, indent=2, sort_keys=True) + "\n")
+
+
+def read_decoding(model_dir):
+    """The decoding settings recorded beside a model ({} when none or unreadable)."""
+    try:
+        with open(os.path.join(model_dir, DECODING)) as f:
+            settings = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
 
 
 # -- exports ---------------------------------------------------------------

@@ -153,8 +153,16 @@ color is constant over a cell, so 16 x 16 samples per cell measure a region
 as well as all its pixels."""
 
 
-def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0):
+def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0, evidence=None, paper_threshold=None):
     """Upsamples color to the sketch's size, constant inside line-bounded regions.
+
+    With `evidence` (a classification net's, `models.EVIDENCE_CHANNELS`) and
+    a `paper_threshold`, each region is also decided as a whole: its paper
+    mass pooled over the region (the same weights as its mean color) above
+    the threshold makes it white paper, flat; otherwise its flat color is
+    the pooled annealed mean of the chromatic classes, and its spread (how
+    much its cells disagree) decides flat or smooth as above. Paper decodes
+    to white, not to the white class's centre.
 
     See the module docstring for the method and why. The statistics are
     measured on every `stride`-th pixel (`SAMPLES_PER_CELL`); a region that
@@ -172,6 +180,11 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
             distance to their mean, Delta E) is below this are made flat.
         smooth_above: regions whose spread is above this keep the bilinear
             color; in between, a linear blend.
+        evidence: optional `(paper, chromatic)` at the trained scale:
+            `(h, w)` float paper mass in [0, 1] and `(h, w, 3)` float RGB
+            0..255, the chromatic annealed mean.
+        paper_threshold: the pooled paper mass above which a region is
+            paper (None: no region decisions).
 
     Returns:
         `(H, W, 3)` float32 RGB 0..255 (not masked by the lines).
@@ -199,12 +212,26 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     distance = cv2.distanceTransform(1 - sample_barrier, cv2.DIST_L2, 3) * stride  # (hs, ws) full-size pixels
     weight = np.square(np.minimum(distance, cell) / cell)
     del distance
+    decide = evidence is not None and paper_threshold is not None
+    if decide:
+        # The regions' own colors: the chromatic annealed mean, pooled and spread alike.
+        paper, chromatic = evidence
+        sample_lab = _sample_bilinear(np.clip(chromatic, 0.0, 255.0), (height, width), stride) / 255.0
+        cv2.cvtColor(sample_lab, cv2.COLOR_RGB2Lab, dst=sample_lab)
+        sample_paper = _sample_bilinear(np.asarray(paper, np.float32)[..., np.newaxis], (height, width), stride)
     mean, spread, sampled = region_stats(sample_lab, sample_labels, count, weight)
-    del sample_lab, weight
+    del sample_lab
     flatness = np.clip((smooth_above - spread) / (smooth_above - flat_below), 0.0, 1.0)
+    flat_rgb = cv2.cvtColor(mean.astype(np.float32)[np.newaxis], cv2.COLOR_Lab2RGB)[0] * 255.0  # (count, 3)
+    if decide:
+        pooled = region_means(sample_paper[..., 0], sample_labels, count, weight)  # (count,)
+        is_paper = pooled > paper_threshold
+        flatness[is_paper] = 1.0
+        flat_rgb[is_paper] = 255.0
+        del sample_paper
+    del weight
     flatness[0] = 0.0
     flatness[~sampled] = 0.0  # too small for the samples: the bilinear color
-    flat_rgb = cv2.cvtColor(mean.astype(np.float32)[np.newaxis], cv2.COLOR_Lab2RGB)[0] * 255.0  # (count, 3)
     keep = (1.0 - flatness).astype(np.float32)  # (count,) weight of the bilinear color
     paint = (flatness[:, np.newaxis] * flat_rgb).astype(np.float32)  # (count, 3) premultiplied
     del sample_barrier, sample_labels
@@ -278,6 +305,30 @@ def nearest_pixel(barrier):
     _, index = cv2.distanceTransformWithLabels(barrier, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
     index -= 1
     return free[index]
+
+
+def _sample_bilinear(values, size, stride):
+    """`values` `(h, w, c)` bilinearly resized to `size` (H, W), then every
+    `stride`-th pixel: `(ceil(H / stride), ceil(W / stride), c)` float32,
+    made without the full-size image."""
+    height, width = size
+    hs, ws = -(-height // stride), -(-width // stride)
+    h, w = values.shape[:2]
+    # Sample centres of the full-size pixels y = 0, stride, ... in the small grid (half-pixel centres).
+    ys = ((np.arange(hs) * stride + 0.5) * h / height - 0.5).astype(np.float32)
+    xs = ((np.arange(ws) * stride + 0.5) * w / width - 0.5).astype(np.float32)
+    map_x, map_y = np.meshgrid(xs, ys)
+    out = cv2.remap(np.asarray(values, np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(hs, ws, -1)
+
+
+def region_means(values, labels, count, weight):
+    """Weighted mean of `(h, w)` values over every region: `(count,)` float64 (0 where unsampled)."""
+    flat_labels = labels.ravel()
+    weight = weight.ravel().astype(np.float64)
+    total = np.bincount(flat_labels, weight, minlength=count)
+    sums = np.bincount(flat_labels, weight * values.ravel(), minlength=count)
+    return np.divide(sums, total, out=np.zeros(count), where=total > 0)
 
 
 def region_stats(lab, labels, count, weight):

@@ -43,12 +43,16 @@ class AnnealedMean(keras.layers.Layer):
         >>> rgb = AnnealedMean("lch")(logits)  # (batch, 64, 64, 3)
     """
 
-    def __init__(self, space="rgb", temperature=0.38, **kwargs):
+    def __init__(self, space="rgb", temperature=0.38, chromatic_only=False, **kwargs):
         # Decoding stays float32 under a mixed-precision policy: logits / T
         # with a small T overflows float16.
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.space = color.check_space(space)
+        # chromatic_only: the annealed mean of the classes above the lowest
+        # chroma bin alone (the color of a region decided not to be paper).
+        self.chromatic_only = bool(chromatic_only)
+        self._gray = (color.chroma_bins(self.space) == 0).astype("float32")  # (Q,)
         temperature = float(temperature)
         if not temperature > 0.0:
             raise ColorizeError(f"temperature must be > 0, got {temperature}")
@@ -67,6 +71,8 @@ class AnnealedMean(keras.layers.Layer):
         if len(t.shape) > 0:
             t = ops.reshape(t, (-1, 1, 1, 1))  # one T per example
         t = ops.maximum(t, MIN_TEMPERATURE)
+        if self.chromatic_only:
+            logits = logits - ops.convert_to_tensor(self._gray) * GRAY_PENALTY  # the gray classes drop out
         f = ops.softmax(logits / t, axis=-1)  # (batch, h, w, Q)
         # Class q = b0 + 8 b1 + 64 b2 is (b2, b1, b0) in row-major order.
         leading = tuple(ops.shape(f)[:-1])
@@ -94,5 +100,49 @@ class AnnealedMean(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"space": self.space, "temperature": self.temperature})
+        config.update({"space": self.space, "temperature": self.temperature, "chromatic_only": self.chromatic_only})
+        return config
+
+
+# Subtracted from the gray classes' logits by `AnnealedMean(chromatic_only=True)`:
+# their probability vanishes (exp(-1e4) is 0 in float32) while the sum stays finite.
+GRAY_PENALTY = 1e4
+
+
+@keras.saving.register_keras_serializable(package="colorize")
+class PaperMass(keras.layers.Layer):
+    """The probability a cell is paper: the softmax mass (T = 1) of the
+    lowest-chroma classes (`color.chroma_bins(space) == 0`, white to black
+    through the grays).
+
+    Pooled over a line-bounded region it decides whether the region is paper
+    (`inference.fullres.upsample_regions`): it is linear in the
+    probabilities, so the pooled mass is the mean of the cells' masses.
+
+    Args:
+        space: "rgb" or "lch", the grid of the logits.
+
+    Call arguments:
+        logits: (batch, h, w, 512) class logits.
+
+    Returns:
+        (batch, h, w, 1) float32 in [0, 1].
+    """
+
+    def __init__(self, space="rgb", **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.space = color.check_space(space)
+        self._gray = (color.chroma_bins(self.space) == 0).astype("float32")  # (Q,)
+
+    def call(self, logits):
+        f = ops.softmax(ops.cast(logits, "float32"), axis=-1)
+        return ops.sum(f * ops.convert_to_tensor(self._gray), axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (1,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"space": self.space})
         return config

@@ -449,13 +449,25 @@ def build_net(kind, width=1.0, sync_batch_norm=False, name=None, hints=False, pa
     raise ValueError(f"unknown model kind {kind!r}; expected 'regression' or 'classification'")
 
 
+EVIDENCE_CHANNELS = ("paper", "chromatic")
+"""What `color_head(..., evidence=True)` joins to the color: channel 3 the
+paper mass, channels 4-6 the chromatic annealed mean (RGB 0..255)."""
+
 UNMASKED_REGRESSION_LAYER = "to_255"
 """The `RegressionUNet` layer whose output is its color before the sketch
 multiplies it."""
 
 
 def color_head(
-    net, sketch, space="rgb", temperature=0.38, temperature_input=None, hint_color=None, hint_mask=None, palette=None
+    net,
+    sketch,
+    space="rgb",
+    temperature=0.38,
+    temperature_input=None,
+    hint_color=None,
+    hint_mask=None,
+    palette=None,
+    evidence=False,
 ):
     """The unmasked color a network predicts.
 
@@ -481,6 +493,10 @@ def color_head(
             with hints (`net_inputs`; none given: zero hints).
         palette: optional `(batch, num_classes)` Keras tensor for a network
             with a palette input (none given: no palette).
+        evidence: for a `ClassificationNet`, also return what region
+            decisions pool (`EVIDENCE_CHANNELS`): the paper mass
+            (`PaperMass`) and the annealed mean of the chromatic classes,
+            joined to the color as 4 more channels.
 
     Returns:
         (rgb, factor): rgb is a `(batch, H / factor, W / factor, 3)` float32
@@ -490,13 +506,21 @@ def color_head(
     Raises:
         TypeError: `net` is neither network.
     """
-    from colorize.nets.annealed_mean import AnnealedMean  # noqa: PLC0415 (layers imports models' deps)
+    from colorize.nets.annealed_mean import AnnealedMean, PaperMass  # noqa: PLC0415 (layers imports models' deps)
 
     inputs = net_inputs(net, sketch, hint_color, hint_mask, palette)
     if isinstance(net, ClassificationNet):
         decode = AnnealedMean(space=space, temperature=temperature, name="annealed_mean")
         logits = net(inputs)  # (batch, H/4, W/4, Q)
         rgb = decode(logits) if temperature_input is None else decode(logits, temperature=temperature_input)
+        if evidence:
+            chromatic = AnnealedMean(space=space, temperature=temperature, chromatic_only=True, name="chromatic_mean")
+            if temperature_input is None:
+                chroma = chromatic(logits)
+            else:
+                chroma = chromatic(logits, temperature=temperature_input)
+            paper = PaperMass(space=space, name="paper_mass")(logits)
+            rgb = layers.Concatenate(name="with_evidence", dtype="float32")([rgb, paper, chroma])  # (b, h, w, 7)
         return rgb, 4
     if isinstance(net, RegressionUNet):
         unmasked = keras.Model(net.input, net.get_layer(UNMASKED_REGRESSION_LAYER).output, name="unmasked_unet")

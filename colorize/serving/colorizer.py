@@ -170,12 +170,14 @@ class Colorizer(tf.Module):
         # network trained with hints also takes (batch, H, W, 3) hint RGB 0..255 and (batch, H, W, 1)
         # mask 0/1 (the guided head, the only one: zero hints are its automatic coloring).
         self.head = self.guided_head = None
+        # A classification net's head also gives what region decisions pool (`models.EVIDENCE_CHANNELS`).
+        self.evidence = isinstance(net, models.ClassificationNet)
         if models.uses_hints(net):
             hints = [keras.Input((None, None, c), name=n) for c, n in ((3, models.HINT_COLOR), (1, models.HINT_MASK))]
-            rgb, self.factor = models.color_head(net, sketch, space, temperature, t, *hints)
+            rgb, self.factor = models.color_head(net, sketch, space, temperature, t, *hints, evidence=self.evidence)
             self.guided_head = keras.Model([sketch, t, *hints], rgb, name="guided_color_head")
         else:
-            rgb, self.factor = models.color_head(net, sketch, space, temperature, t)
+            rgb, self.factor = models.color_head(net, sketch, space, temperature, t, evidence=self.evidence)
             self.head = keras.Model([sketch, t], rgb, name="color_head")
         self.image_size = int(image_size)
         self.normalize = bool(normalize)
@@ -244,6 +246,19 @@ class Colorizer(tf.Module):
         tw, 3)` float32 RGB 0..255 at the trained scale (tiled when long).
         Hints: None, full-size `(hint_rgb, hint_mask)` (`hints_at_scale`), or
         a function of the trained-scale (th, tw) that returns them at it."""
+        return self._color_and_evidence(net_input, t, hints)[..., :3]
+
+    def _outputs(self, net_input, t, hints=None):
+        """The `color` functions' outputs: {"color"}, and with evidence
+        {"paper": `(batch, th, tw, 1)` in [0, 1], "chromatic": `(batch, th,
+        tw, 3)` RGB 0..255}."""
+        out = self._color_and_evidence(net_input, t, hints)
+        if not self.evidence:
+            return {"color": out}
+        return {"color": out[..., :3], "paper": out[..., 3:4] / 255.0, "chromatic": out[..., 4:7]}
+
+    def _color_and_evidence(self, net_input, t, hints=None):
+        """`_color` with the evidence channels joined (paper mass scaled to 0..255, so one clip serves all)."""
         x = trained_scale.to_trained_scale(net_input, self.image_size)  # (batch, th, tw, 1)
         tiles, layout = trained_scale.split_tiles(x, self.image_size)  # (batch * n, hp, wp, 1)
         n = tf.shape(layout["offsets"])[0]
@@ -259,6 +274,8 @@ class Colorizer(tf.Module):
             mask = 1.0 - hint_tiles[..., 3:] / 255.0
             rgb = self.guided_head([tiles, tf.repeat(t, n), hint_tiles[..., :3] * mask, mask], training=False)
         rgb = tf.cast(rgb, tf.float32)
+        if self.evidence:
+            rgb = tf.concat([rgb[..., :3], rgb[..., 3:4] * 255.0, rgb[..., 4:]], -1)
         if self.factor > 1:  # as build_colorizer's UpSampling2D (bilinear, half-pixel centres)
             rgb = tf.image.resize(rgb, tf.shape(tiles)[1:3], method="bilinear")  # (batch * n, hp, wp, 3)
         rgb = trained_scale.blend_tiles(rgb, layout, self.image_size)  # (batch, th, tw, 3)
@@ -329,10 +346,13 @@ class Colorizer(tf.Module):
 
         Returns:
             {"color": `(batch, th, tw, 3)` float32 RGB 0..255}, (th, tw) =
-            `trained_scale.trained_size(H, W)`.
+            `trained_scale.trained_size(H, W)`; for a classification net
+            also "paper" `(batch, th, tw, 1)` float32, the probability of
+            paper (`annealed_mean.PaperMass`), and "chromatic" `(batch, th,
+            tw, 3)`, the annealed mean of the chromatic classes.
         """
         sketch = self._check_sketch(sketch)
-        return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]))}
+        return self._outputs(sketch, self._temperatures(temperature, tf.shape(sketch)[0]))
 
     @tf.function(
         autograph=False,
@@ -454,10 +474,11 @@ class Colorizer(tf.Module):
         `hint_mask` `(batch, H, W, 1)` uint8 (a hint where > 0) at the full
         size of the sketch the input was prepared from (`hints_at_scale`
         brings them to the network's scale and tiles, as the sketch).
-        Returns {"color": `(batch, th, tw, 3)` float32 RGB 0..255}."""
+        Returns {"color": `(batch, th, tw, 3)` float32 RGB 0..255} (and
+        "paper" and "chromatic" as `color`)."""
         sketch = self._check_sketch(sketch)
         hints = self._check_hints(hint_rgb, hint_mask, sketch)
-        return {"color": self._color(sketch, self._temperatures(temperature, tf.shape(sketch)[0]), hints)}
+        return self._outputs(sketch, self._temperatures(temperature, tf.shape(sketch)[0]), hints)
 
     @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS, _TEMPERATURE])
     def colorize_images_guided(self, images, hints, temperature):

@@ -165,28 +165,30 @@ def blend_tiles(color, layout, image_size):
     """Joins the color of the tiles of `split_tiles` into whole sketches.
 
     Args:
-        color: `(batch * n, tile_h, tile_w, 3)` float32 color of each tile at
-            its input's resolution.
+        color: `(batch * n, tile_h, tile_w, c)` float32 color of each tile at
+            its input's resolution (c channels: RGB, and what region
+            decisions pool with it).
         layout: from `split_tiles`.
         image_size: the training resolution (the ramp length).
 
     Returns:
-        `(batch, th, tw, 3)` float32: the weighted mean of the overlapping
+        `(batch, th, tw, c)` float32: the weighted mean of the overlapping
         tiles (`tile_weights`), cropped to the trained-scale size.
     """
+    channels = tf.shape(color)[-1]
     vertical, offsets = layout["vertical"], layout["offsets"]
     batch, short, long = layout["batch"], layout["short"], layout["long"]
-    ct = _long_side_last(color, vertical)[:, :short]  # (batch * n, short, tile, 3)
+    ct = _long_side_last(color, vertical)[:, :short]  # (batch * n, short, tile, c)
     n, tile = tf.shape(offsets)[0], tf.shape(ct)[2]
     weights = tile_weights(offsets, tile, long, image_size)  # (n, tile)
-    ct = tf.reshape(ct, [batch, n, short, tile, 3]) * weights[tf.newaxis, :, tf.newaxis, :, tf.newaxis]
+    ct = tf.reshape(ct, [batch, n, short, tile, channels]) * weights[tf.newaxis, :, tf.newaxis, :, tf.newaxis]
     ct = tf.transpose(ct, [1, 3, 0, 2, 4])  # (n, tile, batch, short, 3)
     index = (offsets[:, tf.newaxis] + tf.range(tile)[tf.newaxis])[..., tf.newaxis]  # (n, tile, 1)
     length = tf.maximum(long, tile)
-    total = tf.scatter_nd(index, ct, tf.stack([length, batch, short, 3]))  # (length, batch, short, 3)
+    total = tf.scatter_nd(index, ct, tf.stack([length, batch, short, channels]))  # (length, batch, short, c)
     weight = tf.scatter_nd(index, weights, [length])  # (length,)
     out = total[:long] / weight[:long, tf.newaxis, tf.newaxis, tf.newaxis]
-    return _long_side_last(tf.transpose(out, [1, 2, 0, 3]), vertical)  # (batch, th, tw, 3)
+    return _long_side_last(tf.transpose(out, [1, 2, 0, 3]), vertical)  # (batch, th, tw, c)
 
 
 def compose_bilinear(color, sketch):
