@@ -1,9 +1,8 @@
-"""Line drawing colorization (Inoue, "Line Drawing Colorization", CS231N)."""
+"""Line drawing colorization (Inoue, "Line Drawing Colorization", CS231N).
 
-from colorize import tf_logs
+Importing the package does nothing else: the commands (`python -m
+colorize.predict`, `train`, `evaluate`, `export`, `demo`) install
+`colorize.tf_logs`, TensorFlow's quiet start-up, themselves.
+"""
 
 __version__ = "0.1.0"
-
-# TensorFlow's start-up lines (CUDA probing on machines without a GPU...)
-# are dropped when it is imported after this package; see `tf_logs`.
-tf_logs.install()

@@ -16,8 +16,8 @@ An export directory (written by `python -m colorize.export`) is a SavedModel
 (`saved_model.pb`) with `colorize.json` beside it: the run's config and the
 export options.
 
-Inference (`predict`, `export`, `evaluate`, the demo) reads runs through this
-module and never imports the training code.
+Reading and writing the trained network itself is `colorize.nets.trained`'s
+(it needs Keras; this module does not).
 """
 
 import json
@@ -141,85 +141,22 @@ def save_history(history, run_dir):
     fileio.write_atomic(history_path(run_dir), json.dumps(history, indent=1) + "\n")
 
 
-# -- the trained network ---------------------------------------------------
+# -- exports ---------------------------------------------------------------
 
 
-def save_net(net, run_dir):
-    """Writes the trained network as `.keras`, atomically."""
-    path = model_path(run_dir)
-    tmp = os.path.join(run_dir, "model.tmp.keras")
-    net.save(tmp)
-    os.replace(tmp, path)
-    return path
+def write_export_metadata(export_dir, metadata):
+    with open(os.path.join(export_dir, EXPORT_METADATA), "w") as f:
+        json.dump(metadata, f, indent=2, sort_keys=True)
+        f.write("\n")
 
 
-def load_net(run_dir):
-    """A trained run's config and network.
-
-    Returns:
-        (config, net): a `variants.Config` and a `ClassificationNet` or
-        `RegressionUNet`.
-
-    Raises:
-        ColorizeError: not a run directory, no trained model in it, or a
-            model file that cannot be loaded.
-    """
-    import keras  # noqa: PLC0415 (Keras is heavy; reading configs is not)
-
-    from colorize.nets import annealed_mean, losses, models  # noqa: F401, PLC0415 (registers the classes)
-
-    config = load_config(run_dir)
-    path = model_path(run_dir)
-    if not os.path.isfile(path) and os.path.isfile(os.path.join(run_dir, PACKED_WEIGHTS)):
-        return config, _unpack_net(config, os.path.join(run_dir, PACKED_WEIGHTS))
-    if not os.path.isfile(path):
-        raise ColorizeError(f"{run_dir}: no trained model ({MODEL} is missing; finish training first)")
+def read_export_metadata(export_dir):
+    """The metadata written beside a SavedModel ({} if absent or unreadable)."""
     try:
-        net = keras.models.load_model(path, compile=False)
-    except Exception as e:  # Keras raises many types for a broken archive.
-        raise ColorizeError(f"{path}: cannot load model ({str(e).splitlines()[0]})") from None
-    return config, net
-
-
-def pack_net(net, config, out_dir):
-    """Writes a trained network the way the package ships it: its config
-    and its weights as float16 (`PACKED_WEIGHTS`, half the size of the
-    float32 `.keras` file), which `load_net` reads back as float32.
-
-    Args:
-        net: a trained network (float32 weights).
-        config: its `variants.Config`.
-        out_dir: the folder to write (created).
-
-    Returns:
-        The path of the weights file.
-    """
-    import numpy as np  # noqa: PLC0415
-
-    os.makedirs(out_dir, exist_ok=True)
-    save_config(config, out_dir)
-    path = os.path.join(out_dir, PACKED_WEIGHTS)
-    arrays = {f"w{i:04d}": w.astype(np.float16) for i, w in enumerate(net.get_weights())}
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-    return path
-
-
-def _unpack_net(config, path):
-    """The network of `config` with the float16 weights of `path` (as float32)."""
-    import numpy as np  # noqa: PLC0415
-
-    from colorize.nets import models  # noqa: PLC0415
-
-    net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
-    try:
-        with np.load(path) as packed:
-            weights = [packed[name].astype(np.float32) for name in sorted(packed.files)]
-        net.set_weights(weights)
-    except (OSError, ValueError, KeyError) as e:
-        raise ColorizeError(f"{path}: cannot load packed weights ({str(e).splitlines()[0]})") from None
-    return net
+        with open(os.path.join(export_dir, EXPORT_METADATA)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 # -- decoding settings -----------------------------------------------------
@@ -240,21 +177,3 @@ def read_decoding(model_dir):
     except (OSError, ValueError):
         return {}
     return settings if isinstance(settings, dict) else {}
-
-
-# -- exports ---------------------------------------------------------------
-
-
-def write_export_metadata(export_dir, metadata):
-    with open(os.path.join(export_dir, EXPORT_METADATA), "w") as f:
-        json.dump(metadata, f, indent=2, sort_keys=True)
-        f.write("\n")
-
-
-def read_export_metadata(export_dir):
-    """The metadata written beside a SavedModel ({} if absent or unreadable)."""
-    try:
-        with open(os.path.join(export_dir, EXPORT_METADATA)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}

@@ -7,13 +7,15 @@ notes, "Could not find cuda drivers on your machine" and, on a machine
 without an NVIDIA driver, `E0000 ... failed call to cuInit`, which a new user
 reads as the tool failing.
 
-`install()` (importing `colorize` calls it) makes the process's next
-`import tensorflow` run with file descriptor 2 captured, and lists the
+`install()` (every command's `main` calls it first) makes the process's
+next `import tensorflow` run with file descriptor 2 captured, and lists the
 devices inside the same capture. Lines that match `NOISE` are dropped;
 anything else is written back to stderr unchanged, and when the import fails
 everything captured is written back before the error propagates. Nothing is
 imported until the program itself imports TensorFlow; a program that
-imports TensorFlow before `colorize` sees TensorFlow's own behaviour.
+imported TensorFlow before calling `install()` sees TensorFlow's own
+behaviour, and so does one that never calls it (importing `colorize`
+installs nothing).
 
 Set `COLORIZE_TF_LOGS=1` to see TensorFlow's start-up lines.
 """

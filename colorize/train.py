@@ -2,22 +2,19 @@
 
 The command line: parses the flags, resolves the config (or the recorded
 one of the run being resumed), picks the distribution strategy from
-`TF_CONFIG`, records the config in the run directory and hands off to
-`trainer.Trainer` running a `task.ColorizationTask`.
-
-- One machine: MirroredStrategy over its GPUs (or the CPU).
-- Several: MultiWorkerMirroredStrategy when TF_CONFIG names a cluster; each
-  worker reads its own shard of the data and only the chief writes the
-  shared outputs.
-- Rerunning the same command resumes from the last checkpoint (weights,
-  optimizer state, step, epoch, learning-rate schedule state).
+`TF_CONFIG` (`colorize.training.distribution`: one machine or several),
+records the config in the run directory and hands off to
+`colorize.training.trainer.Trainer` running a
+`colorize.training.task.ColorizationTask`. Rerunning the same command
+resumes from the last checkpoint (weights, optimizer state, step, epoch,
+learning-rate schedule state).
 """
 
 import argparse
 import os
 import sys
 
-from colorize import errors, fileio, runs, variants
+from colorize import errors, fileio, runs, tf_logs, variants
 from colorize.errors import ColorizeError, cli
 
 
@@ -180,45 +177,6 @@ def config_name(args):
     return f"{args.variant}-{args.preset}"
 
 
-def make_strategy():
-    """The distribution strategy of this process, from `TF_CONFIG`.
-
-    TensorFlow's `TFConfigClusterResolver` reads the standard cluster spec;
-    a cluster of several workers gets MultiWorkerMirroredStrategy, anything
-    else MirroredStrategy over the local GPUs (or the CPU). The chief is the
-    task of type "chief", or worker 0 when the cluster has no chief.
-
-    Returns:
-        (strategy, task_type, task_index, is_chief)
-
-    Raises:
-        ColorizeError: TF_CONFIG is set but is not a valid cluster spec.
-    """
-    import tensorflow as tf  # noqa: PLC0415 (heavy: --help and flag errors answer without it)
-
-    if not os.environ.get("TF_CONFIG"):
-        return tf.distribute.MirroredStrategy(), "chief", 0, True
-    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-    try:
-        spec = resolver.cluster_spec()
-        task_type, task_index = resolver.task_type, resolver.task_id
-        if task_type is None or task_index is None:
-            raise ValueError("it names no task (type and index)")
-        if task_type not in spec.jobs or not 0 <= task_index < spec.num_tasks(task_type):
-            raise ValueError(f"task {task_type} {task_index} is not in the cluster")
-        workers = sum(spec.num_tasks(job) for job in ("chief", "worker") if job in spec.jobs)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ColorizeError(f"TF_CONFIG is not a valid cluster spec ({e})") from None
-    if workers <= 1:
-        return tf.distribute.MirroredStrategy(), task_type, task_index, True
-    strategy = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
-    if "chief" in spec.jobs:
-        is_chief = task_type == "chief"
-    else:
-        is_chief = task_type == "worker" and task_index == 0
-    return strategy, task_type, task_index, is_chief
-
-
 def run(argv=None):
     """Parses flags and trains.
 
@@ -241,9 +199,11 @@ def run(argv=None):
         print(f"precision: {config.precision} (chosen: {why}; --precision overrides)", flush=True)
     else:
         print(f"precision: {config.precision} ({why})", flush=True)
-    strategy, _, task_index, is_chief = make_strategy()
+    # TensorFlow and Keras load here, not at the top: --help and flag errors answer without them (seconds).
+    from colorize.training import distribution, task, trainer  # noqa: PLC0415
+
+    strategy, _, task_index, is_chief = distribution.make_strategy()
     fileio.ensure_writable_dir(run_dir, "the run directory")
-    from colorize.training import task, trainer  # noqa: PLC0415 (heavy: loads Keras and TensorFlow only to train)
 
     # The config is recorded once the data is found: a run that could not
     # start (say, a wrong --data-dir) does not pin its run directory to the
@@ -264,6 +224,7 @@ def run(argv=None):
 
 @cli
 def main(argv=None):
+    tf_logs.install()
     run(argv)
     return 0
 

@@ -58,6 +58,7 @@ import numpy as np
 
 from colorize import errors, variants
 from colorize.errors import ColorizeError, cli
+from colorize.nets import trained
 
 STAGES = ("build", "targets", "train", "inference")
 DEFAULT_JSON = os.path.join("experiments", "results", "benchmark.json")
@@ -443,7 +444,7 @@ def stage_build(budget, work_dir, repeats):
     """Dataset build throughput next to its floor (see module docstring)."""
     import cv2  # noqa: PLC0415
 
-    from colorize.data import examples, images, sketch, synthetic  # noqa: PLC0415
+    from colorize.data import build, images, sketch, synthetic  # noqa: PLC0415
     from dataset_builder import sketch_colorization  # noqa: PLC0415
 
     features_dir = os.path.join(work_dir, "features")
@@ -476,7 +477,7 @@ def stage_build(budget, work_dir, repeats):
     for i in range(budget["tfds_builds"]):
         data_dir = os.path.join(work_dir, f"tfds_build_{i}")
         start = time.perf_counter()
-        builder = examples.build(config="synthetic_tiny", data_dir=data_dir)
+        builder = build.build(config="synthetic_tiny", data_dir=data_dir)
         runs.append(time.perf_counter() - start)
         windows = sum(split.num_examples for split in builder.info.splits.values())
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -789,10 +790,10 @@ def _train_preset(preset, budget, args, work_dir, strategy, repeats, batch_size=
 
 def stage_train(budget, args, work_dir, repeats):
     """Training-step throughput, loss overhead, input pipeline and FLOPs."""
-    from colorize import train  # noqa: PLC0415
     from colorize.data import pipeline  # noqa: PLC0415
+    from colorize.training import distribution  # noqa: PLC0415
 
-    strategy, _, _, _ = train.make_strategy()
+    strategy, _, _, _ = distribution.make_strategy()
     result = {"presets": {}}
     small = budget["small_preset"]
     result["presets"][small] = _train_preset(
@@ -855,8 +856,9 @@ def stage_inference(budget, work_dir, repeats):
     """Latency of the exported SavedModel at several sizes, and throughput."""
     import tensorflow as tf  # noqa: PLC0415
 
-    from colorize import export, runs  # noqa: PLC0415
+    from colorize import runs  # noqa: PLC0415
     from colorize.nets import models  # noqa: PLC0415
+    from colorize.serving import saved_model  # noqa: PLC0415
 
     # Timing does not depend on the weights: an untrained net of the preset's
     # shape, saved as a run directory exactly as training leaves it.
@@ -864,10 +866,10 @@ def stage_inference(budget, work_dir, repeats):
     run_dir = os.path.join(work_dir, "inference_run")
     runs.save_config(config, run_dir)
     net = models.build_net(config.model, config.width)
-    runs.save_net(net, run_dir)
+    trained.save_net(net, run_dir)
     export_dir = os.path.join(work_dir, "inference_export")
     start = time.perf_counter()
-    export.export(run_dir, export_dir)
+    saved_model.export(run_dir, export_dir)
     export_s = time.perf_counter() - start
     loaded = tf.saved_model.load(export_dir)
     serving = loaded.signatures["serving_default"]

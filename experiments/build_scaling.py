@@ -1,9 +1,9 @@
 """Measures how a build scales with Beam workers: time, CPU and peak memory per process.
 
-    python -m dataset_builder.sketch_colorization.scaling --images 600 --workers 0 1 2
-    python -m dataset_builder.sketch_colorization.scaling --folder DIR --workers 0 1 2
+    python -m experiments.build_scaling --images 600 --workers 0 1 2
+    python -m experiments.build_scaling --folder DIR --workers 0 1 2
 
-Each build runs in a fresh process (`colorize.data.examples.build`, or the
+Each build runs in a fresh process (`colorize.data.build.build`, or the
 synthetic config with `--images` sources) into a temporary data folder,
 while this process samples, every 0.3 s, the peak resident memory (VmHWM)
 and the CPU time of that process and of every process it starts (the Beam
@@ -25,16 +25,16 @@ _CLOCK = os.sysconf("SC_CLK_TCK")
 
 _SYNTHETIC = """
 import tensorflow_datasets as tfds
-from colorize.data import examples
+from colorize.data import build
 from dataset_builder.sketch_colorization.sketch_colorization_dataset_builder import Builder, BuilderConfig
 config = BuilderConfig(name="synthetic_{n}", source="synthetic", num_images={n})
 Builder(config=config, data_dir={data_dir!r}).download_and_prepare(
-    download_config=tfds.download.DownloadConfig(beam_options=examples.pipeline_options({workers})))
+    download_config=tfds.download.DownloadConfig(beam_options=build.pipeline_options({workers})))
 """
 
 _FOLDER = """
-from colorize.data import examples
-examples.build("folder", data_dir={data_dir!r}, manual_dir={folder!r}, workers={workers})
+from colorize.data import build
+build.build("folder", data_dir={data_dir!r}, manual_dir={folder!r}, workers={workers})
 """
 
 

@@ -2,10 +2,14 @@
 
 import os
 
+from PIL import Image
+
 
 def pyplot():
     """`matplotlib.pyplot` on the Agg backend (no display needed)."""
-    import matplotlib  # noqa: PLC0415 (slow import, only when drawing)
+    # Here, not at the top: the backend must be chosen before pyplot loads,
+    # and matplotlib is slow to import for the commands that draw nothing.
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt  # noqa: PLC0415
@@ -29,8 +33,6 @@ def save(fig, path, tight=True, palette=False):
     fig.savefig(tmp, dpi=100)
     pyplot().close(fig)
     if palette:
-        from PIL import Image  # noqa: PLC0415
-
         with Image.open(tmp) as img:
             # Max-coverage palette refined by k-means keeps the few flat
             # colors of the ground truth close (mean error ~1 of 255).

@@ -5,9 +5,9 @@
 
 For each run (trained with hints, `colorize.train --hints on`) and each
 number of hints N in `--counts` (default 0, 1, 2, 5, 10, 20, 50, 100), the
-run is evaluated with `colorize.evaluate.evaluate_run(..., hints=N)`: N hints
+run is evaluated with `colorize.evaluator.evaluate_run(..., hints=N)`: N hints
 per test image sampled from the ground truth with the fixed evaluation seed
-(`evaluate.HINT_SEED`, keyed on the image's position in the split), so every
+(`evaluator.HINT_SEED`, keyed on the image's position in the split), so every
 run and every N sees the same images and, for one N, the same hints. A run
 trained without hints is evaluated at 0 hints only.
 
@@ -39,11 +39,13 @@ import shlex
 import sys
 import time
 
+import cv2
 import numpy as np
 
 from colorize import errors, fileio, runs, variants
+from colorize.data import pipeline
 from colorize.errors import ColorizeError, cli
-from colorize.evaluation import metrics
+from colorize.evaluation import evaluator, metrics
 from colorize.inference import hint_fill
 from experiments import figures
 
@@ -132,9 +134,6 @@ def baseline_examples(config, split, count, max_examples=None, batch_size=None):
         `(b, S, S)` uint8, `(b, S, S, 3)` uint8 (the hint colors rounded),
         `(b, S, S)` bool and `(b, S, S, 3)` uint8.
     """
-    from colorize import evaluate  # noqa: PLC0415 (TensorFlow loads here)
-    from colorize.data import pipeline  # noqa: PLC0415 (TensorFlow loads here)
-
     total = pipeline.num_examples(pipeline.ensure_dataset(config), split)
     if max_examples:
         total = min(total, max_examples)
@@ -147,7 +146,7 @@ def baseline_examples(config, split, count, max_examples=None, batch_size=None):
         batch_size=batch_size or config.batch_size,
         hints=count > 0,
         hint_count=count,
-        hint_seed=evaluate.HINT_SEED,
+        hint_seed=evaluator.HINT_SEED,
     )
     seen = 0
     for inputs, truth in batches:
@@ -198,7 +197,7 @@ def baseline_curve(config, split, counts, max_examples=None, batch_size=None, pr
 
 
 def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=None, batch_size=None, fill=False):
-    """A run's metrics for every number of hints (`evaluate.evaluate_run`);
+    """A run's metrics for every number of hints (`evaluator.evaluate_run`);
     a run trained without hints gets None beyond 0 hints.
 
     Returns:
@@ -207,7 +206,6 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
         `counts`) and `psnr_sketch`; with `fill`, also `fill_psnr` and
         `fill_metrics`: the network plus the region fill (`fill_metrics`).
     """
-    from colorize import evaluate  # noqa: PLC0415
 
     config = runs.load_config(run_dir)
     out = dict(run_dir=str(run_dir), variant=config.variant, hints_trained=bool(config.hints))
@@ -217,7 +215,7 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
             for key in ("psnr", "ssim", "metrics", "seconds"):
                 out[key].append(None)
             continue
-        result = evaluate.evaluate_run(
+        result = evaluator.evaluate_run(
             run_dir,
             split=split,
             dataset=dataset,
@@ -254,13 +252,10 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
     Returns:
         A `colorize.evaluation.metrics` dict.
     """
-    from colorize import evaluate  # noqa: PLC0415 (TensorFlow loads here)
-    from colorize.data import pipeline  # noqa: PLC0415 (TensorFlow loads here)
-
     config = eval_config(run_dir, dataset, data_dir)
     total = pipeline.num_examples(pipeline.ensure_dataset(config), split)
     total = min(total, max_examples) if max_examples else total
-    sample = evaluate.sample_predictions(run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count)
+    sample = evaluator.sample_predictions(run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count)
     prediction = sample["prediction"]
     if count:
         sketch = sample["sketch"][..., 0]
@@ -332,9 +327,8 @@ def run_experiment(args):
 
 
 def _hint_seed():
-    from colorize import evaluate  # noqa: PLC0415
 
-    return evaluate.HINT_SEED
+    return evaluator.HINT_SEED
 
 
 def _write(out, results):
@@ -409,8 +403,6 @@ def hints_view(sketch, hint_rgb, hint_mask):
     Returns:
         `(H, W, 3)` uint8 RGB.
     """
-    import cv2  # noqa: PLC0415
-
     faded = (255 - (255 - sketch.astype(np.float32)) * 0.35).astype(np.uint8)
     view = np.repeat(faded[..., None], 3, axis=-1)
     outline = cv2.dilate(hint_mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -428,7 +420,6 @@ def grid_samples(args, results):
         `baseline` and one per run name (runs at another resolution than the
         first are left out).
     """
-    from colorize import evaluate  # noqa: PLC0415
 
     config = eval_config(args.runs[0], args.dataset, args.data_dir)
     count = args.grid_hints
@@ -446,7 +437,7 @@ def grid_samples(args, results):
         if entry.get("image_size") != config.image_size:
             continue
         hints = count if entry.get("hints_trained") else 0
-        pred = evaluate.sample_predictions(
+        pred = evaluator.sample_predictions(
             run_dir, len(truth), split=args.split, dataset=args.dataset, data_dir=args.data_dir, hints=hints
         )
         samples[f"run:{name}"] = pred["prediction"]

@@ -29,9 +29,9 @@ import time
 
 import numpy as np
 
-from colorize import errors, fileio, runs, variants
+from colorize import errors, fileio, runs, train, variants
 from colorize.errors import ColorizeError, cli
-from colorize.evaluation import metrics
+from colorize.evaluation import evaluator, metrics
 from experiments import figures
 
 RESULTS = "results.json"
@@ -113,8 +113,6 @@ def train_variant(args, variant):
         (run_dir, seconds spent training now, whether anything was trained,
         whether it resumed an earlier, unfinished or shorter run).
     """
-    from colorize import train  # noqa: PLC0415
-
     run_dir = os.path.join(args.runs_dir, variant)
     argv = ["--variant", variant, "--preset", args.preset, "--run-dir", run_dir]
     for flag, value in (
@@ -141,7 +139,6 @@ def run_experiment(args):
     Returns:
         The results dict (as written to results.json).
     """
-    from colorize import evaluate  # noqa: PLC0415
 
     os.makedirs(args.out, exist_ok=True)
     results_path = os.path.join(args.out, RESULTS)
@@ -162,12 +159,12 @@ def run_experiment(args):
         old_seconds = (previous.get(variant, {}).get("train_seconds") or 0.0) if resumed else 0.0
         history = runs.load_history(run_dir)
         print(f"== {variant}: evaluating on {args.split}", flush=True)
-        evaluation = evaluate.evaluate_run(run_dir, split=args.split, max_examples=args.max_examples)
+        evaluation = evaluator.evaluate_run(run_dir, split=args.split, max_examples=args.max_examples)
         print(
             metrics.format_table(evaluation["metrics"], title=f"{variant} ({evaluation['examples']} images)"),
             flush=True,
         )
-        grid = evaluate.sample_predictions(run_dir, args.samples, split=args.split)
+        grid = evaluator.sample_predictions(run_dir, args.samples, split=args.split)
         samples.setdefault("sketch", grid["sketch"])
         samples.setdefault("truth", grid["truth"])
         samples[f"prediction_{variant}"] = grid["prediction"]

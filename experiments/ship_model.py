@@ -8,7 +8,7 @@
    shipped model's targets it meets (white kept >= 0.8, chroma ratio in
    [0.8, 1.25], PSNR >= the bare sketch's + 2 dB), ties broken by PSNR.
 2. Writes the run's network with that temperature as float16 weights
-   (`runs.pack_net`): `config.json` and `weights.npz`.
+   (`colorize.nets.trained.pack_net`): `config.json` and `weights.npz`.
 3. Evaluates what ships (the packed float16 weights) on the *test* split:
    the network alone and with the region fill `predict` applies, for 0 to
    100 hints (`experiments.hints_curve`, next to the flood-fill baseline),
@@ -27,9 +27,13 @@ import platform
 import time
 
 import numpy as np
+import tensorflow as tf
+from PIL import Image
 
 from colorize import errors, fileio, runs
 from colorize.errors import ColorizeError, cli
+from colorize.evaluation import evaluator
+from colorize.nets import trained
 from experiments import hints_curve
 
 OUT = os.path.join("colorize", "weights", "openclipart")
@@ -73,11 +77,10 @@ def score(m):
 
 def choose_temperature(run_dir, temperatures, max_examples=None):
     """Evaluates each temperature on validation; returns (best T, table)."""
-    from colorize import evaluate  # noqa: PLC0415
 
     table = []
     for t in temperatures:
-        m = evaluate.evaluate_run(run_dir, split="validation", temperature=t, max_examples=max_examples)["metrics"]
+        m = evaluator.evaluate_run(run_dir, split="validation", temperature=t, max_examples=max_examples)["metrics"]
         table.append(dict(temperature=t, **{k: m[k] for k in ("chroma_ratio", "psnr", "psnr_sketch", "white_kept")}))
         print(f"  T={t}: {table[-1]}", flush=True)
     best = max(table, key=score)
@@ -86,11 +89,7 @@ def choose_temperature(run_dir, temperatures, max_examples=None):
 
 def sample_grid(model_dir, count, path):
     """Rows of sketch | result | ground truth for the first test images."""
-    from PIL import Image  # noqa: PLC0415
-
-    from colorize import evaluate  # noqa: PLC0415
-
-    s = evaluate.sample_predictions(model_dir, count, "test")
+    s = evaluator.sample_predictions(model_dir, count, "test")
     rows = [np.hstack([np.repeat(sk, 3, axis=2), p, t]) for sk, p, t in zip(s["sketch"], s["prediction"], s["truth"])]
     Image.fromarray(np.vstack(rows)).save(path, optimize=True)
 
@@ -111,8 +110,6 @@ def training_facts(run_dir):
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    import tensorflow as tf  # noqa: PLC0415
-
     latest = tf.train.latest_checkpoint(runs.checkpoint_dir(run_dir))
     steps = max(history[-1]["step"] if history else 0, int(latest.rsplit("-", 1)[1]) if latest else 0)
     return dict(
@@ -128,11 +125,11 @@ def ship(args):
     temperatures = [float(t) for t in args.temperatures.split(",") if t.strip()]
     if not temperatures or any(t <= 0 for t in temperatures):
         raise ColorizeError(f"--temperatures must be positive numbers, not {args.temperatures!r}")
-    config, net = runs.load_net(args.run)
+    config, net = trained.load_net(args.run)
     print(f"== choosing the temperature on validation ({args.run})", flush=True)
     t, t_table = choose_temperature(args.run, temperatures, args.max_examples)
     print(f"== packing {args.run} at T={t} into {args.out}", flush=True)
-    weights = runs.pack_net(net, config.replace(temperature=t), args.out)
+    weights = trained.pack_net(net, config.replace(temperature=t), args.out)
     print("== evaluating the packed weights on test", flush=True)
     counts = ",".join(map(str, hints_curve.COUNTS))  # 0 and 10 hints are the card's figures
     curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test", "--counts", counts]
@@ -222,7 +219,7 @@ def model_card(card):
         "",
         "```sh",
         "apt-get install openclipart-svg openclipart-png",
-        "python -c \"from colorize import datasets; datasets.build('openclipart')\"",
+        "python -c \"from colorize.data import build; build.build('openclipart')\"",
         card["train_command"] or "(see config.json)",
         "python -m experiments.ship_model RUN_DIR",
         "```",

@@ -11,10 +11,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory):
     """A TFDS data dir holding `sketch_colorization/synthetic_tiny`."""
-    from colorize.data import examples  # noqa: PLC0415 (TensorFlow: the math tests also run without it)
+    from colorize.data import build  # noqa: PLC0415 (TensorFlow: the math tests also run without it)
 
     data_dir = tmp_path_factory.mktemp("tfds")
-    examples.build(config="synthetic_tiny", data_dir=str(data_dir))
+    build.build(config="synthetic_tiny", data_dir=str(data_dir))
     return str(data_dir)
 
 

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from colorize.data import examples, images, synthetic
+from colorize.data import build, examples, images, synthetic
 from colorize.errors import ColorizeError
 from dataset_builder.sketch_colorization import split_for
 
@@ -59,7 +59,7 @@ def serial_examples(items, source):
 def test_two_workers_write_the_bytes_of_the_serial_build(tiny_data_dir, tmp_path):
     # tiny_data_dir: built by build()'s default, without Beam.
     data_dir = str(tmp_path / "tfds")
-    builder = examples.build("synthetic_tiny", data_dir=data_dir, workers=2)  # two processes
+    builder = build.build("synthetic_tiny", data_dir=data_dir, workers=2)  # two processes
     serial, beam = shards(tiny_data_dir, "synthetic_tiny"), shards(data_dir, "synthetic_tiny")
     assert sorted(beam) == sorted(serial)  # the same shard files
     for name in serial:
@@ -102,9 +102,9 @@ def test_folder_build_on_two_workers_counts_and_names_skipped_files(tmp_path, ca
     folder = tmp_path / "images"
     windows = write_folder(folder)
     serial_dir, beam_dir = str(tmp_path / "serial"), str(tmp_path / "beam")
-    examples.build("folder", data_dir=serial_dir, manual_dir=folder)
+    build.build("folder", data_dir=serial_dir, manual_dir=folder)
     capfd.readouterr()
-    builder = examples.build("folder", data_dir=beam_dir, manual_dir=folder, workers=2)
+    builder = build.build("folder", data_dir=beam_dir, manual_dir=folder, workers=2)
     out, err = capfd.readouterr()
     assert shards(beam_dir, "folder") == shards(serial_dir, "folder")  # names and bytes
 
@@ -136,17 +136,17 @@ def test_pipeline_options():
         got = options.get_all_options()
         return got["runner"], got["direct_num_workers"], got["direct_running_mode"]
 
-    assert examples.pipeline_options() is None  # no Beam
-    assert flags(examples.pipeline_options(workers=1)) == ("DirectRunner", 1, "in_memory")
-    assert flags(examples.pipeline_options(workers=3)) == ("DirectRunner", 3, "multi_processing")
+    assert build.pipeline_options() is None  # no Beam
+    assert flags(build.pipeline_options(workers=1)) == ("DirectRunner", 1, "in_memory")
+    assert flags(build.pipeline_options(workers=3)) == ("DirectRunner", 3, "multi_processing")
     given = "runner=DirectRunner,direct_num_workers=4,direct_running_mode=multi_threading"
-    assert flags(examples.pipeline_options(beam_options=given)) == ("DirectRunner", 4, "multi_threading")
+    assert flags(build.pipeline_options(beam_options=given)) == ("DirectRunner", 4, "multi_threading")
     with pytest.raises(ColorizeError, match=r"^workers must be a positive integer, not 0$"):
-        examples.pipeline_options(workers=0)
+        build.pipeline_options(workers=0)
     with pytest.raises(ColorizeError, match="either workers or beam_options"):
-        examples.pipeline_options(workers=2, beam_options=given)
+        build.pipeline_options(workers=2, beam_options=given)
     with pytest.raises(ColorizeError, match=r"direct_num_workers: invalid int value: 'two'"):
-        examples.pipeline_options(beam_options="direct_num_workers=two")
+        build.pipeline_options(beam_options="direct_num_workers=two")
 
 
 def test_canonical_example_sorts_the_feature_map():
@@ -171,5 +171,5 @@ def test_beam_build_of_a_split_without_windows_fails_on_one_line(tmp_path):
     cv2.imwrite(str(folder / name), np.full((300, 300, 3), 128, np.uint8))  # colorless
     message = r"^sketch_colorization/folder/1.1.0: the validation split got no usable window from its 1 files "
     with pytest.raises(ColorizeError, match=message):
-        examples.build("folder", data_dir=tmp_path / "data", manual_dir=folder, workers=1)
+        build.build("folder", data_dir=tmp_path / "data", manual_dir=folder, workers=1)
     assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.1.0").exists()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from colorize.data import examples, images, sketch, synthetic
+from colorize.data import build, images, sketch, synthetic
 from colorize.errors import ColorizeError
 from dataset_builder import sketch_colorization
 from dataset_builder.sketch_colorization import split_for
@@ -126,7 +126,7 @@ def test_folder_build_skips_and_counts_bad_files(tmp_path, capsys, monkeypatch):
     # denied.png (mode 000) is unreadable, also for root (see bad_inputs).
     monkeypatch.setattr(builtins, "open", bad_inputs.open_as_user(builtins.open))
 
-    builder = examples.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
+    builder = build.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     out = capsys.readouterr().out
     assert f"building sketch_colorization/folder into {tmp_path / 'data'}" in out
 
@@ -171,17 +171,17 @@ def test_folder_build_skips_and_counts_bad_files(tmp_path, capsys, monkeypatch):
 
 def test_build_refuses_bad_arguments(tmp_path):
     with pytest.raises(ColorizeError, match="unknown sketch_colorization config 'nope'"):
-        examples.build("nope", data_dir=tmp_path)
+        build.build("nope", data_dir=tmp_path)
     with pytest.raises(ColorizeError, match="needs manual_dir"):
-        examples.build("folder", data_dir=tmp_path)
+        build.build("folder", data_dir=tmp_path)
     with pytest.raises(ColorizeError, match="no such folder"):
-        examples.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "nope")
+        build.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "nope")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("no images here")
     with pytest.raises(ColorizeError, match="empty: no images"):
-        examples.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "empty")
+        build.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "empty")
     with pytest.raises(ColorizeError, match="only used by the folder and openclipart configs"):
-        examples.build("synthetic", data_dir=tmp_path, manual_dir=tmp_path)
+        build.build("synthetic", data_dir=tmp_path, manual_dir=tmp_path)
 
 
 @pytest.mark.slow
@@ -197,7 +197,7 @@ def test_split_without_usable_images_fails_clearly(tmp_path):
         match=r"the validation split got no usable window from "
         r"its 1 files \(too small: 0, colorless: 1, ",
     ):
-        examples.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
+        build.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     # Nothing half-built is left under the final name.
     assert not (tmp_path / "data" / "sketch_colorization" / "folder" / "1.1.0").exists()
 
@@ -209,10 +209,10 @@ def test_too_few_images_fail_before_decoding(tmp_path):
     for name in names["train"] + names["validation"]:
         (folder / name).write_bytes(b"never decoded")
     with pytest.raises(ColorizeError, match=r"too few images \(3\): none falls in the test split"):
-        examples.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
+        build.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
 
 
 def test_build_reuses_a_built_dataset(tiny_data_dir, capsys):
-    builder = examples.build("synthetic_tiny", data_dir=tiny_data_dir)
+    builder = build.build("synthetic_tiny", data_dir=tiny_data_dir)
     assert "already built" in capsys.readouterr().out
     assert builder.info.splits["train"].num_examples == 45

@@ -1,5 +1,5 @@
 """The web demo without a browser: its named API through gradio_client gives
-`predict.colorize_array`'s result for the same hints, bad uploads get a
+`coloring.colorize_array`'s result for the same hints, bad uploads get a
 readable error and the server goes on; and the page's helpers."""
 
 import re
@@ -13,9 +13,10 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from colorize import demo, predict
+from colorize import demo
+from colorize.app import page
 from colorize.errors import ColorizeError
-from colorize.inference import hint_layers, openraster
+from colorize.inference import coloring, hint_layers, openraster
 
 from bad_inputs import bomb_png
 
@@ -39,8 +40,8 @@ def two_shapes(height=96, width=128):
 @pytest.fixture(scope="module")
 def server(run_dir):
     """The demo on a free port, with the tiny run as its model (as `--model`)."""
-    choices = demo.find_models(run_dir)
-    blocks, _ = demo.serve(choices, port=free_port(), block=False)
+    choices = page.find_models(run_dir)
+    blocks, _ = page.serve(choices, port=free_port(), block=False)
     yield blocks.local_url, run_dir
     blocks.close()
 
@@ -70,7 +71,7 @@ def test_api_gives_predicts_result(server, client, tmp_path):
     )
     hint_rgb, hint_mask = hint_layers.load_hint_layer(str(tmp_path / "hints.png"), 96, 128)
     assert hint_mask.sum() == 4 * 16  # each layer pixel is 2 x 2 sketch pixels
-    expected = predict.colorize_array(sketch, predict.Model(run_dir, temperature=0.5), hint_rgb, hint_mask)
+    expected = coloring.colorize_array(sketch, coloring.Model(run_dir, temperature=0.5), hint_rgb, hint_mask)
 
     got = np.asarray(Image.open(result).convert("RGB"))
     assert got.shape == sketch.shape
@@ -94,7 +95,7 @@ def test_api_without_hints_and_normalization_off(server, client, tmp_path):
     result, _, _ = client.predict(
         handle_file(str(tmp_path / "s.png")), None, False, 0.3, "off", run_dir, api_name="/colorize"
     )
-    expected = predict.colorize_array(sketch, predict.Model(run_dir, temperature=0.3), normalize="off")
+    expected = coloring.colorize_array(sketch, coloring.Model(run_dir, temperature=0.3), normalize="off")
     np.testing.assert_array_equal(np.asarray(Image.open(result).convert("RGB")), expected["rgb"])
 
 
@@ -154,15 +155,15 @@ def test_hints_from_layer_enlarges_by_nearest_neighbour():
     layer = np.zeros((3, 4, 4), np.uint8)
     layer[1, 2] = (10, 20, 30, 255)
     layer[0, 0] = (99, 99, 99, 127)  # under the alpha threshold: not a hint
-    hint_rgb, hint_mask = demo.hints_from_layer(layer, (6, 8))
+    hint_rgb, hint_mask = page.hints_from_layer(layer, (6, 8))
     expected = np.zeros((6, 8), bool)
     expected[2:4, 4:6] = True
     np.testing.assert_array_equal(hint_mask, expected)
     assert (hint_rgb[expected] == (10, 20, 30)).all() and (hint_rgb[~expected] == 0).all()
-    assert demo.hints_from_layer(np.zeros((3, 4, 4), np.uint8), (6, 8)) == (None, None)
-    assert demo.hints_from_layer(None, (6, 8)) == (None, None)
+    assert page.hints_from_layer(np.zeros((3, 4, 4), np.uint8), (6, 8)) == (None, None)
+    assert page.hints_from_layer(None, (6, 8)) == (None, None)
     with pytest.raises(ColorizeError, match="wrong aspect ratio"):
-        demo.hints_from_layer(np.full((3, 3, 4), 255, np.uint8), (6, 8))
+        page.hints_from_layer(np.full((3, 3, 4), 255, np.uint8), (6, 8))
 
 
 def test_editor_layer_puts_later_layers_on_top():
@@ -171,20 +172,20 @@ def test_editor_layer_puts_later_layers_on_top():
     low[1, 1] = (4, 5, 6, 255)
     high = np.zeros((2, 2, 4), np.uint8)
     high[1, 1] = (7, 8, 9, 200)
-    merged = demo.editor_layer({"background": None, "layers": [low, high], "composite": None})
+    merged = page.editor_layer({"background": None, "layers": [low, high], "composite": None})
     np.testing.assert_array_equal(merged[0, 0], (1, 2, 3, 255))
     np.testing.assert_array_equal(merged[1, 1], (7, 8, 9, 200))
-    assert demo.editor_layer({"background": None, "layers": [], "composite": None}) is None
+    assert page.editor_layer({"background": None, "layers": [], "composite": None}) is None
 
 
 def test_preview_fits_the_long_side():
-    assert demo.preview(np.zeros((1500, 3000, 3), np.uint8)).shape == (512, 1024, 3)
+    assert page.preview(np.zeros((1500, 3000, 3), np.uint8)).shape == (512, 1024, 3)
     small = np.zeros((300, 200, 3), np.uint8)
-    assert demo.preview(small) is small
+    assert page.preview(small) is small
 
 
 def test_find_models(tmp_path, monkeypatch):
-    monkeypatch.setattr(demo.weights, "SHIPPED", str(tmp_path / "no-shipped-model"))
+    monkeypatch.setattr(page.weights, "SHIPPED", str(tmp_path / "no-shipped-model"))
     (tmp_path / "exports" / "a").mkdir(parents=True)
     (tmp_path / "exports" / "a" / "saved_model.pb").write_bytes(b"")
     (tmp_path / "runs" / "trained").mkdir(parents=True)
@@ -192,16 +193,16 @@ def test_find_models(tmp_path, monkeypatch):
     (tmp_path / "runs" / "trained" / "model.keras").write_bytes(b"")
     (tmp_path / "runs" / "unfinished").mkdir()
     (tmp_path / "runs" / "unfinished" / "config.json").write_text("{}")
-    found = demo.find_models(models_dir=str(tmp_path))
+    found = page.find_models(models_dir=str(tmp_path))
     assert found == {"exports/a": str(tmp_path / "exports" / "a"), "runs/trained": str(tmp_path / "runs" / "trained")}
     given = str(tmp_path / "runs" / "trained")
-    assert list(demo.find_models(given, str(tmp_path))) == [given, "exports/a"]  # given first, once
+    assert list(page.find_models(given, str(tmp_path))) == [given, "exports/a"]  # given first, once
     with pytest.raises(ColorizeError, match="no model"):
-        demo.find_models()
+        page.find_models()
     with pytest.raises(ColorizeError, match="no such model directory"):
-        demo.find_models(str(tmp_path / "missing"))
+        page.find_models(str(tmp_path / "missing"))
     with pytest.raises(ColorizeError, match="no such folder"):
-        demo.find_models(models_dir=str(tmp_path / "missing"))
+        page.find_models(models_dir=str(tmp_path / "missing"))
 
 
 def test_command_line_errors(tmp_path, capsys):

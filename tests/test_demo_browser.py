@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import demo
+from colorize.app import page as app_page
 from colorize.inference import openraster
 
 from helpers import REPO
@@ -77,7 +77,7 @@ def url(request):
     """The demo on a free port: the tiny run, or the model DEMO_MODEL names
     (for a screenshot with a trained model)."""
     model = os.environ.get("DEMO_MODEL") or request.getfixturevalue("run_dir")
-    blocks, _ = demo.serve(demo.find_models(model), port=free_port(), block=False)
+    blocks, _ = app_page.serve(app_page.find_models(model), port=free_port(), block=False)
     yield blocks.local_url
     blocks.close()
 

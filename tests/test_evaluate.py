@@ -11,8 +11,8 @@ import pytest
 
 from colorize import evaluate, runs
 from colorize.data import pipeline
-from colorize.evaluation import metrics
-from colorize.nets import models
+from colorize.evaluation import evaluator, metrics
+from colorize.nets import models, trained
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,7 +35,7 @@ def run_dir(tiny_run):
 
 
 def test_metrics_match_the_colorizer_output_computed_directly(run_dir):
-    result = evaluate.evaluate_run(run_dir, max_examples=5, batch_size=2, progress=False)
+    result = evaluator.evaluate_run(run_dir, max_examples=5, batch_size=2, progress=False)
     assert (result["variant"], result["split"], result["sketch"], result["examples"]) == ("chroma", "test", "line", 5)
     assert result["metrics"]["images"] == 5 and result["metrics"]["pixels"] == 5 * 64 * 64
     # The baselines are there: the bare sketch scores some PSNR, and white kept is a share.
@@ -44,7 +44,7 @@ def test_metrics_match_the_colorizer_output_computed_directly(run_dir):
 
     # Independently: the first 5 test examples through the colorizer,
     # rounded to uint8 as a saved PNG, then the metrics.
-    config, net = runs.load_net(run_dir)
+    config, net = trained.load_net(run_dir)
     colorizer = models.build_colorizer(net, config.space, config.temperature)
     sketch, truth = next(
         iter(pipeline.make_dataset(config.replace(sketch="line"), "test", training=False, batch_size=5))
@@ -55,23 +55,23 @@ def test_metrics_match_the_colorizer_output_computed_directly(run_dir):
         assert result["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
 
     # Batching does not change the numbers.
-    again = evaluate.evaluate_run(run_dir, max_examples=5, batch_size=5, progress=False)
+    again = evaluator.evaluate_run(run_dir, max_examples=5, batch_size=5, progress=False)
     for name, value in result["metrics"].items():
         assert again["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
 
 
 def test_samples_are_masked_by_the_sketch_and_binary_sketches_are_binary(run_dir):
-    line = evaluate.sample_predictions(run_dir, 3)
+    line = evaluator.sample_predictions(run_dir, 3)
     assert line["sketch"].shape == (3, 64, 64, 1) and line["prediction"].shape == line["truth"].shape == (3, 64, 64, 3)
     assert line["prediction"].dtype == np.uint8
     # Output = color * sketch / 255 <= sketch (+ rounding): lines are dark.
     assert np.all(line["prediction"].astype(int) <= line["sketch"].astype(int) + 1)
-    binary = evaluate.sample_predictions(run_dir, 3, sketch="binary")
+    binary = evaluator.sample_predictions(run_dir, 3, sketch="binary")
     assert np.any(binary["sketch"] != line["sketch"])
     # 0/255 sketches shrunk 256 -> 64 px by area averaging: 17 gray levels.
     assert set(np.unique(binary["sketch"]).tolist()) <= {int(np.round(255 * k / 16)) for k in range(17)}
     np.testing.assert_array_equal(binary["truth"], line["truth"])  # same test images
-    result = evaluate.evaluate_run(run_dir, sketch="binary", max_examples=3, progress=False)
+    result = evaluator.evaluate_run(run_dir, sketch="binary", max_examples=3, progress=False)
     assert result["sketch"] == "binary" and result["metrics"]["images"] == 3
 
 
@@ -88,15 +88,15 @@ def test_cli_prints_a_table_and_writes_json(run_dir, capsys):
 
 
 def test_hints_are_sampled_from_the_ground_truth_and_evaluated_with_the_guided_colorizer(run_dir):
-    result = evaluate.evaluate_run(run_dir, max_examples=4, batch_size=2, hints=5, progress=False)
+    result = evaluator.evaluate_run(run_dir, max_examples=4, batch_size=2, hints=5, progress=False)
     assert result["hints"] == 5 and result["examples"] == 4
     # Independently: the same hints (the fixed evaluation seed, keyed on the
     # image's position) through the guided colorizer.
-    config, net = runs.load_net(run_dir)
+    config, net = trained.load_net(run_dir)
     assert models.uses_hints(net)  # new runs train with hints
     guided = models.build_guided_colorizer(net, config.space, config.temperature)
     batches = pipeline.make_dataset(
-        config, "test", training=False, batch_size=4, hints=True, hint_count=5, hint_seed=evaluate.HINT_SEED
+        config, "test", training=False, batch_size=4, hints=True, hint_count=5, hint_seed=evaluator.HINT_SEED
     )
     inputs, truth = next(iter(batches))
     pred = np.clip(np.round(guided(inputs, training=False).numpy()), 0, 255).astype(np.uint8)
@@ -105,7 +105,7 @@ def test_hints_are_sampled_from_the_ground_truth_and_evaluated_with_the_guided_c
         assert result["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
     # The samples carry their hints: 5 patches per image (64 px: sides 1-2,
     # possibly overlapping), so 1 to 20 hinted pixels.
-    samples = evaluate.sample_predictions(run_dir, 3, hints=5)
+    samples = evaluator.sample_predictions(run_dir, 3, hints=5)
     np.testing.assert_array_equal(samples["hint_mask"], inputs["hint_mask"].numpy()[:3])
     hinted = samples["hint_mask"].sum(axis=(1, 2, 3))
     assert np.all((hinted >= 1) & (hinted <= 20))
@@ -124,7 +124,7 @@ def test_hints_on_a_run_trained_without_them_is_a_one_line_error(run_dir, tmp_pa
     plain = str(tmp_path / "plain")
     os.makedirs(plain)
     runs.save_config(config, plain)
-    runs.save_net(models.build_net(config.model, width=config.width), plain)
+    trained.save_net(models.build_net(config.model, width=config.width), plain)
     for argv, message in (
         ([plain, "--hints", "2"], "trained without hints"),
         ([run_dir, "--hints", "-1"], "--hints must be >= 0"),

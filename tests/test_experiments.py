@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import evaluate
 from colorize import runs as colorize_runs
+from colorize.evaluation import evaluator
 from experiments import paper
 
 
@@ -39,7 +39,7 @@ def test_tiny_experiment_trains_evaluates_draws_and_redraws(tiny_data_dir, tmp_p
         assert entry["run_dir"] == os.path.join(runs, variant)
         assert entry["train_seconds"] > 0 and entry["steps"] == 4  # tiny: 1 epoch x 4 steps
         # The saved numbers are those of colorize.evaluate on that run.
-        direct = evaluate.evaluate_run(entry["run_dir"], max_examples=6, progress=False)["metrics"]
+        direct = evaluator.evaluate_run(entry["run_dir"], max_examples=6, progress=False)["metrics"]
         for name, value in direct.items():
             assert entry["evaluation"]["metrics"][name] == pytest.approx(value, rel=1e-6, abs=1e-9), (variant, name)
     assert results["samples"] == os.path.join(runs, paper.SAMPLES)  # big: next to the runs

@@ -13,7 +13,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorize import export, predict, runs, weights
+from colorize import export, runs, weights
+from colorize.inference import coloring
+from colorize.serving import saved_model
 
 import helpers
 from bad_inputs import drawing
@@ -49,9 +51,9 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
 
     # In-process: predict's path (Python decoding, the core built from the
     # run, its graph functions) gives the same pixels, normalization included.
-    model = predict.Model(run_dir)
+    model = coloring.Model(run_dir)
     for i, path in enumerate((png_path, jpg_path)):
-        expected = predict.colorize_file(str(path), model, upsample="bilinear")
+        expected = coloring.colorize_array(coloring.load_rgb(str(path)), model, upsample="bilinear")["rgb"]
         h, w = out["size"][i]
         served = out["rgb"][i, :h, :w]
         np.testing.assert_array_equal(served, expected)
@@ -133,16 +135,16 @@ def test_saved_model_cli_lists_the_signatures(export_dir):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     text = result.stdout
-    for name in export.SIGNATURES:
+    for name in saved_model.SIGNATURES:
         assert f"signature_def['{name}']" in text
-    assert text.count("signature_def[") == len(export.SIGNATURES) + 1  # + TensorFlow's __saved_model_init_op
+    assert text.count("signature_def[") == len(saved_model.SIGNATURES) + 1  # + TensorFlow's __saved_model_init_op
     assert "DT_STRING" in text and "DT_UINT8" in text and "(-1, -1, -1, 1)" in text
 
 
 def test_export_is_atomic_and_records_its_config(run_dir, export_dir, tmp_path):
     meta = runs.read_export_metadata(export_dir)
     assert meta["config"]["variant"] == "rebalance" and meta["temperature"] == pytest.approx(0.38)
-    assert meta["signatures"] == list(export.SIGNATURES) and "guided" in meta["signatures"]
+    assert meta["signatures"] == list(saved_model.SIGNATURES) and "guided" in meta["signatures"]
     assert meta["hints"] is True  # the tiny run was trained with hints
     target = tmp_path / "model"
     target.mkdir()
@@ -159,7 +161,7 @@ def test_export_follows_the_umask(run_dir, tmp_path, umask):
     # user must be able to read the export, as any folder made under the umask.
     old = os.umask(umask)
     try:
-        target = export.export(run_dir, str(tmp_path / "model"))
+        target = saved_model.export(run_dir, str(tmp_path / "model"))
     finally:
         os.umask(old)
     modes = {}
@@ -217,14 +219,14 @@ def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp
     exif[0x0112] = 6  # shown turned 90 degrees clockwise
     Image.fromarray(gray).save(buffer, "JPEG", quality=95, exif=exif.tobytes())
     cases["rotated.jpg"] = buffer.getvalue()
-    model = predict.Model(run_dir)
+    model = coloring.Model(run_dir)
     serve = loaded.signatures["serving_default"]
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         out = serve(images=tf.constant([data]))
         h, w = out["size"].numpy()[0]
         served = out["rgb"].numpy()[0, :h, :w]
-        expected = predict.colorize_file(str(tmp_path / name), model, upsample="bilinear")
+        expected = coloring.colorize_array(coloring.load_rgb(str(tmp_path / name)), model, upsample="bilinear")["rgb"]
         np.testing.assert_array_equal(served, expected, err_msg=name)
     # The transparent page is white paper (colored), not black.
     out = serve(images=tf.constant([cases["transparent.png"]]))["rgb"].numpy()[0]
@@ -252,20 +254,20 @@ def test_served_scans_and_white_on_black_are_normalized_as_predict_does(run_dir,
     # The issue's `serving_unnormalized_scans`: the SavedModel normalizes in
     # the graph (the core's `prepare`), so its output is predict's: the same
     # functions, run as a graph here and eagerly by predict's first images
-    # (`predict.EAGER_IMAGES`), whose float rounding may move a pixel by one
+    # (`coloring.EAGER_IMAGES`), whose float rounding may move a pixel by one
     # level.
     g = _case_drawing(384).astype(np.float32)[..., np.newaxis] / 255.0
     paper, pencil = np.array([198, 226, 236], np.float32), np.array([95, 100, 105], np.float32)  # BGR
     scan = paper * g + pencil * (1 - g) + np.random.default_rng(0).normal(0, 5, g.shape[:2] + (3,))
     cv2.imwrite(str(tmp_path / "scan.jpg"), np.clip(scan, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 88])
     cv2.imwrite(str(tmp_path / "white_on_black.png"), 255 - _case_drawing(384))
-    model = predict.Model(run_dir)
+    model = coloring.Model(run_dir)
     serve = loaded.signatures["serving_default"]
     ink = _case_drawing(384) < 64
     for name in ("scan.jpg", "white_on_black.png"):
         data = tf.constant([(tmp_path / name).read_bytes()])
         served = serve(images=data)["rgb"].numpy()[0]
-        ours = predict.colorize_file(str(tmp_path / name), model, upsample="bilinear")
+        ours = coloring.colorize_array(coloring.load_rgb(str(tmp_path / name)), model, upsample="bilinear")["rgb"]
         differ = np.abs(served.astype(int) - ours)
         assert differ.max() <= 1 and np.mean(differ > 0) < 1e-4, (name, differ.max(), np.mean(differ > 0))
         # The lines multiplied back are dark lines on white paper, not a

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import export, predict
-from colorize.inference import hint_layers
+from colorize.inference import coloring, hint_layers
 from colorize.nets import models
-from colorize.serving import colorizer
+from colorize.serving import colorizer, saved_model
 
 import helpers
 from bad_inputs import drawing
@@ -65,9 +64,11 @@ def test_guided_runs_without_the_project_and_matches_in_process(run_dir, export_
     # In-process: predict's reader and the core's graph functions give the
     # same pixels (the in-graph nearest-neighbour scaling of the layer is
     # predict's when growing by a whole factor).
-    model = predict.Model(run_dir)
+    model = coloring.Model(run_dir)
     hints = hint_layers.load_hint_layer(str(paths[2]), 96, 136)
-    expected = predict.colorize_file(str(paths[0]), model, upsample="bilinear", hint_rgb=hints[0], hint_mask=hints[1])
+    expected = coloring.colorize_array(
+        coloring.load_rgb(str(paths[0])), model, upsample="bilinear", hint_rgb=hints[0], hint_mask=hints[1]
+    )["rgb"]
     assert np.abs(out["rgb"][0, :96].astype(int) - expected).max() <= 1
 
 
@@ -106,7 +107,7 @@ def test_bad_hint_layers_are_invalid_arguments_and_the_model_keeps_working(loade
             guided(images=tf.constant(images), hints=tf.constant(hints))
         out = guided(images=tf.constant([png]), hints=tf.constant([layer]))
         assert out["rgb"].shape == (1, 40, 50, 3)
-    assert "guided" in export.SIGNATURES
+    assert "guided" in saved_model.SIGNATURES
 
 
 def test_guided_paints_the_hints_through_the_network():

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import evaluate
 from colorize.errors import ColorizeError
-from colorize.evaluation import metrics
+from colorize.evaluation import evaluator, metrics
 from experiments import hints_curve
 
 COUNTS = [0, 2, 10]
@@ -28,7 +27,7 @@ def curve(run_dir, tmp_path_factory):
 
 def test_results_hold_every_curve(curve, run_dir, capsys):
     out, results = curve
-    assert results["counts"] == COUNTS and results["split"] == "test" and results["hint_seed"] == evaluate.HINT_SEED
+    assert results["counts"] == COUNTS and results["split"] == "test" and results["hint_seed"] == evaluator.HINT_SEED
     assert results["dataset"] == "sketch_colorization/synthetic_tiny"
     (name, run), (size, baseline) = *results["runs"].items(), *results["baselines"].items()
     assert name == os.path.basename(run_dir) and run["variant"] == "rebalance" and run["hints_trained"]
@@ -67,7 +66,7 @@ def test_results_hold_every_curve(curve, run_dir, capsys):
 def test_baseline_gets_the_hints_the_network_gets(run_dir):
     config = hints_curve.eval_config(run_dir)
     sketch, hint_rgb, hint_mask, truth = next(hints_curve.baseline_examples(config, "test", 5, max_examples=3))
-    samples = evaluate.sample_predictions(run_dir, 3, hints=5)
+    samples = evaluator.sample_predictions(run_dir, 3, hints=5)
     np.testing.assert_array_equal(hint_mask, samples["hint_mask"][..., 0] > 0.5)
     np.testing.assert_array_equal(hint_rgb, np.rint(samples["hint_color"]).astype(np.uint8))
     np.testing.assert_array_equal(sketch, samples["sketch"][..., 0])

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from colorize.data import examples as datasets
-from colorize.data import sketch
+from colorize.data import build, sketch
 from colorize.errors import ColorizeError
 
 
@@ -83,7 +82,7 @@ def _folder(root, n=40):
 @pytest.mark.slow
 def test_line_art_build_keeps_each_subject_in_one_split(tmp_path):
     _folder(tmp_path / "art")
-    builder = datasets.build("line_art", data_dir=tmp_path / "data", manual_dir=tmp_path / "art")
+    builder = build.build("line_art", data_dir=tmp_path / "data", manual_dir=tmp_path / "art")
     split_of = {}
     total = 0
     for split in ("train", "validation", "test"):
@@ -97,6 +96,6 @@ def test_line_art_build_keeps_each_subject_in_one_split(tmp_path):
 
 def test_line_art_without_a_manifest_is_one_line(tmp_path):
     with pytest.raises(ColorizeError, match="manifest"):
-        datasets.build("line_art", data_dir=tmp_path / "data", manual_dir=tmp_path)
+        build.build("line_art", data_dir=tmp_path / "data", manual_dir=tmp_path)
     with pytest.raises(ColorizeError, match="needs manual_dir"):
-        datasets.build("line_art", data_dir=tmp_path / "data")
+        build.build("line_art", data_dir=tmp_path / "data")

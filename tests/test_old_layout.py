@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorize import predict, runs, weights
-from colorize.inference import hint_layers
+from colorize import weights
+from colorize.inference import coloring, hint_layers
+from colorize.nets import trained
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "old_layout")
 
@@ -49,21 +50,21 @@ def _same(out, expected):
 )
 def test_a_run_saved_by_the_previous_layout_loads_and_colors_the_same(name, folder, network, sketch, golden):
     run_dir = os.path.join(HERE, folder)
-    config, net = runs.load_net(run_dir)
+    config, net = trained.load_net(run_dir)
     assert type(net).__name__ == network and config.variant == name and config.hints
     rgb, (hint_rgb, hint_mask) = sketch
-    model = predict.Model(run_dir)
-    _same(predict.colorize_array(rgb, model)["rgb"], golden[f"{name}_auto"])
-    _same(predict.colorize_array(rgb, model, hint_rgb, hint_mask)["rgb"], golden[f"{name}_hints"])
-    bilinear = predict.colorize_array(rgb, model, hint_rgb, hint_mask, upsample="bilinear")["rgb"]
+    model = coloring.Model(run_dir)
+    _same(coloring.colorize_array(rgb, model)["rgb"], golden[f"{name}_auto"])
+    _same(coloring.colorize_array(rgb, model, hint_rgb, hint_mask)["rgb"], golden[f"{name}_hints"])
+    bilinear = coloring.colorize_array(rgb, model, hint_rgb, hint_mask, upsample="bilinear")["rgb"]
     _same(bilinear, golden[f"{name}_bilinear"])
 
 
 def test_an_export_of_the_previous_layout_serves_and_predicts_the_same(old_export, sketch, golden):
     rgb, (hint_rgb, hint_mask) = sketch
-    model = predict.Model(old_export)
-    _same(predict.colorize_array(rgb, model)["rgb"], golden["export_auto"])
-    _same(predict.colorize_array(rgb, model, hint_rgb, hint_mask)["rgb"], golden["export_hints"])
+    model = coloring.Model(old_export)
+    _same(coloring.colorize_array(rgb, model)["rgb"], golden["export_auto"])
+    _same(coloring.colorize_array(rgb, model, hint_rgb, hint_mask)["rgb"], golden["export_hints"])
     core = tf.saved_model.load(old_export)
     with open(os.path.join(HERE, "sketch.png"), "rb") as f:
         png = f.read()
@@ -77,6 +78,6 @@ def test_an_export_of_the_previous_layout_serves_and_predicts_the_same(old_expor
 
 def test_the_shipped_weights_color_as_before(sketch, golden):
     rgb, (hint_rgb, hint_mask) = sketch
-    model = predict.Model(weights.default_model())
-    _same(predict.colorize_array(rgb, model)["rgb"], golden["shipped_auto"])
-    _same(predict.colorize_array(rgb, model, hint_rgb, hint_mask)["rgb"], golden["shipped_hints"])
+    model = coloring.Model(weights.default_model())
+    _same(coloring.colorize_array(rgb, model)["rgb"], golden["shipped_auto"])
+    _same(coloring.colorize_array(rgb, model, hint_rgb, hint_mask)["rgb"], golden["shipped_hints"])

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize.data import examples, images
+from colorize.data import build, examples, images
 from colorize.errors import ColorizeError, ImageError
 
 
@@ -118,7 +118,7 @@ def test_source_examples_render_svgs_and_fall_back_to_png(tmp_path):
 
 def test_openclipart_build_on_a_small_folder(tmp_path, capsys):
     clip_art_folder(tmp_path / "clip")
-    builder = examples.build("openclipart", data_dir=tmp_path / "data", manual_dir=tmp_path / "clip")
+    builder = build.build("openclipart", data_dir=tmp_path / "data", manual_dir=tmp_path / "clip")
     out = capsys.readouterr().out
     assert "40 sources" in out and "from SVG:" in out
     total = sum(builder.info.splits[s].num_examples for s in ("train", "validation", "test"))

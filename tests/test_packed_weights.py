@@ -1,4 +1,4 @@
-"""Shipping a model as float16 weights (`runs.pack_net`) and reading it back."""
+"""Shipping a model as float16 weights (`trained.pack_net`) and reading it back."""
 
 import os
 
@@ -7,16 +7,16 @@ import pytest
 
 from colorize import runs, variants, weights
 from colorize.errors import ColorizeError
-from colorize.nets import models
+from colorize.nets import models, trained
 
 
 @pytest.mark.parametrize("variant", ["lch", "regression"])
 def test_packed_weights_load_as_the_network_within_float16_rounding(variant, tmp_path):
     config = variants.resolve(variant, "tiny")
     net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
-    path = runs.pack_net(net, config, str(tmp_path / "packed"))
+    path = trained.pack_net(net, config, str(tmp_path / "packed"))
     assert os.path.basename(path) == runs.PACKED_WEIGHTS
-    loaded_config, loaded = runs.load_net(str(tmp_path / "packed"))
+    loaded_config, loaded = trained.load_net(str(tmp_path / "packed"))
     assert loaded_config == config and models.uses_hints(loaded) == config.hints
     assert models.uses_palette(loaded) == config.palette
     assert loaded.count_params() == net.count_params()
@@ -34,7 +34,7 @@ def test_a_broken_weights_file_is_one_line(tmp_path):
     runs.save_config(config, str(tmp_path))
     (tmp_path / runs.PACKED_WEIGHTS).write_bytes(b"not a zip")
     with pytest.raises(ColorizeError, match="cannot load packed weights"):
-        runs.load_net(str(tmp_path))
+        trained.load_net(str(tmp_path))
 
 
 def test_default_model_says_when_the_shipped_weights_are_missing(monkeypatch, tmp_path):

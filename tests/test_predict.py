@@ -14,7 +14,7 @@ import tensorflow as tf
 from colorize import evaluate, export, predict, weights
 from colorize.data import sketch, synthetic
 from colorize.errors import ColorizeError
-from colorize.inference import jobs
+from colorize.inference import coloring, jobs
 from colorize.serving import colorizer
 
 from bad_inputs import bomb_png
@@ -140,11 +140,11 @@ def test_collect_inputs_names_and_failures(tmp_path):
 def test_predict_calls_the_core_of_the_run(run_dir):
     # `--upsample bilinear` is the core's own graph path: prepare, color and
     # compose of the module the SavedModel saves.
-    model = predict.Model(run_dir)
+    model = coloring.Model(run_dir)
     assert isinstance(model.core, colorizer.Colorizer)
     gray = _drawing(90, 130)
     rgb = np.dstack([gray] * 3)
-    ours = predict.colorize_array(rgb, model, upsample="bilinear")
+    ours = coloring.colorize_array(rgb, model, upsample="bilinear")
     core = model.core.colorize_sketch(tf.constant(gray[np.newaxis, :, :, np.newaxis]), tf.constant([], tf.float32))
     np.testing.assert_array_equal(ours["rgb"], core["rgb"].numpy()[0])
     # The flat color and the lines it returns give the image (within rounding).
@@ -152,11 +152,11 @@ def test_predict_calls_the_core_of_the_run(run_dir):
     remade = np.rint(ours["color"] * (ours["lines"][..., np.newaxis] / 255.0))
     assert np.abs(remade - ours["rgb"]).max() <= 2
     # Off: the gray sketch goes to the network and is multiplied back as it is.
-    off = predict.colorize_array(gray, model, normalize="off", upsample="bilinear")
+    off = coloring.colorize_array(gray, model, normalize="off", upsample="bilinear")
     assert off["rgb"].shape == (90, 130, 3) and np.all(off["rgb"] <= gray[..., np.newaxis])
     np.testing.assert_array_equal(off["lines"], gray)
     # Regions: the same flat color and lines, exactly (one rounding).
-    regions = predict.colorize_array(rgb, model)
+    regions = coloring.colorize_array(rgb, model)
     expected = np.rint(regions["color"] * (regions["lines"][..., np.newaxis] / 255.0))
     assert np.abs(expected - regions["rgb"]).max() <= 1
     for kwargs, message in [
@@ -166,23 +166,23 @@ def test_predict_calls_the_core_of_the_run(run_dir):
         (dict(hint_rgb=np.zeros((90, 13, 3), np.uint8), hint_mask=np.ones((90, 130), bool)), "hints must be"),
     ]:
         with pytest.raises(ColorizeError, match=message):
-            predict.colorize_array(gray, model, **kwargs)
+            coloring.colorize_array(gray, model, **kwargs)
     with pytest.raises(ColorizeError, match="must be a"):
-        predict.colorize_array(gray.astype(np.float32), model)
+        coloring.colorize_array(gray.astype(np.float32), model)
 
 
 def test_the_first_images_run_eagerly_then_the_graph(run_dir, monkeypatch):
     # An in-process core colors its first images eagerly (no tracing), then
     # switches to its graph functions; both give the same image.
     monkeypatch.setattr(predict, "EAGER_IMAGES", 2)
-    model = predict.Model(run_dir)
+    model = coloring.Model(run_dir)
     rgb = np.dstack([_drawing(100, 140)] * 3)
-    first = [predict.colorize_array(rgb, model, upsample="regions")["rgb"]]
+    first = [coloring.colorize_array(rgb, model, upsample="regions")["rgb"]]
     assert model._function("color") is not model.core.color  # still eager
-    first.append(predict.colorize_array(rgb, model, upsample="bilinear")["rgb"])
+    first.append(coloring.colorize_array(rgb, model, upsample="bilinear")["rgb"])
     assert model._function("color") is model.core.color  # two images done: the graph
     assert model.with_temperature(0.3)._function("prepare") is model.core.prepare  # copies share the count
-    graph = [predict.colorize_array(rgb, model, upsample=up)["rgb"] for up in ("regions", "bilinear")]
+    graph = [coloring.colorize_array(rgb, model, upsample=up)["rgb"] for up in ("regions", "bilinear")]
     for eager, traced in zip(first, graph, strict=True):
         assert np.abs(eager.astype(int) - traced).max() <= 1
 
@@ -195,7 +195,7 @@ def test_an_old_or_foreign_saved_model_is_one_line(tmp_path):
 
     tf.saved_model.save(Plain(), str(tmp_path))
     with pytest.raises(ColorizeError, match="not a colorize SavedModel of this version"):
-        predict.Model(str(tmp_path))
+        coloring.Model(str(tmp_path))
 
 
 def test_inference_does_not_import_training(tmp_path):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from colorize import predict, runs
-from colorize.inference import jobs
-from colorize.nets import models
+from colorize.inference import coloring, jobs
+from colorize.nets import models, trained
 
 RED, GREEN = (220, 30, 40), (20, 200, 60)
 
@@ -42,7 +42,7 @@ def _layer(height, width, dots, alpha=255, radius=3):
 
 @pytest.fixture(scope="module")
 def model(run_dir):
-    return predict.Model(run_dir)  # the tiny run, trained with hints
+    return coloring.Model(run_dir)  # the tiny run, trained with hints
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def plain_run(run_dir, tmp_path_factory):
     config = runs.load_config(run_dir).replace(hints=False)
     plain = str(tmp_path_factory.mktemp("plain"))
     runs.save_config(config, plain)
-    runs.save_net(models.build_net(config.model, width=config.width), plain)
+    trained.save_net(models.build_net(config.model, width=config.width), plain)
     return plain
 
 
@@ -68,8 +68,8 @@ def test_a_hint_colors_its_region_and_nothing_else(model):
     hint_rgb = np.zeros((160, 200, 3), np.uint8)
     hint_mask = np.zeros((160, 200), bool)
     hint_rgb[78:83, 58:63], hint_mask[78:83, 58:63] = RED, True  # a 5 px dot in the circle
-    auto = predict.colorize_array(img, model)
-    out = predict.colorize_array(img, model, hint_rgb, hint_mask)
+    auto = coloring.colorize_array(img, model)
+    out = coloring.colorize_array(img, model, hint_rgb, hint_mask)
     assert model.uses_hints
     _expect_filled(out["rgb"], out["lines"], circle, RED)
     np.testing.assert_array_equal(out["color"][circle], np.broadcast_to(RED, (circle.sum(), 3)))  # flat: no lines
@@ -79,7 +79,7 @@ def test_a_hint_colors_its_region_and_nothing_else(model):
     assert np.abs(out["rgb"][box].astype(int) - auto["rgb"][box]).max() <= 1
     assert np.ptp(auto["rgb"][circle].astype(int), axis=1).max() < 30  # it was grayish before the hint
     # bilinear is the SavedModel's path: hints reach the network only.
-    bilinear = predict.colorize_array(img, model, hint_rgb, hint_mask, upsample="bilinear")
+    bilinear = coloring.colorize_array(img, model, hint_rgb, hint_mask, upsample="bilinear")
     assert np.abs(bilinear["rgb"][circle].astype(int) - RED).max() > 60  # not filled: the tiny net's gray
 
 
@@ -116,7 +116,7 @@ def test_hint_layers_beside_sketches_and_each_bad_one(run_dir, tmp_path, capsys)
     assert sorted(os.listdir(out)) == ["good.png", "plain.png"]
     assert "colored 2 of 6 inputs" in captured.out and "good.hints.png" in captured.out
     colored = cv2.cvtColor(cv2.imread(str(out / "good.png")), cv2.COLOR_BGR2RGB)
-    lines = predict.Model(run_dir).prepare(np.dstack([img] * 3))[1]
+    lines = coloring.Model(run_dir).prepare(np.dstack([img] * 3))[1]
     _expect_filled(colored, lines, circle, GREEN)
 
 
@@ -132,7 +132,7 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
     argv = [str(tmp_path / "s.png"), "-o", str(out), "--model", run_dir, "--hints", str(tmp_path / "layer.png")]
     assert predict.main([*argv, "--hint", "150,80,#14C83C", "--hint", "160, 60, 14c83c"]) == 0
     colored = cv2.cvtColor(cv2.imread(str(out / "s.png")), cv2.COLOR_BGR2RGB)
-    lines = predict.Model(run_dir).prepare(np.dstack([img] * 3))[1]
+    lines = coloring.Model(run_dir).prepare(np.dstack([img] * 3))[1]
     _expect_filled(colored, lines, circle, RED)
     _expect_filled(colored, lines, box, GREEN)
     capsys.readouterr()
@@ -161,8 +161,8 @@ def test_layers_writes_the_flat_color_under_the_lines(run_dir, tmp_path, monkeyp
     argv = [str(tmp_path / "s.png"), "-o", str(tmp_path / "out"), "--model", run_dir, "--layers"]
     assert predict.main([*argv, "--hint", "60,80,#DC1E28"]) == 0
     assert written["path"] == str(tmp_path / "out" / "s.ora") and os.path.isfile(written["path"])
-    expected = predict.colorize_array(
-        img, predict.Model(run_dir), *jobs.hints_for("s", 160, 200, None, [(60, 80, RED)])[0]
+    expected = coloring.colorize_array(
+        img, coloring.Model(run_dir), *jobs.hints_for("s", 160, 200, None, [(60, 80, RED)])[0]
     )
     np.testing.assert_array_equal(written["color"], expected["color"])
     np.testing.assert_array_equal(written["lines"], expected["lines"])

@@ -31,8 +31,9 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from colorize import predict, runs, variants
-from colorize.data import examples, sketch
+from colorize.data import build, sketch
 from colorize.errors import ColorizeError
+from colorize.inference import coloring
 
 import bad_inputs
 import helpers
@@ -45,6 +46,10 @@ BUILD_MEMORY_MB = 128
 """Bound on the build's resident memory above TensorFlow's own: decoding
 the 8000 x 8000 PNG of the corpus whole would take 448 MB (PIL's 4 bytes
 and the 3-byte BGR copy per pixel)."""
+
+MEMORY_BOUND_GB = 4.0
+"""Bound on predict's peak resident memory for a 6000 x 6000 sketch, the
+whole process (TensorFlow and the model included)."""
 
 
 def _errors(stderr):
@@ -158,10 +163,10 @@ def test_predict_cli_on_the_corpus(export_dir, corpus, tmp_path):
 
 
 def test_predict_decodes_odd_images_like_their_plain_equivalents(export_dir, corpus, tmp_path):
-    model = predict.Model(export_dir)
+    model = coloring.Model(export_dir)
 
     def colored(path):
-        return predict.colorize_file(str(path), model)
+        return coloring.colorize_array(coloring.load_rgb(str(path)), model)["rgb"]
 
     def plain(name, rgb):
         path = tmp_path / name
@@ -215,7 +220,6 @@ def test_predict_folder_input_skips_bad_files_and_writes_the_good_ones(
 
 @pytest.mark.slow
 def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
-    examples.builder_class()  # registers the builder with TFDS
 
     folder = tmp_path / "corpus"
     cases = [case for case in CASES if case.build != NOT_REACHABLE]
@@ -233,10 +237,10 @@ def test_folder_build_on_the_corpus_in_bounded_memory(tmp_path, tiny_data_dir):
         bad_inputs.deny_unreadable_files()
         import tensorflow as tf
         tf.constant(0)  # TensorFlow's own memory is the baseline
-        from colorize.data import examples
+        from colorize.data import build
         with open("/proc/self/statm") as f:
             before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
-        examples.build("folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
+        build.build("folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
         print(f"memory: {{before}} MB before the build, peak {{bad_inputs.peak_rss_mb()}} MB")
     """)
     data_dir = tmp_path / "tfds"
@@ -304,7 +308,7 @@ def test_builder_refuses_a_missing_or_imageless_folder_and_an_unwritable_data_di
         (os.path.dirname(corpus["zero.png"]), blocker / "tfds", "file/tfds: cannot write the dataset here"),
     ]:
         with pytest.raises(ColorizeError, match=re.escape(message)):
-            examples.build("folder", data_dir=str(data_dir), manual_dir=str(manual_dir))
+            build.build("folder", data_dir=str(data_dir), manual_dir=str(manual_dir))
     assert not os.path.exists(tmp_path / "d")
 
 
@@ -445,7 +449,6 @@ def test_killed_export_leaves_nothing_under_the_final_name(run_dir, tmp_path):
 
 def _examples(data_dir):
     """{split: sorted list of (source_id, sha1 of the color window)}."""
-    examples.builder_class()  # registers the builder with TFDS
     builder = tfds.builder("sketch_colorization/synthetic_tiny", data_dir=str(data_dir))
     found = {}
     for split in ("train", "validation", "test"):
@@ -470,8 +473,8 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
             time.sleep(0.05)
             return generate(seed, *args, **kwargs)
         synthetic.generate = announced
-        from colorize.data import examples
-        examples.build("synthetic_tiny", data_dir={str(data_dir)!r})
+        from colorize.data import build
+        build.build("synthetic_tiny", data_dir={str(data_dir)!r})
     """)
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -492,7 +495,7 @@ def test_killed_build_reruns_to_exactly_the_right_examples(tmp_path, tiny_data_d
     assert not (config_dir / "1.1.0").exists()
     assert len(list(config_dir.glob("incomplete.*"))) == 1  # what the killed build left
 
-    examples.build("synthetic_tiny", data_dir=str(data_dir))
+    build.build("synthetic_tiny", data_dir=str(data_dir))
     rebuilt, reference = _examples(data_dir), _examples(tiny_data_dir)
     assert {k: len(v) for k, v in rebuilt.items()} == {"train": 45, "validation": 3, "test": 5}
     assert rebuilt == reference  # the same windows, each once
@@ -529,10 +532,10 @@ def test_predict_6000px_sketch_within_its_memory_bound_and_refuses_larger(run_di
     )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert _errors(proc.stderr) == [
-        f"error: {huge}: too large: 8000x8000 pixels is over the limit of {predict.MAX_PIXELS} decoded pixels"
+        f"error: {huge}: too large: 8000x8000 pixels is over the limit of {coloring.MAX_PIXELS} decoded pixels"
     ]
     peak = int(re.search(r"peak MB (\d+)", proc.stdout).group(1))
     print(f"predict 6000x6000: peak {peak} MB")
-    assert peak < predict.MEMORY_BOUND_GB * 1024, proc.stdout
+    assert peak < MEMORY_BOUND_GB * 1024, proc.stdout
     assert cv2.imread(str(out_dir / "big.png")).shape == (6000, 6000, 3)
     assert os.listdir(out_dir) == ["big.png"]

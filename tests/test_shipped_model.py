@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from colorize import runs, weights
+from colorize.nets import trained
 
 from helpers import env
 
@@ -28,7 +29,7 @@ def test_shipped_weights_match_the_model_card():
     with open(path, "rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == card["sha256"]
     assert os.path.getsize(path) == card["bytes"] < 5_000_000
-    config, net = runs.load_net(weights.default_model())
+    config, net = trained.load_net(weights.default_model())
     assert (config.variant, config.width, config.image_size, config.hints) == (
         card["variant"],
         card["width"],

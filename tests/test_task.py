@@ -12,7 +12,7 @@ import tensorflow as tf
 from colorize import runs, train, variants
 from colorize.data import simulated_hints as hints
 from colorize.errors import ColorizeError
-from colorize.nets import color, models, targets
+from colorize.nets import color, models, targets, trained
 from colorize.training.task import ColorizationTask
 
 
@@ -103,8 +103,8 @@ def test_a_run_recorded_before_hints_loads_and_predicts_as_before(tmp_path):
     runs.save_config(OldConfig(), run_dir)
     keras.utils.set_random_seed(3)
     net = models.build_net("classification", width=0.0625)
-    runs.save_net(net, run_dir)
-    config, loaded = runs.load_net(run_dir)
+    trained.save_net(net, run_dir)
+    config, loaded = trained.load_net(run_dir)
     assert config.hints is False and not models.uses_hints(loaded)
     sketch = np.full((2, 32, 32, 1), 255, np.uint8)
     sketch[:, 10:12] = 0

@@ -1,4 +1,5 @@
-"""TensorFlow's start-up lines are dropped for colorize's users (`colorize.tf_logs`)."""
+"""TensorFlow's start-up lines are dropped for the commands (`colorize.tf_logs`),
+and importing `colorize` alone changes nothing."""
 
 import os
 import subprocess
@@ -28,7 +29,12 @@ def test_only_the_start_up_noise_is_dropped():
 
 
 def _import_tensorflow(**env):
-    code = "import colorize, tensorflow as tf; print(int(tf.reduce_sum(tf.ones(3))))"
+    code = (
+        "from colorize import tf_logs\n"
+        "tf_logs.install()\n"
+        "import tensorflow as tf\n"
+        "print(int(tf.reduce_sum(tf.ones(3))))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=helpers.env(**env), cwd=helpers.REPO
     )
@@ -36,7 +42,32 @@ def _import_tensorflow(**env):
     return done.stderr.splitlines()
 
 
-def test_importing_tensorflow_after_colorize_prints_no_start_up_lines():
+def _run(code):
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=helpers.env(), cwd=helpers.REPO
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+def test_importing_colorize_has_no_side_effects():
+    # Nothing is hooked and nothing else is loaded.
+    code = "import sys, colorize; print(len(sys.meta_path), sorted(m for m in sys.modules if m.startswith('colorize')))"
+    before = _run("import sys; print(len(sys.meta_path))")[0]
+    assert _run(code) == [before, "['colorize']"]
+
+
+@pytest.mark.parametrize("command", ["predict", "train", "evaluate", "export", "demo"])
+def test_every_command_installs_the_filter_before_tensorflow_loads(command):
+    code = (
+        f"import sys; from colorize import {command}, tf_logs\n"
+        f"try:\n    {command}.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(tf_logs._FINDER in sys.meta_path, 'tensorflow' in sys.modules)"
+    )
+    assert _run(code)[-2:] == ["True", "False"]  # installed, and --help did not load TensorFlow
+
+
+def test_importing_tensorflow_after_install_prints_no_start_up_lines():
     quiet = _import_tensorflow()
     assert not [line for line in quiet if tf_logs.NOISE.match(line)], quiet
     # The same process with the hook off shows what was dropped (this

@@ -15,8 +15,8 @@ import tensorflow as tf
 from colorize import runs, train, variants
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
-from colorize.nets import losses, models, targets
-from colorize.training import task, trainer
+from colorize.nets import losses, models, targets, trained
+from colorize.training import distribution, task, trainer
 
 import helpers
 
@@ -95,14 +95,14 @@ def test_cli_writes_a_complete_run_directory(tiny_run, tiny_data_dir, capsys):
     assert "already trained" in capsys.readouterr().out
     # ... but writes the final network from the last checkpoint (how a run
     # stopped early is finished at the epoch it reached: `--epochs N`).
-    _, before = runs.load_net(run_dir)
+    _, before = trained.load_net(run_dir)
     os.remove(runs.model_path(run_dir))
     train.run(["--variant", "chroma", "--preset", "tiny", "--run-dir", run_dir, "--data-dir", tiny_data_dir])
-    _, after = runs.load_net(run_dir)
+    _, after = trained.load_net(run_dir)
     for a, b in zip(before.get_weights(), after.get_weights()):
         np.testing.assert_array_equal(a, b)
     # The trained model loads back as a colorizer.
-    config, net = runs.load_net(run_dir)
+    config, net = trained.load_net(run_dir)
     colorizer = models.build_colorizer(net, config.space, config.temperature)
     out = keras.ops.convert_to_numpy(colorizer(np.full((1, 64, 64, 1), 255, np.uint8)))
     assert out.shape == (1, 64, 64, 3) and 0 <= out.min() and out.max() <= 255
@@ -126,7 +126,7 @@ def test_bad_flags_are_one_line_errors(tiny_run, tiny_data_dir, tmp_path):
     with pytest.raises(ColorizeError, match="no trained model"):
         os.makedirs(tmp_path / "half")
         runs.save_config(variants.resolve("lch", "tiny"), str(tmp_path / "half"))
-        runs.load_net(str(tmp_path / "half"))
+        trained.load_net(str(tmp_path / "half"))
     # As a command: one line on stderr, status 2, no traceback.
     proc = subprocess.run(
         [
@@ -242,19 +242,19 @@ def test_multi_worker_training_ends_with_identical_weights(tiny_data_dir, tmp_pa
 def test_a_malformed_tf_config_is_a_one_line_error(monkeypatch, tf_config, message):
     monkeypatch.setenv("TF_CONFIG", tf_config)
     with pytest.raises(ColorizeError, match="TF_CONFIG is not a valid cluster spec") as e:
-        train.make_strategy()
+        distribution.make_strategy()
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
 def test_without_a_cluster_one_machine_trains_as_the_chief(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    strategy, task_type, task_index, is_chief = train.make_strategy()
+    strategy, task_type, task_index, is_chief = distribution.make_strategy()
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
     assert (task_type, task_index, is_chief) == ("chief", 0, True)
     # A one-worker cluster is one machine too.
     one_worker = {"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}
     monkeypatch.setenv("TF_CONFIG", json.dumps(one_worker))
-    strategy, task_type, task_index, is_chief = train.make_strategy()
+    strategy, task_type, task_index, is_chief = distribution.make_strategy()
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
     assert (task_type, task_index, is_chief) == ("worker", 0, True)
 
@@ -284,7 +284,7 @@ def test_resuming_restores_the_plateau_rule_and_the_learning_rate(tiny_data_dir,
 
 def test_init_from_starts_from_another_runs_weights(tiny_run, tiny_data_dir, tmp_path):
     source = tiny_run("rebalance")
-    _, net = runs.load_net(source)
+    _, net = trained.load_net(source)
     run_dir = str(tmp_path / "finetune")
     flags = ["--variant", "rebalance", "--preset", "tiny", "--data-dir", tiny_data_dir, "--epochs", "1"]
     flags += ["--steps-per-epoch", "1", "--init-from", source, "--spare-white", "on", "--run-dir", run_dir]

@@ -11,8 +11,9 @@ example's position in the stream.
 import os
 
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
-from colorize.data import palettes
+from colorize.data import build, palettes
 from colorize.data import simulated_hints as hint_sim
 from colorize.errors import ColorizeError
 from colorize.nets.models import HINT_COLOR, HINT_MASK, PALETTE, SKETCH
@@ -29,8 +30,6 @@ def _split_name(dataset):
 
 def data_dir_of(config):
     """The TFDS data directory of a config ("" means TFDS's default)."""
-    import tensorflow_datasets as tfds  # noqa: PLC0415 (slow import, only when needed)
-
     return config.data_dir or os.path.expanduser(tfds.core.constants.DATA_DIR)
 
 
@@ -41,11 +40,6 @@ def ensure_dataset(config):
     Raises:
         ColorizeError: another dataset that is not built, or an unknown name.
     """
-    import tensorflow_datasets as tfds  # noqa: PLC0415
-
-    from colorize.data import examples  # noqa: PLC0415 (imports TFDS, slow; only when data is read)
-
-    examples.builder_class()  # registers sketch_colorization with TFDS
     data_dir = data_dir_of(config)
     name, builder_config = _split_name(config.dataset)
     try:
@@ -60,7 +54,7 @@ def ensure_dataset(config):
                 f"--data_dir {data_dir} [--manual_dir DIR]`"
             )
         print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
-        builder = examples.build(config=builder_config, data_dir=data_dir)
+        builder = build.build(config=builder_config, data_dir=data_dir)
     return builder
 
 
@@ -212,8 +206,6 @@ def make_dataset(
     Raises:
         ColorizeError: the dataset is not built, or has no such split.
     """
-    import tensorflow_datasets as tfds  # noqa: PLC0415
-
     builder = ensure_dataset(config)
     num_examples(builder, split)  # validates the split name
     ds = builder.as_dataset(split=split, shuffle_files=training, read_config=tfds.ReadConfig(shuffle_seed=config.seed))

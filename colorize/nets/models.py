@@ -27,6 +27,7 @@ import keras
 from keras import layers
 
 from colorize.nets import color
+from colorize.nets.annealed_mean import AnnealedMean, PaperMass
 
 SKETCH_MEAN = 219.0
 # The names of the networks' inputs (the keys of a hinted network's input dict).
@@ -474,7 +475,7 @@ def color_head(
     The one decoding shared by `build_colorizer` (training validation and
     evaluation) and `colorizer.Colorizer` (predict and the SavedModel): for a
     `ClassificationNet`, the annealed mean of its logits
-    (`layers.AnnealedMean`) at a quarter of the input resolution, which the
+    (`annealed_mean.AnnealedMean`) at a quarter of the input resolution, which the
     caller upsamples x4 bilinearly; for a `RegressionUNet`, its color before
     its own sketch multiplication (the `to_255` layer), at the input
     resolution. Either way the caller masks the lines in once, at whatever
@@ -506,8 +507,6 @@ def color_head(
     Raises:
         TypeError: `net` is neither network.
     """
-    from colorize.nets.annealed_mean import AnnealedMean, PaperMass  # noqa: PLC0415 (layers imports models' deps)
-
     inputs = net_inputs(net, sketch, hint_color, hint_mask, palette)
     if isinstance(net, ClassificationNet):
         decode = AnnealedMean(space=space, temperature=temperature, name="annealed_mean")

@@ -40,9 +40,8 @@ normalization off both are the decoded sketch's gray.
 import keras
 import tensorflow as tf
 
-from colorize import runs
 from colorize.errors import ColorizeError
-from colorize.nets import models
+from colorize.nets import models, trained
 from colorize.serving import decode, sketch_normalization, trained_scale
 
 MAX_PIXELS = 40_000_000
@@ -150,7 +149,7 @@ class Colorizer(tf.Module):
         TypeError: `net` is neither network.
 
     Example:
-        >>> config, net = runs.load_net(run_dir)
+        >>> config, net = trained.load_net(run_dir)
         >>> core = Colorizer(net, config.space, config.image_size, config.temperature)
         >>> core.colorize_images(tf.constant([png_bytes]), tf.constant([], tf.float32))["png"]
     """
@@ -520,6 +519,6 @@ def from_run(run_dir, temperature=None, normalize=True):
     Raises:
         ColorizeError: not a trained run, or a bad temperature.
     """
-    config, net = runs.load_net(run_dir)
+    config, net = trained.load_net(run_dir)
     t = config.temperature if temperature is None else float(temperature)
     return config, Colorizer(net, config.space, config.image_size, t, config.sketch, normalize)

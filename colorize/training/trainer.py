@@ -11,7 +11,7 @@ MultiWorkerMirroredStrategy, keras-team/keras#20585):
 - end-of-epoch validation, the plateau learning-rate rule
   (`schedules.PlateauSchedule`), summaries and image grids
   (`summaries.SummaryWriter`) and the history (`runs.save_history`);
-- the final network (`runs.save_net`), with plain batch norm.
+- the final network (`trained.save_net`), with plain batch norm.
 
 Under MultiWorkerMirroredStrategy every worker runs the same loop; only the
 chief writes the shared outputs, and the others write their (required)
@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from colorize import runs
 from colorize.errors import ColorizeError
-from colorize.nets import models
+from colorize.nets import models, trained
 from colorize.training import schedules, summaries
 
 VALIDATION_KEYS = ("loss", "rgb_mse", "chroma", "true_chroma")
@@ -143,7 +143,7 @@ class Trainer:
             ColorizeError: `source` is not a trained run, or its network
                 (model, width, hints) differs from this run's.
         """
-        theirs, net = runs.load_net(source)
+        theirs, net = trained.load_net(source)
         mine = self.config
         for key in ("model", "width", "hints"):
             if getattr(theirs, key) != getattr(mine, key):
@@ -326,5 +326,5 @@ class Trainer:
                 self.config.model, width=self.config.width, hints=self.config.hints, palette=self.config.palette
             )
             net.set_weights(self.net.get_weights())
-        path = runs.save_net(net, self.run_dir)
+        path = trained.save_net(net, self.run_dir)
         print(f"saved {path}", flush=True)

@@ -13,14 +13,14 @@ from colorize.errors import ColorizeError
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openclipart")
 """The shipped model's folder: `config.json` and float16 `weights.npz`
-(`runs.pack_net`), read by `runs.load_net` like a run directory."""
+(`colorize.nets.trained.pack_net`), read by `colorize.nets.trained.load_net` like a run directory."""
 
 
 def default_model():
     """The path of the shipped model.
 
     Returns:
-        str, a folder `runs.load_net` and `colorizer.from_run` accept.
+        str, a folder `colorize.nets.trained.load_net` and `colorize.serving.colorizer.from_run` accept.
 
     Raises:
         ColorizeError: the package was installed without its weights.

@@ -3,8 +3,9 @@
 Importing this package registers the builder with TFDS, so that
 `tfds.load("sketch_colorization/synthetic", data_dir=...)` and
 `tfds.builder(...)` find it. To build it from Python, use
-`colorize.data.examples.build` (this package imports colorize, never the
-reverse).
+`colorize.data.build.build`, which imports this package; this package
+imports `colorize.data.examples` (the per-source work), never
+`colorize.data.build`.
 """
 
 from .sketch_colorization_dataset_builder import Builder, split_for

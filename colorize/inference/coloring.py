@@ -1,0 +1,284 @@
+"""The host-side coloring pipeline that `predict` and the web page share.
+
+`Model` is the colorizer core of a run directory or of an exported
+SavedModel (`colorize.serving.colorizer.Colorizer`: built in-process for a
+run, loaded for an export) and calls its graph functions; `colorize_array`
+colors one decoded image with it at the image's own size:
+
+1. the sketch: `--from-color` extracts the dataset's sketch of a colored
+   image (`colorize.data.sketch`); otherwise the core's `prepare`
+   (`colorize.serving.sketch_normalization`: paper, ink color, polarity,
+   line width and line profile brought to the training distribution), or,
+   with normalization off, the gray image as it is, for the network and for
+   the lines;
+2. the core's `color` (`color_guided` with hints): the color at the trained
+   scale (long strips in overlapping tiles);
+3. full size: "regions" floods line-bounded regions (`fullres.upsample_regions`,
+   OpenCV, outside the graph), then fills the hinted regions (`hint_fill`);
+   "bilinear" calls the core's `compose`, the graph's own step, so that the
+   output is what the exported model's `serving_default` (`guided` with a
+   hint layer) returns for the same decoded pixels (within one level for
+   the first `EAGER_IMAGES` images of an in-process core, which run
+   eagerly). `fullres` describes the difference.
+"""
+
+import copy
+import sys
+
+import cv2
+import numpy as np
+
+from colorize import runs
+from colorize.data import images
+from colorize.data import sketch as sketch_lib
+from colorize.errors import ColorizeError
+from colorize.inference import fullres, hint_fill
+
+MAX_PIXELS = images.DEFAULT_MAX_PIXELS
+MEMORY_BOUND_GB = 4.0
+NORMALIZE_MODES = ("auto", "off")
+_CORE_FUNCTIONS = ("prepare", "color", "compose")
+EAGER_IMAGES = 16
+"""Images an in-process core colors eagerly before it switches to its graph
+functions: tracing them costs seconds (about 4 s on 2 cores, mostly Python
+building some 3,500 ops) and pays off only over a folder of images, where
+the graph is about 0.3 s faster per 512 px image. A SavedModel's functions
+are already traced and always run as graphs."""
+
+
+class Model:
+    """The colorizer core of a run directory or of an exported SavedModel.
+
+    Either way `core` is a `colorizer.Colorizer` (built from the run, or the
+    same module loaded from the SavedModel), and the methods below call its
+    graph functions.
+
+    Args:
+        path: a run directory or a SavedModel written by `colorize.export`.
+        temperature: annealed-mean temperature (default: the run's or the
+            export's).
+
+    Raises:
+        ColorizeError: missing, neither a trained run nor a colorize
+            SavedModel, or a bad temperature.
+    """
+
+    def __init__(self, path, temperature=None):
+        import tensorflow as tf  # noqa: PLC0415 (slow import, only when coloring)
+
+        from colorize.serving import colorizer  # noqa: PLC0415 (imports TensorFlow and Keras)
+
+        if temperature is not None and not temperature > 0:
+            raise ColorizeError(f"--temperature must be positive, not {temperature}")
+        self.path = path
+        self._tf = tf
+        exported = runs.kind(path) == "export"
+        if exported:
+            try:
+                core = tf.saved_model.load(path)
+            except (ValueError, OSError, tf.errors.OpError) as e:
+                raise ColorizeError(f"{path}: not a colorize SavedModel ({str(e).splitlines()[0]})") from None
+            missing = [name for name in _CORE_FUNCTIONS if not hasattr(core, name)]
+            if missing:
+                raise ColorizeError(
+                    f"{path}: not a colorize SavedModel of this version (no {', '.join(missing)}; export it again)"
+                )
+            self.sketch_kind = runs.read_export_metadata(path).get("config", {}).get("sketch", "line")
+            self._temperature = [] if temperature is None else [float(temperature)]
+        else:
+            config, core = colorizer.from_run(path, temperature)
+            self.sketch_kind = config.sketch
+            self._temperature = []
+        self.core = core
+        # (mutable and shared by `with_temperature` copies: they share the graph)
+        self._colored = [EAGER_IMAGES if exported else 0]
+        self.image_size = int(core.trained_image_size.numpy())
+        self.uses_hints = hasattr(core, "color_guided") and bool(core.uses_hints.numpy())
+        self._why_not = "was trained without hints" if hasattr(core, "color_guided") else "was exported before hints"
+        self._warned = False
+        self.evidence = None
+        # Region decisions: the pooled paper mass above which a region is paper (None: off).
+        self.paper_threshold = runs.read_decoding(path).get("paper_threshold")
+
+    def _function(self, name):
+        """The core's function `name`: its graph function, or for the first
+        `EAGER_IMAGES` images of an in-process core the same Python function
+        run eagerly (no tracing; AutoGraph off, as in the graph)."""
+        function = getattr(self.core, name)
+        if self._colored[0] >= EAGER_IMAGES:
+            return function
+        return self._tf.autograph.experimental.do_not_convert(function.python_function)
+
+    def image_done(self):
+        """Counts one colored image (`colorize_array` calls it): after
+        `EAGER_IMAGES` of them the graph functions are used."""
+        self._colored[0] += 1
+
+    def with_temperature(self, temperature):
+        """This model at another annealed-mean temperature (> 0); shares the loaded graph."""
+        if not float(temperature) > 0:
+            raise ColorizeError(f"temperature must be positive, not {temperature}")
+        model = copy.copy(self)
+        model._temperature = [float(temperature)]
+        return model
+
+    def prepare(self, rgb):
+        """The core's sketch normalization.
+
+        Args:
+            rgb: `(H, W, 3)` uint8 RGB sketch (alpha on white).
+
+        Returns:
+            (net_input, lines): `(h, w)` uint8 network input and `(H, W)`
+            uint8 full-size lines.
+        """
+        out = self._function("prepare")(self._tf.constant(rgb[np.newaxis]))
+        return out["net_input"].numpy()[0, ..., 0], out["lines"].numpy()[0, ..., 0]
+
+    def color(self, sketch, hint_rgb=None, hint_mask=None):
+        """The core's color at the trained scale (`color_guided` with hints).
+
+        Args:
+            sketch: `(h, w)` uint8 network input.
+            hint_rgb, hint_mask: optional `(H, W, 3)` uint8 RGB and `(H, W)`
+                bool hints at the full size of the sketch (any size with its
+                aspect ratio). A model trained without hints prints a
+                warning (once) and colors without them.
+
+        Returns:
+            `(th, tw, 3)` float32 RGB 0..255, not masked by the lines. What
+            region decisions pool (a classification net's paper mass and
+            chromatic color, `(th, tw)` and `(th, tw, 3)`) is kept in
+            `self.evidence` (None for other cores).
+        """
+        tf = self._tf
+        sketch = tf.constant(sketch[np.newaxis, :, :, np.newaxis])  # (1, h, w, 1)
+        temperature = tf.constant(self._temperature, tf.float32)
+        if hint_rgb is not None and not self.uses_hints and not self._warned:
+            print(f"warning: {self.path} {self._why_not}; the network colors without them", file=sys.stderr)
+            self._warned = True
+        if hint_rgb is None or not self.uses_hints:
+            out = self._function("color")(sketch, temperature)
+        else:
+            mask = np.asarray(hint_mask, np.uint8).reshape(hint_mask.shape[:2])[np.newaxis, :, :, np.newaxis]
+            hints = (tf.constant(hint_rgb[np.newaxis]), tf.constant(mask))
+            out = self._function("color_guided")(sketch, temperature, *hints)
+        self.evidence = None
+        if "paper" in out:
+            self.evidence = (out["paper"].numpy()[0, ..., 0], out["chromatic"].numpy()[0])
+        return out["color"].numpy()[0]
+
+    def compose(self, color, lines):
+        """The core's full-resolution step, bilinear `(th, tw, 3)` float32
+        color times `(H, W)` uint8 lines / 255: `(H, W, 3)` uint8 RGB."""
+        tf = self._tf
+        lines = tf.constant(lines[np.newaxis, ..., np.newaxis])  # (1, H, W, 1)
+        out = self._function("compose")(tf.constant(color[np.newaxis], tf.float32), lines)
+        return out["rgb"].numpy()[0]
+
+
+def full_resolution(color, lines, model, upsample="regions"):
+    """The full-size output from the trained-scale color.
+
+    Args:
+        color: `(th, tw, 3)` float32 from `Model.color`.
+        lines: `(H, W)` uint8 full-size lines.
+        model: a `Model`.
+        upsample: "regions" (`fullres.upsample_regions`, outside the graph)
+            or "bilinear" (the core's `compose`, the SavedModel's own step).
+
+    Returns:
+        (rgb, flat): `(H, W, 3)` uint8 RGB with the lines multiplied in, and
+        the flat color before they are (bilinear: OpenCV's, within a level
+        of the graph's).
+
+    Raises:
+        ColorizeError: an unknown method.
+    """
+    height, width = lines.shape
+    if upsample == "bilinear":
+        small = np.clip(np.rint(color), 0, 255).astype(np.uint8)
+        return model.compose(color, lines), cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    if upsample == "regions":
+        up = fullres.upsample_regions(
+            np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
+        )  # (H, W, 3) float32
+        flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
+        return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
+    raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {', '.join(fullres.UPSAMPLE_METHODS)}")
+
+
+def _checked_hints(hint_rgb, hint_mask, height, width):
+    """(hint_rgb uint8, hint_mask bool) of the image's size, or None for no hints."""
+    if hint_rgb is None and hint_mask is None:
+        return None
+    if hint_rgb is None or hint_mask is None:
+        raise ColorizeError("give both hint_rgb and hint_mask, or neither")
+    hint_rgb, hint_mask = np.asarray(hint_rgb), np.asarray(hint_mask)
+    size = (height, width)
+    if hint_rgb.shape != (*size, 3) or hint_rgb.dtype != np.uint8 or hint_mask.shape not in (size, (*size, 1)):
+        got = f"{hint_rgb.shape} {hint_rgb.dtype} and {hint_mask.shape}"
+        raise ColorizeError(f"hints must be ({height}, {width}, 3) uint8 RGB and a ({height}, {width}) mask, got {got}")
+    hint_mask = hint_mask.reshape(height, width) > 0
+    return (hint_rgb, hint_mask) if hint_mask.any() else None
+
+
+def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False, normalize="auto", upsample="regions"):
+    """Colors one image at its own size: the one path of `predict` and the web demo.
+
+    Args:
+        image: `(H, W, 3)` uint8 RGB (alpha on white) or `(H, W)` uint8 gray.
+        model: a `Model`.
+        hint_rgb, hint_mask: optional hints, `(H, W, 3)` uint8 RGB and
+            `(H, W)` (or `(H, W, 1)`) bool or 0/1.
+        from_color: `image` is a colored illustration: the network gets the
+            dataset's own sketch of it (made at 256 px; binary for a model
+            trained on binary sketches), the output the lines extracted at
+            full size (neither normalized).
+        normalize: "auto" (the core's `prepare`) or "off" (the gray sketch
+            as it is, for the network and the lines).
+        upsample: "regions" (then every line-bounded region holding a hint
+            is filled flat with its color, `hint_fill.fill_hinted_regions`)
+            or "bilinear" (the SavedModel's output: hints via the network).
+
+    Returns:
+        {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
+        the flat color before the lines are multiplied in, "lines": `(H, W)`
+        uint8 the full-size lines multiplied in}.
+
+    Raises:
+        ColorizeError: a bad array, hints, `normalize` or `upsample`.
+    """
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise ColorizeError(
+            f"image must be a (H, W, 3) RGB or (H, W) gray uint8 array, got {image.shape} {image.dtype}"
+        )
+    hints = _checked_hints(hint_rgb, hint_mask, *image.shape[:2])
+    if upsample not in fullres.UPSAMPLE_METHODS:
+        methods = ", ".join(fullres.UPSAMPLE_METHODS)
+        raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {methods}")
+    if from_color:
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
+        line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
+        net_input = binary if model.sketch_kind == "binary" else line
+        lines, _ = sketch_lib.extract_sketch(bgr)
+        del bgr
+    elif normalize == "auto":
+        net_input, lines = model.prepare(image if image.ndim == 3 else np.dstack([image] * 3))
+    elif normalize == "off":
+        net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    else:
+        raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
+    rgb, flat = full_resolution(model.color(net_input, *(hints or ())), lines, model, upsample)
+    if hints is not None and upsample == "regions":
+        labels = hint_fill.line_regions(lines)
+        rgb = hint_fill.fill_hinted_regions(rgb, lines, *hints, labels=labels)
+        flat = hint_fill.fill_hinted_regions(flat, np.full_like(lines, 255), *hints, labels=labels)  # no lines
+    model.image_done()
+    return {"rgb": rgb, "color": flat, "lines": lines}
+
+
+def load_rgb(path):
+    """`(H, W, 3)` uint8 RGB of an image file (`images.load_image`), or an ImageError."""
+    return cv2.cvtColor(images.load_image(path, max_pixels=MAX_PIXELS), cv2.COLOR_BGR2RGB)
