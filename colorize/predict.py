@@ -85,6 +85,18 @@ def _parser():
         help="a color hint at pixel column X, row Y of the sketch (repeatable; over --hints and NAME.hints.png)",
     )
     p.add_argument("--layers", action="store_true", help="also write NAME.ora: flat color under the lines (OpenRaster)")
+    p.add_argument(
+        "--palette",
+        metavar="#RRGGBB,...",
+        default=None,
+        help="colors to use (not where): one palette for every input, so a folder shares its colors",
+    )
+    p.add_argument(
+        "--reference",
+        metavar="IMAGE",
+        default=None,
+        help="a colored picture whose main colors are the palette (with --palette: both)",
+    )
     return p
 
 
@@ -109,6 +121,13 @@ def main(argv=None):
             "--hints FILE is for a single input file; for several inputs put NAME.hints.png beside each NAME.png"
         )
     points = [hint_layers.parse_hint(text) for text in args.hint]
+    named = None
+    if args.palette is not None:
+        try:
+            named = hint_layers.parse_colors(args.palette)
+        except ValueError as e:
+            raise ColorizeError(f"--palette: {e}") from None
+    reference = coloring.load_rgb(args.reference) if args.reference else None  # one-line ImageError when bad
     model_path = args.model or weights.default_model()
     # The inputs and the output folder are checked before the model loads
     # (seconds): a wrong path is reported at once.
@@ -122,6 +141,9 @@ def main(argv=None):
         return EXIT_FAILED
     print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
     model = coloring.Model(model_path, args.temperature)
+    palette = model.palette(named, reference)
+    if palette is not None:
+        print(f"palette: {_palette_text(args)} (for every input)", flush=True)
 
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 
@@ -134,7 +156,13 @@ def main(argv=None):
             image = coloring.load_rgb(path)
             hints, layer = hints_for(path, *image.shape[:2], args.hints, points)
             out = coloring.colorize_array(
-                image, model, *(hints or (None, None)), args.from_color, args.sketch_normalize, args.upsample
+                image,
+                model,
+                *(hints or (None, None)),
+                args.from_color,
+                args.sketch_normalize,
+                args.upsample,
+                palette=palette,
             )
             del image
             rgb = out["rgb"]
@@ -162,6 +190,14 @@ def main(argv=None):
         )
     print(f"colored {done} of {total} inputs into {args.out_dir}" + (f"; {len(failures)} failed" if failures else ""))
     return EXIT_FAILED if failures else 0
+
+
+def _palette_text(args):
+    """How the palette was given, for the progress line."""
+    parts = ([args.palette] if args.palette else []) + (
+        [f"the main colors of {args.reference}"] if args.reference else []
+    )
+    return " + ".join(parts)
 
 
 def _write(path, out_path, out, layers):

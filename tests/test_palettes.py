@@ -6,11 +6,12 @@ import pytest
 import tensorflow as tf
 
 from colorize.data import palettes
+from colorize.inference import hint_layers
 from colorize.nets import color, models
 
 
 def test_named_colors_weigh_the_same_and_fall_in_their_classes():
-    rgb = palettes.parse_hex_colors("#e03020, 2050c0,#E03020")
+    rgb = hint_layers.parse_colors("#e03020, 2050c0,#E03020")
     assert rgb.tolist() == [[224, 48, 32], [32, 80, 192], [224, 48, 32]]
     for space in ("rgb", "lch"):
         palette = palettes.palette_from_colors(rgb, space)
@@ -25,7 +26,7 @@ def test_named_colors_weigh_the_same_and_fall_in_their_classes():
             assert np.abs(centers - named).max(axis=1).min() <= tolerance
     for bad in ("#e0302", "red", "", "#e03020,#zz0000"):
         with pytest.raises(ValueError, match="palette"):
-            palettes.parse_hex_colors(bad)
+            hint_layers.parse_colors(bad)
 
 
 def test_a_pictures_palette_is_its_main_colors_without_paper_and_lines():

@@ -93,23 +93,6 @@ def truth_palette(rgb255, space, seed, share, max_colors=MAX_COLORS):
     return tf.where(r[1] < share, palette, tf.zeros_like(palette))
 
 
-def parse_hex_colors(text):
-    """`'#e03020,#2050c0'` -> `(n, 3)` uint8 RGB.
-
-    Raises:
-        ValueError: a color that is not `#RRGGBB` (or `RRGGBB`), or none.
-    """
-    colors = []
-    for part in text.split(","):
-        item = part.strip().removeprefix("#")
-        if len(item) != 6 or any(c not in "0123456789abcdefABCDEF" for c in item):
-            raise ValueError(f"palette color {part.strip()!r} is not #RRGGBB")
-        colors.append([int(item[i : i + 2], 16) for i in (0, 2, 4)])
-    if not colors:
-        raise ValueError("the palette names no color")
-    return np.asarray(colors, np.uint8)
-
-
 def palette_from_colors(rgb, space):
     """A palette of named colors: each counts for its class, all the same.
 

@@ -83,11 +83,14 @@ class Model:
                 raise ColorizeError(
                     f"{path}: not a colorize SavedModel of this version (no {', '.join(missing)}; export it again)"
                 )
-            self.sketch_kind = runs.read_export_metadata(path).get("config", {}).get("sketch", "line")
+            recorded = runs.read_export_metadata(path).get("config", {})
+            self.sketch_kind = recorded.get("sketch", "line")
+            self.space = recorded.get("space", "rgb")
             self._temperature = [] if temperature is None else [float(temperature)]
         else:
             config, core = colorizer.from_run(path, temperature)
             self.sketch_kind = config.sketch
+            self.space = config.space
             self._temperature = []
         self.core = core
         # (mutable and shared by `with_temperature` copies: they share the graph)
@@ -96,6 +99,7 @@ class Model:
         self.uses_hints = hasattr(core, "color_guided") and bool(core.uses_hints.numpy())
         self._why_not = "was trained without hints" if hasattr(core, "color_guided") else "was exported before hints"
         self._warned = False
+        self.uses_palette = hasattr(core, "color_palette") and bool(core.uses_palette.numpy())
         self.evidence = None
         # Region decisions: the pooled paper mass above which a region is paper (None: off).
         self.paper_threshold = runs.read_decoding(path).get("paper_threshold")
@@ -135,7 +139,39 @@ class Model:
         out = self._function("prepare")(self._tf.constant(rgb[np.newaxis]))
         return out["net_input"].numpy()[0, ..., 0], out["lines"].numpy()[0, ..., 0]
 
-    def color(self, sketch, hint_rgb=None, hint_mask=None):
+    def palette(self, colors=None, reference=None):
+        """The palette input of this model (`data.palettes`): named colors,
+        a reference picture's main colors, or both (their classes joined).
+
+        Args:
+            colors: `(n, 3)` uint8 RGB, or None.
+            reference: `(H, W, 3)` uint8 RGB picture, or None.
+
+        Returns:
+            `(num_classes,)` float32 summing to 1, or None when neither is given.
+
+        Raises:
+            ColorizeError: this model has no palette input, or the reference
+                has no color.
+        """
+        if colors is None and reference is None:
+            return None
+        from colorize.data import palettes  # noqa: PLC0415 (imports TensorFlow, as the model does)
+
+        if not self.uses_palette:
+            raise ColorizeError(f"{self.path} has no palette input (train with --palette on to use one)")
+        parts = []
+        if colors is not None:
+            parts.append(palettes.palette_from_colors(colors, self.space))
+        if reference is not None:
+            found = palettes.palette_from_image(reference, self.space)
+            if not found.any():
+                raise ColorizeError("the reference picture has no colors (only paper and lines)")
+            parts.append(found)
+        chosen = np.sum(parts, axis=0) > 0
+        return (chosen / chosen.sum()).astype(np.float32)
+
+    def color(self, sketch, hint_rgb=None, hint_mask=None, palette=None):
         """The core's color at the trained scale (`color_guided` with hints).
 
         Args:
@@ -144,6 +180,8 @@ class Model:
                 bool hints at the full size of the sketch (any size with its
                 aspect ratio). A model trained without hints prints a
                 warning (once) and colors without them.
+            palette: optional `(num_classes,)` float32 (`palette`), for a
+                model with a palette input.
 
         Returns:
             `(th, tw, 3)` float32 RGB 0..255, not masked by the lines. What
@@ -157,7 +195,16 @@ class Model:
         if hint_rgb is not None and not self.uses_hints and not self._warned:
             print(f"warning: {self.path} {self._why_not}; the network colors without them", file=sys.stderr)
             self._warned = True
-        if hint_rgb is None or not self.uses_hints:
+        if palette is not None and self.uses_palette:
+            height, width = sketch.shape[1:3]
+            if hint_rgb is None:
+                hint_rgb, hint_mask = np.zeros((height, width, 3), np.uint8), np.zeros((height, width), bool)
+            mask = np.asarray(hint_mask, np.uint8).reshape(hint_mask.shape[:2])[np.newaxis, :, :, np.newaxis]
+            weights = tf.constant(palette[np.newaxis], tf.float32)  # (1, num_classes)
+            out = self._function("color_palette")(
+                sketch, temperature, tf.constant(hint_rgb[np.newaxis]), tf.constant(mask), weights
+            )
+        elif hint_rgb is None or not self.uses_hints:
             out = self._function("color")(sketch, temperature)
         else:
             mask = np.asarray(hint_mask, np.uint8).reshape(hint_mask.shape[:2])[np.newaxis, :, :, np.newaxis]
@@ -223,7 +270,9 @@ def _checked_hints(hint_rgb, hint_mask, height, width):
     return (hint_rgb, hint_mask) if hint_mask.any() else None
 
 
-def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False, normalize="auto", upsample="regions"):
+def colorize_array(
+    image, model, hint_rgb=None, hint_mask=None, from_color=False, normalize="auto", upsample="regions", palette=None
+):
     """Colors one image at its own size: the one path of `predict` and the web demo.
 
     Args:
@@ -240,6 +289,8 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
         upsample: "regions" (then every line-bounded region holding a hint
             is filled flat with its color, `hint_fill.fill_hinted_regions`)
             or "bilinear" (the SavedModel's output: hints via the network).
+        palette: optional `(num_classes,)` palette (`Model.palette`): the
+            colors to use, for a model with a palette input.
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
@@ -270,7 +321,8 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
         net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     else:
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
-    rgb, flat = full_resolution(model.color(net_input, *(hints or ())), lines, model, upsample)
+    hint_rgb, hint_mask = hints or (None, None)
+    rgb, flat = full_resolution(model.color(net_input, hint_rgb, hint_mask, palette), lines, model, upsample)
     if hints is not None and upsample == "regions":
         labels = hint_fill.line_regions(lines)
         rgb = hint_fill.fill_hinted_regions(rgb, lines, *hints, labels=labels)

@@ -240,6 +240,23 @@ def parse_hint(text):
     return x, y, tuple(int(hexa[i : i + 2], 16) for i in (0, 2, 4))
 
 
+def parse_colors(text):
+    """Parses a palette: `'#e03020,#2050c0'` (the `#` optional) -> `(n, 3)` uint8 RGB.
+
+    Raises:
+        ValueError: a color that is not `#RRGGBB`, or none at all.
+    """
+    colors = []
+    for part in text.split(","):
+        item = part.strip().removeprefix("#")
+        if len(item) != 6 or any(c not in "0123456789abcdefABCDEF" for c in item):
+            raise ValueError(f"palette color {part.strip()!r} is not #RRGGBB")
+        colors.append([int(item[i : i + 2], 16) for i in (0, 2, 4)])
+    if not colors:
+        raise ValueError("the palette names no color")
+    return np.asarray(colors, np.uint8)
+
+
 def _is_int(text):
     return re.fullmatch(r"-?\d+", text) is not None
 

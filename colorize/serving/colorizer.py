@@ -171,10 +171,15 @@ class Colorizer(tf.Module):
         self.head = self.guided_head = None
         # A classification net's head also gives what region decisions pool (`models.EVIDENCE_CHANNELS`).
         self.evidence = isinstance(net, models.ClassificationNet)
+        # A network trained with a palette input takes `(batch, num_classes)` too (zeros: none).
+        self.palette_size = int(net.num_classes) if models.uses_palette(net) else 0
         if models.uses_hints(net):
             hints = [keras.Input((None, None, c), name=n) for c, n in ((3, models.HINT_COLOR), (1, models.HINT_MASK))]
-            rgb, self.factor = models.color_head(net, sketch, space, temperature, t, *hints, evidence=self.evidence)
-            self.guided_head = keras.Model([sketch, t, *hints], rgb, name="guided_color_head")
+            extra = [keras.Input((self.palette_size,), name=models.PALETTE)] if self.palette_size else []
+            rgb, self.factor = models.color_head(
+                net, sketch, space, temperature, t, *hints, palette=extra[0] if extra else None, evidence=self.evidence
+            )
+            self.guided_head = keras.Model([sketch, t, *hints, *extra], rgb, name="guided_color_head")
         else:
             rgb, self.factor = models.color_head(net, sketch, space, temperature, t, evidence=self.evidence)
             self.head = keras.Model([sketch, t], rgb, name="color_head")
@@ -184,6 +189,7 @@ class Colorizer(tf.Module):
         self.default_temperature = tf.Variable(float(temperature), trainable=False, name="default_temperature")
         self.trained_image_size = tf.Variable(self.image_size, trainable=False, name="image_size")
         self.uses_hints = tf.Variable(self.head is None, trainable=False, name="uses_hints")
+        self.uses_palette = tf.Variable(self.palette_size > 0, trainable=False, name="uses_palette")
 
     # -- pieces (plain graph code, called by the endpoints) --------------------
 
@@ -240,23 +246,23 @@ class Colorizer(tf.Module):
             fn_output_signature=(tf.TensorSpec([None, None, 1], tf.uint8), tf.TensorSpec([None, None, 1], tf.uint8)),
         )
 
-    def _color(self, net_input, t, hints=None):
+    def _color(self, net_input, t, hints=None, palette=None):
         """`(batch, H, W, 1)` network input, `(batch,)` T, hints -> `(batch, th,
         tw, 3)` float32 RGB 0..255 at the trained scale (tiled when long).
         Hints: None, full-size `(hint_rgb, hint_mask)` (`hints_at_scale`), or
         a function of the trained-scale (th, tw) that returns them at it."""
-        return self._color_and_evidence(net_input, t, hints)[..., :3]
+        return self._color_and_evidence(net_input, t, hints, palette)[..., :3]
 
-    def _outputs(self, net_input, t, hints=None):
+    def _outputs(self, net_input, t, hints=None, palette=None):
         """The `color` functions' outputs: {"color"}, and with evidence
         {"paper": `(batch, th, tw, 1)` in [0, 1], "chromatic": `(batch, th,
         tw, 3)` RGB 0..255}."""
-        out = self._color_and_evidence(net_input, t, hints)
+        out = self._color_and_evidence(net_input, t, hints, palette)
         if not self.evidence:
             return {"color": out}
         return {"color": out[..., :3], "paper": out[..., 3:4] / 255.0, "chromatic": out[..., 4:7]}
 
-    def _color_and_evidence(self, net_input, t, hints=None):
+    def _color_and_evidence(self, net_input, t, hints=None, palette=None):
         """`_color` with the evidence channels joined (paper mass scaled to 0..255, so one clip serves all)."""
         x = trained_scale.to_trained_scale(net_input, self.image_size)  # (batch, th, tw, 1)
         tiles, layout = trained_scale.split_tiles(x, self.image_size)  # (batch * n, hp, wp, 1)
@@ -271,7 +277,12 @@ class Colorizer(tf.Module):
             channels = tf.concat([hint_color, 255.0 * (1.0 - hint_mask)], -1)  # (batch, th, tw, 4)
             hint_tiles = _split_channels(channels, self.image_size)  # (batch * n, hp, wp, 4)
             mask = 1.0 - hint_tiles[..., 3:] / 255.0
-            rgb = self.guided_head([tiles, tf.repeat(t, n), hint_tiles[..., :3] * mask, mask], training=False)
+            inputs = [tiles, tf.repeat(t, n), hint_tiles[..., :3] * mask, mask]
+            if self.palette_size:
+                if palette is None:
+                    palette = tf.zeros([tf.shape(x)[0], self.palette_size], tf.float32)
+                inputs.append(tf.repeat(palette, n, axis=0))  # one palette for every tile of an image
+            rgb = self.guided_head(inputs, training=False)
         rgb = tf.cast(rgb, tf.float32)
         if self.evidence:
             rgb = tf.concat([rgb[..., :3], rgb[..., 3:4] * 255.0, rgb[..., 4:]], -1)
@@ -478,6 +489,18 @@ class Colorizer(tf.Module):
         sketch = self._check_sketch(sketch)
         hints = self._check_hints(hint_rgb, hint_mask, sketch)
         return self._outputs(sketch, self._temperatures(temperature, tf.shape(sketch)[0]), hints)
+
+    @tf.function(
+        autograph=False,
+        input_signature=[_SKETCH, _TEMPERATURE, _HINT_RGB, _HINT_MASK, tf.TensorSpec([None, None], tf.float32)],
+    )
+    def color_palette(self, sketch, temperature, hint_rgb, hint_mask, palette):
+        """`color_guided` with a palette (`data.palettes`): `(batch,
+        num_classes)` float32 class weights, zeros for none. A core whose
+        network has no palette input ignores it (`uses_palette` says which)."""
+        sketch = self._check_sketch(sketch)
+        hints = self._check_hints(hint_rgb, hint_mask, sketch)
+        return self._outputs(sketch, self._temperatures(temperature, tf.shape(sketch)[0]), hints, palette)
 
     @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS, _TEMPERATURE])
     def colorize_images_guided(self, images, hints, temperature):

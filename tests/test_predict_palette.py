@@ -1,0 +1,87 @@
+"""predict --palette and --reference: one palette for every input, through
+the network's palette input; one-line errors for what cannot be used."""
+
+import cv2
+import numpy as np
+import pytest
+
+from colorize import predict
+from colorize.inference import coloring
+from colorize.nets import models, trained
+
+
+def _sketch(path, size=160):
+    img = np.full((size, size), 255, np.uint8)
+    cv2.circle(img, (size // 2, size // 2), size // 3, 0, 3)
+    cv2.rectangle(img, (10, 10), (50, 40), 0, 2)
+    cv2.imwrite(str(path), img)
+
+
+@pytest.fixture(scope="module")
+def palette_run(tiny_run, tmp_path_factory):
+    """The tiny lch run (palette input on by default), its palette layer made
+    to matter: a trained tiny run's is still near zero."""
+    run_dir = tiny_run("lch")
+    config, net = trained.load_net(run_dir)
+    assert config.palette
+    layer = net.get_layer("global_hint")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([np.random.default_rng(0).normal(0.0, 2.0, kernel.shape).astype(np.float32), bias])
+    out = str(tmp_path_factory.mktemp("palette") / "run")
+    trained.pack_net(net, config, out)
+    return out
+
+
+def test_a_palette_changes_the_colors_and_is_shared_by_the_inputs(palette_run, tmp_path, capsys):
+    for name in ("a.png", "b.png"):
+        _sketch(tmp_path / name)
+    plain, red, blue = tmp_path / "plain", tmp_path / "red", tmp_path / "blue"
+    inputs = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    assert predict.main([*inputs, "-o", str(plain), "--model", palette_run]) == 0
+    assert predict.main([*inputs, "-o", str(red), "--model", palette_run, "--palette", "#e03020"]) == 0
+    out = capsys.readouterr().out
+    assert "palette: #e03020 (for every input)" in out
+    assert predict.main([*inputs, "-o", str(blue), "--model", palette_run, "--palette", "2050c0"]) == 0
+    read = {d: [cv2.imread(str(d / n)) for n in ("a.png", "b.png")] for d in (plain, red, blue)}
+    assert np.abs(read[red][0].astype(int) - read[plain][0]).max() > 0
+    assert np.abs(read[red][0].astype(int) - read[blue][0]).max() > 0
+    # One palette for the folder: the same sketch gets the same colors.
+    np.testing.assert_array_equal(read[red][0], read[red][1])
+
+
+def test_a_reference_gives_its_main_colors(palette_run, tmp_path):
+    model = coloring.Model(palette_run)
+    reference = np.full((64, 64, 3), 255, np.uint8)
+    reference[8:40, 8:40] = (224, 48, 32)
+    from_picture = model.palette(reference=reference)
+    named = model.palette(colors=np.array([[224, 48, 32]], np.uint8))
+    np.testing.assert_array_equal(from_picture > 0, named > 0)
+    both = model.palette(colors=np.array([[32, 80, 192]], np.uint8), reference=reference)
+    assert np.count_nonzero(both) == 2 and np.isclose(both.sum(), 1.0)
+    with pytest.raises(Exception, match="no colors"):
+        model.palette(reference=np.full((32, 32, 3), 255, np.uint8))
+
+
+def _usage_error(argv):
+    with pytest.raises(SystemExit) as e:
+        predict.main(argv)
+    assert e.value.code == 2
+
+
+def test_palette_errors_are_one_line(palette_run, tmp_path, capsys):
+    _sketch(tmp_path / "a.png")
+    base = [str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]
+    _usage_error([*base, "--model", palette_run, "--palette", "#e0302"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --palette: palette color '#e0302' is not #RRGGBB"]
+    _usage_error([*base, "--model", palette_run, "--reference", str(tmp_path / "missing.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing.png" in err[0] and "no such file" in err[0]
+    # A model without a palette input.
+    no_palette = str(tmp_path / "plain")
+    config, net = trained.load_net(palette_run)
+    plain = models.build_net(config.model, width=config.width, hints=True)
+    trained.pack_net(plain, config.replace(palette=False), no_palette)
+    _usage_error([*base, "--model", no_palette, "--palette", "#e03020"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"error: {no_palette} has no palette input (train with --palette on to use one)"
