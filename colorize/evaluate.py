@@ -44,6 +44,13 @@ def _parser():
         help="N color hints per image from the ground truth, fixed seed (a run trained with hints; default 0)",
     )
     p.add_argument(
+        "--palette",
+        type=int,
+        default=0,
+        metavar="K",
+        help="give the network the palette of the ground truth's K main colors (a run with a palette input)",
+    )
+    p.add_argument(
         "--json", default=None, help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json, _hintsN with --hints N)"
     )
     return p
@@ -57,7 +64,7 @@ def parse_args(argv):
 def main(argv=None):
     tf_logs.install()
     args = parse_args(argv)
-    suffix = f"_hints{args.hints}" if args.hints else ""
+    suffix = (f"_hints{args.hints}" if args.hints else "") + (f"_palette{args.palette}" if args.palette else "")
     folder = args.run_dir
     if args.run_dir is None:  # the shipped model: its folder is the package's, so results go here
         args.run_dir, folder = weights.default_model(), "."
@@ -78,8 +85,10 @@ def main(argv=None):
         data_dir=args.data_dir,
         image_size=args.image_size,
         hints=args.hints,
+        palette=args.palette,
     )
     hinted = f", {result['hints']} hints" if result["hints"] else ""
+    hinted += f", the truth's {result['palette']}-color palette" if result["palette"] else ""
     title = (
         f"{result['variant']} on {result['dataset']} {result['split']} ({result['examples']} images, "
         f"{result['sketch']} sketches{hinted}, {result['image_size']} px, T={result['temperature']:g})"

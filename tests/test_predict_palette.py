@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from colorize import predict
+from colorize.evaluation import evaluator
 from colorize.inference import coloring
 from colorize.nets import models, trained
 
@@ -85,3 +86,14 @@ def test_palette_errors_are_one_line(palette_run, tmp_path, capsys):
     _usage_error([*base, "--model", no_palette, "--palette", "#e03020"])
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"error: {no_palette} has no palette input (train with --palette on to use one)"
+
+
+def test_evaluate_with_the_truths_palette(palette_run, tiny_data_dir):
+    common = dict(split="validation", data_dir=tiny_data_dir, progress=False)
+    plain = evaluator.evaluate_run(palette_run, **common)
+    given = evaluator.evaluate_run(palette_run, palette=6, **common)
+    assert given["palette"] == 6 and plain["palette"] == 0
+    # The palette layer was made to matter (the fixture): the output moves.
+    assert given["metrics"]["mse_rgb"] != plain["metrics"]["mse_rgb"]
+    for key in ("page_min", "color_overlap", "psnr_sketch"):
+        assert key in given["metrics"]

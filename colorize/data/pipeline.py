@@ -125,7 +125,7 @@ def degrade_sketch(sketch, seed=None):
     return tf.cast(tf.round(x[0] * 255.0), tf.uint8)
 
 
-def _prepare(example, config, training, seed, hints=False, hint_count=None):
+def _prepare(example, config, training, seed, hints=False, hint_count=None, palette_colors=0):
     """One example: `(sketch, color)`, or with hints `({"sketch",
     "hint_color", "hint_mask"}, color)` (and `"palette"` when the config has
     one: the truth's palette for `config.palette_share` of the training
@@ -160,7 +160,9 @@ def _prepare(example, config, training, seed, hints=False, hint_count=None):
         stroke_share=config.hint_stroke_share if hint_count is None else 0.0,
     )
     inputs = {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
-    if config.palette:
+    if config.palette and palette_colors:
+        inputs[PALETTE] = palettes.palette_classes(color[tf.newaxis], config.space, palette_colors)[0]
+    elif config.palette:
         share = config.palette_share if training else 0.0
         inputs[PALETTE] = palettes.truth_palette(color, config.space, palette_seed, share)
     return inputs, color
@@ -173,7 +175,15 @@ def sketch_of(inputs):
 
 
 def make_dataset(
-    config, split, training, batch_size=None, input_context=None, hints=False, hint_count=None, hint_seed=None
+    config,
+    split,
+    training,
+    batch_size=None,
+    input_context=None,
+    hints=False,
+    hint_count=None,
+    hint_seed=None,
+    palette_colors=0,
 ):
     """Batches of `(sketch, color)`: `(b, S, S, 1)` and `(b, S, S, 3)` uint8,
     S = `config.image_size`; with `hints`, `(inputs, color)` where inputs is
@@ -199,6 +209,9 @@ def make_dataset(
             draws the number as in training (`config.hint_geometric_p`,
             `config.hint_none_share`).
         hint_seed: the seed of the random choices (default: `config.seed`).
+        palette_colors: give every example the palette of its ground
+            truth's this many main colors (evaluation; 0: as in training,
+            `config.palette_share` of the training examples, none else).
 
     Returns:
         A `tf.data.Dataset`.
@@ -224,7 +237,9 @@ def make_dataset(
 
     def prepare(index, example):
         example_seed = hint_sim.example_seed(seed, index, stream)
-        return _prepare(example, config, training, example_seed, hints=hints, hint_count=hint_count)
+        return _prepare(
+            example, config, training, example_seed, hints=hints, hint_count=hint_count, palette_colors=palette_colors
+        )
 
     ds = ds.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=training)

@@ -45,6 +45,7 @@ def _open(
     data_dir=None,
     image_size=None,
     hints=0,
+    palette=0,
 ):
     """Loads a run and its evaluation data.
 
@@ -62,10 +63,14 @@ def _open(
         raise ColorizeError(f"--max-examples must be positive, not {max_examples}")
     if hints < 0:
         raise ColorizeError(f"--hints must be >= 0, not {hints}")
+    if palette < 0:
+        raise ColorizeError(f"--palette must be >= 0, not {palette}")
     config, net = trained.load_net(run_dir)
     if hints and not models.uses_hints(net):
         raise ColorizeError(f"{run_dir}: this run was trained without hints; --hints needs one trained with them")
-    if hints:
+    if palette and not models.uses_palette(net):
+        raise ColorizeError(f"{run_dir}: this run has no palette input; --palette needs one trained with it")
+    if hints or palette:
         colorizer = models.build_guided_colorizer(net, config.space, temperature or config.temperature)
     else:
         colorizer = models.build_colorizer(net, config.space, temperature or config.temperature)
@@ -83,9 +88,10 @@ def _open(
         split,
         training=False,
         batch_size=batch_size or config.batch_size,
-        hints=hints > 0,
+        hints=hints > 0 or palette > 0,
         hint_count=hints,
         hint_seed=HINT_SEED,
+        palette_colors=palette,
     )
     return config, colorizer, batches, total
 
@@ -128,6 +134,7 @@ def evaluate_run(
     image_size=None,
     progress=True,
     hints=0,
+    palette=0,
 ):
     """Evaluates a trained run on a split of its dataset.
 
@@ -145,9 +152,11 @@ def evaluate_run(
         hints: give the network this many hints per image, sampled from the
             ground truth with the fixed `HINT_SEED` (0: none, automatic
             coloring).
+        palette: give the network the palette of the ground truth's this
+            many main colors (`data.palettes.palette_classes`; 0: none).
 
     Returns:
-        A dict: `run_dir`, `variant`, `split`, `sketch`, `hints`, `dataset`,
+        A dict: `run_dir`, `variant`, `split`, `sketch`, `hints`, `palette`, `dataset`,
         `image_size`, `temperature`, `examples`, `seconds`,
         `images_per_second` and `metrics` (see `metrics.METRICS`).
 
@@ -155,7 +164,7 @@ def evaluate_run(
         ColorizeError: not a trained run, bad arguments, missing dataset.
     """
     config, colorizer, batches, total = _open(
-        run_dir, split, sketch, batch_size, max_examples, temperature, dataset, data_dir, image_size, hints
+        run_dir, split, sketch, batch_size, max_examples, temperature, dataset, data_dir, image_size, hints, palette
     )
     acc = metrics.MetricAccumulator()
     start = last = time.perf_counter()
@@ -175,6 +184,7 @@ def evaluate_run(
         split=split,
         sketch=sketch,
         hints=hints,
+        palette=palette,
         dataset=config.dataset,
         image_size=config.image_size,
         temperature=config.temperature,
