@@ -93,6 +93,9 @@ class Model:
             self.space = config.space
             self._temperature = []
         self.core = core
+        decoding = runs.read_decoding(path)
+        if temperature is None and decoding.get("temperature"):
+            self._temperature = [float(decoding["temperature"])]  # chosen on validation data
         # (mutable and shared by `with_temperature` copies: they share the graph)
         self._colored = [EAGER_IMAGES if exported else 0]
         self.image_size = int(core.trained_image_size.numpy())
@@ -102,7 +105,7 @@ class Model:
         self.uses_palette = hasattr(core, "color_palette") and bool(core.uses_palette.numpy())
         self.evidence = None
         # Region decisions: the pooled paper mass above which a region is paper (None: off).
-        self.paper_threshold = runs.read_decoding(path).get("paper_threshold")
+        self.paper_threshold = decoding.get("paper_threshold")
 
     def _function(self, name):
         """The core's function `name`: its graph function, or for the first

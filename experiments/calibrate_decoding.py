@@ -1,0 +1,171 @@
+"""Choosing a model's decoding on validation data: the temperature and the
+paper threshold of region decisions.
+
+`python -m experiments.calibrate_decoding MODEL --split validation [--max-examples N] [--write]`
+
+Every validation window of the model's dataset (or `--dataset`) is colored
+the way `predict` colors a sketch (`inference.coloring.colorize_array`,
+line-bounded regions, the sketch as it is), at each temperature in
+`--temperatures` and each paper threshold in `--thresholds` (and without
+region decisions), and measured with `evaluation.metrics` against its
+ground truth. The rule does not reward gray (PSNR does: a gray guess is
+never far off):
+
+1. the temperature: among those whose chroma ratio (without region
+   decisions) is at least `MIN_CHROMA_RATIO`, the one with the best PSNR;
+2. the paper threshold, at that temperature: among those that keep at least
+   `MIN_WHITE_KEPT` of the white paper white, the one with the best PSNR;
+   none when no threshold does.
+
+Writes `decoding.json` beside the model with `--write` (`predict`, the page
+and `export` read it; `runs.read_decoding`), and every figure to `--out`
+(JSON). Report on the test split, not on the split the rule chose on.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from colorize import errors, fileio, runs, variants
+from colorize.data import pipeline
+from colorize.errors import ColorizeError, cli
+from colorize.evaluation import metrics
+from colorize.inference import coloring
+
+TEMPERATURES = (0.15, 0.25, 0.38, 0.5, 0.7)
+THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
+MIN_CHROMA_RATIO = 0.8
+MIN_WHITE_KEPT = 0.93
+
+
+def _floats(text):
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, not {text!r}") from None
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="python -m experiments.calibrate_decoding",
+        description="Choose a model's temperature and paper threshold on validation data.",
+    )
+    p.add_argument("model", help="run directory or packed model")
+    p.add_argument("--split", default="validation")
+    p.add_argument("--dataset", default=None, help="TFDS name/config (default: the model's)")
+    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
+    p.add_argument("--max-examples", type=int, default=200)
+    p.add_argument("--temperatures", type=_floats, default=TEMPERATURES)
+    p.add_argument("--thresholds", type=_floats, default=THRESHOLDS)
+    p.add_argument("--out", default=None, help="results JSON (default: MODEL/calibration.json)")
+    p.add_argument("--write", action="store_true", help="record the choice in MODEL/decoding.json")
+    return p
+
+
+def windows(config, split, max_examples):
+    """The first `max_examples` `(sketch (S, S) uint8, truth (S, S, 3) uint8)`
+    of a split at the dataset's window size (256 px), line sketches."""
+    config = config.replace(sketch="line", image_size=256)
+    batches = pipeline.make_dataset(config, split, training=False, batch_size=16)
+    seen = 0
+    for sketch, truth in batches:
+        for s, t in zip(sketch.numpy(), truth.numpy(), strict=True):
+            if seen >= max_examples:
+                return
+            seen += 1
+            yield s[..., 0], t
+
+
+def measure(model, examples, temperatures, thresholds, progress=True):
+    """Metrics of every (temperature, threshold) on `examples`.
+
+    Returns:
+        {temperature: {threshold or "none": metrics dict}}.
+    """
+    accumulators = {t: {k: metrics.MetricAccumulator() for k in ("none", *thresholds)} for t in temperatures}
+    start = time.perf_counter()
+    for i, (sketch, truth) in enumerate(examples, 1):
+        rgb = np.dstack([sketch] * 3)
+        for t in temperatures:
+            warm = model.with_temperature(t)
+            for key in ("none", *thresholds):
+                warm.paper_threshold = None if key == "none" else key
+                out = coloring.colorize_array(rgb, warm, normalize="off")
+                accumulators[t][key].update(out["rgb"][None], truth[None], sketch[None, ..., None])
+        if progress and i % 20 == 0:
+            print(f"{i} windows, {i / (time.perf_counter() - start):.2f} windows/s", flush=True)
+    return {t: {k: acc.result() for k, acc in row.items()} for t, row in accumulators.items()}
+
+
+def choose(results):
+    """The decoding the rule in the module's docstring picks.
+
+    Args:
+        results: `measure`'s dict.
+
+    Returns:
+        {"temperature": float, "paper_threshold": float or None, "rule": str}.
+    """
+    colorful = [t for t, row in results.items() if (row["none"]["chroma_ratio"] or 0.0) >= MIN_CHROMA_RATIO]
+    pool = colorful or list(results)
+    temperature = max(pool, key=lambda t: results[t]["none"]["psnr"])
+    row = results[temperature]
+    kept = [k for k in row if k != "none" and (row[k]["white_kept"] or 0.0) >= MIN_WHITE_KEPT]
+    threshold = max(kept, key=lambda k: row[k]["psnr"]) if kept else None
+    rule = (
+        f"temperature: best validation PSNR among chroma ratio >= {MIN_CHROMA_RATIO}"
+        + ("" if colorful else " (none reached it: best PSNR overall)")
+        + f"; paper threshold: best PSNR among white kept >= {MIN_WHITE_KEPT}"
+        + ("" if kept else " (none reached it: no region decisions)")
+    )
+    return {"temperature": float(temperature), "paper_threshold": threshold, "rule": rule}
+
+
+@cli
+def main(argv=None):
+    args = errors.parse_args(_parser(), argv)
+    if not runs.is_run(args.model):
+        raise ColorizeError(f"{args.model}: not a run directory or packed model")
+    config = runs.load_config(args.model)
+    overrides = {k: v for k, v in dict(dataset=args.dataset, data_dir=args.data_dir).items() if v}
+    config = config.replace(**overrides)
+    variants.validate(config)
+    model = coloring.Model(args.model)
+    examples = list(windows(config, args.split, args.max_examples))
+    if not examples:
+        raise ColorizeError(f"dataset {config.dataset!r}: split {args.split!r} is empty")
+    print(f"{len(examples)} {args.split} windows of {config.dataset}", flush=True)
+    results = measure(model, examples, args.temperatures, args.thresholds)
+    choice = choose(results)
+    for t, row in results.items():
+        for k, m in row.items():
+            print(
+                f"T={t:<5g} threshold={k!s:<5} PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  "
+                f"chroma ratio {m['chroma_ratio']:.2f}  page {m['page_min']:.0f}  overlap {m['color_overlap']:.3f}"
+            )
+    print(f"chosen: T={choice['temperature']:g}, paper threshold {choice['paper_threshold']} ({choice['rule']})")
+    out = args.out or os.path.join(args.model, "calibration.json")
+    record = dict(
+        model=args.model,
+        dataset=config.dataset,
+        split=args.split,
+        examples=len(examples),
+        choice=choice,
+        results={str(t): {str(k): m for k, m in row.items()} for t, row in results.items()},
+    )
+    fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out}")
+    if args.write:
+        runs.write_decoding(
+            args.model, {**choice, "chosen_on": f"{config.dataset} {args.split}, {len(examples)} windows"}
+        )
+        print(f"wrote {os.path.join(args.model, runs.DECODING)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
