@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from colorize.errors import ColorizeError
-from colorize.nets import color
+from colorize.nets import color, targets
 
 # A temperature at or below this acts as this (the mode, in effect): it keeps
 # logits / T finite when a caller feeds T = 0.
@@ -112,8 +112,10 @@ GRAY_PENALTY = 1e4
 @keras.saving.register_keras_serializable(package="colorize")
 class PaperMass(keras.layers.Layer):
     """The probability a cell is paper: the softmax mass (T = 1) of the
-    lowest-chroma classes (`color.chroma_bins(space) == 0`, white to black
-    through the grays).
+    white classes (`targets.white_classes`: the top lightness bin with the
+    lowest chroma). All the lowest-chroma classes (white to black through
+    the grays) were tried first: a network unsure of a region's hue puts
+    mass on the grays, and those regions were taken for paper.
 
     Pooled over a line-bounded region it decides whether the region is paper
     (`inference.fullres.upsample_regions`): it is linear in the
@@ -133,11 +135,11 @@ class PaperMass(keras.layers.Layer):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.space = color.check_space(space)
-        self._gray = (color.chroma_bins(self.space) == 0).astype("float32")  # (Q,)
+        self._white = targets.white_classes(self.space).astype("float32")  # (Q,)
 
     def call(self, logits):
         f = ops.softmax(ops.cast(logits, "float32"), axis=-1)
-        return ops.sum(f * ops.convert_to_tensor(self._gray), axis=-1, keepdims=True)
+        return ops.sum(f * ops.convert_to_tensor(self._white), axis=-1, keepdims=True)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (1,)
