@@ -426,7 +426,7 @@ def build(choices, default=None):
         run_button.click(run_page, page_inputs, outputs, **queued)
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
-            event(run_page, page_inputs, outputs, trigger_mode="always_last", **coloring)
+            event(run_page, page_inputs, outputs, trigger_mode="always_last", **queued)
 
         # The named API (gradio_client): a sketch file and a hint image.
         with gr.Row(visible=False):
