@@ -12,6 +12,8 @@ from colorize.data import pipeline
 from colorize.evaluation import evaluator, metrics
 from colorize.nets import models, trained
 
+import helpers
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # How far the figures of one set of images may move with the batch size.
@@ -48,7 +50,7 @@ def test_metrics_match_the_colorizer_output_computed_directly(run_dir):
         iter(pipeline.make_dataset(config.replace(sketch="line"), "test", training=False, batch_size=5))
     )
     pred = np.clip(np.round(colorizer(sketch, training=False).numpy()), 0, 255).astype(np.uint8)
-    expected = metrics.compute_metrics(pred, truth.numpy(), sketch=sketch.numpy())
+    expected = helpers.metrics_of(pred, truth.numpy(), sketch=sketch.numpy())
     for name, value in expected.items():
         assert result["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
 
@@ -98,7 +100,7 @@ def test_hints_are_sampled_from_the_ground_truth_and_evaluated_with_the_guided_c
     )
     inputs, truth = next(iter(batches))
     pred = np.clip(np.round(guided(inputs, training=False).numpy()), 0, 255).astype(np.uint8)
-    expected = metrics.compute_metrics(pred, truth.numpy(), sketch=inputs["sketch"].numpy())
+    expected = helpers.metrics_of(pred, truth.numpy(), sketch=inputs["sketch"].numpy())
     for name, value in expected.items():
         assert result["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
     # The samples carry their hints: 5 patches per image (64 px: sides 1-2,

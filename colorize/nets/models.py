@@ -26,6 +26,7 @@ convolutional: any H, W divisible by 8 works.
 import keras
 from keras import layers
 
+from colorize import variants
 from colorize.nets import color
 from colorize.nets.annealed_mean import AnnealedMean
 
@@ -351,7 +352,15 @@ UNMASKED_REGRESSION_LAYER = "to_255"
 multiplies it."""
 
 
-def color_head(net, sketch, space="rgb", temperature=0.38, temperature_input=None, hint_color=None, hint_mask=None):
+def color_head(
+    net,
+    sketch,
+    space="rgb",
+    temperature=variants.PAPER_TEMPERATURE,
+    temperature_input=None,
+    hint_color=None,
+    hint_mask=None,
+):
     """The unmasked color a network predicts.
 
     The one decoding shared by `build_colorizer` (training validation and
@@ -395,7 +404,7 @@ def color_head(net, sketch, space="rgb", temperature=0.38, temperature_input=Non
     raise TypeError(f"expected a ClassificationNet or RegressionUNet, got {type(net).__name__}")
 
 
-def build_colorizer(net, space="rgb", temperature=0.38):
+def build_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
     """The model a user calls at the training size: raw sketch in, colored image out.
 
     `color_head` (the annealed mean for a `ClassificationNet`, upsampled x4
@@ -423,7 +432,7 @@ def build_colorizer(net, space="rgb", temperature=0.38):
     return keras.Model(sketch, rgb, name="colorizer")
 
 
-def build_guided_colorizer(net, space="rgb", temperature=0.38):
+def build_guided_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
     """`build_colorizer` with color hints: sketch and hints in, colored image out.
 
     Args:
