@@ -10,8 +10,8 @@ signatures and how it is written: `colorize.serving.saved_model`.
 import argparse
 import sys
 
-from colorize import errors, runs, tf_logs, weights
-from colorize.errors import ColorizeError, cli
+from colorize import errors, runs, tf_logs, variants, weights
+from colorize.errors import cli
 
 
 def _parser():
@@ -36,8 +36,8 @@ def _parser():
 def main(argv=None):
     tf_logs.install()
     args = errors.parse_args(_parser(), argv)
-    if args.temperature is not None and not args.temperature > 0:
-        raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
+    if args.temperature is not None:
+        variants.check_temperature(args.temperature, "--temperature")  # before the model loads
     run_dir = args.run_dir or weights.default_model()
     if not args.run_dir:
         print(f"model: {run_dir} (the shipped model)", flush=True)

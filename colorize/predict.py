@@ -31,7 +31,7 @@ line-bounded region holding a hint comes out flat in the hint's color.
 lines).
 
 Each input goes through `colorize.inference.coloring.colorize_array`, the
-pipeline the web page uses too. Inputs up to `coloring.MAX_PIXELS`
+pipeline the web page uses too. Inputs up to `colorize.formats.MAX_PIXELS`
 pixels are colored; larger ones are refused from their header, before
 decoding ("too large").
 """
@@ -43,7 +43,7 @@ import time
 
 import cv2
 
-from colorize import errors, fileio, tf_logs, weights
+from colorize import errors, fileio, tf_logs, variants, weights
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 from colorize.inference import coloring, fullres, hint_layers, openraster
 from colorize.inference.jobs import collect_inputs, hints_for
@@ -114,8 +114,8 @@ def parse_args(argv):
 def main(argv=None):
     tf_logs.install()
     args = parse_args(argv)
-    if args.temperature is not None and not args.temperature > 0:
-        raise ColorizeError(f"--temperature must be positive, not {args.temperature}")
+    if args.temperature is not None:
+        variants.check_temperature(args.temperature, "--temperature")  # before the model loads
     if args.hints and (len(args.inputs) != 1 or os.path.isdir(args.inputs[0])):
         raise ColorizeError(
             "--hints FILE is for a single input file; for several inputs put NAME.hints.png beside each NAME.png"

@@ -41,7 +41,8 @@ def _parser():
         "--rebalance-lambda",
         type=float,
         default=None,
-        help="class rebalancing: weights from (1 - lambda) * prior + lambda / Q (default 0.5; 1: no rebalancing)",
+        help="class rebalancing: weights from (1 - lambda) * prior + lambda / Q "
+        f"(default {variants.PAPER_REBALANCE_LAMBDA}, the paper's; 1: no rebalancing)",
     )
     p.add_argument(
         "--spare-white",
@@ -57,7 +58,10 @@ def _parser():
         help="start from the network weights of a trained run or packed model (fine-tuning; same width and hints)",
     )
     p.add_argument(
-        "--temperature", type=float, default=None, help="annealed-mean temperature the run decodes with (default 0.38)"
+        "--temperature",
+        type=float,
+        default=None,
+        help=f"annealed-mean temperature the run decodes with (default {variants.PAPER_TEMPERATURE}, the paper's)",
     )
     p.add_argument("--width", type=float, default=None, help="channel multiplier (1.0: the paper's network)")
     p.add_argument("--image-size", type=int, default=None, help="training resolution (multiple of 8, <= 256)")

@@ -7,8 +7,44 @@ and what evaluation, export and prediction read back (`runs.load_config`).
 
 import dataclasses
 import json
+import math
 
 from colorize.errors import ColorizeError
+
+PAPER_TEMPERATURE = 0.38
+"""The annealed-mean temperature T of the paper (section 4.2, after Zhang
+et al.): the default of every run, decoder and page."""
+
+PAPER_REBALANCE_LAMBDA = 0.5
+"""The class-rebalancing lambda of the paper (Zhang et al.'s): the weights
+come from `(1 - lambda) * prior + lambda / Q`."""
+
+SKETCH_KINDS = ("line", "binary", "mix")
+"""What a run trains on: the dataset's line sketch, its binary one, or a mix
+with degraded sketches (`colorize.data.pipeline.choose_sketch`)."""
+
+
+def check_temperature(value, name="temperature"):
+    """An annealed-mean temperature, checked: the one rule for every entry
+    point (flags, configs, the decoder layer, the colorizer core, the page).
+
+    Args:
+        value: the temperature (a number).
+        name: what the message calls it ("--temperature" for a flag).
+
+    Returns:
+        `value` as a float.
+
+    Raises:
+        ColorizeError: not a number, not finite, or not positive.
+    """
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise ColorizeError(f"{name} must be a number, not {value!r}") from None
+    if not (math.isfinite(t) and t > 0):
+        raise ColorizeError(f"{name} must be positive, not {value}")
+    return t
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,11 +60,11 @@ class Config:
     variant: str = "rebalance"
     model: str = "classification"  # "regression" | "classification"
     space: str = "rgb"  # color space of classes (and of the decode): "rgb" | "lch"
-    rebalance: bool = True  # class-rebalancing weights (lambda = 0.5)
-    rebalance_lambda: float = 0.5
+    rebalance: bool = True  # class-rebalancing weights
+    rebalance_lambda: float = PAPER_REBALANCE_LAMBDA
     spare_white: bool = False  # white classes keep weight 1 (`targets.rebalance_weights`)
     saturation_weight: float = 0.0  # lambda_mix of the saturation ("chroma") term
-    temperature: float = 0.38  # annealed-mean temperature T
+    temperature: float = PAPER_TEMPERATURE  # annealed-mean temperature T
     # Color hints (ideepcolor): the network also takes hint colors and a mask,
     # trained with hints simulated from the ground truth (`colorize.data.simulated_hints`).
     hints: bool = True
@@ -188,13 +224,14 @@ def detect_precision(cpuinfo="/proc/cpuinfo"):
 
 def validate(config):
     """Checks values a user can get wrong; raises a one-line ColorizeError."""
+    check_temperature(config.temperature)
     checks = [
         (
             config.model in ("regression", "classification"),
             f"model must be regression or classification, not {config.model!r}",
         ),
         (config.space in ("rgb", "lch"), f"space must be rgb or lch, not {config.space!r}"),
-        (config.sketch in ("line", "binary", "mix"), f"--sketch must be line, binary or mix, not {config.sketch!r}"),
+        (config.sketch in SKETCH_KINDS, f"--sketch must be one of {', '.join(SKETCH_KINDS)}, not {config.sketch!r}"),
         (
             config.precision in ("float32", "mixed_float16", "mixed_bfloat16"),
             f"--precision must be float32, mixed_float16 or mixed_bfloat16, not {config.precision!r}",
@@ -211,10 +248,9 @@ def validate(config):
         (config.learning_rate > 0, f"--learning-rate must be positive, not {config.learning_rate}"),
         (config.log_every > 0, f"--log-every must be positive, not {config.log_every}"),
         (config.checkpoint_every > 0, f"--checkpoint-every must be positive, not {config.checkpoint_every}"),
-        (config.temperature > 0, f"temperature must be positive, not {config.temperature}"),
         (
-            0.0 <= config.rebalance_lambda <= 1.0,
-            f"--rebalance-lambda must be in [0, 1], not {config.rebalance_lambda}",
+            0.0 < config.rebalance_lambda <= 1.0,
+            f"--rebalance-lambda must be in (0, 1], not {config.rebalance_lambda}",
         ),
         (isinstance(config.hints, bool), f"--hints must be on or off, not {config.hints!r}"),
         (isinstance(config.spare_white, bool), f"--spare-white must be on or off, not {config.spare_white!r}"),

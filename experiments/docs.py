@@ -24,7 +24,8 @@ import sys
 
 from colorize import variants
 from colorize.nets import models
-from experiments import benchmark, paper, predict_speed
+from experiments import paper, predict_speed
+from experiments.benchmark import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "experiments", "results")
@@ -56,7 +57,7 @@ def benchmark_table():
             f" Load average (1 min) {m['load_average_start'][0]:.1f} at the start and "
             f"{m['load_average_end'][0]:.1f} at the end: the machine was shared, so read the CPU-time ratios."
         )
-    return machine + "\n\n" + benchmark.markdown_table(benchmark.table_rows(result["stages"]))
+    return machine + "\n\n" + report.markdown_table(report.table_rows(result["stages"]))
 
 
 def presets_table():

@@ -4,13 +4,15 @@ in bfloat16: `python -m experiments.gpu_benchmark [--json OUT]`.
 For each variant it times the paper network's training step (forward, the
 variant's loss with its in-graph targets, backward, Adam) compiled with
 `jax.jit`, next to the bare network's step with a trivial loss, and reports
-images per second and the model FLOP utilization (MFU) against the H100's
-dense bfloat16 peak, 989 TFLOP/s (forward+backward counted as 3x the
-forward FLOPs of `experiments.benchmark.forward_flops`).
+images per second and the model FLOP utilization (MFU) against the dense
+bfloat16 peak of the device it runs on (`BF16_DENSE_PEAKS`; none for other
+devices), forward+backward counted as 3x the forward FLOPs of
+`experiments.benchmark.flops.forward_flops`.
 
-It imports only the `keras.ops` modules of `colorize` (models, losses,
-targets, color, layers, plus the config tables of `variants`), never
-TensorFlow, so it runs where only JAX is installed:
+It imports only `colorize.nets` (`keras.ops`), the config tables of
+`colorize.variants` and `experiments.benchmark`'s `timing` and `flops`,
+never TensorFlow (a contract of `lint-imports` checks it, see
+`pyproject.toml`), so it runs where only JAX is installed:
 
     pip install -U "jax[cuda12]" keras numpy scikit-image opencv-python-headless
     python -m experiments.gpu_benchmark --json gpu.json
@@ -22,13 +24,11 @@ the time) and random inputs (the time does not depend on the pixels).
 """
 
 import argparse
-import ast
 import importlib.util
 import json
 import os
 import re
 import shlex
-import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +37,7 @@ import numpy as np
 
 from colorize import errors, variants
 from colorize.errors import ColorizeError, cli
+from experiments.benchmark import timing
 
 BF16_DENSE_PEAKS = (
     (r"\bH100\b.*\bPCIe\b", "H100 PCIe", 756e12),
@@ -78,105 +79,12 @@ def device_peak(device_name, precision="mixed_bfloat16"):
     return None, None
 
 
-TENSORFLOW_FREE = (
-    "colorize.nets.color",
-    "colorize.nets.targets",
-    "colorize.nets.losses",
-    "colorize.nets.annealed_mean",
-    "colorize.nets.models",
-    "colorize.variants",
-    "experiments.benchmark",
-)
-"""The modules this script imports (directly or lazily); none may import
-TensorFlow when it is loaded."""
-
-LOCAL_PACKAGES = ("colorize", "experiments", "dataset_builder")
-_TENSORFLOW = ("tensorflow", "tensorflow_datasets", "tf_keras")
-
-
-# ------------------------------------------------------------ import graph --
-
-
-def _module_level_imports(tree):
-    """Import statements that run when a module is loaded: at top level and
-    inside top-level if/try/with/class blocks, not inside functions."""
-    found = []
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            continue
-        else:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    stack.append(child)
-                elif isinstance(child, ast.ExceptHandler):
-                    stack.extend(child.body)
-    return found
-
-
-def _imported_names(node, module, is_package):
-    """Absolute module names an import statement loads."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    base = node.module or ""
-    if node.level:
-        parts = module.split(".")
-        parts = parts if is_package else parts[:-1]
-        parts = parts[: len(parts) - (node.level - 1)]
-        base = ".".join(parts + ([base] if base else []))
-    # `from package import name` loads package.name when it is a module.
-    return [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
-
-
-def tensorflow_imports(modules=TENSORFLOW_FREE, packages=LOCAL_PACKAGES):
-    """Where loading `modules` imports TensorFlow, following the project's
-    own module-level imports (a static check: no module is executed).
-
-    Args:
-        modules: dotted names of project modules.
-        packages: top-level packages whose imports are followed.
-
-    Returns:
-        list of "path:line: module imports name" strings (empty: none).
-    """
-    offenders = []
-    seen = set()
-    todo = list(modules)
-    while todo:
-        module = todo.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-            continue
-        with open(spec.origin) as f:
-            tree = ast.parse(f.read(), spec.origin)
-        is_package = spec.submodule_search_locations is not None
-        for node in _module_level_imports(tree):
-            for name in _imported_names(node, module, is_package):
-                root = name.split(".")[0]
-                if root in _TENSORFLOW:
-                    offenders.append(f"{spec.origin}:{node.lineno}: {module} imports {name}")
-                elif root in packages and name not in seen:
-                    try:
-                        found = importlib.util.find_spec(name) is not None
-                    except ModuleNotFoundError:
-                        found = False
-                    if found:
-                        todo.append(name)
-    return sorted(set(offenders))
-
-
 # ---------------------------------------------------------------- the step --
 
 
 def _loss(config):
     """The variant's loss (per example); uniform rebalancing weights."""
-    from colorize.nets import losses, targets  # noqa: PLC0415
+    from colorize.nets import losses, targets  # noqa: PLC0415 (Keras: after `_import_keras_jax`)
 
     weights = None
     if config.rebalance and config.model == "classification":
@@ -198,7 +106,7 @@ def make_step(net, loss_fn, learning_rate):
     Returns:
         (step, state): `step(state, sketch, color) -> (loss, state)`.
     """
-    import jax  # noqa: PLC0415
+    import jax  # noqa: PLC0415 (as in `_loss`)
     import keras  # noqa: PLC0415
 
     optimizer = keras.optimizers.Adam(learning_rate)
@@ -230,22 +138,24 @@ def make_step(net, loss_fn, learning_rate):
 
 
 def time_step(step, state, sketch, color, steps, repeats):
-    """Seconds per step: median over `repeats` runs of `steps` steps, after
-    one compiling call. Returns (seconds per step, compile seconds)."""
+    """Seconds per step: the median over `repeats` runs of `steps` steps
+    (`experiments.benchmark.timing.measure`), after one compiling call.
+    Returns (seconds per step, compile seconds)."""
     start = time.perf_counter()
     loss, state = step(state, sketch, color)
     loss.block_until_ready()
     compile_s = time.perf_counter() - start
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    carried = [loss, state]
+
+    def run():
         for _ in range(steps):
-            loss, state = step(state, sketch, color)
-        loss.block_until_ready()  # JAX dispatches asynchronously
-        times.append((time.perf_counter() - start) / steps)
-    if not np.isfinite(float(loss)):
-        raise ColorizeError(f"the training step produced a non-finite loss ({float(loss)})")
-    return statistics.median(times), compile_s
+            carried[0], carried[1] = step(carried[1], sketch, color)
+        carried[0].block_until_ready()  # JAX dispatches asynchronously
+
+    seconds = timing.measure(run, repeats, warmup=0)["median_s"]
+    if not np.isfinite(float(carried[0])):
+        raise ColorizeError(f"the training step produced a non-finite loss ({float(carried[0])})")
+    return seconds / steps, compile_s
 
 
 # --------------------------------------------------------------------- CLI --
@@ -329,9 +239,6 @@ def run(argv=None):
     args = parse_args(argv)
     path = output_path(args)
     result = {"command": "python -m experiments.gpu_benchmark " + " ".join(shlex.quote(a) for a in (argv or []))}
-    offenders = tensorflow_imports()
-    if offenders:
-        raise ColorizeError("these modules import TensorFlow at load time: " + "; ".join(offenders))
     if importlib.util.find_spec("jax") is None:
         result["skipped"] = "jax is not installed (pip install -U 'jax[cuda12]' on a GPU machine)"
         print(f"skipped: {result['skipped']}; nothing was timed", flush=True)
@@ -339,10 +246,12 @@ def run(argv=None):
         return result
 
     keras = _import_keras_jax()
+    # Keras picks its backend when it loads: the modules that import it load
+    # after `_import_keras_jax`, and JAX only when it is installed.
     import jax  # noqa: PLC0415
 
     from colorize.nets import models  # noqa: PLC0415
-    from experiments.benchmark import forward_flops  # noqa: PLC0415
+    from experiments.benchmark.flops import forward_flops  # noqa: PLC0415
 
     keras.mixed_precision.set_global_policy(args.precision)
     device = jax.devices()[0]

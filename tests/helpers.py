@@ -1,11 +1,20 @@
 """Helpers shared by the test modules (fixtures live in conftest.py)."""
 
+import io
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+import zipfile
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
+
+from colorize.evaluation import metrics
+from colorize.inference import openraster
+from colorize.nets import color
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -58,3 +67,33 @@ def run_without_project(body, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return work
+
+
+def metrics_of(pred, truth, sketch=None):
+    """All metrics of one batch (`MetricAccumulator` fed once)."""
+    acc = metrics.MetricAccumulator()
+    acc.update(pred, truth, sketch)
+    return acc.result()
+
+
+def saturation_matrix(space="lch"):
+    """M_sat of the paper, materialized: (512, 512) float32, 0 where two
+    classes share a chroma bin, else 1 (the losses use its marginal form)."""
+    chroma = color.chroma_bins(space)
+    return (chroma[:, None] != chroma[None, :]).astype("float32")
+
+
+def read_ora(path):
+    """The layers of an OpenRaster file: layer name -> `(H, W, 4)` uint8 RGBA,
+    in stack order (top first), plus "mergedimage" and "thumbnail"; asserts
+    that the mimetype entry comes first, as the format requires."""
+    with zipfile.ZipFile(path) as z:
+        assert z.namelist()[:1] == ["mimetype"] and z.read("mimetype") == openraster.MIMETYPE.encode()
+        stack = ET.fromstring(z.read("stack.xml"))
+        sources = [(layer.get("name"), layer.get("src")) for layer in stack.iter("layer")]
+        sources += [("mergedimage", "mergedimage.png"), ("thumbnail", "Thumbnails/thumbnail.png")]
+        out = {}
+        for layer, src in sources:
+            with Image.open(io.BytesIO(z.read(src))) as im:
+                out[layer] = np.asarray(im.convert("RGBA"))
+        return out

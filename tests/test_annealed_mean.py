@@ -140,7 +140,7 @@ def test_output_range_dtype_and_shape():
     assert layer.compute_output_shape((None, None, None, 512)) == (None, None, None, 3)
     symbolic = layer(keras.Input((None, None, 512)))
     assert tuple(symbolic.shape) == (None, None, None, 3)
-    with pytest.raises(ColorizeError, match="temperature must be > 0"):
+    with pytest.raises(ColorizeError, match="temperature must be positive"):
         AnnealedMean(temperature=0.0)
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from colorize.errors import ColorizeError
 from colorize.nets import models, targets
-from experiments import benchmark, gpu_benchmark, reference_targets
+from experiments import gpu_benchmark, reference_targets
+from experiments.benchmark import cli, config, flops, timing, train_stage
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,11 +29,11 @@ def _positive(value, name):
 def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     out = tmp_path / "bench.json"
     argv = ["--quick", "--data-dir", tiny_data_dir, "--json", str(out), "--work-dir", str(tmp_path / "work")]
-    assert benchmark.main(argv) == 0
+    assert cli.main(argv) == 0
     with open(out) as f:
         result = json.load(f)
     assert result["quick"] is True and result["repeats"] == 2
-    assert set(result["stages"]) == set(benchmark.STAGES)
+    assert set(result["stages"]) == set(config.STAGES)
     for name, stage in result["stages"].items():
         _positive(stage["stage_seconds"], f"{name} seconds")
         _positive(stage["cores_used_while_timing"], f"{name} cores used")
@@ -45,7 +46,7 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     for source in ("synthetic", "folder"):
         for key in ("images_per_s", "floor_images_per_s", "ratio", "cpu_ratio", "ms_per_image", "encode_ms_per_image"):
             _positive(build[source][key], f"build.{source}.{key}")
-        assert build[source]["images"] == benchmark.BUDGETS["quick"][f"{source}_images"]
+        assert build[source]["images"] == config.BUDGETS["quick"][f"{source}_images"]
         assert build[source]["windows"] >= 1
     tb = build["tfds_build"]
     assert tb["images"] == 48 and tb["windows"] >= 48  # synthetic_tiny: 48 sources, >= 1 window each
@@ -55,10 +56,10 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     assert (t["input_size"], t["output_size"], t["batch"]) == (256, 64, 4)
     ref = t["reference"]
     _positive(ref["ms_per_example"], "reference ms")
-    assert ref["examples"] == benchmark.BUDGETS["quick"]["reference_examples"]
+    assert ref["examples"] == config.BUDGETS["quick"]["reference_examples"]
     assert set(ref) == {"ms_per_example", "bytes_per_example", "examples"}  # measured, nothing quoted
     assert ref["bytes_per_example"] == 64 * 64 * 512 * 2
-    for space, spec in benchmark.TARGET_LOSSES.items():
+    for space, spec in config.TARGET_LOSSES.items():
         entry = t[space]
         assert entry["variant"] == spec["variant"]
         for name in ("factors", "materialized", "loss_value", "loss", "materialized_loss", "floor_loss"):
@@ -102,7 +103,7 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
 
     printed = capsys.readouterr().out
     assert "| stage | measure | value | baseline | ratio |" in printed
-    assert len(result["table"]) >= 10 and {row["stage"] for row in result["table"]} == set(benchmark.STAGES)
+    assert len(result["table"]) >= 10 and {row["stage"] for row in result["table"]} == set(config.STAGES)
 
 
 def test_bad_flags_are_one_line_errors(capsys):
@@ -114,16 +115,16 @@ def test_bad_flags_are_one_line_errors(capsys):
         (["--paper-batch", "0"], "--paper-batch must be at least 1"),
     ):
         with pytest.raises(SystemExit) as exit_info:
-            benchmark.main(argv)
+            cli.main(argv)
         assert exit_info.value.code == 2
         assert message in capsys.readouterr().err
 
 
 def test_measure_takes_the_median_after_warmup():
     calls = []
-    timing = benchmark.measure(lambda: calls.append(1), repeats=3, warmup=2)
-    assert len(calls) == 5 and timing["runs"] == 3
-    assert 0 <= timing["min_s"] <= timing["median_s"] <= timing["max_s"]
+    measured = timing.measure(lambda: calls.append(1), repeats=3, warmup=2)
+    assert len(calls) == 5 and measured["runs"] == 3
+    assert 0 <= measured["min_s"] <= measured["median_s"] <= measured["max_s"]
 
 
 def test_measure_paired_alternates_and_gives_the_ratio():
@@ -138,7 +139,7 @@ def test_measure_paired_alternates_and_gives_the_ratio():
 
         return fn
 
-    a, b, ratio = benchmark.measure_paired(busy("a", 0.02), busy("b", 0.01), repeats=3)
+    a, b, ratio = timing.measure_paired(busy("a", 0.02), busy("b", 0.01), repeats=3)
     assert calls == ["a", "a", "b", "b"] + ["a", "b"] * 2  # each warmed up, then three timed pairs
     assert a["runs"] == b["runs"] == 3
     assert ratio["cpu_ratio"] == pytest.approx(2.0, rel=0.25)
@@ -185,31 +186,15 @@ def test_forward_flops_hand_count_and_profiler():
     net = keras.Model(x, y)
     conv = 2 * 3 * 3 * 1 * 4 * (4 * 4) + 4 * 4 * 4  # per output pixel, + bias per output value
     transpose = 2 * 4 * 4 * 4 * 2 * (4 * 4) + 8 * 8 * 2  # per input pixel, + bias
-    assert benchmark.forward_flops(net, 8) == conv + transpose == 1216 + 4224
-    assert benchmark.profiler_flops(net, 8) == 1216 + 4224
+    assert flops.forward_flops(net, 8) == conv + transpose == 1216 + 4224
+    assert train_stage.profiler_flops(net, 8) == 1216 + 4224
     # Non-square input: the counts follow the spatial size.
-    assert benchmark.forward_flops(net, 8, 16) == 2 * (1216 + 4224)
+    assert flops.forward_flops(net, 8, 16) == 2 * (1216 + 4224)
     # The project's networks (BN, rescaling, masking too) match the profiler exactly.
     for kind in ("classification", "regression"):
         for hints in (False, True):  # with hints: three inputs (sketch, hint color, hint mask)
             net = models.build_net(kind, width=0.0625, hints=hints)
-            assert benchmark.forward_flops(net, 48, 64) == benchmark.profiler_flops(net, 48, 64), (kind, hints)
-
-
-def test_keras_ops_modules_never_import_tensorflow(tmp_path, monkeypatch):
-    assert gpu_benchmark.tensorflow_imports() == []
-    # The check follows module-level imports (also in try blocks and
-    # through `from package import module`), not imports inside functions.
-    pkg = tmp_path / "pkgx"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "clean.py").write_text("import numpy\ndef f():\n    import tensorflow\n")
-    (pkg / "inner.py").write_text("try:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n")
-    (pkg / "top.py").write_text("from pkgx import clean, inner\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert gpu_benchmark.tensorflow_imports(("pkgx.clean",), packages=("pkgx",)) == []
-    found = gpu_benchmark.tensorflow_imports(("pkgx.top",), packages=("pkgx",))
-    assert len(found) == 1 and found[0].endswith("inner.py:2: pkgx.inner imports tensorflow")
+            assert flops.forward_flops(net, 48, 64) == train_stage.profiler_flops(net, 48, 64), (kind, hints)
 
 
 def test_gpu_benchmark_runs_under_jax_or_says_why(tmp_path):
@@ -254,25 +239,25 @@ def test_the_reference_encoding_is_timed_in_the_same_run(tiny_data_dir, tmp_path
 
     monkeypatch.setattr(reference_targets, "reference_targets", counted)
     out = tmp_path / "targets.json"
-    result = benchmark.run(["--quick", "--stage", "targets", "--data-dir", tiny_data_dir, "--json", str(out)])
+    result = cli.run(["--quick", "--stage", "targets", "--data-dir", tiny_data_dir, "--json", str(out)])
     # One warm-up and two timed runs over the quick budget's examples, here.
-    assert calls == [(256, 256, 3)] * (1 + 2) * benchmark.BUDGETS["quick"]["reference_examples"]
+    assert calls == [(256, 256, 3)] * (1 + 2) * config.BUDGETS["quick"]["reference_examples"]
     assert set(result["stages"]) == {"targets"}
     with open(out) as f:
         assert json.load(f)["stages"]["targets"]["reference"] == result["stages"]["targets"]["reference"]
 
 
 def test_quick_runs_never_overwrite_the_committed_results(tiny_data_dir, tmp_path, monkeypatch):
-    committed = os.path.join(REPO, benchmark.DEFAULT_JSON)
+    committed = os.path.join(REPO, config.DEFAULT_JSON)
     before = open(committed).read() if os.path.exists(committed) else None
     quick = tmp_path / "quick.json"
-    monkeypatch.setattr(benchmark, "QUICK_JSON", str(quick))
-    assert benchmark.output_path(benchmark.parse_args(["--quick"])) == str(quick)
-    assert benchmark.output_path(benchmark.parse_args([])) == benchmark.DEFAULT_JSON
+    monkeypatch.setattr(config, "QUICK_JSON", str(quick))
+    assert cli.output_path(cli.parse_args(["--quick"])) == str(quick)
+    assert cli.output_path(cli.parse_args([])) == config.DEFAULT_JSON
     named = str(tmp_path / "named.json")
-    assert benchmark.output_path(benchmark.parse_args(["--quick", "--json", named])) == named
+    assert cli.output_path(cli.parse_args(["--quick", "--json", named])) == named
     monkeypatch.chdir(REPO)  # where the default path would land
-    benchmark.run(["--quick", "--stage", "targets", "--data-dir", tiny_data_dir])
+    cli.run(["--quick", "--stage", "targets", "--data-dir", tiny_data_dir])
     with open(quick) as f:
         assert json.load(f)["quick"] is True
     after = open(committed).read() if os.path.exists(committed) else None
@@ -295,14 +280,14 @@ def test_a_stage_run_replaces_that_stage_and_keeps_the_others(tmp_path):
         "machine": dict(machine, load_average_start=[1.5]),
         "stages": {"targets": {"b": 3}},
     }
-    merged = benchmark._merge_stages(new, str(path), merge=True)
+    merged = cli._merge_stages(new, str(path), merge=True)
     assert merged["stages"] == {"build": {"a": 1}, "targets": {"b": 3}}
     assert merged["stage_runs"]["build"]["command"] == "old"
     assert merged["stage_runs"]["targets"] == {"command": "new", "load_average_start": [1.5]}
     # Another machine's results, or a full run, are not merged.
     other = dict(new, machine={"cpu": "Y", "load_average_start": [0.0]})
-    assert benchmark._merge_stages(other, str(path), merge=True)["stages"] == {"targets": {"b": 3}}
-    assert benchmark._merge_stages(new, str(path), merge=False)["stages"] == {"targets": {"b": 3}}
+    assert cli._merge_stages(other, str(path), merge=True)["stages"] == {"targets": {"b": 3}}
+    assert cli._merge_stages(new, str(path), merge=False)["stages"] == {"targets": {"b": 3}}
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,7 @@ def test_folder_build_skips_and_counts_bad_files(tmp_path, capsys, monkeypatch):
     listed = [os.path.relpath(p, folder) for p in images.find_images(folder)]
     # Listed besides the corpus: loop2.png.lnk is not; the folder loop adds
     # nothing; folder.png (a folder), missing.png, empty_dir and animated.gif
-    # (not an extension of IMAGE_EXTENSIONS) are not listed.
+    # (not an extension of formats.IMAGE_EXTENSIONS) are not listed.
     corpus_names = {os.path.basename(p) for p in files.values()}
     assert sorted(set(listed) - corpus_names) == sorted(sum(good.values(), []))
     assert corpus_names - set(listed) == {"folder.png", "missing.png", "empty_dir", "animated.gif"}

@@ -16,8 +16,9 @@ from PIL import Image
 from colorize import demo
 from colorize.app import page
 from colorize.errors import ColorizeError
-from colorize.inference import coloring, hint_layers, openraster
+from colorize.inference import coloring, hint_layers
 
+import helpers
 from bad_inputs import bomb_png
 
 HINT = (40, 180, 60)
@@ -82,7 +83,7 @@ def test_api_gives_predicts_result(server, client, tmp_path):
     assert not (got[40:56, 86:102] == HINT).all(axis=-1).any()
 
     assert ora.endswith(".ora") and zipfile.is_zipfile(ora)
-    layers = openraster.read_ora(ora)
+    layers = helpers.read_ora(ora)
     np.testing.assert_array_equal(layers["color"][..., :3], expected["color"])
     np.testing.assert_array_equal(layers["lines"][..., 3], 255 - expected["lines"])
     assert np.abs(layers["mergedimage"][..., :3].astype(int) - expected["rgb"]).max() <= 1

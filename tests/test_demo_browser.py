@@ -23,8 +23,8 @@ import pytest
 from PIL import Image
 
 from colorize.app import page as app_page
-from colorize.inference import openraster
 
+import helpers
 from helpers import REPO
 
 CHROMIUM = "/usr/bin/chromium"
@@ -176,7 +176,7 @@ def test_paint_a_hint_and_download(page, tmp_path):
         assert z.namelist()[0] == "mimetype" and z.read("mimetype") == b"image/openraster"
         stack = ET.fromstring(z.read("stack.xml"))
         assert [layer.get("name") for layer in stack.iter("layer")] == ["lines", "color"]
-    layers = openraster.read_ora(io.BytesIO(ora))
+    layers = helpers.read_ora(io.BytesIO(ora))
     assert layers["color"].shape == layers["lines"].shape == (*sketch.shape[:2], 4)
     assert np.abs(layers["mergedimage"][..., :3].astype(int) - result).max() <= 1
 

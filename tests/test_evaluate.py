@@ -3,8 +3,6 @@ computed independently on the colorizer's output, for any batch size."""
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,6 +11,8 @@ from colorize import evaluate, runs
 from colorize.data import pipeline
 from colorize.evaluation import evaluator, metrics
 from colorize.nets import models, trained
+
+import helpers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,7 +50,7 @@ def test_metrics_match_the_colorizer_output_computed_directly(run_dir):
         iter(pipeline.make_dataset(config.replace(sketch="line"), "test", training=False, batch_size=5))
     )
     pred = np.clip(np.round(colorizer(sketch, training=False).numpy()), 0, 255).astype(np.uint8)
-    expected = metrics.compute_metrics(pred, truth.numpy(), sketch=sketch.numpy())
+    expected = helpers.metrics_of(pred, truth.numpy(), sketch=sketch.numpy())
     for name, value in expected.items():
         assert result["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
 
@@ -100,7 +100,7 @@ def test_hints_are_sampled_from_the_ground_truth_and_evaluated_with_the_guided_c
     )
     inputs, truth = next(iter(batches))
     pred = np.clip(np.round(guided(inputs, training=False).numpy()), 0, 255).astype(np.uint8)
-    expected = metrics.compute_metrics(pred, truth.numpy(), sketch=inputs["sketch"].numpy())
+    expected = helpers.metrics_of(pred, truth.numpy(), sketch=inputs["sketch"].numpy())
     for name, value in expected.items():
         assert result["metrics"][name] == pytest.approx(value, rel=BATCH_RTOL, abs=1e-9), name
     # The samples carry their hints: 5 patches per image (64 px: sides 1-2,
@@ -154,20 +154,3 @@ def test_bad_input_is_one_line_error(run_dir, tmp_path, capsys, argv, message):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-
-
-@pytest.mark.parametrize("module", ["colorize.evaluate", "colorize.predict", "colorize.export"])
-def test_inference_does_not_import_the_training_code(module):
-    # A fresh interpreter: this test process has imported everything already.
-    training = [
-        "colorize.train",
-        "colorize.training.task",
-        "colorize.training.trainer",
-        "colorize.training.schedules",
-        "colorize.training.summaries",
-    ]
-    code = f"import sys, {module}; print(sorted(m for m in {training!r} if m in sys.modules))"
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout

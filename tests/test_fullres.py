@@ -32,6 +32,17 @@ def test_trained_size(height, width, image_size, expected):
     assert (int(th), int(tw)) == expected
 
 
+def full_resolution(color, sketch, method="regions"):
+    """`(H, W, 3)` uint8: the trained-scale color at the sketch's size by
+    `method` (NumPy and OpenCV), lines multiplied in."""
+    color = np.asarray(color, np.float32)
+    if fullres.check_method(method) == "regions":
+        up = fullres.upsample_regions(color, sketch)
+    else:
+        up = fullres.upsample_bilinear(color, sketch.shape)
+    return fullres.multiply_lines(up, sketch, overwrite=True)
+
+
 def test_to_trained_scale_resizes_rounds_and_tiles_pad_white():
     rng = np.random.default_rng(0)
     sketch = rng.integers(0, 256, (2, 480, 640, 1)).astype(np.uint8)
@@ -54,7 +65,7 @@ def test_graph_bilinear_equals_numpy_path():
     color = rng.uniform(0, 255, (1, 16, 21, 3)).astype(np.float32)
     sketch = rng.integers(0, 256, (1, 90, 120, 1)).astype(np.uint8)
     graph = trained_scale.compose_bilinear(tf.constant(color), tf.constant(sketch)).numpy()[0]
-    numpy = fullres.full_resolution(color[0], sketch[0, ..., 0], method="bilinear")
+    numpy = full_resolution(color[0], sketch[0, ..., 0], method="bilinear")
     assert graph.shape == numpy.shape == (90, 120, 3)
     assert np.abs(graph.astype(int) - numpy.astype(int)).max() <= 1
     # Lines multiply: black stays black, and nothing is brighter than the sketch.
@@ -75,8 +86,8 @@ def _two_regions(height=120, width=160, line_x=80):
 
 def test_regions_put_color_edges_on_the_lines():
     sketch, color = _two_regions()
-    regions = fullres.full_resolution(color, sketch, "regions").astype(float)
-    bilinear = fullres.full_resolution(color, sketch, "bilinear").astype(float)
+    regions = full_resolution(color, sketch, "regions").astype(float)
+    bilinear = full_resolution(color, sketch, "bilinear").astype(float)
     np.testing.assert_array_equal(regions[:, 79:82], 0.0)  # the line stays black
     left, right = regions[:, :79], regions[:, 82:]
     # Each region is one flat color, right up to the line.
@@ -95,8 +106,8 @@ def test_regions_keep_a_gradient_the_net_predicts():
     color = np.zeros((15, 20, 3), np.float32)
     color[..., 0] = np.linspace(0, 255, 20)[np.newaxis]
     color[..., 2] = 128
-    regions = fullres.full_resolution(color, sketch, "regions").astype(int)
-    bilinear = fullres.full_resolution(color, sketch, "bilinear").astype(int)
+    regions = full_resolution(color, sketch, "regions").astype(int)
+    bilinear = full_resolution(color, sketch, "bilinear").astype(int)
     assert np.abs(regions - bilinear).max() <= 2
 
 
@@ -105,7 +116,7 @@ def test_regions_do_not_flatten_across_a_gap():
     # predicted color varies a lot, so it keeps the bilinear color.
     sketch, color = _two_regions()
     sketch[50:70] = 255
-    regions = fullres.full_resolution(color, sketch, "regions").astype(float)
+    regions = full_resolution(color, sketch, "regions").astype(float)
     assert regions[5, 5, 0] > 150 and regions[5, -5, 2] > 150
 
 
@@ -142,7 +153,8 @@ def test_regions_measured_on_samples_keep_small_regions_and_large_flat_ones():
 
 
 def test_bad_arguments():
-    with pytest.raises(ColorizeError, match="unknown upsampling method"):
-        fullres.full_resolution(np.zeros((4, 4, 3)), np.zeros((8, 8), np.uint8), "nearest")
+    with pytest.raises(ColorizeError, match="unknown upsampling method 'nearest'; choose one of regions, bilinear"):
+        fullres.check_method("nearest")
+    assert fullres.check_method("bilinear") == "bilinear"
     with pytest.raises(ColorizeError, match="uint8"):
-        fullres.full_resolution(np.zeros((4, 4, 3)), np.zeros((8, 8), np.float32))
+        fullres.upsample_regions(np.zeros((4, 4, 3)), np.zeros((8, 8), np.float32))

@@ -88,8 +88,6 @@ def test_hint_layer_decoding_matches_predicts_reader(size):
         on = mask.numpy()[..., 0].astype(bool)
         assert want_mask.sum() > 0 and np.all(on[want_mask]) and on.sum() > want_mask.sum()
         assert np.abs(rgb.numpy()[want_mask].astype(int) - want_rgb[want_mask]).max() <= 1
-    assert colorizer.HINT_ALPHA == hint_layers.ALPHA_OPAQUE
-    assert colorizer.HINT_ASPECT_TOLERANCE == hint_layers.ASPECT_TOLERANCE
 
 
 def test_bad_hint_layers_are_invalid_arguments_and_the_model_keeps_working(loaded):

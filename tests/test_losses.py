@@ -11,6 +11,7 @@ from keras import ops
 from colorize.errors import ColorizeError
 from colorize.nets import color, losses, targets
 
+import helpers
 from helpers import tf_only
 
 
@@ -112,7 +113,7 @@ def test_saturation_term_equals_z_msat_dot_prediction():
     z = rng.dirichlet(np.full(512, 0.1), size=20).astype("float32")
     p = rng.dirichlet(np.full(512, 0.1), size=20).astype("float32")
     for space in color.SPACES:
-        m = targets.saturation_matrix(space).astype("float64")
+        m = helpers.saturation_matrix(space).astype("float64")
         expected = np.sum((z.astype("float64") @ m) * p, axis=-1)
         np.testing.assert_allclose(_np(losses.saturation_term(z, p, space)), expected, atol=1e-5)
 
@@ -124,7 +125,7 @@ def test_saturation_weight_adds_the_term_before_the_pixel_weight():
     p = np.exp(logits.astype("float64"))
     p /= p.sum(-1, keepdims=True)
     ce = -np.sum(z * np.log(p), axis=-1)
-    sat = np.sum((z @ targets.saturation_matrix("lch")) * p, axis=-1)
+    sat = np.sum((z @ helpers.saturation_matrix("lch")) * p, axis=-1)
     q = ops.convert_to_numpy(targets.nearest_class(_np(targets.resize_colors(y, (4, 4))), "lch"))
     expected = (w[q] * (ce + 0.5 * sat)).mean()
     loss = losses.SoftCrossEntropy("lch", w, saturation_weight=0.5)

@@ -14,6 +14,8 @@ import pytest
 from colorize.errors import ColorizeError
 from colorize.evaluation import metrics
 
+import helpers
+
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 GRAY, WHITE, BLACK = (128, 128, 128), (255, 255, 255), (0, 0, 0)
 C_RED, C_GREEN, C_BLUE = 104.55, 119.78, 133.81
@@ -60,7 +62,7 @@ def test_mse_and_psnr_of_a_known_pair():
     truth = np.zeros((1, 8, 8, 3), np.uint8)
     pred = truth.copy()
     pred[0, 3, 5, 0] = 16  # one red value off by 16 in 64 pixels
-    m = metrics.compute_metrics(pred, truth)
+    m = helpers.metrics_of(pred, truth)
     assert m["mse_r"] == pytest.approx(256 / 64)
     assert m["mse_g"] == 0.0 and m["mse_b"] == 0.0
     assert m["mse_rgb"] == pytest.approx(4 / 3)
@@ -70,7 +72,7 @@ def test_mse_and_psnr_of_a_known_pair():
 
 
 def test_black_for_white_golden_values():
-    m = metrics.compute_metrics(image(BLACK), image(WHITE))
+    m = helpers.metrics_of(image(BLACK), image(WHITE))
     assert m["mse_rgb"] == pytest.approx(255.0**2)
     assert m["psnr"] == pytest.approx(0.0, abs=1e-9)
     assert m["mse_l"] == pytest.approx(100.0**2, rel=1e-6)
@@ -83,7 +85,7 @@ def test_black_for_white_golden_values():
 
 def test_perfect_prediction():
     truth = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3)).astype(np.uint8)
-    m = metrics.compute_metrics(truth.astype(np.float32), truth)
+    m = helpers.metrics_of(truth.astype(np.float32), truth)
     for name in ("mse_r", "mse_g", "mse_b", "mse_rgb", "mse_l", "mse_c", "hue_error", "hue_mse"):
         assert m[name] == pytest.approx(0.0, abs=1e-9), name
     assert m["psnr"] == metrics.PSNR_CAP  # infinite in theory; capped, finite mean
@@ -96,7 +98,7 @@ def test_hue_error_is_weighted_by_true_chroma_and_ignores_gray():
     # Truth: red | green | gray | gray. Prediction: blue | green | blue | green.
     truth = image(RED, GREEN, GRAY, GRAY)
     pred = image(BLUE, GREEN, BLUE, GREEN)
-    m = metrics.compute_metrics(pred, truth)
+    m = helpers.metrics_of(pred, truth)
     # Red pixels are 93.72 deg off with weight 104.55, green ones exact with
     # weight 119.78; gray pixels weigh nothing, whatever hue was predicted.
     expected = C_RED * 93.72 / (C_RED + C_GREEN)  # 43.68
@@ -116,7 +118,7 @@ def test_streaming_equals_one_batch():
     acc = metrics.MetricAccumulator()
     acc.update(pred[:2], truth[:2])
     acc.update(pred[2:], truth[2:])
-    streamed, whole = acc.result(), metrics.compute_metrics(pred, truth)
+    streamed, whole = acc.result(), helpers.metrics_of(pred, truth)
     assert streamed.keys() == whole.keys()
     for name, value in whole.items():
         assert streamed[name] == pytest.approx(value, rel=1e-9), name
@@ -125,18 +127,18 @@ def test_streaming_equals_one_batch():
 def test_empty_accumulator_and_table():
     empty = metrics.MetricAccumulator().result()
     assert empty["images"] == 0 and empty["mse_rgb"] is None
-    table = metrics.format_table(metrics.compute_metrics(image(RED), image(RED)), title="t")
+    table = metrics.format_table(helpers.metrics_of(image(RED), image(RED)), title="t")
     assert table.splitlines()[0] == "t" and len(table.splitlines()) == 1 + len(metrics.METRICS)
     assert "n/a" in metrics.format_table(empty)
 
 
 def test_bad_shapes_are_one_line_errors():
     with pytest.raises(ColorizeError, match="differs"):
-        metrics.compute_metrics(np.zeros((1, 8, 8, 3)), np.zeros((1, 8, 9, 3)))
+        helpers.metrics_of(np.zeros((1, 8, 8, 3)), np.zeros((1, 8, 9, 3)))
     with pytest.raises(ColorizeError, match="RGB batches"):
-        metrics.compute_metrics(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
+        helpers.metrics_of(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
     with pytest.raises(ColorizeError, match="too small"):
-        metrics.compute_metrics(np.zeros((1, 4, 4, 3)), np.zeros((1, 4, 4, 3)))
+        helpers.metrics_of(np.zeros((1, 4, 4, 3)), np.zeros((1, 4, 4, 3)))
 
 
 def test_page_color_and_color_overlap():
@@ -146,14 +148,14 @@ def test_page_color_and_color_overlap():
     sketch = np.full((1, 16, 16, 1), 255.0)
     sketch[0, 7, :] = 0  # a line through the red square: not counted
     # Perfect: the page is white and the colors match.
-    same = metrics.compute_metrics(truth, truth, sketch)
+    same = helpers.metrics_of(truth, truth, sketch)
     assert same["page_r"] == same["page_g"] == same["page_b"] == same["page_min"] == 255.0
     assert same["color_overlap"] == pytest.approx(1.0)
     # A cream page: its mean color, the smallest channel.
     cream = truth.copy()
     cream[0, :8, 8:] = (238, 239, 226)
     cream[0, 8:, :8] = (238, 239, 226)
-    result = metrics.compute_metrics(cream, truth, sketch)
+    result = helpers.metrics_of(cream, truth, sketch)
     assert (result["page_r"], result["page_g"], result["page_b"]) == (238.0, 239.0, 226.0)
     assert result["page_min"] == 226.0
     # Colors swapped between the squares: it says which colors, not where. The
@@ -161,15 +163,15 @@ def test_page_color_and_color_overlap():
     # 56 blue and 64 red: min(56, 64) twice over 120.
     swapped = truth.copy()
     swapped[0, :8, :8], swapped[0, 8:, 8:] = (30, 60, 200), (220, 40, 30)
-    assert metrics.compute_metrics(swapped, truth, sketch)["color_overlap"] == pytest.approx(112 / 120)
+    assert helpers.metrics_of(swapped, truth, sketch)["color_overlap"] == pytest.approx(112 / 120)
     # Gray where the colors are: no overlap (red and blue are far from a* = b* = 0).
     gray = truth.copy()
     gray[0, :8, :8] = gray[0, 8:, 8:] = 128
-    assert metrics.compute_metrics(gray, truth, sketch)["color_overlap"] == pytest.approx(0.0)
+    assert helpers.metrics_of(gray, truth, sketch)["color_overlap"] == pytest.approx(0.0)
     # The red right, the blue gray: the red's share, 56 of 120.
     half = truth.copy()
     half[0, 8:, 8:] = 128
-    assert metrics.compute_metrics(half, truth, sketch)["color_overlap"] == pytest.approx(56 / 120)
+    assert helpers.metrics_of(half, truth, sketch)["color_overlap"] == pytest.approx(56 / 120)
     # A truth without color (paper and lines only): no overlap figure.
     blank = np.full((1, 16, 16, 3), 255.0)
-    assert metrics.compute_metrics(blank, blank, sketch)["color_overlap"] is None
+    assert helpers.metrics_of(blank, blank, sketch)["color_overlap"] is None

@@ -9,6 +9,8 @@ import pytest
 from colorize.errors import ColorizeError
 from colorize.evaluation import metrics
 
+import helpers
+
 
 def _image(rows, size=8):
     """(1, size, size, 3) uint8: `rows` is a list of (row count, RGB)."""
@@ -26,7 +28,7 @@ def test_white_kept_counts_white_truth_pixels_that_stay_white():
     pred = _image([(2, (255, 255, 255)), (1, (230, 230, 230)), (1, (200, 200, 200)), (4, (255, 255, 255))])
     lch = metrics.rgb_to_lch(np.array([[230, 230, 230], [200, 200, 200]]))
     np.testing.assert_allclose(lch[:, 0], [91.29, 80.60], atol=0.01)  # worked by hand from the sRGB curve
-    assert metrics.compute_metrics(pred, truth)["white_kept"] == 0.75
+    assert helpers.metrics_of(pred, truth)["white_kept"] == 0.75
 
 
 def test_white_bounds_are_strict_and_about_chroma_too():
@@ -38,7 +40,7 @@ def test_white_bounds_are_strict_and_about_chroma_too():
     yellow = metrics.rgb_to_lch(np.array([255, 255, 200]))
     assert yellow[0] > 92 and yellow[1] > 12
     truth = _image([(8, (255, 255, 200))])
-    assert metrics.compute_metrics(truth, truth)["white_kept"] is None  # no white in the truth
+    assert helpers.metrics_of(truth, truth)["white_kept"] is None  # no white in the truth
 
 
 def test_the_bare_sketch_psnr_is_the_sketch_as_gray_rgb():
@@ -46,7 +48,7 @@ def test_the_bare_sketch_psnr_is_the_sketch_as_gray_rgb():
     # the MSE over the three channels is 255^2 / 3 and PSNR = 10 log10(3).
     truth = _image([(8, (255, 255, 0))])
     sketch = np.full((1, 8, 8, 1), 255, np.uint8)
-    m = metrics.compute_metrics(truth, truth, sketch=sketch)
+    m = helpers.metrics_of(truth, truth, sketch=sketch)
     assert m["psnr_sketch"] == pytest.approx(10 * math.log10(3), abs=1e-9)
     assert m["psnr"] == metrics.PSNR_CAP  # the prediction itself is perfect
     # Half the sketch black (lines): those 32 pixels are off by 255 in R and G
@@ -54,8 +56,8 @@ def test_the_bare_sketch_psnr_is_the_sketch_as_gray_rgb():
     sketch[0, 4:] = 0
     mse = (32 * 2 + 32) * 255.0**2 / (64 * 3)
     expected = 10 * math.log10(255.0**2 / mse)
-    assert metrics.compute_metrics(truth, truth, sketch=sketch)["psnr_sketch"] == pytest.approx(expected, abs=1e-9)
-    assert metrics.compute_metrics(truth, truth)["psnr_sketch"] is None  # no sketch given
+    assert helpers.metrics_of(truth, truth, sketch=sketch)["psnr_sketch"] == pytest.approx(expected, abs=1e-9)
+    assert helpers.metrics_of(truth, truth)["psnr_sketch"] is None  # no sketch given
 
 
 def test_streaming_gives_the_figures_of_the_whole_batch():
@@ -66,7 +68,7 @@ def test_streaming_gives_the_figures_of_the_whole_batch():
     acc = metrics.MetricAccumulator()
     acc.update(pred[:1], truth[:1], sketch[:1])
     acc.update(pred[1:], truth[1:], sketch[1:])
-    whole = metrics.compute_metrics(pred, truth, sketch)
+    whole = helpers.metrics_of(pred, truth, sketch)
     for name in ("psnr_sketch", "white_kept"):
         assert whole[name] is not None and acc.result()[name] == pytest.approx(whole[name], rel=1e-12)
 
@@ -74,4 +76,4 @@ def test_streaming_gives_the_figures_of_the_whole_batch():
 def test_a_sketch_of_another_size_is_an_error():
     truth = _image([(8, (255, 255, 255))])
     with pytest.raises(ColorizeError, match="sketch shape"):
-        metrics.compute_metrics(truth, truth, sketch=np.zeros((1, 8, 9, 1), np.uint8))
+        helpers.metrics_of(truth, truth, sketch=np.zeros((1, 8, 9, 1), np.uint8))

@@ -12,6 +12,8 @@ from PIL import Image
 from colorize.errors import ColorizeError
 from colorize.inference import openraster
 
+import helpers
+
 
 def _image(height=40, width=70, seed=0):
     rng = np.random.default_rng(seed)
@@ -48,7 +50,7 @@ def test_zip_layout(tmp_path):
 
 def test_layers_and_merged_image(tmp_path):
     color, lines = _image()
-    layers = openraster.read_ora(openraster.write_ora(tmp_path / "a.ora", color, lines))
+    layers = helpers.read_ora(openraster.write_ora(tmp_path / "a.ora", color, lines))
     assert list(layers) == ["lines", "color", "mergedimage", "thumbnail"]
     np.testing.assert_array_equal(layers["color"][..., :3], color)
     assert (layers["color"][..., 3] == 255).all()
@@ -68,7 +70,7 @@ def test_thumbnail_within_256_and_file_object():
     buffer = io.BytesIO()
     assert openraster.write_ora(buffer, color, lines) is buffer
     buffer.seek(0)
-    layers = openraster.read_ora(buffer)
+    layers = helpers.read_ora(buffer)
     assert layers["thumbnail"].shape == (128, 256, 4)
     assert layers["mergedimage"].shape == (300, 600, 4)
 
@@ -80,6 +82,3 @@ def test_bad_input(tmp_path):
     with pytest.raises(ColorizeError, match="color layer must be"):
         openraster.write_ora(tmp_path / "b.ora", color[..., 0], lines)
     assert not (tmp_path / "b.ora").exists()
-    (tmp_path / "c.ora").write_bytes(b"not a zip")
-    with pytest.raises(ColorizeError, match="c.ora: not a valid OpenRaster file"):
-        openraster.read_ora(tmp_path / "c.ora")

@@ -3,8 +3,6 @@ inputs, exit status). Sketch normalization itself is tested with
 `sketch_normalization`."""
 
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -15,10 +13,9 @@ from colorize import evaluate, export, predict, weights
 from colorize.data import sketch, synthetic
 from colorize.errors import ColorizeError
 from colorize.inference import coloring, jobs
-from colorize.serving import colorizer
+from colorize.serving import colorizer, saved_model
 
 from bad_inputs import bomb_png
-from helpers import env
 
 # --------------------------------------------------------------------- CLI --
 
@@ -174,7 +171,7 @@ def test_predict_calls_the_core_of_the_run(run_dir):
 def test_the_first_images_run_eagerly_then_the_graph(run_dir, monkeypatch):
     # An in-process core colors its first images eagerly (no tracing), then
     # switches to its graph functions; both give the same image.
-    monkeypatch.setattr(predict, "EAGER_IMAGES", 2)
+    monkeypatch.setattr(coloring, "EAGER_IMAGES", 2)
     model = coloring.Model(run_dir)
     rgb = np.dstack([_drawing(100, 140)] * 3)
     first = [coloring.colorize_array(rgb, model, upsample="regions")["rgb"]]
@@ -198,23 +195,6 @@ def test_an_old_or_foreign_saved_model_is_one_line(tmp_path):
         coloring.Model(str(tmp_path))
 
 
-def test_inference_does_not_import_training(tmp_path):
-    code = (
-        "import sys, colorize.predict, colorize.export, colorize.serving.colorizer; "
-        "print(sorted(m for m in sys.modules if m.startswith('colorize.')))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env())
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "colorize.predict" in result.stdout
-    for training in (
-        "colorize.train'",
-        "colorize.training.trainer'",
-        "colorize.training.task'",
-        "colorize.data.pipeline'",
-    ):
-        assert training not in result.stdout
-
-
 def test_the_shipped_model_is_the_default(run_dir, tmp_path, monkeypatch, capsys):
     # The shipped weights are the lead's to train: the tiny run stands in for them.
     monkeypatch.setattr(weights, "SHIPPED", run_dir)
@@ -225,7 +205,7 @@ def test_the_shipped_model_is_the_default(run_dir, tmp_path, monkeypatch, capsys
     assert cv2.imread("out/s.png").shape == (60, 80, 3)
     # export: [RUN_DIR] EXPORT_DIR (the export itself is tested in test_export).
     exported = []
-    monkeypatch.setattr(export, "export", lambda run, out, t=None: exported.append((run, out)) or out)
+    monkeypatch.setattr(saved_model, "export", lambda run, out, t=None: exported.append((run, out)) or out)
     assert export.main(["model"]) == 0
     assert exported == [(run_dir, "model")] and "(the shipped model)" in capsys.readouterr().out
     # evaluate: results go to the current folder, not into the package.

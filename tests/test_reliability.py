@@ -30,7 +30,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from colorize import predict, runs, variants
+from colorize import formats, predict, runs, variants
 from colorize.data import build, sketch
 from colorize.errors import ColorizeError
 from colorize.inference import coloring
@@ -532,7 +532,7 @@ def test_predict_6000px_sketch_within_its_memory_bound_and_refuses_larger(run_di
     )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert _errors(proc.stderr) == [
-        f"error: {huge}: too large: 8000x8000 pixels is over the limit of {coloring.MAX_PIXELS} decoded pixels"
+        f"error: {huge}: too large: 8000x8000 pixels is over the limit of {formats.MAX_PIXELS} decoded pixels"
     ]
     peak = int(re.search(r"peak MB (\d+)", proc.stdout).group(1))
     print(f"predict 6000x6000: peak {peak} MB")

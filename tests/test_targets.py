@@ -12,6 +12,7 @@ from keras import ops
 from colorize.errors import ColorizeError
 from colorize.nets import color, targets
 
+import helpers
 from helpers import tf_only
 
 
@@ -189,14 +190,14 @@ def test_rebalance_weights():
 
 
 def test_saturation_matrix():
-    m = targets.saturation_matrix("lch")
+    m = helpers.saturation_matrix("lch")
     assert m.shape == (512, 512) and m.dtype == np.float32
     np.testing.assert_array_equal(m, m.T)
     assert np.all(np.diag(m) == 0)
     assert m[0, 1] == 0 and m[0, 64] == 0  # L or hue differ: same chroma bin
     assert m[0, 8] == 1  # chroma bins 0 and 1
     assert np.all((m == 0).sum(axis=1) == 64)  # 8 L bins x 8 hue bins
-    assert targets.saturation_matrix("rgb").shape == (512, 512)
+    assert helpers.saturation_matrix("rgb").shape == (512, 512)
 
 
 def _known_images():
@@ -207,23 +208,28 @@ def _known_images():
     return [first, second]
 
 
-def test_class_prior_counts_pixels():
-    prior = targets.class_prior(_known_images(), "rgb")
+def _prior(images, space):
+    counts, _ = targets.class_counts(images, space)
+    return counts / counts.sum()
+
+
+def test_class_counts_count_pixels():
+    prior = _prior(_known_images(), "rgb")
     assert prior[7] == pytest.approx(0.25) and prior[0] == pytest.approx(0.75)
     assert prior.sum() == pytest.approx(1.0)
     # In LCH, black is class 0; red is L 53.24 * 2.55 = 135.8 -> bin 4,
     # C 100 -> 255 -> bin 7, h 28.3 -> bin 0: 4 + 8 * 7 + 0 = 60.
-    prior = targets.class_prior(_known_images(), "lch")
+    prior = _prior(_known_images(), "lch")
     assert prior[60] == pytest.approx(0.25) and prior[0] == pytest.approx(0.75)
     with pytest.raises(ColorizeError, match="no color images"):
-        targets.class_prior([], "rgb")
+        targets.class_counts([], "rgb")
 
 
 @tf_only
 def test_class_prior_streams_a_tfds_style_dataset():
     images = np.concatenate([_known_images()[0], _known_images()[0]])  # (2, 2, 4, 3)
     ds = tf.data.Dataset.from_tensor_slices({"color": images, "source_id": [1, 2]}).batch(1)
-    prior = targets.class_prior(ds, "rgb")
+    prior = _prior(ds, "rgb")
     assert prior[7] == pytest.approx(0.5) and prior[0] == pytest.approx(0.5)
 
 

@@ -117,7 +117,7 @@ def test_bad_flags_are_one_line_errors(tiny_run, tiny_data_dir, tmp_path):
         train.run(["--variant", "regression", "--preset", "tiny", "--run-dir", tiny_run("chroma")])
     with pytest.raises(ColorizeError, match="invalid int value"):
         train.run(["--epochs", "many"])
-    with pytest.raises(ColorizeError, match=r"--rebalance-lambda must be in \[0, 1\], not 1.5"):
+    with pytest.raises(ColorizeError, match=r"--rebalance-lambda must be in \(0, 1\], not 1.5"):
         train.run(["--rebalance-lambda", "1.5", "--run-dir", str(tmp_path / "r")])
     config, _ = train.resolve_config(
         train.parse_args(["--variant", "lch", "--rebalance-lambda", "0.9", "--temperature", "0.2"])

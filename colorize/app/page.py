@@ -4,7 +4,7 @@ colorize.demo` serves it.
 The page:
 
 1. takes a sketch file (PNG, JPEG, WebP, anything `images.load_image`
-   decodes, up to `MAX_PIXELS`), or a colored image with "extract the
+   decodes, up to `formats.MAX_PIXELS`), or a colored image with "extract the
    sketch first"; the server decodes it, so a bad upload (not an image,
    empty, truncated, too large) gets the decoder's one-line reason on the
    page, and the server goes on serving;
@@ -44,17 +44,14 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from colorize import errors, fileio, runs, weights
+from colorize import errors, fileio, formats, runs, variants, weights
 from colorize.data import images
 from colorize.errors import ColorizeError
 from colorize.inference import coloring, hint_layers, openraster
 
-MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 PREVIEW_SIDE = 1024
 """Long side, in pixels, of the sketch shown in the editor (the hints are
 painted on it and brought to the sketch's full size)."""
-DEFAULT_TEMPERATURE = 0.38
-UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".bmp"]
 _KEEP_RESULTS = 32  # result folders kept on disk (Gradio copies them to its cache first)
 
 
@@ -122,13 +119,13 @@ def _model_dirs(folder, depth):
 
 def default_temperature(path):
     """A model's own temperature, read from its config without loading it
-    (`DEFAULT_TEMPERATURE` if it cannot be read)."""
+    (the paper's, `variants.PAPER_TEMPERATURE`, if it cannot be read)."""
     try:
         if runs.is_export(path):
-            return float(runs.read_export_metadata(path).get("temperature", DEFAULT_TEMPERATURE))
+            return float(runs.read_export_metadata(path).get("temperature", variants.PAPER_TEMPERATURE))
         return float(runs.load_config(path).temperature)
     except (ColorizeError, TypeError, ValueError):
-        return DEFAULT_TEMPERATURE
+        return variants.PAPER_TEMPERATURE
 
 
 class Models:
@@ -152,8 +149,8 @@ class Models:
         """
         if label not in self.choices:
             raise ColorizeError(f"unknown model {label!r}; choose one of {', '.join(self.choices)}")
-        if temperature is not None and not float(temperature) > 0:
-            raise ColorizeError(f"temperature must be positive, not {temperature}")
+        if temperature is not None:
+            temperature = variants.check_temperature(temperature)
         with self._lock:
             if label not in self._loaded:
                 self._loaded[label] = coloring.Model(self.choices[label])
@@ -182,7 +179,9 @@ def load_sketch(path):
 
 @functools.lru_cache(maxsize=2)
 def _decoded(path, mtime):
-    rgb = cv2.cvtColor(images.load_image(path, name=os.path.basename(path), max_pixels=MAX_PIXELS), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(
+        images.load_image(path, name=os.path.basename(path), max_pixels=formats.MAX_PIXELS), cv2.COLOR_BGR2RGB
+    )
     rgb.setflags(write=False)
     return rgb
 
@@ -201,7 +200,7 @@ def hints_from_layer(layer, size):
     """Hint colors and mask from a painted RGBA layer.
 
     The layer goes through `hint_layers.load_hint_layer`, as a hint layer
-    file given to `predict` does: pixels with alpha >= `hint_layers.ALPHA_OPAQUE`
+    file given to `predict` does: pixels with alpha >= `formats.HINT_ALPHA`
     are hints; a layer smaller than the sketch (the editor's copy) is
     enlarged by nearest neighbour, a larger one reduced without blending
     colors; its aspect ratio must be the sketch's.
@@ -224,7 +223,7 @@ def hints_from_layer(layer, size):
         raise ColorizeError(f"hint layer must be an RGB or RGBA uint8 image, got {layer.shape} {layer.dtype}")
     if layer.shape[2] == 3:
         layer = np.dstack([layer, np.full(layer.shape[:2], 255, np.uint8)])
-    if not (layer[..., 3] >= hint_layers.ALPHA_OPAQUE).any():
+    if not (layer[..., 3] >= formats.HINT_ALPHA).any():
         return None, None
     ok, png = cv2.imencode(".png", cv2.cvtColor(layer, cv2.COLOR_RGBA2BGRA))
     if not ok:
@@ -241,7 +240,7 @@ def editor_layer(editor):
         return None
     out = layers[0]
     for layer in layers[1:]:
-        out = np.where(layer[..., 3:] >= hint_layers.ALPHA_OPAQUE, layer, out)
+        out = np.where(layer[..., 3:] >= formats.HINT_ALPHA, layer, out)
     return out
 
 
@@ -386,7 +385,9 @@ def build(choices, default=None):
         )
         with gr.Row():
             with gr.Column():
-                upload = gr.File(label="Sketch", file_types=UPLOAD_TYPES, type="filepath", elem_id="sketch-file")
+                upload = gr.File(
+                    label="Sketch", file_types=list(formats.IMAGE_EXTENSIONS), type="filepath", elem_id="sketch-file"
+                )
                 from_color = gr.Checkbox(label="Colored image: extract the sketch first", value=False)
                 editor = gr.ImageEditor(
                     label="Hints: paint colors on the sketch",
@@ -426,7 +427,7 @@ def build(choices, default=None):
         run_button.click(run_page, page_inputs, outputs, **queued)
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
-            event(run_page, page_inputs, outputs, trigger_mode="always_last", **coloring)
+            event(run_page, page_inputs, outputs, trigger_mode="always_last", **queued)
 
         # The named API (gradio_client): a sketch file and a hint image.
         with gr.Row(visible=False):

@@ -28,7 +28,7 @@ import time
 
 import tensorflow_datasets as tfds
 
-from colorize import fileio
+from colorize import fileio, formats
 from colorize.data import examples, images
 from colorize.errors import ColorizeError
 
@@ -83,7 +83,7 @@ def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, b
         if not manual_dir:
             raise ColorizeError("the folder config needs manual_dir, a folder of color images")
         if not images.find_images(manual_dir):
-            raise ColorizeError(f"{manual_dir}: no images ({', '.join(images.IMAGE_EXTENSIONS)}) in this folder")
+            raise ColorizeError(f"{manual_dir}: no images ({', '.join(formats.IMAGE_EXTENSIONS)}) in this folder")
     elif config == "openclipart":
         manual_dir = manual_dir or examples.CLIP_ART_ROOT
         examples.clip_art_sources(manual_dir)  # fails now, on one line, when there is none

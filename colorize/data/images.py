@@ -53,14 +53,8 @@ import numpy as np
 import pyvips
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from colorize import formats
 from colorize.errors import ColorizeError, ImageError
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-"""File name endings `find_images` collects (compared case-insensitively)."""
-
-DEFAULT_MAX_PIXELS = 40_000_000
-"""Largest image `load_image` holds decoded (after any reduction): 40 MP is
-120 MB as BGR, plus as much again for a whole-decoded format's own buffer."""
 
 MAX_SOURCE_PIXELS = 1 << 30
 """Largest image header accepted at all, even when it can be streamed and
@@ -83,7 +77,7 @@ _BAND_PIXELS = 1 << 21  # Pixels Pillow converts at a time.
 pyvips.cache_set_max(0)
 
 
-def load_image(source, *, name=None, min_short_side=None, max_pixels=DEFAULT_MAX_PIXELS):
+def load_image(source, *, name=None, min_short_side=None, max_pixels=formats.MAX_PIXELS):
     """Decodes an image file or bytes to a BGR uint8 array, alpha on white.
 
     See the module docstring for exactly how samples, alpha, palettes, CMYK,
@@ -386,7 +380,7 @@ the dataset's 256 px windows, so that no clip art is dropped as too small
 and its lines are antialiased when the pipeline shrinks it."""
 
 
-def render_svg(source, *, name=None, short_side=SVG_SHORT_SIDE, max_pixels=DEFAULT_MAX_PIXELS):
+def render_svg(source, *, name=None, short_side=SVG_SHORT_SIDE, max_pixels=formats.MAX_PIXELS):
     """Renders an SVG drawing to a BGR uint8 array, transparency on white.
 
     libvips' `svgload` draws it (librsvg underneath, bundled with the
@@ -454,7 +448,7 @@ def find_images(folder):
 
     Returns:
       sorted list of str paths (sorted by their path relative to `folder`)
-      whose names end with one of IMAGE_EXTENSIONS, in any case.
+      whose names end with one of `formats.IMAGE_EXTENSIONS`, in any case.
 
     Raises:
       ColorizeError: the folder does not exist or is not a folder.
@@ -476,5 +470,5 @@ def find_images(folder):
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        found.extend(os.path.join(root, name) for name in files if name.lower().endswith(IMAGE_EXTENSIONS))
+        found.extend(os.path.join(root, name) for name in files if name.lower().endswith(formats.IMAGE_EXTENSIONS))
     return sorted(found, key=lambda p: os.path.relpath(p, folder).split(os.sep))

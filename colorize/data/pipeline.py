@@ -18,7 +18,6 @@ from colorize.data import simulated_hints as hint_sim
 from colorize.errors import ColorizeError
 from colorize.nets.models import HINT_COLOR, HINT_MASK, PALETTE, SKETCH
 
-SKETCH_KINDS = ("line", "binary", "mix")
 # The dataset `train` builds by itself when it is missing.
 AUTO_BUILD = {"sketch_colorization/synthetic", "sketch_colorization/synthetic_tiny"}
 

@@ -30,7 +30,7 @@ the reference ones, kept independent of the model code on purpose.
   pixels. Images without such pixels do not count.
 
 `MetricAccumulator` streams batches so that a whole split is evaluated without
-holding it in memory; `compute_metrics` is the one-batch shortcut.
+holding it in memory.
 """
 
 import numpy as np
@@ -364,23 +364,6 @@ class MetricAccumulator:
         out = {k: (None if v is None else float(v)) for k, v in out.items()}
         out.update(images=self.images, pixels=self.pixels)
         return out
-
-
-def compute_metrics(pred, truth, sketch=None):
-    """All metrics of one batch (see `MetricAccumulator.result`).
-
-    Args:
-        pred: `(b, H, W, 3)` predicted RGB on 0..255.
-        truth: `(b, H, W, 3)` ground-truth RGB on 0..255.
-        sketch: optional `(b, H, W, 1)` sketches on 0..255 (the bare-sketch
-            PSNR).
-
-    Returns:
-        A dict of metric name -> value.
-    """
-    acc = MetricAccumulator()
-    acc.update(pred, truth, sketch)
-    return acc.result()
 
 
 def format_table(results, title=None):

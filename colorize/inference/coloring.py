@@ -28,13 +28,12 @@ import sys
 import cv2
 import numpy as np
 
-from colorize import runs
+from colorize import formats, runs, variants
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
 from colorize.inference import fullres, hint_fill
 
-MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
 _CORE_FUNCTIONS = ("prepare", "color", "compose")
@@ -68,8 +67,8 @@ class Model:
 
         from colorize.serving import colorizer  # noqa: PLC0415 (imports TensorFlow and Keras)
 
-        if temperature is not None and not temperature > 0:
-            raise ColorizeError(f"--temperature must be positive, not {temperature}")
+        if temperature is not None:
+            temperature = variants.check_temperature(temperature)
         self.path = path
         self._tf = tf
         exported = runs.kind(path) == "export"
@@ -123,10 +122,8 @@ class Model:
 
     def with_temperature(self, temperature):
         """This model at another annealed-mean temperature (> 0); shares the loaded graph."""
-        if not float(temperature) > 0:
-            raise ColorizeError(f"temperature must be positive, not {temperature}")
         model = copy.copy(self)
-        model._temperature = [float(temperature)]
+        model._temperature = [variants.check_temperature(temperature)]
         return model
 
     def prepare(self, rgb):
@@ -246,16 +243,14 @@ def full_resolution(color, lines, model, upsample="regions"):
         ColorizeError: an unknown method.
     """
     height, width = lines.shape
-    if upsample == "bilinear":
+    if fullres.check_method(upsample) == "bilinear":
         small = np.clip(np.rint(color), 0, 255).astype(np.uint8)
         return model.compose(color, lines), cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    if upsample == "regions":
-        up = fullres.upsample_regions(
-            np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
-        )  # (H, W, 3) float32
-        flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
-        return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
-    raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {', '.join(fullres.UPSAMPLE_METHODS)}")
+    up = fullres.upsample_regions(
+        np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
+    )  # (H, W, 3) float32
+    flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
+    return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 
 
 def _checked_hints(hint_rgb, hint_mask, height, width):
@@ -309,9 +304,7 @@ def colorize_array(
             f"image must be a (H, W, 3) RGB or (H, W) gray uint8 array, got {image.shape} {image.dtype}"
         )
     hints = _checked_hints(hint_rgb, hint_mask, *image.shape[:2])
-    if upsample not in fullres.UPSAMPLE_METHODS:
-        methods = ", ".join(fullres.UPSAMPLE_METHODS)
-        raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {methods}")
+    fullres.check_method(upsample)  # before the network runs
     if from_color:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
@@ -336,4 +329,4 @@ def colorize_array(
 
 def load_rgb(path):
     """`(H, W, 3)` uint8 RGB of an image file (`images.load_image`), or an ImageError."""
-    return cv2.cvtColor(images.load_image(path, max_pixels=MAX_PIXELS), cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(images.load_image(path, max_pixels=formats.MAX_PIXELS), cv2.COLOR_BGR2RGB)

@@ -55,6 +55,18 @@ import numpy as np
 from colorize.errors import ColorizeError
 
 UPSAMPLE_METHODS = ("regions", "bilinear")
+"""The ways back to full size (see the module docstring)."""
+
+
+def check_method(method):
+    """`method` if it is one of `UPSAMPLE_METHODS`.
+
+    Raises:
+        ColorizeError: any other name.
+    """
+    if method not in UPSAMPLE_METHODS:
+        raise ColorizeError(f"unknown upsampling method {method!r}; choose one of {', '.join(UPSAMPLE_METHODS)}")
+    return method
 
 
 # --------------------------------------------------------- numpy / OpenCV --
@@ -362,26 +374,3 @@ def region_stats(lab, labels, count, weight):
         mean[:, c] = first
         variance += np.maximum(second - first * first, 0.0)
     return mean, np.sqrt(variance), sampled
-
-
-def full_resolution(color, sketch, method="regions"):
-    """Colored full-resolution image from the trained-scale color and the
-    full-resolution sketch.
-
-    Args:
-        color: `(h, w, 3)` float RGB 0..255 at the trained scale (not masked).
-        sketch: `(H, W)` uint8 full-resolution sketch.
-        method: "regions" or "bilinear" (see the module docstring).
-
-    Returns:
-        `(H, W, 3)` uint8 RGB whose lines are the sketch's.
-    """
-    color = np.asarray(color, np.float32)
-    _check(color, sketch)
-    if method == "regions":
-        up = upsample_regions(color, sketch)
-    elif method == "bilinear":
-        up = upsample_bilinear(color, sketch.shape)
-    else:
-        raise ColorizeError(f"unknown upsampling method {method!r}; choose one of {', '.join(UPSAMPLE_METHODS)}")
-    return multiply_lines(up, sketch, overwrite=True)  # `up` is ours

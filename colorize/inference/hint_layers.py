@@ -24,18 +24,8 @@ import cv2
 import numpy as np
 import pyvips
 
+from colorize import formats
 from colorize.errors import ColorizeError, ImageError
-
-ALPHA_OPAQUE = 128
-"""A hint-layer pixel is a hint where its alpha (0..255) is at least this."""
-
-MAX_LAYER_PIXELS = 40_000_000
-"""Largest hint layer decoded (4 bytes a pixel: 160 MB), the decoding limit
-of `colorize.data.images`."""
-
-ASPECT_TOLERANCE = 0.01
-"""A layer scaled to the sketch's width may miss its height by this share
-(or 1 px, whichever is more): the rounding of a layer saved at another size."""
 
 _HINT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*#?([0-9a-fA-F]{6})\s*$")
 
@@ -48,7 +38,7 @@ def load_hint_layer(source, height, width, *, name=None):
 
     The layer is an image with an alpha channel (an RGBA or gray+alpha PNG;
     any format libvips reads), painted over the sketch: pixels with alpha
-    >= `ALPHA_OPAQUE` are hints, in their own (straight, not premultiplied)
+    >= `formats.HINT_ALPHA` are hints, in their own (straight, not premultiplied)
     color. It may have any size with the sketch's aspect ratio. Scaling:
 
     - growing (the layer is smaller than the sketch): nearest neighbour, for
@@ -81,9 +71,9 @@ def load_hint_layer(source, height, width, *, name=None):
     rgba = _decode_rgba(data, label)  # (h, w, 4) uint8
     layer_h, layer_w = rgba.shape[:2]
     _check_aspect(label, (layer_h, layer_w), (height, width))
-    opaque = rgba[..., 3] >= ALPHA_OPAQUE  # (h, w)
+    opaque = rgba[..., 3] >= formats.HINT_ALPHA  # (h, w)
     if not opaque.any():
-        raise ImageError(label, f"empty hint layer: no opaque pixel (alpha >= {ALPHA_OPAQUE})")
+        raise ImageError(label, f"empty hint layer: no opaque pixel (alpha >= {formats.HINT_ALPHA})")
     return resize_hints(rgba[..., :3], opaque, height, width)
 
 
@@ -144,9 +134,9 @@ def _decode_rgba(data, label):
         img = pyvips.Image.new_from_buffer(data, "")
     except pyvips.Error:
         raise ImageError(label, "not an image (unrecognized format)") from None
-    if img.width * img.height > MAX_LAYER_PIXELS:
+    if img.width * img.height > formats.MAX_PIXELS:
         raise ImageError(
-            label, f"too large: {img.width}x{img.height} pixels is over the limit of {MAX_LAYER_PIXELS} pixels"
+            label, f"too large: {img.width}x{img.height} pixels is over the limit of {formats.MAX_PIXELS} pixels"
         )
     if not img.hasalpha():
         raise ImageError(label, "no alpha channel: paint hints on a transparent layer")
@@ -174,7 +164,7 @@ def _check_aspect(label, layer, sketch):
     rounding of a layer saved at another size)."""
     (layer_h, layer_w), (height, width) = layer, sketch
     scaled_h = layer_h * width / layer_w  # the layer's height scaled to the sketch's width
-    if abs(scaled_h - height) > max(1.0, ASPECT_TOLERANCE * height):
+    if abs(scaled_h - height) > max(1.0, formats.HINT_ASPECT_TOLERANCE * height):
         raise ImageError(
             label,
             f"wrong aspect ratio: the hint layer is {layer_w}x{layer_h}, the sketch {width}x{height} "

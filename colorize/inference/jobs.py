@@ -3,6 +3,7 @@ output names, and the hint layers found beside them."""
 
 import os
 
+from colorize import formats
 from colorize.data import images
 from colorize.errors import ColorizeError
 from colorize.inference import hint_layers
@@ -52,7 +53,7 @@ def collect_inputs(inputs, out_dir=None):
             found = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
             found = [p for p in found if not is_hint_layer(p)]
             if not found:
-                extensions = ", ".join(images.IMAGE_EXTENSIONS)
+                extensions = ", ".join(formats.IMAGE_EXTENSIONS)
                 failures.append((given, f"folder holds no images ({extensions})"))
             for path in found:
                 jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))

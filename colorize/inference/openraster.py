@@ -160,34 +160,3 @@ def write_ora(path_or_file, color_rgb, lines):
         return path_or_file
     fileio.write_atomic(os.fspath(path_or_file), data)
     return path_or_file
-
-
-def read_ora(path):
-    """Reads the layers of an OpenRaster file.
-
-    Args:
-        path: a path or a binary file object.
-
-    Returns:
-        dict: layer name -> `(H, W, 4)` uint8 RGBA, in stack order (top
-        first), plus `"mergedimage"` and `"thumbnail"` (RGBA too).
-
-    Raises:
-        ColorizeError: not an OpenRaster file (no zip, a wrong mimetype, a
-            missing stack.xml or layer).
-    """
-    name = getattr(path, "name", path)
-    try:
-        with zipfile.ZipFile(path) as z:
-            if z.namelist()[:1] != ["mimetype"] or z.read("mimetype") != MIMETYPE.encode():
-                raise ColorizeError(f"{name}: not an OpenRaster file (no {MIMETYPE} mimetype first)")
-            stack = ET.fromstring(z.read("stack.xml"))
-            sources = [(layer.get("name"), layer.get("src")) for layer in stack.iter("layer")]
-            sources += [("mergedimage", "mergedimage.png"), ("thumbnail", "Thumbnails/thumbnail.png")]
-            out = {}
-            for layer, src in sources:
-                with Image.open(io.BytesIO(z.read(src))) as im:
-                    out[layer] = np.asarray(im.convert("RGBA"))
-            return out
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError) as e:
-        raise ColorizeError(f"{name}: not a valid OpenRaster file ({e})") from None

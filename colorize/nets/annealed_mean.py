@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from colorize.errors import ColorizeError
+from colorize import variants
 from colorize.nets import color, targets
 
 # A temperature at or below this acts as this (the mode, in effect): it keeps
@@ -24,7 +24,8 @@ class AnnealedMean(keras.layers.Layer):
     graph, with no Python callback, so the layer exports to a SavedModel.
 
     T = 1 gives the plain expectation, T -> 0 the centre of the most likely
-    class (the mode), T = 0.38 (the paper's) something in between.
+    class (the mode), the paper's T (`variants.PAPER_TEMPERATURE`) something
+    in between.
 
     Args:
         space: "rgb" or "lch", the grid of the logits.
@@ -43,7 +44,7 @@ class AnnealedMean(keras.layers.Layer):
         >>> rgb = AnnealedMean("lch")(logits)  # (batch, 64, 64, 3)
     """
 
-    def __init__(self, space="rgb", temperature=0.38, chromatic_only=False, **kwargs):
+    def __init__(self, space="rgb", temperature=variants.PAPER_TEMPERATURE, chromatic_only=False, **kwargs):
         # Decoding stays float32 under a mixed-precision policy: logits / T
         # with a small T overflows float16.
         kwargs.setdefault("dtype", "float32")
@@ -53,10 +54,7 @@ class AnnealedMean(keras.layers.Layer):
         # chroma bin alone (the color of a region decided not to be paper).
         self.chromatic_only = bool(chromatic_only)
         self._gray = (color.chroma_bins(self.space) == 0).astype("float32")  # (Q,)
-        temperature = float(temperature)
-        if not temperature > 0.0:
-            raise ColorizeError(f"temperature must be > 0, got {temperature}")
-        self.temperature = temperature
+        self.temperature = variants.check_temperature(temperature)
         # Per-channel bin centres on the 0..255 scale, and the hue centres as
         # angles (the same centres the scale maps to radians).
         centres = (np.arange(color.NUM_BINS) + 0.5) * color.BIN_WIDTH

@@ -26,6 +26,7 @@ convolutional: any H, W divisible by 8 works.
 import keras
 from keras import layers
 
+from colorize import variants
 from colorize.nets import color
 from colorize.nets.annealed_mean import AnnealedMean, PaperMass
 
@@ -463,7 +464,7 @@ def color_head(
     net,
     sketch,
     space="rgb",
-    temperature=0.38,
+    temperature=variants.PAPER_TEMPERATURE,
     temperature_input=None,
     hint_color=None,
     hint_mask=None,
@@ -527,7 +528,7 @@ def color_head(
     raise TypeError(f"expected a ClassificationNet or RegressionUNet, got {type(net).__name__}")
 
 
-def build_colorizer(net, space="rgb", temperature=0.38):
+def build_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
     """The model a user calls at the training size: raw sketch in, colored image out.
 
     `color_head` (the annealed mean for a `ClassificationNet`, upsampled x4
@@ -555,7 +556,7 @@ def build_colorizer(net, space="rgb", temperature=0.38):
     return keras.Model(sketch, rgb, name="colorizer")
 
 
-def build_guided_colorizer(net, space="rgb", temperature=0.38):
+def build_guided_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
     """`build_colorizer` with color hints: sketch and hints in, colored image out.
 
     Args:

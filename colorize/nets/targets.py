@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from keras import ops
 
-from colorize import fileio
+from colorize import fileio, variants
 from colorize.errors import ColorizeError
 from colorize.nets import color
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 # exp(-d^2 / KERNEL_DENOM) with d in bin units: the paper's "sigma = 0.25".
 KERNEL_DENOM = 0.25
-REBALANCE_LAMBDA = 0.5
 PRIOR_FORMAT = "colorize-class-prior/1"
 
 
@@ -256,7 +255,7 @@ def white_classes(space):
     return (b0 == top) & (b1 == top) & (b2 == top)
 
 
-def rebalance_weights(prior, lam=REBALANCE_LAMBDA, spare_white=None):
+def rebalance_weights(prior, lam=variants.PAPER_REBALANCE_LAMBDA, spare_white=None):
     """Class rebalancing weights of Zhang et al.
 
     `w_q ~ ((1 - lam) p_q + lam / Q)^-1`, normalized so `sum_q p_q w_q = 1`.
@@ -297,19 +296,6 @@ def rebalance_weights(prior, lam=REBALANCE_LAMBDA, spare_white=None):
     weights = weights * (1.0 - prior[white].sum()) / colored
     weights[white] = 1.0
     return weights.astype("float32")
-
-
-def saturation_matrix(space="lch"):
-    """M_sat: 0 where two classes share a chroma bin, else 1.
-
-    Args:
-        space: "lch" (the paper's) or "rgb" (see `color.chroma_bins`).
-
-    Returns:
-        np.ndarray (512, 512) float32, symmetric, zero diagonal.
-    """
-    chroma = color.chroma_bins(space)
-    return (chroma[:, None] != chroma[None, :]).astype("float32")
 
 
 def _batches(images):
@@ -371,22 +357,6 @@ def class_counts(images, space, size=None, log_every_s=10.0):
     return counts, num_images
 
 
-def class_prior(images, space, size=None):
-    """Empirical distribution of the nearest class over a set of images.
-
-    Args:
-        images: tf.data.Dataset or iterable of RGB uint8 color batches
-            (batch, H, W, 3) (the training split's `color` feature).
-        space: "rgb" or "lch".
-        size: optional `(h, w)` target resolution (see `class_counts`).
-
-    Returns:
-        np.ndarray (512,) float64, sums to 1.
-    """
-    counts, _ = class_counts(images, space, size)
-    return counts / counts.sum()
-
-
 def _read_prior(path, space, size):
     """Returns the prior stored at `path`, or None if missing or corrupt."""
     try:
@@ -423,9 +393,9 @@ def load_or_compute_prior(path, images_fn, space, size=None):
     error (it belongs to another variant).
 
     Args:
-        path: the cache file (e.g. `<data_dir>/class_prior_lch.json`).
+        path: the cache file (e.g. `runs.class_prior_path`).
         images_fn: zero-argument callable returning the images for
-            `class_prior` (called only when the prior must be computed).
+            `class_counts` (called only when the prior must be computed).
         space: "rgb" or "lch".
         size: optional `(h, w)` target resolution (see `class_counts`).
 

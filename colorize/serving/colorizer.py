@@ -40,14 +40,10 @@ normalization off both are the decoded sketch's gray.
 import keras
 import tensorflow as tf
 
+from colorize import formats, variants
 from colorize.errors import ColorizeError
 from colorize.nets import models, trained
 from colorize.serving import decode, sketch_normalization, trained_scale
-
-MAX_PIXELS = 40_000_000
-"""Largest image (height x width) the graph accepts, checked from the header
-before decoding. A 6000 x 6000 PNG (36 MP) works: the serving process peaks
-at 2.6 GB, 1.6 GB above the loaded model (measured on CPU, 17 s)."""
 
 _SKETCH = tf.TensorSpec([None, None, None, 1], tf.uint8, name="sketch")
 _RGB = tf.TensorSpec([None, None, None, 3], tf.uint8, name="image")
@@ -56,9 +52,6 @@ _IMAGES = tf.TensorSpec([None], tf.string, name="images")
 _HINTS = tf.TensorSpec([None], tf.string, name="hints")
 _HINT_RGB = tf.TensorSpec([None, None, None, 3], tf.uint8, name="hint_rgb")
 _HINT_MASK = tf.TensorSpec([None, None, None, 1], tf.uint8, name="hint_mask")
-
-HINT_ALPHA = 128  # a hint layer's pixel is a hint from this alpha on (hint_layers.ALPHA_OPAQUE)
-HINT_ASPECT_TOLERANCE = 0.01  # the layer's height scaled to the sketch's width: off by this share or 1 px at most
 
 
 def hints_at_scale(hint_rgb, hint_mask, size):
@@ -99,7 +92,7 @@ def decode_hint_layer(data, size, index):
     type), as `(H, W, 3)` uint8 hint RGB and `(H, W, 1)` uint8 0/1 mask for
     the sketch of `size` (H, W), in the graph.
 
-    Pixels with alpha >= `HINT_ALPHA` are hints. A layer of another size with
+    Pixels with alpha >= `formats.HINT_ALPHA` are hints. A layer of another size with
     the sketch's aspect ratio is grown by nearest neighbour (as predict's
     `hint_layers.load_hint_layer`) or shrunk as `hints_at_scale` (a superset
     of the reader's hints, in the same colors). A bad layer is an
@@ -111,16 +104,16 @@ def decode_hint_layer(data, size, index):
     png = decode.checked(data, ok, "hints {}: not a PNG", index)
     raw = tf.reshape(tf.cast(tf.io.decode_raw(tf.strings.substr(png, 16, 8), tf.uint8), tf.int64), [2, 4])
     layer_w, layer_h = tf.unstack(tf.reduce_sum(raw * [1 << 24, 1 << 16, 1 << 8, 1], axis=1))  # IHDR
-    ok = (layer_w > 0) & (layer_h > 0) & (layer_w * layer_h <= MAX_PIXELS)
-    message = f"hints {{}}: {{}}x{{}} pixels, empty or over {MAX_PIXELS}"
+    ok = (layer_w > 0) & (layer_h > 0) & (layer_w * layer_h <= formats.MAX_PIXELS)
+    message = f"hints {{}}: {{}}x{{}} pixels, empty or over {formats.MAX_PIXELS}"
     png = decode.checked(png, ok, message, index, layer_w, layer_h)
     height, width = tf.cast(size[0], tf.float64), tf.cast(size[1], tf.float64)
     scaled_h = tf.cast(layer_h, tf.float64) * width / tf.cast(layer_w, tf.float64)
-    ok = tf.abs(scaled_h - height) <= tf.maximum(tf.constant(1.0, tf.float64), HINT_ASPECT_TOLERANCE * height)
+    ok = tf.abs(scaled_h - height) <= tf.maximum(tf.constant(1.0, tf.float64), formats.HINT_ASPECT_TOLERANCE * height)
     message = "hints {}: wrong aspect ratio: the hint layer is {}x{}, the sketch {}x{}"
     png = decode.checked(png, ok, message, index, layer_w, layer_h, size[1], size[0])
     rgba = (tf.cast(tf.io.decode_png(png, channels=4, dtype=tf.uint16), tf.int32) + 128) // 257  # (h, w, 4)
-    rgb, mask = tf.cast(rgba[..., :3], tf.float32), tf.cast(rgba[..., 3:] >= HINT_ALPHA, tf.float32)
+    rgb, mask = tf.cast(rgba[..., :3], tf.float32), tf.cast(rgba[..., 3:] >= formats.HINT_ALPHA, tf.float32)
 
     def nearest():
         return tf.image.resize(rgb * mask, size, "nearest"), tf.image.resize(mask, size, "nearest")
@@ -156,12 +149,9 @@ class Colorizer(tf.Module):
 
     def __init__(self, net, space, image_size, temperature, sketch_kind="line", normalize=True, name="colorizer"):
         super().__init__(name=name)
-        if not temperature > 0:
-            raise ColorizeError(f"temperature must be positive, not {temperature}")
-        if sketch_kind not in sketch_normalization.KINDS:
-            raise ColorizeError(
-                f"sketch kind must be one of {', '.join(sketch_normalization.KINDS)}, not {sketch_kind!r}"
-            )
+        temperature = variants.check_temperature(temperature)
+        if sketch_kind not in variants.SKETCH_KINDS:
+            raise ColorizeError(f"sketch kind must be one of {', '.join(variants.SKETCH_KINDS)}, not {sketch_kind!r}")
         self.sketch_kind = sketch_kind
         sketch = keras.Input(shape=(None, None, 1), name="sketch")
         t = keras.Input(shape=(), name="temperature")
@@ -221,8 +211,8 @@ class Colorizer(tf.Module):
         sketch = decode.checked(sketch, (shape[1] > 0) & (shape[2] > 0), "empty sketch: shape {}", shape)
         return decode.checked(
             sketch,
-            tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64) <= MAX_PIXELS,
-            f"sketch too large: {{}}x{{}} pixels is over the limit of {MAX_PIXELS}",
+            tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64) <= formats.MAX_PIXELS,
+            f"sketch too large: {{}}x{{}} pixels is over the limit of {formats.MAX_PIXELS}",
             shape[1],
             shape[2],
         )
@@ -296,7 +286,7 @@ class Colorizer(tf.Module):
         """Every header checked before anything is decoded: `(batch, 2)` int32
         (height, width) of each image and `(2,)` the largest of each."""
         sizes = tf.map_fn(
-            lambda i: decode.header_size(images[i], i, MAX_PIXELS)[0],
+            lambda i: decode.header_size(images[i], i, formats.MAX_PIXELS)[0],
             tf.range(tf.shape(images)[0]),
             fn_output_signature=tf.TensorSpec([2], tf.int32),
         )  # (batch, 2)
@@ -313,7 +303,7 @@ class Colorizer(tf.Module):
 
     def _one_image(self, data, index, t, top, hint=None):
         """One encoded image (and its hint layer's bytes) -> (PNG bytes, RGB padded to `top`)."""
-        _, data = decode.header_size(data, index, MAX_PIXELS)
+        _, data = decode.header_size(data, index, formats.MAX_PIXELS)
         net_input, lines = self._prepare_one(decode.decode_rgb(data))  # (h, w, 1), (H, W, 1)
         full, net_input, lines = tf.shape(lines)[:2], net_input[tf.newaxis], lines[tf.newaxis]
 
@@ -414,7 +404,7 @@ class Colorizer(tf.Module):
         sizes, top = self._sizes(images)
 
         def one(i):
-            _, data = decode.header_size(images[i], i, MAX_PIXELS)
+            _, data = decode.header_size(images[i], i, formats.MAX_PIXELS)
             rgb = decode.decode_rgb(data)  # (H, W, 3)
             shape = tf.shape(rgb)
             return tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])

@@ -243,8 +243,3 @@ def to_gray(rgb):
     weights = tf.constant(GRAY_WEIGHTS_Q15, tf.int32)
     gray = (tf.reduce_sum(tf.cast(rgb, tf.int32) * weights, axis=-1, keepdims=True) + (1 << 14)) // (1 << 15)
     return tf.cast(gray, tf.uint8)
-
-
-def decode_gray(data):
-    """`to_gray(decode_rgb(data))`: `(H, W, 1)` uint8."""
-    return to_gray(decode_rgb(data))

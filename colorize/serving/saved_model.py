@@ -41,7 +41,7 @@ The module's other graph functions (`prepare`, `compose`, `decode_images`,
 and can be called on the loaded object.
 
 A bad input raises `InvalidArgumentError` naming what is wrong (not a PNG or
-JPEG, corrupt or truncated data, larger than `MAX_PIXELS`, empty, bad
+JPEG, corrupt or truncated data, larger than `formats.MAX_PIXELS`, empty, bad
 temperature, a bad hint layer: "hints I: ..."); the model keeps working for
 the next call.
 
@@ -65,14 +65,9 @@ import tempfile
 
 import tensorflow as tf
 
-from colorize import runs
+from colorize import formats, runs
 from colorize.errors import ColorizeError
 from colorize.serving import colorizer
-
-MAX_PIXELS = colorizer.MAX_PIXELS
-"""Largest image (height x width) the graph accepts, checked from the header
-before decoding: a 6000x6000 sketch (36 MP) works; a header claiming more is
-an InvalidArgumentError ("too large")."""
 
 SIGNATURES = ("serving_default", "serving_temperature", "sketch", "color", "guided")
 
@@ -107,7 +102,7 @@ def export(run_dir, export_dir, temperature=None):
         metadata = {
             "run_dir": os.path.abspath(run_dir),
             "temperature": float(module.default_temperature.numpy()),
-            "max_pixels": MAX_PIXELS,
+            "max_pixels": formats.MAX_PIXELS,
             "signatures": list(SIGNATURES),
             "hints": module.guided_head is not None,
             "config": json.loads(config.to_json()),

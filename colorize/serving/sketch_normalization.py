@@ -54,6 +54,7 @@ copy, uint8 channel distances, one int32 index image) in 2.3-3.2 s; a
 import numpy as np
 import tensorflow as tf
 
+from colorize import variants
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
 from colorize.serving import sketch_ops as ops
@@ -97,8 +98,6 @@ least `LINE_LENGTH` thin pixels (a line crossing it does; a star does not)."""
 MAX_STEP = 40
 """Largest step between neighbouring pixels of a dataset-style sketch (the
 extraction's 8x8 box filter bounds it by 32)."""
-
-KINDS = ("line", "binary", "mix")
 
 _MAX_DISK = 11  # largest thickening element (pixels at the 512..1023 scale)
 
@@ -364,8 +363,8 @@ def normalize(image, kind="line"):
     Raises:
         ColorizeError: not uint8, not (H, W, 1 or 3), or an unknown kind.
     """
-    if kind not in KINDS:
-        raise ColorizeError(f"sketch kind must be line, binary or mix, not {kind!r}")
+    if kind not in variants.SKETCH_KINDS:
+        raise ColorizeError(f"sketch kind must be one of {', '.join(variants.SKETCH_KINDS)}, not {kind!r}")
     image = _check(image)
     stats = page_levels(image)
     levels = ~stats["blank"] & ~stats["dataset_style"]

@@ -8,6 +8,7 @@ import time
 
 import tensorflow_datasets as tfds
 
+from colorize import formats
 from colorize.data import examples, images, sketch
 from colorize.errors import ColorizeError
 
@@ -145,7 +146,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             root = pathlib.Path(dl_manager.manual_dir)
             paths = images.find_images(root)
             if not paths:
-                raise ColorizeError(f"{root}: no images ({', '.join(images.IMAGE_EXTENSIONS)}) in this folder")
+                raise ColorizeError(f"{root}: no images ({', '.join(formats.IMAGE_EXTENSIONS)}) in this folder")
             sources = [(pathlib.Path(p).relative_to(root).as_posix(), p) for p in paths]
         else:
             sources = [(f"synthetic/{seed:05d}", seed) for seed in range(config.num_images)]

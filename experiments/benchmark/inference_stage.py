@@ -1,0 +1,116 @@
+"""The inference stage: latency and throughput of the exported SavedModel
+next to its floor (the network alone plus the PNG codec)."""
+
+import os
+import time
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from colorize import runs, variants
+from colorize.data import sketch, synthetic
+from colorize.errors import ColorizeError
+from colorize.nets import models, trained
+from colorize.serving import saved_model
+from experiments.benchmark.timing import log, measure, measure_paired
+
+
+def _sketch_png(size, seed=0):
+    """PNG bytes of a line sketch of size x size extracted from a synthetic
+    illustration (as a user's sketch would be)."""
+    line, _ = sketch.extract_sketch(synthetic.generate(seed, size, size))
+    ok, png = cv2.imencode(".png", line)
+    if not ok:
+        raise ColorizeError("could not encode a benchmark sketch as PNG")
+    return png.tobytes(), line
+
+
+def stage_inference(budget, work_dir, repeats):
+    """Latency of the exported SavedModel at several sizes, and throughput."""
+    # Timing does not depend on the weights: an untrained net of the preset's
+    # shape, saved as a run directory exactly as training leaves it.
+    config = variants.resolve("chroma", budget["inference_preset"])
+    run_dir = os.path.join(work_dir, "inference_run")
+    runs.save_config(config, run_dir)
+    net = models.build_net(config.model, config.width)
+    trained.save_net(net, run_dir)
+    export_dir = os.path.join(work_dir, "inference_export")
+    start = time.perf_counter()
+    saved_model.export(run_dir, export_dir)
+    export_s = time.perf_counter() - start
+    loaded = tf.saved_model.load(export_dir)
+    serving = loaded.signatures["serving_default"]
+    by_sketch = loaded.signatures["sketch"]
+    no_t = tf.zeros([0], tf.float32)  # the run's temperature
+    log(
+        "inference",
+        f"exported {config.variant} ({config.preset} preset, width {config.width}, trained at "
+        f"{config.image_size} px) in {export_s:.1f} s",
+    )
+    result = {
+        "variant": config.variant,
+        "preset": config.preset,
+        "width": config.width,
+        "trained_size": config.image_size,
+        "export_s": export_s,
+        "latency_ms": {},
+        "sketch_latency_ms": {},
+        "floor_ms": {},
+        "png_codec_ms": {},
+        "ratio_to_floor": {},
+    }
+
+    # The network's part: the colorizer (network, decode, x4 upsample) at the
+    # trained scale, where the SavedModel runs it whatever the input size.
+    colorizer = models.build_colorizer(net, config.space, config.temperature)
+
+    @tf.function
+    def forward(x):
+        return colorizer(x, training=False)
+
+    x = tf.fill([1, config.image_size, config.image_size, 1], 200.0)
+    result["network_ms"] = 1e3 * measure(lambda: forward(x).numpy(), repeats)["median_s"]
+    for size in budget["inference_sizes"]:
+        png, line = _sketch_png(size)
+        images = tf.constant([png])
+        sketch = tf.constant(line[None, :, :, None])
+        colored = serving(images=images)["rgb"][0]  # (size, size, 3) uint8, the real output
+
+        def codec(images=images, colored=colored):
+            tf.io.decode_png(images[0]).numpy()
+            tf.io.encode_png(colored).numpy()
+
+        def floor():  # the network plus decoding the input and encoding the output
+            forward(x).numpy()
+            codec()
+
+        t, floor_t, ratio = measure_paired(lambda images=images: serving(images=images)["png"].numpy(), floor, repeats)
+        u = measure(lambda sketch=sketch: by_sketch(sketch=sketch, temperature=no_t)["rgb"].numpy(), repeats)
+        u = u["median_s"]
+        key = str(size)
+        result["latency_ms"][key] = 1e3 * t["median_s"]
+        result["sketch_latency_ms"][key] = 1e3 * u
+        result["floor_ms"][key] = 1e3 * floor_t["median_s"]
+        result["png_codec_ms"][key] = 1e3 * measure(codec, repeats)["median_s"]
+        result["ratio_to_floor"][key] = ratio["ratio"]
+        log(
+            "inference",
+            f"{size} px: {1e3 * t['median_s']:.1f} ms PNG in -> PNG out, "
+            f"floor {1e3 * floor_t['median_s']:.1f} ms ({ratio['ratio']:.1f}x; "
+            f"PNG codec {result['png_codec_ms'][key]:.1f} ms), {1e3 * u:.1f} ms uint8 sketch in",
+        )
+
+    n, size = budget["inference_batch"], budget["inference_sizes"][0]
+    pngs = tf.constant([_sketch_png(size, seed)[0] for seed in range(n)])
+    sketches = tf.constant(np.stack([_sketch_png(size, seed)[1] for seed in range(n)])[..., None])
+    t = measure(lambda: serving(images=pngs)["png"].numpy(), repeats)["median_s"]
+    u = measure(lambda: by_sketch(sketch=sketches, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
+    result["batch"] = {"batch": n, "size": size, "images_per_s": n / t, "sketch_images_per_s": n / u}
+    log(
+        "inference",
+        f"network alone at {config.image_size} px: {result['network_ms']:.1f} ms; "
+        f"batch of {n} x {size} px: "
+        f"{n / t:.1f} images/s (PNG), {n / u:.1f} images/s (uint8)",
+    )
+    return result
