@@ -100,6 +100,33 @@ def test_api_without_hints_and_normalization_off(server, client, tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(result).convert("RGB")), expected["rgb"])
 
 
+def test_api_with_a_palette_and_a_reference(server, client, tmp_path):
+    _, run_dir = server
+    sketch = two_shapes(80, 60)
+    Image.fromarray(sketch).save(tmp_path / "s.png")
+    picture = np.full((64, 64, 3), 255, np.uint8)
+    picture[8:40, 8:40] = (32, 80, 192)
+    Image.fromarray(picture).save(tmp_path / "reference.png")
+    args = (handle_file(str(tmp_path / "s.png")), None, False, 0.4, "auto", run_dir)
+    result, _, _ = client.predict(
+        *args, "#e03020, #f0c000", handle_file(str(tmp_path / "reference.png")), api_name="/colorize"
+    )
+    model = coloring.Model(run_dir, temperature=0.4)
+    weights = model.palette(np.array([[224, 48, 32], [240, 192, 0]], np.uint8), picture)
+    assert np.count_nonzero(weights) >= 3
+    expected = coloring.colorize_array(sketch, model, palette=weights)
+    np.testing.assert_array_equal(np.asarray(Image.open(result).convert("RGB")), expected["rgb"])
+    with pytest.raises(AppError, match="palette: palette color .*red.* is not #RRGGBB"):
+        client.predict(*args, "red", None, api_name="/colorize")
+
+
+def test_add_color_appends_a_picked_color_once():
+    assert page.add_color("", "#E03020") == "#e03020"
+    assert page.add_color("#e03020", "#e03020") == "#e03020"
+    assert page.add_color("#e03020, #2050c0", "#f0c000") == "#e03020, #2050c0, #f0c000"
+    assert page.add_color("#e03020", None) == "#e03020"
+
+
 @pytest.mark.parametrize(
     "name, data, message",
     [

@@ -260,8 +260,19 @@ class Demo:
         self.out_dir = out_dir or tempfile.mkdtemp(prefix="colorize-demo-")
         self._results = []
 
-    def colorize(self, sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress=None):
-        """Colors an uploaded sketch with a hint layer.
+    def colorize(
+        self,
+        sketch_path,
+        hint_layer,
+        from_color,
+        temperature,
+        normalize,
+        model_label,
+        progress=None,
+        palette="",
+        reference_path=None,
+    ):
+        """Colors an uploaded sketch with a hint layer (and a palette).
 
         Args:
             sketch_path: the uploaded file.
@@ -271,13 +282,18 @@ class Demo:
             normalize: "auto" or "off".
             model_label: a key of `choices`.
             progress: a `gr.Progress`, or None.
+            palette: colors to use, `"#RRGGBB, ..."` ("" for none), for a
+                model with a palette input (`coloring.Model.palette`).
+            reference_path: a colored picture whose main colors join the
+                palette, or None.
 
         Returns:
             (png_path, ora_path): the result at the sketch's size and its
             layers (`openraster.write_ora`).
 
         Raises:
-            ColorizeError: a bad upload, model, temperature or hint layer.
+            ColorizeError: a bad upload, model, temperature, hint layer or
+                palette, or a palette for a model without a palette input.
         """
         progress = progress or (lambda *args, **kwargs: None)
         if normalize not in coloring.NORMALIZE_MODES:
@@ -287,9 +303,17 @@ class Demo:
         hint_rgb, hint_mask = hints_from_layer(hint_layer, image.shape[:2])
         progress(0.15, desc="loading the model")
         model = self.models.get(model_label, temperature)
+        named = None
+        if palette and palette.strip():
+            try:
+                named = hint_layers.parse_colors(palette)
+            except ValueError as e:
+                raise ColorizeError(f"palette: {e}") from None
+        reference = load_sketch(reference_path) if reference_path else None
+        weights = model.palette(named, reference)
         progress(0.3, desc="coloring")
         out = coloring.colorize_array(
-            image, model, hint_rgb, hint_mask, from_color=bool(from_color), normalize=normalize
+            image, model, hint_rgb, hint_mask, from_color=bool(from_color), normalize=normalize, palette=weights
         )
         progress(0.85, desc="writing the PNG and the layers")
         folder = self._new_folder()
@@ -322,6 +346,15 @@ class Demo:
         return folder
 
 
+def add_color(palette, picked):
+    """The palette text with the picked color appended (once)."""
+    picked = (picked or "").strip().lower()
+    colors = [c.strip() for c in (palette or "").split(",") if c.strip()]
+    if picked and picked.startswith("#") and picked not in (c.lower() for c in colors):
+        colors.append(picked)
+    return ", ".join(colors)
+
+
 def _user_error(error):
     """A one-line `gr.Error` for the page."""
     text = str(error) if isinstance(error, ColorizeError) else errors.one_line(error)
@@ -347,20 +380,50 @@ def build(choices, default=None):
     default = default or next(iter(choices))
     failures = (ColorizeError, OSError, MemoryError, cv2.error, tf.errors.OpError)
 
-    def run(sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+    def run(
+        sketch_path,
+        hint_layer,
+        from_color,
+        temperature,
+        normalize,
+        model_label,
+        palette="",
+        reference_path=None,
+        progress=gr.Progress(),  # noqa: B008 (Gradio injects the tracker)
+    ):
         try:
             png_path, ora_path = demo.colorize(
-                sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress
+                sketch_path,
+                hint_layer,
+                from_color,
+                temperature,
+                normalize,
+                model_label,
+                progress,
+                palette=palette,
+                reference_path=reference_path,
             )
         except failures as e:
             raise _user_error(e) from None
         return png_path, png_path, ora_path
 
-    def run_page(sketch_path, editor, from_color, temperature, normalize, model_label, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+    def run_page(
+        sketch_path,
+        editor,
+        from_color,
+        temperature,
+        normalize,
+        model_label,
+        palette,
+        reference_path,
+        progress=gr.Progress(),  # noqa: B008 (Gradio injects the tracker)
+    ):
         if not sketch_path:
             return None, None, None
         layer = editor_layer(editor) if isinstance(editor, dict) else None
-        return run(sketch_path, layer, from_color, temperature, normalize, model_label, progress)
+        return run(
+            sketch_path, layer, from_color, temperature, normalize, model_label, palette, reference_path, progress
+        )
 
     def on_upload(sketch_path):
         if not sketch_path:
@@ -415,9 +478,23 @@ def build(choices, default=None):
                     0.05, 1.0, value=default_temperature(choices[default]), step=0.01, label="Temperature"
                 )
                 normalize = gr.Radio(list(coloring.NORMALIZE_MODES), value="auto", label="Sketch normalization")
+                with gr.Group():
+                    palette = gr.Textbox(
+                        value="",
+                        label="Palette: the colors to use, not where (models with a palette input)",
+                        placeholder="#e03020, #2050c0",
+                        elem_id="palette",
+                    )
+                    pick = gr.ColorPicker(label="Pick a color to add to the palette", elem_id="palette-pick")
+                    reference = gr.File(
+                        label="Or a colored picture: its main colors",
+                        file_types=list(formats.IMAGE_EXTENSIONS),
+                        type="filepath",
+                        elem_id="palette-reference",
+                    )
 
         outputs = [result, png_file, ora_file]
-        page_inputs = [upload, editor, from_color, temperature, normalize, model]
+        page_inputs = [upload, editor, from_color, temperature, normalize, model, palette, reference]
         private = {"api_visibility": "private"}
         queued = {"api_visibility": "private", "concurrency_id": "colorize"}  # one queue for all coloring
         # Color at once on upload (setting the editor's value is not a `change` of it).
@@ -428,6 +505,10 @@ def build(choices, default=None):
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
             event(run_page, page_inputs, outputs, trigger_mode="always_last", **queued)
+        pick.change(add_color, [palette, pick], palette, **private)
+        # One palette for the pages of one comic: it stays until changed, for every upload.
+        for event in (palette.submit, palette.blur, reference.upload, reference.clear):
+            event(run_page, page_inputs, outputs, trigger_mode="always_last", **queued)
 
         # The named API (gradio_client): a sketch file and a hint image.
         with gr.Row(visible=False):
@@ -436,7 +517,7 @@ def build(choices, default=None):
             api_button = gr.Button("api")
         api_button.click(
             run,
-            [api_sketch, api_hints, from_color, temperature, normalize, model],
+            [api_sketch, api_hints, from_color, temperature, normalize, model, palette, reference],
             outputs,
             api_name="colorize",
             concurrency_id="colorize",
