@@ -1,22 +1,25 @@
 """Packs a trained run as the package's shipped model and writes its model card.
 
-`python -m experiments.ship_model RUN [--out colorize/weights/openclipart]
-[--temperatures 0.38,0.2,0.1] [--train-command "..."]`
+`python -m experiments.ship_model RUN [--out colorize/weights/line_art]
+[--train-command "..."]`
 
-1. Chooses the annealed-mean temperature on the *validation* split: each
-   candidate is evaluated without hints and scored by how many of the
-   shipped model's targets it meets (white kept >= 0.8, chroma ratio in
-   [0.8, 1.25], PSNR >= the bare sketch's + 2 dB), ties broken by PSNR.
+1. Chooses the decoding on the *validation* split as `predict` colors
+   (`experiments.calibrate_decoding`: the temperature by the best PSNR
+   among those with a chroma ratio of at least 0.8, the paper threshold of
+   region decisions by the best PSNR among those keeping 0.93 of the white
+   paper white).
 2. Writes the run's network with that temperature as float16 weights
-   (`colorize.nets.trained.pack_net`): `config.json` and `weights.npz`.
-3. Evaluates what ships (the packed float16 weights) on the *test* split:
-   the network alone and with the region fill `predict` applies, for 0 to
-   100 hints (`experiments.hints_curve`, next to the flood-fill baseline),
-   and draws a sample grid (sketch | result | ground truth).
+   (`colorize.nets.trained.pack_net`): `config.json`, `weights.npz` and
+   `decoding.json`.
+3. Evaluates what ships on the *test* split: as `predict` colors (region
+   decisions), the network alone at its training size (`evaluate`), with
+   the palette of the truth's 6 main colors, and for 0 to 100 hints
+   (`experiments.hints_curve`, next to the flood-fill baseline); draws a
+   sample grid (sketch | result | ground truth).
 4. Writes `model_card.json` (variant, parameters, the weights' SHA-256 and
-   size, training steps and wall time, hardware, every figure) and
-   `MODEL_CARD.md`, which `tests/test_shipped_model.py` checks the weights
-   against.
+   size, training steps and wall time, hardware, precision, every figure)
+   and `MODEL_CARD.md`, which `tests/test_shipped_model.py` checks the
+   weights against.
 """
 
 import argparse
@@ -31,24 +34,35 @@ import tensorflow as tf
 from PIL import Image
 
 from colorize import errors, fileio, runs
-from colorize.errors import ColorizeError, cli
+from colorize.errors import cli
 from colorize.evaluation import evaluator
+from colorize.inference import coloring
 from colorize.nets import trained
-from experiments import hints_curve
+from experiments import calibrate_decoding, hints_curve
 
-OUT = os.path.join("colorize", "weights", "openclipart")
+OUT = os.path.join("colorize", "weights", "line_art")
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
 SAMPLES = "samples.png"
-TARGETS = dict(white_kept=0.8, chroma_ratio=(0.8, 1.25), psnr_gain=2.0, hints10_gain=3.0)
+# The bars of a model that colors, on the test split.
+TARGETS = dict(
+    white_kept=0.93,
+    page=250.0,
+    psnr_gain=3.0,
+    chroma_ratio=(0.8, 1.3),
+    color_overlap=0.35,
+    hints10_over_fill=1.0,
+    palette_gain=1.5,
+)
+PALETTE_COLORS = 6
 
 
 def _parser():
     p = argparse.ArgumentParser(prog="python -m experiments.ship_model", description=__doc__.splitlines()[0])
     p.add_argument("run", help="the trained run directory")
     p.add_argument("--out", default=OUT, help=f"the shipped model's folder (default: {OUT})")
-    p.add_argument("--temperatures", default="0.38,0.2,0.1", help="candidates, chosen on validation")
     p.add_argument("--max-examples", type=int, default=None, help="evaluate on the first N examples only")
+    p.add_argument("--calibration-examples", type=int, default=200, help="validation windows for the decoding")
     p.add_argument("--curve-out", default=os.path.join("experiments", "results", "shipped_hints_curve"))
     p.add_argument("--train-command", default="", help="the command that trained the run, for the card")
     p.add_argument("--samples", type=int, default=6, help="test images in the sample grid")
@@ -64,27 +78,24 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def score(m):
-    """(targets met, PSNR) of a no-hint evaluation: what the temperature is chosen by."""
-    lo, hi = TARGETS["chroma_ratio"]
-    met = (
-        (m["white_kept"] >= TARGETS["white_kept"])
-        + (lo <= m["chroma_ratio"] <= hi)
-        + (m["psnr"] >= m["psnr_sketch"] + TARGETS["psnr_gain"])
+def choose_decoding(run_dir, config, examples):
+    """`calibrate_decoding`'s choice on `examples` validation windows: (choice, figures)."""
+    model = coloring.Model(run_dir)
+    windows = list(calibrate_decoding.windows(config, "validation", examples))
+    results = calibrate_decoding.measure(
+        model, windows, calibrate_decoding.TEMPERATURES, calibrate_decoding.THRESHOLDS, progress=False
     )
-    return int(met), m["psnr"]
+    return calibrate_decoding.choose(results), results
 
 
-def choose_temperature(run_dir, temperatures, max_examples=None):
-    """Evaluates each temperature on validation; returns (best T, table)."""
-
-    table = []
-    for t in temperatures:
-        m = evaluator.evaluate_run(run_dir, split="validation", temperature=t, max_examples=max_examples)["metrics"]
-        table.append(dict(temperature=t, **{k: m[k] for k in ("chroma_ratio", "psnr", "psnr_sketch", "white_kept")}))
-        print(f"  T={t}: {table[-1]}", flush=True)
-    best = max(table, key=score)
-    return best["temperature"], table
+def as_predict_colors(model_dir, config, split, examples):
+    """The metrics of `split` colored as `predict` colors it, with the model's recorded decoding."""
+    model = coloring.Model(model_dir)
+    threshold = model.paper_threshold
+    windows = calibrate_decoding.windows(config, split, examples or 10**9)
+    thresholds = [threshold] if threshold is not None else []
+    row = calibrate_decoding.measure(model, windows, [config.temperature], thresholds, progress=False)
+    return row[config.temperature][threshold if threshold is not None else "none"]
 
 
 def sample_grid(model_dir, count, path):
@@ -122,16 +133,22 @@ def training_facts(run_dir):
 
 
 def ship(args):
-    temperatures = [float(t) for t in args.temperatures.split(",") if t.strip()]
-    if not temperatures or any(t <= 0 for t in temperatures):
-        raise ColorizeError(f"--temperatures must be positive numbers, not {args.temperatures!r}")
     config, net = trained.load_net(args.run)
-    print(f"== choosing the temperature on validation ({args.run})", flush=True)
-    t, t_table = choose_temperature(args.run, temperatures, args.max_examples)
+    print(f"== choosing the decoding on validation ({args.run})", flush=True)
+    choice, calibration = choose_decoding(args.run, config, args.calibration_examples)
+    t = choice["temperature"]
+    print(f"   {choice}", flush=True)
     print(f"== packing {args.run} at T={t} into {args.out}", flush=True)
-    weights = trained.pack_net(net, config.replace(temperature=t), args.out)
+    config = config.replace(temperature=t)
+    weights = trained.pack_net(net, config, args.out)
+    runs.write_decoding(args.out, {**choice, "chosen_on": f"{config.dataset} validation"})
     print("== evaluating the packed weights on test", flush=True)
-    counts = ",".join(map(str, hints_curve.COUNTS))  # 0 and 10 hints are the card's figures
+    predicted = as_predict_colors(args.out, config, "test", args.max_examples)
+    network = evaluator.evaluate_run(args.out, split="test", max_examples=args.max_examples, progress=False)
+    palette = evaluator.evaluate_run(
+        args.out, split="test", max_examples=args.max_examples, palette=PALETTE_COLORS, progress=False
+    )
+    counts = ",".join(map(str, hints_curve.COUNTS))
     curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test", "--counts", counts]
     if args.max_examples:
         curve_argv += ["--max-examples", str(args.max_examples)]
@@ -148,10 +165,15 @@ def ship(args):
         width=config.width,
         image_size=config.image_size,
         temperature=t,
+        paper_threshold=choice["paper_threshold"],
+        decoding_rule=choice["rule"],
         rebalance=config.rebalance,
         rebalance_lambda=config.rebalance_lambda,
+        spare_white=config.spare_white,
         hints=config.hints,
+        palette=config.palette,
         sketch=config.sketch,
+        precision=config.precision,
         dataset=config.dataset,
         parameters=int(net.count_params()),
         values=int(sum(w.size for w in net.get_weights())),
@@ -160,9 +182,11 @@ def ship(args):
         bytes=os.path.getsize(weights),
         train_command=args.train_command,
         training=training_facts(args.run),
-        temperature_choice=t_table,
-        test=shipped["metrics"][at[0]],
-        test_examples=shipped["examples"],
+        calibration={str(k): {str(th): m for th, m in row.items()} for k, row in calibration.items()},
+        test_predict=predicted,
+        test=network["metrics"],
+        test_palette=palette["metrics"],
+        test_examples=network["examples"],
         test_hints10=shipped["metrics"][at[10]],
         test_hints10_fill=shipped["fill_metrics"][at[10]],
         hints_curve={name: curve["runs"][name] for name in curve["runs"]},
@@ -180,84 +204,128 @@ def _fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
 
+def _bars(m, palette, h10_fill, flood10):
+    """(figure, value, target, met) rows of the bars of a model that colors."""
+    lo, hi = TARGETS["chroma_ratio"]
+    gain = m["psnr"] - m["psnr_sketch"]
+    return [
+        ("white kept", _fmt(m["white_kept"]), f">= {TARGETS['white_kept']}", m["white_kept"] >= TARGETS["white_kept"]),
+        (
+            "page (smallest channel's mean)",
+            _fmt(m["page_min"], 1),
+            f">= {TARGETS['page']:g}",
+            m["page_min"] >= TARGETS["page"],
+        ),
+        (
+            "PSNR over the bare sketch",
+            f"{_fmt(m['psnr'])} dB ({_fmt(m['psnr_sketch'])} + {gain:.2f})",
+            f"+{TARGETS['psnr_gain']:g} dB",
+            gain >= TARGETS["psnr_gain"],
+        ),
+        ("chroma ratio", _fmt(m["chroma_ratio"]), f"{lo}-{hi}", lo <= (m["chroma_ratio"] or 0) <= hi),
+        (
+            "color-distribution overlap",
+            _fmt(m["color_overlap"], 3),
+            f">= {TARGETS['color_overlap']}",
+            (m["color_overlap"] or 0) >= TARGETS["color_overlap"],
+        ),
+        (
+            "10 hints, as predict outputs, over the flood fill",
+            f"{_fmt(h10_fill['psnr'])} vs {_fmt(flood10)} dB",
+            f"+{TARGETS['hints10_over_fill']:g} dB",
+            h10_fill["psnr"] - flood10 >= TARGETS["hints10_over_fill"],
+        ),
+        (
+            f"palette of the truth's {PALETTE_COLORS} main colors (network)",
+            f"{_fmt(palette['psnr'])} dB",
+            f"+{TARGETS['palette_gain']:g} dB over none",
+            None,
+        ),
+    ]
+
+
 def model_card(card):
     """MODEL_CARD.md from `model_card.json`'s dict."""
-    m, h10, f10 = card["test"], card["test_hints10"], card["test_hints10_fill"]
-    lo, hi = TARGETS["chroma_ratio"]
+    p, m, pal = card["test_predict"], card["test"], card["test_palette"]
+    f10 = card["test_hints10_fill"]
     tr = card["training"]
     (name, curve), *_ = card["hints_curve"].items()
     counts = card["counts"]
+    flood10 = card["flood_fill"][counts.index(10)]
 
     def ok(flag):
-        return "met" if flag else "**not met**"
+        return "n/a" if flag is None else ("met" if flag else "**not met**")
+
+    def bars(figures, palette_base):
+        rows = _bars(figures, pal, f10, flood10)
+        rows[-1] = (*rows[-1][:3], pal["psnr"] - palette_base >= TARGETS["palette_gain"])
+        return [f"| {a} | {b} | {c}: {ok(d)} |" for a, b, c, d in rows]
 
     lines = [
-        "# Model card: the shipped `openclipart` colorizer",
+        "# Model card: the shipped `line_art` colorizer",
         "",
-        "The model `predict`, `export`, `evaluate` and the demo use when no `--model` is given.",
+        "The model `predict`, `export`, `evaluate` and the page use when no `--model` is given.",
         "",
         "## What it is",
         "",
         f"- Variant `{card['variant']}` ({card['model']} network, classes in {card['space'].upper()}, "
         + (f"class rebalancing with lambda = {card['rebalance_lambda']}" if card["rebalance"] else "no rebalancing")
-        + f"), width {card['width']}, trained at "
-        f"{card['image_size']} px, annealed-mean temperature {card['temperature']} (chosen on validation, below).",
-        f"- Takes color hints (hint color and hint mask inputs, trained with simulated hints: {card['hints']}); "
-        f"trained on `--sketch {card['sketch']}` inputs.",
+        + (", white spared" if card["spare_white"] else "")
+        + f"), width {card['width']}, trained at {card['image_size']} px in {card['precision']}.",
+        f"- Inputs: the sketch, color hints (trained with simulated dots and strokes), and a palette "
+        f"(ideepcolor's global hints: {card['palette']}); trained on `--sketch {card['sketch']}` inputs.",
+        f"- Decoding, chosen on validation as `predict` colors: temperature {card['temperature']}, paper "
+        f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}).",
         f"- {card['parameters']:,} trainable parameters ({card['values']:,} values with the batch-norm "
         f"statistics), stored as float16 in `{card['weights']}`: {card['bytes'] / 1e6:.2f} MB, "
         f"SHA-256 `{card['sha256']}`.",
         "",
         "## Data and licenses",
         "",
-        f"`{card['dataset']}`: the clip art of the Debian packages `openclipart-svg` and `openclipart-png` "
-        "(Open Clip Art Library 0.18), public domain (CC0). Each drawing's SVG is rendered with librsvg at a "
-        "512 px short side; the paper's pipeline cuts 256 px windows and extracts the sketches. Splits are by "
-        "drawing (80/10/10). The weights are released under the project's license (Apache-2.0).",
+        f"`{card['dataset']}` (`dataset_builder/sketch_colorization/README.md`): OpenMoji 17.0.0 (CC BY-SA 4.0; "
+        "its black SVGs are the artist's line art, used as the sketch), Fluent Emoji Flat (MIT), Twemoji "
+        "(CC BY 4.0), Noto Emoji (Apache-2.0), and the character and scene art of the Debian packages "
+        "flare-game (CC BY-SA 3.0) and freedroidrpg-data (GPL-2+). Split by subject (the same emoji in every "
+        "set lands in one split).",
+        "",
+        "What the licenses mean for the weights: the weights are trained on, not copies of, these works; "
+        "whether trained weights are a derivative work of their training data is unsettled. Conservatively, "
+        "treat them as carrying the attribution of every source (see `CITATIONS.bib`) and the share-alike "
+        "terms of OpenMoji (CC BY-SA 4.0) and flare-game (CC BY-SA 3.0); the freedroidrpg-data images are "
+        "GPL-2+. The project's code is Apache-2.0.",
         "",
         "## How it was trained",
         "",
         "```sh",
-        "apt-get install openclipart-svg openclipart-png",
-        "python -c \"from colorize.data import build; build.build('openclipart')\"",
+        "apt-get install -y --no-install-recommends flare-game freedroidrpg-data",
+        "python -m colorize.data.line_art_sources --out data/line_art",
+        "python -c \"from colorize.data import build; build.build('line_art', manual_dir='data/line_art')\"",
         card["train_command"] or "(see config.json)",
         "python -m experiments.ship_model RUN_DIR",
         "```",
         "",
         f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs), {tr['wall_hours']} hours of wall time "
-        f"(from start to the final model, with other work sharing the machine) on {tr['hardware']}.",
+        f"(with other work sharing the machine) on {tr['hardware']}, in {card['precision']}.",
         "",
-        "Temperature, chosen on the validation split (no hints):",
+        f"## Test split ({card['test_examples']} windows)",
         "",
-        "| T | chroma ratio | PSNR (dB) | bare sketch (dB) | white kept |",
-        "|---|---|---|---|---|",
-        *[
-            f"| {r['temperature']} | {_fmt(r['chroma_ratio'])} | {_fmt(r['psnr'])} | {_fmt(r['psnr_sketch'])} "
-            f"| {_fmt(r['white_kept'])} |"
-            for r in card["temperature_choice"]
-        ],
-        "",
-        f"## Test split ({card['test_examples']} windows, {card['image_size']} px)",
+        "As `predict` colors (256 px windows, region decisions):",
         "",
         "| figure | value | target |",
         "|---|---|---|",
-        f"| chroma ratio (output / ground truth) | {_fmt(m['chroma_ratio'])} | {lo}-{hi}: "
-        f"{ok(lo <= m['chroma_ratio'] <= hi)} |",
-        f"| white kept | {_fmt(m['white_kept'])} | >= {TARGETS['white_kept']}: "
-        f"{ok(m['white_kept'] >= TARGETS['white_kept'])} |",
-        f"| PSNR, no hints | {_fmt(m['psnr'])} dB | bare sketch {_fmt(m['psnr_sketch'])} dB + "
-        f"{TARGETS['psnr_gain']}: {ok(m['psnr'] >= m['psnr_sketch'] + TARGETS['psnr_gain'])} |",
-        f"| RGB MSE | {_fmt(m['mse_rgb'], 0)} | |",
-        f"| SSIM | {_fmt(m['ssim'], 3)} | |",
-        f"| PSNR, 10 hints, network alone | {_fmt(h10['psnr'])} dB | |",
-        f"| PSNR, 10 hints, as `predict` outputs (hinted regions filled) | {_fmt(f10['psnr'])} dB | "
-        f"+{TARGETS['hints10_gain']} dB over no hints: {ok(f10['psnr'] >= m['psnr'] + TARGETS['hints10_gain'])} |",
+        *bars(p, m["psnr"]),
+        "",
+        f"The network alone at its training size ({card['image_size']} px, `evaluate`):",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        *bars(m, m["psnr"]),
         "",
         "PSNR (dB) against the number of hints (`experiments/results/shipped_hints_curve`):",
         "",
         "| | " + " | ".join(str(c) for c in counts) + " |",
         "|---|" + "---|" * len(counts),
-        "| network | " + " | ".join(_fmt(v) for v in curve["psnr"]) + " |",
+        "| network alone | " + " | ".join(_fmt(v) for v in curve["psnr"]) + " |",
         "| network + region fill (predict) | " + " | ".join(_fmt(v) for v in curve.get("fill_psnr", [])) + " |",
         "| flood-fill baseline | " + " | ".join(_fmt(v) for v in card["flood_fill"]) + " |",
         "",
@@ -265,11 +333,11 @@ def model_card(card):
         "",
         "## Known failures",
         "",
-        "- Coloring without hints is underdetermined: the model guesses a plausible hue for each shape and is "
-        "often wrong (flags, signs and logos have arbitrary colors); give it hints.",
-        "- Clip art only: photographs, shaded paintings and dense manga screentones are outside its training data.",
-        "- The network sees the sketch at a 128 px scale (tiles along the long side); small regions take their "
-        "neighbours' colors unless a hint is put on them.",
+        "- Trained on emoji and game art: flat colors with bold outlines. Other drawings (manga, comics, "
+        "sketchy pencil lines) are outside its training data.",
+        "- Without hints it guesses each shape's hue; what has many plausible colors (clothes, hearts, "
+        "flags) often comes out wrong or mixed. Give hints or a palette.",
+        "- Still training: the run goes on in later sessions (see the issue's notes).",
         "",
     ]
     return "\n".join(lines)
