@@ -935,11 +935,13 @@ def main(argv=None):
     if missing:
         names = " ".join(DEBIAN_PACKAGES[s][0] for s in missing)
         folders = ", ".join(str(getattr(args, s) / DEBIAN_PACKAGES[s][2]) for s in missing)
-        message = f"{names} not installed (no {folders}): `apt-get install -y --no-install-recommends {names}` adds"
+        message = f"{names} not installed (no {folders}); to add: `apt-get install -y --no-install-recommends {names}`"
         if args.require_debian:
-            raise ColorizeError(f"{message} them (--require-debian)")
-        print(f"note: {message} them; going on without {', '.join(missing)}", flush=True)
+            raise ColorizeError(f"{message} (--require-debian)")
+        print(f"note: {message}; going on without {', '.join(missing)}", flush=True)
         sources = [s for s in sources if s not in missing]
+        if not sources:
+            raise ColorizeError("no source left to render")
 
     emoji = [s for s in sources if s in EMOJI_SOURCES]
     roots = {s: npm_package(s, packages) for s in dict.fromkeys(["openmoji"] + emoji)} if emoji else {}
