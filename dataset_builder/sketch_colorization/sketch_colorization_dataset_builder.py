@@ -44,7 +44,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "the openclipart config (SVGs rendered with librsvg); the line_art config (artists' outlines).",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
-    Only the `folder` config needs files: put colored illustrations (PNG, JPEG,
+    The `folder` config needs files: put colored illustrations (PNG, JPEG,
     WebP or BMP, in any subfolders) in one folder and pass it as --manual_dir.
     The paper crawled zerochan.net (hand-drawn, mostly colored illustrations);
     a crawl must respect the site's terms and robots.txt. Any collection you
@@ -54,6 +54,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     their short side, colorless ones and unreadable ones are skipped and
     counted. Each file's split follows from a hash of its path relative to
     the folder, so adding files never moves the old ones between splits.
+    The `line_art` config reads the folder that
+    `python -m colorize.data.line_art_sources --out DIR` makes (see README.md).
     """
     BUILDER_CONFIGS = [
         BuilderConfig(
