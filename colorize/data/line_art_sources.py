@@ -247,7 +247,7 @@ def npm_pack(name, version, packages):
     npm = shutil.which("npm")
     if npm is None:
         raise ColorizeError(
-            f"npm not found: install Node.js's npm, or unpack {name}@{version} into {packages} yourself"
+            f"npm not found: install Node.js's npm, or put the tarball of `npm pack {name}@{version}` in {packages}"
         )
     print(f"fetching {name}@{version}: npm pack in {packages}", flush=True)
     packages.mkdir(parents=True, exist_ok=True)
