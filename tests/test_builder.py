@@ -180,7 +180,7 @@ def test_build_refuses_bad_arguments(tmp_path):
     (tmp_path / "empty" / "readme.txt").write_text("no images here")
     with pytest.raises(ColorizeError, match="empty: no images"):
         build.build("folder", data_dir=tmp_path, manual_dir=tmp_path / "empty")
-    with pytest.raises(ColorizeError, match="only used by the folder and openclipart configs"):
+    with pytest.raises(ColorizeError, match="only used by the folder, openclipart and line_art configs"):
         build.build("synthetic", data_dir=tmp_path, manual_dir=tmp_path)
 
 

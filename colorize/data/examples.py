@@ -16,6 +16,7 @@ The builder imports this module; this module never imports the builder
 (`colorize.data.build` does, to run a build).
 """
 
+import hashlib
 import os
 
 import numpy as np
@@ -43,6 +44,35 @@ def counter_namespace(split):
     """The Beam metrics namespace of one split's counters, e.g.
     "sketch_colorization/train"."""
     return f"{NAME}/{split}"
+
+
+SPLITS = (("train", 80), ("validation", 10), ("test", 10))
+"""Split names and their percentages of the sources."""
+
+
+def split_for(source_id):
+    """The split of a source, from a stable hash of its id.
+
+    The hash (SHA-256, not Python's salted `hash`) never changes between
+    runs, machines or builds, and every window of one source lands in the
+    split of that source, so no test image leaks into training. The builder
+    splits by this; the `line_art` config passes a drawing's group instead
+    of its id, and `colorize.data.line_art_sources` writes the same split
+    into its manifest.
+
+    Args:
+      source_id: str, e.g. "synthetic/00042", "cats/img_001.png" or a
+        `line_art` group such as "grinning_face".
+
+    Returns:
+      "train", "validation" or "test" (80/10/10 percent of sources).
+    """
+    bucket = int.from_bytes(hashlib.sha256(source_id.encode("utf-8")).digest()[:8], "big") % 100
+    for name, percent in SPLITS:
+        if bucket < percent:
+            return name
+        bucket -= percent
+    raise AssertionError("SPLITS percentages must sum to 100")
 
 
 class SourceExamples:
@@ -215,11 +245,11 @@ def line_art_sources(root):
 
     The folder holds renders of colored drawings and, where the artist drew
     them, their line art, listed in `manifest.tsv` (tab-separated, a header
-    row, columns `source`, `id`, `group`, `color`, `line`, `license`; paths
+    row, columns `source`, `id`, `group`, `color`, `line` and more; paths
     relative to the folder, `line` empty where there is none), as
-    `python -m colorize.line_art_sources` writes it. A drawing's split
-    follows from its `group` (`split_key`), so the same subject in several
-    emoji sets never lands in two splits.
+    `python -m colorize.data.line_art_sources` writes it. A drawing's split
+    is `split_for(group)`, so the same subject in several emoji sets never
+    lands in two splits.
 
     Args:
       root: the folder.
@@ -239,7 +269,7 @@ def line_art_sources(root):
     except OSError as e:
         raise ColorizeError(
             f"{path}: cannot read the line-art manifest ({e.strerror}); make the folder with "
-            "`python -m colorize.line_art_sources --out DIR`"
+            "`python -m colorize.data.line_art_sources --out DIR`"
         ) from None
     needed = {"source", "id", "group", "color", "line"}
     if not rows or not needed <= set(rows[0]):

@@ -1,7 +1,6 @@
 """sketch_colorization dataset: (line sketch, color) pairs made as in the paper."""
 
 import dataclasses
-import hashlib
 import pathlib
 import re
 import time
@@ -10,33 +9,10 @@ import tensorflow_datasets as tfds
 
 from colorize import formats
 from colorize.data import examples, images, sketch
+from colorize.data.examples import SPLITS, split_for
 from colorize.errors import ColorizeError
 
-SPLITS = (("train", 80), ("validation", 10), ("test", 10))
-"""Split names and their percentages of the sources."""
-
 _LOG_EVERY_S = 15.0  # Seconds between progress lines of a build without Beam.
-
-
-def split_for(source_id):
-    """The split of a source, from a stable hash of its id.
-
-    The hash (SHA-256, not Python's salted `hash`) never changes between
-    runs, machines or builds, and every window of one source lands in the
-    split of that source, so no test image leaks into training.
-
-    Args:
-      source_id: str, e.g. "synthetic/00042" or "cats/img_001.png".
-
-    Returns:
-      "train", "validation" or "test" (80/10/10 percent of sources).
-    """
-    bucket = int.from_bytes(hashlib.sha256(source_id.encode("utf-8")).digest()[:8], "big") % 100
-    for name, percent in SPLITS:
-        if bucket < percent:
-            return name
-        bucket -= percent
-    raise AssertionError("SPLITS percentages must sum to 100")
 
 
 @dataclasses.dataclass
@@ -69,7 +45,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "the openclipart config (SVGs rendered with librsvg); the line_art config (artists' outlines).",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
-    Only the `folder` config needs files: put colored illustrations (PNG, JPEG,
+    The `folder` config needs files: put colored illustrations (PNG, JPEG,
     WebP or BMP, in any subfolders) in one folder and pass it as --manual_dir.
     The paper crawled zerochan.net (hand-drawn, mostly colored illustrations);
     a crawl must respect the site's terms and robots.txt. Any collection you
@@ -79,6 +55,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     their short side, colorless ones and unreadable ones are skipped and
     counted. Each file's split follows from a hash of its path relative to
     the folder, so adding files never moves the old ones between splits.
+    The `line_art` config reads the folder that
+    `python -m colorize.data.line_art_sources --out DIR` makes (see README.md).
     """
     BUILDER_CONFIGS = [
         BuilderConfig(
@@ -100,7 +78,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             description=(
                 "Emoji and game art with their artists' outlines (OpenMoji's black SVGs as the sketch of its "
                 "color SVGs; Fluent Emoji Flat, Twemoji, Noto; flare-game and freedroidrpg-data): the folder "
-                "`python -m colorize.line_art_sources --out DIR` makes, as --manual_dir; split by subject."
+                "`python -m colorize.data.line_art_sources --out DIR` makes, as --manual_dir; split by subject."
             ),
         ),
         BuilderConfig(
