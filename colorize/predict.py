@@ -186,5 +186,11 @@ def _exit_now(status):
     os._exit(status)
 
 
-if __name__ == "__main__":
+def command():
+    """`python -m colorize.predict` and the `colorize-predict` script: `main`,
+    then the end without teardown (`_exit_now`)."""
     _exit_now(main())
+
+
+if __name__ == "__main__":
+    command()
