@@ -214,12 +214,19 @@ def _write(path, out_path, out, layers):
 
 def _exit_now(status):
     """Ends the process without the interpreter's teardown: unloading
-    TensorFlow takes 0.4-1.7 s here and has nothing left to do once every
-    output is written (each is complete and renamed into place)."""
+    TensorFlow takes a noticeable part of a short run and has nothing left
+    to do once every output is written (each is complete and renamed into
+    place)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
 
 
-if __name__ == "__main__":
+def command():
+    """`python -m colorize.predict` and the `colorize-predict` script: `main`,
+    then the end without teardown (`_exit_now`)."""
     _exit_now(main())
+
+
+if __name__ == "__main__":
+    command()

@@ -5,7 +5,7 @@
 
 For each run (trained with hints, `colorize.train --hints on`) and each
 number of hints N in `--counts` (default 0, 1, 2, 5, 10, 20, 50, 100), the
-run is evaluated with `colorize.evaluator.evaluate_run(..., hints=N)`: N hints
+run is evaluated with `colorize.evaluation.evaluator.evaluate_run(..., hints=N)`: N hints
 per test image sampled from the ground truth with the fixed evaluation seed
 (`evaluator.HINT_SEED`, keyed on the image's position in the split), so every
 run and every N sees the same images and, for one N, the same hints. A run

@@ -1,4 +1,4 @@
-"""The bad-input corpus of issue 8, generated into a folder (never downloaded).
+"""The bad-input corpus, generated into a folder (never downloaded).
 
 Each `Case` is one file (or link, or folder) with the outcome every entry
 point must give for it:

@@ -71,7 +71,7 @@ def _vivid_net():
 
 
 def test_a_panel_in_a_strip_gets_its_own_colors():
-    # The webtoon: 20 panels in a 1:20 strip (and a 20:1 one). Each
+    # A webtoon: 20 panels in a 1:20 strip (and a 20:1 one). Each
     # panel is seen at the trained scale, as on its own, and gets the same
     # colors except where its neighbours enter the network's view near its
     # edges. Measured: interior mean difference 0.03-0.17 levels, against 33

@@ -68,8 +68,8 @@ def test_every_exif_orientation_is_applied_as_predict_does(fmt):
 
 
 def test_low_bit_drawings_keep_their_lines(tmp_path):
-    # The case: 1-bit gray and 4-bit palette drawings lost every line
-    # (decoded with four channels, their alpha was 1 or 15 of 255).
+    # 1-bit gray and 4-bit palette drawings: decoded with four channels, their
+    # alpha would be 1 or 15 of 255, and every line would turn to paper.
     gray = drawing(64, 96, seed=1)
     binary = Image.fromarray(gray).point(lambda v: 255 if v > 128 else 0).convert("1")
     palette = Image.fromarray(gray).convert("RGB").quantize(colors=16)

@@ -234,7 +234,7 @@ def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp
 
 
 def _case_drawing(size):
-    """The issue's line drawing (horizon, sun, tree, house, face), dark on white."""
+    """A line drawing (horizon, sun, tree, house, face), dark on white."""
     s = size / 1024
     img = np.full((size, size), 255, np.uint8)
 
@@ -251,7 +251,7 @@ def _case_drawing(size):
 
 
 def test_served_scans_and_white_on_black_are_normalized_as_predict_does(run_dir, loaded, tmp_path):
-    # The issue's `serving_unnormalized_scans`: the SavedModel normalizes in
+    # Scans served unnormalized would go wrong: the SavedModel normalizes in
     # the graph (the core's `prepare`), so its output is predict's: the same
     # functions, run as a graph here and eagerly by predict's first images
     # (`coloring.EAGER_IMAGES`), whose float rounding may move a pixel by one

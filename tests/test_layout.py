@@ -3,8 +3,10 @@
 contracts in pyproject.toml), thin commands, and a README that lists every
 subpackage."""
 
+import ast
 import os
 import re
+import tomllib
 
 from importlinter import cli as import_linter
 
@@ -44,3 +46,30 @@ def test_the_readme_layout_table_lists_every_subpackage():
     layout = readme[readme.index("## Layout") :]
     listed = set(re.findall(r"^\| `colorize/(\w+)/`", layout, re.M))
     assert listed == SUBPACKAGES
+
+
+def test_console_scripts_run_what_python_m_runs():
+    # `python -m colorize.X` runs the module's `if __name__ == "__main__":`
+    # block; the console script must call the function that block calls.
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        scripts = tomllib.load(f)["project"]["scripts"]
+    assert sorted(scripts) == sorted(f"colorize-{c}" for c in COMMANDS)
+    for script, target in scripts.items():
+        module, function = target.split(":")
+        assert module == f"colorize.{script.removeprefix('colorize-')}"
+        with open(os.path.join(REPO, *module.split(".")) + ".py") as f:
+            tree = ast.parse(f.read())
+        main_block = [node for node in tree.body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)]
+        assert len(main_block) == 1, module
+        called = {
+            n.func.id for n in ast.walk(main_block[0]) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        assert function in called, (script, target, called)
+
+
+def test_only_colorize_is_installed():
+    # experiments/ and dataset_builder/ stay in the checkout (colorize.data.build
+    # finds the builder there).
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)
+    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["colorize", "colorize.*"]

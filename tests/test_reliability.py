@@ -1,4 +1,4 @@
-"""Reliability across entry points (issue 8): the bad-input corpus of
+"""Reliability across entry points: the bad-input corpus of
 `tests/bad_inputs.py` through the builder's folder config, `predict` and the
 SavedModel's serving signature; flag errors of every CLI; killed builds and
 exports; atomic outputs; memory bounds.

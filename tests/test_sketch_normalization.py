@@ -1,5 +1,5 @@
 """sketch_normalization: one sketch normalization in TensorFlow ops, robust to ink
-color, paper tone, scanning noise and dark fills (issue 12, faults 2, 3, 5);
+color, paper tone, scanning noise and dark fills;
 sketch_ops: the dataset's extraction in TensorFlow ops, against OpenCV."""
 
 import cv2

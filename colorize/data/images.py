@@ -34,7 +34,7 @@ this BGR image as ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B, rounded
 
 Memory: PNG (not interlaced) and JPEG are read sequentially: libvips keeps
 a few strips of rows, so reducing an 8000 x 8000 PNG to a 256 px short side
-costs tens of MB, not the 192 MB of the decoded image. Other images are
+holds those strips, not the 192 MB of the decoded image. Other images are
 decoded whole, so they must fit `max_pixels` at full size. A header that
 claims more than `MAX_SOURCE_PIXELS` pixels is refused before any decoding
 (a decompression bomb).

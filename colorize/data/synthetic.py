@@ -1,7 +1,9 @@
 """Procedural illustrations with learnable color semantics (the offline dataset).
 
-Each image is a white page with a few objects from a small vocabulary whose
-colors follow rules a network can learn from shape alone: skies are blue,
+Each image is a scene that fills the page (a landscape, a portrait, a still
+life) or, for 40 % of them (`SCENE_SHARES`), a few objects on a white page;
+everything in it comes from a small vocabulary whose colors follow rules a
+network can learn from shape alone: skies are blue,
 suns yellow or orange, leaves and grass green, trunks and doors brown, skin
 is a skin tone, eyes have a white sclera, roofs are red, brown or slate.
 Some parts are deliberately ambiguous, as in real illustrations (hair,
@@ -412,7 +414,7 @@ def generate(seed, height=256, width=None, scenes=None):
         always have color enough to make dataset windows.
 
     Returns:
-      (height, width, 3) uint8 BGR image on a white background.
+      (height, width, 3) uint8 BGR image.
     """
     if int(seed) < 0:
         raise ColorizeError(f"synthetic seeds are >= 0, got {seed}")

@@ -39,10 +39,9 @@ NORMALIZE_MODES = ("auto", "off")
 _CORE_FUNCTIONS = ("prepare", "color", "compose")
 EAGER_IMAGES = 16
 """Images an in-process core colors eagerly before it switches to its graph
-functions: tracing them costs seconds (about 4 s on 2 cores, mostly Python
-building some 3,500 ops) and pays off only over a folder of images, where
-the graph is about 0.3 s faster per 512 px image. A SavedModel's functions
-are already traced and always run as graphs."""
+functions: tracing them costs seconds (mostly Python building the ops) and
+pays off only over a folder of images, where the graph is faster per image.
+A SavedModel's functions are already traced and always run as graphs."""
 
 
 class Model:

@@ -1,12 +1,13 @@
 """Full-resolution output with NumPy and OpenCV: the color predicted at the
 trained scale brought back to the sketch's own size, lines kept sharp.
 
-The network predicts at the trained scale (`tiles`); the color is brought
-back to the sketch's size and the full-resolution lines are multiplied back
-in. Two methods:
+The network predicts at the trained scale
+(`colorize.serving.trained_scale`); the color is brought back to the
+sketch's size and the full-resolution lines are multiplied back in. Two
+methods (`UPSAMPLE_METHODS`):
 
 - "bilinear": `upsample_bilinear` + `multiply_lines`, the same as the
-  graph's `tiles.compose_bilinear` (within one level). Its weakness: the
+  graph's `trained_scale.compose_bilinear` (within one level). Its weakness: the
   network predicts one color per 4x4 cell at the trained scale (a 31x31 px
   block for a 1000 px sketch at 128 px), so colors bleed across the sharp
   full-resolution lines by up to a cell.
@@ -31,19 +32,13 @@ in. Two methods:
   `predict` (by default) and the SavedModel give different colors for the
   same input.
 
-Memory and time: the regions method works on the bilinear float32 RGB image
-in place, in bands of rows (`BAND_PIXELS`), measures the regions on every
-`stride`-th pixel (`SAMPLES_PER_CELL`: the predicted color is constant over
-a cell, so 16 x 16 samples per cell measure a region as well as all its
-pixels) and finds the lines' nearest regions on every `stride // 2`-th
-pixel, so it holds about 25 bytes per full-resolution pixel at its peak
-(the image, int32 labels, the samples): a 6000x6000 sketch (36 MP) peaks at
-1.75 GB of process memory including TensorFlow (2.4 GB with full-resolution
-statistics in Lab, before). A 4096x4096 sketch (16 MP) takes about 0.8 s on
-2 cores (4.3 s before). Against full-resolution statistics the output
-differs by 0.3 levels on average on a 16 MP drawing (99.9th percentile 11
-levels, in line halos and in partly flat regions, where RGB and Lab blends
-differ).
+Memory: the regions method works on the bilinear float32 RGB image in
+place, in bands of rows (`BAND_PIXELS`, on every core), measures the
+regions on every `stride`-th pixel (`SAMPLES_PER_CELL`) and finds the
+lines' nearest regions on every `stride // 2`-th pixel, so that it holds a
+few full-size arrays at its peak (the float32 image, int32 labels, uint8
+barriers), not per-pixel Lab statistics. Its time and the memory of
+`predict` are in the README's "Performance" and "Memory bounds".
 """
 
 import concurrent.futures

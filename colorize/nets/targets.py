@@ -2,7 +2,7 @@
 
 Targets are computed in the graph from the color image at the network's
 output resolution (the reference code stored them offline at 4 MiB per
-example). Soft encoding (DESIGN.md): with `f = v / 32 - floor(v / 32) - 0.5`
+example). Soft encoding (Zhang et al.'s, as the paper uses it): with `f = v / 32 - floor(v / 32) - 0.5`
 per channel, each of the 27 neighbouring bins `delta in {-1, 0, 1}^3` gets
 `exp(-||f - delta||^2 / 0.25)`, normalized to sum 1; neighbours outside a
 linear channel are dropped, hue neighbours wrap. The kernel factorizes over

@@ -16,12 +16,14 @@ encoded bytes --decode_images--> RGB on white (any size)          decode.decode_
 
 `colorize_sketch` is prepare -> color -> compose on a gray sketch;
 `colorize_images` adds the header checks and decoding in front and PNG
-encoding behind. `colorize.export` saves exactly this module as the
-SavedModel, and `colorize.predict` builds it for a run directory or loads
-it from a SavedModel and calls the same functions, so the two agree by
+encoding behind. `colorize.serving.saved_model.export` saves exactly this
+module as the SavedModel, and `colorize.inference.coloring.Model` (what
+`predict` and the web page call) builds it for a run directory or loads it
+from a SavedModel and calls the same functions, so the two agree by
 construction. The one step outside the graph is `predict`'s default
-full-resolution method, line-bounded regions (`fullres.upsample_regions`,
-OpenCV connected components, and `hint_fill` for hinted regions), applied
+full-resolution method, line-bounded regions
+(`colorize.inference.fullres.upsample_regions`, OpenCV connected
+components, and `colorize.inference.hint_fill` for hinted regions), applied
 to the output of `color`.
 
 Color hints (ignored by a network trained without them): `color_guided`

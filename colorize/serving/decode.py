@@ -1,9 +1,11 @@
-"""Encoded PNG/JPEG bytes to the gray sketch, inside a TensorFlow graph.
+"""Encoded PNG/JPEG bytes to RGB on white paper (and gray), inside a
+TensorFlow graph.
 
 The SavedModel's decoder (`colorizer.Colorizer` calls it), written with
 TensorFlow ops only so that the export runs without this project. It gives
-the same decoded gray sketch, level for level, as the Python decoder that
-`predict` uses (`images.load_image`, then OpenCV's gray conversion), for every PNG bit depth
+the same pixels, level for level, as the Python decoder that `predict` uses
+(`colorize.data.images.load_image`; `to_gray` as OpenCV's gray conversion),
+for every PNG bit depth
 (1, 2, 4, 8, 16) and color type (gray, gray+alpha, RGB, RGBA, palette with
 or without a transparent index, gray or RGB with a tRNS color) and for gray
 and RGB JPEG (`tests/test_decode_parity.py` runs a corpus through both):
@@ -13,7 +15,7 @@ and RGB JPEG (`tests/test_decode_parity.py` runs a corpus through both):
    with 1, 3 or 15 instead of 255, which turns the whole sketch into white
    paper. Low-bit gray is expanded by bit replication, palettes to their
    colors (tRNS to alpha). Samples are read as 16 bits and rounded to 8
-   (`round(v / 257)`, as `images.load_image` does), which leaves 8-bit
+   (`round(v / 257)`, as `load_image` does), which leaves 8-bit
    samples unchanged.
 2. Alpha is composited on white paper with one rounding:
    `255 - round((255 - c) * a / 255)`, in integers.

@@ -12,7 +12,7 @@ Signatures (`saved_model_cli show --all --dir EXPORT_DIR` lists them):
 
 - `serving_default`: `images` (batch,) tf.string, encoded PNG or JPEG of any
   size, bit depth (1 to 16) and color type (alpha is composited on white,
-  colors are turned to gray as `predict` does, `serving.decode`), colored at
+  colors are turned to gray as `predict` does, `colorize.serving.decode`), colored at
   the export's temperature. Returns `png` (batch,) tf.string, the colored
   images as PNG at each input's size; `rgb` (batch, H, W, 3) uint8, the same
   pixels padded with zeros to the largest image of the batch; `size`
@@ -48,8 +48,8 @@ the next call.
 The one difference from `python -m colorize.predict` with its defaults: the
 graph upsamples the color bilinearly (`fullres` explains the regions method
 of predict). With `--upsample bilinear` predict calls the same graph
-functions on the same decoded pixels (`serving.decode` decodes as
-`images.load_image` does, EXIF orientation included), so its output is the
+functions on the same decoded pixels (`colorize.serving.decode` decodes
+as `colorize.data.images.load_image` does, EXIF orientation included), so its output is the
 served output.
 
 The export is written to `EXPORT_DIR.tmp-XXXX` and renamed into place, so a

@@ -45,10 +45,8 @@ Every function builds TensorFlow ops: it runs eagerly and inside a
 `predict` run the same code. The statistics are taken at about
 `STATS_PIXELS` pixels and the line work at the 512..1023 scale; at full size
 there are only block reductions and the per-pixel lookup, one channel at a
-time. Measured in a `tf.function` on 2 busy CPU cores: a 4096 x 4096 RGB
-sketch peaks 130-175 MB above its own 48 MB (8-10 bytes per pixel: a cropped
-copy, uint8 channel distances, one int32 index image) in 2.3-3.2 s; a
-6000 x 6000 one 376 MB above its 103 MB, in 5-6 s.
+time (a cropped copy, uint8 channel distances and one int32 index image:
+about 10 bytes per pixel above the sketch's own).
 """
 
 import numpy as np

@@ -59,7 +59,7 @@ def erode(x, k):
 def grow(x, radius, step, bits=4):
     """Applies `step(x, b)` (a static dilation of radius b) for each bit b of a
     radius tensor (0..2**bits - 1): Minkowski sums add radii, and static-size
-    pools run several times faster than dynamic ones."""
+    pools run faster than dynamic ones."""
     radius = tf.cast(radius, tf.int32)
     for bit in range(bits):
         b = 1 << bit

@@ -63,7 +63,7 @@ def trained_size(height, width, image_size):
 def to_trained_scale(sketch, image_size):
     """Brings raw sketches to the scale the network was trained at.
 
-    Area resizing when shrinking (as `data.py` did to the training windows,
+    Area resizing when shrinking (as `colorize.data.pipeline` does to the training windows,
     it keeps thin lines visible), bilinear when growing; rounded to integer
     levels like the training data.
 

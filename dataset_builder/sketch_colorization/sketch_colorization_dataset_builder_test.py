@@ -16,9 +16,10 @@ class FolderTest(tfds.testing.DatasetBuilderTestCase):
 
 
 class SyntheticTinyTest(tfds.testing.DatasetBuilderTestCase):
-    """48 procedural images, 41/3/4 sources by hash. Train has 25 square
-    images, 10 of 256x320 and 6 of 256x384 (two windows each): 57 windows;
-    validation 3 square; test 3 square and one 256x384: 5."""
+    """48 procedural images, 41/3/4 sources by hash. Train: 22 square images
+    (one window each), 7 of 256x320 and 4 of 256x384 (two each), one
+    256x384 with one colorful window, and 7 colorless images skipped: 45
+    windows; validation 3 square: 3; test 3 square and one 256x384: 5."""
 
     DATASET_CLASS = sketch_colorization_dataset_builder.Builder
     BUILDER_CONFIG_NAMES_TO_TEST = ["synthetic_tiny"]

@@ -1,7 +1,7 @@
 """How fast each stage is, next to its floor or reference:
 `python -m experiments.benchmark [--stage build|targets|train|inference|all]`.
 
-Stages (issue 7):
+Stages:
 
 - build: images/s of the dataset builder's per-image work (decode or
   generate, `sketch.prepare_examples`, TFDS feature encoding) for synthetic
@@ -23,7 +23,7 @@ Stages (issue 7):
   input pipeline's own throughput; FLOPs per image of each network (counted
   per layer and checked against TensorFlow's graph profiler) and the achieved
   FLOP/s.
-- inference: latency of the exported SavedModel (`colorize.export`) on 256,
+- inference: latency of the exported SavedModel (`colorize.serving.saved_model`) on 256,
   512 and 1024 px sketches (PNG bytes in, PNG out; and uint8 sketch in),
   next to its floor (the network alone at the trained scale plus decoding
   the input PNG and encoding the output PNG), and batch throughput.
@@ -36,7 +36,9 @@ runs every stage on a tiny budget (the tests use it): the numbers then only
 show that the code works, and they go to the temporary folder unless
 `--json` names a file, never over the committed results.
 
-This module imports TensorFlow only inside the functions that need it, so
-that `experiments.gpu_benchmark` can use `forward_flops` under Keras's JAX
+The package: `cli` (the command line), `config` (stages and budgets), one
+module per stage (`build_stage`, `targets_stage`, `train_stage`,
+`inference_stage`), `report` (the tables); `timing` and `flops` import no
+TensorFlow, so that `experiments.gpu_benchmark` uses them under Keras's JAX
 backend.
 """
