@@ -1,12 +1,17 @@
-"""Helpers shared by the test modules (fixtures live in conftest.py)."""
+"""Helpers shared by the test modules (fixtures live in conftest.py): the
+subprocess runner and its environment, a free port, test drawings, config
+round trips, and the reference forms of what the package computes otherwise
+(one batch of metrics, the saturation matrix, reading an OpenRaster file)."""
 
 import io
 import os
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
 
+import cv2
 import keras
 import numpy as np
 import pytest
@@ -29,6 +34,54 @@ def env(**extra):
     """The environment for a subprocess of the tests: quiet TensorFlow, no
     GPU probing, and this checkout importable; `extra` adds or overrides."""
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": REPO, **extra}
+
+
+def run_python(args, *, environ=None, cwd=REPO, timeout=600, check=True):
+    """Runs `python ARGS` (e.g. `["-m", "colorize.predict", ...]` or `["-c",
+    code]`) in a fresh interpreter, by default in the checkout with
+    `env()` as its environment; with `check`, asserts that it exits 0
+    (showing the end of its stderr).
+
+    Returns:
+        The `subprocess.CompletedProcess`, its output as text.
+    """
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=environ or env(), cwd=cwd, timeout=timeout
+    )
+    if check:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def box_and_circle(height, width):
+    """A gray drawing: a rectangle and a circle inside it, black on white, `(height, width)` uint8."""
+    img = np.full((height, width), 255, np.uint8)
+    cv2.rectangle(img, (width // 5, height // 5), (width * 3 // 4, height * 3 // 4), 0, 2)
+    cv2.circle(img, (width // 2, height // 2), min(height, width) // 6, 0, 1, cv2.LINE_AA)
+    return img
+
+
+def two_shapes(height=96, width=128):
+    """An RGB sketch of two closed shapes side by side: a rectangle (left) and a circle (right)."""
+    img = np.full((height, width, 3), 255, np.uint8)
+    cv2.rectangle(img, (8, 12), (58, 84), (0, 0, 0), 2)
+    cv2.circle(img, (94, 48), 26, (0, 0, 0), 2)
+    return img
+
+
+def config_round_trip(obj):
+    """`type(obj).from_config(obj.get_config())`, after checking that the
+    clone's config is the original's."""
+    clone = type(obj).from_config(obj.get_config())
+    assert clone.get_config() == obj.get_config()
+    return clone
 
 
 WITHOUT_PROJECT = """\

@@ -13,6 +13,7 @@ from colorize.errors import ColorizeError
 from colorize.nets import color
 from colorize.nets.annealed_mean import AnnealedMean
 
+import helpers
 from helpers import tf_only
 
 
@@ -168,9 +169,8 @@ def _decoder(space="lch"):
 
 def test_config_round_trip():
     layer = AnnealedMean("lch", temperature=0.2, name="decode")
-    config = layer.get_config()
-    assert config["space"] == "lch" and config["temperature"] == 0.2
-    clone = AnnealedMean.from_config(config)
+    assert layer.get_config()["space"] == "lch" and layer.get_config()["temperature"] == 0.2
+    clone = helpers.config_round_trip(layer)
     logits = _logits(seed=5)
     np.testing.assert_array_equal(_np(clone(logits)), _np(layer(logits)))
 

@@ -6,8 +6,6 @@ import builtins
 import collections
 import os
 import re
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -20,6 +18,7 @@ from dataset_builder import sketch_colorization
 from dataset_builder.sketch_colorization import split_for
 
 import bad_inputs
+import helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,19 +33,11 @@ def test_split_for_is_stable_and_80_10_10():
     assert abs(counts["validation"] / 20000 - 0.1) < 0.01
     assert abs(counts["test"] / 20000 - 0.1) < 0.01
     # The hash is not Python's salted hash: another process agrees.
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from dataset_builder.sketch_colorization import split_for;"
-            "print(*[split_for(f'img_{i}.png') for i in range(50)])",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONHASHSEED": "123"},
+    code = (
+        "from dataset_builder.sketch_colorization import split_for\n"
+        "print(*[split_for(f'img_{i}.png') for i in range(50)])"
     )
+    out = helpers.run_python(["-c", code], environ=helpers.env(PYTHONHASHSEED="123"))
     assert out.stdout.split() == [split_for(f"img_{i}.png") for i in range(50)]
 
 
@@ -90,7 +81,9 @@ def test_reads_back_in_a_new_process_without_importing_the_builder(tiny_data_dir
         "ex = next(iter(ds));"
         "print(len(ds), ex['sketch'].shape, ex['color'].dtype.name)"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd="/")
+    out = helpers.run_python(
+        ["-c", script], cwd="/", environ={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    )
     assert out.stdout.split()[0] == "45"
     assert "(256, 256, 1)" in out.stdout and "uint8" in out.stdout
 

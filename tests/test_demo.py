@@ -3,10 +3,9 @@
 readable error and the server goes on; and the page's helpers."""
 
 import re
-import socket
+import time
 import zipfile
 
-import cv2
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -24,26 +23,12 @@ from bad_inputs import bomb_png
 HINT = (40, 180, 60)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def two_shapes(height=96, width=128):
-    """A sketch with two closed shapes: a rectangle (left) and a circle (right)."""
-    img = np.full((height, width, 3), 255, np.uint8)
-    cv2.rectangle(img, (8, 12), (58, 84), (0, 0, 0), 2)
-    cv2.circle(img, (94, 48), 26, (0, 0, 0), 2)
-    return img
-
-
 @pytest.fixture(scope="module")
 def server(run_dir):
     """The demo on a free port, with the tiny run as its model (as `--model`)."""
     choices = page.find_models(run_dir)
-    blocks, _ = page.serve(choices, port=free_port(), block=False)
-    yield blocks.local_url, run_dir
+    blocks, demo_ = page.serve(choices, port=helpers.free_port(), block=False)
+    yield blocks.local_url, run_dir, demo_
     blocks.close()
 
 
@@ -53,8 +38,8 @@ def client(server):
 
 
 def test_api_gives_predicts_result(server, client, tmp_path):
-    _, run_dir = server
-    sketch = two_shapes()
+    _, run_dir, _ = server
+    sketch = helpers.two_shapes()
     Image.fromarray(sketch).save(tmp_path / "shapes.png")
     # The hint layer at half the sketch's size, as the editor's copy can be: a dab inside the rectangle.
     layer = np.zeros((48, 64, 4), np.uint8)
@@ -90,8 +75,8 @@ def test_api_gives_predicts_result(server, client, tmp_path):
 
 
 def test_api_without_hints_and_normalization_off(server, client, tmp_path):
-    _, run_dir = server
-    sketch = two_shapes(80, 60)
+    _, run_dir, _ = server
+    sketch = helpers.two_shapes(80, 60)
     Image.fromarray(sketch).save(tmp_path / "s.png")
     result, _, _ = client.predict(
         handle_file(str(tmp_path / "s.png")), None, False, 0.3, "off", run_dir, api_name="/colorize"
@@ -137,11 +122,11 @@ def test_add_color_appends_a_picked_color_once():
     ids=["text", "empty", "bomb"],
 )
 def test_bad_upload_is_reported_and_the_server_goes_on(server, client, tmp_path, name, data, message):
-    _, run_dir = server
+    _, run_dir, _ = server
     (tmp_path / name).write_bytes(data)
     with pytest.raises(AppError, match=re.escape(message)):
         client.predict(handle_file(str(tmp_path / name)), None, False, 0.5, "auto", run_dir, api_name="/colorize")
-    Image.fromarray(two_shapes(40, 40)).save(tmp_path / "good.png")
+    Image.fromarray(helpers.two_shapes(40, 40)).save(tmp_path / "good.png")
     result, _, _ = client.predict(
         handle_file(str(tmp_path / "good.png")), None, False, 0.5, "auto", run_dir, api_name="/colorize"
     )
@@ -149,8 +134,8 @@ def test_bad_upload_is_reported_and_the_server_goes_on(server, client, tmp_path,
 
 
 def test_bad_controls_are_reported(server, client, tmp_path):
-    _, run_dir = server
-    Image.fromarray(two_shapes(40, 40)).save(tmp_path / "good.png")
+    _, run_dir, _ = server
+    Image.fromarray(helpers.two_shapes(40, 40)).save(tmp_path / "good.png")
     good = handle_file(str(tmp_path / "good.png"))
     with pytest.raises(AppError, match="elsewhere is not in the list of choices"):
         client.predict(good, None, False, 0.5, "auto", "elsewhere", api_name="/colorize")
@@ -163,15 +148,35 @@ def test_bad_controls_are_reported(server, client, tmp_path):
         client.predict(good, handle_file(str(tmp_path / "wide.png")), False, 0.5, "auto", run_dir, api_name="/colorize")
 
 
-def test_concurrent_requests_are_queued(server, tmp_path):
-    _, run_dir = server
-    Image.fromarray(two_shapes(64, 64)).save(tmp_path / "s.png")
-    clients = [Client(server[0], verbose=False) for _ in range(3)]
+def test_concurrent_requests_are_queued(server, tmp_path, monkeypatch):
+    # Each request holds the server for a while; submitted together, the
+    # three must run one after another (each starts after the one before
+    # has finished), not side by side.
+    url, run_dir, demo_ = server
+    intervals = []
+    colorize = demo_.colorize
+
+    def slow(*args, **kwargs):
+        start = time.monotonic()
+        time.sleep(0.5)
+        out = colorize(*args, **kwargs)
+        intervals.append((start, time.monotonic()))
+        return out
+
+    monkeypatch.setattr(demo_, "colorize", slow)
+    Image.fromarray(helpers.two_shapes(64, 64)).save(tmp_path / "s.png")
+    clients = [Client(url, verbose=False) for _ in range(3)]
     jobs = [
         c.submit(handle_file(str(tmp_path / "s.png")), None, False, 0.5, "auto", run_dir, api_name="/colorize")
         for c in clients
     ]
+    submitted = time.monotonic()
     results = [np.asarray(Image.open(job.result(timeout=120)[0]).convert("RGB")) for job in jobs]
+    assert len(intervals) == 3
+    intervals.sort()
+    assert submitted < intervals[0][1]  # all three were waiting before the first one was done
+    for (_, end), (start, _) in zip(intervals, intervals[1:]):
+        assert start >= end, intervals  # one at a time
     for result in results[1:]:
         np.testing.assert_array_equal(result, results[0])
 

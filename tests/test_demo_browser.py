@@ -13,7 +13,6 @@ import colorsys
 import io
 import os
 import shutil
-import socket
 import xml.etree.ElementTree as ET
 import zipfile
 
@@ -57,12 +56,6 @@ WATCH_RUN = """() => {
 }"""
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def shapes_sketch(height=384, width=512):
     """A rectangle around the center (where the hint is painted) and a
     circle in a corner, both closed."""
@@ -77,7 +70,7 @@ def url(request):
     """The demo on a free port: the tiny run, or the model DEMO_MODEL names
     (for a screenshot with a trained model)."""
     model = os.environ.get("DEMO_MODEL") or request.getfixturevalue("run_dir")
-    blocks, _ = app_page.serve(app_page.find_models(model), port=free_port(), block=False)
+    blocks, _ = app_page.serve(app_page.find_models(model), port=helpers.free_port(), block=False)
     yield blocks.local_url
     blocks.close()
 

@@ -2,8 +2,6 @@
 
 import io
 import os
-import subprocess
-import sys
 import textwrap
 
 import cv2
@@ -242,14 +240,7 @@ def test_huge_png_is_streamed_in_bounded_memory(tmp_path):
         print(bgr.shape, int(bgr[100, 0, 2]), int(bgr[100, -1, 2]), int(bgr[5, 5, 1]),
               bad_inputs.peak_rss_mb() - before)
     """)
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=helpers.REPO,
-        env=helpers.env(),
-    )
+    out = helpers.run_python(["-c", script])
     shape, red_left, red_right, green, grown_mb = out.stdout.strip().rsplit(" ", 4)
     assert shape == "(258, 258, 3)"  # 8000 // 31
     assert int(red_left) <= 4 and int(red_right) >= 250 and int(green) == 200

@@ -160,7 +160,7 @@ def test_config_round_trip():
     loss = losses.SoftCrossEntropy("lch", w, saturation_weight=1.0, name="chroma")
     config = loss.get_config()
     assert isinstance(config["class_weights"], list) and config["space"] == "lch"
-    clone = losses.SoftCrossEntropy.from_config(config)
+    clone = helpers.config_round_trip(loss)
     y, logits = _images(), _logits()
     assert float(clone(y, logits)) == float(loss(y, logits))
     restored = keras.losses.deserialize(keras.losses.serialize(loss))

@@ -15,24 +15,18 @@ from colorize.errors import ColorizeError
 from colorize.inference import coloring, jobs
 from colorize.serving import colorizer, saved_model
 
+import helpers
 from bad_inputs import bomb_png
 
 # --------------------------------------------------------------------- CLI --
 
 
-def _drawing(height, width):
-    img = np.full((height, width), 255, np.uint8)
-    cv2.rectangle(img, (width // 5, height // 5), (width * 3 // 4, height * 3 // 4), 0, 2)
-    cv2.circle(img, (width // 2, height // 2), min(height, width) // 6, 0, 1, cv2.LINE_AA)
-    return img
-
-
 def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
     src = tmp_path / "in"
     (src / "sub").mkdir(parents=True)
-    cv2.imwrite(str(src / "a.png"), _drawing(120, 160))
-    cv2.imwrite(str(src / "sub" / "b.jpg"), _drawing(90, 70))
-    cv2.imwrite(str(src / "sub" / "b.png"), _drawing(64, 64))  # same stem as b.jpg
+    cv2.imwrite(str(src / "a.png"), helpers.box_and_circle(120, 160))
+    cv2.imwrite(str(src / "sub" / "b.jpg"), helpers.box_and_circle(90, 70))
+    cv2.imwrite(str(src / "sub" / "b.png"), helpers.box_and_circle(64, 64))  # same stem as b.jpg
     (src / "empty.png").write_bytes(b"")
     (src / "text.png").write_text("not an image at all")
     good = (src / "a.png").read_bytes()
@@ -61,7 +55,7 @@ def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
 
 
 def test_all_good_exits_0_and_keeps_dark_lines(run_dir, tmp_path):
-    gray = _drawing(100, 150)
+    gray = helpers.box_and_circle(100, 150)
     cv2.imwrite(str(tmp_path / "s.png"), gray)
     for method in ("regions", "bilinear"):
         out = tmp_path / method
@@ -83,7 +77,7 @@ def test_from_color_colors_the_extracted_sketch(run_dir, tmp_path):
 
 
 def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
-    cv2.imwrite(str(tmp_path / "s.png"), _drawing(40, 40))
+    cv2.imwrite(str(tmp_path / "s.png"), helpers.box_and_circle(40, 40))
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
     monkeypatch.chdir(tmp_path)
@@ -139,7 +133,7 @@ def test_predict_calls_the_core_of_the_run(run_dir):
     # compose of the module the SavedModel saves.
     model = coloring.Model(run_dir)
     assert isinstance(model.core, colorizer.Colorizer)
-    gray = _drawing(90, 130)
+    gray = helpers.box_and_circle(90, 130)
     rgb = np.dstack([gray] * 3)
     ours = coloring.colorize_array(rgb, model, upsample="bilinear")
     core = model.core.colorize_sketch(tf.constant(gray[np.newaxis, :, :, np.newaxis]), tf.constant([], tf.float32))
@@ -173,7 +167,7 @@ def test_the_first_images_run_eagerly_then_the_graph(run_dir, monkeypatch):
     # switches to its graph functions; both give the same image.
     monkeypatch.setattr(coloring, "EAGER_IMAGES", 2)
     model = coloring.Model(run_dir)
-    rgb = np.dstack([_drawing(100, 140)] * 3)
+    rgb = np.dstack([helpers.box_and_circle(100, 140)] * 3)
     first = [coloring.colorize_array(rgb, model, upsample="regions")["rgb"]]
     assert model._function("color") is not model.core.color  # still eager
     first.append(coloring.colorize_array(rgb, model, upsample="bilinear")["rgb"])
@@ -199,7 +193,7 @@ def test_the_shipped_model_is_the_default(run_dir, tmp_path, monkeypatch, capsys
     # The shipped weights are the lead's to train: the tiny run stands in for them.
     monkeypatch.setattr(weights, "SHIPPED", run_dir)
     monkeypatch.chdir(tmp_path)
-    cv2.imwrite("s.png", _drawing(60, 80))
+    cv2.imwrite("s.png", helpers.box_and_circle(60, 80))
     assert predict.main(["s.png", "-o", "out"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == f"model: {run_dir} (the shipped model)"
     assert cv2.imread("out/s.png").shape == (60, 80, 3)

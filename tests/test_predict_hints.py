@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from colorize import predict, runs
-from colorize.inference import coloring, jobs
+from colorize.inference import coloring, jobs, openraster
 from colorize.nets import models, trained
 
 RED, GREEN = (220, 30, 40), (20, 200, 60)
@@ -147,7 +147,6 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
 
 
 def test_layers_writes_the_flat_color_under_the_lines(run_dir, tmp_path, monkeypatch):
-    openraster = pytest.importorskip("colorize.inference.openraster")
     written = {}
     real = openraster.write_ora
 

@@ -2,8 +2,6 @@
 and importing `colorize` alone changes nothing."""
 
 import os
-import subprocess
-import sys
 import types
 
 import pytest
@@ -35,19 +33,13 @@ def _import_tensorflow(**env):
         "import tensorflow as tf\n"
         "print(int(tf.reduce_sum(tf.ones(3))))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=helpers.env(**env), cwd=helpers.REPO
-    )
-    assert done.returncode == 0 and done.stdout.strip() == "3", done.stderr[-2000:]
+    done = helpers.run_python(["-c", code], environ=helpers.env(**env))
+    assert done.stdout.strip() == "3"
     return done.stderr.splitlines()
 
 
 def _run(code):
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=helpers.env(), cwd=helpers.REPO
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.split()
+    return helpers.run_python(["-c", code]).stdout.split()
 
 
 def test_importing_colorize_has_no_side_effects():

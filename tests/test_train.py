@@ -128,18 +128,10 @@ def test_bad_flags_are_one_line_errors(tiny_run, tiny_data_dir, tmp_path):
         runs.save_config(variants.resolve("lch", "tiny"), str(tmp_path / "half"))
         trained.load_net(str(tmp_path / "half"))
     # As a command: one line on stderr, status 2, no traceback.
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "colorize.train",
-            *"--variant regression --preset tiny --run-dir".split(),
-            tiny_run("chroma"),
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=helpers.REPO,
+    proc = helpers.run_python(
+        ["-m", "colorize.train", *"--variant regression --preset tiny --run-dir".split(), tiny_run("chroma")],
+        environ=_env(),
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: ") and "Traceback" not in proc.stderr
@@ -162,8 +154,7 @@ def test_killed_run_resumes_from_its_checkpoint(tiny_data_dir, tmp_path):
     proc.wait()
     assert not os.path.exists(runs.model_path(run_dir))
 
-    done = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=helpers.REPO, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = helpers.run_python(cmd[1:], environ=_env())
     resumed = [line for line in done.stdout.splitlines() if line.startswith("resuming from")]
     assert resumed, done.stdout[-2000:]
     start = int(resumed[0].split("(step ")[1].rstrip(")"))
