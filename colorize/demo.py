@@ -19,7 +19,10 @@
    line-bounded regions, lines multiplied back), beside the sketch, when
    the sketch, the hints or a control change, and on "Color it";
 4. offers the result as a PNG and as an OpenRaster file (`openraster`: the
-   lines over the flat color, as layers Krita and GIMP open).
+   lines over the flat color, as layers Krita and GIMP open), and lists
+   the run's one-line notes under it (`predict.colorize_array`'s: a fill
+   that reached the page border through a gap, hints of different colors
+   that shared a region and split it).
 
 Controls: the model (the shipped one, `weights.default_model()`, when the
 package has it, `--model`, and the trained runs and exports found under
@@ -278,8 +281,9 @@ class Demo:
             progress: a `gr.Progress`, or None.
 
         Returns:
-            (png_path, ora_path): the result at the sketch's size and its
-            layers (`openraster.write_ora`).
+            (png_path, ora_path, notes): the result at the sketch's size, its
+            layers (`openraster.write_ora`) and one-line notes for the user
+            (`predict.colorize_array`'s).
 
         Raises:
             ColorizeError: a bad upload, model, temperature or hint layer.
@@ -303,7 +307,7 @@ class Demo:
         ora_path = os.path.join(folder, stem + ".ora")
         fileio.save_png(png_path, out["rgb"])
         openraster.write_ora(ora_path, out["color"], out["lines"])
-        return png_path, ora_path
+        return png_path, ora_path, out["notes"]
 
     def warm_up(self, label):
         """Loads a model and traces its graph functions (with hints and
@@ -325,6 +329,11 @@ class Demo:
         while len(self._results) > _KEEP_RESULTS:
             shutil.rmtree(self._results.pop(0), ignore_errors=True)
         return folder
+
+
+def notes_markdown(notes):
+    """The page's notes under the result: one line each (HTML-escaped)."""
+    return "\n".join(f"- {html.escape(note)}" for note in notes)
 
 
 def _user_error(error):
@@ -352,20 +361,26 @@ def build(choices, default=None):
     default = default or next(iter(choices))
     failures = (ColorizeError, OSError, MemoryError, cv2.error, tf.errors.OpError)
 
-    def run(sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+    def colorize(sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress):
         try:
-            png_path, ora_path = demo.colorize(
-                sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress
-            )
+            return demo.colorize(sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress)
         except failures as e:
             raise _user_error(e) from None
+
+    def run(sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+        png_path, ora_path, _ = colorize(
+            sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress
+        )
         return png_path, png_path, ora_path
 
     def run_page(sketch_path, editor, from_color, temperature, normalize, model_label, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
         if not sketch_path:
-            return None, None, None
+            return None, None, None, ""
         layer = editor_layer(editor) if isinstance(editor, dict) else None
-        return run(sketch_path, layer, from_color, temperature, normalize, model_label, progress)
+        png_path, ora_path, notes = colorize(
+            sketch_path, layer, from_color, temperature, normalize, model_label, progress
+        )
+        return png_path, png_path, ora_path, notes_markdown(notes)
 
     def on_upload(sketch_path):
         if not sketch_path:
@@ -413,6 +428,7 @@ def build(choices, default=None):
                 )
                 png_file = gr.File(label="PNG", interactive=False, elem_id="png-file")
                 ora_file = gr.File(label="Layers (.ora)", interactive=False, elem_id="ora-file")
+                notes = gr.Markdown("", elem_id="notes")
                 model = gr.Dropdown(list(choices), value=default, label="Model", elem_id="model")
                 temperature = gr.Slider(
                     0.05, 1.0, value=default_temperature(choices[default]), step=0.01, label="Temperature"
@@ -420,17 +436,18 @@ def build(choices, default=None):
                 normalize = gr.Radio(list(predict.NORMALIZE_MODES), value="auto", label="Sketch normalization")
 
         outputs = [result, png_file, ora_file]
+        page_outputs = [*outputs, notes]
         page_inputs = [upload, editor, from_color, temperature, normalize, model]
         private = {"api_visibility": "private"}
         coloring = {"api_visibility": "private", "concurrency_id": "colorize"}  # one queue for all coloring
         # Color at once on upload (setting the editor's value is not a `change` of it).
-        upload.upload(on_upload, upload, editor, **private).success(run_page, page_inputs, outputs, **coloring)
-        upload.clear(lambda: (None, None, None, None), None, [editor, *outputs], **private)
-        clear.click(clear_hints, editor, editor, **private).then(run_page, page_inputs, outputs, **coloring)
-        run_button.click(run_page, page_inputs, outputs, **coloring)
+        upload.upload(on_upload, upload, editor, **private).success(run_page, page_inputs, page_outputs, **coloring)
+        upload.clear(lambda: (None, None, None, None, ""), None, [editor, *page_outputs], **private)
+        clear.click(clear_hints, editor, editor, **private).then(run_page, page_inputs, page_outputs, **coloring)
+        run_button.click(run_page, page_inputs, page_outputs, **coloring)
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
-            event(run_page, page_inputs, outputs, trigger_mode="always_last", **coloring)
+            event(run_page, page_inputs, page_outputs, trigger_mode="always_last", **coloring)
 
         # The named API (gradio_client): a sketch file and a hint image.
         with gr.Row(visible=False):

@@ -25,7 +25,10 @@ painted over the sketch, opaque pixels are hints; `NAME.hints.png` beside
 them, for every input. A bad hint layer fails its input with a one-line
 error naming the layer. A model trained without hints warns once and colors
 without them. With `--upsample regions` every line-bounded region holding a
-hint comes out flat in the hint's color (`hint_fill`). `--layers` also
+hint comes out flat in the hint's color (`hint_flood`: a fill stops at its
+figure's outline, hints of different colors in one region split it, and a
+`note: PATH: ...` line says when a fill reached the page border or hints
+shared a region). `--layers` also
 writes `NAME.ora` (OpenRaster: the flat color under the lines).
 
 The pipeline for one sketch is `colorizer.Colorizer`'s, the module that
@@ -43,7 +46,7 @@ export, and called through the same graph functions either way:
    trained scale (long strips in overlapping tiles);
 4. full size: `--upsample regions` (default) floods line-bounded regions
    (`fullres.upsample_regions`, OpenCV, outside the graph), then fills the
-   hinted regions (`hint_fill`); `--upsample bilinear` calls the core's
+   hinted regions (`hint_flood`); `--upsample bilinear` calls the core's
    `compose`, the graph's own step. `fullres` describes the difference.
 
 With `--upsample bilinear` the output is what the exported model's
@@ -75,7 +78,7 @@ from colorize import errors, fileio, runs, weights
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
-from colorize.inference import fullres, hint_fill, hint_layers
+from colorize.inference import fullres, hint_flood, hint_layers
 from colorize.inference.jobs import collect_inputs, hints_for
 
 MAX_PIXELS = images.DEFAULT_MAX_PIXELS
@@ -271,13 +274,15 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
         normalize: "auto" (the core's `prepare`) or "off" (the gray sketch
             as it is, for the network and the lines).
         upsample: "regions" (then every line-bounded region holding a hint
-            is filled flat with its color, `hint_fill.fill_hinted_regions`)
+            is filled flat with its color, `hint_flood.fill_layers`)
             or "bilinear" (the SavedModel's output: hints via the network).
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
         the flat color before the lines are multiplied in, "lines": `(H, W)`
-        uint8 the full-size lines multiplied in}.
+        uint8 the full-size lines multiplied in, "notes": one-line notes
+        for the user (`hint_flood`: a fill that reached the page border,
+        hints that shared a region)}.
 
     Raises:
         ColorizeError: a bad array, hints, `normalize` or `upsample`.
@@ -304,12 +309,11 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
     else:
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
     rgb, flat = full_resolution(model.color(net_input, *(hints or ())), lines, model, upsample)
+    notes = []
     if hints is not None and upsample == "regions":
-        labels = hint_fill.line_regions(lines)
-        rgb = hint_fill.fill_hinted_regions(rgb, lines, *hints, labels=labels)
-        flat = hint_fill.fill_hinted_regions(flat, np.full_like(lines, 255), *hints, labels=labels)  # no lines
+        rgb, flat, notes = hint_flood.fill_layers(rgb, flat, lines, *hints)
     model.image_done()
-    return {"rgb": rgb, "color": flat, "lines": lines}
+    return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}
 
 
 def load_rgb(path):
@@ -442,6 +446,8 @@ def main(argv=None):
             f"{time.perf_counter() - t0:.2f} s; {done / elapsed:.2f} images/s)",
             flush=True,
         )
+        for note in out["notes"]:
+            print(f"note: {path}: {note}", flush=True)
     print(f"colored {done} of {total} inputs into {args.out_dir}" + (f"; {len(failures)} failed" if failures else ""))
     return EXIT_FAILED if failures else 0
 

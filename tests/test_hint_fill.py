@@ -50,9 +50,11 @@ def test_a_gap_in_the_outline_is_closed_and_the_inside_takes_the_hint_color():
     np.testing.assert_array_equal(out[region], expected)
     assert np.all(out[region & (lines == 0)] == 0) and np.all(out[~region] == GRAY)
 
-    # Without gap closing the hint floods the outside through the break.
-    leaked = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=0)
-    assert np.all(leaked[outside] == HINT)
+    # Without gap closing the region reaches the page border through the
+    # break; the second pass (wider gaps, `hint_flood`) keeps the hint inside.
+    assert hint_fill.line_regions(lines, gap=0)[40, 45] == hint_fill.line_regions(lines, gap=0)[2, 2]
+    kept = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=0)
+    assert np.all(kept[inside] == HINT) and np.all(kept[outside] == GRAY)
 
 
 def test_regions_cover_every_pixel_and_meet_under_the_lines():
@@ -91,17 +93,19 @@ def test_an_enclosed_region_smaller_than_the_ball_is_its_own_region():
     assert tuple(out[40, 55]) == HINT and tuple(out[40, 40]) == (255, 255, 255)
 
 
-def test_most_hint_pixels_win_and_only_hinted_regions_change():
+def test_two_colors_in_one_region_split_it_and_only_hinted_regions_change():
     lines, inside, outside = circle_with_gap(gap=0)  # closed circle
     hint_rgb, hint_mask = one_hint(96, 40, 40, HINT, side=3)  # 9 pixels
-    hint_rgb[50, 50], hint_mask[50, 50] = (0, 255, 0), True  # 1 pixel, same region
+    hint_rgb[50, 50], hint_mask[50, 50] = (0, 255, 0), True  # 1 pixel, same region: no vote, a split
     rgb = np.full((96, 96, 3), GRAY, np.uint8)
     out = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)
-    assert np.all(out[inside] == HINT) and np.all(out[outside] == GRAY)
+    assert np.all(out[outside] == GRAY)
+    assert tuple(out[41, 41]) == HINT and tuple(out[50, 50]) == (0, 255, 0)
+    assert np.all((out[inside] == HINT).all(-1) | (out[inside] == (0, 255, 0)).all(-1))
     # A hint on the background fills it too (a user may mark it).
     hint_rgb[2, 2], hint_mask[2, 2] = (10, 20, 30), True
     out = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)
-    assert np.all(out[outside] == (10, 20, 30)) and np.all(out[inside] == HINT)
+    assert np.all(out[outside] == (10, 20, 30)) and tuple(out[41, 41]) == HINT
     # No hints, or a hint on a line only (ambiguous: ignored): the input, unchanged.
     none = np.zeros((96, 96), bool)
     np.testing.assert_array_equal(hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, none), rgb)
@@ -147,10 +151,15 @@ def test_baseline_with_the_truths_colors_beats_no_hints():
 
     from colorize.data import simulated_hints  # noqa: PLC0415
 
-    color, mask = simulated_hints.simulate_hints(tf.constant(truth), tf.constant([1, 2]), count=5)
-    sim_rgb = np.clip(np.rint(color.numpy()), 0, 255).astype(np.uint8)
-    after = metrics.psnr(hint_fill.flood_fill_baseline(lines, sim_rgb, mask.numpy()[..., 0] > 0.5), truth)
-    assert after > before + 3.0
+    # (A patch across a line has a blended color and takes its share of
+    # the region it shares with a good one, not outvoted: over 8 draws the
+    # median gain is what counts.)
+    after = []
+    for seed in range(8):
+        color, mask = simulated_hints.simulate_hints(tf.constant(truth), tf.constant([seed, 2]), count=5)
+        sim_rgb = np.clip(np.rint(color.numpy()), 0, 255).astype(np.uint8)
+        after.append(metrics.psnr(hint_fill.flood_fill_baseline(lines, sim_rgb, mask.numpy()[..., 0] > 0.5), truth))
+    assert np.median(after) > before + 10.0
 
 
 def test_bad_inputs_are_one_line_errors():

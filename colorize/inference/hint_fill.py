@@ -34,12 +34,13 @@ coloring. Here:
    and merges nothing back.
 2. `fill_hinted_regions`: every region that holds hint pixels on paper
    (a hint on a line is ambiguous: ignored) is painted with the hint color
-   (the one with the most pixels there, if several),
    times the lines (`rgb * lines / 255`, the paper's merge as in
    `fullres.multiply_lines`), so the lines stay. The other regions keep the
-   given colors. The background (the region around the drawing) is
-   treated like any other: painted only when a hint is on it, since a user
-   may mark it.
+   given colors. Which pixels each hint fills is `hint_flood`'s decision:
+   a region that reaches the page border from a hint inside a figure is
+   cut at the figure's outline (wider gaps closed), a hint on the paper
+   around the figures fills the paper (a user may mark the background),
+   and hints of different colors in one region split it between them.
 3. `flood_fill_baseline`: the non-learned baseline of the hints experiment:
    the sketch, with every hinted region flood-filled with its hint's color.
 
@@ -130,6 +131,15 @@ class PaperRegions:
         self.raw_count, self.raw = cv2.connectedComponentsWithAlgorithm(
             self.paper, 4, cv2.CV_32S, cv2.CCL_SPAGHETTI
         )  # (H, W) int32, 0 on ink
+        self._distances = {}
+
+    def _distance(self, fast):
+        """`(H, W)` float32 distance of each pixel to the nearest ink (kept:
+        it does not depend on the gap)."""
+        mask = cv2.DIST_MASK_5 if fast else cv2.DIST_MASK_PRECISE
+        if mask not in self._distances:
+            self._distances[mask] = cv2.distanceTransform(self.paper, cv2.DIST_L2, mask)
+        return self._distances[mask]
 
     def labels(self, gap=None):
         """`(H, W)` int32 region labels 1..n with gaps up to `gap` px closed
@@ -158,8 +168,7 @@ class PaperRegions:
         # then, as the radius is `SCALE_RADIUS` blocks or more.
         # (the 5x5 mask is within 2 % of the Euclidean distance, 0.5 px at
         # the radii that work at a smaller scale, and several times faster)
-        mask = cv2.DIST_MASK_5 if factor > 1 else cv2.DIST_MASK_PRECISE
-        distance = cv2.distanceTransform(self.paper, cv2.DIST_L2, mask)  # (H, W) pixels
+        distance = self._distance(factor > 1)  # (H, W) pixels
         small_paper = self.paper  # a block with ink counts as ink when seeds are merged
         if factor > 1:
             kernel = np.ones((factor, factor), np.uint8)
@@ -349,34 +358,13 @@ def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5):
     return region
 
 
-def _region_colors(labels, hint_rgb, hint_mask):
-    """The hint color of each region: the most frequent one among its hint
-    pixels (ties: the smallest RGB value).
-
-    Returns:
-        (hinted, palette): `(n + 1,)` bool and `(n + 1, 3)` uint8, indexed
-        by label.
-    """
-    count = int(labels.max()) + 1
-    region = labels[hint_mask].astype(np.int64)  # (k,)
-    rgb = hint_rgb[hint_mask].astype(np.int64)  # (k, 3)
-    key = (region << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]  # region, then color
-    keys, votes = np.unique(key, return_counts=True)  # sorted by region, then color
-    # The last entry of each region after sorting by (region, votes, -color) wins.
-    order = np.lexsort((-(keys & 0xFFFFFF), votes, keys >> 24))
-    keys = keys[order]
-    regions = keys >> 24
-    last = np.r_[regions[1:] != regions[:-1], True]
-    winners = keys[last]
-    hinted = np.zeros(count, bool)
-    palette = np.zeros((count, 3), np.uint8)
-    hinted[winners >> 24] = True
-    palette[winners >> 24] = np.stack([(winners >> s) & 0xFF for s in (16, 8, 0)], -1)
-    return hinted, palette
-
-
 def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
-    """Paints every line-bounded region that holds a hint in the hint's color.
+    """Paints the regions that hold hints in their hints' colors.
+
+    Which pixels each hint fills is `hint_flood.plan_fill`'s decision: the
+    line-bounded region under it, only the figure when the region reaches
+    the page border through a gap of the outline, split between hints of
+    different colors that share it (see `hint_flood`).
 
     Args:
         rgb: `(H, W, 3)` uint8 RGB, the colors of the regions without hints
@@ -388,43 +376,21 @@ def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
         labels: `line_regions(lines, gap)` when the caller has it already.
 
     Returns:
-        `(H, W, 3)` uint8 RGB: in a hinted region exactly the hint color
-        times lines / 255 (rounded), elsewhere `rgb`. Hint pixels on the
-        lines are ignored; with several hint colors in one region, the one
-        with the most hint pixels there wins (ties: the smallest RGB value).
+        `(H, W, 3)` uint8 RGB: where a hint fills, exactly its color times
+        lines / 255 (rounded), elsewhere `rgb`. Hint pixels on the lines
+        are not used for filling.
 
     Raises:
         ColorizeError: mismatched shapes or dtypes.
     """
+    from colorize.inference import hint_flood  # noqa: PLC0415 (hint_flood builds on this module's regions)
+
     lines = _check_lines(lines)
-    shape = lines.shape
-    rgb, hint_rgb, hint_mask = np.asarray(rgb), np.asarray(hint_rgb), np.asarray(hint_mask)
-    for what, array, want in (("rgb", rgb, (*shape, 3)), ("hint_rgb", hint_rgb, (*shape, 3))):
-        if array.shape != want or array.dtype != np.uint8:
-            raise ColorizeError(f"{what} must be a {want} uint8 array, got {array.shape} {array.dtype}")
-    if hint_mask.shape != shape:
-        raise ColorizeError(f"hint_mask must have shape {shape}, got {hint_mask.shape}")
-    # A hint pixel on a line is ambiguous (the line parts two regions, and a
-    # patch across it mixes in the ink's color): only those on paper count.
-    hint_mask = hint_mask.astype(bool, copy=False) & (lines >= line_threshold(lines))
-    out = rgb.copy()
-    if not hint_mask.any():
-        return out
-    if labels is None:
-        labels = line_regions(lines, gap)
-    elif labels.shape != shape:
-        raise ColorizeError(f"labels must have shape {shape}, got {labels.shape}")
-    if not labels.any():  # all ink: no region to fill
-        return out
-    hinted, palette = _region_colors(labels, hint_rgb, hint_mask)
-    hinted[0] = False
-    fill = hinted.view(np.uint8)[labels]  # (H, W) 1 in hinted regions
-    color = palette[labels]  # (H, W, 3) uint8
-    # round(color * lines / 255): OpenCV rounds to nearest (no ties: 255 is odd).
-    shaded = cv2.multiply(color, cv2.cvtColor(lines, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
-    del color
-    cv2.copyTo(shaded, fill, out)
-    return out
+    rgb = np.asarray(rgb)
+    if rgb.shape != (*lines.shape, 3) or rgb.dtype != np.uint8:
+        raise ColorizeError(f"rgb must be a {(*lines.shape, 3)} uint8 array, got {rgb.shape} {rgb.dtype}")
+    plan = hint_flood.plan_fill(lines, hint_rgb, hint_mask, gap, labels)
+    return hint_flood.paint(rgb, lines, plan)
 
 
 def flood_fill_baseline(lines, hint_rgb, hint_mask, gap=None):
