@@ -78,7 +78,7 @@ from colorize import errors, fileio, runs, weights
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
-from colorize.inference import fullres, hint_flood, hint_layers
+from colorize.inference import blank_page, fullres, hint_flood, hint_layers
 from colorize.inference.jobs import collect_inputs, hints_for
 
 MAX_PIXELS = images.DEFAULT_MAX_PIXELS
@@ -282,7 +282,8 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
         the flat color before the lines are multiplied in, "lines": `(H, W)`
         uint8 the full-size lines multiplied in, "notes": one-line notes
         for the user (`hint_flood`: a fill that reached the page border,
-        hints that shared a region)}.
+        hints that shared a region; `blank_page`: a page with no lines,
+        returned as it was)}.
 
     Raises:
         ColorizeError: a bad array, hints, `normalize` or `upsample`.
@@ -296,6 +297,9 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
     if upsample not in fullres.UPSAMPLE_METHODS:
         methods = ", ".join(fullres.UPSAMPLE_METHODS)
         raise ColorizeError(f"unknown upsampling method {upsample!r}; choose one of {methods}")
+    blank = blank_page.unchanged(image, hinted=hints is not None)  # no lines: the page as it was, and a note
+    if blank is not None:
+        return blank
     if from_color:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
