@@ -78,7 +78,7 @@ from colorize import errors, fileio, runs, weights
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
-from colorize.inference import blank_page, fullres, hint_flood, hint_layers
+from colorize.inference import blank_page, fullres, hint_flood, hint_layers, page_border
 from colorize.inference.jobs import collect_inputs, hints_for
 
 MAX_PIXELS = images.DEFAULT_MAX_PIXELS
@@ -283,7 +283,8 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
         uint8 the full-size lines multiplied in, "notes": one-line notes
         for the user (`hint_flood`: a fill that reached the page border,
         hints that shared a region; `blank_page`: a page with no lines,
-        returned as it was)}.
+        returned as it was; `page_border`: a dark border around the page,
+        kept as it was while the page inside is colored alone)}.
 
     Raises:
         ColorizeError: a bad array, hints, `normalize` or `upsample`.
@@ -300,6 +301,10 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
     blank = blank_page.unchanged(image, hinted=hints is not None)  # no lines: the page as it was, and a note
     if blank is not None:
         return blank
+    # A dark border (a scanner's lid): the page inside it is colored alone, the border kept.
+    whole, border = image, page_border.find(image)
+    if border is not None:
+        image = border.crop(image)
     if from_color:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
@@ -312,10 +317,15 @@ def colorize_array(image, model, hint_rgb=None, hint_mask=None, from_color=False
         net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     else:
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
-    rgb, flat = full_resolution(model.color(net_input, *(hints or ())), lines, model, upsample)
+    net_hints = hints if border is None else border.crop_hints(hints)
+    rgb, flat = full_resolution(model.color(net_input, *(net_hints or ())), lines, model, upsample)
     notes = []
+    if border is not None:
+        rgb, flat, lines = border.paste(whole, rgb, flat, lines)
+        notes.append(border.note)
     if hints is not None and upsample == "regions":
-        rgb, flat, notes = hint_flood.fill_layers(rgb, flat, lines, *hints)
+        rgb, flat, fill_notes = hint_flood.fill_layers(rgb, flat, lines, *hints)
+        notes += fill_notes
     model.image_done()
     return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}
 
