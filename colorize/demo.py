@@ -1,7 +1,7 @@
 """A web page to color sketches with color hints (Gradio).
 
     python -m colorize.demo [--model RUN_OR_EXPORT] [--models-dir DIR]
-        [--host 127.0.0.1] [--port 7860]
+        [--host 127.0.0.1] [--port 7860] [--max-upload-mb 50]
 
 (also the `colorize-demo` console script). The page:
 
@@ -27,7 +27,10 @@
 Controls: the model (the shipped one, `weights.default_model()`, when the
 package has it, `--model`, and the trained runs and exports found under
 `--models-dir`), the annealed-mean temperature and sketch normalization
-(auto/off). Each model is loaded once. Requests are queued one at a time
+(auto/off). Uploads over `--max-upload-mb` are refused as they stream in;
+an upload the decoder refuses is deleted at once, and results are deleted
+half an hour after they were made (`colorize.app.uploads`). Each model is
+loaded once. Requests are queued one at a time
 (`queue(default_concurrency_limit=1)`; coloring holds the CPU anyway), so
 concurrent users wait their turn.
 
@@ -52,6 +55,7 @@ import gradio as gr
 import numpy as np
 
 from colorize import errors, fileio, predict, runs, weights
+from colorize.app import uploads
 from colorize.data import images
 from colorize.errors import ColorizeError, cli
 from colorize.inference import hint_layers, openraster
@@ -184,7 +188,11 @@ def load_sketch(path):
     if not path:
         raise ColorizeError("no sketch: upload a sketch first (PNG, JPEG or WebP)")
     path = str(path)
-    return _decoded(path, os.path.getmtime(path) if os.path.exists(path) else None)
+    try:
+        return _decoded(path, os.path.getmtime(path) if os.path.exists(path) else None)
+    except ColorizeError:
+        uploads.discard(path)  # a refused upload is deleted at once (`uploads`)
+        raise
 
 
 @functools.lru_cache(maxsize=2)
@@ -263,10 +271,11 @@ class Demo:
         out_dir: where result files are written (a temporary folder if None).
     """
 
-    def __init__(self, choices, out_dir=None):
+    def __init__(self, choices, out_dir=None, result_age_s=uploads.RESULT_AGE_S, clean_every_s=uploads.CLEAN_EVERY_S):
         self.models = Models(choices)
         self.out_dir = out_dir or tempfile.mkdtemp(prefix="colorize-demo-")
         self._results = []
+        self.cleaner = uploads.ResultsCleaner(self.out_dir, result_age_s, clean_every_s)  # started by `serve`
 
     def colorize(self, sketch_path, hint_layer, from_color, temperature, normalize, model_label, progress=None):
         """Colors an uploaded sketch with a hint layer.
@@ -396,7 +405,8 @@ def build(choices, default=None):
             return None
         return {"background": editor["background"], "layers": [], "composite": None}
 
-    with gr.Blocks(title="colorize: color a sketch", analytics_enabled=False, delete_cache=(3600, 3600)) as blocks:
+    schedule = uploads.gradio_cache_schedule()  # Gradio's copies of uploads and results, as ours
+    with gr.Blocks(title="colorize: color a sketch", analytics_enabled=False, delete_cache=schedule) as blocks:
         gr.Markdown(
             "# Color a sketch\n"
             "Upload a line drawing (PNG, JPEG or WebP, any size), dab colors on it with the brush "
@@ -475,10 +485,11 @@ def _parser():
     p.add_argument("--models-dir", default=None, help="also offer the runs and exports found under this folder")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=int, default=7860, help="port to listen on")
+    p.add_argument("--max-upload-mb", type=float, default=uploads.MAX_UPLOAD_MB, help="largest upload accepted, in MB")
     return p
 
 
-def serve(choices, host="127.0.0.1", port=7860, block=True):
+def serve(choices, host="127.0.0.1", port=7860, block=True, max_upload_mb=uploads.MAX_UPLOAD_MB):
     """Builds the page, loads and warms up the default model, and serves.
 
     Args:
@@ -486,6 +497,7 @@ def serve(choices, host="127.0.0.1", port=7860, block=True):
         host, port: where to listen.
         block: serve until interrupted (the command line), or return at once
             with the server running in a thread (tests; `blocks.close()` stops it).
+        max_upload_mb: uploads over this are refused while they stream in (HTTP 413).
 
     Returns:
         (blocks, demo); `blocks.local_url` is the page's address.
@@ -496,7 +508,15 @@ def serve(choices, host="127.0.0.1", port=7860, block=True):
     print(f"model: {choices[default]}" + (" (the shipped model)" if shipped else ""), flush=True)
     demo.warm_up(default)
     blocks.queue(default_concurrency_limit=1)
-    blocks.launch(server_name=host, server_port=port, show_error=True, prevent_thread_lock=not block, quiet=not block)
+    demo.cleaner.start()
+    blocks.launch(
+        server_name=host,
+        server_port=port,
+        show_error=True,
+        prevent_thread_lock=not block,
+        quiet=not block,
+        max_file_size=int(max_upload_mb * 1024 * 1024),
+    )
     return blocks, demo
 
 
@@ -505,7 +525,9 @@ def main(argv=None):
     args = errors.parse_args(_parser(), argv)
     if not 0 < args.port < 65536:
         raise ColorizeError(f"--port must be 1..65535, not {args.port}")
-    serve(find_models(args.model, args.models_dir), args.host, args.port)
+    if not args.max_upload_mb > 0:
+        raise ColorizeError(f"--max-upload-mb must be positive, not {args.max_upload_mb}")
+    serve(find_models(args.model, args.models_dir), args.host, args.port, max_upload_mb=args.max_upload_mb)
     return 0
 
 
