@@ -1,17 +1,20 @@
 """Serves the web page that colors sketches with color hints (Gradio).
 
     python -m colorize.demo [--model RUN_OR_EXPORT] [--models-dir DIR]
-        [--host 127.0.0.1] [--port 7860]
+        [--host 127.0.0.1] [--port 7860] [--max-upload-mb 50]
 
 (also the `colorize-demo` console script). The page is `colorize.app.page`:
 the shipped model (or `--model`), and the runs and exports found under
 `--models-dir`, offered in a dropdown; requests are queued one at a time.
+Uploads over `--max-upload-mb` are refused as they stream in; an upload the
+decoder refuses is deleted at once, and results are deleted on a schedule
+(`colorize.app.uploads`).
 """
 
 import argparse
 import sys
 
-from colorize import errors, tf_logs
+from colorize import errors, formats, tf_logs
 from colorize.errors import ColorizeError, cli
 
 
@@ -23,6 +26,7 @@ def _parser():
     p.add_argument("--models-dir", default=None, help="also offer the runs and exports found under this folder")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=int, default=7860, help="port to listen on")
+    p.add_argument("--max-upload-mb", type=float, default=formats.MAX_UPLOAD_MB, help="largest upload accepted, in MB")
     return p
 
 
@@ -32,9 +36,12 @@ def main(argv=None):
     args = errors.parse_args(_parser(), argv)
     if not 0 < args.port < 65536:
         raise ColorizeError(f"--port must be 1..65535, not {args.port}")
+    if not args.max_upload_mb > 0:
+        raise ColorizeError(f"--max-upload-mb must be positive, not {args.max_upload_mb}")
     from colorize.app import page  # noqa: PLC0415 (Gradio and TensorFlow: seconds; --help answers without them)
 
-    page.serve(page.find_models(args.model, args.models_dir), args.host, args.port)
+    choices = page.find_models(args.model, args.models_dir)
+    page.serve(choices, args.host, args.port, max_upload_mb=args.max_upload_mb)
     return 0
 
 

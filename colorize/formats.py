@@ -24,3 +24,6 @@ HINT_ASPECT_TOLERANCE = 0.01
 """A hint layer scaled to the sketch's width may miss the sketch's height by
 this share of it, or by 1 px, whichever is more: the rounding of a layer
 saved at another size."""
+
+MAX_UPLOAD_MB = 50
+"""Largest upload the page accepts, in MB (a 40 MP sketch as PNG or JPEG is far less)."""

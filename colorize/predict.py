@@ -26,9 +26,11 @@ never colored as an input; `--hint X,Y,#RRGGBB` (repeatable, pixel column
 and row) adds points over them, for every input. A bad hint layer fails its
 input with a one-line error naming the layer. A model trained without hints
 warns once and colors without them. With `--upsample regions` every
-line-bounded region holding a hint comes out flat in the hint's color.
-`--layers` also writes `NAME.ora` (OpenRaster: the flat color under the
-lines).
+line-bounded region holding a hint comes out flat in the hint's color
+(`hint_flood`: a fill stops at its figure's outline, hints of different
+colors in one region split it, and a `note: PATH: ...` line says when a fill
+reached the page border or hints shared a region). `--layers` also writes
+`NAME.ora` (OpenRaster: the flat color under the lines).
 
 Each input goes through `colorize.inference.coloring.colorize_array`, the
 pipeline the web page uses too. Inputs up to `colorize.formats.MAX_PIXELS`
@@ -188,6 +190,8 @@ def main(argv=None):
             f"{time.perf_counter() - t0:.2f} s; {done / elapsed:.2f} images/s)",
             flush=True,
         )
+        for note in out["notes"]:
+            print(f"note: {path}: {note}", flush=True)
     print(f"colored {done} of {total} inputs into {args.out_dir}" + (f"; {len(failures)} failed" if failures else ""))
     return EXIT_FAILED if failures else 0
 

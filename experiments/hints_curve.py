@@ -14,7 +14,7 @@ trained without hints is evaluated at 0 hints only.
 Next to the runs, two non-learned references on the same images:
 
 - the bare sketch (what doing nothing scores, `psnr_sketch`);
-- the flood-fill baseline (`colorize.inference.hint_fill.flood_fill_baseline`): the
+- the flood-fill baseline (`colorize.inference.hint_flood.flood_fill_baseline`): the
   sketch, with each line-bounded region (gaps closed) that holds a hint
   flood-filled with that hint's color. It gets the very hints the networks
   get: the same tf.data pipeline (`colorize.data.pipeline.make_dataset` with the
@@ -46,7 +46,7 @@ from colorize import errors, fileio, runs, variants
 from colorize.data import pipeline
 from colorize.errors import ColorizeError, cli
 from colorize.evaluation import evaluator, metrics
-from colorize.inference import hint_fill
+from colorize.inference import hint_flood
 from experiments import figures
 
 COUNTS = (0, 1, 2, 5, 10, 20, 50, 100)
@@ -179,7 +179,7 @@ def baseline_curve(config, split, counts, max_examples=None, batch_size=None, pr
         acc = metrics.MetricAccumulator()
         for sketch, hint_rgb, hint_mask, truth in baseline_examples(config, split, count, max_examples, batch_size):
             filled = np.stack(
-                [hint_fill.flood_fill_baseline(*example) for example in zip(sketch, hint_rgb, hint_mask, strict=True)]
+                [hint_flood.flood_fill_baseline(*example) for example in zip(sketch, hint_rgb, hint_mask, strict=True)]
             )
             acc.update(filled, truth, sketch[..., None])
         result = acc.result()
@@ -242,7 +242,7 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
 def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_examples=None):
     """The metrics of what `predict` outputs by default: the network's colors
     with each line-bounded region that holds a hint filled with the hint's
-    color (`hint_fill.fill_hinted_regions`), at the evaluation resolution.
+    color (`hint_flood.fill_hinted_regions`), at the evaluation resolution.
 
     Args:
         run_dir: a run trained with hints (or any run, for `count` = 0).
@@ -262,7 +262,7 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
         hint_rgb = np.clip(np.rint(sample["hint_color"]), 0, 255).astype(np.uint8)
         hint_mask = sample["hint_mask"][..., 0] > 0.5
         prediction = np.stack(
-            [hint_fill.fill_hinted_regions(*e) for e in zip(prediction, sketch, hint_rgb, hint_mask, strict=True)]
+            [hint_flood.fill_hinted_regions(*e) for e in zip(prediction, sketch, hint_rgb, hint_mask, strict=True)]
         )
     acc = metrics.MetricAccumulator()
     acc.update(prediction, sample["truth"], sample["sketch"])
@@ -429,7 +429,7 @@ def grid_samples(args, results):
     samples = dict(
         sketch=np.repeat(sketch[..., None], 3, axis=-1),
         hints=np.stack([hints_view(*e) for e in zip(sketch, hint_rgb, hint_mask, strict=True)]),
-        baseline=np.stack([hint_fill.flood_fill_baseline(*e) for e in zip(sketch, hint_rgb, hint_mask, strict=True)]),
+        baseline=np.stack([hint_flood.flood_fill_baseline(*e) for e in zip(sketch, hint_rgb, hint_mask, strict=True)]),
         truth=truth,
     )
     for name, run_dir in zip(_names(args.runs), args.runs, strict=True):

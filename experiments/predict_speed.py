@@ -48,7 +48,7 @@ from colorize.errors import ColorizeError, cli
 
 RESULTS = os.path.join("experiments", "results", "predict_speed.json")
 QUICK_RESULTS = os.path.join("experiments", "results", "predict_speed_quick.json")
-_IMAGE_LINE = re.compile(r"^\[\d+/\d+\] .* \((\d+)x(\d+)[^,]*, ([0-9.]+) s;")
+_IMAGE_LINE = re.compile(r"^\[\d+/\d+\] .* \((\d+)x(\d+)[^;]*, ([0-9.]+) s;")
 
 
 def drawing(height, width, seed):

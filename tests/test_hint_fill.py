@@ -6,7 +6,7 @@ import pytest
 
 from colorize.errors import ColorizeError
 from colorize.evaluation import metrics
-from colorize.inference import hint_fill
+from colorize.inference import hint_fill, hint_flood
 
 HINT = (200, 40, 10)
 GRAY = 100
@@ -40,7 +40,7 @@ def test_a_gap_in_the_outline_is_closed_and_the_inside_takes_the_hint_color():
     assert np.all(lines[47:49, 76:84] == 255)
     hint_rgb, hint_mask = one_hint(96, 40, 45)
     rgb = np.full((96, 96, 3), GRAY, np.uint8)
-    out = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)  # default gap: 2 px at 96 px
+    out = hint_flood.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)  # default gap: 2 px at 96 px
     assert np.all(out[inside] == HINT)  # the whole inside, exactly the hint color
     assert np.all(out[outside] == GRAY)  # nothing leaked
     # The lines stay: the hinted region (the inside and its half of the
@@ -50,9 +50,11 @@ def test_a_gap_in_the_outline_is_closed_and_the_inside_takes_the_hint_color():
     np.testing.assert_array_equal(out[region], expected)
     assert np.all(out[region & (lines == 0)] == 0) and np.all(out[~region] == GRAY)
 
-    # Without gap closing the hint floods the outside through the break.
-    leaked = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=0)
-    assert np.all(leaked[outside] == HINT)
+    # Without gap closing the region reaches the page border through the
+    # break; the second pass (wider gaps, `hint_flood`) keeps the hint inside.
+    assert hint_fill.line_regions(lines, gap=0)[40, 45] == hint_fill.line_regions(lines, gap=0)[2, 2]
+    kept = hint_flood.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=0)
+    assert np.all(kept[inside] == HINT) and np.all(kept[outside] == GRAY)
 
 
 def test_regions_cover_every_pixel_and_meet_under_the_lines():
@@ -87,28 +89,30 @@ def test_an_enclosed_region_smaller_than_the_ball_is_its_own_region():
     labels = hint_fill.line_regions(lines, gap=6)  # ball radius 4
     assert len({labels[40, 40], labels[40, 55], labels[2, 2]}) == 3
     hint_rgb, hint_mask = one_hint(80, 55, 40)
-    out = hint_fill.flood_fill_baseline(lines, hint_rgb, hint_mask, gap=6)
+    out = hint_flood.flood_fill_baseline(lines, hint_rgb, hint_mask, gap=6)
     assert tuple(out[40, 55]) == HINT and tuple(out[40, 40]) == (255, 255, 255)
 
 
-def test_most_hint_pixels_win_and_only_hinted_regions_change():
+def test_two_colors_in_one_region_split_it_and_only_hinted_regions_change():
     lines, inside, outside = circle_with_gap(gap=0)  # closed circle
     hint_rgb, hint_mask = one_hint(96, 40, 40, HINT, side=3)  # 9 pixels
-    hint_rgb[50, 50], hint_mask[50, 50] = (0, 255, 0), True  # 1 pixel, same region
+    hint_rgb[50, 50], hint_mask[50, 50] = (0, 255, 0), True  # 1 pixel, same region: no vote, a split
     rgb = np.full((96, 96, 3), GRAY, np.uint8)
-    out = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)
-    assert np.all(out[inside] == HINT) and np.all(out[outside] == GRAY)
+    out = hint_flood.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)
+    assert np.all(out[outside] == GRAY)
+    assert tuple(out[41, 41]) == HINT and tuple(out[50, 50]) == (0, 255, 0)
+    assert np.all((out[inside] == HINT).all(-1) | (out[inside] == (0, 255, 0)).all(-1))
     # A hint on the background fills it too (a user may mark it).
     hint_rgb[2, 2], hint_mask[2, 2] = (10, 20, 30), True
-    out = hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)
-    assert np.all(out[outside] == (10, 20, 30)) and np.all(out[inside] == HINT)
+    out = hint_flood.fill_hinted_regions(rgb, lines, hint_rgb, hint_mask)
+    assert np.all(out[outside] == (10, 20, 30)) and tuple(out[41, 41]) == HINT
     # No hints, or a hint on a line only (ambiguous: ignored): the input, unchanged.
     none = np.zeros((96, 96), bool)
-    np.testing.assert_array_equal(hint_fill.fill_hinted_regions(rgb, lines, hint_rgb, none), rgb)
+    np.testing.assert_array_equal(hint_flood.fill_hinted_regions(rgb, lines, hint_rgb, none), rgb)
     on_line = np.zeros((96, 96), bool)
     on_line[48, 16] = True
     assert lines[48, 16] == 0
-    np.testing.assert_array_equal(hint_fill.fill_hinted_regions(rgb, lines, np.full_like(rgb, 7), on_line), rgb)
+    np.testing.assert_array_equal(hint_flood.fill_hinted_regions(rgb, lines, np.full_like(rgb, 7), on_line), rgb)
 
 
 def test_blank_paper_and_all_ink():
@@ -116,7 +120,7 @@ def test_blank_paper_and_all_ink():
     ink = np.zeros((20, 30), np.uint8)
     assert np.all(hint_fill.line_regions(ink) == 0)
     hint_rgb, hint_mask = np.full((20, 30, 3), 9, np.uint8), np.ones((20, 30), bool)
-    np.testing.assert_array_equal(hint_fill.flood_fill_baseline(ink, hint_rgb, hint_mask), np.zeros((20, 30, 3)))
+    np.testing.assert_array_equal(hint_flood.flood_fill_baseline(ink, hint_rgb, hint_mask), np.zeros((20, 30, 3)))
 
 
 def flat_illustration(size=64):
@@ -134,23 +138,28 @@ def flat_illustration(size=64):
 
 def test_baseline_with_the_truths_colors_beats_no_hints():
     lines, truth = flat_illustration()
-    no_hints = hint_fill.flood_fill_baseline(lines, np.zeros_like(truth), np.zeros(lines.shape, bool))
+    no_hints = hint_flood.flood_fill_baseline(lines, np.zeros_like(truth), np.zeros(lines.shape, bool))
     np.testing.assert_array_equal(no_hints, np.repeat(lines[..., None], 3, -1))  # the bare sketch
     before = metrics.psnr(no_hints, truth)
     # One hint per colored region, in the truth's color: the truth exactly.
     hint_rgb, hint_mask = np.zeros_like(truth), np.zeros(lines.shape, bool)
     for y, x in ((20, 20), (46, 46)):
         hint_rgb[y, x], hint_mask[y, x] = truth[y, x], True
-    assert metrics.psnr(hint_fill.flood_fill_baseline(lines, hint_rgb, hint_mask), truth) == metrics.PSNR_CAP
+    assert metrics.psnr(hint_flood.flood_fill_baseline(lines, hint_rgb, hint_mask), truth) == metrics.PSNR_CAP
     # Simulated hints (patches of the truth's mean color) raise the PSNR too.
     import tensorflow as tf  # noqa: PLC0415 (the hint simulation is TensorFlow)
 
     from colorize.data import simulated_hints  # noqa: PLC0415
 
-    color, mask = simulated_hints.simulate_hints(tf.constant(truth), tf.constant([1, 2]), count=5)
-    sim_rgb = np.clip(np.rint(color.numpy()), 0, 255).astype(np.uint8)
-    after = metrics.psnr(hint_fill.flood_fill_baseline(lines, sim_rgb, mask.numpy()[..., 0] > 0.5), truth)
-    assert after > before + 3.0
+    # (A patch across a line has a blended color and takes its share of
+    # the region it shares with a good one, not outvoted: over 8 draws the
+    # median gain is what counts.)
+    after = []
+    for seed in range(8):
+        color, mask = simulated_hints.simulate_hints(tf.constant(truth), tf.constant([seed, 2]), count=5)
+        sim_rgb = np.clip(np.rint(color.numpy()), 0, 255).astype(np.uint8)
+        after.append(metrics.psnr(hint_flood.flood_fill_baseline(lines, sim_rgb, mask.numpy()[..., 0] > 0.5), truth))
+    assert np.median(after) > before + 10.0
 
 
 def test_bad_inputs_are_one_line_errors():
@@ -162,9 +171,9 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(ColorizeError, match="gap must be >= 0"):
         hint_fill.line_regions(lines, gap=-1)
     with pytest.raises(ColorizeError, match="rgb must be a"):
-        hint_fill.fill_hinted_regions(rgb[:4], lines, rgb, mask)
+        hint_flood.fill_hinted_regions(rgb[:4], lines, rgb, mask)
     with pytest.raises(ColorizeError, match="hint_mask must have shape"):
-        hint_fill.fill_hinted_regions(rgb, lines, rgb, mask[:4])
+        hint_flood.fill_hinted_regions(rgb, lines, rgb, mask[:4])
 
 
 def test_default_gap_scales_with_the_short_side():

@@ -175,7 +175,6 @@ def test_parse_hint(text, expected):
         ("3,4,#ff00", "6 hexadecimal digits"),
         ("3,4,red", "6 hexadecimal digits"),
         ("3,4,#gg0000", "6 hexadecimal digits"),
-        ("-1,4,#ff0000", ">= 0"),
     ],
 )
 def test_parse_hint_errors_quote_the_text(text, reason):
@@ -203,9 +202,20 @@ def test_points_layer_default_radius_scales_with_the_image():
     assert mask.sum() == 17 * 17
 
 
-def test_points_outside_the_image_are_named():
-    with pytest.raises(ColorizeError, match="hint at x=12, y=3 is outside the 12x10 sketch"):
-        hint_layers.points_layer([(1, 1, RED), (12, 3, RED)], 10, 12)
+def test_points_outside_the_image_are_named_and_their_part_inside_is_used():
+    # A point just off the picture (even at negative coordinates): the part of its square inside.
+    assert hint_layers.parse_hint("-1,4,#ff0000") == (-1, 4, RED)
+    rgb, mask = hint_layers.points_layer([(-1, 4, RED), (13, 9, GREEN)], 10, 12, radius=2)
+    expected = np.zeros((10, 12), bool)
+    expected[2:7, 0:2] = True  # columns -3..1 of the first square
+    expected[7:10, 11:12] = True  # column 11 and rows 7..9 of the second
+    np.testing.assert_array_equal(mask, expected)
+    assert np.all(rgb[2:7, 0:2] == RED) and np.all(rgb[7:10, 11] == GREEN)
+    # Wholly outside: a one-line error naming it.
+    with pytest.raises(ColorizeError, match=r"^hint at x=15, y=3 is outside the 12x10 sketch \(its 5x5 px square"):
+        hint_layers.points_layer([(1, 1, RED), (15, 3, RED)], 10, 12, radius=2)
+    with pytest.raises(ColorizeError, match="hint at x=-3, y=3 is outside"):
+        hint_layers.points_layer([(-3, 3, RED)], 10, 12, radius=2)
 
 
 def test_resize_hints_to_the_network_scale_keeps_every_point():

@@ -168,12 +168,14 @@ def test_max_pixels_refuses_clearly():
     data = png_bytes(Image.new("RGB", (300, 200), (1, 2, 3)))
     with pytest.raises(ImageError, match=r"too large: 300x200 pixels is over the limit of 50000"):
         images.load_image(data, max_pixels=50_000)
-    # A PNG streams, reduced while decoding, unless it is interlaced: then
-    # libvips decodes it whole, and its full size counts.
+    # A PNG streams, reduced while decoding; an interlaced one is reduced
+    # pass by pass (tests/test_interlaced_png.py): only the reduced size counts.
     flat = (pyvips.Image.black(300, 200) + 90).cast("uchar")
     assert images.load_image(flat.pngsave_buffer(), min_short_side=100, max_pixels=50_000).shape == (100, 150, 3)
+    interlaced = images.load_image(flat.pngsave_buffer(interlace=True), min_short_side=100, max_pixels=50_000)
+    assert interlaced.shape == (100, 150, 3) and np.all(interlaced == 90)
     with pytest.raises(ImageError, match=r"too large: 300x200 pixels is over the limit of 50000"):
-        images.load_image(flat.pngsave_buffer(interlace=True), min_short_side=100, max_pixels=50_000)
+        images.load_image(flat.pngsave_buffer(interlace=True), max_pixels=50_000)  # whole: libvips, full size
     # A JPEG reduced by libjpeg while decoding fits where its full size would not.
     jpg = jpeg_bytes(Image.new("RGB", (2048, 1536), (200, 30, 40)), quality=95)
     bgr = images.load_image(jpg, min_short_side=256, max_pixels=600_000)

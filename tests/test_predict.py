@@ -88,7 +88,6 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         (["s.png", "-o", "out", "--model", str(tmp_path)], "neither a run directory"),
         (["s.png", "-o", str(blocker / "out"), "--model", run_dir], "cannot write output"),
         (["s.png", "-o", str(blocker), "--model", run_dir], "it is a file, not a folder"),
-        (["s.png", "-o", "out", "--model", run_dir, "--hint", "-5,10,#ff0000"], ">= 0"),
         (["s.png", "-o", "out", "--model", run_dir, "--temperature", "-1"], "--temperature must be positive"),
         (["s.png", "-o", "out", "--sketch-normalize", "maybe"], "invalid choice"),
         (["s.png"], "required"),
@@ -102,6 +101,14 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         assert exit_info.value.code == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("error: ") and message in err[-1], (argv, err)
+    # A --hint point wholly off the picture fails its input (exit 1) with one
+    # line naming it; one whose square reaches in is used.
+    assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-5,10,#ff0000"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: s.png: hint at x=-5, y=10 is outside the 40x40 sketch (its 3x3 px square does not reach into it)"
+    ]
+    assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-1,10,#ff0000"]) == 0
 
 
 def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys):

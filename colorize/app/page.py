@@ -45,6 +45,7 @@ import gradio as gr
 import numpy as np
 
 from colorize import errors, fileio, formats, runs, variants, weights
+from colorize.app import uploads
 from colorize.data import images
 from colorize.errors import ColorizeError
 from colorize.inference import coloring, hint_layers, openraster
@@ -174,7 +175,11 @@ def load_sketch(path):
     if not path:
         raise ColorizeError("no sketch: upload a sketch first (PNG, JPEG or WebP)")
     path = str(path)
-    return _decoded(path, os.path.getmtime(path) if os.path.exists(path) else None)
+    try:
+        return _decoded(path, os.path.getmtime(path) if os.path.exists(path) else None)
+    except ColorizeError:
+        uploads.discard(path)  # a refused upload is deleted at once (`uploads`)
+        raise
 
 
 @functools.lru_cache(maxsize=2)
@@ -255,10 +260,11 @@ class Demo:
         out_dir: where result files are written (a temporary folder if None).
     """
 
-    def __init__(self, choices, out_dir=None):
+    def __init__(self, choices, out_dir=None, result_age_s=uploads.RESULT_AGE_S, clean_every_s=uploads.CLEAN_EVERY_S):
         self.models = Models(choices)
         self.out_dir = out_dir or tempfile.mkdtemp(prefix="colorize-demo-")
         self._results = []
+        self.cleaner = uploads.ResultsCleaner(self.out_dir, result_age_s, clean_every_s)  # started by `serve`
 
     def colorize(
         self,
@@ -288,8 +294,9 @@ class Demo:
                 palette, or None.
 
         Returns:
-            (png_path, ora_path): the result at the sketch's size and its
-            layers (`openraster.write_ora`).
+            (png_path, ora_path, notes): the result at the sketch's size, its
+            layers (`openraster.write_ora`) and one-line notes for the user
+            (`coloring.colorize_array`'s).
 
         Raises:
             ColorizeError: a bad upload, model, temperature, hint layer or
@@ -322,7 +329,7 @@ class Demo:
         ora_path = os.path.join(folder, stem + ".ora")
         fileio.save_png(png_path, out["rgb"])
         openraster.write_ora(ora_path, out["color"], out["lines"])
-        return png_path, ora_path
+        return png_path, ora_path, out["notes"]
 
     def warm_up(self, label):
         """Loads a model and traces its graph functions (with hints and
@@ -353,6 +360,11 @@ def add_color(palette, picked):
     if picked and picked.startswith("#") and picked not in (c.lower() for c in colors):
         colors.append(picked)
     return ", ".join(colors)
+
+
+def notes_markdown(notes):
+    """The page's notes under the result: one line each (HTML-escaped)."""
+    return "\n".join(f"- {html.escape(note)}" for note in notes)
 
 
 def _user_error(error):
@@ -391,8 +403,14 @@ def build(choices, default=None):
         reference_path=None,
         progress=gr.Progress(),  # noqa: B008 (Gradio injects the tracker)
     ):
+        controls = (from_color, temperature, normalize, model_label, palette, reference_path)
+        png_path, ora_path, _ = colorize(sketch_path, hint_layer, *controls, progress=progress)
+        return png_path, png_path, ora_path
+
+    def colorize(sketch_path, hint_layer, *controls, progress=None):
+        from_color, temperature, normalize, model_label, palette, reference = controls
         try:
-            png_path, ora_path = demo.colorize(
+            return demo.colorize(
                 sketch_path,
                 hint_layer,
                 from_color,
@@ -401,11 +419,10 @@ def build(choices, default=None):
                 model_label,
                 progress,
                 palette=palette,
-                reference_path=reference_path,
+                reference_path=reference,
             )
         except failures as e:
             raise _user_error(e) from None
-        return png_path, png_path, ora_path
 
     def run_page(
         sketch_path,
@@ -419,11 +436,11 @@ def build(choices, default=None):
         progress=gr.Progress(),  # noqa: B008 (Gradio injects the tracker)
     ):
         if not sketch_path:
-            return None, None, None
+            return None, None, None, ""
         layer = editor_layer(editor) if isinstance(editor, dict) else None
-        return run(
-            sketch_path, layer, from_color, temperature, normalize, model_label, palette, reference_path, progress
-        )
+        controls = (from_color, temperature, normalize, model_label, palette, reference_path)
+        png_path, ora_path, notes = colorize(sketch_path, layer, *controls, progress=progress)
+        return png_path, png_path, ora_path, notes_markdown(notes)
 
     def on_upload(sketch_path):
         if not sketch_path:
@@ -439,7 +456,8 @@ def build(choices, default=None):
             return None
         return {"background": editor["background"], "layers": [], "composite": None}
 
-    with gr.Blocks(title="colorize: color a sketch", analytics_enabled=False, delete_cache=(3600, 3600)) as blocks:
+    schedule = uploads.gradio_cache_schedule()  # Gradio's copies of uploads and results, as ours
+    with gr.Blocks(title="colorize: color a sketch", analytics_enabled=False, delete_cache=schedule) as blocks:
         gr.Markdown(
             "# Color a sketch\n"
             "Upload a line drawing (PNG, JPEG or WebP, any size), dab colors on it with the brush "
@@ -473,6 +491,7 @@ def build(choices, default=None):
                 )
                 png_file = gr.File(label="PNG", interactive=False, elem_id="png-file")
                 ora_file = gr.File(label="Layers (.ora)", interactive=False, elem_id="ora-file")
+                notes = gr.Markdown("", elem_id="notes")
                 model = gr.Dropdown(list(choices), value=default, label="Model", elem_id="model")
                 temperature = gr.Slider(
                     0.05, 1.0, value=default_temperature(choices[default]), step=0.01, label="Temperature"
@@ -494,21 +513,22 @@ def build(choices, default=None):
                     )
 
         outputs = [result, png_file, ora_file]
+        page_outputs = [*outputs, notes]
         page_inputs = [upload, editor, from_color, temperature, normalize, model, palette, reference]
         private = {"api_visibility": "private"}
         queued = {"api_visibility": "private", "concurrency_id": "colorize"}  # one queue for all coloring
         # Color at once on upload (setting the editor's value is not a `change` of it).
-        upload.upload(on_upload, upload, editor, **private).success(run_page, page_inputs, outputs, **queued)
-        upload.clear(lambda: (None, None, None, None), None, [editor, *outputs], **private)
-        clear.click(clear_hints, editor, editor, **private).then(run_page, page_inputs, outputs, **queued)
-        run_button.click(run_page, page_inputs, outputs, **queued)
+        upload.upload(on_upload, upload, editor, **private).success(run_page, page_inputs, page_outputs, **queued)
+        upload.clear(lambda: (None, None, None, None, ""), None, [editor, *page_outputs], **private)
+        clear.click(clear_hints, editor, editor, **private).then(run_page, page_inputs, page_outputs, **queued)
+        run_button.click(run_page, page_inputs, page_outputs, **queued)
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
-            event(run_page, page_inputs, outputs, trigger_mode="always_last", **queued)
+            event(run_page, page_inputs, page_outputs, trigger_mode="always_last", **queued)
         pick.change(add_color, [palette, pick], palette, **private)
         # One palette for the pages of one comic: it stays until changed, for every upload.
         for event in (palette.submit, palette.blur, reference.upload, reference.clear):
-            event(run_page, page_inputs, outputs, trigger_mode="always_last", **queued)
+            event(run_page, page_inputs, page_outputs, trigger_mode="always_last", **queued)
 
         # The named API (gradio_client): a sketch file and a hint image.
         with gr.Row(visible=False):
@@ -528,7 +548,7 @@ def build(choices, default=None):
 # ------------------------------------------------------------------- serve --
 
 
-def serve(choices, host="127.0.0.1", port=7860, block=True):
+def serve(choices, host="127.0.0.1", port=7860, block=True, max_upload_mb=uploads.MAX_UPLOAD_MB):
     """Builds the page, loads and warms up the default model, and serves.
 
     Args:
@@ -536,6 +556,7 @@ def serve(choices, host="127.0.0.1", port=7860, block=True):
         host, port: where to listen.
         block: serve until interrupted (the command line), or return at once
             with the server running in a thread (tests; `blocks.close()` stops it).
+        max_upload_mb: uploads over this are refused while they stream in (HTTP 413).
 
     Returns:
         (blocks, demo); `blocks.local_url` is the page's address.
@@ -546,5 +567,13 @@ def serve(choices, host="127.0.0.1", port=7860, block=True):
     print(f"model: {choices[default]}" + (" (the shipped model)" if shipped else ""), flush=True)
     demo.warm_up(default)
     blocks.queue(default_concurrency_limit=1)
-    blocks.launch(server_name=host, server_port=port, show_error=True, prevent_thread_lock=not block, quiet=not block)
+    demo.cleaner.start()
+    blocks.launch(
+        server_name=host,
+        server_port=port,
+        show_error=True,
+        prevent_thread_lock=not block,
+        quiet=not block,
+        max_file_size=int(max_upload_mb * 1024 * 1024),
+    )
     return blocks, demo

@@ -32,9 +32,12 @@ Consumers that need gray (`sketch.extract_sketch`, `predict`) take it from
 this BGR image as ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B, rounded
 (OpenCV's `COLOR_BGR2GRAY`).
 
-Memory: PNG (not interlaced) and JPEG are read sequentially: libvips keeps
-a few strips of rows, so reducing an 8000 x 8000 PNG to a 256 px short side
-holds those strips, not the 192 MB of the decoded image. Other images are
+Memory: PNG and JPEG are read sequentially: libvips keeps a few strips of
+rows, so reducing an 8000 x 8000 PNG to a 256 px short side holds those
+strips, not the 192 MB of the decoded image. An interlaced (Adam7) PNG, which
+libvips decodes whole, is reduced pass by pass instead (`_Adam7`), in the
+same bounded memory and to the same pixels (within one level: its block
+means are rounded half up, libvips' its own way). Other images are
 decoded whole, so they must fit `max_pixels` at full size. A header that
 claims more than `MAX_SOURCE_PIXELS` pixels is refused before any decoding
 (a decompression bomb).
@@ -45,8 +48,10 @@ import errno
 import io
 import os
 import stat
+import struct
 import threading
 import warnings
+import zlib
 
 import cv2
 import numpy as np
@@ -211,7 +216,10 @@ class _Decoder:
     def decode_vips(self, img, loader):
         width, height = img.width, img.height
         self.check_source_size(width, height)
-        streamed = loader == "jpegload" or (loader == "pngload" and not _flag(img, "interlaced"))
+        interlaced = loader == "pngload" and _flag(img, "interlaced")
+        if interlaced and _reduction(width, height, self.min_short_side) > 1:
+            return self.decode_adam7(img)
+        streamed = loader == "jpegload" or (loader == "pngload" and not interlaced)
         if loader == "jpegload" and self.min_short_side:
             shrink = next(s for s in (8, 4, 2, 1) if min(width, height) // s >= self.min_short_side or s == 1)
             if shrink > 1:  # libjpeg's DCT scaling: the full-size image never exists.
@@ -229,6 +237,32 @@ class _Decoder:
             bgr = bgr.copy_memory().autorot()  # (rotating needs random access)
         # libvips' own buffer, writable, without a copy: one image in memory.
         return np.frombuffer(bgr.write_to_memory(), np.uint8).reshape(bgr.height, bgr.width, 3)
+
+    def decode_adam7(self, img):
+        """An interlaced PNG reduced pass by pass (see `_Adam7`), in the
+        memory of the reduced image: the same pixels as the same PNG not
+        interlaced, to one level (libvips rounds its block means its own
+        way)."""
+        width, height = img.width, img.height
+        factor = _reduction(width, height, self.min_short_side)
+        self.check_decoded_size(width // factor, height // factor, (width, height))
+        stream = self.f if self.f is not None else io.BytesIO(self.data)
+        stream.seek(0)
+        try:
+            bgr = _Adam7(stream, factor).reduce()
+        except (zlib.error, ValueError) as e:
+            text = _one_line(e)
+            if "truncated" in text or "incomplete" in text:
+                raise self.error(f"truncated image data ({text})") from None
+            raise self.error(f"corrupt image data ({text})") from None
+        except pyvips.Error as e:
+            raise self.error(self.vips_reason("pngload", e)) from None
+        if img.get_typeof("orientation") and img.get("orientation") != 1:
+            small = pyvips.Image.new_from_memory(bgr.tobytes(), bgr.shape[1], bgr.shape[0], 3, "uchar").copy()
+            small.set_type(pyvips.GValue.gint_type, "orientation", img.get("orientation"))
+            small = small.autorot()
+            bgr = np.frombuffer(small.write_to_memory(), np.uint8).reshape(small.height, small.width, 3)
+        return bgr
 
     def vips_reason(self, loader, error):
         lines = [line.strip() for line in str(getattr(error, "detail", "") or error).splitlines()]
@@ -272,6 +306,189 @@ class _Decoder:
                 raise self.error(f"out of memory decoding {im.width}x{im.height} pixels") from None
             except Exception as e:
                 raise self.error(f"corrupt or truncated image data: {_one_line(e)}") from None
+
+
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+"""The seven passes of an interlaced PNG: (first column, first row, column step, row step)."""
+
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+"""Samples per pixel of each PNG color type."""
+
+
+class _Adam7:
+    """Reduces an interlaced (Adam7) PNG by `factor` while reading it once.
+
+    libvips (libpng) decodes an interlaced PNG whole: an 8000 x 8000 one
+    needs 192 MB or more, where the same PNG not interlaced streams in tens
+    of MB. Each of the seven passes of the image data is, byte for byte,
+    the filtered rows of a small non-interlaced image (every 8th pixel, ...,
+    every other row): the passes are read in order from one zlib stream,
+    each is handed to libvips as a PNG of its own (the same header but its
+    size, with the palette and transparency chunks, and the pass's rows
+    stored in zlib without compression) and decoded in strips, so libvips
+    converts the samples exactly as for the whole file, and every strip's
+    pixels are summed into the f x f blocks they fall in. The block means
+    are rounded half up. Memory: the block sums (4 bytes per channel of the
+    reduced image) and a few MB of buffers.
+
+    Args:
+        stream: a binary file object at the PNG's start.
+        factor: the reduction, >= 1.
+    """
+
+    _PIECE = 1 << 20  # bytes read, decompressed and handed on at a time
+
+    def __init__(self, stream, factor):
+        self.stream, self.factor = stream, factor
+        self.header, self.extra = None, []
+        self.inflate = zlib.decompressobj()
+        self.pending = b""  # decompressed, not yet handed on
+        self.idat_left = 0  # bytes of the current IDAT chunk not yet read
+        self.done = False
+
+    def _read(self, n):
+        data = self.stream.read(n)
+        if len(data) != n:
+            raise ValueError("truncated PNG (the file ends inside a chunk)")
+        return data
+
+    def _chunk(self):
+        """Reads the next chunk's length and type; returns them."""
+        length, kind = struct.unpack(">I4s", self._read(8))
+        return length, kind
+
+    def _start(self):
+        if self._read(8) != b"\x89PNG\r\n\x1a\n":
+            raise ValueError("not a PNG signature")
+        while True:
+            length, kind = self._chunk()
+            if kind == b"IDAT":
+                self.idat_left = length
+                return
+            if kind == b"IEND":
+                raise ValueError("truncated PNG (no image data)")
+            data = self._read(length)
+            self._read(4)  # CRC
+            if kind == b"IHDR":
+                self.header = struct.unpack(">IIBBBBB", data)
+            elif kind in (b"PLTE", b"tRNS"):
+                self.extra.append((kind, data))
+
+    def _inflated(self, n):
+        """The next `n` bytes of the decompressed image data."""
+        parts, have = [self.pending], len(self.pending)
+        while have < n:
+            if self.inflate.unconsumed_tail:
+                data = self.inflate.decompress(self.inflate.unconsumed_tail, self._PIECE)
+            else:
+                while self.idat_left == 0 and not self.done:
+                    self._read(4)  # the CRC of the IDAT chunk before
+                    length, kind = self._chunk()
+                    if kind != b"IDAT":
+                        self.done = True
+                    else:
+                        self.idat_left = length
+                if self.done:
+                    raise ValueError("truncated image data (the compressed stream ends early)")
+                raw = self._read(min(self.idat_left, self._PIECE))
+                self.idat_left -= len(raw)
+                data = self.inflate.decompress(raw, self._PIECE)
+            parts.append(data)
+            have += len(data)
+        joined = b"".join(parts)
+        self.pending = joined[n:]
+        return joined[:n]
+
+    def _pass_png(self, width, height, size):
+        """A pyvips source: a non-interlaced PNG of the next `size` bytes of rows."""
+        depth, color = self.header[2], self.header[3]
+        ihdr = struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0)
+        head = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+        head += b"".join(_png_chunk(kind, data) for kind, data in self.extra)
+        deflate = zlib.compressobj(0)  # stored: the rows as they are, framed for zlib
+        state = {"buffer": head, "left": size, "end": False, "error": None}
+
+        def on_read(wanted):
+            try:
+                return fill(wanted)
+            except (zlib.error, ValueError) as e:  # (raised here, libvips would only see a short read)
+                state["error"] = e
+                return b""
+
+        def fill(wanted):
+            while len(state["buffer"]) < wanted and not state["end"]:
+                if state["left"]:
+                    rows = self._inflated(min(state["left"], self._PIECE))
+                    state["left"] -= len(rows)
+                    body = deflate.compress(rows)
+                else:
+                    body = deflate.flush()
+                    state["end"] = True
+                if body:
+                    state["buffer"] += _png_chunk(b"IDAT", body)
+                if state["end"]:
+                    state["buffer"] += _png_chunk(b"IEND", b"")
+            out, state["buffer"] = state["buffer"][:wanted], state["buffer"][wanted:]
+            return out
+
+        source = pyvips.SourceCustom()
+        source.on_read(on_read)
+        return source, state
+
+    def reduce(self):
+        """`(H // f, W // f, 3)` uint8 BGR block means."""
+        self._start()
+        width, height, depth, color = self.header[:4]
+        if color not in _CHANNELS:
+            raise ValueError(f"unknown PNG color type {color}")
+        f = self.factor
+        out_w, out_h = width // f, height // f
+        sums = np.zeros((out_h, out_w, 3), np.int64)
+        bits = depth * _CHANNELS[color]
+        for x0, y0, dx, dy in _ADAM7:
+            pass_w = max(0, -(-(width - x0) // dx))
+            pass_h = max(0, -(-(height - y0) // dy))
+            if not pass_w or not pass_h:
+                continue
+            size = pass_h * (1 + -(-(pass_w * bits) // 8))
+            source, state = self._pass_png(pass_w, pass_h, size)
+            try:
+                self._add_pass(source, (x0, y0, dx, dy), (pass_w, pass_h), sums)
+            except pyvips.Error:
+                if state["error"] is not None:  # the reason, rather than libvips' "short read"
+                    raise state["error"] from None
+                raise
+            while state["left"]:  # rows libvips did not ask for
+                state["left"] -= len(self._inflated(min(state["left"], self._PIECE)))
+        n = f * f
+        return ((sums + n // 2) // n).astype(np.uint8)
+
+    def _add_pass(self, source, geometry, size, sums):
+        """Adds the pixels of one pass (a PNG `source`) to their blocks' sums."""
+        (x0, y0, dx, dy), (pass_w, pass_h), f = geometry, size, self.factor
+        out_h, out_w = sums.shape[:2]
+        image = _vips_to_bgr(pyvips.Image.new_from_source(source, "", access="sequential", fail_on="truncated"))
+        region = pyvips.Region.new(image)
+        columns = (x0 + dx * np.arange(pass_w)) // f  # block column of each pass column
+        keep_cols = columns < out_w
+        col_blocks, col_starts = np.unique(columns[keep_cols], return_index=True)
+        strip = max(1, (1 << 18) // (3 * pass_w))  # rows a fetch: libvips holds several times a strip
+        for top in range(0, pass_h, strip):
+            n = min(strip, pass_h - top)
+            rows = np.frombuffer(region.fetch(0, top, pass_w, n), np.uint8).reshape(n, pass_w, 3)
+            blocks = (y0 + dy * np.arange(top, top + n)) // f
+            keep_rows = blocks < out_h
+            if not keep_rows.any() or not col_blocks.size:
+                continue
+            rows = rows[keep_rows][:, keep_cols]
+            row_blocks, row_starts = np.unique(blocks[keep_rows], return_index=True)
+            summed = np.add.reduceat(rows, col_starts, axis=1, dtype=np.int64)
+            summed = np.add.reduceat(summed, row_starts, axis=0)
+            sums[np.ix_(row_blocks, col_blocks)] += summed
+
+
+def _png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def _flag(img, field):

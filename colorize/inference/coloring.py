@@ -14,7 +14,7 @@ colors one decoded image with it at the image's own size:
 2. the core's `color` (`color_guided` with hints): the color at the trained
    scale (long strips in overlapping tiles);
 3. full size: "regions" floods line-bounded regions (`fullres.upsample_regions`,
-   OpenCV, outside the graph), then fills the hinted regions (`hint_fill`);
+   OpenCV, outside the graph), then fills the hinted regions (`hint_flood`);
    "bilinear" calls the core's `compose`, the graph's own step, so that the
    output is what the exported model's `serving_default` (`guided` with a
    hint layer) returns for the same decoded pixels (within one level for
@@ -32,7 +32,7 @@ from colorize import formats, runs, variants
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
-from colorize.inference import fullres, hint_fill
+from colorize.inference import blank_page, fullres, hint_flood, page_border
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -284,7 +284,7 @@ def colorize_array(
         normalize: "auto" (the core's `prepare`) or "off" (the gray sketch
             as it is, for the network and the lines).
         upsample: "regions" (then every line-bounded region holding a hint
-            is filled flat with its color, `hint_fill.fill_hinted_regions`)
+            is filled flat with its color, `hint_flood.fill_layers`)
             or "bilinear" (the SavedModel's output: hints via the network).
         palette: optional `(num_classes,)` palette (`Model.palette`): the
             colors to use, for a model with a palette input.
@@ -292,7 +292,11 @@ def colorize_array(
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
         the flat color before the lines are multiplied in, "lines": `(H, W)`
-        uint8 the full-size lines multiplied in}.
+        uint8 the full-size lines multiplied in, "notes": one-line notes
+        for the user (`hint_flood`: a fill that reached the page border,
+        hints that shared a region; `blank_page`: a page with no lines,
+        returned as it was; `page_border`: a dark border around the page,
+        kept as it was while the page inside is colored alone)}.
 
     Raises:
         ColorizeError: a bad array, hints, `normalize` or `upsample`.
@@ -304,6 +308,13 @@ def colorize_array(
         )
     hints = _checked_hints(hint_rgb, hint_mask, *image.shape[:2])
     fullres.check_method(upsample)  # before the network runs
+    blank = blank_page.unchanged(image, hinted=hints is not None)  # no lines: the page as it was, and a note
+    if blank is not None:
+        return blank
+    # A dark border (a scanner's lid): the page inside it is colored alone, the border kept.
+    whole, border = image, page_border.find(image)
+    if border is not None:
+        image = border.crop(image)
     if from_color:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
@@ -316,14 +327,18 @@ def colorize_array(
         net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     else:
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
-    hint_rgb, hint_mask = hints or (None, None)
+    net_hints = hints if border is None else border.crop_hints(hints)
+    hint_rgb, hint_mask = net_hints or (None, None)
     rgb, flat = full_resolution(model.color(net_input, hint_rgb, hint_mask, palette), lines, model, upsample)
+    notes = []
+    if border is not None:
+        rgb, flat, lines = border.paste(whole, rgb, flat, lines)
+        notes.append(border.note)
     if hints is not None and upsample == "regions":
-        labels = hint_fill.line_regions(lines)
-        rgb = hint_fill.fill_hinted_regions(rgb, lines, *hints, labels=labels)
-        flat = hint_fill.fill_hinted_regions(flat, np.full_like(lines, 255), *hints, labels=labels)  # no lines
+        rgb, flat, fill_notes = hint_flood.fill_layers(rgb, flat, lines, *hints)
+        notes += fill_notes
     model.image_done()
-    return {"rgb": rgb, "color": flat, "lines": lines}
+    return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}
 
 
 def load_rgb(path):

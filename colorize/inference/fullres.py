@@ -21,7 +21,12 @@ methods (`UPSAMPLE_METHODS`):
   from the neighbouring regions is strongest next to a line. A region whose
   prediction varies (shading, or two areas merged through a gap in the
   lines) keeps the smooth bilinear color, with a soft switch between the
-  two, so a leaking region is never painted one wrong flat color. Pixels on
+  two, so a leaking region is never painted one wrong flat color. A large
+  region (16 cells or more) is measured, and colored where it is not flat,
+  on a smooth color instead (`smooth_color`: a local linear fit with a
+  Gaussian of one cell at the trained scale), so that the network's
+  cell-to-cell noise neither keeps it from being flat nor shows as a
+  pattern of cells over it; shading is kept. Pixels on
   the lines take the color of the nearest region pixel. The spread is
   measured in CIE-Lab, where distances are perceptual; the blend is done in
   RGB. This is the "flood regions bounded by lines" idea with a safety
@@ -212,6 +217,18 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     sample_labels = np.ascontiguousarray(labels[::stride, ::stride])  # (hs, ws) int32
     sample_barrier = np.ascontiguousarray(barrier[::stride, ::stride])
     sample_lab = up[::stride, ::stride] / 255.0  # (hs, ws, 3) RGB 0..1, a copy
+    # Large regions are measured, and colored where not flat, on the smooth
+    # color: the network's per-cell noise would raise their spread and show
+    # as a pattern of cells over them.
+    area = np.bincount(sample_labels.ravel(), minlength=count) * float(stride * stride)  # (count,) pixels
+    large = area >= LARGE_CELLS * cell * cell
+    large[0] = False
+    smooth = None
+    if large.any():
+        smooth = smooth_color(np.clip(color, 0.0, 255.0), SMOOTH_CELLS * 4.0)  # (h, w, 3) at the trained scale
+        in_large = np.take(large, sample_labels)[..., np.newaxis]
+        np.copyto(sample_lab, sample_bilinear(smooth, (height, width), stride) / 255.0, where=in_large)
+        del in_large
     cv2.cvtColor(sample_lab, cv2.COLOR_RGB2Lab, dst=sample_lab)  # L in 0..100
     # Interior pixels count most: the bleed from neighbouring regions fades
     # over about one cell from the line. (min before dividing: a line-free
@@ -223,15 +240,15 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     if decide:
         # The regions' own colors: the chromatic annealed mean, pooled and spread alike.
         paper, chromatic = evidence
-        sample_lab = _sample_bilinear(np.clip(chromatic, 0.0, 255.0), (height, width), stride) / 255.0
+        sample_lab = sample_bilinear(np.clip(chromatic, 0.0, 255.0), (height, width), stride) / 255.0
         cv2.cvtColor(sample_lab, cv2.COLOR_RGB2Lab, dst=sample_lab)
-        sample_paper = _sample_bilinear(np.asarray(paper, np.float32)[..., np.newaxis], (height, width), stride)
+        sample_paper = sample_bilinear(np.asarray(paper, np.float32), (height, width), stride)  # (hs, ws)
     mean, spread, sampled = region_stats(sample_lab, sample_labels, count, weight)
     del sample_lab
     flatness = np.clip((smooth_above - spread) / (smooth_above - flat_below), 0.0, 1.0)
     flat_rgb = cv2.cvtColor(mean.astype(np.float32)[np.newaxis], cv2.COLOR_Lab2RGB)[0] * 255.0  # (count, 3)
     if decide:
-        pooled = region_means(sample_paper[..., 0], sample_labels, count, weight)  # (count,)
+        pooled = region_means(sample_paper, sample_labels, count, weight)  # (count,)
         is_paper = pooled > paper_threshold
         flatness[is_paper] = 1.0
         flat_rgb[is_paper] = 255.0
@@ -239,6 +256,9 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     del weight
     flatness[0] = 0.0
     flatness[~sampled] = 0.0  # too small for the samples: the bilinear color
+    large &= flatness < 1.0
+    if not large.any():
+        smooth = None
     keep = (1.0 - flatness).astype(np.float32)  # (count,) weight of the bilinear color
     paint = (flatness[:, np.newaxis] * flat_rgb).astype(np.float32)  # (count, 3) premultiplied
     del sample_barrier, sample_labels
@@ -260,6 +280,10 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     def band(top, bottom):
         rgb = up[top:bottom]
         band = labels[top:bottom]
+        if smooth is not None:
+            in_large = np.take(large, band)
+            if in_large.any():
+                np.copyto(rgb, upsample_rows(smooth, (height, width), top, bottom), where=in_large[..., np.newaxis])
         rgb *= np.take(keep, band)[..., np.newaxis]
         rgb += np.take(paint, band, axis=0)
         on_line = barrier[top:bottom]
@@ -271,6 +295,91 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
 
     _for_bands(band, height, width, step)
     return up
+
+
+LARGE_CELLS = 16
+"""A region of at least this many predicted cells (4 x 4 of them) that is
+not flat takes the smooth color (`smooth_color`), not the bilinear one."""
+
+SMOOTH_CELLS = 1.0
+"""The smooth color's Gaussian, in cells (4 trained-scale pixels): a
+pattern of single cells (period 2 cells) keeps under 1 % of its contrast,
+a shading over 16 cells 96 %."""
+
+
+def smooth_color(color, sigma):
+    """The color with its cell-to-cell noise smoothed away, gradients kept:
+    a local linear fit with Gaussian weights (a Gaussian blur in the
+    interior; at the image's border the fit is one-sided, so a linear ramp
+    comes back exactly instead of bending toward its border value).
+
+    Args:
+        color: `(h, w, 3)` float RGB at the trained scale.
+        sigma: the Gaussian's standard deviation in pixels.
+
+    Returns:
+        `(h, w, 3)` float32.
+    """
+    color = np.asarray(color, np.float64)
+    height, width = color.shape[:2]
+    yy, xx = np.mgrid[:height, :width].astype(np.float64)
+
+    def blur(a):  # zero outside the image: normalized by the blurred ones below
+        return cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+
+    s0, sx, sy = blur(np.ones_like(xx)), blur(xx), blur(yy)
+    sxx, sxy, syy = blur(xx * xx), blur(xx * yy), blur(yy * yy)
+    system = np.stack([np.stack([s0, sx, sy], -1), np.stack([sx, sxx, sxy], -1), np.stack([sy, sxy, syy], -1)], -2)
+    channels = np.moveaxis(color, -1, 0)  # (3, h, w)
+    rhs = np.stack([np.stack([blur(c), blur(xx * c), blur(yy * c)], -1) for c in channels], -1)  # (h, w, 3, 3)
+    try:
+        coefficients = np.linalg.solve(system, rhs)  # (h, w, 3 terms, 3 channels)
+    except np.linalg.LinAlgError:  # a one-pixel-wide image: no slope to fit
+        return cv2.GaussianBlur(color, (0, 0), sigma, borderType=cv2.BORDER_REFLECT).astype(np.float32)
+    out = coefficients[..., 0, :] + coefficients[..., 1, :] * xx[..., None] + coefficients[..., 2, :] * yy[..., None]
+    return out.astype(np.float32)
+
+
+def sample_bilinear(color, size, stride):
+    """`upsample_bilinear(color, size)[::stride, ::stride]`, without the rest.
+
+    Returns:
+        `(ceil(H / stride), ceil(W / stride), 3)` float32.
+    """
+    height, width = size
+    rows, cols = color.shape[:2]
+    scale_x, scale_y = cols / width, rows / height
+    # dst (x, y) <- full size (x stride, y stride) <- src ((x stride + 0.5) sx - 0.5, ...)
+    matrix = np.array([[stride * scale_x, 0.0, 0.5 * scale_x - 0.5], [0.0, stride * scale_y, 0.5 * scale_y - 0.5]])
+    out = (-(-width // stride), -(-height // stride))
+    return cv2.warpAffine(
+        np.asarray(color, np.float32),
+        matrix,
+        out,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def upsample_rows(color, size, top, bottom):
+    """Rows `top..bottom` of `upsample_bilinear(color, size)`, without the
+    rest (OpenCV's bilinear mapping, pixel centers aligned).
+
+    Returns:
+        `(bottom - top, W, 3)` float32.
+    """
+    height, width = size
+    rows, cols = color.shape[:2]
+    scale_x, scale_y = cols / width, rows / height
+    # dst (x, y) <- src ((x + 0.5) sx - 0.5, (y + top + 0.5) sy - 0.5)
+    matrix = np.array([[scale_x, 0.0, 0.5 * scale_x - 0.5], [0.0, scale_y, (top + 0.5) * scale_y - 0.5]])
+    return cv2.warpAffine(
+        np.asarray(color, np.float32),
+        matrix,
+        (width, bottom - top),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
 
 def line_regions(sketch):
@@ -312,21 +421,6 @@ def nearest_pixel(barrier):
     _, index = cv2.distanceTransformWithLabels(barrier, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
     index -= 1
     return free[index]
-
-
-def _sample_bilinear(values, size, stride):
-    """`values` `(h, w, c)` bilinearly resized to `size` (H, W), then every
-    `stride`-th pixel: `(ceil(H / stride), ceil(W / stride), c)` float32,
-    made without the full-size image."""
-    height, width = size
-    hs, ws = -(-height // stride), -(-width // stride)
-    h, w = values.shape[:2]
-    # Sample centres of the full-size pixels y = 0, stride, ... in the small grid (half-pixel centres).
-    ys = ((np.arange(hs) * stride + 0.5) * h / height - 0.5).astype(np.float32)
-    xs = ((np.arange(ws) * stride + 0.5) * w / width - 0.5).astype(np.float32)
-    map_x, map_y = np.meshgrid(xs, ys)
-    out = cv2.remap(np.asarray(values, np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape(hs, ws, -1)
 
 
 def region_means(values, labels, count, weight):

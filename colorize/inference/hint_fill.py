@@ -13,27 +13,35 @@ coloring. Here:
    gap / 2 + 1 px rolls over the paper without touching a line (its
    centers: the paper farther than that from any ink, one Euclidean
    distance transform), so it cannot pass through a gap of up to `gap` px;
-   each connected set of ball centers seeds a region, and paper no ball
-   reaches (a pupil, a thin stripe between lines) is a region of its own.
-   The seeds then grow over the rest of the paper and into the lines
-   (OpenCV's watershed, flooding by darkness), so every pixel has a region
-   and neighbouring regions meet at the lines' centers and in the middle of
-   a closed gap. Last, a region that narrows to less than the ball (a neck:
-   an arm, a waist) was seeded twice: neighbours whose shared border lies
-   mostly on paper, not on ink, are merged again (a closed gap is a short
-   paper stretch in a long inked border). A morphological closing of the
+   each connected set of ball centers seeds a region. A piece of paper
+   that ink encloses (4-connected) holding one seed, or none (a pupil, a
+   thin stripe between lines: paper no ball reaches), is one region, found
+   by one connected-components pass at full size. Only a piece holding
+   several seeds (a closed gap or a neck divides it) is divided: its seeds
+   grow over it (OpenCV's watershed, flooding by darkness) and meet in the
+   middle of a closed gap; a region that narrows to less than the ball (a
+   neck: an arm, a waist) was seeded twice, and seeds whose shared border
+   lies mostly on paper, not on ink, are merged again (a closed gap is a
+   short paper stretch in a long inked border). Last, the regions grow
+   into the lines from both sides (`_grow_into_ink`), so every pixel has a
+   region and neighbouring regions meet at the lines' centers. The ball
+   centers, the watershed and the merging work at 1 / k of the size for a
+   ball of radius 5 k px or more (k <= 4: `SCALE_RADIUS`, `MAX_FACTOR`; a
+   k x k block is paper when all its pixels are), so only the
+   per-pixel passes run at full size. A morphological closing of the
    lines, the simpler alternative, closes gaps at junctions but not in a
    broken straight line (a disc can always touch the gap from the side),
    and merges nothing back.
-2. `fill_hinted_regions`: every region that holds hint pixels on paper
+2. `hint_flood.fill_hinted_regions`: every region that holds hint pixels on paper
    (a hint on a line is ambiguous: ignored) is painted with the hint color
-   (the one with the most pixels there, if several),
    times the lines (`rgb * lines / 255`, the paper's merge as in
    `fullres.multiply_lines`), so the lines stay. The other regions keep the
-   given colors. The background (the region around the drawing) is
-   treated like any other: painted only when a hint is on it, since a user
-   may mark it.
-3. `flood_fill_baseline`: the non-learned baseline of the hints experiment:
+   given colors. Which pixels each hint fills is `hint_flood`'s decision:
+   a region that reaches the page border from a hint inside a figure is
+   cut at the figure's outline (wider gaps closed), a hint on the paper
+   around the figures fills the paper (a user may mark the background),
+   and hints of different colors in one region split it between them.
+3. `hint_flood.flood_fill_baseline`: the non-learned baseline of the hints experiment:
    the sketch, with every hinted region flood-filled with its hint's color.
 
 A stripe narrower than the ball that opens onto a larger region through a
@@ -78,8 +86,8 @@ def _check_lines(lines):
 def line_regions(lines, gap=None):
     """Splits a sketch into regions bounded by its lines, small gaps closed.
 
-    See the module docstring for the method (trapped ball seeds, watershed
-    growth, necks merged).
+    See the module docstring for the method (trapped ball seeds, growth
+    within the paper, necks merged, lines to their nearest region).
 
     Args:
         lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
@@ -94,47 +102,204 @@ def line_regions(lines, gap=None):
     Raises:
         ColorizeError: not a 2-D uint8 image, or a negative gap.
     """
-    lines = _check_lines(lines)
-    height, width = lines.shape
-    if gap is None:
-        gap = default_gap(height, width)
-    if gap < 0:
-        raise ColorizeError(f"gap must be >= 0 pixels, not {gap}")
-    paper = (lines >= line_threshold(lines)).astype(np.uint8)  # (H, W) 1 on paper, 0 on ink
-    raw_count, raw = cv2.connectedComponents(paper, connectivity=4, ltype=cv2.CV_32S)  # 0: ink
-    if raw_count <= 1:
-        return np.zeros((height, width), np.int32)
-    if gap > 0:
-        # Ball centers: paper farther than the ball's radius from any ink. A
-        # ball of radius gap / 2 + 1 does not pass through a gap of `gap` px
-        # (measured on lines of every angle).
-        seeds = cv2.distanceTransform(paper, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > gap / 2.0 + 1.0
-        count, markers = cv2.connectedComponents(seeds.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
-        # Paper no ball reaches (a pupil, a thin stripe enclosed by lines)
-        # is a region of its own.
-        reached = np.zeros(raw_count, bool)
-        reached[raw[seeds]] = True
+    return PaperRegions(lines).labels(gap)
+
+
+class PaperRegions:
+    """The line-bounded regions of one sketch, at any gap closing.
+
+    What does not depend on the gap (the paper, its connected components,
+    each ink pixel's nearest paper pixel) is computed once, so that the
+    regions at several gaps (`hint_flood`'s wider second pass) cost little
+    more than one.
+
+    Args:
+        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
+
+    Raises:
+        ColorizeError: not a 2-D uint8 image.
+    """
+
+    def __init__(self, lines):
+        self.lines = _check_lines(lines)
+        self.shape = self.lines.shape
+        # (H, W) uint8 1 on paper, 0 on ink
+        self.paper = (self.lines >= line_threshold(self.lines)).astype(np.uint8)
+        # Paper pieces that ink separates (4-connected: a diagonal step between two ink pixels is closed).
+        self.raw_count, self.raw = cv2.connectedComponentsWithAlgorithm(
+            self.paper, 4, cv2.CV_32S, cv2.CCL_SPAGHETTI
+        )  # (H, W) int32, 0 on ink
+        self._distances = {}
+
+    def _distance(self, fast):
+        """`(H, W)` float32 distance of each pixel to the nearest ink (kept:
+        it does not depend on the gap)."""
+        mask = cv2.DIST_MASK_5 if fast else cv2.DIST_MASK_PRECISE
+        if mask not in self._distances:
+            self._distances[mask] = cv2.distanceTransform(self.paper, cv2.DIST_L2, mask)
+        return self._distances[mask]
+
+    def labels(self, gap=None):
+        """`(H, W)` int32 region labels 1..n with gaps up to `gap` px closed
+        (default `default_gap`), as `line_regions` returns them."""
+        height, width = self.shape
+        if gap is None:
+            gap = default_gap(height, width)
+        if gap < 0:
+            raise ColorizeError(f"gap must be >= 0 pixels, not {gap}")
+        if self.raw_count <= 1:
+            return np.zeros((height, width), np.int32)
+        return _grow_into_ink(self._paper_labels(gap))
+
+    def _paper_labels(self, gap):
+        """`(H, W)` int32 region labels 1..n of the paper pixels at gap
+        closing `gap`, 0 on ink."""
+        if gap == 0:
+            return self.raw.copy()
+        height, width = self.shape
+        radius = gap / 2.0 + 1.0  # a ball this wide does not pass a gap of `gap` px (any angle)
+        factor = int(np.clip(radius // SCALE_RADIUS, 1, MAX_FACTOR))
+        # Ball centers: paper farther than the ball's radius from any ink.
+        # At 1 / factor of the size a block is a center when any of its
+        # pixels is (the block maximum of the distance: a seed as thin as
+        # a pixel stays connected); all its pixels are paper of one piece
+        # then, as the radius is `SCALE_RADIUS` blocks or more.
+        # (the 5x5 mask is within 2 % of the Euclidean distance, 0.5 px at
+        # the radii that work at a smaller scale, and several times faster)
+        distance = self._distance(factor > 1)  # (H, W) pixels
+        small_paper = self.paper  # a block with ink counts as ink when seeds are merged
+        if factor > 1:
+            kernel = np.ones((factor, factor), np.uint8)
+            small_paper = np.ascontiguousarray(cv2.erode(self.paper, kernel, anchor=(0, 0))[::factor, ::factor])
+            distance = cv2.dilate(distance, kernel, anchor=(0, 0))[::factor, ::factor]
+        seeds = distance > radius  # (h, w), h = ceil(H / factor), w = ceil(W / factor)
+        del distance
+        seed_count, seed_labels = cv2.connectedComponentsWithAlgorithm(
+            seeds.view(np.uint8), 4, cv2.CV_32S, cv2.CCL_SPAGHETTI
+        )  # (h, w) int32, 0 off the seeds
+        # The piece of paper of each seed: its top left pixel's.
+        seed_raw = np.zeros(seed_count, np.int32)
+        seed_raw[seed_labels[seeds]] = self.raw[::factor, ::factor][seeds]
         del seeds
-        orphan = ~reached
-        orphan[0] = False
-        new_label = np.where(orphan, np.cumsum(orphan) + (count - 1), 0).astype(np.int32)  # (raw_count,)
-        markers = np.where(markers > 0, markers, new_label[raw])
-    else:
-        markers = raw
-    del raw
-    # Grow the seeds over the rest of the paper first, then into the lines
-    # (the flood goes by darkness), so regions meet at the lines' centers
-    # and in the middle of a closed gap.
-    ink = cv2.cvtColor(cv2.bitwise_not(lines), cv2.COLOR_GRAY2BGR)  # (H, W, 3) uint8
-    cv2.watershed(ink, markers)  # in place; -1 where floods meet and on the image border
-    del ink
-    _assign_nearest(markers, markers <= 0)
-    return _merge_necks(markers, paper)
+        seeds_in = np.bincount(seed_raw[1:], minlength=self.raw_count)  # (raw_count,) seeds in each piece
+        seeds_in[0] = 0
+        split = seeds_in >= 2  # pieces that closed gaps or necks divide
+        # One region per undivided piece (orphans, paper no ball reaches,
+        # included: a pupil, a thin stripe between lines); one per seed of a
+        # divided piece, until necks are merged again.
+        whole = np.flatnonzero(~split)[1:]  # raw labels of undivided pieces
+        table = np.zeros(self.raw_count, np.int32)
+        table[whole] = np.arange(1, whole.size + 1, dtype=np.int32)
+        if not split.any():
+            return np.take(table, self.raw)
+        table[split] = -1
+        labels = np.take(table, self.raw)  # (H, W) int32: -1 in divided pieces, 0 on ink
+        in_split = split[seed_raw]  # (seed_count,)
+        in_split[0] = False
+        # Grow the seeds over the rest of the paper (and through the lines)
+        # at the small scale: OpenCV's watershed, flooding by darkness, so
+        # seeds of one piece meet in the middle of a closed gap.
+        small_lines = self.lines
+        if factor > 1:
+            small_lines = cv2.erode(self.lines, np.ones((factor, factor), np.uint8), anchor=(0, 0))[::factor, ::factor]
+        grown = seed_labels
+        cv2.watershed(cv2.cvtColor(cv2.bitwise_not(small_lines), cv2.COLOR_GRAY2BGR), grown)
+        _assign_nearest(grown, grown <= 0)  # the flood's meeting lines and the image border
+        seed_region = _merge_necks(grown, small_paper, seed_raw, in_split)  # (seed_count,) 0 outside divided pieces
+        seed_region[in_split] += whole.size
+        # Each paper pixel of a divided piece takes the seed grown over its
+        # block, when that seed is of its own piece (near a line the block
+        # may have gone to the other side: then a neighbouring block's).
+        rows, cols = grown.shape
+        grown_raw = seed_raw[grown]  # (h, w) the piece of each block's seed
+        grown_region = seed_region[grown]  # (h, w) its region
+        if factor > 1:
+            big = (cols * factor, rows * factor)
+            up_raw = cv2.resize(grown_raw, big, interpolation=cv2.INTER_NEAREST)[:height, :width]
+            up_region = cv2.resize(grown_region, big, interpolation=cv2.INTER_NEAREST)[:height, :width]
+        else:
+            up_raw, up_region = grown_raw, grown_region
+        todo = labels < 0
+        good = todo & (up_raw == self.raw)
+        np.copyto(labels, up_region, where=good)
+        del up_raw, up_region
+        pending = np.flatnonzero(todo & ~good)  # flat indices still without a region
+        del good, todo
+        if not pending.size:
+            return labels
+        y, x = np.divmod(pending, width)
+        y //= factor
+        x //= factor
+        pending_raw = self.raw.ravel()[pending]
+        for dy, dx in ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)):
+            yy, xx = np.clip(y + dy, 0, rows - 1), np.clip(x + dx, 0, cols - 1)
+            good = grown_raw[yy, xx] == pending_raw
+            labels.ravel()[pending[good]] = grown_region[yy[good], xx[good]]
+            keep = ~good
+            pending, y, x, pending_raw = pending[keep], y[keep], x[keep], pending_raw[keep]
+            if not pending.size:
+                return labels
+        # Farther than a block from their own seeds' flood: the region of
+        # any seed of their piece.
+        first = np.zeros(self.raw_count, np.int32)
+        first[seed_raw[in_split]] = seed_region[in_split]
+        labels.ravel()[pending] = first[pending_raw]
+        return labels
+
+
+SCALE_RADIUS = 5
+"""`line_regions` finds the ball centers of a ball of radius r at 1 / k of
+the sketch's size, k = r // SCALE_RADIUS (1 to `MAX_FACTOR`): a block of k x
+k pixels is paper when all its pixels are, and the ball still spans
+`SCALE_RADIUS` or more small pixels."""
+
+MAX_FACTOR = 4
+"""The smallest scale for the ball centers: 1 / 4 of the sketch's size."""
+
+
+INK_PASSES = 3
+"""Ink pixels within this many pixels of paper (every line's edges and thin
+lines whole) take the label of a neighbour, pass by pass, so that two regions
+meet at a line's center."""
+
+
+def _grow_into_ink(labels):
+    """`labels` with every ink pixel (label 0) labeled like the paper next to it.
+
+    `INK_PASSES` passes of a 3x3 dilation grow the regions into the lines
+    from both sides (ties: the larger label). What is left, deep inside wide
+    ink (its color is multiplied by the dark anyway), takes the label of a
+    nearby 4 x 4 block.
+
+    Args:
+        labels: `(H, W)` int32, 0 on ink, some pixel labeled.
+
+    Returns:
+        `(H, W)` int32, no 0.
+    """
+    height, width = labels.shape
+    # Labels are exact in float32 below 2^24 (cv2.dilate has no int32).
+    grown = labels.astype(np.float32 if labels.max() < 1 << 24 else np.float64)
+    kernel = np.ones((3, 3), np.uint8)
+    for _ in range(INK_PASSES):
+        missing = grown == 0
+        if not missing.any():
+            return grown.astype(np.int32)
+        np.copyto(grown, cv2.dilate(grown, kernel), where=missing)
+    missing = grown == 0
+    if missing.any():
+        small = np.ascontiguousarray(cv2.dilate(grown, np.ones((4, 4), np.uint8), anchor=(0, 0))[::4, ::4])
+        while not small.all():
+            np.copyto(small, cv2.dilate(small, kernel), where=small == 0)
+        rows, cols = small.shape
+        up = cv2.resize(small, (cols * 4, rows * 4), interpolation=cv2.INTER_NEAREST)[:height, :width]
+        np.copyto(grown, up, where=missing)
+    return grown.astype(np.int32)
 
 
 def _assign_nearest(labels, missing):
     """Gives every `missing` pixel the label of its nearest other pixel, in place."""
-    if not missing.any():
+    if not missing.any() or missing.all():
         return
     # The raster-order index (from 1) of each pixel's nearest labeled pixel.
     _, nearest = cv2.distanceTransformWithLabels(missing.view(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
@@ -142,145 +307,50 @@ def _assign_nearest(labels, missing):
     labels[missing] = known[nearest[missing] - 1]
 
 
-def _merge_necks(labels, paper, ink_share=0.5):
-    """Joins neighbouring regions whose shared border is mostly paper.
+def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5):
+    """Joins the seeds of one piece of paper whose shared border is mostly paper.
 
     Two ball seeds of one region, split where it narrows to less than the
     ball (a neck: an arm, a waist), meet across paper; regions split by a
     line meet along ink, and across a closed gap only over its few pixels.
-    Regions whose border pixels (pairs of 4-neighbours) lie on ink less than
-    `ink_share` of the time are merged.
+    Seeds of one piece whose border pixels (pairs of 4-neighbours) lie on
+    ink less than `ink_share` of the time are merged. At a smaller scale a
+    block with any ink counts as ink, so a passage narrower than a block
+    keeps its two seeds apart (a split region asks for one more hint; a
+    wrong merge would let a fill through a closed gap).
 
     Args:
-        labels: `(H, W)` int32 labels 1..n.
-        paper: `(H, W)` uint8, 1 on paper.
+        grown: `(h, w)` int32 seed labels grown over every pixel.
+        paper: `(h, w)` uint8, 1 on paper.
+        seed_raw: `(seeds,)` the piece of paper of each seed.
+        in_split: `(seeds,)` bool, the seeds of pieces with several seeds.
 
     Returns:
-        `(H, W)` int32 labels 1..m, m <= n.
+        `(seeds,)` int32 region of each seed of a divided piece, 1..m (0
+        for the others).
     """
-    count = int(labels.max()) + 1
-    if count <= 2:
-        return labels
+    count = seed_raw.size
     keys, inks = [], []
     for a, b, pa, pb in (
-        (labels[:, :-1], labels[:, 1:], paper[:, :-1], paper[:, 1:]),
-        (labels[:-1], labels[1:], paper[:-1], paper[1:]),
+        (grown[:, :-1], grown[:, 1:], paper[:, :-1], paper[:, 1:]),
+        (grown[:-1], grown[1:], paper[:-1], paper[1:]),
     ):
         border = a != b
-        lo = np.minimum(a[border], b[border]).astype(np.int64)
-        hi = np.maximum(a[border], b[border]).astype(np.int64)
+        a, b = a[border], b[border]
+        inside = in_split[a] & (seed_raw[a] == seed_raw[b])  # both of one divided piece
+        a, b = a[inside], b[inside]
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
         keys.append(lo * count + hi)
-        inks.append((pa[border] & pb[border]) == 0)  # either pixel on ink
+        inks.append(((pa[border] & pb[border]) == 0)[inside])  # either pixel on ink
     keys, inks = np.concatenate(keys), np.concatenate(inks)
-    if not keys.size:
-        return labels
-    pairs, index = np.unique(keys, return_inverse=True)
-    share = np.bincount(index, inks) / np.bincount(index)
-    joined = pairs[share < ink_share]
-    if not joined.size:
-        return labels
+    joined = np.zeros(0, np.int64)
+    if keys.size:
+        pairs, index = np.unique(keys, return_inverse=True)
+        share = np.bincount(index, inks) / np.bincount(index)
+        joined = pairs[share < ink_share]
     graph = scipy.sparse.coo_matrix((np.ones(joined.size), (joined // count, joined % count)), shape=(count, count))
     _, component = scipy.sparse.csgraph.connected_components(graph, directed=False)  # (count,)
-    _, relabel = np.unique(component[1:], return_inverse=True)
-    table = np.concatenate([[0], relabel + 1]).astype(np.int32)
-    return table[labels]
-
-
-def _region_colors(labels, hint_rgb, hint_mask):
-    """The hint color of each region: the most frequent one among its hint
-    pixels (ties: the smallest RGB value).
-
-    Returns:
-        (hinted, palette): `(n + 1,)` bool and `(n + 1, 3)` uint8, indexed
-        by label.
-    """
-    count = int(labels.max()) + 1
-    region = labels[hint_mask].astype(np.int64)  # (k,)
-    rgb = hint_rgb[hint_mask].astype(np.int64)  # (k, 3)
-    key = (region << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]  # region, then color
-    keys, votes = np.unique(key, return_counts=True)  # sorted by region, then color
-    # The last entry of each region after sorting by (region, votes, -color) wins.
-    order = np.lexsort((-(keys & 0xFFFFFF), votes, keys >> 24))
-    keys = keys[order]
-    regions = keys >> 24
-    last = np.r_[regions[1:] != regions[:-1], True]
-    winners = keys[last]
-    hinted = np.zeros(count, bool)
-    palette = np.zeros((count, 3), np.uint8)
-    hinted[winners >> 24] = True
-    palette[winners >> 24] = np.stack([(winners >> s) & 0xFF for s in (16, 8, 0)], -1)
-    return hinted, palette
-
-
-def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
-    """Paints every line-bounded region that holds a hint in the hint's color.
-
-    Args:
-        rgb: `(H, W, 3)` uint8 RGB, the colors of the regions without hints
-            (e.g. the network's full-resolution output).
-        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
-        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
-        hint_mask: `(H, W)` bool, True on hints.
-        gap: the widest line gap closed (`line_regions`).
-        labels: `line_regions(lines, gap)` when the caller has it already.
-
-    Returns:
-        `(H, W, 3)` uint8 RGB: in a hinted region exactly the hint color
-        times lines / 255 (rounded), elsewhere `rgb`. Hint pixels on the
-        lines are ignored; with several hint colors in one region, the one
-        with the most hint pixels there wins (ties: the smallest RGB value).
-
-    Raises:
-        ColorizeError: mismatched shapes or dtypes.
-    """
-    lines = _check_lines(lines)
-    shape = lines.shape
-    rgb, hint_rgb, hint_mask = np.asarray(rgb), np.asarray(hint_rgb), np.asarray(hint_mask)
-    for what, array, want in (("rgb", rgb, (*shape, 3)), ("hint_rgb", hint_rgb, (*shape, 3))):
-        if array.shape != want or array.dtype != np.uint8:
-            raise ColorizeError(f"{what} must be a {want} uint8 array, got {array.shape} {array.dtype}")
-    if hint_mask.shape != shape:
-        raise ColorizeError(f"hint_mask must have shape {shape}, got {hint_mask.shape}")
-    # A hint pixel on a line is ambiguous (the line parts two regions, and a
-    # patch across it mixes in the ink's color): only those on paper count.
-    hint_mask = hint_mask.astype(bool, copy=False) & (lines >= line_threshold(lines))
-    out = rgb.copy()
-    if not hint_mask.any():
-        return out
-    if labels is None:
-        labels = line_regions(lines, gap)
-    elif labels.shape != shape:
-        raise ColorizeError(f"labels must have shape {shape}, got {labels.shape}")
-    if not labels.any():  # all ink: no region to fill
-        return out
-    hinted, palette = _region_colors(labels, hint_rgb, hint_mask)
-    hinted[0] = False
-    fill = hinted.view(np.uint8)[labels]  # (H, W) 1 in hinted regions
-    color = palette[labels]  # (H, W, 3) uint8
-    # round(color * lines / 255): OpenCV rounds to nearest (no ties: 255 is odd).
-    shaded = cv2.multiply(color, cv2.cvtColor(lines, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
-    del color
-    cv2.copyTo(shaded, fill, out)
-    return out
-
-
-def flood_fill_baseline(lines, hint_rgb, hint_mask, gap=None):
-    """The non-learned baseline: the sketch, each hinted region flood-filled.
-
-    Args:
-        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
-        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
-        hint_mask: `(H, W)` bool, True on hints.
-        gap: the widest line gap closed (`line_regions`).
-
-    Returns:
-        `(H, W, 3)` uint8 RGB: white paper with the lines (the sketch as
-        gray RGB) where there is no hint, and every region holding a hint in
-        that hint's color times the lines.
-
-    Raises:
-        ColorizeError: mismatched shapes or dtypes.
-    """
-    lines = _check_lines(lines)
-    sketch = np.repeat(lines[..., None], 3, axis=-1)  # (H, W, 3): white paper * lines
-    return fill_hinted_regions(sketch, lines, hint_rgb, hint_mask, gap)
+    region = np.zeros(count, np.int32)
+    _, relabel = np.unique(component[in_split], return_inverse=True)
+    region[in_split] = relabel + 1
+    return region

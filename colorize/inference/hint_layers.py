@@ -203,7 +203,9 @@ def parse_hint(text):
     """Parses a `--hint` value: `X,Y,#RRGGBB` (or `X,Y,RRGGBB`).
 
     X and Y are the hint's pixel column and row in the sketch, from its top
-    left corner (0-based); RRGGBB its color in hexadecimal sRGB.
+    left corner (0-based; a point just off the picture, even at a negative
+    X or Y, still gives the part of its square that falls inside, see
+    `points_layer`); RRGGBB its color in hexadecimal sRGB.
 
     Args:
         text: the flag's value.
@@ -225,8 +227,6 @@ def parse_hint(text):
             reason = f"the color must be #RRGGBB (6 hexadecimal digits), not {parts[2]!r}"
         raise ColorizeError(f"--hint {text!r}: {reason}")
     x, y, hexa = int(match[1]), int(match[2]), match[3]
-    if x < 0 or y < 0:
-        raise ColorizeError(f"--hint {text!r}: X and Y must be >= 0 (pixels from the top left corner)")
     return x, y, tuple(int(hexa[i : i + 2], 16) for i in (0, 2, 4))
 
 
@@ -263,7 +263,8 @@ def points_layer(points, height, width, radius=None):
     Args:
         points: `[(x, y, (r, g, b)), ...]` as `parse_hint` returns: pixel
             column and row, color in 0..255. Later points cover earlier
-            ones where their squares overlap.
+            ones where their squares overlap. A point off the picture whose
+            square still reaches into it gives that part of its square.
         height, width: the sketch's size.
         radius: half side of the squares in pixels, >= 0 (side 2 * radius +
             1, clipped at the image's border); default `default_radius`.
@@ -273,8 +274,8 @@ def points_layer(points, height, width, radius=None):
         hint) and `(height, width)` bool.
 
     Raises:
-        ColorizeError: a point outside the image (named), a bad color, or
-            a negative radius.
+        ColorizeError: a point whose square lies wholly outside the image
+            (named), a bad color, or a negative radius.
     """
     if radius is None:
         radius = default_radius(height, width)
@@ -283,14 +284,18 @@ def points_layer(points, height, width, radius=None):
     rgb = np.zeros((height, width, 3), np.uint8)
     mask = np.zeros((height, width), bool)
     for x, y, color in points:
-        if not (0 <= x < width and 0 <= y < height):
-            raise ColorizeError(f"hint at x={x}, y={y} is outside the {width}x{height} sketch")
+        top, bottom = max(0, y - radius), min(height, y + radius + 1)
+        left, right = max(0, x - radius), min(width, x + radius + 1)
+        if top >= bottom or left >= right:
+            side = 2 * radius + 1
+            raise ColorizeError(
+                f"hint at x={x}, y={y} is outside the {width}x{height} sketch "
+                f"(its {side}x{side} px square does not reach into it)"
+            )
         if len(color) != 3 or not all(0 <= int(c) <= 255 for c in color):
             raise ColorizeError(f"hint at x={x}, y={y}: color {tuple(color)} is not three values in 0..255")
-        rows = slice(max(0, y - radius), y + radius + 1)
-        cols = slice(max(0, x - radius), x + radius + 1)
-        rgb[rows, cols] = color
-        mask[rows, cols] = True
+        rgb[top:bottom, left:right] = color
+        mask[top:bottom, left:right] = True
     return rgb, mask
 
 

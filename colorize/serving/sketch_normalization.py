@@ -7,14 +7,16 @@ px), which gives soft, gray lines (the darkest pixel of a window is usually
 models "very susceptible to ... how dark the dark pixels are" and failing on
 real and binary sketches. `normalize` undoes the ways real sketches differ:
 
-1. Polarity, decided from what is line-like, not from the median: thin
-   structures (a morphological top-hat, narrower than `THIN` pixels at the
-   statistics scale) that are also long (at least `LINE_LENGTH` of them in a
-   `LINE_LENGTH`-wide window, so stars and specks do not count) are scored
-   dark on light and light on dark by their length over their width; the
-   page is inverted when light lines win (the paper between dense dark
-   lines is thin too, but wider than the lines). A night sky or a black
-   frame is a wide structure and does not vote.
+1. Polarity, decided from what is line-like, not from the median alone:
+   thin structures (a morphological top-hat, narrower than `THIN` pixels at
+   the statistics scale) that are also long (at least `LINE_LENGTH` of
+   them in a `LINE_LENGTH`-wide window, so stars and specks do not count)
+   are scored dark on light and light on dark by their length over their
+   width; the page is inverted when two of three votes say light lines:
+   they score higher, they are thinner, the page is mostly dark (the paper
+   between dense dark lines or between the dots of a stippled page is thin
+   too, but wider than the ink). A night sky or a black frame is a wide
+   structure and does not vote as a line.
 2. Paper and ink, in color: the paper color is the per-channel median of
    the paper side of an Otsu split of the luma; each pixel's ink is its
    largest per-channel distance from the paper (`darkness`), so black,
@@ -93,6 +95,10 @@ LINE_LENGTH = 31
 """A thin pixel is line-like when its `LINE_LENGTH`-square window holds at
 least `LINE_LENGTH` thin pixels (a line crossing it does; a star does not)."""
 
+MOSTLY_DARK = 128
+"""A page whose median luma is below this is mostly dark: one of the three
+votes of `light_on_dark` for light lines."""
+
 MAX_STEP = 40
 """Largest step between neighbouring pixels of a dataset-style sketch (the
 extraction's 8x8 box filter bounds it by 32)."""
@@ -136,9 +142,14 @@ def light_on_dark(mins, maxs, sub_luma):
     of either polarity survives the reduction), both thresholded at a quarter
     of the page's contrast (at least 16 levels, above scanning noise) and
     kept where they are line-like. Each polarity scores its length over its
-    width (edge^2 / 4 area, with the mean width 2 area / edge): light lines
-    must score higher, so that wide gaps between dense dark lines, which are
-    "thin" too at the statistics scale, do not outvote them.
+    width (edge^2 / 4 area, with the mean width 2 area / edge). The page is
+    light-on-dark when two of three say so: light lines score higher (so
+    that wide gaps between dense dark lines, which are "thin" too at the
+    statistics scale, do not outvote them), light lines are thinner than
+    dark ones (the paper between the dots of a stippled or screentoned
+    page is a long network that outscores them, but wider), and the page
+    is mostly dark (median luma under `MOSTLY_DARK`; a night sky over a
+    drawing is, but its lines are dark, thinner and score higher).
     A page with neither (only wide shapes) falls back on its median: darker
     than 96 is light-on-dark.
 
@@ -165,8 +176,20 @@ def light_on_dark(mins, maxs, sub_luma):
     # length / width = (edge / 2) / (2 area / edge): the thinner polarity wins, so that the
     # paper between dense lines (hatching, 10 px gaps) does not outvote the lines.
     score = tf.math.divide_no_nan(tf.square(edge), 4.0 * area)
+    # Mean width, 2 area / edge (infinite for a polarity without lines).
+    width = tf.where(area > 0, 2.0 * area / tf.maximum(edge, 1.0), float("inf"))
     median = ops.quantile(ops.histogram(ops.to_uint8(sub_luma)), 0.5)
-    invert = tf.where(tf.reduce_sum(area) < LINE_LENGTH, median < 96, score[1] > score[0])
+    # Three votes for light lines: they score higher, they are thinner, the
+    # page is mostly dark. On a stippled or screentoned page the paper
+    # between the dots is a long, thin network and outscores the dots, but
+    # it is wider than they are and most of the page; on a night page the
+    # sky is most of the page, but the lines are dark and thinner.
+    votes = (
+        tf.cast(score[1] > score[0], tf.int32)
+        + tf.cast(width[1] < width[0], tf.int32)
+        + tf.cast(median < MOSTLY_DARK, tf.int32)
+    )
+    invert = tf.where(tf.reduce_sum(area) < LINE_LENGTH, median < 96, votes >= 2)
     return invert, tf.where(invert, lines[0, ..., 1], lines[0, ..., 0]) > 0
 
 

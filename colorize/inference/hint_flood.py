@@ -1,0 +1,577 @@
+"""Which pixels a hint fills: fills that stop at the figure, and hints that
+share a region split it.
+
+`hint_fill.line_regions` closes the gaps of a drawing's lines up to `gap`
+pixels (about 1 % of the short side). Real coloring pages have wider gaps:
+a dab on a frog's belly whose outline is open at the arms and toes floods
+the whole page around the frog. And a region can hold hints of several
+colors (two white dabs on the background and a green one on the belly, in
+what the fill takes for one region); a vote would drop one of them
+silently. `plan_fill` decides, for every dab (a connected set of hint
+pixels of one color):
+
+1. A dab whose region does not touch the page border fills its region
+   (inside a closed figure).
+2. A dab whose region touches the border may be on the paper around the
+   figures, or inside a figure whose outline has a gap. The regions are
+   found again with wider gaps closed (`gap_ladder`: 2, 4, ... times the
+   gap, up to `MAX_GAP_SHARE` of the short side); at the first where the
+   dab's region no longer touches the border, the dab is inside a figure
+   and fills only that part of its region: the figure.
+3. Still touching the border at `MAX_GAP_SHARE`: if the dab's region
+   separates from the border at a wider gap still (up to
+   `FIGURE_GAP_SHARE`), the dab is inside a figure whose outline is too
+   open to close; it is not filled (the network, which got the hint, colors
+   around it) and a one-line note names the dab and where its outline is
+   open: "hint at 420,420 (#28aa3c) reached the page border: the outline
+   has a gap of about 50 px near 650,380; ...". Otherwise the dab is on the
+   paper itself and fills its region (a user may mark the background),
+   but not the figures in it that the widest gap closes.
+4. Dabs that fill one area are one group. A group of one color fills its
+   area; a group with several colors splits its area between its dabs,
+   each pixel going to the dab nearest to it along the area (a geodesic
+   flood from the dabs, `split_between`), and a note names the dabs. A dab
+   left unfilled in step 3 joins the group of dabs on the paper of its
+   region, if any, so that its color is not lost to theirs. Smaller areas
+   are decided first: a figure's dab keeps the figure from the background's.
+
+Hints on a line are ambiguous (the line parts two regions): they are not
+used for filling (the network still sees them).
+
+The wider passes cost one `line_regions` each, only when a hinted region
+touches the border (`hint_fill.PaperRegions` shares the work that does not
+depend on the gap).
+"""
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from colorize.errors import ColorizeError
+from colorize.inference import hint_fill
+from colorize.inference.fullres import line_threshold
+from colorize.inference.hint_fill import _assign_nearest
+
+MAX_GAP_SHARE = 0.04
+"""Widest outline gap closed to keep a dab inside its figure: this share of
+the short side (32 px on an 800 px page; the pages of the issue have gaps
+of up to 3 %)."""
+
+FIGURE_GAP_SHARE = 0.16
+"""A dab whose region separates from the page border only with gaps this
+wide closed is inside a figure too open to close (a note, not a fill)."""
+
+SEAM_SHARE = 0.1
+"""In a connected stroke of several colors, a color with less than this
+share of its pixels is a seam (colors blended where two strokes touch, or
+a resized layer's edge) and joins the stroke's main color."""
+
+SPLIT_SIDE = 512
+"""The geodesic split between several dabs runs on the area scaled to at
+most this many pixels on its long side."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Dab:
+    """A connected set of hint pixels of one color.
+
+    Attributes:
+        x, y: the dab's pixel nearest its centroid (column, row).
+        color: (r, g, b) ints.
+        pixels: how many hint pixels (on paper).
+    """
+
+    x: int
+    y: int
+    color: tuple
+    pixels: int
+
+    def __str__(self):
+        return f"hint at {self.x},{self.y} (#{''.join(f'{c:02x}' for c in self.color)})"
+
+
+@dataclasses.dataclass
+class FillPlan:
+    """What `paint` fills.
+
+    Attributes:
+        index: `(H, W)` int32, 0 where nothing is filled, k where dab k - 1's
+            color fills.
+        dabs: the `Dab`s, in index order.
+        notes: one-line notes (a fill that would leak, hints that share a
+            region), in dab order.
+    """
+
+    index: np.ndarray
+    dabs: list
+    notes: list
+
+    def colors(self):
+        """`(len(dabs) + 1, 3)` uint8: black, then each dab's color."""
+        return np.array([(0, 0, 0), *(d.color for d in self.dabs)], np.uint8).reshape(-1, 3)
+
+
+def find_dabs(hint_rgb, hint_mask):
+    """The dabs of a hint layer.
+
+    Args:
+        hint_rgb: `(H, W, 3)` uint8 RGB.
+        hint_mask: `(H, W)` bool.
+
+    Returns:
+        (dab_map, dabs): `(H, W)` int32, 0 off the hints and k on dab k - 1,
+        and the list of `Dab`s (in raster order of their first pixel).
+    """
+    height, width = hint_mask.shape
+    mask = hint_mask.view(np.uint8) if hint_mask.dtype == bool else (hint_mask > 0).astype(np.uint8)
+    count, strokes = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
+    where = np.flatnonzero(mask.ravel())  # (k,) hint pixels in raster order
+    dab_map = np.zeros((height, width), np.int32)
+    if count <= 1:
+        return dab_map, []
+    rgb = hint_rgb.reshape(-1, 3)[where].astype(np.int64)
+    color = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]  # (k,)
+    stroke = strokes.ravel()[where].astype(np.int64)
+    key = (stroke << 24) | color
+    keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    # Seams: a stroke's colors with under SEAM_SHARE of its pixels join its main color.
+    key_stroke = keys >> 24
+    stroke_total = np.bincount(key_stroke, counts)  # (count,)
+    order = np.lexsort((-counts, key_stroke))  # by stroke, most pixels first
+    main = np.empty_like(keys)
+    first = np.r_[True, key_stroke[order][1:] != key_stroke[order][:-1]]
+    main_of_stroke = np.zeros(count, np.int64)
+    main_of_stroke[key_stroke[order][first]] = order[first]
+    seam = counts < SEAM_SHARE * stroke_total[key_stroke]
+    main[:] = np.arange(keys.size)
+    main[seam] = main_of_stroke[key_stroke[seam]]
+    kept, dab_of_key = np.unique(main, return_inverse=True)  # dabs numbered in key order
+    dab = dab_of_key[inverse]  # (k,) dab of every hint pixel, 0-based
+    dab_map.ravel()[where] = dab + 1
+    ys, xs = np.divmod(where, width)
+    n = kept.size
+    size = np.bincount(dab, minlength=n)
+    cy, cx = np.bincount(dab, ys, n) / size, np.bincount(dab, xs, n) / size
+    # The pixel of each dab nearest its centroid.
+    distance = (ys - cy[dab]) ** 2 + (xs - cx[dab]) ** 2
+    pick = np.lexsort((distance, dab))
+    nearest = pick[np.r_[True, dab[pick][1:] != dab[pick][:-1]]]  # (n,) one hint pixel per dab
+    dabs = []
+    for i in range(n):
+        value = int(keys[kept[i]] & 0xFFFFFF)
+        color = ((value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF)
+        dabs.append(Dab(int(xs[nearest[i]]), int(ys[nearest[i]]), color, int(size[i])))
+    order = np.argsort(where[nearest], kind="stable")  # raster order of the named pixels
+    renumber = np.zeros(n + 1, np.int32)
+    renumber[order + 1] = np.arange(1, n + 1, dtype=np.int32)
+    return renumber[dab_map], [dabs[i] for i in order]
+
+
+def gap_ladder(gap, height, width, share=None):
+    """The wider gaps tried for a dab whose region touches the border: 2, 4,
+    ... times `gap`, ending at `share` (default `MAX_GAP_SHARE`) of the
+    short side (none if that is not wider than `gap`)."""
+    top = max(1, round((MAX_GAP_SHARE if share is None else share) * min(height, width)))
+    ladder = []
+    step = max(gap, 1)
+    while step < top:
+        step = min(top, step * 2)
+        ladder.append(step)
+    return ladder
+
+
+def _border_labels(labels):
+    """Bool `(n + 1,)`: the labels that touch the image border."""
+    touching = np.zeros(int(labels.max()) + 1, bool)
+    touching[labels[0]] = touching[labels[-1]] = touching[labels[:, 0]] = touching[labels[:, -1]] = True
+    return touching
+
+
+def _majority(labels, pixels):
+    """The most common label among the flat `pixels` indices."""
+    values, counts = np.unique(labels.ravel()[pixels], return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+DECIDE_SIDE = 1024
+"""Whether a dab is inside a figure is decided on the sketch reduced (block
+minimum: no line is lost) to a short side of at most this many pixels; the
+area it fills is then found at full size."""
+
+
+class _Ladder:
+    """Region labels at wider gaps, computed when first asked for: at full
+    size (`full`) and at the deciding scale (`coarse`, 1 / `factor`)."""
+
+    def __init__(self, lines, regions=None):
+        self.lines = lines
+        self.regions = regions
+        height, width = lines.shape
+        self.factor = max(1, -(-min(height, width) // DECIDE_SIDE))
+        self._small = None
+        self._full = {}
+        self._coarse = {}
+
+    def full(self, gap):
+        """(labels, touching) at full size with gaps up to `gap` px closed."""
+        if gap not in self._full:
+            self.regions = self.regions or hint_fill.PaperRegions(self.lines)
+            labels = self.regions.labels(gap)
+            self._full[gap] = (labels, _border_labels(labels))
+        return self._full[gap]
+
+    def coarse(self, gap):
+        """(labels, touching) at the deciding scale, gaps up to `gap` full-size px closed."""
+        if self.factor == 1:
+            return self.full(gap)
+        if gap not in self._coarse:
+            if self._small is None:
+                k = self.factor
+                small = cv2.erode(self.lines, np.ones((k, k), np.uint8), anchor=(0, 0))[::k, ::k]
+                self._small = hint_fill.PaperRegions(np.ascontiguousarray(small))
+            labels = self._small.labels(max(1, round(gap / self.factor)))
+            self._coarse[gap] = (labels, _border_labels(labels))
+        return self._coarse[gap]
+
+    def small_paper(self):
+        """`(h, w)` uint8 paper at the deciding scale (after `coarse`)."""
+        return self._small.paper
+
+    def to_coarse(self, pixels):
+        """Flat full-size pixel indices -> flat indices at the deciding scale."""
+        if self.factor == 1:
+            return pixels
+        width = self.lines.shape[1]
+        small_width = -(-width // self.factor)
+        y, x = np.divmod(pixels, width)
+        return (y // self.factor) * small_width + x // self.factor
+
+
+def _open_gap(labels, touching, region, paper):
+    """Where the region `region` of `labels` meets a region that touches the
+    border (`touching`, by label) on paper, not ink (its closed gaps):
+    ((x, y), width in px) of the widest, or None."""
+    inside = labels == region
+    rim = inside & ~cv2.erode(inside.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE).view(
+        bool
+    )
+    outside = cv2.dilate((~inside).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    # Rim pixels on paper that touch paper of another region.
+    other_paper = cv2.dilate((touching[labels] & (paper > 0)).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    gap = rim & outside & other_paper & (paper > 0)
+    if not gap.any():
+        return None
+    # The widest opening: the gap pixel farthest from the ink (the middle
+    # of a gap is half its width from either end; a sliver of paper where
+    # two lines meet is close to both).
+    clearance = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
+    clearance[~gap] = -1.0
+    y, x = np.unravel_index(int(np.argmax(clearance)), clearance.shape)
+    return (int(x), int(y)), int(round(2 * clearance[y, x]))
+
+
+def split_between(area, dab_map, dab_ids):
+    """Splits an area between dabs: each pixel to the dab nearest to it
+    along the area (a geodesic flood, 8-connected; ties to the later dab).
+
+    Args:
+        area: `(H, W)` bool, the pixels to split.
+        dab_map: `(H, W)` int32 dab numbers (`find_dabs`).
+        dab_ids: the dab numbers that share the area (>= 1).
+
+    Returns:
+        `(H, W)` int32: a dab number on `area`, 0 elsewhere.
+    """
+    height, width = area.shape
+    out = np.zeros((height, width), np.int32)
+    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
+    if not cols:
+        return out
+    crop = area[top : top + rows, left : left + cols]
+    sharing = np.zeros(int(dab_map.max()) + 1, bool)
+    sharing[list(dab_ids)] = True
+    dabs = dab_map[top : top + rows, left : left + cols]
+    seeds = np.where(sharing[dabs] & crop, dabs, 0)
+    scale = max(1.0, max(rows, cols) / SPLIT_SIDE)
+    small = (max(1, round(cols / scale)), max(1, round(rows / scale)))
+    walk = cv2.resize(crop.view(np.uint8), small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    # Every dab keeps a seed at the small scale (at its pixels' positions).
+    grown = np.zeros(walk.shape, np.float32)
+    sy, sx = np.nonzero(seeds)
+    small_y = np.minimum((sy / scale).astype(np.int64), walk.shape[0] - 1)
+    small_x = np.minimum((sx / scale).astype(np.int64), walk.shape[1] - 1)
+    grown[small_y, small_x] = seeds[sy, sx]
+    walk[small_y, small_x] = True
+    kernels = (cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), np.ones((3, 3), np.uint8))
+    step = 0
+    while True:
+        todo = walk & (grown == 0)
+        grown_more = cv2.dilate(grown, kernels[step % 2])  # cross and square in turn: octagonal distance
+        new = todo & (grown_more > 0)
+        if not new.any():
+            break
+        np.copyto(grown, grown_more, where=new)
+        step += 1
+    # Small pixels the flood did not reach (off the area, or parts too thin
+    # for the small scale): the nearest reached one's dab, so that every
+    # full-size pixel of the area gets one.
+    grown = grown.astype(np.int32)
+    _assign_nearest(grown, grown == 0)
+    up = cv2.resize(grown, (cols, rows), interpolation=cv2.INTER_NEAREST)
+    up[~crop] = 0
+    out[top : top + rows, left : left + cols] = up
+    return out
+
+
+def _name(dabs, ids, most=4):
+    names = [str(dabs[i - 1]) for i in ids[:most]]
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return ", ".join(names[:-1]) + (f" and {names[-1]}" if len(names) > 1 else names[0]) + more
+
+
+def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
+    """Decides which pixels each hint fills (see the module docstring).
+
+    Args:
+        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
+        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
+        hint_mask: `(H, W)` bool, True on hints.
+        gap: the widest line gap closed for every hint (`line_regions`).
+        labels: `line_regions(lines, gap)` when the caller has it already.
+        regions: a `hint_fill.PaperRegions` of `lines`, if the caller has one.
+
+    Returns:
+        A `FillPlan`.
+
+    Raises:
+        ColorizeError: mismatched shapes or dtypes.
+    """
+    lines = hint_fill._check_lines(lines)
+    shape = lines.shape
+    height, width = shape
+    hint_rgb, hint_mask = np.asarray(hint_rgb), np.asarray(hint_mask)
+    if hint_rgb.shape != (*shape, 3) or hint_rgb.dtype != np.uint8:
+        raise ColorizeError(f"hint_rgb must be a {(*shape, 3)} uint8 array, got {hint_rgb.shape} {hint_rgb.dtype}")
+    if hint_mask.shape != shape:
+        raise ColorizeError(f"hint_mask must have shape {shape}, got {hint_mask.shape}")
+    if labels is not None and labels.shape != shape:
+        raise ColorizeError(f"labels must have shape {shape}, got {labels.shape}")
+    index = np.zeros(shape, np.int32)
+    paper = (lines >= line_threshold(lines)).astype(np.uint8)
+    # A hint pixel on a line is ambiguous (the line parts two regions): only those on paper fill.
+    on_paper = hint_mask.astype(bool, copy=False) & (paper > 0)
+    if not on_paper.any():
+        return FillPlan(index, [], [])
+    if gap is None:
+        gap = hint_fill.default_gap(height, width)
+    ladder = _Ladder(lines, regions)
+    if labels is None:
+        labels, _ = ladder.full(gap)
+    if not labels.any():  # all ink: no region to fill
+        return FillPlan(index, [], [])
+    dab_map, dabs = find_dabs(hint_rgb, on_paper)
+    pixels_of = np.split(*_grouped(dab_map))  # dab k -> its flat pixel indices
+    base_border = _border_labels(labels)
+    notes = []
+    groups = {}  # area key -> [dab numbers]
+    areas = {}  # area key -> (H, W) bool
+    waiting = []  # (dab number, base region): inside a figure too open to close
+    for k in range(1, len(dabs) + 1):
+        pixels = pixels_of[k - 1]
+        region = _majority(labels, pixels)
+        key = ("region", region)
+        if base_border[region]:
+            key = _inside_figure(ladder, pixels, gap, height, width)
+            if key is None:
+                leak = _leak(ladder, pixels, paper, gap, height, width)
+                if leak is not None:
+                    waiting.append((k, region, *leak))
+                    continue
+                key = ("paper", region)
+                if key not in areas:
+                    areas[key] = labels == region
+                    ladder_top = gap_ladder(gap, height, width)[-1:]
+                    if ladder_top:  # not the figures inside it, closed at the widest gap
+                        wide, touching = ladder.full(ladder_top[0])
+                        areas[key] &= touching[wide]
+            else:
+                key = (*key, region)
+                if key not in areas:
+                    wide = ladder.full(key[1])[0]
+                    areas[key] = (labels == region) & (wide == key[2])
+        if key not in areas:
+            areas[key] = labels == region
+        groups.setdefault(key, []).append(k)
+    for k, region, where, wider in waiting:
+        dab, pixels = dabs[k - 1], pixels_of[k - 1]
+        wide, touching = ladder.full(wider)
+        inner = _majority(wide, pixels)
+        if ("paper", region) in groups and not touching[inner]:
+            # The paper around has its own hints: this one fills its figure,
+            # up to the gap closed at the wider gap.
+            key = ("figure", wider, inner, region)
+            if key not in areas:
+                areas[key] = (labels == region) & (wide == inner)
+            groups.setdefault(key, []).append(k)
+            notes.append(f"{dab} reached the page border: the outline has {where}; {_CLOSED}")
+        else:
+            notes.append(f"{dab} reached the page border: the outline has {where}; {_LEFT}")
+    claimed = np.zeros(shape, bool)
+    for key in sorted(groups, key=lambda key: int(np.count_nonzero(areas[key]))):
+        ids = sorted(groups[key])
+        area = areas[key] & ~claimed
+        claimed |= area
+        colors = {dabs[i - 1].color for i in ids}
+        if len(colors) == 1:
+            index[area] = ids[0]
+            continue
+        split = split_between(area, dab_map, ids)
+        np.copyto(index, split, where=area)
+        notes.append(f"{_name(dabs, ids)} share one region: it is split between them, each pixel to the nearest")
+    return FillPlan(index, dabs, notes)
+
+
+_LEFT = "its region is left to the network (close the gap, or dab the paper around it too)"
+_CLOSED = "filled up to that gap, as the paper around it has hints of its own"
+
+
+def _grouped(dab_map):
+    """(flat pixel indices sorted by dab, split points) for np.split."""
+    flat = dab_map.ravel()
+    where = np.flatnonzero(flat)
+    order = np.argsort(flat[where], kind="stable")
+    where = where[order]
+    bounds = np.flatnonzero(np.diff(flat[where])) + 1
+    return where, bounds
+
+
+def _inside_figure(ladder, pixels, gap, height, width):
+    """("figure", wider gap, region at that gap) for the first gap of the
+    ladder at which the dab (flat `pixels`) is in a region off the border,
+    decided at the coarse scale and checked at full size; None if none."""
+    coarse = ladder.to_coarse(pixels)
+    for wider in gap_ladder(gap, height, width):
+        small, touching = ladder.coarse(wider)
+        if touching[_majority(small, coarse)]:
+            continue
+        wide, touching = ladder.full(wider)
+        inner = _majority(wide, pixels)
+        if not touching[inner]:
+            return ("figure", wider, inner)
+    return None
+
+
+def _leak(ladder, pixels, paper, gap, height, width):
+    """For a dab whose region reaches the border at every gap closed: ("a
+    gap of about W px near X,Y", the wider gap that closes it) when a wider
+    gap (up to `FIGURE_GAP_SHARE`) closes it inside a figure, else None
+    (the dab is on the paper). Decided at the coarse scale."""
+    tried = set(gap_ladder(gap, height, width))
+    coarse = ladder.to_coarse(pixels)
+    k = ladder.factor
+    for wider in gap_ladder(max(tried | {gap}), height, width, FIGURE_GAP_SHARE):
+        wide, touching = ladder.coarse(wider)
+        inner = _majority(wide, coarse)
+        if not touching[inner]:
+            small_paper = paper if k == 1 else ladder.small_paper()
+            where = _open_gap(wide, touching, inner, small_paper)
+            if where is None:
+                return "a gap", wider
+            (x, y), size = where
+            return f"a gap of about {size * k} px near {x * k + k // 2},{y * k + k // 2}", wider
+    return None
+
+
+def paint(rgb, lines, plan):
+    """The filled image: each filled pixel is its dab's color times lines / 255.
+
+    Args:
+        rgb: `(H, W, 3)` uint8 RGB, the colors where nothing is filled.
+        lines: `(H, W)` uint8 (255 everywhere for the flat color).
+        plan: a `FillPlan` of the same size.
+
+    Returns:
+        `(H, W, 3)` uint8 RGB, a new array.
+    """
+    out = np.array(rgb, np.uint8, copy=True)
+    if not plan.dabs:
+        return out
+    fill = (plan.index > 0).view(np.uint8)
+    color = plan.colors()[plan.index]  # (H, W, 3) uint8
+    # round(color * lines / 255): OpenCV rounds to nearest (no ties: 255 is odd).
+    shaded = cv2.multiply(color, cv2.cvtColor(lines, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
+    del color
+    cv2.copyTo(shaded, fill, out)
+    return out
+
+
+def fill_layers(rgb, flat, lines, hint_rgb, hint_mask):
+    """Fills the hinted regions of an output and of its flat color layer (one plan).
+
+    Args:
+        rgb: `(H, W, 3)` uint8 RGB with the lines multiplied in.
+        flat: `(H, W, 3)` uint8 RGB flat color under the lines.
+        lines: `(H, W)` uint8 full-size lines.
+        hint_rgb, hint_mask: `(H, W, 3)` uint8 and `(H, W)` bool hints.
+
+    Returns:
+        (rgb, flat, notes): the filled two, and `FillPlan.notes`.
+    """
+    plan = plan_fill(lines, hint_rgb, hint_mask)
+    return paint(rgb, lines, plan), paint(flat, np.full_like(lines, 255), plan), plan.notes
+
+
+def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
+    """Paints the regions that hold hints in their hints' colors.
+
+    Which pixels each hint fills is `hint_flood.plan_fill`'s decision: the
+    line-bounded region under it, only the figure when the region reaches
+    the page border through a gap of the outline, split between hints of
+    different colors that share it (see `hint_flood`).
+
+    Args:
+        rgb: `(H, W, 3)` uint8 RGB, the colors of the regions without hints
+            (e.g. the network's full-resolution output).
+        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
+        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
+        hint_mask: `(H, W)` bool, True on hints.
+        gap: the widest line gap closed (`line_regions`).
+        labels: `line_regions(lines, gap)` when the caller has it already.
+
+    Returns:
+        `(H, W, 3)` uint8 RGB: where a hint fills, exactly its color times
+        lines / 255 (rounded), elsewhere `rgb`. Hint pixels on the lines
+        are not used for filling.
+
+    Raises:
+        ColorizeError: mismatched shapes or dtypes.
+    """
+    lines = hint_fill._check_lines(lines)
+    rgb = np.asarray(rgb)
+    if rgb.shape != (*lines.shape, 3) or rgb.dtype != np.uint8:
+        raise ColorizeError(f"rgb must be a {(*lines.shape, 3)} uint8 array, got {rgb.shape} {rgb.dtype}")
+    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels)
+    return paint(rgb, lines, plan)
+
+
+def flood_fill_baseline(lines, hint_rgb, hint_mask, gap=None):
+    """The non-learned baseline: the sketch, each hinted region flood-filled.
+
+    Args:
+        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
+        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
+        hint_mask: `(H, W)` bool, True on hints.
+        gap: the widest line gap closed (`line_regions`).
+
+    Returns:
+        `(H, W, 3)` uint8 RGB: white paper with the lines (the sketch as
+        gray RGB) where there is no hint, and every region holding a hint in
+        that hint's color times the lines.
+
+    Raises:
+        ColorizeError: mismatched shapes or dtypes.
+    """
+    lines = hint_fill._check_lines(lines)
+    sketch = np.repeat(lines[..., None], 3, axis=-1)  # (H, W, 3): white paper * lines
+    return fill_hinted_regions(sketch, lines, hint_rgb, hint_mask, gap)
