@@ -86,7 +86,7 @@ def test_api_without_hints_and_normalization_off(server, client, tmp_path):
 
 
 def test_api_with_a_palette_and_a_reference(server, client, tmp_path):
-    _, run_dir = server
+    _, run_dir, _ = server
     sketch = helpers.two_shapes(80, 60)
     Image.fromarray(sketch).save(tmp_path / "s.png")
     picture = np.full((64, 64, 3), 255, np.uint8)

@@ -16,8 +16,9 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from colorize import demo, predict
+from colorize.app import page as demo
 from colorize.app import uploads
+from colorize.inference import coloring
 
 
 def free_port():
@@ -147,7 +148,7 @@ class MemoryWatch:
 def test_a_few_clients_each_get_their_own_results_in_order_in_bounded_memory(server, tmp_path, monkeypatch):
     url, run_dir, _, page = server
     clients, per_client = 3, 3
-    model = predict.Model(run_dir, temperature=0.5)
+    model = coloring.Model(run_dir, temperature=0.5)
     inputs, expected = {}, {}
     for c in range(clients):
         for r in range(per_client):
@@ -156,7 +157,7 @@ def test_a_few_clients_each_get_their_own_results_in_order_in_bounded_memory(ser
             path = tmp_path / f"c{c}r{r}.png"
             Image.fromarray(image).save(path)
             inputs[c, r] = str(path)
-            expected[c, r] = predict.colorize_array(image, model)["rgb"]
+            expected[c, r] = coloring.colorize_array(image, model)["rgb"]
     page.colorize(inputs[0, 0], None, False, 0.5, "auto", run_dir)  # warm: the graph traced once
     served = []  # the sketches in the order the page colored them
     real = page.colorize

@@ -120,7 +120,7 @@ def test_cli_hints_write_their_own_json(run_dir, capsys):
 
 
 def test_hints_on_a_run_trained_without_them_is_a_one_line_error(run_dir, tmp_path, capsys):
-    config = runs.load_config(run_dir).replace(hints=False)
+    config = runs.load_config(run_dir).replace(hints=False, palette=False)
     plain = str(tmp_path / "plain")
     os.makedirs(plain)
     runs.save_config(config, plain)

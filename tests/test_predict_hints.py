@@ -48,7 +48,7 @@ def model(run_dir):
 @pytest.fixture(scope="module")
 def plain_run(run_dir, tmp_path_factory):
     """A run trained before hints: its config says so and its net has no hint inputs."""
-    config = runs.load_config(run_dir).replace(hints=False)
+    config = runs.load_config(run_dir).replace(hints=False, palette=False)
     plain = str(tmp_path_factory.mktemp("plain"))
     runs.save_config(config, plain)
     trained.save_net(models.build_net(config.model, width=config.width), plain)

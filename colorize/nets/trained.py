@@ -1,12 +1,19 @@
 """A run's trained network on disk: the `.keras` file training writes, and
 the float16 weights the package ships a model as.
 
+A loaded network always computes in float32, whatever it was trained in and
+whatever the process's Keras policy is (training in the same process sets
+it to `mixed_bfloat16` on a CPU with bfloat16 units): bfloat16 inference
+moves colors by more than the 2 levels it is allowed (README,
+"Performance").
+
 The `.keras` files name their classes by their registered names
 (`colorize>ClassificationNet`, `colorize>RegressionUNet`), which
 `colorize.nets.models` registers when it is imported, so runs saved by any
 version of this package load whatever module the classes live in now.
 """
 
+import contextlib
 import os
 
 import keras
@@ -47,7 +54,24 @@ def load_net(run_dir):
         net = keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many types for a broken archive.
         raise ColorizeError(f"{path}: cannot load model ({str(e).splitlines()[0]})") from None
-    return config, net
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in net.layers):
+        return config, net
+    # Trained in mixed precision: the same weights in a float32 network.
+    with _float32():
+        plain = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
+    plain.set_weights(net.get_weights())
+    return config, plain
+
+
+@contextlib.contextmanager
+def _float32():
+    """Keras's global dtype policy set to float32 for the block, then restored."""
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
 
 
 def pack_net(net, config, out_dir):
@@ -75,7 +99,8 @@ def pack_net(net, config, out_dir):
 
 def _unpack_net(config, path):
     """The network of `config` with the float16 weights of `path` (as float32)."""
-    net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
+    with _float32():
+        net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
     try:
         with np.load(path) as packed:
             weights = [packed[name].astype(np.float32) for name in sorted(packed.files)]
