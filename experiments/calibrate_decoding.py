@@ -42,7 +42,8 @@ MIN_CHROMA_RATIO = 0.8
 MIN_WHITE_KEPT = 0.93
 
 
-def _floats(text):
+def floats(text):
+    """`"0.25,0.38"` -> (0.25, 0.38), or argparse's error."""
     try:
         return tuple(float(v) for v in text.split(","))
     except ValueError:
@@ -59,8 +60,8 @@ def _parser():
     p.add_argument("--dataset", default=None, help="TFDS name/config (default: the model's)")
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
     p.add_argument("--max-examples", type=int, default=200)
-    p.add_argument("--temperatures", type=_floats, default=TEMPERATURES)
-    p.add_argument("--thresholds", type=_floats, default=THRESHOLDS)
+    p.add_argument("--temperatures", type=floats, default=TEMPERATURES)
+    p.add_argument("--thresholds", type=floats, default=THRESHOLDS)
     p.add_argument("--out", default=None, help="results JSON (default: MODEL/calibration.json)")
     p.add_argument("--write", action="store_true", help="record the choice in MODEL/decoding.json")
     return p

@@ -63,6 +63,8 @@ def _parser():
     p.add_argument("--out", default=OUT, help=f"the shipped model's folder (default: {OUT})")
     p.add_argument("--max-examples", type=int, default=None, help="evaluate on the first N examples only")
     p.add_argument("--calibration-examples", type=int, default=200, help="validation windows for the decoding")
+    p.add_argument("--temperatures", type=calibrate_decoding.floats, default=calibrate_decoding.TEMPERATURES)
+    p.add_argument("--thresholds", type=calibrate_decoding.floats, default=calibrate_decoding.THRESHOLDS)
     p.add_argument("--curve-out", default=os.path.join("experiments", "results", "shipped_hints_curve"))
     p.add_argument("--train-command", default="", help="the command that trained the run, for the card")
     p.add_argument("--samples", type=int, default=6, help="test images in the sample grid")
@@ -78,13 +80,11 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def choose_decoding(run_dir, config, examples):
+def choose_decoding(run_dir, config, examples, temperatures, thresholds):
     """`calibrate_decoding`'s choice on `examples` validation windows: (choice, figures)."""
     model = coloring.Model(run_dir)
     windows = list(calibrate_decoding.windows(config, "validation", examples))
-    results = calibrate_decoding.measure(
-        model, windows, calibrate_decoding.TEMPERATURES, calibrate_decoding.THRESHOLDS, progress=False
-    )
+    results = calibrate_decoding.measure(model, windows, temperatures, thresholds, progress=False)
     return calibrate_decoding.choose(results), results
 
 
@@ -135,7 +135,9 @@ def training_facts(run_dir):
 def ship(args):
     config, net = trained.load_net(args.run)
     print(f"== choosing the decoding on validation ({args.run})", flush=True)
-    choice, calibration = choose_decoding(args.run, config, args.calibration_examples)
+    choice, calibration = choose_decoding(
+        args.run, config, args.calibration_examples, args.temperatures, args.thresholds
+    )
     t = choice["temperature"]
     print(f"   {choice}", flush=True)
     print(f"== packing {args.run} at T={t} into {args.out}", flush=True)

@@ -26,21 +26,25 @@ def test_shipped_weights_match_the_model_card():
     path = os.path.join(weights.SHIPPED, runs.PACKED_WEIGHTS)
     with open(path, "rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == card["sha256"]
-    assert os.path.getsize(path) == card["bytes"] < 5_000_000
+    assert os.path.getsize(path) == card["bytes"] < 20_000_000
     config, net = trained.load_net(weights.default_model())
-    assert (config.variant, config.width, config.image_size, config.hints) == (
+    assert (config.variant, config.width, config.image_size, config.hints, config.palette) == (
         card["variant"],
         card["width"],
         card["image_size"],
         True,
+        True,
     )
     assert config.temperature == card["temperature"]
+    # The decoding chosen on validation ships beside the weights.
+    assert runs.read_decoding(weights.SHIPPED)["temperature"] == card["temperature"]
+    assert runs.read_decoding(weights.SHIPPED)["paper_threshold"] == card["paper_threshold"]
     assert net.count_params() == card["parameters"]
     assert sum(w.size for w in net.get_weights()) == card["values"]
     # The card's own figures are the ones it states in prose.
     with open(os.path.join(weights.SHIPPED, "MODEL_CARD.md")) as f:
         text = f.read()
-    assert card["sha256"] in text and f"{card['test']['psnr']:.2f} dB" in text
+    assert card["sha256"] in text and f"{card['test_predict']['psnr']:.2f} dB" in text
 
 
 def sketch_file(path):
@@ -71,3 +75,6 @@ def test_predict_colors_a_sketch_with_the_shipped_model_by_default(tmp_path):
     assert out[lines == 0].mean() < 80
     page = out[270:, :]  # the bottom margin, no line there
     assert page.mean() > 170
+    if runs.read_decoding(weights.SHIPPED).get("paper_threshold") is not None:
+        # Region decisions: the paper around the drawing is white, not the white class's cream.
+        assert page.min() >= 250
