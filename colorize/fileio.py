@@ -60,7 +60,7 @@ def ensure_writable_dir(folder, what="output"):
 
 def save_png(path, rgb):
     """Writes an RGB uint8 image `(H, W, 3)` as PNG, atomically."""
-    import cv2  # noqa: PLC0415
+    import cv2  # noqa: PLC0415 (OpenCV loads only to write a PNG: the commands import this module for --help)
 
     ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
     if not ok:

@@ -107,7 +107,7 @@ def make_step(net, loss_fn, learning_rate):
         (step, state): `step(state, sketch, color) -> (loss, state)`.
     """
     import jax  # noqa: PLC0415 (as in `_loss`)
-    import keras  # noqa: PLC0415
+    import keras  # noqa: PLC0415 (as in `_loss`)
 
     optimizer = keras.optimizers.Adam(learning_rate)
     optimizer.build(net.trainable_variables)
@@ -224,7 +224,7 @@ def _import_keras_jax():
     """Imports Keras with the JAX backend (it must not be loaded yet)."""
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = "jax"
-    import keras  # noqa: PLC0415
+    import keras  # noqa: PLC0415 (here, once KERAS_BACKEND is set)
 
     if keras.backend.backend() != "jax":
         raise ColorizeError(

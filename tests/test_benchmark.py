@@ -27,6 +27,7 @@ def _positive(value, name):
     assert math.isfinite(value) and value > 0, (name, value)
 
 
+@pytest.mark.slow
 def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     out = tmp_path / "bench.json"
     argv = ["--quick", "--data-dir", tiny_data_dir, "--json", str(out), "--work-dir", str(tmp_path / "work")]

@@ -82,6 +82,7 @@ def test_low_bit_drawings_keep_their_lines(tmp_path):
         assert graph[gray < 64].max() < 100  # the dark line pixels stay dark (were all 255)
 
 
+@pytest.mark.slow
 def test_the_saved_model_decodes_as_predict(corpus, export_dir):
     loaded = tf.saved_model.load(export_dir)
     pngs = [(name, path) for name, path in corpus if name.endswith(".png")]

@@ -32,6 +32,8 @@ if not os.path.exists(CHROMIUM):
 
 from playwright.sync_api import sync_playwright  # noqa: E402 (only once the browser is known to exist)
 
+pytestmark = pytest.mark.slow  # a browser, a server and full-size sketches
+
 HINT = (50, 112, 204)  # one of the editor's default swatches (a blue)
 SCREENSHOT = os.path.join(REPO, "experiments", "results", "demo", "screenshot.png")
 

@@ -21,6 +21,7 @@ def _check_figures(out):
         assert os.path.getsize(path) < 300 * 1024, name
 
 
+@pytest.mark.slow
 def test_tiny_experiment_trains_evaluates_draws_and_redraws(tiny_data_dir, tmp_path, capsys):
     out, runs = str(tmp_path / "out"), str(tmp_path / "runs")
     argv = ["--preset", "tiny", "--data-dir", tiny_data_dir, "--variants", "regression,lch"]

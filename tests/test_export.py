@@ -28,6 +28,7 @@ def loaded(export_dir):
     return tf.saved_model.load(export_dir)
 
 
+@pytest.mark.slow
 def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_dir, tmp_path):
     png_img, jpg_img = drawing(96, 136, seed=1), drawing(150, 100, seed=2)
     png_path, jpg_path = tmp_path / "a.png", tmp_path / "b.jpg"
@@ -155,6 +156,7 @@ def test_export_is_atomic_and_records_its_config(run_dir, export_dir, tmp_path):
     assert runs.read_export_metadata(str(target))["temperature"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_export_follows_the_umask(run_dir, tmp_path, umask):
     # tempfile.mkdtemp makes 0700 folders; a model server running as another

@@ -39,6 +39,7 @@ def loaded(export_dir):
     return tf.saved_model.load(export_dir)
 
 
+@pytest.mark.slow
 def test_guided_runs_without_the_project_and_matches_in_process(run_dir, export_dir, tmp_path):
     sketch_a, sketch_b = drawing(96, 136, seed=1), drawing(150, 100, seed=2)
     paths = [tmp_path / "a.png", tmp_path / "b.jpg", tmp_path / "a.hints.png"]

@@ -59,6 +59,7 @@ def test_a_run_saved_by_the_previous_layout_loads_and_colors_the_same(name, fold
     _same(bilinear, golden[f"{name}_bilinear"])
 
 
+@pytest.mark.slow
 def test_an_export_of_the_previous_layout_serves_and_predicts_the_same(old_export, sketch, golden):
     rgb, (hint_rgb, hint_mask) = sketch
     model = coloring.Model(old_export)

@@ -136,6 +136,7 @@ def _run_predict(args):
     )
 
 
+@pytest.mark.slow
 def test_predict_cli_on_the_corpus(export_dir, corpus, tmp_path):
     out_dir = tmp_path / "out"
     inputs = [corpus[case.name] for case in CASES]

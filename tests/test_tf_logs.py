@@ -59,6 +59,7 @@ def test_every_command_installs_the_filter_before_tensorflow_loads(command):
     assert _run(code)[-2:] == ["True", "False"]  # installed, and --help did not load TensorFlow
 
 
+@pytest.mark.slow
 def test_importing_tensorflow_after_install_prints_no_start_up_lines():
     quiet = _import_tensorflow()
     assert not [line for line in quiet if tf_logs.NOISE.match(line)], quiet

@@ -43,6 +43,7 @@ import uuid
 import cv2
 import gradio as gr
 import numpy as np
+import tensorflow as tf
 
 from colorize import errors, fileio, formats, runs, variants, weights
 from colorize.app import uploads
@@ -386,8 +387,6 @@ def build(choices, default=None):
     Returns:
         (blocks, demo): the `gr.Blocks` (call `.queue().launch()`) and its `Demo`.
     """
-    import tensorflow as tf  # noqa: PLC0415 (only for its error class; loaded by predict anyway)
-
     demo = Demo(choices)
     default = default or next(iter(choices))
     failures = (ColorizeError, OSError, MemoryError, cv2.error, tf.errors.OpError)
