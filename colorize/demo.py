@@ -19,7 +19,7 @@
    line-bounded regions, lines multiplied back), beside the sketch, when
    the sketch, the hints or a control change, and on "Color it";
 4. offers the result as a PNG and as an OpenRaster file (`openraster`: the
-   lines over the flat color, as layers Krita and GIMP open), and lists
+   lines over the flat color, as layers Krita opens right), and lists
    the run's one-line notes under it (`predict.colorize_array`'s: a fill
    that reached the page border through a gap, hints of different colors
    that shared a region and split it).
@@ -411,7 +411,7 @@ def build(choices, default=None):
             "# Color a sketch\n"
             "Upload a line drawing (PNG, JPEG or WebP, any size), dab colors on it with the brush "
             "(pick any color), and get it colored at its full resolution, as a PNG and as layers "
-            "(`.ora`: the lines over the flat color, for Krita or GIMP)."
+            "(`.ora`: the lines over the flat color, for Krita)."
         )
         with gr.Row():
             with gr.Column():
