@@ -52,7 +52,10 @@ export, and called through the same graph functions either way:
 With `--upsample bilinear` the output is what the exported model's
 `serving_default` (`guided` with a hint layer) returns for the same PNG or
 JPEG file (the same functions on the same decoded pixels; within one level
-for the first `EAGER_IMAGES` images, which run eagerly).
+for the first `EAGER_IMAGES` images, which run eagerly), but for the two
+page checks `colorize_array` makes before the network and the SavedModel
+does not: a blank page comes back as it was (`blank_page`), and a page
+with a scanner's dark border is colored inside it alone (`page_border`).
 
 Memory: inputs up to `MAX_PIXELS` (40 MP, e.g. 6000 x 6000 = 36 MP) are
 colored; larger ones are refused (from their header, before decoding) with
