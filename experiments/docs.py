@@ -10,7 +10,8 @@ A generated block in a Markdown file sits between two comment lines:
     <!-- END GENERATED: NAME -->
 
 and its text is rendered from the results file that produced the figures
-(`experiments/results/benchmark.json` for the performance table, each
+(`experiments/results/benchmark.json` for the performance table,
+`regions_speed.json` for the regions' before/after table, each
 `experiments/results/*/results.json` for the paper reproduction, the preset
 table from `colorize.variants`). Nothing between the markers is typed by
 hand; `tests/test_docs.py` fails when a block differs from its source.
@@ -24,7 +25,7 @@ import sys
 
 from colorize import variants
 from colorize.nets import models
-from experiments import paper, predict_speed
+from experiments import paper, predict_speed, regions_speed
 from experiments.benchmark import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,6 +87,20 @@ def predict_speed_table():
     return head + "\n\n" + predict_speed.markdown_table(results["before"], results["after"])
 
 
+def regions_speed_table():
+    """The README's before/after table of the regions' speed (`regions_speed.json`)."""
+    results = _read_json(os.path.join(RESULTS, "regions_speed.json"))
+    after, before = results["after"], results["before"]
+    m = after["machine"]
+    head = (
+        f"Measured on: {m['cpu']}, {m['cores']} cores, Python {m['python']}; median of {after['repeats']} runs, the "
+        f"shipped model; load average (1 min) {before['machine']['load_average'][0]:.1f} and "
+        f"{m['load_average'][0]:.1f} at the ends of the two measurements: the machine was shared "
+        "(`experiments/results/regions_speed.json`)."
+    )
+    return head + "\n\n" + regions_speed.markdown_table(before, after)
+
+
 def paper_table(name):
     """One corpus's reproduction table (`experiments/results/NAME/results.json`)."""
     results = _read_json(os.path.join(RESULTS, name, paper.RESULTS))
@@ -105,6 +120,8 @@ def render(name):
         return presets_table()
     if name == "predict-speed":
         return predict_speed_table()
+    if name == "regions-speed":
+        return regions_speed_table()
     if name.startswith("paper-"):
         return paper_table(name[len("paper-") :])
     raise KeyError(f"no generated block named {name!r}")

@@ -170,3 +170,33 @@ def test_gap_ladder_doubles_up_to_the_share():
     assert hint_flood.gap_ladder(40, 4000, 4000) == [80, 160]
     assert hint_flood.gap_ladder(10, 100, 100) == []  # already wider than 4 %
     assert hint_flood.gap_ladder(0, 100, 100) == [2, 4]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from colorize import predict, weights  # noqa: PLC0415 (TensorFlow: only for the end-to-end tests)
+
+    return predict, predict.Model(weights.default_model())
+
+
+def test_colored_by_predict_the_page_around_an_open_figure_stays_paper_and_two_colors_show(shipped):
+    predict, model = shipped
+    size = 600
+    for gap in (12, 18):  # 2 % and 3 % of the short side
+        lines, inside, outside, _ = open_figure(size, gap, seed=gap)
+        image = np.dstack([lines] * 3)
+        plain = predict.colorize_array(image, model)["rgb"]
+        out = predict.colorize_array(image, model, *dab(lines.shape, [(300, 300)], GREEN))
+        # The paper around the figure stays paper (light, within a few levels
+        # of the network's color without the hint, which the hint shifts a
+        # little; a flood would be 150 levels off), the figure the hint's green.
+        paper = out["rgb"][outside].astype(int)
+        assert np.median(paper, axis=0).min() >= 200 and np.abs(paper - plain[outside]).mean() < 12.0, gap
+        assert np.all(out["rgb"][inside] == GREEN) and out["notes"] == []
+    # Two colors in the closed figure: both show, and predict says they shared it.
+    lines = cv2.ellipse(lines.copy(), (300, 300), (180, 132), 0, 0, 360, 0, 3)
+    red = (200, 30, 30)
+    hints = merged(dab(lines.shape, [(220, 300)], GREEN), dab(lines.shape, [(380, 300)], red))
+    out = predict.colorize_array(np.dstack([lines] * 3), model, *hints)
+    assert tuple(out["rgb"][300, 200]) == GREEN and tuple(out["rgb"][300, 400]) == red
+    assert len(out["notes"]) == 1 and "share one region" in out["notes"][0]

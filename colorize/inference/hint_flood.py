@@ -483,26 +483,32 @@ def _leak(ladder, pixels, paper, gap, height, width):
     return None
 
 
-def paint(rgb, lines, plan):
+def paint(rgb, lines, plan, in_place=False):
     """The filled image: each filled pixel is its dab's color times lines / 255.
 
     Args:
         rgb: `(H, W, 3)` uint8 RGB, the colors where nothing is filled.
-        lines: `(H, W)` uint8 (255 everywhere for the flat color).
+        lines: `(H, W)` uint8, or None for no lines (the flat color).
         plan: a `FillPlan` of the same size.
+        in_place: paint `rgb` itself (a C-contiguous array the caller no
+            longer needs) rather than a copy.
 
     Returns:
-        `(H, W, 3)` uint8 RGB, a new array.
+        `(H, W, 3)` uint8 RGB.
     """
-    out = np.array(rgb, np.uint8, copy=True)
+    out = rgb if in_place else np.array(rgb, np.uint8, copy=True)
     if not plan.dabs:
         return out
     fill = (plan.index > 0).view(np.uint8)
-    color = plan.colors()[plan.index]  # (H, W, 3) uint8
-    # round(color * lines / 255): OpenCV rounds to nearest (no ties: 255 is odd).
-    shaded = cv2.multiply(color, cv2.cvtColor(lines, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
-    del color
-    cv2.copyTo(shaded, fill, out)
+    left, top, width, height = cv2.boundingRect(fill)  # only the filled part is touched
+    if not width:
+        return out
+    rows, cols = slice(top, top + height), slice(left, left + width)
+    color = np.take(plan.colors(), plan.index[rows, cols], axis=0)  # (h, w, 3) uint8
+    if lines is not None:
+        # round(color * lines / 255): OpenCV rounds to nearest (no ties: 255 is odd).
+        color = cv2.multiply(color, cv2.cvtColor(lines[rows, cols], cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
+    cv2.copyTo(color, fill[rows, cols], out[rows, cols])
     return out
 
 
@@ -519,7 +525,7 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask):
         (rgb, flat, notes): the filled two, and `FillPlan.notes`.
     """
     plan = plan_fill(lines, hint_rgb, hint_mask)
-    return paint(rgb, lines, plan), paint(flat, np.full_like(lines, 255), plan), plan.notes
+    return paint(rgb, lines, plan), paint(flat, None, plan), plan.notes
 
 
 def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):

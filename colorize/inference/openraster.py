@@ -1,8 +1,8 @@
 """Layered output an artist can keep working on: OpenRaster (`.ora`) files.
 
 OpenRaster (https://www.openraster.org, the freedesktop.org layer-stack
-format) is a zip that Krita, GIMP, MyPaint and Pinta open as layers. The
-file `write_ora` writes has two layers over a transparent canvas:
+format) is a zip of layers. The file `write_ora` writes has two layers over
+a transparent canvas:
 
 | layer (top to bottom) | pixels |
 |---|---|
@@ -10,12 +10,16 @@ file `write_ora` writes has two layers over a transparent canvas:
 | `color` | the flat color, opaque, no lines |
 
 Black ink at alpha `a = 255 - gray` over a color `c`, composited with plain
-source-over, gives `c * (1 - a / 255) = c * gray / 255`: exactly the line
-multiplication `predict` does, in every reader, without relying on a blend
-mode (`composite-op="svg:multiply"` on the gray layer would give the same
+source-over in sRGB, gives `c * (1 - a / 255) = c * gray / 255`: exactly
+the line multiplication `predict` does, without relying on a blend mode
+(`composite-op="svg:multiply"` on the gray layer would give the same
 picture where a reader honors it; source-over is the one every reader
-implements). The artist can repaint the color under the lines, or erase
-and redraw lines, and export again.
+implements). Krita (5.1) flattens it into the PNG to the level
+(`tests/test_ora_in_krita.py`); Debian's GIMP 2.10 cannot open `.ora`, and
+a GIMP with the OpenRaster plug-in blends in linear light, which lightens
+anti-aliased line edges (README, "Layers in editors"). The artist can
+repaint the color under the lines, or erase and redraw lines, and export
+again.
 
 The zip follows the specification (version 0.0.5): `mimetype` first and
 stored uncompressed (the magic that file managers check), `stack.xml`,
