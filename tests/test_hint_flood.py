@@ -174,7 +174,8 @@ def test_gap_ladder_doubles_up_to_the_share():
 
 @pytest.fixture(scope="module")
 def shipped():
-    from colorize import predict, weights  # noqa: PLC0415 (TensorFlow: only for the end-to-end tests)
+    from colorize import weights  # noqa: PLC0415 (TensorFlow: only for the end-to-end tests)
+    from colorize.inference import coloring as predict  # noqa: PLC0415 (as above)
 
     return predict, predict.Model(weights.default_model())
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize import fileio, predict
-from colorize.inference import openraster
+from colorize import fileio
+from colorize.inference import coloring, openraster
 
 from bad_inputs import drawing
 
@@ -48,7 +48,7 @@ def test_krita_flattens_the_layers_into_the_png(run_dir, tmp_path):
     rgb = np.dstack([sketch] * 3)
     hint_rgb, hint_mask = np.zeros((120, 160, 3), np.uint8), np.zeros((120, 160), bool)
     hint_mask[55:60, 75:80], hint_rgb[55:60, 75:80] = True, (200, 60, 40)
-    out = predict.colorize_array(rgb, predict.Model(run_dir), hint_rgb, hint_mask)
+    out = coloring.colorize_array(rgb, coloring.Model(run_dir), hint_rgb, hint_mask)
     openraster.write_ora(tmp_path / "colored.ora", out["color"], out["lines"])
     fileio.save_png(str(tmp_path / "colored.png"), out["rgb"])
     assert (out["lines"] < 255).mean() > 0.05 and ((out["lines"] > 0) & (out["lines"] < 255)).any()
