@@ -41,3 +41,18 @@ def test_default_model_says_when_the_shipped_weights_are_missing(monkeypatch, tm
     monkeypatch.setattr(weights, "SHIPPED", str(tmp_path / "missing"))
     with pytest.raises(ColorizeError, match="shipped model is missing"):
         weights.default_model()
+
+
+def test_values_past_float16_are_packed_in_float32(tmp_path):
+    # A long run's batch-norm moving variances reach 1e5-1e6: float16 would make them inf.
+    config = variants.resolve("lch", "tiny")
+    net = models.build_net(config.model, width=config.width, hints=config.hints, palette=config.palette)
+    layer = net.get_layer("conv4_3_bn")
+    gamma, beta, mean, variance = layer.get_weights()
+    layer.set_weights([gamma, beta, mean + 1024.0, variance + 611579.7])
+    trained.pack_net(net, config, str(tmp_path / "packed"))
+    _, loaded = trained.load_net(str(tmp_path / "packed"))
+    got = loaded.get_layer("conv4_3_bn").get_weights()
+    assert np.isfinite(got[3]).all()
+    np.testing.assert_allclose(got[3], variance + 611579.7, rtol=1e-7)
+    np.testing.assert_allclose(got[2], mean + 1024.0, rtol=2.0**-11)

@@ -77,7 +77,8 @@ def _float32():
 def pack_net(net, config, out_dir):
     """Writes a trained network the way the package ships it: its config
     and its weights as float16 (`runs.PACKED_WEIGHTS`, half the size of the
-    float32 `.keras` file), which `load_net` reads back as float32.
+    float32 `.keras` file; an array with values past `FLOAT16_LIMIT` stays
+    float32), which `load_net` reads back as float32.
 
     Args:
         net: a trained network (float32 weights).
@@ -90,11 +91,22 @@ def pack_net(net, config, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     runs.save_config(config, out_dir)
     path = os.path.join(out_dir, runs.PACKED_WEIGHTS)
-    arrays = {f"w{i:04d}": w.astype(np.float16) for i, w in enumerate(net.get_weights())}
+    arrays = {f"w{i:04d}": _packed(w) for i, w in enumerate(net.get_weights())}
     tmp = path + ".tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
     return path
+
+
+FLOAT16_LIMIT = 60000.0
+"""An array with a value past this (float16 ends at 65504: batch-norm moving
+variances of a long run reach 1e5-1e6) is packed as float32."""
+
+
+def _packed(w):
+    """`w` as float16, or as float32 when a value would overflow float16."""
+    w = np.asarray(w)
+    return w.astype(np.float32) if w.size and np.abs(w).max() > FLOAT16_LIMIT else w.astype(np.float16)
 
 
 def _unpack_net(config, path):
