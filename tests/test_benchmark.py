@@ -192,9 +192,10 @@ def test_forward_flops_hand_count_and_profiler():
     assert flops.forward_flops(net, 8, 16) == 2 * (1216 + 4224)
     # The project's networks (BN, rescaling, masking too) match the profiler exactly.
     for kind in ("classification", "regression"):
-        for hints in (False, True):  # with hints: three inputs (sketch, hint color, hint mask)
-            net = models.build_net(kind, width=0.0625, hints=hints)
-            assert flops.forward_flops(net, 48, 64) == train_stage.profiler_flops(net, 48, 64), (kind, hints)
+        # With hints: three inputs (sketch, hint color, hint mask); with a palette a fourth, a vector.
+        for hints, palette in ((False, False), (True, False), (True, True)):
+            net = models.build_net(kind, width=0.0625, hints=hints, palette=palette)
+            assert flops.forward_flops(net, 48, 64) == train_stage.profiler_flops(net, 48, 64), (kind, palette)
 
 
 def test_gpu_benchmark_runs_under_jax_or_says_why(tmp_path):

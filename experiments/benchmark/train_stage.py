@@ -14,7 +14,7 @@ from colorize import runs, variants
 from colorize.data import pipeline
 from colorize.training import distribution, task, trainer
 from experiments.benchmark.config import dataset_config
-from experiments.benchmark.flops import forward_flops
+from experiments.benchmark.flops import forward_flops, input_shape
 from experiments.benchmark.timing import log, measure, measure_paired
 
 
@@ -27,8 +27,8 @@ def profiler_flops(net, height, width=None):
     def forward(x):
         return net(x, training=False)
 
-    # One image of every input (the sketch; with hints also their color and mask).
-    image = tf.nest.map_structure(lambda x: tf.TensorSpec((1, height, width, x.shape[-1]), tf.float32), net.input)
+    # One example of every input (the sketch; with hints their color and mask; a palette).
+    image = tf.nest.map_structure(lambda x: tf.TensorSpec(input_shape(x.shape, height, width), tf.float32), net.input)
     concrete = forward.get_concrete_function(image)
     graph = convert_variables_to_constants_v2(concrete).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
