@@ -61,6 +61,22 @@ def benchmark_table():
     return machine + "\n\n" + report.markdown_table(report.table_rows(result["stages"]))
 
 
+def benchmark_peak_tables():
+    """The README's tables of the train step against the CPU's peak, from `benchmark.json`."""
+    result = _read_json(os.path.join(RESULTS, "benchmark.json"))
+    m = result["machine"]
+    runs = result.get("stage_runs", {})
+    peak_run = runs.get("peak", {})
+    load = peak_run.get("load_average_start", m.get("load_average_start", [float("nan")]))[0]
+    head = (
+        f"Measured on: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, {m['device']}; TensorFlow "
+        f"{m['tensorflow']}, Keras {m['keras']}; `{peak_run.get('command', result['command']).strip()}` "
+        f"(load average {load:.1f} at its start; this process got "
+        f"{result['stages']['peak']['cores_used_while_timing']:.2f} cores while timing)."
+    )
+    return head + "\n\n" + report.peak_markdown(result["stages"])
+
+
 def presets_table():
     """The training presets, from `colorize.variants.PRESETS`."""
     keys = ("width", "image_size", "batch_size", "learning_rate", "epochs")
@@ -116,6 +132,8 @@ def render(name):
     """
     if name == "benchmark":
         return benchmark_table()
+    if name == "benchmark-peak":
+        return benchmark_peak_tables()
     if name == "presets":
         return presets_table()
     if name == "predict-speed":

@@ -15,7 +15,7 @@ import pytest
 from colorize.errors import ColorizeError
 from colorize.nets import models, targets
 from experiments import gpu_benchmark, reference_targets
-from experiments.benchmark import cli, config, flops, timing, train_stage
+from experiments.benchmark import cli, config, flops, peak, peak_stage, report, step_probe, timing, train_stage
 
 import helpers
 
@@ -103,9 +103,34 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
     _positive(inf["network_ms"], "network ms")
     _positive(inf["batch"]["images_per_s"], "batch images/s")
 
+    # The peak stage: the CPU's peak, both precisions per width, the loop, what limits the step.
+    p = result["stages"]["peak"]
+    _positive(p["peak"]["bf16_tflops"], "bf16 peak")
+    _positive(p["peak"]["fp32_tflops"], "fp32 peak")
+    assert p["peak"]["cores"] == m["usable_cores"]
+    for precision in ("bfloat16", "float32"):
+        _positive(p["peak"]["matmul"][precision]["tflops_per_s"], f"matmul {precision}")
+    [width] = p["widths"]
+    assert width["width"] == config.BUDGETS["quick"]["peak_widths"][0]
+    for precision in ("float32", "mixed_bfloat16"):
+        for key in ("images_per_s", "tflops_per_s", "fraction_of_peak", "cpu_fraction_of_peak"):
+            _positive(width[precision][key], f"peak.{precision}.{key}")
+    [loop] = p["loop"]
+    for key in ("loop_over_bare", "cpu_loop_over_bare", "step_over_bare"):
+        _positive(loop[key], f"loop.{key}")
+    lim = p["limits"]
+    _positive(lim["xla"]["over_base"], "xla")
+    _positive(lim["layout"]["nchw_over_nhwc"], "layout")
+    assert set(lim["batch_sizes"]) == {"4"}
+    kinds = {k["kind"] for k in lim["kernels"]["list"]}
+    assert {"convolution forward_training", "convolution backward_weights"} <= kinds
+
     printed = capsys.readouterr().out
     assert "| stage | measure | value | baseline | ratio |" in printed
-    assert len(result["table"]) >= 10 and {row["stage"] for row in result["table"]} == set(config.STAGES)
+    # The loop's figure is the one its own progress line printed.
+    assert f"{loop['loop']['images_per_s']:.1f} img/s" in printed
+    assert "| width | GFLOPs/image (forward) |" in printed and "| what limits the bfloat16 step" in printed
+    assert len(result["table"]) >= 10 and {row["stage"] for row in result["table"]} == set(config.STAGES) - {"peak"}
 
 
 def test_bad_flags_are_one_line_errors(capsys):
@@ -194,9 +219,10 @@ def test_forward_flops_hand_count_and_profiler():
     assert flops.forward_flops(net, 8, 16) == 2 * (1216 + 4224)
     # The project's networks (BN, rescaling, masking too) match the profiler exactly.
     for kind in ("classification", "regression"):
-        for hints in (False, True):  # with hints: three inputs (sketch, hint color, hint mask)
-            net = models.build_net(kind, width=0.0625, hints=hints)
-            assert flops.forward_flops(net, 48, 64) == train_stage.profiler_flops(net, 48, 64), (kind, hints)
+        # With hints: three inputs (sketch, hint color, hint mask); with a palette a fourth, a vector.
+        for hints, palette in ((False, False), (True, False), (True, True)):
+            net = models.build_net(kind, width=0.0625, hints=hints, palette=palette)
+            assert flops.forward_flops(net, 48, 64) == train_stage.profiler_flops(net, 48, 64), (kind, palette)
 
 
 @pytest.mark.slow
@@ -321,3 +347,53 @@ def test_mfu_uses_the_detected_devices_peak_or_says_unknown(name, precision, pea
     else:
         assert entry["mfu"] == pytest.approx(2.4e12 / peak)
         assert f"{100 * 2.4e12 / peak:.1f}%" in gpu_benchmark._line(entry, gpu_benchmark.device_peak(name)[1])
+
+
+def test_kernel_breakdown_counts_each_convolutions_flops():
+    lines = [
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx512_core_bf16,forward_training,"
+        "src:bf16::blocked:acdb::f0,attr-post-ops:eltwise_relu,alg:convolution_direct,"
+        "mb2_ic3oc4_ih8oh8kh3sh1dh0ph1_iw8ow8kw3sw1dw0pw1,0.5",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,jit_bf16:avx512_core_bf16,backward_weights,"
+        "src:bf16::blocked:acdb::f0,,alg:convolution_direct,mb2_ic3oc4_ih8oh4kh3sh2dh0ph1_iw8ow4kw3sw2dw0pw1,0.25",
+        "onednn_verbose,v1,primitive,exec,cpu,reorder,jit:uni,undef,src:bf16::blocked:ABcd16b16a::f0,,,4x3x3x3,0.1",
+        "onednn_verbose,v1,primitive,exec,cpu,reorder,simple:any,undef,src:f32::blocked:a::f0,,,4,0.1",
+        "onednn_verbose,v1,primitive,create:cache_miss,cpu,convolution,x,forward_training,,,,mb1_ic1oc1_ih1oh1kh1,9",
+        "something else",
+    ]
+    rows = step_probe.kernel_breakdown(lines * 2, steps=2)  # two steps of the same calls
+    by_kind = {r["kind"]: r for r in rows}
+    forward = by_kind["convolution forward_training"]
+    # 2 images x 4 out channels x 8x8 outputs x 3 in channels x 3x3 taps, 2 FLOPs each.
+    assert forward["gflops_per_step"] * 1e9 == 2 * 2 * 4 * 8 * 8 * 3 * 9 == 27648
+    assert forward["ms_per_step"] == pytest.approx(0.5) and forward["calls"] == 1
+    assert forward["tflops_per_s"] == pytest.approx(27648 / 0.5e-3 / 1e12)
+    weights = by_kind["convolution backward_weights"]  # stride 2: a quarter of the outputs
+    assert weights["gflops_per_step"] * 1e9 == 27648 / 4
+    reorder = by_kind["reorder"]  # both reorders, whatever their implementation
+    assert reorder["calls"] == 1 and reorder["ms_per_step"] == pytest.approx(0.1) and reorder["tflops_per_s"] is None
+    assert [r["kind"] for r in rows][0] == "convolution forward_training"  # slowest first
+    assert len(rows) == 4  # the creation line and the stray line are not executions
+
+
+def test_rates_against_the_peak_by_wall_and_cpu_time():
+    pk = {"cores": 2, "bf16_tflops": 2.4, "fp32_tflops": 1.2}
+    # 1 GFLOP forward per image, 8 images: 24 GFLOP per step in 10 ms of wall and 20 ms of CPU time.
+    r = peak_stage.rates({"median_s": 0.01, "cpu_median_s": 0.02}, 8, 1e9, pk)
+    assert r["images_per_s"] == pytest.approx(800) and r["cpu_ms_per_image"] == pytest.approx(2.5)
+    assert r["tflops_per_s"] == pytest.approx(2.4) and r["fraction_of_peak"] == pytest.approx(1.0)
+    assert r["fraction_of_fp32_peak"] == pytest.approx(2.0)
+    # Per CPU second: 1.2 TFLOP/s, one core's peak.
+    assert r["tflops_per_cpu_s"] == pytest.approx(1.2) and r["cpu_fraction_of_peak"] == pytest.approx(1.0)
+
+
+def test_the_probe_line_and_the_inference_verdict():
+    line = "clock_ghz=4.2805 bf16_flops_per_cycle=127.18 fp32_flops_per_cycle=63.75 sink=6.44e+09\n"
+    assert peak.parse_probe(line) == {
+        "clock_ghz": 4.2805,
+        "bf16_flops_per_cycle": 127.18,
+        "fp32_flops_per_cycle": 63.75,
+    }
+    assert report.inference_verdict({"max_levels": 17.8, "speedup": 2.5}).startswith("float32 kept (over 2")
+    assert report.inference_verdict({"max_levels": 1.0, "speedup": 0.8}) == "float32 kept (bfloat16 is not faster)"
+    assert report.inference_verdict({"max_levels": 1.0, "speedup": 2.0}).startswith("bfloat16 pays")

@@ -152,3 +152,57 @@ def test_strokes_stay_in_their_color_region_and_reach_beyond_the_patch():
     assert mask.sum() > 3 * 12
     dots, dot_mask = simulated_hints.simulate_hints(tf.constant(truth), tf.constant([3, 4]), count=12, max_side=1)
     assert dot_mask.numpy().sum() <= 12
+
+
+def _dense_render(points, height, width, color):
+    """Every one of the M hint slots painted, padding and dots included, and
+    masked afterwards: what `render_hints` computed before it painted only
+    the valid hints (and ran the stroke test on strokes only)."""
+    top, left, side, valid = points["top"], points["left"], points["side"], points["valid"]
+    rows, cols = tf.range(height)[None, :], tf.range(width)[None, :]
+    in_rows = (rows >= top[:, None]) & (rows < (top + side)[:, None]) & valid[:, None]
+    in_cols = (cols >= left[:, None]) & (cols < (left + side)[:, None])
+    half = tf.cast(side, tf.float32)[:, None, None] / 2.0
+    y0 = tf.cast(top, tf.float32)[:, None, None] + half - 0.5
+    x0 = tf.cast(left, tf.float32)[:, None, None] + half - 0.5
+    dy, dx = points["dy"][:, None, None], points["dx"][:, None, None]
+    ys = tf.cast(tf.range(height), tf.float32)[None, :, None]
+    xs = tf.cast(tf.range(width), tf.float32)[None, None, :]
+    t = tf.clip_by_value(tf.math.divide_no_nan((ys - y0) * dy + (xs - x0) * dx, dy * dy + dx * dx), 0.0, 1.0)
+    band = tf.square(ys - (y0 + t * dy)) + tf.square(xs - (x0 + t * dx)) <= tf.square(tf.maximum(half, 0.5))
+    diff = tf.abs(tf.cast(color, tf.float32)[None] - points["rgb"][:, None, None, :])
+    close = tf.reduce_all(diff <= simulated_hints.STROKE_TOLERANCE, axis=-1)
+    stroke = band & close & (points["stroke"] & valid)[:, None, None]
+    cover = (in_rows[:, :, None] & in_cols[:, None, :]) | stroke
+    order = tf.range(1, tf.shape(top)[0] + 1)[:, None, None]
+    last = tf.reduce_max(tf.where(cover, order, 0), axis=0)
+    palette = tf.concat([tf.zeros([1, 3], tf.float32), points["rgb"]], 0)
+    return tf.gather(palette, last), tf.cast(last > 0, tf.float32)[..., None]
+
+
+def test_painting_only_the_valid_hints_equals_painting_every_slot():
+    # Flat regions, so that strokes stay inside a color and reach past their patch.
+    truth = np.zeros((64, 48, 3), np.uint8)
+    truth[:, :20] = (220, 40, 30)
+    truth[:, 20:] = (30, 60, 200)
+    truth[40:] = (250, 250, 240)
+    painted = 0
+    for i in range(12):
+        points = simulated_hints.sample_hints(
+            tf.constant(truth),
+            simulated_hints.example_seed(5, i),
+            max_hints=simulated_hints.MAX_HINTS,
+            counts="loguniform",
+            stroke_share=0.5,
+            max_side=5,
+        )  # room for 64 hints: the unused slots are padding
+        fast = simulated_hints.render_hints(points, 64, 48, color=tf.constant(truth))
+        dense = _dense_render(points, 64, 48, tf.constant(truth))
+        for a, b in zip(fast, dense, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+        painted += int(fast[1].numpy().sum())
+    assert painted > 0  # not only hint-free examples
+    # No valid hint at all: nothing painted.
+    none = dict(points, valid=tf.zeros_like(points["valid"]))
+    color, mask = simulated_hints.render_hints(none, 64, 48, color=tf.constant(truth))
+    assert not color.numpy().any() and not mask.numpy().any()

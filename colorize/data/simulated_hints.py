@@ -232,16 +232,25 @@ def render_hints(points, height, width, color=None):
         hints) and `(H, W, 1)` float32, 1 where a hint is given. Where
         patches overlap, the later one wins.
     """
-    top, left, side, valid = points["top"], points["left"], points["side"], points["valid"]
+    # Only the valid hints are painted, and only the strokes among them get
+    # the (costly) per-pixel segment test: the work follows the hints given,
+    # not the room for them (`MAX_HINTS`). `order` keeps each hint's place.
+    valid = tf.reshape(tf.where(points["valid"]), [-1])  # (K,) int64 indices, in order
+    top, left, side = (tf.gather(points[k], valid) for k in ("top", "left", "side"))
     rows = tf.range(height)[None, :]  # (1, H)
     cols = tf.range(width)[None, :]  # (1, W)
-    in_rows = (rows >= top[:, None]) & (rows < (top + side)[:, None]) & valid[:, None]  # (M, H)
-    in_cols = (cols >= left[:, None]) & (cols < (left + side)[:, None])  # (M, W)
-    cover = in_rows[:, :, None] & in_cols[:, None, :]  # (M, H, W)
+    in_rows = (rows >= top[:, None]) & (rows < (top + side)[:, None])  # (K, H)
+    in_cols = (cols >= left[:, None]) & (cols < (left + side)[:, None])  # (K, W)
+    cover = in_rows[:, :, None] & in_cols[:, None, :]  # (K, H, W)
+    order = tf.cast(valid, tf.int32)[:, None, None] + 1  # (K, 1, 1): 1 + hint index
+    # (H, W): 0 none, else 1 + the last covering hint's index (the max of none is the int minimum).
+    last = tf.maximum(tf.reduce_max(tf.where(cover, order, 0), axis=0), 0)
     if color is not None and "stroke" in points:
-        cover = cover | _stroke_cover(points, height, width, color)
-    order = tf.range(1, tf.shape(top)[0] + 1)[:, None, None]  # (M, 1, 1)
-    last = tf.reduce_max(tf.where(cover, order, 0), axis=0)  # (H, W): 0 none, else 1 + hint index
+        strokes = tf.reshape(tf.where(points["stroke"] & points["valid"]), [-1])  # (S,)
+        stroke_points = {k: tf.gather(points[k], strokes) for k in ("top", "left", "side", "rgb", "dy", "dx")}
+        stroke_order = tf.cast(strokes, tf.int32)[:, None, None] + 1  # (S, 1, 1)
+        covered = _stroke_cover(stroke_points, height, width, color)  # (S, H, W)
+        last = tf.maximum(last, tf.reduce_max(tf.where(covered, stroke_order, 0), axis=0))
     palette = tf.concat([tf.zeros([1, 3], tf.float32), points["rgb"]], 0)  # (M + 1, 3)
     hint_color = tf.gather(palette, last)  # (H, W, 3)
     hint_mask = tf.cast(last > 0, tf.float32)[..., None]  # (H, W, 1)
@@ -249,7 +258,8 @@ def render_hints(points, height, width, color=None):
 
 
 def _stroke_cover(points, height, width, color):
-    """`(M, H, W)` bool: the pixels each stroke paints (see the module's docstring)."""
+    """`(S, H, W)` bool: the pixels each of the S strokes in `points` paints
+    (see the module's docstring)."""
     half = tf.cast(points["side"], tf.float32)[:, None, None] / 2.0  # (M, 1, 1)
     y0 = tf.cast(points["top"], tf.float32)[:, None, None] + half - 0.5  # the patch's centre
     x0 = tf.cast(points["left"], tf.float32)[:, None, None] + half - 0.5
@@ -263,9 +273,8 @@ def _stroke_cover(points, height, width, color):
     band = dist2 <= tf.square(tf.maximum(half, 0.5))
     close = tf.reduce_all(
         tf.abs(tf.cast(color, tf.float32)[None] - points["rgb"][:, None, None, :]) <= STROKE_TOLERANCE, axis=-1
-    )  # (M, H, W)
-    wanted = (points["stroke"] & points["valid"])[:, None, None]
-    return band & close & wanted
+    )  # (S, H, W)
+    return band & close
 
 
 def simulate_hints(color, seed, count=None, **kwargs):

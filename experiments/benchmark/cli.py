@@ -22,7 +22,8 @@ from colorize.errors import ColorizeError, cli
 from experiments.benchmark import config
 from experiments.benchmark.build_stage import stage_build
 from experiments.benchmark.inference_stage import stage_inference
-from experiments.benchmark.report import markdown_table, table_rows
+from experiments.benchmark.peak_stage import stage_peak
+from experiments.benchmark.report import markdown_table, peak_markdown, table_rows
 from experiments.benchmark.targets_stage import stage_targets
 from experiments.benchmark.timing import CpuShare, log
 from experiments.benchmark.train_stage import stage_train
@@ -83,10 +84,10 @@ def _finite_check(value, path="result"):
 def _parser():
     p = argparse.ArgumentParser(
         prog="python -m experiments.benchmark",
-        description="Time each stage (dataset build, targets, training step, inference) next to its floor or "
-        "reference.",
+        description="Time each stage (dataset build, targets, training step, the step against the CPU's peak, "
+        "inference) next to its floor, reference or peak.",
     )
-    p.add_argument("--stage", default="all", help="build, targets, train, inference or all (default)")
+    p.add_argument("--stage", default="all", help="build, targets, train, peak, inference or all (default)")
     p.add_argument("--quick", action="store_true", help="a tiny budget (seconds): checks that everything runs")
     p.add_argument(
         "--json",
@@ -207,6 +208,8 @@ def run(argv=None):
                 result["stages"][stage] = stage_targets(budget, args, repeats)
             elif stage == "train":
                 result["stages"][stage] = stage_train(budget, args, work_dir, repeats)
+            elif stage == "peak":
+                result["stages"][stage] = stage_peak(budget, args, work_dir, repeats)
             else:
                 result["stages"][stage] = stage_inference(budget, work_dir, repeats)
             result["stages"][stage]["stage_seconds"] = time.perf_counter() - start
@@ -243,6 +246,8 @@ def run(argv=None):
         f"Keras {m['keras']}; load average {m['load_average_start'][0]:.1f} -> {m['load_average_end'][0]:.1f}"
     )
     print(markdown_table(table_rows(measured)))
+    if "peak" in measured:
+        print("\n" + peak_markdown(result["stages"]))
     kept = sorted(set(result["stages"]) - set(measured))
     note = f"; kept its earlier {', '.join(kept)} results" if kept else ""
     print(f"\nwrote {json_path} ({result['seconds']:.0f} s){note}", flush=True)

@@ -5,7 +5,7 @@ import tempfile
 
 from colorize import variants
 
-STAGES = ("build", "targets", "train", "inference")
+STAGES = ("build", "targets", "train", "peak", "inference")
 
 
 DEFAULT_JSON = os.path.join("experiments", "results", "benchmark.json")
@@ -33,6 +33,26 @@ BUDGETS = {
         inference_preset="small",
         inference_sizes=(256, 512, 1024),
         inference_batch=8,
+        matmul_size=4096,
+        peak_preset="small",
+        peak_widths=(0.25, 0.5, 1.0),
+        loop_variant="lch",
+        loop_width=0.5,
+        loop_precisions=("float32", "mixed_bfloat16"),
+        loop_log_every=5,
+        loop_intervals=3,
+        limits_width=0.5,
+        limits_batches=(8, 32),
+        probes=(
+            "default",
+            "inter-op pool of 1 thread",
+            "1 thread (inter-op and intra-op)",
+            "oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)",
+            "float32",
+            "float32, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)",
+        ),
+        probe_steps=3,
+        kernels=True,
     ),
     "quick": dict(
         repeats=2,
@@ -50,6 +70,19 @@ BUDGETS = {
         inference_preset="tiny",
         inference_sizes=(64,),
         inference_batch=2,
+        matmul_size=256,
+        peak_preset="tiny",
+        peak_widths=(0.0625,),
+        loop_variant="lch",
+        loop_width=0.0625,
+        loop_precisions=("mixed_bfloat16",),
+        loop_log_every=2,
+        loop_intervals=1,
+        limits_width=0.0625,
+        limits_batches=(4,),
+        probes=(),
+        probe_steps=1,
+        kernels=True,
     ),
 }
 

@@ -7,6 +7,15 @@ import math
 import keras
 
 
+def input_shape(shape, height, width):
+    """The shape of one example of a network input whose Keras shape is
+    `shape`: an image `(None, None, None, C)` at `height` x `width`, or a
+    vector `(None, n)` (the palette) as it is."""
+    if len(shape) == 2:
+        return (1, shape[-1])
+    return (1, height, width, shape[-1])
+
+
 def forward_flops(net, height, width=None):
     """FLOPs of one forward pass of a network on one image, layer by layer.
 
@@ -17,8 +26,11 @@ def forward_flops(net, height, width=None):
       value for the bias; `Conv2DTranspose`: the same per *input* pixel.
     - `BatchNormalization` (inference, an affine map): 2 per value, plus 6
       per channel to fold its statistics.
-    - `Rescaling`: 2 per value; `Multiply`: 1 per value and extra input.
-    - ReLU, concatenation, inputs: 0.
+    - `Rescaling`: 2 per value; `Multiply` and `Add`: 1 per value and
+      extra input.
+    - `Dense` (the palette's layer): `2 nin nout`, plus `nout` for the bias.
+    - `Lambda` (the palette's flag, a sum over it): 1 per input value.
+    - ReLU, concatenation, reshapes, inputs: 0.
 
     The layer shapes come from a symbolic call at this size, so it works
     under any backend (no TensorFlow needed).
@@ -37,11 +49,15 @@ def forward_flops(net, height, width=None):
         keras.layers.BatchNormalization,
         keras.layers.Rescaling,
         keras.layers.Multiply,
+        keras.layers.Add,
+        keras.layers.Dense,
+        keras.layers.Lambda,
     )
     counted = [layer for layer in net.layers if isinstance(layer, kinds)]
     probe = keras.Model(net.input, [(layer.input, layer.output) for layer in counted])
-    # One image of every input (the sketch; with hints also their color and mask).
-    image = keras.tree.map_structure(lambda x: keras.KerasTensor((1, height, width, x.shape[-1])), net.input)
+    # One image of every input: the sketch; with hints also their color and
+    # mask, `(1, H, W, C)`; with a palette its `(1, num_classes)` weights.
+    image = keras.tree.map_structure(lambda x: keras.KerasTensor(input_shape(x.shape, height, width)), net.input)
     shapes = probe.compute_output_spec(image)
     total = 0
     for layer, (x, y) in zip(counted, shapes, strict=True):
@@ -57,6 +73,10 @@ def forward_flops(net, height, width=None):
             total += 2 * values + 6 * y.shape[-1]
         elif isinstance(layer, keras.layers.Rescaling):
             total += 2 * values
-        else:  # Multiply
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * x.shape[-1] * y.shape[-1] + (y.shape[-1] if layer.use_bias else 0)
+        elif isinstance(layer, keras.layers.Lambda):
+            total += math.prod(x.shape[1:])
+        else:  # Multiply, Add
             total += (len(x) - 1) * values
     return int(total)

@@ -5,14 +5,17 @@ import os
 import time
 
 import cv2
+import keras
 import numpy as np
 import tensorflow as tf
 
-from colorize import runs, variants
+from colorize import runs, variants, weights
 from colorize.data import sketch, synthetic
 from colorize.errors import ColorizeError
 from colorize.nets import models, trained
+from colorize.serving import colorizer as core
 from colorize.serving import saved_model
+from experiments.benchmark.report import MAX_INFERENCE_LEVELS
 from experiments.benchmark.timing import log, measure, measure_paired
 
 
@@ -24,6 +27,50 @@ def _sketch_png(size, seed=0):
     if not ok:
         raise ColorizeError("could not encode a benchmark sketch as PNG")
     return png.tobytes(), line
+
+
+def precision_parity(size, repeats):
+    """The shipped model's `color` step (the network at the trained scale
+    and the annealed-mean decoding) in float32 and in mixed_bfloat16 on a
+    `size` px sketch: both timed in alternation, and how far apart their
+    colors are (levels of 0..255). Inference runs bfloat16 only where it is
+    faster and within `MAX_INFERENCE_LEVELS` levels of float32."""
+    cores = {}
+    before = keras.mixed_precision.global_policy().name
+    for policy in ("float32", "mixed_bfloat16"):
+        keras.mixed_precision.set_global_policy(policy)  # the layers keep the policy they are built under
+        try:
+            cores[policy] = core.from_run(weights.SHIPPED)[1]
+        finally:
+            keras.mixed_precision.set_global_policy(before)
+    _, line = _sketch_png(size)
+    rgb = np.repeat(line[None, :, :, None], 3, axis=-1)  # (1, size, size, 3), as predict reads a sketch
+    sketch = cores["float32"].prepare(tf.constant(rgb))["net_input"]  # (1, h, w, 1), as predict colors it
+    no_t = tf.zeros([0], tf.float32)
+
+    def color(policy):
+        return lambda: cores[policy].color(sketch, no_t)["color"].numpy()
+
+    diff = np.abs(color("mixed_bfloat16")() - color("float32")())  # (1, th, tw, 3) levels
+    bf16, f32, ratio = measure_paired(color("mixed_bfloat16"), color("float32"), repeats)
+    result = {
+        "size": size,
+        "float32_ms": 1e3 * f32["median_s"],
+        "bfloat16_ms": 1e3 * bf16["median_s"],
+        "speedup": 1.0 / ratio["ratio"],
+        "cpu_speedup": 1.0 / ratio["cpu_ratio"],
+        "max_levels": float(diff.max()),
+        "p99_levels": float(np.percentile(diff, 99)),
+        "mean_levels": float(diff.mean()),
+    }
+    log(
+        "inference",
+        f"shipped model's color step on a {size} px sketch: bfloat16 {result['bfloat16_ms']:.1f} ms, float32 "
+        f"{result['float32_ms']:.1f} ms ({result['speedup']:.1f}x); colors differ by up to "
+        f"{result['max_levels']:.1f} levels (p99 {result['p99_levels']:.1f})"
+        + (": inference stays float32" if result["max_levels"] > MAX_INFERENCE_LEVELS else ""),
+    )
+    return result
 
 
 def stage_inference(budget, work_dir, repeats):
@@ -107,6 +154,7 @@ def stage_inference(budget, work_dir, repeats):
     t = measure(lambda: serving(images=pngs)["png"].numpy(), repeats)["median_s"]
     u = measure(lambda: by_sketch(sketch=sketches, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
     result["batch"] = {"batch": n, "size": size, "images_per_s": n / t, "sketch_images_per_s": n / u}
+    result["precision"] = precision_parity(budget["inference_sizes"][0], repeats)
     log(
         "inference",
         f"network alone at {config.image_size} px: {result['network_ms']:.1f} ms; "

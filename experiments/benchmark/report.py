@@ -3,6 +3,10 @@
 from colorize import variants
 from experiments.benchmark.config import TARGET_LOSSES
 
+MAX_INFERENCE_LEVELS = 2.0  # bfloat16 inference only within this many levels of float32 (issue 21)
+LOOP_GOAL = 0.9  # the loop at least this share of the bare step's images/s
+LOSS_GOAL = 1.1  # a loss with its gradient at most this multiple of the hard-label floor
+
 
 def _target_rows(t):
     """The targets stage's table rows (also of results written before the
@@ -30,18 +34,14 @@ def _target_rows(t):
                     f"{ref / o['ms_per_example_in_batch']:.0f}x faster",
                 )
             )
-    labels = {
-        "factors": "factored targets",
-        "loss_value": "targets + loss value",
-        "loss": "targets + loss and gradient",
-        "materialized_loss": "512-wide targets + loss and gradient",
-        "floor_loss": "hard-label softmax CE and gradient (floor)",
-    }
     for space in TARGET_LOSSES:
         if space not in t:
             continue
         e = t[space]
-        for key, label in labels.items():
+        # The encodings against the reference's offline encoding of the same examples.
+        for key, label in (("factors", "factored targets"), ("materialized", "512-wide targets")):
+            if key not in e:
+                continue
             ms = e[key]["ms_per_example_in_batch"]
             rows.append(
                 (
@@ -50,6 +50,23 @@ def _target_rows(t):
                     f"{ms:.3f}",
                     f"reference {ref:.1f}",
                     f"{ref / ms:.0f}x cheaper",
+                )
+            )
+        # A loss with its gradient against the floor of any 512-class loss on the same logits.
+        floor = e["floor_loss"]["ms_per_example_in_batch"]
+        for key, label in (
+            ("loss_value", "targets + loss value"),
+            ("loss", "targets + loss and gradient"),
+            ("materialized_loss", "512-wide targets + loss and gradient"),
+        ):
+            ms = e[key]["ms_per_example_in_batch"]
+            rows.append(
+                (
+                    "targets",
+                    f"{space} ({e['variant']}): {label}, ms per example (batch {t['batch']})",
+                    f"{ms:.3f}",
+                    f"floor {floor:.3f}",
+                    f"{ms / floor:.2f}x floor",
                 )
             )
     rows.append(
@@ -164,6 +181,18 @@ def table_rows(stages):
                 "",
             )
         )
+        if "precision" in i:
+            q = i["precision"]
+            rows.append(
+                (
+                    "inference",
+                    f"shipped model's color step, {q['size']} px sketch: bfloat16 ms; its colors' difference from "
+                    "float32 in levels (max; p99)",
+                    f"{q['bfloat16_ms']:.1f}; {q['max_levels']:.1f}; {q['p99_levels']:.1f}",
+                    f"float32 {q['float32_ms']:.1f}",
+                    f"{q['speedup']:.1f}x float32's speed: {inference_verdict(q)}",
+                )
+            )
     return rows
 
 
@@ -171,3 +200,164 @@ def markdown_table(rows):
     lines = ["| stage | measure | value | baseline | ratio |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def inference_verdict(q):
+    """Whether inference may run bfloat16: faster and within `MAX_INFERENCE_LEVELS` of float32."""
+    if q["max_levels"] > MAX_INFERENCE_LEVELS:
+        return f"float32 kept (over {MAX_INFERENCE_LEVELS:g} levels)"
+    if q["speedup"] <= 1.0:
+        return "float32 kept (bfloat16 is not faster)"
+    return f"bfloat16 pays (within {MAX_INFERENCE_LEVELS:g} levels)"
+
+
+def _pct(x):
+    return f"{100 * x:.0f}%"
+
+
+def _peak_line(pk):
+    """The peak and where each of its numbers comes from."""
+    src = pk["sources"]
+    if pk.get("clock_ghz"):
+        head = (
+            f"**Peak:** {pk['cores']} cores x {pk['clock_ghz']:.2f} GHz x {pk['bf16_flops_per_cycle']} bfloat16 "
+            f"FLOPs/cycle = **{pk['bf16_tflops']:.2f} TFLOP/s** (float32 FMA: {pk['fp32_flops_per_cycle']} "
+            f"FLOPs/cycle, {pk['fp32_tflops']:.2f} TFLOP/s). Cores: {src['cores']}; clock: {src['clock_ghz']}; "
+            f"bfloat16: {src['bf16_flops_per_cycle']} ({pk['measured_bf16_flops_per_cycle']:.1f}); float32: "
+            f"{src['fp32_flops_per_cycle']} ({pk['measured_fp32_flops_per_cycle']:.1f})."
+        )
+    else:
+        head = f"**Peak:** {pk['bf16_tflops']:.2f} TFLOP/s bfloat16 ({src['bf16_tflops']}; {src['clock_ghz']})."
+    units = ", ".join(pk["cpu_flags"]) or "none"
+    bf16, fp32 = pk["matmul"]["bfloat16"], pk["matmul"]["float32"]
+    return (
+        f"{head} bfloat16 units in /proc/cpuinfo: {units}. TensorFlow's {bf16['n']}^3 matmul reaches "
+        f"{bf16['tflops_per_s']:.2f} TFLOP/s in bfloat16 ({_pct(bf16['tflops_per_s'] / pk['bf16_tflops'])} of the "
+        f"peak) and {fp32['tflops_per_s']:.2f} in float32."
+    )
+
+
+def peak_markdown(stages):
+    """The README's tables of the train step against the CPU's peak: the
+    peak, float32 and bfloat16 at each width, the loop against the bare
+    step, the loss against its floor (from the targets stage), and what
+    limits the step."""
+    p = stages["peak"]
+    pk = p["peak"]
+    out = [_peak_line(pk), ""]
+    out += [
+        f"The bare train step ({p['preset']} preset: {p['image_size']} px, batch {p['batch_size']}; the "
+        f"classification net with hint and palette inputs, hard-label softmax cross entropy, Adam), float32 and "
+        "bfloat16 timed in alternation; TFLOP/s count forward+backward as 3x the forward FLOPs; % of the bfloat16 "
+        "peak by wall time, and per CPU second (what the cores it got could do):",
+        "",
+        "| width | GFLOPs/image (forward) | float32 images/s | bfloat16 images/s | bfloat16 speedup (CPU time) "
+        "| float32 TFLOP/s, % of peak (per CPU s) | bfloat16 TFLOP/s, % of peak (per CPU s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for w in p["widths"]:
+        f, b = w["float32"], w["mixed_bfloat16"]
+        out.append(
+            f"| {w['width']:g} | {w['forward_gflops_per_image']:.2f} | {f['images_per_s']:.1f} | "
+            f"{b['images_per_s']:.1f} | {w['speedup']:.2f}x ({w['cpu_speedup']:.2f}x) | "
+            f"{f['tflops_per_s']:.2f}, {_pct(f['fraction_of_peak'])} ({_pct(f['cpu_fraction_of_peak'])}) | "
+            f"{b['tflops_per_s']:.2f}, {_pct(b['fraction_of_peak'])} ({_pct(b['cpu_fraction_of_peak'])}) |"
+        )
+    out += [
+        "",
+        "| the loop, `Trainer.fit` | loop images/s | its step on a fixed batch | bare step | loop / bare step "
+        "(CPU time) | goal |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in p["loop"]:
+        ok = "met" if min(e["loop_over_bare"], e["cpu_loop_over_bare"]) >= LOOP_GOAL else "not met"
+        out.append(
+            f"| {e['variant']}, width {e['width']:g}, {e['precision']} ({e['loop_steps']} steps timed) | "
+            f"{e['loop']['images_per_s']:.1f} | {e['trainer_step']['images_per_s']:.1f} | "
+            f"{e['bare_step']['images_per_s']:.1f} | {e['loop_over_bare']:.2f}x ({e['cpu_loop_over_bare']:.2f}x) | "
+            f">= {LOOP_GOAL}x: {ok} |"
+        )
+    if "targets" in stages:
+        t = stages["targets"]
+        out += [
+            "",
+            f"| the loss with its gradient, {t['output_size']}x{t['output_size']}x512 logits, batch {t['batch']} "
+            "| ms per example | floor: hard-label softmax CE and gradient | ratio | goal |",
+            "|---|---|---|---|---|",
+        ]
+        for space in TARGET_LOSSES:
+            e = t[space]
+            ms, floor = e["loss"]["ms_per_example_in_batch"], e["floor_loss"]["ms_per_example_in_batch"]
+            ok = "met" if ms / floor <= LOSS_GOAL else "not met"
+            out.append(
+                f"| {space} ({e['variant']}): targets + loss | {ms:.2f} | {floor:.2f} | {ms / floor:.2f}x | "
+                f"<= {LOSS_GOAL}x: {ok} |"
+            )
+    out += ["", *_limit_lines(p["limits"], pk)]
+    return "\n".join(out)
+
+
+def _limit_lines(lim, pk):
+    """What limits the bfloat16 step: each thing tried, and the kernels."""
+    base = lim["base"]
+    out = [
+        f"| what limits the bfloat16 step (width {lim['width']:g}, batch {lim['batch_size']}) | images/s | "
+        "CPU ms/image | time against the step as trained |",
+        "|---|---|---|---|",
+        f"| the step as trained: oneDNN, NHWC, no XLA, TensorFlow's thread pools | {base['images_per_s']:.1f} | "
+        f"{base['cpu_ms_per_image']:.1f} | 1.00x |",
+        f"| XLA (`jit_compile`; its CPU convolutions are not oneDNN's) | {lim['xla']['images_per_s']:.1f} | "
+        f"{lim['xla']['cpu_ms_per_image']:.1f} | {lim['xla']['over_base']:.2f}x (CPU time "
+        f"{lim['xla']['cpu_over_base']:.2f}x) |",
+    ]
+    for batch, r in lim["batch_sizes"].items():
+        out.append(
+            f"| batch {batch} | {r['images_per_s']:.1f} | {r['cpu_ms_per_image']:.1f} | "
+            f"{r['cpu_ms_per_image'] / base['cpu_ms_per_image']:.2f}x per image (CPU time) |"
+        )
+    h = lim["head_and_loss"]
+    out.append(
+        f"| the 512-class head (float32) and the loss: their share of the step | | | "
+        f"{_pct(h['share_of_step'])} (CPU time {_pct(h['cpu_share_of_step'])}) |"
+    )
+    lay = lim["layout"]
+    out.append(
+        f"| NCHW instead of NHWC: one 3x3 convolution ({lay['channels']} channels, {lay['side']}x{lay['side']}, "
+        f"batch {lay['batch']}), forward and gradients | | | {lay['nchw_over_nhwc']:.2f}x (CPU time "
+        f"{lay['cpu_nchw_over_nhwc']:.2f}x) |"
+    )
+    procs = lim.get("processes", {})
+    default = procs.get("default")
+    for name, r in procs.items():
+        if name == "default":
+            continue
+        against = f"{r['cpu_ms_per_image'] / default['cpu_ms_per_image']:.2f}x per image (CPU time)" if default else ""
+        out.append(f"| fresh process: {name} | {r['images_per_s']:.2f} | {r['cpu_ms_per_image']:.1f} | {against} |")
+    if default:
+        out.append(
+            f"| fresh process: as trained (the control of the rows above) | {default['images_per_s']:.2f} | "
+            f"{default['cpu_ms_per_image']:.1f} | 1.00x |"
+        )
+    if "kernels" in lim:
+        k = lim["kernels"]
+        out += [
+            "",
+            "| where the bfloat16 step's time goes (oneDNN's log, one inter-op thread) | ms/step | share of the step "
+            "| TFLOP/s | % of peak |",
+            "|---|---|---|---|---|",
+        ]
+        for e in k["list"]:
+            if e["share_of_step"] < 0.01:
+                continue
+            rate = "" if e["tflops_per_s"] is None else f"{e['tflops_per_s']:.2f}"
+            frac = "" if e["fraction_of_peak"] is None else _pct(e["fraction_of_peak"])
+            out.append(
+                f"| {e['kind']} (`{e['implementation']}`, {e['calls']} per step) | {e['ms_per_step']:.1f} | "
+                f"{_pct(e['share_of_step'])} | {rate} | {frac} |"
+            )
+        rest = k["step_ms"] - k["onednn_ms"]
+        out.append(
+            f"| outside oneDNN: TensorFlow's own ops (batch norm, softmax, Adam, casts) and the gaps between ops | "
+            f"{rest:.1f} | {_pct(rest / k['step_ms'])} | | |"
+        )
+    return out

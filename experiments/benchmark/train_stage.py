@@ -12,9 +12,10 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from colorize import runs, variants
 from colorize.data import pipeline
+from colorize.nets import models
 from colorize.training import distribution, task, trainer
 from experiments.benchmark.config import dataset_config
-from experiments.benchmark.flops import forward_flops
+from experiments.benchmark.flops import forward_flops, input_shape
 from experiments.benchmark.timing import log, measure, measure_paired
 
 
@@ -27,8 +28,8 @@ def profiler_flops(net, height, width=None):
     def forward(x):
         return net(x, training=False)
 
-    # One image of every input (the sketch; with hints also their color and mask).
-    image = tf.nest.map_structure(lambda x: tf.TensorSpec((1, height, width, x.shape[-1]), tf.float32), net.input)
+    # One example of every input (the sketch; with hints their color and mask; a palette).
+    image = tf.nest.map_structure(lambda x: tf.TensorSpec(input_shape(x.shape, height, width), tf.float32), net.input)
     concrete = forward.get_concrete_function(image)
     graph = convert_variables_to_constants_v2(concrete).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
@@ -44,43 +45,74 @@ def _trainer(config, work_dir, strategy):
     return trainer.Trainer(task.ColorizationTask(config), run_dir, strategy)
 
 
-def _bare_step(net, strategy, learning_rate, loss_of=None):
+def bare_step(net, strategy, learning_rate, loss_of=None, jit_compile=False):
     """The network's forward+backward with a trivial loss (the mean of its
     outputs) and Adam, under the same tf.function + strategy.run as the
     Trainer's step: the floor of a training step.
 
     `loss_of(outputs) -> scalar` replaces the trivial loss (the hard-label
-    floor of the classification losses)."""
+    floor of the classification losses, `hard_label_loss`); `jit_compile`
+    compiles the replica's step with XLA, as `--xla` does the Trainer's."""
     with strategy.scope():
         optimizer = keras.optimizers.Adam(learning_rate)
         optimizer.build(net.trainable_variables)
 
-    def step_fn(sketch):
+    def step_fn(inputs):
         with tf.GradientTape() as tape:
-            out = tf.cast(net(sketch, training=True), tf.float32)
+            out = tf.cast(net(inputs, training=True), tf.float32)
             loss = tf.reduce_mean(out) if loss_of is None else loss_of(out)
         grads = tape.gradient(loss, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
         return loss
 
+    if jit_compile:
+        step_fn = tf.function(step_fn, jit_compile=True)
+
     @tf.function
-    def step(sketch):
-        return strategy.run(step_fn, args=(sketch,))
+    def step(inputs):
+        return strategy.run(step_fn, args=(inputs,))
 
     return step
+
+
+def hard_label_loss(batch_size, image_size, seed=0):
+    """Softmax cross entropy with fixed random hard labels at the logits'
+    resolution (a quarter of `image_size`): the cheapest 512-class loss,
+    no soft targets, no weights. Returns `loss(logits) -> scalar`."""
+    side = image_size // 4
+    labels = tf.constant(np.random.default_rng(seed).integers(0, 512, (batch_size, side, side)).astype("int32"))
+
+    def loss(logits):  # (b, h, w, 512)
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+    return loss
+
+
+def random_inputs(net, batch_size, image_size, seed=0):
+    """Random inputs of a network, as the pipeline shapes them: a uint8
+    sketch; with hints their float32 color and 0/1 mask; a palette of zeros."""
+    rng = np.random.default_rng(seed)
+
+    def one(name, x):
+        if name == models.PALETTE:  # (b, num_classes): none given
+            return tf.zeros((batch_size, x.shape[-1]), tf.float32)
+        shape = (batch_size, image_size, image_size, x.shape[-1])
+        if name == models.HINT_MASK:
+            return tf.constant((rng.random(shape) < 0.05).astype("float32"))
+        if name == models.HINT_COLOR:
+            return tf.constant(rng.integers(0, 256, shape).astype("float32"))
+        return tf.constant(rng.integers(0, 256, shape).astype("uint8"))
+
+    if isinstance(net.input, dict):
+        return {name: one(name, x) for name, x in net.input.items()}
+    return one(models.SKETCH, net.input)
 
 
 def _floor_timing(net, strategy, config, batch, bare, repeats):
     """The step with the cheapest 512-class loss, softmax cross entropy with
     hard labels (no soft targets, no weights), timed in alternation with the
     bare step: what any classification loss costs on top of the network."""
-    b, side = config.batch_size, config.image_size // 4
-    labels = tf.constant(np.random.default_rng(0).integers(0, 512, (b, side, side)).astype("int32"))
-
-    def hard_label_loss(logits):  # (b, h, w, 512)
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-
-    floor = _bare_step(net, strategy, config.learning_rate, hard_label_loss)
+    floor = bare_step(net, strategy, config.learning_rate, hard_label_loss(config.batch_size, config.image_size))
     step, _, ratio = measure_paired(lambda: floor(batch[0]).numpy(), lambda: bare(batch[0]).numpy(), repeats)
     log(
         "train",
@@ -110,7 +142,7 @@ def _train_preset(preset, budget, args, work_dir, strategy, repeats, batch_size=
         trainer = _trainer(config, work_dir, strategy)
         kind = config.model
         if kind not in bare_steps:
-            bare_steps[kind] = _bare_step(trainer.net, strategy, base.learning_rate)
+            bare_steps[kind] = bare_step(trainer.net, strategy, base.learning_rate)
             flops = forward_flops(trainer.net, base.image_size)
             out["bare"][kind] = {
                 "forward_gflops_per_image": flops / 1e9,
