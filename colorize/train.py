@@ -204,6 +204,8 @@ def run(argv=None):
     else:
         print(f"precision: {config.precision} ({why})", flush=True)
     # TensorFlow and Keras load here, not at the top: --help and flag errors answer without them (seconds).
+    import keras  # noqa: PLC0415
+
     from colorize.training import distribution, task, trainer  # noqa: PLC0415
 
     strategy, _, task_index, is_chief = distribution.make_strategy()
@@ -212,10 +214,16 @@ def run(argv=None):
     # The config is recorded once the data is found: a run that could not
     # start (say, a wrong --data-dir) does not pin its run directory to the
     # flags it was given.
-    loop = trainer.Trainer(task.ColorizationTask(config), run_dir, strategy, is_chief=is_chief, task_index=task_index)
-    if is_chief:
-        runs.save_config(config, run_dir)
-    history = loop.fit()
+    policy = keras.mixed_precision.global_policy()  # the task sets the run's; put back after it
+    try:
+        loop = trainer.Trainer(
+            task.ColorizationTask(config), run_dir, strategy, is_chief=is_chief, task_index=task_index
+        )
+        if is_chief:
+            runs.save_config(config, run_dir)
+        history = loop.fit()
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
     if history and is_chief:
         last = history[-1]
         print(

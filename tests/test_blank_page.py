@@ -5,8 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize import predict
-from colorize.inference import blank_page
+from colorize.inference import blank_page, coloring
 
 
 class NoNetwork:
@@ -31,7 +30,7 @@ def pages(tmp_path):
     cv2.imwrite(str(tmp_path / "cream_dust.jpg"), cream, [cv2.IMWRITE_JPEG_QUALITY, 80])
     cv2.imwrite(str(tmp_path / "black.png"), np.zeros((60, 80), np.uint8))
     return {
-        name: predict.load_rgb(str(tmp_path / f"{name}.{ext}"))
+        name: coloring.load_rgb(str(tmp_path / f"{name}.{ext}"))
         for name, ext in (
             ("white", "png"),
             ("transparent", "png"),
@@ -45,7 +44,7 @@ def pages(tmp_path):
 def test_blank_pages_come_back_as_they_were_with_a_note(tmp_path):
     for name, rgb in pages(tmp_path).items():
         assert blank_page.is_blank(rgb), name
-        out = predict.colorize_array(rgb, NoNetwork())
+        out = coloring.colorize_array(rgb, NoNetwork())
         np.testing.assert_array_equal(out["rgb"], rgb)
         np.testing.assert_array_equal(out["color"], rgb)
         assert np.all(out["lines"] == 255)
@@ -55,7 +54,7 @@ def test_blank_pages_come_back_as_they_were_with_a_note(tmp_path):
     hint_rgb = np.zeros((60, 80, 3), np.uint8)
     hint_mask = np.zeros((60, 80), bool)
     hint_mask[10:14, 10:14] = True
-    out = predict.colorize_array(np.full((60, 80), 255, np.uint8), NoNetwork(), hint_rgb, hint_mask)
+    out = coloring.colorize_array(np.full((60, 80), 255, np.uint8), NoNetwork(), hint_rgb, hint_mask)
     assert out["notes"] == ["blank page: no lines to color, returned as it was (its hints are not used)"]
 
 

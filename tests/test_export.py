@@ -208,8 +208,12 @@ def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp
         "gray_alpha.png": _encode(np.dstack([gray, np.full_like(gray, 255)]), "LA"),
         "transparent.png": _encode(rgba, "RGBA"),
         "one_pixel.png": _encode(np.zeros((1, 1), np.uint8)),
-        "all_white.png": _encode(np.full((300, 200), 255, np.uint8)),
     }
+    # (An all-white page: predict returns it as it was, without the network, where the
+    # SavedModel colors it; the README says where the two differ. Here it is colored.)
+    blank = _encode(np.full((300, 200), 255, np.uint8))
+    served_blank = loaded.signatures["serving_default"](images=tf.constant([blank]))
+    assert tuple(served_blank["size"].numpy()[0]) == (300, 200)
     buffer = io.BytesIO()
     Image.fromarray(gray).convert("CMYK").save(buffer, "JPEG", quality=95)
     cases["cmyk.jpg"] = buffer.getvalue()

@@ -149,7 +149,10 @@ def light_on_dark(mins, maxs, sub_luma):
     dark ones (the paper between the dots of a stippled or screentoned
     page is a long network that outscores them, but wider), and the page
     is mostly dark (median luma under `MOSTLY_DARK`; a night sky over a
-    drawing is, but its lines are dark, thinner and score higher).
+    drawing is, but its lines are dark, thinner and score higher). A page
+    that is not mostly dark is never inverted: thick dark outlines on white
+    paper (emoji, icons: strokes wider than `THIN`) leave the paper between
+    them as thin light "lines", which would otherwise win the first two.
     A page with neither (only wide shapes) falls back on its median: darker
     than 96 is light-on-dark.
 
@@ -189,7 +192,9 @@ def light_on_dark(mins, maxs, sub_luma):
         + tf.cast(width[1] < width[0], tf.int32)
         + tf.cast(median < MOSTLY_DARK, tf.int32)
     )
-    invert = tf.where(tf.reduce_sum(area) < LINE_LENGTH, median < 96, votes >= 2)
+    # A mostly light page is never inverted: thick dark outlines on white (emoji, icons) make the
+    # paper between them look like thin light lines at the statistics scale.
+    invert = tf.where(tf.reduce_sum(area) < LINE_LENGTH, median < 96, (votes >= 2) & (median < MOSTLY_DARK))
     return invert, tf.where(invert, lines[0, ..., 1], lines[0, ..., 0]) > 0
 
 
