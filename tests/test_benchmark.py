@@ -71,6 +71,9 @@ def test_quick_benchmark_reports_every_stage(tiny_data_dir, tmp_path, capsys):
             # Every speedup is the reference timed in this run over ours.
             speedup = ref["ms_per_example"] / entry[name]["ms_per_example_in_batch"]
             assert entry["speedup"][name] == pytest.approx(speedup)
+        # The loss with its gradient against the hard-label floor, timed in alternation.
+        _positive(entry["loss_over_floor"]["ratio"], f"targets.{space}.loss_over_floor")
+        _positive(entry["loss_over_floor"]["cpu_ratio"], f"targets.{space}.loss_over_floor cpu")
     # Three 256x256 PNGs per example are far smaller than 4 MiB of targets.
     assert 1000 < t["stored_bytes_per_example"] < 2**20
     assert t["storage_ratio"] == pytest.approx(4 * 2**20 / t["stored_bytes_per_example"])

@@ -10,13 +10,16 @@ import numpy as np
 import tensorflow as tf
 
 from colorize import runs, variants, weights
-from colorize.data import sketch, synthetic
+from colorize.data import images, sketch, synthetic
 from colorize.errors import ColorizeError
 from colorize.nets import models, trained
 from colorize.serving import colorizer as core
 from colorize.serving import saved_model
+from experiments.benchmark.build_stage import _folder_images
 from experiments.benchmark.report import MAX_INFERENCE_LEVELS
 from experiments.benchmark.timing import log, measure, measure_paired
+
+SKETCH_SIZE = 256  # the long side of the sketches the two precisions color
 
 
 def _sketch_png(size, seed=0):
@@ -29,32 +32,58 @@ def _sketch_png(size, seed=0):
     return png.tobytes(), line
 
 
-def precision_parity(size, repeats):
+def precision_parity(work_dir, count, quick, repeats):
     """The shipped model's `color` step (the network at the trained scale
-    and the annealed-mean decoding) in float32 and in mixed_bfloat16 on a
-    `size` px sketch: both timed in alternation, and how far apart their
-    colors are (levels of 0..255). Inference runs bfloat16 only where it is
-    faster and within `MAX_INFERENCE_LEVELS` levels of float32."""
-    cores = {}
+    and the annealed-mean decoding) in float32 and in mixed_bfloat16.
+
+    On `count` drawings (openclipart when installed, else synthetic ones;
+    `build_stage._folder_images`), each reduced to 256 px on its long side
+    and made a sketch (`sketch.extract_sketch`), as predict prepares it:
+    how far apart the two precisions' colors are (levels of 0..255, over
+    every pixel of every sketch), and both timed in alternation on the
+    first. Inference runs bfloat16 only where it is faster and within
+    `MAX_INFERENCE_LEVELS` levels of float32.
+    """
+    # `trained.load_net` always gives a float32 network; the bfloat16 one gets its weights.
+    config, net = trained.load_net(weights.SHIPPED)
+    nets = {"float32": net}
     before = keras.mixed_precision.global_policy().name
-    for policy in ("float32", "mixed_bfloat16"):
-        keras.mixed_precision.set_global_policy(policy)  # the layers keep the policy they are built under
-        try:
-            cores[policy] = core.from_run(weights.SHIPPED)[1]
-        finally:
-            keras.mixed_precision.set_global_policy(before)
-    _, line = _sketch_png(size)
-    rgb = np.repeat(line[None, :, :, None], 3, axis=-1)  # (1, size, size, 3), as predict reads a sketch
-    sketch = cores["float32"].prepare(tf.constant(rgb))["net_input"]  # (1, h, w, 1), as predict colors it
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")  # the layers keep the policy they are built under
+    try:
+        nets["mixed_bfloat16"] = models.build_net(
+            config.model, width=config.width, hints=config.hints, palette=config.palette
+        )
+        nets["mixed_bfloat16"].set_weights(net.get_weights())
+        cores = {
+            policy: core.Colorizer(n, config.space, config.image_size, config.temperature, config.sketch)
+            for policy, n in nets.items()
+        }
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+    paths, source = _folder_images(work_dir, count, quick)
     no_t = tf.zeros([0], tf.float32)
+    diffs, inputs = [], []
+    for path in paths:
+        image = images.load_image(path)
+        h, w = image.shape[:2]
+        scale = SKETCH_SIZE / max(h, w)
+        image = cv2.resize(image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+        line, _ = sketch.extract_sketch(image)
+        rgb = np.repeat(line[None, :, :, None], 3, axis=-1)  # (1, h, w, 3), as predict reads a sketch
+        x = cores["float32"].prepare(tf.constant(rgb))["net_input"]  # (1, h, w, 1), as predict colors it
+        colors = [cores[p].color(x, no_t)["color"].numpy() for p in ("mixed_bfloat16", "float32")]
+        diffs.append(np.abs(colors[0] - colors[1]).ravel())  # levels
+        inputs.append(x)
 
     def color(policy):
-        return lambda: cores[policy].color(sketch, no_t)["color"].numpy()
+        return lambda: cores[policy].color(inputs[0], no_t)["color"].numpy()
 
-    diff = np.abs(color("mixed_bfloat16")() - color("float32")())  # (1, th, tw, 3) levels
     bf16, f32, ratio = measure_paired(color("mixed_bfloat16"), color("float32"), repeats)
+    diff = np.concatenate(diffs)
     result = {
-        "size": size,
+        "size": SKETCH_SIZE,
+        "sketches": len(paths),
+        "source": source,
         "float32_ms": 1e3 * f32["median_s"],
         "bfloat16_ms": 1e3 * bf16["median_s"],
         "speedup": 1.0 / ratio["ratio"],
@@ -62,12 +91,13 @@ def precision_parity(size, repeats):
         "max_levels": float(diff.max()),
         "p99_levels": float(np.percentile(diff, 99)),
         "mean_levels": float(diff.mean()),
+        "max_levels_per_sketch": [float(d.max()) for d in diffs],
     }
     log(
         "inference",
-        f"shipped model's color step on a {size} px sketch: bfloat16 {result['bfloat16_ms']:.1f} ms, float32 "
-        f"{result['float32_ms']:.1f} ms ({result['speedup']:.1f}x); colors differ by up to "
-        f"{result['max_levels']:.1f} levels (p99 {result['p99_levels']:.1f})"
+        f"shipped model's color step on {len(paths)} {SKETCH_SIZE} px sketches ({source}): bfloat16 "
+        f"{result['bfloat16_ms']:.1f} ms, float32 {result['float32_ms']:.1f} ms ({result['speedup']:.1f}x); colors "
+        f"differ by up to {result['max_levels']:.1f} levels (p99 {result['p99_levels']:.2f})"
         + (": inference stays float32" if result["max_levels"] > MAX_INFERENCE_LEVELS else ""),
     )
     return result
@@ -154,7 +184,7 @@ def stage_inference(budget, work_dir, repeats):
     t = measure(lambda: serving(images=pngs)["png"].numpy(), repeats)["median_s"]
     u = measure(lambda: by_sketch(sketch=sketches, temperature=no_t)["rgb"].numpy(), repeats)["median_s"]
     result["batch"] = {"batch": n, "size": size, "images_per_s": n / t, "sketch_images_per_s": n / u}
-    result["precision"] = precision_parity(budget["inference_sizes"][0], repeats)
+    result["precision"] = precision_parity(work_dir, budget["parity_sketches"], budget["quick"], repeats)
     log(
         "inference",
         f"network alone at {config.image_size} px: {result['network_ms']:.1f} ms; "

@@ -187,8 +187,8 @@ def table_rows(stages):
                 (
                     "inference",
                     f"shipped model's color step, {q['size']} px sketch: bfloat16 ms; its colors' difference from "
-                    "float32 in levels (max; p99)",
-                    f"{q['bfloat16_ms']:.1f}; {q['max_levels']:.1f}; {q['p99_levels']:.1f}",
+                    f"float32 in levels over {q.get('sketches', 1)} sketches (max; p99)",
+                    f"{q['bfloat16_ms']:.1f}; {q['max_levels']:.1f}; {q['p99_levels']:.2f}",
                     f"float32 {q['float32_ms']:.1f}",
                     f"{q['speedup']:.1f}x float32's speed: {inference_verdict(q)}",
                 )
@@ -266,11 +266,11 @@ def peak_markdown(stages):
     out += [
         "",
         "| the loop, `Trainer.fit` | loop images/s | its step on a fixed batch | bare step | loop / bare step "
-        "(CPU time) | goal |",
+        "(CPU time) | goal (CPU time) |",
         "|---|---|---|---|---|---|",
     ]
     for e in p["loop"]:
-        ok = "met" if min(e["loop_over_bare"], e["cpu_loop_over_bare"]) >= LOOP_GOAL else "not met"
+        ok = "met" if e["cpu_loop_over_bare"] >= LOOP_GOAL else "not met"
         out.append(
             f"| {e['variant']}, width {e['width']:g}, {e['precision']} ({e['loop_steps']} steps timed) | "
             f"{e['loop']['images_per_s']:.1f} | {e['trainer_step']['images_per_s']:.1f} | "
@@ -282,16 +282,18 @@ def peak_markdown(stages):
         out += [
             "",
             f"| the loss with its gradient, {t['output_size']}x{t['output_size']}x512 logits, batch {t['batch']} "
-            "| ms per example | floor: hard-label softmax CE and gradient | ratio | goal |",
+            "| ms per example | floor: hard-label softmax CE and gradient | ratio, in alternation (CPU time) "
+            "| goal (CPU time) |",
             "|---|---|---|---|---|",
         ]
         for space in TARGET_LOSSES:
             e = t[space]
             ms, floor = e["loss"]["ms_per_example_in_batch"], e["floor_loss"]["ms_per_example_in_batch"]
-            ok = "met" if ms / floor <= LOSS_GOAL else "not met"
+            paired = e.get("loss_over_floor", {"ratio": ms / floor, "cpu_ratio": ms / floor})
+            ok = "met" if paired["cpu_ratio"] <= LOSS_GOAL else "not met"
             out.append(
-                f"| {space} ({e['variant']}): targets + loss | {ms:.2f} | {floor:.2f} | {ms / floor:.2f}x | "
-                f"<= {LOSS_GOAL}x: {ok} |"
+                f"| {space} ({e['variant']}): targets + loss | {ms:.2f} | {floor:.2f} | {paired['ratio']:.2f}x "
+                f"({paired['cpu_ratio']:.2f}x) | <= {LOSS_GOAL}x: {ok} |"
             )
     out += ["", *_limit_lines(p["limits"], pk)]
     return "\n".join(out)
