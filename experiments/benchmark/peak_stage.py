@@ -305,10 +305,13 @@ def _limits(budget, config, strategy, pk, repeats):
         result, lines = _probe([*common, "--inter", "1"], {"ONEDNN_VERBOSE": "1"})
         kernels = step_probe.kernel_breakdown(lines, budget["probe_steps"])
         step_ms = result["step_ms"]
+        got = pk["bf16_tflops"] * min(1.0, result["cores_used"] / pk["cores"])  # the peak of the cores it got
         for k in kernels:
             k["share_of_step"] = k["ms_per_step"] / step_ms
             k["fraction_of_peak"] = None if k["tflops_per_s"] is None else k["tflops_per_s"] / pk["bf16_tflops"]
+            k["fraction_of_cores_got"] = None if k["tflops_per_s"] is None else k["tflops_per_s"] / got
         out["kernels"] = {
+            "cores_used": result["cores_used"],
             "step_ms": step_ms,
             "onednn_ms": sum(k["ms_per_step"] for k in kernels),
             "list": kernels,

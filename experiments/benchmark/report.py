@@ -345,7 +345,7 @@ def _limit_lines(lim, pk):
         out += [
             "",
             "| where the bfloat16 step's time goes (oneDNN's log, one inter-op thread) | ms/step | share of the step "
-            "| TFLOP/s | % of peak |",
+            f"| TFLOP/s | % of peak (of the {k.get('cores_used', float('nan')):.2f} cores it got) |",
             "|---|---|---|---|---|",
         ]
         for e in k["list"]:
@@ -353,6 +353,8 @@ def _limit_lines(lim, pk):
                 continue
             rate = "" if e["tflops_per_s"] is None else f"{e['tflops_per_s']:.2f}"
             frac = "" if e["fraction_of_peak"] is None else _pct(e["fraction_of_peak"])
+            if frac and "fraction_of_cores_got" in e:
+                frac += f" ({_pct(e['fraction_of_cores_got'])})"
             out.append(
                 f"| {e['kind']} (`{e['implementation']}`, {e['calls']} per step) | {e['ms_per_step']:.1f} | "
                 f"{_pct(e['share_of_step'])} | {rate} | {frac} |"
