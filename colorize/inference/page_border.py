@@ -2,10 +2,9 @@
 
 A page scanned with the lid open, or smaller than the glass, comes with a
 dark band along some of its sides. The network sees the whole picture, so
-the band changed the colors inside the page (by up to 122 levels against
-the same drawing without it). `find` looks for such bands; `predict`
-colors the page inside them as if it had been scanned alone and keeps the
-bands as they were.
+the band would change the colors inside the page. `find` looks for such
+bands; `predict` colors the page inside them as if it had been scanned
+alone and keeps the bands as they were.
 
 A side has a border when, on at least half of its length, the picture
 starts with a wide dark run (darker than half the paper's level, wider
