@@ -51,7 +51,15 @@ def _parser():
         help="give the network the palette of the ground truth's K main colors (a run with a palette input)",
     )
     p.add_argument(
-        "--json", default=None, help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json, _hintsN with --hints N)"
+        "--source",
+        default=None,
+        metavar="NAME",
+        help="only the windows of one source of the dataset (the first part of their source ids, e.g. openmoji)",
+    )
+    p.add_argument(
+        "--json",
+        default=None,
+        help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json, _hintsN with --hints N, _NAME with --source)",
     )
     return p
 
@@ -65,6 +73,7 @@ def main(argv=None):
     tf_logs.install()
     args = parse_args(argv)
     suffix = (f"_hints{args.hints}" if args.hints else "") + (f"_palette{args.palette}" if args.palette else "")
+    suffix += f"_{args.source}" if args.source else ""
     folder = args.run_dir
     if args.run_dir is None:  # the shipped model: its folder is the package's, so results go here
         args.run_dir, folder = weights.default_model(), "."
@@ -86,11 +95,13 @@ def main(argv=None):
         image_size=args.image_size,
         hints=args.hints,
         palette=args.palette,
+        source=args.source,
     )
     hinted = f", {result['hints']} hints" if result["hints"] else ""
     hinted += f", the truth's {result['palette']}-color palette" if result["palette"] else ""
+    of = f" (source {result['source']})" if result["source"] else ""
     title = (
-        f"{result['variant']} on {result['dataset']} {result['split']} ({result['examples']} images, "
+        f"{result['variant']} on {result['dataset']}{of} {result['split']} ({result['examples']} images, "
         f"{result['sketch']} sketches{hinted}, {result['image_size']} px, T={result['temperature']:g})"
     )
     print(metrics.format_table(result["metrics"], title=title))

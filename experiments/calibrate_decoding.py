@@ -67,11 +67,12 @@ def _parser():
     return p
 
 
-def windows(config, split, max_examples):
+def windows(config, split, max_examples, source=None):
     """The first `max_examples` `(sketch (S, S) uint8, truth (S, S, 3) uint8)`
-    of a split at the dataset's window size (256 px), line sketches."""
+    of a split at the dataset's window size (256 px), line sketches; only
+    those of `source` (`pipeline.source_of`) when given."""
     config = config.replace(sketch="line", image_size=256)
-    batches = pipeline.make_dataset(config, split, training=False, batch_size=16)
+    batches = pipeline.make_dataset(config, split, training=False, batch_size=16, source=source)
     seen = 0
     for sketch, truth in batches:
         for s, t in zip(sketch.numpy(), truth.numpy(), strict=True):

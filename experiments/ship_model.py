@@ -34,6 +34,7 @@ import tensorflow as tf
 from PIL import Image
 
 from colorize import errors, fileio, runs
+from colorize.data import pipeline
 from colorize.errors import cli
 from colorize.evaluation import evaluator
 from colorize.inference import coloring
@@ -62,6 +63,9 @@ def _parser():
     p.add_argument("run", help="the trained run directory")
     p.add_argument("--out", default=OUT, help=f"the shipped model's folder (default: {OUT})")
     p.add_argument("--max-examples", type=int, default=None, help="evaluate on the first N examples only")
+    p.add_argument(
+        "--max-examples-per-source", type=int, default=60, help="test windows per source in the per-source table"
+    )
     p.add_argument("--calibration-examples", type=int, default=200, help="validation windows for the decoding")
     p.add_argument("--temperatures", type=calibrate_decoding.floats, default=calibrate_decoding.TEMPERATURES)
     p.add_argument("--thresholds", type=calibrate_decoding.floats, default=calibrate_decoding.THRESHOLDS)
@@ -88,11 +92,12 @@ def choose_decoding(run_dir, config, examples, temperatures, thresholds):
     return calibrate_decoding.choose(results), results
 
 
-def as_predict_colors(model_dir, config, split, examples):
-    """The metrics of `split` colored as `predict` colors it, with the model's recorded decoding."""
+def as_predict_colors(model_dir, config, split, examples, source=None):
+    """The metrics of `split` (only `source`'s windows when given) colored
+    as `predict` colors it, with the model's recorded decoding."""
     model = coloring.Model(model_dir)
     threshold = model.paper_threshold
-    windows = calibrate_decoding.windows(config, split, examples or 10**9)
+    windows = calibrate_decoding.windows(config, split, examples or 10**9, source=source)
     thresholds = [threshold] if threshold is not None else []
     row = calibrate_decoding.measure(model, windows, [config.temperature], thresholds, progress=False)
     return row[config.temperature][threshold if threshold is not None else "none"]
@@ -105,16 +110,29 @@ def sample_grid(model_dir, count, path):
     Image.fromarray(np.vstack(rows)).save(path, optimize=True)
 
 
-def training_facts(run_dir):
-    """Steps, epochs, wall time and hardware of the run."""
-    history = runs.load_history(run_dir)
-    # TensorBoard names its event files events.out.tfevents.<unix time>.*:
-    # the first one is when training started (the config is rewritten on resume).
+PAUSE_S = 600
+"""A gap between two logged steps longer than this is a pause (the run
+stopped and resumed later), left out of the training time."""
+
+
+def training_seconds(run_dir):
+    """Seconds the run trained: the sum of the gaps between consecutive
+    TensorBoard events (every logged step, all event files of the run, in
+    time order), gaps over `PAUSE_S` left out; 0 without event files."""
     stamps = []
-    for _dir, _, files in os.walk(runs.logs_dir(run_dir)):
-        stamps += [float(f.split(".")[3]) for f in files if f.startswith("events.out.tfevents.")]
-    start = min(stamps) if stamps else os.path.getmtime(runs.config_path(run_dir))
-    end = os.path.getmtime(runs.model_path(run_dir))
+    for folder, _, files in os.walk(runs.logs_dir(run_dir)):
+        for name in files:
+            if name.startswith("events.out.tfevents."):
+                path = os.path.join(folder, name)
+                stamps += [e.wall_time for e in tf.compat.v1.train.summary_iterator(path) if e.wall_time]
+    stamps.sort()
+    gaps = np.diff(np.asarray(stamps, np.float64))
+    return float(gaps[gaps <= PAUSE_S].sum()) if gaps.size else 0.0
+
+
+def training_facts(run_dir):
+    """Steps, epochs, training time and hardware of the run."""
+    history = runs.load_history(run_dir)
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -126,7 +144,7 @@ def training_facts(run_dir):
     return dict(
         steps=steps,
         epochs=history[-1]["epoch"] if history else 0,
-        wall_hours=round((end - start) / 3600, 2),
+        wall_hours=round(training_seconds(run_dir) / 3600, 2),
         hardware=f"{os.cpu_count()} CPU cores ({cpu}), no GPU",
         history=history,
     )
@@ -146,6 +164,16 @@ def ship(args):
     runs.write_decoding(args.out, {**choice, "chosen_on": f"{config.dataset} validation"})
     print("== evaluating the packed weights on test", flush=True)
     predicted = as_predict_colors(args.out, config, "test", args.max_examples)
+    by_source = {}
+    builder = pipeline.ensure_dataset(config)
+    for source, count in pipeline.source_counts(builder, "test").items():
+        examples = min(count, args.max_examples_per_source)
+        print(f"== {source}: {examples} of its {count} test windows as predict colors", flush=True)
+        by_source[source] = dict(
+            examples=examples,
+            windows=count,
+            metrics=as_predict_colors(args.out, config, "test", examples, source=source),
+        )
     network = evaluator.evaluate_run(args.out, split="test", max_examples=args.max_examples, progress=False)
     palette = evaluator.evaluate_run(
         args.out, split="test", max_examples=args.max_examples, palette=PALETTE_COLORS, progress=False
@@ -186,6 +214,7 @@ def ship(args):
         training=training_facts(args.run),
         calibration={str(k): {str(th): m for th, m in row.items()} for k, row in calibration.items()},
         test_predict=predicted,
+        test_predict_by_source=by_source,
         test=network["metrics"],
         test_palette=palette["metrics"],
         test_examples=network["examples"],
@@ -206,8 +235,8 @@ def _fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
 
-def _bars(m, palette, h10_fill, flood10):
-    """(figure, value, target, met) rows of the bars of a model that colors."""
+def _bars(m):
+    """(figure, value, target, met) rows of the no-hint bars of a model that colors."""
     lo, hi = TARGETS["chroma_ratio"]
     gain = m["psnr"] - m["psnr_sketch"]
     return [
@@ -231,37 +260,69 @@ def _bars(m, palette, h10_fill, flood10):
             f">= {TARGETS['color_overlap']}",
             (m["color_overlap"] or 0) >= TARGETS["color_overlap"],
         ),
+    ]
+
+
+def _guidance_bars(card):
+    """(figure, value, target, met) rows of the hint and palette bars."""
+    counts = card["counts"]
+    (_, curve), *_ = card["hints_curve"].items()
+    flood10 = card["flood_fill"][counts.index(10)]
+    f10 = card["test_hints10_fill"]
+    upto = [v for c, v in zip(counts, curve["psnr"], strict=True) if c <= 50]
+    drops = [b - a for a, b in zip(upto, upto[1:])]
+    worst = min(drops) if drops else 0.0
+    base, pal = card["test"]["psnr"], card["test_palette"]["psnr"]
+    return [
+        (
+            "network alone, 0 to 50 hints: largest PSNR change between neighbouring counts",
+            f"{worst:+.2f} dB",
+            "never below 0",
+            worst >= 0,
+        ),
         (
             "10 hints, as predict outputs, over the flood fill",
-            f"{_fmt(h10_fill['psnr'])} vs {_fmt(flood10)} dB",
+            f"{_fmt(f10['psnr'])} vs {_fmt(flood10)} dB",
             f"+{TARGETS['hints10_over_fill']:g} dB",
-            h10_fill["psnr"] - flood10 >= TARGETS["hints10_over_fill"],
+            f10["psnr"] - flood10 >= TARGETS["hints10_over_fill"],
         ),
         (
             f"palette of the truth's {PALETTE_COLORS} main colors (network)",
-            f"{_fmt(palette['psnr'])} dB",
+            f"{_fmt(pal)} dB ({_fmt(base)} + {pal - base:.2f})",
             f"+{TARGETS['palette_gain']:g} dB over none",
-            None,
+            pal - base >= TARGETS["palette_gain"],
         ),
     ]
 
 
+def _source_rows(by_source):
+    """Markdown rows of the per-source figures as `predict` colors."""
+    rows = []
+    for name, r in by_source.items():
+        m = r["metrics"]
+        rows.append(
+            f"| {name} | {r['examples']} | {_fmt(m['white_kept'])} | {_fmt(m['page_min'], 1)} | "
+            f"{_fmt(m['psnr'])} ({m['psnr'] - m['psnr_sketch']:+.2f}) | {_fmt(m['chroma_ratio'])} | "
+            f"{_fmt(m['color_overlap'], 3)} |"
+        )
+    return rows
+
+
 def model_card(card):
     """MODEL_CARD.md from `model_card.json`'s dict."""
-    p, m, pal = card["test_predict"], card["test"], card["test_palette"]
-    f10 = card["test_hints10_fill"]
+    p, m = card["test_predict"], card["test"]
     tr = card["training"]
     (name, curve), *_ = card["hints_curve"].items()
     counts = card["counts"]
-    flood10 = card["flood_fill"][counts.index(10)]
 
     def ok(flag):
-        return "n/a" if flag is None else ("met" if flag else "**not met**")
+        return "met" if flag else "**not met**"
 
-    def bars(figures, palette_base):
-        rows = _bars(figures, pal, f10, flood10)
-        rows[-1] = (*rows[-1][:3], pal["psnr"] - palette_base >= TARGETS["palette_gain"])
-        return [f"| {a} | {b} | {c}: {ok(d)} |" for a, b, c, d in rows]
+    def table(rows):
+        body = [f"| {a} | {b} | {c}: {ok(d)} |" for a, b, c, d in rows]
+        return ["| figure | value | target |", "|---|---|---|", *body]
+
+    by_source = card.get("test_predict_by_source") or {}
 
     lines = [
         "# Model card: the shipped `line_art` colorizer",
@@ -306,22 +367,29 @@ def model_card(card):
         "python -m experiments.ship_model RUN_DIR",
         "```",
         "",
-        f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs), {tr['wall_hours']} hours of wall time "
-        f"(with other work sharing the machine) on {tr['hardware']}, in {card['precision']}.",
+        f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs), {tr['wall_hours']} hours of training wall "
+        f"time (pauses left out; with other work sharing the machine) on {tr['hardware']}, in "
+        f"{card['precision']}.",
         "",
         f"## Test split ({card['test_examples']} windows)",
         "",
-        "As `predict` colors (256 px windows, region decisions):",
+        "As `predict` colors (256 px windows, region decisions), without hints:",
         "",
-        "| figure | value | target |",
-        "|---|---|---|",
-        *bars(p, m["psnr"]),
+        *table(_bars(p)),
         "",
-        f"The network alone at its training size ({card['image_size']} px, `evaluate`):",
+        "Per source, as `predict` colors (the same measures; PSNR with its gain over the bare sketch):",
         "",
-        "| figure | value | target |",
-        "|---|---|---|",
-        *bars(m, m["psnr"]),
+        "| source | windows | white kept | page | PSNR dB | chroma ratio | overlap |",
+        "|---|---|---|---|---|---|---|",
+        *_source_rows(by_source),
+        "",
+        f"The network alone at its training size ({card['image_size']} px, `evaluate`), without hints:",
+        "",
+        *table(_bars(m)),
+        "",
+        "Hints and palette:",
+        "",
+        *table(_guidance_bars(card)),
         "",
         "PSNR (dB) against the number of hints (`experiments/results/shipped_hints_curve`):",
         "",

@@ -87,6 +87,18 @@ def test_cli_prints_a_table_and_writes_json(run_dir, capsys):
     assert f"wrote {path}" in out
 
 
+def test_one_source_is_evaluated_alone(run_dir, capsys):
+    # synthetic_tiny has one source: its figures are those of the whole split.
+    whole = evaluator.evaluate_run(run_dir, max_examples=4, batch_size=2, progress=False)
+    assert evaluate.main([run_dir, "--max-examples", "4", "--batch-size", "2", "--source", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert "(source synthetic)" in out
+    with open(os.path.join(run_dir, "eval_test_line_synthetic.json")) as f:
+        result = json.load(f)
+    assert result["source"] == "synthetic" and result["examples"] == 4
+    assert result["metrics"] == pytest.approx(whole["metrics"], rel=BATCH_RTOL)
+
+
 def test_hints_are_sampled_from_the_ground_truth_and_evaluated_with_the_guided_colorizer(run_dir):
     result = evaluator.evaluate_run(run_dir, max_examples=4, batch_size=2, hints=5, progress=False)
     assert result["hints"] == 5 and result["examples"] == 4
@@ -144,6 +156,7 @@ def test_hints_on_a_run_trained_without_them_is_a_one_line_error(run_dir, tmp_pa
         (["{run}", "--sketch", "mix"], "--sketch must be one of line, binary"),
         (["{run}", "--max-examples", "0"], "--max-examples must be positive"),
         (["{run}", "--split", "nope"], "has no split 'nope'"),
+        (["{run}", "--source", "nope"], "has no windows of source 'nope' (it has: synthetic ("),
         (["{run}", "--bogus"], "unrecognized arguments"),
     ],
 )

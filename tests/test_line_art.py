@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from colorize.data import build, sketch
+from colorize import variants
+from colorize.data import build, pipeline, sketch
 from colorize.errors import ColorizeError
 
 
@@ -85,13 +86,25 @@ def test_line_art_build_keeps_each_subject_in_one_split(tmp_path):
     builder = build.build("line_art", data_dir=tmp_path / "data", manual_dir=tmp_path / "art")
     split_of = {}
     total = 0
+    counted = {}
     for split in ("train", "validation", "test"):
         for example in tfds.as_numpy(builder.as_dataset(split=split)):
             source_id = example["source_id"].decode()
             subject = source_id.split("/")[1]
             assert split_of.setdefault(subject, split) == split
+            counted.setdefault(split, {}).setdefault(source_id.split("/")[0], 0)
+            counted[split][source_id.split("/")[0]] += 1
             total += 1
     assert total == 80 and len(split_of) == 40
+    # Windows per source (the model card's per-source figures read them).
+    config = variants.resolve("lch", "tiny", dataset="sketch_colorization/line_art", data_dir=str(tmp_path / "data"))
+    for split, counts in counted.items():
+        assert pipeline.source_counts(builder, split) == dict(sorted(counts.items()))
+        for source, count in counts.items():
+            batches = pipeline.make_dataset(config, split, training=False, batch_size=4, source=source)
+            assert sum(int(color.shape[0]) for _, color in batches) == count
+    with pytest.raises(ColorizeError, match=r"split 'test' has no windows of source 'c' \(it has: a \("):
+        pipeline.check_source(builder, "test", "c")
 
 
 def test_line_art_without_a_manifest_is_one_line(tmp_path):

@@ -89,8 +89,11 @@ def truth_palette(rgb255, space, seed, share, max_colors=MAX_COLORS):
     """
     r = tf.random.stateless_uniform([2], seed=seed)
     k = 1 + tf.cast(tf.floor(r[0] * max_colors), tf.int32)
-    palette = palette_classes(rgb255[None], space, tf.minimum(k, max_colors)[None])[0]
-    return tf.where(r[1] < share, palette, tf.zeros_like(palette))
+    return tf.cond(  # counted only for the examples that get one
+        r[1] < share,
+        lambda: palette_classes(rgb255[None], space, tf.minimum(k, max_colors)[None])[0],
+        lambda: tf.zeros([color.NUM_CLASSES], tf.float32),
+    )
 
 
 def palette_from_colors(rgb, space):

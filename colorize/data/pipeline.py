@@ -68,6 +68,43 @@ def num_examples(builder, split):
     return builder.info.splits[split].num_examples
 
 
+def source_of(source_id):
+    """The source an example's `source_id` names: its first path component
+    ("openmoji/1F004" -> "openmoji", "synthetic/00042" -> "synthetic"); the
+    whole id when it has none (a folder's top-level file)."""
+    return source_id.split("/", 1)[0]
+
+
+def _source_tensor(source_id):
+    return tf.strings.split(source_id, "/", maxsplit=1)[0]
+
+
+def source_counts(builder, split):
+    """Windows per source in a split: {source: count}, sources sorted by
+    name (`source_of`). Reads only the `source_id` feature."""
+    num_examples(builder, split)  # validates the split name
+    skip = {k: tfds.decode.SkipDecoding() for k in builder.info.features if k != "source_id"}
+    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip)
+    counts = {}
+    for source_id in ds.map(lambda e: e["source_id"]).batch(1024).as_numpy_iterator():
+        for value in source_id:
+            name = source_of(value.decode("utf-8"))
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def check_source(builder, split, source):
+    """The number of windows of `source` in `split`, or a ColorizeError
+    naming the sources the split has."""
+    counts = source_counts(builder, split)
+    if source not in counts:
+        raise ColorizeError(
+            f"dataset {builder.info.full_name}: split {split!r} has no windows of source {source!r} "
+            f"(it has: {', '.join(f'{k} ({v})' for k, v in counts.items()) or 'none'})"
+        )
+    return counts[source]
+
+
 def choose_sketch(example, kind, training, seed=None):
     """Picks the network input of one example.
 
@@ -87,10 +124,9 @@ def choose_sketch(example, kind, training, seed=None):
     if kind == "binary":
         return binary
     u = tf.random.uniform([], seed=seed)
-    degraded = degrade_sketch(line, seed=seed)
     return tf.case(
         [(u < 0.4, lambda: line), (u < 0.7, lambda: binary)],
-        default=lambda: degraded,
+        default=lambda: degrade_sketch(line, seed=seed),  # made only when drawn
     )
 
 
@@ -183,6 +219,7 @@ def make_dataset(
     hint_count=None,
     hint_seed=None,
     palette_colors=0,
+    source=None,
 ):
     """Batches of `(sketch, color)`: `(b, S, S, 1)` and `(b, S, S, 3)` uint8,
     S = `config.image_size`; with `hints`, `(inputs, color)` where inputs is
@@ -211,6 +248,8 @@ def make_dataset(
         palette_colors: give every example the palette of its ground
             truth's this many main colors (evaluation; 0: as in training,
             `config.palette_share` of the training examples, none else).
+        source: only the examples of this source (`source_of` their
+            `source_id`, e.g. "openmoji"); None: all.
 
     Returns:
         A `tf.data.Dataset`.
@@ -228,6 +267,8 @@ def make_dataset(
             ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
             pipeline = input_context.input_pipeline_id
         batch = input_context.get_per_replica_batch_size(batch)
+    if source is not None:
+        ds = ds.filter(lambda e: tf.equal(_source_tensor(e["source_id"]), source))
     ds = ds.map(lambda e: {k: e[k] for k in ("sketch", "sketch_binary", "color")})
     if training:
         ds = ds.shuffle(1024, seed=config.seed, reshuffle_each_iteration=True).repeat()

@@ -46,6 +46,7 @@ def _open(
     image_size=None,
     hints=0,
     palette=0,
+    source=None,
 ):
     """Loads a run and its evaluation data.
 
@@ -78,7 +79,7 @@ def _open(
     config = config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
     variants.validate(config)
     builder = pipeline.ensure_dataset(config)
-    total = pipeline.num_examples(builder, split)
+    total = pipeline.num_examples(builder, split) if source is None else pipeline.check_source(builder, split, source)
     if total == 0:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
     if max_examples:
@@ -92,6 +93,7 @@ def _open(
         hint_count=hints,
         hint_seed=HINT_SEED,
         palette_colors=palette,
+        source=source,
     )
     return config, colorizer, batches, total
 
@@ -135,6 +137,7 @@ def evaluate_run(
     progress=True,
     hints=0,
     palette=0,
+    source=None,
 ):
     """Evaluates a trained run on a split of its dataset.
 
@@ -154,9 +157,11 @@ def evaluate_run(
             coloring).
         palette: give the network the palette of the ground truth's this
             many main colors (`data.palettes.palette_classes`; 0: none).
+        source: only the windows of this source of the dataset
+            (`pipeline.source_of`, e.g. "openmoji"); None: all.
 
     Returns:
-        A dict: `run_dir`, `variant`, `split`, `sketch`, `hints`, `palette`, `dataset`,
+        A dict: `run_dir`, `variant`, `split`, `sketch`, `hints`, `palette`, `source`, `dataset`,
         `image_size`, `temperature`, `examples`, `seconds`,
         `images_per_second` and `metrics` (see `metrics.METRICS`).
 
@@ -164,7 +169,18 @@ def evaluate_run(
         ColorizeError: not a trained run, bad arguments, missing dataset.
     """
     config, colorizer, batches, total = _open(
-        run_dir, split, sketch, batch_size, max_examples, temperature, dataset, data_dir, image_size, hints, palette
+        run_dir,
+        split,
+        sketch,
+        batch_size,
+        max_examples,
+        temperature,
+        dataset,
+        data_dir,
+        image_size,
+        hints,
+        palette,
+        source,
     )
     acc = metrics.MetricAccumulator()
     start = last = time.perf_counter()
@@ -185,6 +201,7 @@ def evaluate_run(
         sketch=sketch,
         hints=hints,
         palette=palette,
+        source=source,
         dataset=config.dataset,
         image_size=config.image_size,
         temperature=config.temperature,
