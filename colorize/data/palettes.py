@@ -96,21 +96,42 @@ def truth_palette(rgb255, space, seed, share, max_colors=MAX_COLORS):
     )
 
 
-def palette_from_colors(rgb, space):
-    """A palette of named colors: each counts for its class, all the same.
+def palette_of_colors(rgb255, space):
+    """Palettes of named colors, in the graph: each color counts for its
+    class, all the same.
 
     Args:
-        rgb: `(n, 3)` RGB 0..255.
+        rgb255: `(batch, n, 3)` RGB 0..255 (uint8 or float), n >= 0 colors
+            per palette (a color named twice counts once).
+        space: the classes' space.
+
+    Returns:
+        `(batch, num_classes)` float32, each row summing to 1; all zero (no
+        palette) when n = 0.
+    """
+    rgb = tf.cast(rgb255, tf.float32)
+    shape = tf.shape(rgb)
+
+    def named():
+        classes = targets.nearest_class(rgb[:, tf.newaxis], space)[:, 0]  # (b, n)
+        return tf.cast(tf.reduce_sum(tf.one_hot(classes, color.NUM_CLASSES), axis=1) > 0, tf.float32)
+
+    chosen = tf.cond(shape[1] > 0, named, lambda: tf.zeros([shape[0], color.NUM_CLASSES], tf.float32))
+    return tf.math.divide_no_nan(chosen, tf.reduce_sum(chosen, -1, keepdims=True))
+
+
+def palette_from_colors(rgb, space):
+    """A palette of named colors (`palette_of_colors` for one palette).
+
+    Args:
+        rgb: `(n, 3)` RGB 0..255, n >= 1.
         space: the classes' space.
 
     Returns:
         `(num_classes,)` float32 summing to 1.
     """
-    rgb = np.asarray(rgb, np.float32).reshape(1, 1, -1, 3)
-    classes = np.asarray(targets.nearest_class(rgb, space)).reshape(-1)
-    palette = np.zeros(color.NUM_CLASSES, np.float32)
-    palette[np.unique(classes)] = 1.0
-    return palette / palette.sum()
+    rgb = np.asarray(rgb, np.float32).reshape(1, -1, 3)
+    return np.asarray(palette_of_colors(rgb, space)[0])
 
 
 def palette_from_image(rgb255, space, k=MAX_COLORS):

@@ -43,6 +43,7 @@ import keras
 import tensorflow as tf
 
 from colorize import formats, variants
+from colorize.data import palettes
 from colorize.errors import ColorizeError
 from colorize.nets import models, trained
 from colorize.serving import decode, sketch_normalization, trained_scale
@@ -54,6 +55,7 @@ _IMAGES = tf.TensorSpec([None], tf.string, name="images")
 _HINTS = tf.TensorSpec([None], tf.string, name="hints")
 _HINT_RGB = tf.TensorSpec([None, None, None, 3], tf.uint8, name="hint_rgb")
 _HINT_MASK = tf.TensorSpec([None, None, None, 1], tf.uint8, name="hint_mask")
+_PALETTE_COLORS = tf.TensorSpec([None, None, 3], tf.uint8, name="palette_colors")
 
 
 def hints_at_scale(hint_rgb, hint_mask, size):
@@ -155,6 +157,7 @@ class Colorizer(tf.Module):
         if sketch_kind not in variants.SKETCH_KINDS:
             raise ColorizeError(f"sketch kind must be one of {', '.join(variants.SKETCH_KINDS)}, not {sketch_kind!r}")
         self.sketch_kind = sketch_kind
+        self.space = space
         sketch = keras.Input(shape=(None, None, 1), name="sketch")
         t = keras.Input(shape=(), name="temperature")
         # (batch, H, W, 1) sketch, (batch,) T -> (batch, H / factor, W / factor, 3) unmasked RGB; a
@@ -303,8 +306,9 @@ class Colorizer(tf.Module):
         message = "hints do not fit the sketch or are empty: hint_rgb {}, hint_mask {}, sketch {}"
         return decode.checked((hint_rgb, hint_mask), ok, message, a, b, c)
 
-    def _one_image(self, data, index, t, top, hint=None):
-        """One encoded image (and its hint layer's bytes) -> (PNG bytes, RGB padded to `top`)."""
+    def _one_image(self, data, index, t, top, hint=None, palette=None):
+        """One encoded image (its hint layer's bytes, its `(1, num_classes)`
+        palette) -> (PNG bytes, RGB padded to `top`)."""
         _, data = decode.header_size(data, index, formats.MAX_PIXELS)
         net_input, lines = self._prepare_one(decode.decode_rgb(data))  # (h, w, 1), (H, W, 1)
         full, net_input, lines = tf.shape(lines)[:2], net_input[tf.newaxis], lines[tf.newaxis]
@@ -313,7 +317,7 @@ class Colorizer(tf.Module):
             layer = lambda: hints_at_scale(*[x[tf.newaxis] for x in decode_hint_layer(hint, full, index)], size)  # noqa: E731
             return tf.cond(tf.strings.length(hint) > 0, layer, lambda: _no_hints(1, size))
 
-        color = self._color(net_input, t, None if hint is None else hints)
+        color = self._color(net_input, t, None if hint is None else hints, palette)
         rgb = trained_scale.compose_bilinear(color, lines)[0]  # (H, W, 3) uint8
         shape = tf.shape(rgb)
         padded = tf.pad(rgb, [[0, top[0] - shape[0]], [0, top[1] - shape[1]], [0, 0]])
@@ -439,20 +443,32 @@ class Colorizer(tf.Module):
         """
         return self.colorize_images_guided(images, tf.fill(tf.shape(images), ""), temperature)  # (one graph)
 
-    def _colorize_batch(self, images, temperature, hints=None):
-        """`colorize_images`, with `(batch,)` hint-layer bytes when `hints` is given."""
+    def _colorize_batch(self, images, temperature, hints=None, palette=None):
+        """`colorize_images`, with `(batch,)` hint-layer bytes when `hints` is
+        given and `(batch, num_classes)` palettes when `palette` is."""
         batch = tf.shape(images)[0]
         t = self._temperatures(temperature, batch)
         sizes, top = self._sizes(images)
         if hints is not None:
             message = "hints must have one hint layer (or an empty string) per image; got {} for {} images"
             hints = decode.checked(hints, tf.equal(tf.size(hints), batch), message, tf.size(hints), batch)
+        if palette is not None:
+            message = "palette_colors must have one row of colors per image; got {} rows for {} images"
+            rows = tf.shape(palette)[0]
+            palette = decode.checked(palette, tf.equal(rows, batch), message, rows, batch)
 
         def run_all():
             # Each image checks its header again: the graph may start decoding
             # image i before the pass above has finished, never before its own.
             return tf.map_fn(
-                lambda i: self._one_image(images[i], i, t[i : i + 1], top, None if hints is None else hints[i]),
+                lambda i: self._one_image(
+                    images[i],
+                    i,
+                    t[i : i + 1],
+                    top,
+                    None if hints is None else hints[i],
+                    None if palette is None else palette[i : i + 1],
+                ),
                 tf.range(batch),
                 fn_output_signature=(tf.TensorSpec([], tf.string), tf.TensorSpec([None, None, 3], tf.uint8)),
             )
@@ -509,6 +525,19 @@ class Colorizer(tf.Module):
         """`colorize_images_guided` at the default temperature (`guided`)."""
         return self.colorize_images_guided(images, hints, tf.zeros([0], tf.float32))
 
+    @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS, _PALETTE_COLORS])
+    def serve_palette(self, images, hints, palette_colors):
+        """`serve_guided` with a palette of named colors per image (the
+        `palette` signature): `palette_colors` `(batch, n, 3)` uint8 RGB, n
+        >= 0 colors per image (n = 0: no palette; repeat a color to give
+        images fewer), made into the network's palette input as `predict
+        --palette` does (`palettes.palette_of_colors`). A core whose network
+        has no palette input ignores them (`uses_palette` says which)."""
+        palette = palettes.palette_of_colors(palette_colors, self.space)
+        if not self.palette_size:
+            palette = None
+        return self._colorize_batch(images, tf.zeros([0], tf.float32), hints, palette)
+
     def signatures(self):
         """The SavedModel signatures: name -> concrete function."""
         return {
@@ -517,6 +546,7 @@ class Colorizer(tf.Module):
             "sketch": self.colorize_sketch.get_concrete_function(),
             "color": self.color.get_concrete_function(),
             "guided": self.serve_guided.get_concrete_function(),
+            "palette": self.serve_palette.get_concrete_function(),
         }
 
 

@@ -35,6 +35,12 @@ Signatures (`saved_model_cli show --all --dir EXPORT_DIR` lists them):
   a hint are not flood-filled in the hint's color as `colorize.predict`
   does by default (`hint_fill`, OpenCV), since the graph has no connected
   components; `predict --upsample bilinear` gives the served pixels.
+- `palette`: `images` and `hints` as for `guided`, and `palette_colors`
+  (batch, n, 3) uint8 RGB, n >= 0 named colors per image (n = 0: none;
+  repeat a color to give an image fewer): the network's palette input
+  (ideepcolor's global hints), as `predict --palette` gives it. Returns
+  what `serving_default` does. A model without a palette input ignores
+  them (`uses_palette` on the loaded object says which).
 
 The module's other graph functions (`prepare`, `compose`, `decode_images`,
 `color_guided`, `colorize_images_guided`, see `colorizer`) are saved too
@@ -69,7 +75,7 @@ from colorize import formats, runs
 from colorize.errors import ColorizeError
 from colorize.serving import colorizer
 
-SIGNATURES = ("serving_default", "serving_temperature", "sketch", "color", "guided")
+SIGNATURES = ("serving_default", "serving_temperature", "sketch", "color", "guided", "palette")
 
 
 def export(run_dir, export_dir, temperature=None):
@@ -105,6 +111,7 @@ def export(run_dir, export_dir, temperature=None):
             "max_pixels": formats.MAX_PIXELS,
             "signatures": list(SIGNATURES),
             "hints": module.guided_head is not None,
+            "palette": bool(module.palette_size),
             "config": json.loads(config.to_json()),
         }
         runs.write_export_metadata(tmp, metadata)
