@@ -4,6 +4,7 @@ the network's palette input; one-line errors for what cannot be used."""
 import cv2
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from colorize import predict
 from colorize.evaluation import evaluator
@@ -97,3 +98,30 @@ def test_evaluate_with_the_truths_palette(palette_run, tiny_data_dir):
     assert given["metrics"]["mse_rgb"] != plain["metrics"]["mse_rgb"]
     for key in ("page_min", "color_overlap", "psnr_sketch"):
         assert key in given["metrics"]
+
+
+def test_the_saved_models_palette_signature_colors_as_predict_does(palette_run, tmp_path):
+    from colorize.serving import saved_model  # noqa: PLC0415
+
+    _sketch(tmp_path / "a.png", size=96)
+    data = (tmp_path / "a.png").read_bytes()
+    export_dir = saved_model.export(palette_run, str(tmp_path / "export"))
+    loaded = tf.saved_model.load(export_dir)
+    assert bool(loaded.uses_palette.numpy())
+    sign = loaded.signatures["palette"]
+    images, hints = tf.constant([data, data]), tf.constant(["", ""])
+    red, blue = [224, 48, 32], [32, 80, 192]
+    out = sign(images=images, hints=hints, palette_colors=tf.constant([[red, red], [blue, red]], tf.uint8))
+    model = coloring.Model(palette_run)
+    rgb = coloring.load_rgb(str(tmp_path / "a.png"))
+    for i, colors in enumerate(([red], [blue, red])):
+        palette = model.palette(colors=np.array(colors, np.uint8))
+        expected = coloring.colorize_array(rgb, model, upsample="bilinear", palette=palette)["rgb"]
+        np.testing.assert_array_equal(out["rgb"][i].numpy(), expected)
+    assert np.abs(out["rgb"][0].numpy().astype(int) - out["rgb"][1].numpy()).max() > 0
+    # No colors: no palette, as the guided signature.
+    none = sign(images=images[:1], hints=hints[:1], palette_colors=tf.zeros([1, 0, 3], tf.uint8))
+    plain = loaded.signatures["guided"](images=images[:1], hints=hints[:1])
+    np.testing.assert_array_equal(none["rgb"].numpy(), plain["rgb"].numpy())
+    with pytest.raises(tf.errors.InvalidArgumentError, match="one row of colors per image"):
+        sign(images=images, hints=hints, palette_colors=tf.zeros([1, 1, 3], tf.uint8))

@@ -525,18 +525,21 @@ class Colorizer(tf.Module):
         """`colorize_images_guided` at the default temperature (`guided`)."""
         return self.colorize_images_guided(images, hints, tf.zeros([0], tf.float32))
 
+    @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS, _PALETTE_COLORS, _TEMPERATURE])
+    def colorize_images_palette(self, images, hints, palette_colors, temperature):
+        """`colorize_images_guided` with a palette of named colors per image:
+        `palette_colors` `(batch, n, 3)` uint8 RGB, n >= 0 colors per image
+        (n = 0: no palette; repeat a color to give an image fewer), made into
+        the network's palette input as `predict --palette` does
+        (`palettes.palette_of_colors`). A core whose network has no palette
+        input ignores them (`uses_palette` says which)."""
+        palette = palettes.palette_of_colors(palette_colors, self.space) if self.palette_size else None
+        return self._colorize_batch(images, temperature, hints, palette)
+
     @tf.function(autograph=False, input_signature=[_IMAGES, _HINTS, _PALETTE_COLORS])
     def serve_palette(self, images, hints, palette_colors):
-        """`serve_guided` with a palette of named colors per image (the
-        `palette` signature): `palette_colors` `(batch, n, 3)` uint8 RGB, n
-        >= 0 colors per image (n = 0: no palette; repeat a color to give
-        images fewer), made into the network's palette input as `predict
-        --palette` does (`palettes.palette_of_colors`). A core whose network
-        has no palette input ignores them (`uses_palette` says which)."""
-        palette = palettes.palette_of_colors(palette_colors, self.space)
-        if not self.palette_size:
-            palette = None
-        return self._colorize_batch(images, tf.zeros([0], tf.float32), hints, palette)
+        """`colorize_images_palette` at the default temperature (`palette`)."""
+        return self.colorize_images_palette(images, hints, palette_colors, tf.zeros([0], tf.float32))
 
     def signatures(self):
         """The SavedModel signatures: name -> concrete function."""
