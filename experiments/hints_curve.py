@@ -242,7 +242,9 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
 def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_examples=None):
     """The metrics of what `predict` outputs by default: the network's colors
     with each line-bounded region that holds a hint filled with the hint's
-    color (`hint_flood.fill_hinted_regions`), at the evaluation resolution.
+    color (`hint_flood.fill_hinted_regions`, dabs on lines snapped to the
+    region beside them nearest their color, as predict does), at the
+    evaluation resolution.
 
     Args:
         run_dir: a run trained with hints (or any run, for `count` = 0).
@@ -262,7 +264,10 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
         hint_rgb = np.clip(np.rint(sample["hint_color"]), 0, 255).astype(np.uint8)
         hint_mask = sample["hint_mask"][..., 0] > 0.5
         prediction = np.stack(
-            [hint_flood.fill_hinted_regions(*e) for e in zip(prediction, sketch, hint_rgb, hint_mask, strict=True)]
+            [
+                hint_flood.fill_hinted_regions(*e, snap=True)
+                for e in zip(prediction, sketch, hint_rgb, hint_mask, strict=True)
+            ]
         )
     acc = metrics.MetricAccumulator()
     acc.update(prediction, sample["truth"], sample["sketch"])

@@ -36,7 +36,11 @@ pixels of one color):
    are decided first: a figure's dab keeps the figure from the background's.
 
 Hints on a line are ambiguous (the line parts two regions): they are not
-used for filling (the network still sees them).
+used for filling (the network still sees them). In `predict`'s path
+(`fill_layers`) a dab with pixels on a line is first moved to the region
+beside it whose color, as the network painted it with the hints, is
+nearest the dab's (`snap_dabs`): which side such a dab fills does not
+depend on which holds more of its pixels.
 
 The wider passes cost one `line_regions` each, only when a hinted region
 touches the border (`hint_fill.PaperRegions` shares the work that does not
@@ -47,6 +51,7 @@ import dataclasses
 
 import cv2
 import numpy as np
+import scipy.ndimage
 
 from colorize.errors import ColorizeError
 from colorize.inference import hint_fill
@@ -166,6 +171,79 @@ def find_dabs(hint_rgb, hint_mask):
     renumber = np.zeros(n + 1, np.int32)
     renumber[order + 1] = np.arange(1, n + 1, dtype=np.int32)
     return renumber[dab_map], [dabs[i] for i in order]
+
+
+SNAP_LAB_WEIGHTS = np.array([2.55, 1.0, 1.0], np.float32)
+"""How `snap_dabs` weighs CIELAB's L*, a* and b* in its color distance:
+lightness as the 8-bit CIELAB scale does (L* x 255 / 100), chosen over the
+plain distance on validation windows (a dab straddling a dark outline
+differs from the regions beside it mostly in lightness)."""
+
+SNAP_REACH = 2
+"""How far (pixels) around a dab on a line `snap_dabs` looks for the
+regions beside it."""
+
+
+def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH):
+    """Dabs on a line go to the region beside it whose color is nearest theirs.
+
+    A dab with pixels on the ink of a line (a dab on an outline, or a hint
+    patch straddling one, whose color mixes both sides) is ambiguous: which
+    side it fills should not depend on which holds more of its pixels. Each
+    such dab is moved to the region, among those within `reach` pixels of
+    it, whose mean color in `color` (the network's, which got the hints) is
+    nearest the dab's color (CIELAB distance); it then covers the paper of
+    that region within `reach` pixels of it (`SNAP_LAB_WEIGHTS` weighs the
+    distance). Dabs wholly on paper are kept as they are, and so is a dab
+    with one region or none beside it.
+
+    Args:
+        color: `(H, W, 3)` uint8 RGB, the colors the regions have without
+            the fill (the network's flat color).
+        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
+        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
+        hint_mask: `(H, W)` bool, True on hints.
+        labels: `(H, W)` int32 line-bounded regions (`hint_fill.line_regions`).
+        reach: pixels around a dab.
+
+    Returns:
+        (hint_rgb, hint_mask): new arrays, the moved dabs' pixels in their
+        regions; the inputs themselves when no dab is on a line.
+    """
+    hint_mask = np.asarray(hint_mask).astype(bool, copy=False)
+    paper = lines >= line_threshold(lines)
+    if not (hint_mask & ~paper).any():
+        return hint_rgb, hint_mask
+    dab_map, dabs = find_dabs(hint_rgb, hint_mask)
+    height, width = lines.shape
+    flat_labels = labels.ravel()
+    counts = np.bincount(flat_labels, minlength=1)
+    sums = np.stack([np.bincount(flat_labels, color[..., c].ravel(), minlength=counts.size) for c in range(3)], -1)
+    means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)  # (regions + 1, 3) RGB
+    lab = cv2.cvtColor(means[None] / 255.0, cv2.COLOR_RGB2LAB)[0] * SNAP_LAB_WEIGHTS  # (regions + 1, 3)
+    out_rgb, out_mask = hint_rgb.copy(), hint_mask.copy()
+    kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    for k, box in enumerate(scipy.ndimage.find_objects(dab_map), 1):
+        if box is None:
+            continue
+        rows = slice(max(box[0].start - reach, 0), min(box[0].stop + reach, height))
+        cols = slice(max(box[1].start - reach, 0), min(box[1].stop + reach, width))
+        own = dab_map[rows, cols] == k
+        if paper[rows, cols][own].all():
+            continue  # wholly on paper: the region it is in
+        near = cv2.dilate(own.view(np.uint8), kernel).view(bool) & paper[rows, cols]
+        region = labels[rows, cols]
+        candidates = np.unique(region[near & (region > 0)])
+        if candidates.size < 2:
+            continue  # one region beside it: the one it fills already
+        dab = np.array(dabs[k - 1].color, np.float32)[None, None] / 255.0
+        target = cv2.cvtColor(dab, cv2.COLOR_RGB2LAB)[0, 0] * SNAP_LAB_WEIGHTS
+        best = candidates[np.argmin(((lab[candidates] - target) ** 2).sum(-1))]
+        into = near & (region == best)
+        out_mask[rows, cols][own] = False
+        out_mask[rows, cols][into] = True
+        out_rgb[rows, cols][into] = dabs[k - 1].color
+    return out_rgb, out_mask
 
 
 def gap_ladder(gap, height, width, share=None):
@@ -524,11 +602,14 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask):
     Returns:
         (rgb, flat, notes): the filled two, and `FillPlan.notes`.
     """
-    plan = plan_fill(lines, hint_rgb, hint_mask)
+    gap = hint_fill.default_gap(*lines.shape)
+    labels = hint_fill.line_regions(lines, gap)
+    hint_rgb, hint_mask = snap_dabs(flat, lines, hint_rgb, hint_mask, labels)
+    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels)
     return paint(rgb, lines, plan), paint(flat, None, plan), plan.notes
 
 
-def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
+def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None, snap=False):
     """Paints the regions that hold hints in their hints' colors.
 
     Which pixels each hint fills is `hint_flood.plan_fill`'s decision: the
@@ -544,6 +625,9 @@ def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
         hint_mask: `(H, W)` bool, True on hints.
         gap: the widest line gap closed (`line_regions`).
         labels: `line_regions(lines, gap)` when the caller has it already.
+        snap: move the dabs on lines to the region beside them whose color
+            in `rgb` is nearest theirs first (`snap_dabs`), as `predict`
+            does; for an `rgb` that has the network's colors.
 
     Returns:
         `(H, W, 3)` uint8 RGB: where a hint fills, exactly its color times
@@ -557,6 +641,14 @@ def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
     rgb = np.asarray(rgb)
     if rgb.shape != (*lines.shape, 3) or rgb.dtype != np.uint8:
         raise ColorizeError(f"rgb must be a {(*lines.shape, 3)} uint8 array, got {rgb.shape} {rgb.dtype}")
+    if snap:
+        gap = hint_fill.default_gap(*lines.shape) if gap is None else gap
+        labels = hint_fill.line_regions(lines, gap) if labels is None else labels
+        hint_rgb, hint_mask = snap_dabs(rgb, lines, hint_rgb, hint_mask, labels)
+    if snap:
+        gap = hint_fill.default_gap(*lines.shape) if gap is None else gap
+        labels = hint_fill.line_regions(lines, gap) if labels is None else labels
+        hint_rgb, hint_mask = snap_dabs(rgb, lines, hint_rgb, hint_mask, labels)
     plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels)
     return paint(rgb, lines, plan)
 

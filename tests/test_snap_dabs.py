@@ -1,0 +1,84 @@
+"""A dab on a line goes to the region beside it whose color is nearest its
+own (`hint_flood.snap_dabs`); a dab on paper stays where it is."""
+
+import cv2
+import numpy as np
+
+from colorize.inference import hint_fill, hint_flood
+
+ORANGE = (240, 150, 40)
+CREAM = (240, 238, 226)
+
+
+def _drawing(size=200, thickness=4):
+    """A filled disc outline on white: lines, the disc's mask, and the
+    network's colors (the disc orange, the paper cream)."""
+    lines = np.full((size, size), 255, np.uint8)
+    center, radius = (size // 2, size // 2), size // 3
+    cv2.circle(lines, center, radius, 0, thickness)
+    disc = np.zeros((size, size), np.uint8)
+    cv2.circle(disc, center, radius, 1, -1)  # to the middle of the line
+    color = np.empty((size, size, 3), np.uint8)
+    color[...] = CREAM
+    color[disc.astype(bool)] = ORANGE
+    return lines, disc.astype(bool), color
+
+
+def _dab(size, x, y, side, rgb):
+    hint_rgb = np.zeros((size, size, 3), np.uint8)
+    mask = np.zeros((size, size), bool)
+    mask[y : y + side, x : x + side] = True
+    hint_rgb[mask] = rgb
+    return hint_rgb, mask
+
+
+def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
+    size = 200
+    lines, disc, color = _drawing(size)
+    gap = hint_fill.default_gap(size, size)
+    labels = hint_fill.line_regions(lines, gap)
+    # A 5 px patch on the disc's right edge, mostly outside it (on the
+    # paper), whose color is the disc's: a hint patch straddling the line.
+    x = size // 2 + size // 3 - 1
+    hint_rgb, mask = _dab(size, x, size // 2, 5, (236, 148, 44))
+    assert set(labels[mask & (lines == 255)].tolist()) == {labels[0, 0]}  # its paper pixels all outside
+    plain = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask)
+    snapped = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask, snap=True)
+    outside = (lines == 255) & ~cv2.dilate(disc.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    # Without snapping the majority wins: the page goes orange.
+    assert (plain[outside] == (236, 148, 44)).all(-1).mean() > 0.9
+    # Snapped, the dab fills the disc and the page keeps the network's cream.
+    np.testing.assert_array_equal(snapped[outside], color[outside])
+    inner = labels == labels[size // 2, size // 2]
+    assert (snapped[inner & (lines == 255)] == (236, 148, 44)).all(-1).mean() > 0.99
+    # The moved dab lies on the disc's paper only.
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
+    assert (new_rgb[new_mask] == (236, 148, 44)).all()
+
+
+def test_a_dark_dab_beside_the_outline_goes_to_the_side_nearest_its_lightness():
+    size = 200
+    lines, disc, color = _drawing(size)
+    color[disc] = (60, 40, 30)  # a dark disc on cream paper
+    gap = hint_fill.default_gap(size, size)
+    labels = hint_fill.line_regions(lines, gap)
+    x = size // 2 + size // 3 - 1
+    hint_rgb, mask = _dab(size, x, size // 2, 5, (90, 80, 70))  # line and disc mixed
+    _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
+
+
+def test_dabs_on_paper_are_kept_as_they_are():
+    size = 200
+    lines, disc, color = _drawing(size)
+    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    # Inside the disc, far from the line, in a color unlike the network's.
+    hint_rgb, mask = _dab(size, size // 2, size // 2, 6, (20, 60, 220))
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    assert new_rgb is hint_rgb and new_mask is not None
+    np.testing.assert_array_equal(new_mask, mask)
+    # On the paper outside, next to nothing: kept too.
+    hint_rgb, mask = _dab(size, 5, 5, 6, ORANGE)
+    _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    np.testing.assert_array_equal(new_mask, mask)
