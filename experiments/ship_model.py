@@ -39,7 +39,7 @@ from colorize.errors import cli
 from colorize.evaluation import evaluator
 from colorize.inference import coloring
 from colorize.nets import trained
-from experiments import calibrate_decoding, hints_curve
+from experiments import calibrate_decoding, hints_curve, width_per_cpu_hour
 
 OUT = os.path.join("colorize", "weights", "line_art")
 CARD_JSON = "model_card.json"
@@ -72,6 +72,11 @@ def _parser():
     p.add_argument("--curve-out", default=os.path.join("experiments", "results", "shipped_hints_curve"))
     p.add_argument("--train-command", default="", help="the command that trained the run, for the card")
     p.add_argument("--samples", type=int, default=6, help="test images in the sample grid")
+    p.add_argument(
+        "--width-comparison",
+        default=width_per_cpu_hour.RESULTS,
+        help="validation loss per CPU-hour of runs of other widths, for the card (if the file exists)",
+    )
     return p
 
 
@@ -225,6 +230,9 @@ def ship(args):
         counts=curve["counts"],
         written=time.strftime("%Y-%m-%d"),
     )
+    if args.width_comparison and os.path.exists(args.width_comparison):
+        with open(args.width_comparison) as f:
+            card["width_comparison"] = json.load(f)
     fileio.write_atomic(os.path.join(args.out, CARD_JSON), json.dumps(card, indent=1) + "\n")
     fileio.write_atomic(os.path.join(args.out, CARD_MD), model_card(card))
     print(f"wrote {args.out}: {card['bytes'] / 1e6:.2f} MB weights, sha256 {card['sha256'][:12]}...", flush=True)
@@ -308,6 +316,21 @@ def _source_rows(by_source):
     return rows
 
 
+def _width_lines(card):
+    """The card's lines on the widths compared per CPU-hour (none without a comparison)."""
+    comparison = card.get("width_comparison")
+    if not comparison:
+        return []
+    return [
+        f"Width chosen by validation loss per CPU-hour (`experiments.width_per_cpu_hour`: each epoch's "
+        f"validation loss against the CPU-hours its examples cost at the benchmark's bare-step rate, "
+        f"{comparison['cores']} cores, {comparison['image_size']} px, batch {comparison['batch_size']}):",
+        "",
+        width_per_cpu_hour.markdown(comparison),
+        "",
+    ]
+
+
 def model_card(card):
     """MODEL_CARD.md from `model_card.json`'s dict."""
     p, m = card["test_predict"], card["test"]
@@ -371,6 +394,7 @@ def model_card(card):
         f"time (pauses left out; with other work sharing the machine) on {tr['hardware']}, in "
         f"{card['precision']}.",
         "",
+        *_width_lines(card),
         f"## Test split ({card['test_examples']} windows)",
         "",
         "As `predict` colors (256 px windows, region decisions), without hints:",
