@@ -100,23 +100,23 @@ BAND_PIXELS = 1 << 20
 so that its temporaries stay small (and in cache) at any sketch size."""
 
 
-def _bands(height, width, multiple=1):
+def bands(height, width, multiple=1):
     """Row ranges `(top, bottom)` covering `height` rows, about `BAND_PIXELS`
     pixels each; every `top` is a multiple of `multiple`."""
     rows = max(multiple, BAND_PIXELS // max(width, 1) // multiple * multiple)
     return [(top, min(top + rows, height)) for top in range(0, height, rows)]
 
 
-def _for_bands(work, height, width, multiple=1):
-    """Runs `work(top, bottom)` on every band (`_bands`), on as many threads
+def for_bands(work, height, width, multiple=1):
+    """Runs `work(top, bottom)` on every band (`bands`), on as many threads
     as there are cores: the bands are disjoint rows, and NumPy's and
     OpenCV's array operations release the GIL."""
-    bands = _bands(height, width, multiple)
-    if len(bands) == 1:
-        work(*bands[0])
+    ranges = bands(height, width, multiple)
+    if len(ranges) == 1:
+        work(*ranges[0])
         return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(bands), os.cpu_count() or 1)) as pool:
-        for done in [pool.submit(work, top, bottom) for top, bottom in bands]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(ranges), os.cpu_count() or 1)) as pool:
+        for done in [pool.submit(work, top, bottom) for top, bottom in ranges]:
             done.result()  # re-raises a band's exception
 
 
@@ -146,7 +146,7 @@ def multiply_lines(color, sketch, overwrite=False):
         np.rint(rgb, out=rgb)
         out[top:bottom] = rgb
 
-    _for_bands(band, height, width)
+    for_bands(band, height, width)
     return out
 
 
@@ -293,7 +293,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
             cv2.copyTo(block[: bottom - top, :width], on_line, rgb)
         np.clip(rgb, 0.0, 255.0, out=rgb)
 
-    _for_bands(band, height, width, step)
+    for_bands(band, height, width, step)
     return up
 
 
