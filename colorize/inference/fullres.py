@@ -207,7 +207,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     _check(color, sketch)
     height, width = sketch.shape
     if cell is None:
-        cell = 4.0 * max(height / color.shape[0], width / color.shape[1])
+        cell = cell_size(color.shape[:2], (height, width))
     stride = max(1, int(cell // SAMPLES_PER_CELL))
     up = upsample_bilinear(np.clip(color, 0.0, 255.0), (height, width))  # (H, W, 3) RGB
     barrier, labels, count = line_regions(sketch)
@@ -295,6 +295,40 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
 
     for_bands(band, height, width, step)
     return up
+
+
+def cell_size(trained, size):
+    """Full-size pixels per predicted color cell: 4 pixels at the trained
+    scale `trained` (h, w), the classification net's output stride, at the
+    sketch's size `size` (H, W)."""
+    return 4.0 * max(size[0] / trained[0], size[1] / trained[1])
+
+
+def paper_decision(paper, size, threshold):
+    """Where the network sees paper, pixel by pixel at full size: its paper
+    mass, bilinear from the trained scale (as `upsample_regions` samples
+    it), above `threshold`. `upsample_regions` pools the same mass over
+    each line-bounded region; this keeps it per pixel, so that it also
+    parts a figure whose outline is open from the page around it (one
+    region there).
+
+    Args:
+        paper: `(h, w)` float paper mass in [0, 1] at the trained scale.
+        size: (H, W).
+        threshold: the paper mass above which a pixel is paper.
+
+    Returns:
+        `(H, W)` bool.
+    """
+    height, width = size
+    paper = np.asarray(paper, np.float32)
+    out = np.empty((height, width), bool)
+
+    def band(top, bottom):
+        np.greater(upsample_rows(paper, size, top, bottom), threshold, out=out[top:bottom])
+
+    for_bands(band, height, width)
+    return out
 
 
 LARGE_CELLS = 16
