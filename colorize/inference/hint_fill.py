@@ -32,17 +32,19 @@ coloring. Here:
    lines, the simpler alternative, closes gaps at junctions but not in a
    broken straight line (a disc can always touch the gap from the side),
    and merges nothing back.
-2. `fill_hinted_regions`: every region that holds hint pixels on paper
-   (a hint on a line is ambiguous: ignored) is painted with the hint color
-   times the lines (`rgb * lines / 255`, the paper's merge as in
+2. `hint_flood.fill_hinted_regions`: every region that holds hint pixels
+   on paper (a hint on a line is ambiguous: ignored) is painted with the
+   hint color times the lines (`rgb * lines / 255`, the paper's merge as in
    `fullres.multiply_lines`), so the lines stay. The other regions keep the
    given colors. Which pixels each hint fills is `hint_flood`'s decision:
    a region that reaches the page border from a hint inside a figure is
-   cut at the figure's outline (wider gaps closed), a hint on the paper
-   around the figures fills the paper (a user may mark the background),
-   and hints of different colors in one region split it between them.
-3. `flood_fill_baseline`: the non-learned baseline of the hints experiment:
-   the sketch, with every hinted region flood-filled with its hint's color.
+   cut at the figure's outline (wider gaps closed, or the network's paper
+   as the wall), a hint on the paper around the figures fills the paper (a
+   user may mark the background), and hints of different colors in one
+   region split it between them.
+3. `hint_flood.flood_fill_baseline`: the non-learned baseline of the hints
+   experiment: the sketch, with every hinted region flood-filled with its
+   hint's color.
 
 A stripe narrower than the ball that opens onto a larger region through a
 gap joins that region; the default `gap` (about 1 % of the short side)
@@ -50,8 +52,10 @@ keeps that to small details.
 
 Everything is vectorized (OpenCV, NumPy and SciPy's sparse graphs, no
 Python loop over pixels or regions); the README's performance section has
-the times (`experiments.regions_speed`). Memory: a few int32 and float32
-full-size arrays (64 MB each at 16 MP).
+the times (`experiments.regions_speed`). Memory: the per-pixel work runs in
+bands of rows (`fullres.for_bands`), so that besides band-sized
+temporaries it holds two int32 full-size arrays (the paper's connected
+components and the labels, 64 MB each at 16 MP) and the uint8 paper.
 """
 
 import cv2
@@ -409,60 +413,3 @@ def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5):
     _, relabel = np.unique(component[in_split], return_inverse=True)
     region[in_split] = relabel + 1
     return region
-
-
-def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
-    """Paints the regions that hold hints in their hints' colors.
-
-    Which pixels each hint fills is `hint_flood.plan_fill`'s decision: the
-    line-bounded region under it, only the figure when the region reaches
-    the page border through a gap of the outline, split between hints of
-    different colors that share it (see `hint_flood`).
-
-    Args:
-        rgb: `(H, W, 3)` uint8 RGB, the colors of the regions without hints
-            (e.g. the network's full-resolution output).
-        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
-        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
-        hint_mask: `(H, W)` bool, True on hints.
-        gap: the widest line gap closed (`line_regions`).
-        labels: `line_regions(lines, gap)` when the caller has it already.
-
-    Returns:
-        `(H, W, 3)` uint8 RGB: where a hint fills, exactly its color times
-        lines / 255 (rounded), elsewhere `rgb`. Hint pixels on the lines
-        are not used for filling.
-
-    Raises:
-        ColorizeError: mismatched shapes or dtypes.
-    """
-    from colorize.inference import hint_flood  # noqa: PLC0415 (hint_flood builds on this module's regions)
-
-    lines = _check_lines(lines)
-    rgb = np.asarray(rgb)
-    if rgb.shape != (*lines.shape, 3) or rgb.dtype != np.uint8:
-        raise ColorizeError(f"rgb must be a {(*lines.shape, 3)} uint8 array, got {rgb.shape} {rgb.dtype}")
-    plan = hint_flood.plan_fill(lines, hint_rgb, hint_mask, gap, labels)
-    return hint_flood.paint(rgb, lines, plan)
-
-
-def flood_fill_baseline(lines, hint_rgb, hint_mask, gap=None):
-    """The non-learned baseline: the sketch, each hinted region flood-filled.
-
-    Args:
-        lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
-        hint_rgb: `(H, W, 3)` uint8 RGB hint colors.
-        hint_mask: `(H, W)` bool, True on hints.
-        gap: the widest line gap closed (`line_regions`).
-
-    Returns:
-        `(H, W, 3)` uint8 RGB: white paper with the lines (the sketch as
-        gray RGB) where there is no hint, and every region holding a hint in
-        that hint's color times the lines.
-
-    Raises:
-        ColorizeError: mismatched shapes or dtypes.
-    """
-    lines = _check_lines(lines)
-    sketch = np.repeat(lines[..., None], 3, axis=-1)  # (H, W, 3): white paper * lines
-    return fill_hinted_regions(sketch, lines, hint_rgb, hint_mask, gap)
