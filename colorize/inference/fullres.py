@@ -261,6 +261,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         smooth = None
     keep = (1.0 - flatness).astype(np.float32)  # (count,) weight of the bilinear color
     paint = (flatness[:, np.newaxis] * flat_rgb).astype(np.float32)  # (count, 3) premultiplied
+    keep3 = np.repeat(keep[:, np.newaxis], 3, axis=1)  # (count, 3): per channel, for whole-band products
     del sample_barrier, sample_labels
     # Line pixels: the color of the nearest region pixel, found on every
     # `step`-th pixel (half the stride; exact when 1), each line pixel taking
@@ -283,8 +284,8 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         if smooth is not None:
             in_large = np.take(large, band)
             if in_large.any():
-                np.copyto(rgb, upsample_rows(smooth, (height, width), top, bottom), where=in_large[..., np.newaxis])
-        rgb *= np.take(keep, band)[..., np.newaxis]
+                cv2.copyTo(upsample_rows(smooth, (height, width), top, bottom), in_large.view(np.uint8), rgb)
+        rgb *= np.take(keep3, band, axis=0)
         rgb += np.take(paint, band, axis=0)
         on_line = barrier[top:bottom]
         if on_line.any():
