@@ -308,3 +308,21 @@ def test_colored_by_predict_a_dab_in_a_figure_too_open_to_close_fills_it_up_to_t
         # A dab on the network's paper fills the page (with the open figure in it), as before.
         out = predict.colorize_array(image, model, *dab(lines.shape, [(20, 20)], red))
         assert np.all(out["rgb"][outside] == red) and np.all(out["rgb"][inside] == red) and out["notes"] == []
+
+
+def test_colored_by_predict_the_networks_paper_is_pasted_around_a_scanners_border(shipped):
+    predict, model = shipped
+    lines, inside, outside, _ = open_figure(600, 50, seed=1)
+    page = np.dstack([lines] * 3)
+    scan = np.full((660, 640, 3), 30, np.uint8)  # a dark lid 60 px above and 40 px left of the page
+    scan[60:, 40:] = page
+    hints = [
+        np.pad(layer, ((60, 0), (40, 0)) + ((0, 0),) * (layer.ndim - 2))
+        for layer in dab(lines.shape, [(300, 300)], GREEN)
+    ]
+    out = predict.colorize_array(scan, model, *hints)
+    assert out["notes"][0].startswith("dark border around the page")
+    assert out["notes"][1].endswith("; filled up to where the network sees paper")
+    rgb = out["rgb"][60:, 40:]
+    assert np.all(rgb[inside] == GREEN) and not np.any(np.all(rgb[outside] == GREEN, -1))
+    assert np.all(out["rgb"][:50] == 30) and np.all(out["rgb"][:, :30] == 30)  # the border as it was

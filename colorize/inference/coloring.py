@@ -355,14 +355,22 @@ def colorize_array(
     color = model.color(net_input, hint_rgb, hint_mask, palette)
     rgb, flat = full_resolution(color, lines, model, upsample)
     notes = []
-    fill = hints is not None and upsample == "regions"
-    wall, cell = paper_wall(model, color.shape[:2], lines.shape) if fill else (None, None)
+    page_size, evidence = lines.shape, model.evidence
     if border is not None:
         rgb, flat, lines = border.paste(whole, rgb, flat, lines)
-        wall = None if wall is None else border.paste_paper(wall)
         notes.append(border.note)
-    if fill:
-        rgb, flat, fill_notes = hint_flood.fill_layers(rgb, flat, lines, *hints, paper_wall=wall, wall_cell=cell)
+    if hints is not None and upsample == "regions":
+        wall, cell = None, None
+        if evidence is not None and model.paper_threshold is not None:
+
+            def wall():  # when a dab's region reaches the page border: the page's, pasted around a border
+                paper = fullres.paper_decision(evidence[0], page_size, float(model.paper_threshold))
+                return paper if border is None else border.paste_paper(paper)
+
+            cell = fullres.cell_size(color.shape[:2], page_size)
+        rgb, flat, fill_notes = hint_flood.fill_layers(
+            rgb, flat, lines, *hints, paper_wall=wall, wall_cell=cell, in_place=True
+        )
         notes += fill_notes
     model.image_done()
     return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}

@@ -372,9 +372,11 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         labels: `line_regions(lines, gap)` when the caller has it already.
         regions: a `hint_fill.PaperRegions` of `lines`, if the caller has one.
         paper_wall: optional `(H, W)` bool, True where the network sees
-            paper (`fullres.paper_decision`): a dab off it whose region
-            reaches the page border at every gap tried fills the part of
-            its region the network does not see as paper (step 3).
+            paper (`fullres.paper_decision`), or a function of no arguments
+            that returns it (called when a dab first needs it): a dab off
+            it whose region reaches the page border at every gap tried
+            fills the part of its region the network does not see as paper
+            (step 3).
         wall_cell: how far the network's paper decision strays from the
             lines, in full-size pixels: its output cell (`fullres.cell_size`);
             default `WALL_CELL_SHARE` of the short side.
@@ -395,10 +397,8 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         raise ColorizeError(f"hint_mask must have shape {shape}, got {hint_mask.shape}")
     if labels is not None and labels.shape != shape:
         raise ColorizeError(f"labels must have shape {shape}, got {labels.shape}")
-    if paper_wall is not None:
-        paper_wall = np.asarray(paper_wall)
-        if paper_wall.shape != shape or paper_wall.dtype != bool:
-            raise ColorizeError(f"paper_wall must be a {shape} bool array, got {paper_wall.shape} {paper_wall.dtype}")
+    if paper_wall is not None and not callable(paper_wall):
+        paper_wall = _checked_wall(paper_wall, shape)
     index = np.zeros(shape, np.int32)
     if regions is None and labels is None:
         regions = hint_fill.PaperRegions(lines)
@@ -513,23 +513,37 @@ wider than the band that the network's paper edge, blurred at its scale,
 leaves off the paper outside an outline (which must not start it)."""
 
 
+def _checked_wall(paper_wall, shape):
+    paper_wall = np.asarray(paper_wall)
+    if paper_wall.shape != shape or paper_wall.dtype != bool:
+        raise ColorizeError(f"paper_wall must be a {shape} bool array, got {paper_wall.shape} {paper_wall.dtype}")
+    return paper_wall
+
+
 class _Walls:
     """The network's paper decision as a wall in the regions that reach the
     page border (`plan_fill`, step 3).
 
     Args:
         labels: `(H, W)` int32 region labels.
-        paper_wall: `(H, W)` bool, True where the network sees paper, or None.
+        paper_wall: `(H, W)` bool, True where the network sees paper, a
+            function that returns it, or None.
     """
 
     def __init__(self, labels, paper_wall):
         self.labels = labels
-        self.paper_wall = paper_wall
+        self._paper_wall = paper_wall
         self.parts = {}  # ("wall", region, first pixel) -> (H, W) bool
+
+    @property
+    def paper_wall(self):
+        if callable(self._paper_wall):
+            self._paper_wall = _checked_wall(self._paper_wall(), self.labels.shape)
+        return self._paper_wall
 
     def off_paper(self, pixels):
         """Whether most of a dab (flat `pixels`) is where the network sees no paper."""
-        if self.paper_wall is None:
+        if self._paper_wall is None:
             return False
         return 2 * int(np.count_nonzero(self.paper_wall.ravel()[pixels])) < pixels.size
 
@@ -674,7 +688,7 @@ def paint(rgb, lines, plan, in_place=False):
     return out
 
 
-def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cell=None):
+def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cell=None, in_place=False):
     """Fills the hinted regions of an output and of its flat color layer (one plan).
 
     Args:
@@ -682,14 +696,16 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cel
         flat: `(H, W, 3)` uint8 RGB flat color under the lines.
         lines: `(H, W)` uint8 full-size lines.
         hint_rgb, hint_mask: `(H, W, 3)` uint8 and `(H, W)` bool hints.
-        paper_wall, wall_cell: optional, where the network sees paper
-            (`(H, W)` bool) and its cell in full-size pixels (`plan_fill`).
+        paper_wall, wall_cell: optional, where the network sees paper and
+            its cell in full-size pixels (`plan_fill`).
+        in_place: paint `rgb` and `flat` themselves (C-contiguous arrays
+            the caller no longer needs) rather than copies.
 
     Returns:
         (rgb, flat, notes): the filled two, and `FillPlan.notes`.
     """
     plan = plan_fill(lines, hint_rgb, hint_mask, paper_wall=paper_wall, wall_cell=wall_cell)
-    return paint(rgb, lines, plan), paint(flat, None, plan), plan.notes
+    return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), plan.notes
 
 
 def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None):
