@@ -550,7 +550,8 @@ class _Walls:
     def part(self, region, pixels):
         """The key of the connected part of `region` off the network's paper
         that holds the dab (flat `pixels`), its mask in `parts`; None when
-        the network sees no paper in the region (no wall)."""
+        the network sees no paper in the region (no wall), or none of the
+        dab's pixels in the region is off it."""
         for key, part in self.parts.items():
             if key[1] == region and part.ravel()[pixels].any():
                 return key
@@ -566,7 +567,10 @@ class _Walls:
             if not mask[y + 1, x + 1]:
                 cv2.floodFill(free, mask, (x, y), 1, 0, 0, flags)
         part = mask[1:-1, 1:-1].view(bool)
-        key = ("wall", region, int(np.argmax(part.ravel())))
+        first = int(np.argmax(part.ravel()))
+        if not part.ravel()[first]:  # none of the dab off the paper in its region
+            return None
+        key = ("wall", region, first)
         self.parts[key] = part
         return key
 
