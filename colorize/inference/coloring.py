@@ -355,16 +355,16 @@ def colorize_array(
     color = model.color(net_input, hint_rgb, hint_mask, palette)
     rgb, flat = full_resolution(color, lines, model, upsample)
     notes = []
-    page_size, evidence = lines.shape, model.evidence
+    page_size = lines.shape
     if border is not None:
         rgb, flat, lines = border.paste(whole, rgb, flat, lines)
         notes.append(border.note)
     if hints is not None and upsample == "regions":
         wall, cell = None, None
-        if evidence is not None and model.paper_threshold is not None:
+        if model.evidence is not None and model.paper_threshold is not None:
 
-            def wall():  # when a dab's region reaches the page border: the page's, pasted around a border
-                paper = fullres.paper_decision(evidence[0], page_size, float(model.paper_threshold))
+            def wall():  # asked for when a dab's region reaches the page border: the page's, around a border
+                paper, _ = paper_wall(model, color.shape[:2], page_size)
                 return paper if border is None else border.paste_paper(paper)
 
             cell = fullres.cell_size(color.shape[:2], page_size)
