@@ -88,9 +88,13 @@ print("REGIONS " + json.dumps(dict(wall=wall, cpu=cpu, regions=int(labels.max())
 
 _PREDICT_DRIVER = """
 import json, sys, time
-from colorize import fileio, predict, weights
+from colorize import fileio, weights
 from colorize.inference import hint_layers
 from colorize.inference.jobs import hints_for
+try:
+    from colorize.inference import coloring as predict  # the coloring library
+except ImportError:  # a checkout from before it: predict colored
+    from colorize import predict
 sketch, out, repeats, hint = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 model = predict.Model(weights.default_model())
 warm = predict.load_rgb(sketch)[:512, :512].copy()

@@ -1,6 +1,9 @@
 """experiments/regions_speed.py: its drawings, where it puts the hint, its table."""
 
+import json
+
 import numpy as np
+import pytest
 
 from colorize.inference import hint_fill
 from experiments import predict_speed, regions_speed
@@ -31,3 +34,12 @@ def test_the_table_puts_before_next_to_after():
     table = regions_speed.markdown_table(before, after).splitlines()
     assert table[0] == "| measured (median of runs) | before | after |" and len(table) == 2 + 6
     assert "(52,560 regions), wall | 2.00 s | 1.00 s |" in table[2]
+
+
+@pytest.mark.slow
+def test_the_quick_measurement_runs_the_drivers_on_this_checkout(tmp_path):
+    path = tmp_path / "quick.json"
+    assert regions_speed.main(["--quick", "--json", str(path)]) == 0
+    result = json.loads(path.read_text())["after"]
+    assert result["sketch_side"] == 1024 and result["regions"] > 100
+    assert 0 < result["mp16_hint_image_cpu_s"] and 0 < result["mp16_image_cpu_s"]

@@ -14,7 +14,9 @@ colors one decoded image with it at the image's own size:
 2. the core's `color` (`color_guided` with hints): the color at the trained
    scale (long strips in overlapping tiles);
 3. full size: "regions" floods line-bounded regions (`fullres.upsample_regions`,
-   OpenCV, outside the graph), then fills the hinted regions (`hint_flood`);
+   OpenCV, outside the graph), then fills the hinted regions (`hint_flood`;
+   for a classification net with a paper threshold, its paper decision per
+   pixel, `paper_wall`, is the wall of a fill whose figure is open);
    "bilinear" calls the core's `compose`, the graph's own step, so that the
    output is what the exported model's `serving_default` (`guided` with a
    hint layer) returns for the same decoded pixels (within one level for
@@ -252,6 +254,26 @@ def full_resolution(color, lines, model, upsample="regions"):
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 
 
+def paper_wall(model, trained, size):
+    """Where the network sees paper at full size, for the hint fill (`hint_flood.plan_fill`'s `paper_wall`).
+
+    Args:
+        model: a `Model` that has just colored the image (`Model.color`).
+        trained: (h, w), the trained scale of its color.
+        size: (H, W), the full size.
+
+    Returns:
+        (paper, cell): `(H, W)` bool (`fullres.paper_decision` of the
+        model's paper mass at its paper threshold) and the network's cell
+        in full-size pixels; (None, None) for a model without region
+        decisions (no paper mass, or no threshold).
+    """
+    if model.evidence is None or model.paper_threshold is None:
+        return None, None
+    paper = fullres.paper_decision(model.evidence[0], size, float(model.paper_threshold))
+    return paper, fullres.cell_size(trained, size)
+
+
 def _checked_hints(hint_rgb, hint_mask, height, width):
     """(hint_rgb uint8, hint_mask bool) of the image's size, or None for no hints."""
     if hint_rgb is None and hint_mask is None:
@@ -284,7 +306,8 @@ def colorize_array(
         normalize: "auto" (the core's `prepare`) or "off" (the gray sketch
             as it is, for the network and the lines).
         upsample: "regions" (then every line-bounded region holding a hint
-            is filled flat with its color, `hint_flood.fill_layers`)
+            is filled flat with its color, `hint_flood.fill_layers`, the
+            network's paper, `paper_wall`, the wall of an open figure)
             or "bilinear" (the SavedModel's output: hints via the network).
         palette: optional `(num_classes,)` palette (`Model.palette`): the
             colors to use, for a model with a palette input.
@@ -329,13 +352,25 @@ def colorize_array(
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
     net_hints = hints if border is None else border.crop_hints(hints)
     hint_rgb, hint_mask = net_hints or (None, None)
-    rgb, flat = full_resolution(model.color(net_input, hint_rgb, hint_mask, palette), lines, model, upsample)
+    color = model.color(net_input, hint_rgb, hint_mask, palette)
+    rgb, flat = full_resolution(color, lines, model, upsample)
     notes = []
+    page_size = lines.shape
     if border is not None:
         rgb, flat, lines = border.paste(whole, rgb, flat, lines)
         notes.append(border.note)
     if hints is not None and upsample == "regions":
-        rgb, flat, fill_notes = hint_flood.fill_layers(rgb, flat, lines, *hints)
+        wall, cell = None, None
+        if model.evidence is not None and model.paper_threshold is not None:
+
+            def wall():  # asked for when a dab's region reaches the page border: the page's, around a border
+                paper, _ = paper_wall(model, color.shape[:2], page_size)
+                return paper if border is None else border.paste_paper(paper)
+
+            cell = fullres.cell_size(color.shape[:2], page_size)
+        rgb, flat, fill_notes = hint_flood.fill_layers(
+            rgb, flat, lines, *hints, paper_wall=wall, wall_cell=cell, in_place=True
+        )
         notes += fill_notes
     model.image_done()
     return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}

@@ -100,23 +100,23 @@ BAND_PIXELS = 1 << 20
 so that its temporaries stay small (and in cache) at any sketch size."""
 
 
-def _bands(height, width, multiple=1):
+def bands(height, width, multiple=1):
     """Row ranges `(top, bottom)` covering `height` rows, about `BAND_PIXELS`
     pixels each; every `top` is a multiple of `multiple`."""
     rows = max(multiple, BAND_PIXELS // max(width, 1) // multiple * multiple)
     return [(top, min(top + rows, height)) for top in range(0, height, rows)]
 
 
-def _for_bands(work, height, width, multiple=1):
-    """Runs `work(top, bottom)` on every band (`_bands`), on as many threads
+def for_bands(work, height, width, multiple=1):
+    """Runs `work(top, bottom)` on every band (`bands`), on as many threads
     as there are cores: the bands are disjoint rows, and NumPy's and
     OpenCV's array operations release the GIL."""
-    bands = _bands(height, width, multiple)
-    if len(bands) == 1:
-        work(*bands[0])
+    ranges = bands(height, width, multiple)
+    if len(ranges) == 1:
+        work(*ranges[0])
         return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(bands), os.cpu_count() or 1)) as pool:
-        for done in [pool.submit(work, top, bottom) for top, bottom in bands]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(ranges), os.cpu_count() or 1)) as pool:
+        for done in [pool.submit(work, top, bottom) for top, bottom in ranges]:
             done.result()  # re-raises a band's exception
 
 
@@ -146,7 +146,7 @@ def multiply_lines(color, sketch, overwrite=False):
         np.rint(rgb, out=rgb)
         out[top:bottom] = rgb
 
-    _for_bands(band, height, width)
+    for_bands(band, height, width)
     return out
 
 
@@ -207,7 +207,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     _check(color, sketch)
     height, width = sketch.shape
     if cell is None:
-        cell = 4.0 * max(height / color.shape[0], width / color.shape[1])
+        cell = cell_size(color.shape[:2], (height, width))
     stride = max(1, int(cell // SAMPLES_PER_CELL))
     up = upsample_bilinear(np.clip(color, 0.0, 255.0), (height, width))  # (H, W, 3) RGB
     barrier, labels, count = line_regions(sketch)
@@ -261,6 +261,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         smooth = None
     keep = (1.0 - flatness).astype(np.float32)  # (count,) weight of the bilinear color
     paint = (flatness[:, np.newaxis] * flat_rgb).astype(np.float32)  # (count, 3) premultiplied
+    keep3 = np.repeat(keep[:, np.newaxis], 3, axis=1)  # (count, 3): per channel, for whole-band products
     del sample_barrier, sample_labels
     # Line pixels: the color of the nearest region pixel, found on every
     # `step`-th pixel (half the stride; exact when 1), each line pixel taking
@@ -283,8 +284,8 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         if smooth is not None:
             in_large = np.take(large, band)
             if in_large.any():
-                np.copyto(rgb, upsample_rows(smooth, (height, width), top, bottom), where=in_large[..., np.newaxis])
-        rgb *= np.take(keep, band)[..., np.newaxis]
+                cv2.copyTo(upsample_rows(smooth, (height, width), top, bottom), in_large.view(np.uint8), rgb)
+        rgb *= np.take(keep3, band, axis=0)
         rgb += np.take(paint, band, axis=0)
         on_line = barrier[top:bottom]
         if on_line.any():
@@ -293,8 +294,42 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
             cv2.copyTo(block[: bottom - top, :width], on_line, rgb)
         np.clip(rgb, 0.0, 255.0, out=rgb)
 
-    _for_bands(band, height, width, step)
+    for_bands(band, height, width, step)
     return up
+
+
+def cell_size(trained, size):
+    """Full-size pixels per predicted color cell: 4 pixels at the trained
+    scale `trained` (h, w), the classification net's output stride, at the
+    sketch's size `size` (H, W)."""
+    return 4.0 * max(size[0] / trained[0], size[1] / trained[1])
+
+
+def paper_decision(paper, size, threshold):
+    """Where the network sees paper, pixel by pixel at full size: its paper
+    mass, bilinear from the trained scale (as `upsample_regions` samples
+    it), above `threshold`. `upsample_regions` pools the same mass over
+    each line-bounded region; this keeps it per pixel, so that it also
+    parts a figure whose outline is open from the page around it (one
+    region there).
+
+    Args:
+        paper: `(h, w)` float paper mass in [0, 1] at the trained scale.
+        size: (H, W).
+        threshold: the paper mass above which a pixel is paper.
+
+    Returns:
+        `(H, W)` bool.
+    """
+    height, width = size
+    paper = np.asarray(paper, np.float32)
+    out = np.empty((height, width), bool)
+
+    def band(top, bottom):
+        np.greater(upsample_rows(paper, size, top, bottom), threshold, out=out[top:bottom])
+
+    for_bands(band, height, width)
+    return out
 
 
 LARGE_CELLS = 16

@@ -32,17 +32,19 @@ coloring. Here:
    lines, the simpler alternative, closes gaps at junctions but not in a
    broken straight line (a disc can always touch the gap from the side),
    and merges nothing back.
-2. `hint_flood.fill_hinted_regions`: every region that holds hint pixels on paper
-   (a hint on a line is ambiguous: ignored) is painted with the hint color
-   times the lines (`rgb * lines / 255`, the paper's merge as in
+2. `hint_flood.fill_hinted_regions`: every region that holds hint pixels
+   on paper (a hint on a line is ambiguous: ignored) is painted with the
+   hint color times the lines (`rgb * lines / 255`, the paper's merge as in
    `fullres.multiply_lines`), so the lines stay. The other regions keep the
    given colors. Which pixels each hint fills is `hint_flood`'s decision:
    a region that reaches the page border from a hint inside a figure is
-   cut at the figure's outline (wider gaps closed), a hint on the paper
-   around the figures fills the paper (a user may mark the background),
-   and hints of different colors in one region split it between them.
-3. `hint_flood.flood_fill_baseline`: the non-learned baseline of the hints experiment:
-   the sketch, with every hinted region flood-filled with its hint's color.
+   cut at the figure's outline (wider gaps closed, or the network's paper
+   as the wall), a hint on the paper around the figures fills the paper (a
+   user may mark the background), and hints of different colors in one
+   region split it between them.
+3. `hint_flood.flood_fill_baseline`: the non-learned baseline of the hints
+   experiment: the sketch, with every hinted region flood-filled with its
+   hint's color.
 
 A stripe narrower than the ball that opens onto a larger region through a
 gap joins that region; the default `gap` (about 1 % of the short side)
@@ -50,8 +52,10 @@ keeps that to small details.
 
 Everything is vectorized (OpenCV, NumPy and SciPy's sparse graphs, no
 Python loop over pixels or regions); the README's performance section has
-the times (`experiments.regions_speed`). Memory: a few int32 and float32
-full-size arrays (4 bytes per pixel each).
+the times (`experiments.regions_speed`). Memory: the per-pixel work runs in
+bands of rows (`fullres.for_bands`), so that besides band-sized
+temporaries it holds two int32 full-size arrays (the paper's connected
+components and the labels, 64 MB each at 16 MP) and the uint8 paper.
 """
 
 import cv2
@@ -60,7 +64,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from colorize.errors import ColorizeError
-from colorize.inference.fullres import line_threshold
+from colorize.inference.fullres import BAND_PIXELS, for_bands, line_threshold
 
 GAP_SHARE = 0.01
 """Default `gap`: this share of the sketch's short side ..."""
@@ -109,10 +113,11 @@ def line_regions(lines, gap=None):
 class PaperRegions:
     """The line-bounded regions of one sketch, at any gap closing.
 
-    What does not depend on the gap (the paper, its connected components,
-    each ink pixel's nearest paper pixel) is computed once, so that the
-    regions at several gaps (`hint_flood`'s wider second pass) cost little
-    more than one.
+    What does not depend on the gap (the paper and its connected
+    components) is computed once, so that the regions at several gaps
+    (`hint_flood`'s wider second pass) cost little more than one. The
+    per-pixel work of each gap runs in bands of rows (`fullres.for_bands`):
+    besides the labels it returns, it holds only band-sized temporaries.
 
     Args:
         lines: `(H, W)` uint8 gray sketch, 255 paper and 0 ink.
@@ -130,15 +135,6 @@ class PaperRegions:
         self.raw_count, self.raw = cv2.connectedComponentsWithAlgorithm(
             self.paper, 4, cv2.CV_32S, cv2.CCL_SPAGHETTI
         )  # (H, W) int32, 0 on ink
-        self._distances = {}
-
-    def _distance(self, fast):
-        """`(H, W)` float32 distance of each pixel to the nearest ink (kept:
-        it does not depend on the gap)."""
-        mask = cv2.DIST_MASK_5 if fast else cv2.DIST_MASK_PRECISE
-        if mask not in self._distances:
-            self._distances[mask] = cv2.distanceTransform(self.paper, cv2.DIST_L2, mask)
-        return self._distances[mask]
 
     def labels(self, gap=None):
         """`(H, W)` int32 region labels 1..n with gaps up to `gap` px closed
@@ -150,31 +146,55 @@ class PaperRegions:
             raise ColorizeError(f"gap must be >= 0 pixels, not {gap}")
         if self.raw_count <= 1:
             return np.zeros((height, width), np.int32)
-        return _grow_into_ink(self._paper_labels(gap))
+        return _grow_into_ink(*self._paper_labels(gap), height, width)
+
+    def _seeds(self, radius, factor):
+        """`(ceil(H / factor), ceil(W / factor))` bool ball centers: the
+        blocks of `factor` x `factor` pixels with a paper pixel farther than
+        `radius` from any ink (Euclidean distance; the 5x5 mask when
+        `factor` > 1, within 2 % of it and several times faster).
+
+        The distance is computed in bands of rows, each with `radius` + 2
+        rows of its neighbours: a distance up to `radius` is that of ink
+        within `radius` rows, so every band finds the same centers as the
+        whole sketch would."""
+        height, width = self.shape
+        mask = cv2.DIST_MASK_5 if factor > 1 else cv2.DIST_MASK_PRECISE
+        margin = int(np.ceil(radius)) + 2
+        seeds = np.empty((-(-height // factor), -(-width // factor)), bool)
+        kernel = np.ones((factor, factor), np.uint8)
+
+        def band(top, bottom):
+            start, stop = max(0, top - margin), min(height, bottom + margin)
+            distance = cv2.distanceTransform(self.paper[start:stop], cv2.DIST_L2, mask)  # (rows, W) pixels
+            far = (distance[top - start : bottom - start] > radius).view(np.uint8)
+            if factor > 1:  # a block is a center when any of its pixels is
+                far = cv2.dilate(far, kernel, anchor=(0, 0))[::factor, ::factor]
+            seeds[top // factor : -(-bottom // factor)] = far.view(bool)
+
+        rows = max(BAND_PIXELS // width, 16 * margin)  # the margins add at most 1 / 8 to the work
+        for_bands(band, height, width, factor * -(-rows // factor))
+        return seeds
 
     def _paper_labels(self, gap):
-        """`(H, W)` int32 region labels 1..n of the paper pixels at gap
-        closing `gap`, 0 on ink."""
+        """(rows, count): `rows(top, bottom)` gives `(bottom - top, W)` int32
+        region labels 1..count of the paper pixels of those rows at gap
+        closing `gap`, 0 on ink (not to be written to)."""
         if gap == 0:
-            return self.raw.copy()
+            return (lambda top, bottom: self.raw[top:bottom]), self.raw_count - 1
         height, width = self.shape
         radius = gap / 2.0 + 1.0  # a ball this wide does not pass a gap of `gap` px (any angle)
         factor = int(np.clip(radius // SCALE_RADIUS, 1, MAX_FACTOR))
         # Ball centers: paper farther than the ball's radius from any ink.
         # At 1 / factor of the size a block is a center when any of its
-        # pixels is (the block maximum of the distance: a seed as thin as
-        # a pixel stays connected); all its pixels are paper of one piece
-        # then, as the radius is `SCALE_RADIUS` blocks or more.
-        # (the 5x5 mask is within 2 % of the Euclidean distance, 0.5 px at
-        # the radii that work at a smaller scale, and several times faster)
-        distance = self._distance(factor > 1)  # (H, W) pixels
+        # pixels is (a seed as thin as a pixel stays connected); all its
+        # pixels are paper of one piece then, as the radius is
+        # `SCALE_RADIUS` blocks or more.
+        seeds = self._seeds(radius, factor)  # (h, w), h = ceil(H / factor), w = ceil(W / factor)
         small_paper = self.paper  # a block with ink counts as ink when seeds are merged
         if factor > 1:
             kernel = np.ones((factor, factor), np.uint8)
             small_paper = np.ascontiguousarray(cv2.erode(self.paper, kernel, anchor=(0, 0))[::factor, ::factor])
-            distance = cv2.dilate(distance, kernel, anchor=(0, 0))[::factor, ::factor]
-        seeds = distance > radius  # (h, w), h = ceil(H / factor), w = ceil(W / factor)
-        del distance
         seed_count, seed_labels = cv2.connectedComponentsWithAlgorithm(
             seeds.view(np.uint8), 4, cv2.CV_32S, cv2.CCL_SPAGHETTI
         )  # (h, w) int32, 0 off the seeds
@@ -192,9 +212,8 @@ class PaperRegions:
         table = np.zeros(self.raw_count, np.int32)
         table[whole] = np.arange(1, whole.size + 1, dtype=np.int32)
         if not split.any():
-            return np.take(table, self.raw)
+            return (lambda top, bottom: np.take(table, self.raw[top:bottom])), whole.size
         table[split] = -1
-        labels = np.take(table, self.raw)  # (H, W) int32: -1 in divided pieces, 0 on ink
         in_split = split[seed_raw]  # (seed_count,)
         in_split[0] = False
         # Grow the seeds over the rest of the paper (and through the lines)
@@ -208,44 +227,58 @@ class PaperRegions:
         _assign_nearest(grown, grown <= 0)  # the flood's meeting lines and the image border
         seed_region = _merge_necks(grown, small_paper, seed_raw, in_split)  # (seed_count,) 0 outside divided pieces
         seed_region[in_split] += whole.size
-        # Each paper pixel of a divided piece takes the seed grown over its
-        # block, when that seed is of its own piece (near a line the block
-        # may have gone to the other side: then a neighbouring block's).
+        count = int(seed_region.max())
         rows, cols = grown.shape
         grown_raw = seed_raw[grown]  # (h, w) the piece of each block's seed
         grown_region = seed_region[grown]  # (h, w) its region
-        if factor > 1:
-            big = (cols * factor, rows * factor)
-            up_raw = cv2.resize(grown_raw, big, interpolation=cv2.INTER_NEAREST)[:height, :width]
-            up_region = cv2.resize(grown_region, big, interpolation=cv2.INTER_NEAREST)[:height, :width]
-        else:
-            up_raw, up_region = grown_raw, grown_region
-        todo = labels < 0
-        good = todo & (up_raw == self.raw)
-        np.copyto(labels, up_region, where=good)
-        del up_raw, up_region
-        pending = np.flatnonzero(todo & ~good)  # flat indices still without a region
-        del good, todo
-        if not pending.size:
-            return labels
-        y, x = np.divmod(pending, width)
-        y //= factor
-        x //= factor
-        pending_raw = self.raw.ravel()[pending]
-        for dy, dx in ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)):
-            yy, xx = np.clip(y + dy, 0, rows - 1), np.clip(x + dx, 0, cols - 1)
-            good = grown_raw[yy, xx] == pending_raw
-            labels.ravel()[pending[good]] = grown_region[yy[good], xx[good]]
-            keep = ~good
-            pending, y, x, pending_raw = pending[keep], y[keep], x[keep], pending_raw[keep]
-            if not pending.size:
-                return labels
         # Farther than a block from their own seeds' flood: the region of
         # any seed of their piece.
         first = np.zeros(self.raw_count, np.int32)
         first[seed_raw[in_split]] = seed_region[in_split]
-        labels.ravel()[pending] = first[pending_raw]
-        return labels
+
+        def paper_rows(top, bottom):
+            raw = self.raw[top:bottom]
+            labels = np.take(table, raw)  # (rows, W) int32: -1 in divided pieces, 0 on ink
+            todo = labels < 0
+            if not todo.any():
+                return labels
+            # Each paper pixel of a divided piece takes the seed grown over
+            # its block, when that seed is of its own piece (near a line the
+            # block may have gone to the other side: then a neighbouring
+            # block's).
+            if factor > 1:
+                first_row = top // factor
+                block_rows = slice(first_row, -(-bottom // factor))
+                size = (cols * factor, (block_rows.stop - first_row) * factor)
+                skip = top - first_row * factor
+                up_raw = cv2.resize(grown_raw[block_rows], size, interpolation=cv2.INTER_NEAREST)
+                up_region = cv2.resize(grown_region[block_rows], size, interpolation=cv2.INTER_NEAREST)
+                up_raw = up_raw[skip : skip + bottom - top, :width]
+                up_region = up_region[skip : skip + bottom - top, :width]
+            else:
+                up_raw, up_region = grown_raw[top:bottom], grown_region[top:bottom]
+            good = todo & (up_raw == raw)
+            np.copyto(labels, up_region, where=good)
+            pending = np.flatnonzero(todo & ~good)  # flat indices (in the band) still without a region
+            if not pending.size:
+                return labels
+            y, x = np.divmod(pending, width)
+            y += top
+            y //= factor
+            x //= factor
+            pending_raw = raw.ravel()[pending]
+            for dy, dx in ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)):
+                yy, xx = np.clip(y + dy, 0, rows - 1), np.clip(x + dx, 0, cols - 1)
+                good = grown_raw[yy, xx] == pending_raw
+                labels.ravel()[pending[good]] = grown_region[yy[good], xx[good]]
+                keep = ~good
+                pending, y, x, pending_raw = pending[keep], y[keep], x[keep], pending_raw[keep]
+                if not pending.size:
+                    return labels
+            labels.ravel()[pending] = first[pending_raw]
+            return labels
+
+        return paper_rows, max(count, whole.size)
 
 
 SCALE_RADIUS = 5
@@ -264,38 +297,63 @@ lines whole) take the label of a neighbour, pass by pass, so that two regions
 meet at a line's center."""
 
 
-def _grow_into_ink(labels):
-    """`labels` with every ink pixel (label 0) labeled like the paper next to it.
+def _grow_into_ink(paper_rows, count, height, width):
+    """Region labels with every ink pixel labeled like the paper next to it.
 
     `INK_PASSES` passes of a 3x3 dilation grow the regions into the lines
     from both sides (ties: the larger label). What is left, deep inside wide
     ink (its color is multiplied by the dark anyway), takes the label of a
-    nearby 4 x 4 block.
+    nearby 4 x 4 block. Runs in bands of rows, each with `INK_PASSES` rows
+    of its neighbours (what the passes reach), so that only band-sized
+    temporaries are made besides the labels.
 
     Args:
-        labels: `(H, W)` int32, 0 on ink, some pixel labeled.
+        paper_rows: `paper_rows(top, bottom)` gives the `(bottom - top, W)`
+            int32 labels of those rows, 0 on ink (some pixel labeled).
+        count: the largest label.
+        height, width: the sketch's size.
 
     Returns:
         `(H, W)` int32, no 0.
     """
-    height, width = labels.shape
+    out = np.empty((height, width), np.int32)
     # Labels are exact in float32 below 2^24 (cv2.dilate has no int32).
-    grown = labels.astype(np.float32 if labels.max() < 1 << 24 else np.float64)
+    dtype = np.float32 if count < 1 << 24 else np.float64
     kernel = np.ones((3, 3), np.uint8)
-    for _ in range(INK_PASSES):
-        missing = grown == 0
-        if not missing.any():
-            return grown.astype(np.int32)
-        np.copyto(grown, cv2.dilate(grown, kernel), where=missing)
-    missing = grown == 0
-    if missing.any():
-        small = np.ascontiguousarray(cv2.dilate(grown, np.ones((4, 4), np.uint8), anchor=(0, 0))[::4, ::4])
-        while not small.all():
-            np.copyto(small, cv2.dilate(small, kernel), where=small == 0)
-        rows, cols = small.shape
-        up = cv2.resize(small, (cols * 4, rows * 4), interpolation=cv2.INTER_NEAREST)[:height, :width]
-        np.copyto(grown, up, where=missing)
-    return grown.astype(np.int32)
+    small = np.zeros((-(-height // 4), -(-width // 4)), dtype)  # each 4 x 4 block's largest label
+    deep = [False]  # pixels left after the passes
+
+    def band(top, bottom):
+        start, stop = max(0, top - INK_PASSES), min(height, bottom + INK_PASSES)
+        grown = paper_rows(start, stop).astype(dtype)
+        for _ in range(INK_PASSES):
+            missing = grown == 0
+            if not missing.any():
+                break
+            np.copyto(grown, cv2.dilate(grown, kernel), where=missing)
+        grown = grown[top - start : bottom - start]
+        small[top // 4 : -(-bottom // 4)] = cv2.dilate(grown, np.ones((4, 4), np.uint8), anchor=(0, 0))[::4, ::4]
+        if not grown.all():
+            deep[0] = True
+        out[top:bottom] = grown
+
+    for_bands(band, height, width, 4)
+    if not deep[0]:
+        return out
+    while not small.all():
+        np.copyto(small, cv2.dilate(small, kernel), where=small == 0)
+    rows, cols = small.shape
+
+    def fill(top, bottom):
+        labels = out[top:bottom]
+        missing = labels == 0
+        if missing.any():
+            block = small[top // 4 : -(-bottom // 4)]
+            up = cv2.resize(block, (cols * 4, block.shape[0] * 4), interpolation=cv2.INTER_NEAREST)
+            np.copyto(labels, up[: bottom - top, :width].astype(np.int32), where=missing)
+
+    for_bands(fill, height, width, 4)
+    return out
 
 
 def _assign_nearest(labels, missing):

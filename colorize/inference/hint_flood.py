@@ -21,19 +21,33 @@ pixels of one color):
 3. Still touching the border at `MAX_GAP_SHARE`: if the dab's region
    separates from the border at a wider gap still (up to
    `FIGURE_GAP_SHARE`), the dab is inside a figure whose outline is too
-   open to close; it is not filled (the network, which got the hint, colors
-   around it) and a one-line note names the dab and where its outline is
-   open: "hint at 420,420 (#28aa3c) reached the page border: the outline
-   has a gap of about 50 px near 650,380; ...". Otherwise the dab is on the
-   paper itself and fills its region (a user may mark the background),
-   but not the figures in it that the widest gap closes.
+   open to close, and a one-line note names the dab and where its outline
+   is open: "hint at 420,420 (#28aa3c) reached the page border: the
+   outline has a gap of about 50 px near 650,380; ...". Otherwise the dab
+   is on the paper itself and fills its region (a user may mark the
+   background), but not the figures in it that the widest gap closes.
+   When the caller gives the network's paper decision (`paper_wall`: the
+   paper mass of a classification net per pixel at its paper threshold,
+   `fullres.paper_decision`), a dab where the network sees no paper is
+   taken to be inside a figure either way, and the network's paper is the
+   wall: the dab fills the connected part of its region off the network's
+   paper that holds it, up to the lines where the lines are and up to the
+   network's paper in the outline's gaps (`_walled`), and the note ends
+   "filled up to where the network sees paper". A dab on the network's
+   paper is decided as without it. Without the network's paper (a
+   regression net, no paper threshold), or when it sees no paper in the
+   whole region, a dab inside a figure too open to close is not filled
+   (the network, which got the hint, colors around it) and the note says
+   so.
 4. Dabs that fill one area are one group. A group of one color fills its
    area; a group with several colors splits its area between its dabs,
    each pixel going to the dab nearest to it along the area (a geodesic
    flood from the dabs, `split_between`), and a note names the dabs. A dab
-   left unfilled in step 3 joins the group of dabs on the paper of its
-   region, if any, so that its color is not lost to theirs. Smaller areas
-   are decided first: a figure's dab keeps the figure from the background's.
+   inside a figure too open to close whose region's paper has dabs of its
+   own fills the figure up to the wider gap that closes it (before the
+   network's paper is asked), so that its color is not lost to theirs.
+   Smaller areas are decided first: a figure's dab keeps the figure from
+   the background's.
 
 Hints on a line are ambiguous (the line parts two regions): they are not
 used for filling (the network still sees them). In `predict`'s path
@@ -44,7 +58,8 @@ depend on which holds more of its pixels.
 
 The wider passes cost one `line_regions` each, only when a hinted region
 touches the border (`hint_fill.PaperRegions` shares the work that does not
-depend on the gap).
+depend on the gap). The dabs are found on the hints' bounding box, and the
+full-size arrays are the labels, the fill's index and a few bool masks.
 """
 
 import dataclasses
@@ -128,14 +143,24 @@ def find_dabs(hint_rgb, hint_mask):
         (dab_map, dabs): `(H, W)` int32, 0 off the hints and k on dab k - 1,
         and the list of `Dab`s (in raster order of their first pixel).
     """
+    dab_map, dabs, _ = _find_dabs(hint_rgb, hint_mask)
+    return dab_map, dabs
+
+
+def _find_dabs(hint_rgb, hint_mask):
+    """`find_dabs`, and each dab's pixels: `(pixels,)` int64 flat indices,
+    ascending. The work is done on the hints' bounding box."""
     height, width = hint_mask.shape
     mask = hint_mask.view(np.uint8) if hint_mask.dtype == bool else (hint_mask > 0).astype(np.uint8)
-    count, strokes = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
-    where = np.flatnonzero(mask.ravel())  # (k,) hint pixels in raster order
     dab_map = np.zeros((height, width), np.int32)
-    if count <= 1:
-        return dab_map, []
-    rgb = hint_rgb.reshape(-1, 3)[where].astype(np.int64)
+    left, top, cols, rows = cv2.boundingRect(mask)
+    if not cols:
+        return dab_map, [], []
+    box = (slice(top, top + rows), slice(left, left + cols))
+    mask = np.ascontiguousarray(mask[box])
+    count, strokes = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
+    where = np.flatnonzero(mask.ravel())  # (k,) hint pixels in raster order (of the box)
+    rgb = hint_rgb[box].reshape(-1, 3)[where].astype(np.int64)
     color = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]  # (k,)
     stroke = strokes.ravel()[where].astype(np.int64)
     key = (stroke << 24) | color
@@ -153,8 +178,9 @@ def find_dabs(hint_rgb, hint_mask):
     main[seam] = main_of_stroke[key_stroke[seam]]
     kept, dab_of_key = np.unique(main, return_inverse=True)  # dabs numbered in key order
     dab = dab_of_key[inverse]  # (k,) dab of every hint pixel, 0-based
-    dab_map.ravel()[where] = dab + 1
-    ys, xs = np.divmod(where, width)
+    ys, xs = np.divmod(where, cols)
+    ys += top
+    xs += left
     n = kept.size
     size = np.bincount(dab, minlength=n)
     cy, cx = np.bincount(dab, ys, n) / size, np.bincount(dab, xs, n) / size
@@ -170,7 +196,12 @@ def find_dabs(hint_rgb, hint_mask):
     order = np.argsort(where[nearest], kind="stable")  # raster order of the named pixels
     renumber = np.zeros(n + 1, np.int32)
     renumber[order + 1] = np.arange(1, n + 1, dtype=np.int32)
-    return renumber[dab_map], [dabs[i] for i in order]
+    number = renumber[dab + 1]  # (k,) final dab number of every hint pixel
+    flat = ys * width + xs  # (k,) ascending
+    dab_map.ravel()[flat] = number
+    by_dab = np.argsort(number, kind="stable")
+    pixels = np.split(flat[by_dab], np.flatnonzero(np.diff(number[by_dab])) + 1)
+    return dab_map, [dabs[i] for i in order], pixels
 
 
 SNAP_LAB_WEIGHTS = np.array([2.55, 1.0, 1.0], np.float32)
@@ -408,7 +439,7 @@ def _name(dabs, ids, most=4):
     return ", ".join(names[:-1]) + (f" and {names[-1]}" if len(names) > 1 else names[0]) + more
 
 
-def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
+def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, paper_wall=None, wall_cell=None):
     """Decides which pixels each hint fills (see the module docstring).
 
     Args:
@@ -418,6 +449,15 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
         gap: the widest line gap closed for every hint (`line_regions`).
         labels: `line_regions(lines, gap)` when the caller has it already.
         regions: a `hint_fill.PaperRegions` of `lines`, if the caller has one.
+        paper_wall: optional `(H, W)` bool, True where the network sees
+            paper (`fullres.paper_decision`), or a function of no arguments
+            that returns it (called when a dab first needs it): a dab off
+            it whose region reaches the page border at every gap tried
+            fills the part of its region the network does not see as paper
+            (step 3).
+        wall_cell: how far the network's paper decision strays from the
+            lines, in full-size pixels: its output cell (`fullres.cell_size`);
+            default `WALL_CELL_SHARE` of the short side.
 
     Returns:
         A `FillPlan`.
@@ -435,11 +475,19 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
         raise ColorizeError(f"hint_mask must have shape {shape}, got {hint_mask.shape}")
     if labels is not None and labels.shape != shape:
         raise ColorizeError(f"labels must have shape {shape}, got {labels.shape}")
+    if paper_wall is not None and not callable(paper_wall):
+        paper_wall = _checked_wall(paper_wall, shape)
     index = np.zeros(shape, np.int32)
-    paper = (lines >= line_threshold(lines)).astype(np.uint8)
+    if regions is None and labels is None:
+        regions = hint_fill.PaperRegions(lines)
+    paper = regions.paper if regions is not None else (lines >= line_threshold(lines)).astype(np.uint8)
     # A hint pixel on a line is ambiguous (the line parts two regions): only those on paper fill.
-    on_paper = hint_mask.astype(bool, copy=False) & (paper > 0)
-    if not on_paper.any():
+    on_paper = np.zeros(shape, bool)
+    hinted = hint_mask.view(np.uint8) if hint_mask.dtype == bool else (hint_mask != 0).astype(np.uint8)
+    left, top, cols, rows = cv2.boundingRect(hinted)
+    box = (slice(top, top + rows), slice(left, left + cols))
+    on_paper[box] = (hinted[box] > 0) & (paper[box] > 0)
+    if not on_paper[box].any():
         return FillPlan(index, [], [])
     if gap is None:
         gap = hint_fill.default_gap(height, width)
@@ -448,13 +496,13 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
         labels, _ = ladder.full(gap)
     if not labels.any():  # all ink: no region to fill
         return FillPlan(index, [], [])
-    dab_map, dabs = find_dabs(hint_rgb, on_paper)
-    pixels_of = np.split(*_grouped(dab_map))  # dab k -> its flat pixel indices
+    dab_map, dabs, pixels_of = _find_dabs(hint_rgb, on_paper)  # dab k -> its flat pixel indices
     base_border = _border_labels(labels)
-    notes = []
+    notes = []  # (dab number, note)
     groups = {}  # area key -> [dab numbers]
     areas = {}  # area key -> (H, W) bool
-    waiting = []  # (dab number, base region): inside a figure too open to close
+    waiting = []  # (dab number, base region, where, wider gap, off the network's paper): too open to close
+    walls = _Walls(labels, paper_wall)
     for k in range(1, len(dabs) + 1):
         pixels = pixels_of[k - 1]
         region = _majority(labels, pixels)
@@ -462,9 +510,17 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
         if base_border[region]:
             key = _inside_figure(ladder, pixels, gap, height, width)
             if key is None:
+                walled = walls.off_paper(pixels)
                 leak = _leak(ladder, pixels, paper, gap, height, width)
                 if leak is not None:
-                    waiting.append((k, region, *leak))
+                    waiting.append((k, region, *leak, walled))
+                    continue
+                wall_key = walls.part(region, pixels) if walled else None
+                if wall_key is not None:  # no gap up to FIGURE_GAP_SHARE closes it; the network's paper does
+                    wide_open = round(FIGURE_GAP_SHARE * min(height, width))
+                    where = f"a gap wider than about {wide_open} px"
+                    notes.append((k, f"{dabs[k - 1]} reached the page border: the outline has {where}; {_WALLED}"))
+                    groups.setdefault(wall_key, []).append(k)
                     continue
                 key = ("paper", region)
                 if key not in areas:
@@ -481,10 +537,11 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
         if key not in areas:
             areas[key] = labels == region
         groups.setdefault(key, []).append(k)
-    for k, region, where, wider in waiting:
+    for k, region, where, wider, walled in waiting:
         dab, pixels = dabs[k - 1], pixels_of[k - 1]
         wide, touching = ladder.full(wider)
         inner = _majority(wide, pixels)
+        wall_key = walls.part(region, pixels) if walled else None
         if ("paper", region) in groups and not touching[inner]:
             # The paper around has its own hints: this one fills its figure,
             # up to the gap closed at the wider gap.
@@ -492,9 +549,18 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
             if key not in areas:
                 areas[key] = (labels == region) & (wide == inner)
             groups.setdefault(key, []).append(k)
-            notes.append(f"{dab} reached the page border: the outline has {where}; {_CLOSED}")
+            notes.append((k, f"{dab} reached the page border: the outline has {where}; {_CLOSED}"))
+        elif wall_key is not None:
+            groups.setdefault(wall_key, []).append(k)
+            notes.append((k, f"{dab} reached the page border: the outline has {where}; {_WALLED}"))
         else:
-            notes.append(f"{dab} reached the page border: the outline has {where}; {_LEFT}")
+            notes.append((k, f"{dab} reached the page border: the outline has {where}; {_LEFT}"))
+    cell = wall_cell if wall_cell is not None else WALL_CELL_SHARE * min(height, width)
+    for key, ids in groups.items():
+        if key[0] == "wall":
+            dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
+            areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell)
+    notes = [note for _, note in sorted(notes, key=lambda item: item[0])]
     claimed = np.zeros(shape, bool)
     for key in sorted(groups, key=lambda key: int(np.count_nonzero(areas[key]))):
         ids = sorted(groups[key])
@@ -512,16 +578,130 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None):
 
 _LEFT = "its region is left to the network (close the gap, or dab the paper around it too)"
 _CLOSED = "filled up to that gap, as the paper around it has hints of its own"
+_WALLED = "filled up to where the network sees paper"
+
+WALL_CELL_SHARE = 1 / 32
+"""Default `wall_cell`: the output cell of a network at a 128 px short side
+(4 of its pixels), as a share of the sketch's short side."""
+
+WALL_CORE = 1.5
+"""The flood that fills a figure up to the network's paper starts from its
+paper farther than this many cells from ink and from the network's paper:
+wider than the band that the network's paper edge, blurred at its scale,
+leaves off the paper outside an outline (which must not start it)."""
 
 
-def _grouped(dab_map):
-    """(flat pixel indices sorted by dab, split points) for np.split."""
-    flat = dab_map.ravel()
-    where = np.flatnonzero(flat)
-    order = np.argsort(flat[where], kind="stable")
-    where = where[order]
-    bounds = np.flatnonzero(np.diff(flat[where])) + 1
-    return where, bounds
+def _checked_wall(paper_wall, shape):
+    paper_wall = np.asarray(paper_wall)
+    if paper_wall.shape != shape or paper_wall.dtype != bool:
+        raise ColorizeError(f"paper_wall must be a {shape} bool array, got {paper_wall.shape} {paper_wall.dtype}")
+    return paper_wall
+
+
+class _Walls:
+    """The network's paper decision as a wall in the regions that reach the
+    page border (`plan_fill`, step 3).
+
+    Args:
+        labels: `(H, W)` int32 region labels.
+        paper_wall: `(H, W)` bool, True where the network sees paper, a
+            function that returns it, or None.
+    """
+
+    def __init__(self, labels, paper_wall):
+        self.labels = labels
+        self._paper_wall = paper_wall
+        self.parts = {}  # ("wall", region, first pixel) -> (H, W) bool
+
+    @property
+    def paper_wall(self):
+        if callable(self._paper_wall):
+            self._paper_wall = _checked_wall(self._paper_wall(), self.labels.shape)
+        return self._paper_wall
+
+    def off_paper(self, pixels):
+        """Whether most of a dab (flat `pixels`) is where the network sees no paper."""
+        if self._paper_wall is None:
+            return False
+        return 2 * int(np.count_nonzero(self.paper_wall.ravel()[pixels])) < pixels.size
+
+    def part(self, region, pixels):
+        """The key of the connected part of `region` off the network's paper
+        that holds the dab (flat `pixels`), its mask in `parts`; None when
+        the network sees no paper in the region (no wall), or none of the
+        dab's pixels in the region is off it."""
+        for key, part in self.parts.items():
+            if key[1] == region and part.ravel()[pixels].any():
+                return key
+        inside = self.labels == region
+        if not np.any(inside & self.paper_wall):
+            return None
+        free = (inside & ~self.paper_wall).view(np.uint8)  # (H, W) 1 off the network's paper
+        height, width = free.shape
+        mask = np.zeros((height + 2, width + 2), np.uint8)
+        flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        for pixel in pixels[free.ravel()[pixels] > 0]:
+            y, x = divmod(int(pixel), width)
+            if not mask[y + 1, x + 1]:
+                cv2.floodFill(free, mask, (x, y), 1, 0, 0, flags)
+        part = mask[1:-1, 1:-1].view(bool)
+        first = int(np.argmax(part.ravel()))
+        if not part.ravel()[first]:  # none of the dab off the paper in its region
+            return None
+        key = ("wall", region, first)
+        self.parts[key] = part
+        return key
+
+
+def _walled(lines, paper, part, pixels, cell):
+    """What dabs fill of a part of a region off the network's paper (`_Walls.part`).
+
+    The network decides paper at its own scale, so its paper edge strays
+    from the lines by up to about a cell: `part` runs along the outside of
+    a figure's outline too and reaches the figure through the outline's
+    gap. The fill stops at the lines: the dabs and the part's core (its
+    paper farther than `cell` from ink and from the network's paper) flood
+    the part's paper against the page around it (OpenCV's watershed,
+    flooding by darkness), so that they meet at the outline and in its gap;
+    the part's lines then go to their nearest paper, split at their middle
+    as between regions.
+
+    Args:
+        lines: `(H, W)` uint8 sketch.
+        paper: `(H, W)` uint8, 1 on paper (`PaperRegions.paper`).
+        part: `(H, W)` bool.
+        pixels: flat indices of the dabs' pixels.
+        cell: the network's cell in full-size pixels.
+
+    Returns:
+        `(H, W)` bool, within `part`.
+    """
+    height, width = part.shape
+    area = np.zeros((height, width), bool)
+    left, top, cols, rows = cv2.boundingRect(part.view(np.uint8))
+    bottom, right = min(height, top + rows + 1), min(width, left + cols + 1)
+    top, left = max(0, top - 1), max(0, left - 1)
+    box = (slice(top, bottom), slice(left, right))
+    inside = part[box]
+    on_paper = inside & (paper[box] > 0)
+    ys, xs = np.divmod(pixels, width)
+    ys, xs = ys - top, xs - left
+    held = inside[ys, xs]
+    ys, xs = ys[held], xs[held]
+    distance = cv2.distanceTransform(on_paper.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    core = (distance > WALL_CORE * cell).view(np.uint8)
+    del distance
+    _, pieces = cv2.connectedComponents(core, connectivity=4)
+    markers = np.where(inside, 0, 2).astype(np.int32)  # 2: the page around the part
+    held_pieces = np.unique(pieces[ys, xs])
+    held_pieces = held_pieces[held_pieces > 0]
+    if held_pieces.size:
+        markers[np.isin(pieces, held_pieces)] = 1
+    markers[ys, xs] = 1
+    cv2.watershed(cv2.cvtColor(cv2.bitwise_not(lines[box]), cv2.COLOR_GRAY2BGR), markers)
+    _assign_nearest(markers, (markers <= 0) | (inside & ~on_paper))
+    area[box] = inside & (markers == 1)
+    return area
 
 
 def _inside_figure(ladder, pixels, gap, height, width):
@@ -590,7 +770,7 @@ def paint(rgb, lines, plan, in_place=False):
     return out
 
 
-def fill_layers(rgb, flat, lines, hint_rgb, hint_mask):
+def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cell=None, in_place=False):
     """Fills the hinted regions of an output and of its flat color layer (one plan).
 
     Args:
@@ -598,15 +778,22 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask):
         flat: `(H, W, 3)` uint8 RGB flat color under the lines.
         lines: `(H, W)` uint8 full-size lines.
         hint_rgb, hint_mask: `(H, W, 3)` uint8 and `(H, W)` bool hints.
+        paper_wall, wall_cell: optional, where the network sees paper and
+            its cell in full-size pixels (`plan_fill`).
+        in_place: paint `rgb` and `flat` themselves (C-contiguous arrays
+            the caller no longer needs) rather than copies.
 
     Returns:
         (rgb, flat, notes): the filled two, and `FillPlan.notes`.
     """
     gap = hint_fill.default_gap(*lines.shape)
-    labels = hint_fill.line_regions(lines, gap)
-    hint_rgb, hint_mask = snap_dabs(flat, lines, hint_rgb, hint_mask, labels)
-    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels)
-    return paint(rgb, lines, plan), paint(flat, None, plan), plan.notes
+    regions = hint_fill.PaperRegions(lines)
+    labels = None
+    if (np.asarray(hint_mask).astype(bool, copy=False) & (lines < line_threshold(lines))).any():  # a dab on a line
+        labels = regions.labels(gap)
+        hint_rgb, hint_mask = snap_dabs(flat, lines, hint_rgb, hint_mask, labels)
+    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels, regions, paper_wall=paper_wall, wall_cell=wall_cell)
+    return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), plan.notes
 
 
 def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None, snap=False):

@@ -100,6 +100,15 @@ class Border:
         out_lines[self.outside] = 255
         return out_rgb, out_flat, out_lines
 
+    def paste_paper(self, paper):
+        """`(H, W)` bool: the page's `(h, w)` bool `paper` in the box, the
+        border paper (True) around it."""
+        top, bottom, left, right = self.box
+        out = np.ones(self.outside.shape, bool)
+        out[top:bottom, left:right] = paper
+        out[self.outside] = True
+        return out
+
 
 def _runs(dark):
     """Per column, how many pixels from the top are dark without a break."""

@@ -86,7 +86,13 @@ def block_min(image, factor):
     Returns:
         `(H // factor, W // factor, C)` uint8 tensor.
     """
-    return tf.reduce_min(blocks(image, factor), axis=[1, 3])
+    return tf.reduce_min(tf.reduce_min(blocks(image, factor), axis=3), axis=1)  # one axis at a time: faster
+
+
+def every(image, factor, axis):
+    """`image[::factor]` along `axis` (0 or 1) of `(H, W, C)`: a gather,
+    several times faster than TensorFlow's strided slice of a large image."""
+    return tf.gather(image, tf.range(0, tf.shape(image)[axis], factor), axis=axis)
 
 
 def resize_short_side(image, size=sketch_lib.SIZE):
