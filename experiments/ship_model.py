@@ -283,7 +283,7 @@ def _guidance_bars(card):
     base, pal = card["test"]["psnr"], card["test_palette"]["psnr"]
     return [
         (
-            "network alone, 0 to 50 hints: largest PSNR change between neighbouring counts",
+            "network alone, 0 to 50 hints: the smallest PSNR change from one count to the next",
             f"{worst:+.2f} dB",
             "never below 0",
             worst >= 0,
