@@ -107,6 +107,74 @@ class AnnealedMean(keras.layers.Layer):
 GRAY_PENALTY = 1e4
 
 
+PALETTE_OFF_WEIGHT = 1e-3
+"""The probability factor of a class outside a given palette
+(`PaletteRestriction`)."""
+
+
+def palette_neighbours(space):
+    """`(Q, Q)` float32 0/1: row p marks the classes a palette class p
+    allows (`PaletteRestriction`). In LCH, the classes of p's hue bin whose
+    chroma bin is within 1 of p's, at any lightness (a color is shaded
+    lighter and darker); in RGB, the classes within 1 bin of p on every
+    channel."""
+    bins = color.class_bins()  # (Q, 3): b0, b1, b2
+    if color.check_space(space) == "lch":
+        same_hue = bins[:, None, 2] == bins[None, :, 2]
+        near_chroma = np.abs(bins[:, None, 1] - bins[None, :, 1]) <= 1
+        return (same_hue & near_chroma).astype("float32")
+    return (np.abs(bins[:, None, :] - bins[None, :, :]) <= 1).all(-1).astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="colorize")
+class PaletteRestriction(keras.layers.Layer):
+    """Decoding within a palette: the classes a given palette does not allow
+    lose all but `PALETTE_OFF_WEIGHT` of their probability before the
+    annealed mean (the network already takes the palette as an input; this
+    keeps its colors to the user's). A class is allowed when it is near a
+    palette class (`palette_neighbours`) or among the grays (the lowest
+    chroma bin: white paper, black, gray). An empty palette changes nothing.
+    The weights were chosen on validation windows (the hue bin of a palette
+    class alone over it and its two neighbours).
+
+    Args:
+        space: "rgb" or "lch", the grid of the logits.
+
+    Call arguments:
+        inputs: `[logits, palette]`: `(batch, h, w, Q)` class logits and
+            `(batch, Q)` palette weights (`data.palettes`; zeros: none).
+
+    Returns:
+        `(batch, h, w, Q)` float32 logits.
+    """
+
+    def __init__(self, space="rgb", **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.space = color.check_space(space)
+        self._neighbours = palette_neighbours(self.space)  # (Q, Q)
+        self._gray = (color.chroma_bins(self.space) == 0).astype("float32")  # (Q,)
+
+    def call(self, inputs):
+        logits, palette = inputs
+        logits = ops.cast(logits, "float32")
+        palette = ops.cast(palette, "float32")  # (batch, Q)
+        near = ops.matmul(ops.cast(palette > 0, "float32"), ops.convert_to_tensor(self._neighbours))  # (batch, Q)
+        allowed = ops.logical_or(near > 0, ops.convert_to_tensor(self._gray) > 0)
+        given = ops.sum(palette, axis=-1, keepdims=True) > 0  # (batch, 1)
+        keep = ops.logical_or(allowed, ops.logical_not(given))
+        penalty = ops.where(keep, 0.0, float(np.log(PALETTE_OFF_WEIGHT)))  # (batch, Q)
+        return logits + penalty[:, None, None, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"space": self.space})
+        return config
+
+
 @keras.saving.register_keras_serializable(package="colorize")
 class PaperMass(keras.layers.Layer):
     """The probability a cell is paper: the softmax mass (T = 1) of the

@@ -28,7 +28,7 @@ from keras import layers
 
 from colorize import variants
 from colorize.nets import color
-from colorize.nets.annealed_mean import AnnealedMean, PaperMass
+from colorize.nets.annealed_mean import AnnealedMean, PaletteRestriction, PaperMass
 
 SKETCH_MEAN = 219.0
 # The names of the networks' inputs (the keys of a hinted network's input dict).
@@ -494,7 +494,8 @@ def color_head(
             hint RGB 0..255 and `(batch, H, W, 1)` mask, for a network built
             with hints (`net_inputs`; none given: zero hints).
         palette: optional `(batch, num_classes)` Keras tensor for a network
-            with a palette input (none given: no palette).
+            with a palette input (none given: no palette); the classification
+            net's decoding then keeps to it (`PaletteRestriction`).
         evidence: for a `ClassificationNet`, also return what region
             decisions pool (`EVIDENCE_CHANNELS`): the paper mass
             (`PaperMass`) and the annealed mean of the chromatic classes,
@@ -512,6 +513,8 @@ def color_head(
     if isinstance(net, ClassificationNet):
         decode = AnnealedMean(space=space, temperature=temperature, name="annealed_mean")
         logits = net(inputs)  # (batch, H/4, W/4, Q)
+        if palette is not None and uses_palette(net):  # decoded within the palette given
+            logits = PaletteRestriction(space=space, name="palette_restriction")([logits, palette])
         rgb = decode(logits) if temperature_input is None else decode(logits, temperature=temperature_input)
         if evidence:
             chromatic = AnnealedMean(space=space, temperature=temperature, chromatic_only=True, name="chromatic_mean")
