@@ -143,7 +143,12 @@ def main(argv=None):
         return EXIT_FAILED
     print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
     model = coloring.Model(model_path, args.temperature)
-    palette = model.palette(named, reference)
+    try:
+        palette = model.palette(named, reference)
+    except ColorizeError as e:
+        if reference is None or "reference" not in str(e):
+            raise
+        raise ColorizeError(f"{args.reference}: {e}") from None
     if palette is not None:
         print(f"palette: {_palette_text(args)} (for every input)", flush=True)
 
@@ -180,9 +185,8 @@ def main(argv=None):
             continue
         done += 1
         elapsed = time.perf_counter() - start
-        hinted = (
-            ", hints: " + " + ".join(filter(None, [layer, f"{len(points)} points" if points else ""])) if hints else ""
-        )
+        counted = f"{len(points)} point{'s' if len(points) != 1 else ''}" if points else ""
+        hinted = ", hints: " + " + ".join(filter(None, [layer, counted])) if hints else ""
         print(
             f"[{i}/{len(jobs)}] {path} -> {out_path}"
             f"{' and ' + os.path.splitext(out_path)[0] + '.ora' if args.layers else ''} "

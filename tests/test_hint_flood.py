@@ -326,3 +326,32 @@ def test_colored_by_predict_the_networks_paper_is_pasted_around_a_scanners_borde
     rgb = out["rgb"][60:, 40:]
     assert np.all(rgb[inside] == GREEN) and not np.any(np.all(rgb[outside] == GREEN, -1))
     assert np.all(out["rgb"][:50] == 30) and np.all(out["rgb"][:, :30] == 30)  # the border as it was
+
+
+def test_a_dab_on_a_speck_of_the_networks_non_paper_fills_the_page():
+    # The network sees a small spot of the page as not paper (its noise near
+    # a corner); a dab there is a dab on the paper: the page around fills.
+    size = 400
+    lines, inside, outside, _ = open_figure(size, gap=int(0.3 * size), seed=3)
+    wall = np.ones((size, size), bool)
+    wall[inside] = False  # the figure, off the network's paper
+    wall[20:36, 20:36] = False  # a speck on the page
+    hint_rgb = np.zeros((size, size, 3), np.uint8)
+    mask = np.zeros((size, size), bool)
+    mask[22:34, 22:34] = True
+    hint_rgb[mask] = (120, 200, 250)
+    plan = hint_flood.plan_fill(lines, hint_rgb, mask, paper_wall=wall, wall_cell=size / 32)
+    filled = plan.index > 0
+    assert filled[outside].mean() > 0.95 and not any("where the network sees paper" in n for n in plan.notes)
+
+
+def test_walled_takes_the_dab_pixels_inside_the_part_only():
+    size = 120
+    lines = np.full((size, size), 255, np.uint8)
+    paper = np.ones((size, size), np.uint8)
+    part = np.zeros((size, size), bool)
+    part[40:80, 40:80] = True
+    ys, xs = np.mgrid[70:90, 70:90]  # a dab reaching past the part's box (down and right)
+    pixels = (ys * size + xs).ravel()
+    area = hint_flood._walled(lines, paper, part, pixels, cell=4.0)
+    assert area.any() and not (area & ~part).any()

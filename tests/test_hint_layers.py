@@ -2,6 +2,7 @@
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -131,9 +132,13 @@ def bad_file_cases(tmp_path):
     faint[..., :3] = 255
     faint[..., 3] = 127  # everywhere just below opaque
     empty.write_bytes(png(faint))
+    cut = tmp_path / "cut.png"  # an RGB PNG cut short: named as damaged, not by its header
+    noisy = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    cut.write_bytes(cv2.imencode(".png", noisy)[1].tobytes()[:800])
     return [
         (text, "not an image"),
         (rgb, "no alpha channel: paint hints on a transparent layer"),
+        (cut, "corrupt or truncated image data"),
         (wide, "wrong aspect ratio"),
         (empty, "empty hint layer: no opaque pixel"),
         (tmp_path / "missing.png", "no such file"),

@@ -62,6 +62,12 @@ def test_a_reference_gives_its_main_colors(palette_run, tmp_path):
     assert np.count_nonzero(both) == 2 and np.isclose(both.sum(), 1.0)
     with pytest.raises(Exception, match="no colors"):
         model.palette(reference=np.full((32, 32, 3), 255, np.uint8))
+    # A black-and-white drawing: shrunk, its lines turn gray, and grays are not colors.
+    drawing = np.full((300, 300, 3), 255, np.uint8)
+    for k in range(12):
+        cv2.line(drawing, (0, 25 * k), (299, 25 * k + 40), (0, 0, 0), 2)
+    with pytest.raises(Exception, match="no colors"):
+        model.palette(reference=drawing)
 
 
 def _usage_error(argv):

@@ -35,6 +35,7 @@ from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
 from colorize.inference import blank_page, fullres, hint_flood, page_border
+from colorize.nets.color import chroma_bins
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -166,8 +167,8 @@ class Model:
             parts.append(palettes.palette_from_colors(colors, self.space))
         if reference is not None:
             found = palettes.palette_from_image(reference, self.space)
-            if not found.any():
-                raise ColorizeError("the reference picture has no colors (only paper and lines)")
+            if not (found > 0)[chroma_bins(self.space) > 0].any():  # grays are lines shrunk, not colors
+                raise ColorizeError("the reference picture has no colors (only paper, lines and grays)")
             parts.append(found)
         chosen = np.sum(parts, axis=0) > 0
         return (chosen / chosen.sum()).astype(np.float32)

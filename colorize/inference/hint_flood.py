@@ -502,7 +502,8 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
     groups = {}  # area key -> [dab numbers]
     areas = {}  # area key -> (H, W) bool
     waiting = []  # (dab number, base region, where, wider gap, off the network's paper): too open to close
-    walls = _Walls(labels, paper_wall)
+    cell = wall_cell if wall_cell is not None else WALL_CELL_SHARE * min(height, width)
+    walls = _Walls(labels, paper_wall, min_pixels=MIN_WALL_PART_CELLS * cell * cell)
     for k in range(1, len(dabs) + 1):
         pixels = pixels_of[k - 1]
         region = _majority(labels, pixels)
@@ -555,7 +556,6 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
             notes.append((k, f"{dab} reached the page border: the outline has {where}; {_WALLED}"))
         else:
             notes.append((k, f"{dab} reached the page border: the outline has {where}; {_LEFT}"))
-    cell = wall_cell if wall_cell is not None else WALL_CELL_SHARE * min(height, width)
     for key, ids in groups.items():
         if key[0] == "wall":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
@@ -584,6 +584,11 @@ WALL_CELL_SHARE = 1 / 32
 """Default `wall_cell`: the output cell of a network at a 128 px short side
 (4 of its pixels), as a share of the sketch's short side."""
 
+MIN_WALL_PART_CELLS = 16
+"""A part of a region off the network's paper smaller than this many of its
+cells (4 x 4) is a speck of the network's on the page, not a figure: a dab
+in it is a dab on the paper."""
+
 WALL_CORE = 1.5
 """The flood that fills a figure up to the network's paper starts from its
 paper farther than this many cells from ink and from the network's paper:
@@ -608,9 +613,10 @@ class _Walls:
             function that returns it, or None.
     """
 
-    def __init__(self, labels, paper_wall):
+    def __init__(self, labels, paper_wall, min_pixels=0):
         self.labels = labels
         self._paper_wall = paper_wall
+        self.min_pixels = min_pixels
         self.parts = {}  # ("wall", region, first pixel) -> (H, W) bool
 
     @property
@@ -628,8 +634,9 @@ class _Walls:
     def part(self, region, pixels):
         """The key of the connected part of `region` off the network's paper
         that holds the dab (flat `pixels`), its mask in `parts`; None when
-        the network sees no paper in the region (no wall), or none of the
-        dab's pixels in the region is off it."""
+        the network sees no paper in the region (no wall), none of the
+        dab's pixels in the region is off it, or the part is smaller than
+        `min_pixels` (a speck of the network's on the page, not a figure)."""
         for key, part in self.parts.items():
             if key[1] == region and part.ravel()[pixels].any():
                 return key
@@ -647,6 +654,8 @@ class _Walls:
         part = mask[1:-1, 1:-1].view(bool)
         first = int(np.argmax(part.ravel()))
         if not part.ravel()[first]:  # none of the dab off the paper in its region
+            return None
+        if np.count_nonzero(part) < self.min_pixels:
             return None
         key = ("wall", region, first)
         self.parts[key] = part
@@ -686,6 +695,8 @@ def _walled(lines, paper, part, pixels, cell):
     on_paper = inside & (paper[box] > 0)
     ys, xs = np.divmod(pixels, width)
     ys, xs = ys - top, xs - left
+    in_box = (ys >= 0) & (ys < bottom - top) & (xs >= 0) & (xs < right - left)  # a dab may reach past the part
+    ys, xs = ys[in_box], xs[in_box]
     held = inside[ys, xs]
     ys, xs = ys[held], xs[held]
     distance = cv2.distanceTransform(on_paper.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)

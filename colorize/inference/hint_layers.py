@@ -139,6 +139,11 @@ def _decode_rgba(data, label):
             label, f"too large: {img.width}x{img.height} pixels is over the limit of {formats.MAX_PIXELS} pixels"
         )
     if not img.hasalpha():
+        try:  # a damaged file is named as such, not by what its header says
+            pyvips.Image.new_from_buffer(data, "", fail_on="truncated").copy_memory()
+        except pyvips.Error as e:
+            text = " ".join(str(getattr(e, "detail", "") or e).split()) or type(e).__name__
+            raise ImageError(label, f"corrupt or truncated image data ({text})") from None
         raise ImageError(label, "no alpha channel: paint hints on a transparent layer")
     try:
         if img.interpretation == "cmyk":
