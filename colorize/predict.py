@@ -183,6 +183,11 @@ def main(argv=None):
             failures.append((path, reason))
             print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
             continue
+        except Exception as e:  # a bug of ours: this input fails, the others go on
+            reason = f"internal error ({type(e).__name__}: {errors.one_line(e)}); please report it with this input"
+            failures.append((path, reason))
+            print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
+            continue
         done += 1
         elapsed = time.perf_counter() - start
         counted = f"{len(points)} point{'s' if len(points) != 1 else ''}" if points else ""

@@ -213,3 +213,27 @@ def test_the_shipped_model_is_the_default(run_dir, tmp_path, monkeypatch, capsys
     assert evaluate.main(["--max-examples", "2", "--batch-size", "2"]) == 0
     assert f"model: {run_dir} (the shipped model)" in capsys.readouterr().out
     assert os.path.isfile("eval_test_line.json")
+
+
+def test_a_bug_on_one_input_fails_that_input_and_the_others_go_on(run_dir, tmp_path, capsys, monkeypatch):
+    from bad_inputs import drawing  # noqa: PLC0415
+
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(tmp_path / name), drawing(64, 80, seed=3))
+    real = coloring.colorize_array
+
+    def flaky(image, *args, **kwargs):
+        if flaky.calls == 0:
+            flaky.calls += 1
+            raise IndexError("index 17 is out of bounds for axis 1 with size 17")
+        return real(image, *args, **kwargs)
+
+    flaky.calls = 0
+    monkeypatch.setattr(coloring, "colorize_array", flaky)
+    out = tmp_path / "out"
+    status = predict.main([str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(out), "--model", run_dir])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert f"error: {tmp_path / 'a.png'}: internal error (IndexError: index 17" in captured.err
+    assert "Traceback" not in captured.err
+    assert not (out / "a.png").exists() and cv2.imread(str(out / "b.png")) is not None

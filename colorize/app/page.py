@@ -374,6 +374,12 @@ def _user_error(error):
     return gr.Error(html.escape(text), print_exception=False)
 
 
+def _internal_error(error):
+    """A one-line `gr.Error` for an exception no check foresaw (the page keeps serving)."""
+    text = f"internal error ({type(error).__name__}: {errors.one_line(error)}); please report it with this sketch"
+    return gr.Error(html.escape(text), print_exception=True)
+
+
 # -------------------------------------------------------------------- page --
 
 
@@ -422,6 +428,8 @@ def build(choices, default=None):
             )
         except failures as e:
             raise _user_error(e) from None
+        except Exception as e:  # a bug of ours: a one-line message, not a bare "Error"
+            raise _internal_error(e) from None
 
     def run_page(
         sketch_path,
