@@ -35,7 +35,6 @@ from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
 from colorize.inference import blank_page, fullres, hint_flood, page_border
-from colorize.nets.color import chroma_bins
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -159,6 +158,7 @@ class Model:
         if colors is None and reference is None:
             return None
         from colorize.data import palettes  # noqa: PLC0415 (imports TensorFlow, as the model does)
+        from colorize.nets.color import chroma_bins  # noqa: PLC0415 (imports Keras)
 
         if not self.uses_palette:
             raise ColorizeError(f"{self.path} has no palette input (train with --palette on to use one)")
