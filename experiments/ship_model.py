@@ -430,7 +430,12 @@ def model_card(card):
         "- Trained on emoji and game art: flat colors with bold outlines. Other drawings (manga, comics, "
         "sketchy pencil lines) are outside its training data.",
         "- Without hints it guesses each shape's hue; what has many plausible colors (clothes, hearts, "
-        "flags) often comes out wrong or mixed. Give hints or a palette.",
+        "cars, whales) often comes out wrong, or as a smear of several hues where neighbouring cells chose "
+        "differently (such a region keeps its smooth color). Give hints or a palette.",
+        "- Region decisions keep the paper white but also whiten some colored regions the network is unsure "
+        "of (pale faces, light clothes): the chroma ratio as `predict` colors is below the network's own.",
+        "- The SavedModel serves the network's bilinear output: a cream page, colors blended across lines, "
+        "hints through the network only (see the README).",
         "- Still training: the run goes on in later sessions (see the issue's notes).",
         "",
     ]
