@@ -213,20 +213,32 @@ def main(argv=None):
         args.repeats, args.folder_size = 1, 10
     if args.repeats <= 0 or args.folder_size <= 0:
         raise ColorizeError("--repeats and --folder-size must be positive")
-    if not os.path.isdir(os.path.join(args.checkout, "colorize")):
-        raise ColorizeError(f"{args.checkout}: not a checkout of this project (no colorize/ folder)")
+    check_checkout(args.checkout)
     path = args.json or (QUICK_RESULTS if args.quick else RESULTS)
     result = measure(args.checkout, args.model, args.repeats, args.folder_size)
+    record(path, args.label, result, markdown_table)
+    return 0
+
+
+def check_checkout(checkout):
+    """A ColorizeError unless `checkout` holds this project's `colorize/`."""
+    if not os.path.isdir(os.path.join(checkout, "colorize")):
+        raise ColorizeError(f"{checkout}: not a checkout of this project (no colorize/ folder)")
+
+
+def record(path, label, result, table):
+    """Writes `result` under `label` ("before" or "after") into the results
+    file `path`, keeping its other label, and prints `table(before, after)`
+    once both are there."""
     results = {}
     if os.path.isfile(path):
         with open(path) as f:
             results = json.load(f)
-    results[args.label] = result
+    results[label] = result
     fileio.write_atomic(path, json.dumps(results, indent=1) + "\n")
     if "before" in results and "after" in results:
-        print(markdown_table(results["before"], results["after"]))
+        print(table(results["before"], results["after"]))
     print(f"wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import tempfile
 import cv2
 import numpy as np
 
-from colorize import errors, fileio
+from colorize import errors
 from colorize.errors import ColorizeError, cli
 from experiments import predict_speed
 
@@ -227,19 +227,10 @@ def main(argv=None):
         args.repeats = 1
     if args.repeats <= 0:
         raise ColorizeError("--repeats must be positive")
-    if not os.path.isdir(os.path.join(args.checkout, "colorize")):
-        raise ColorizeError(f"{args.checkout}: not a checkout of this project (no colorize/ folder)")
+    predict_speed.check_checkout(args.checkout)
     path = args.json or (QUICK_RESULTS if args.quick else RESULTS)
     result = measure(args.checkout, args.repeats, args.quick)
-    results = {}
-    if os.path.isfile(path):
-        with open(path) as f:
-            results = json.load(f)
-    results[args.label] = result
-    fileio.write_atomic(path, json.dumps(results, indent=1) + "\n")
-    if "before" in results and "after" in results:
-        print(markdown_table(results["before"], results["after"]))
-    print(f"wrote {path}")
+    predict_speed.record(path, args.label, result, markdown_table)
     return 0
 
 

@@ -222,13 +222,10 @@ def test_reduction_is_the_block_mean_of_the_full_decode(name, tmp_path):
 
 
 @pytest.mark.slow
-def test_huge_png_is_streamed_in_bounded_memory(tmp_path):
-    # 8000 x 8000 RGB (64 MP, 192 MB decoded) with colored bands: decoding it
-    # whole is refused by the 40 MP limit; reducing it to a 256 px short side
-    # streams it. Measured: +28 MB. A whole decode needs >= 192 MB for the
-    # pixels alone, so a bound of 128 MB tells the two apart with room for
-    # libvips' thread buffers on machines with more cores.
-    path = bad_inputs.large_png(str(tmp_path / "huge.png"), 8000)
+def assert_reduced_in_bounded_memory(path):
+    """Reduces the 8000 x 8000 colored-band PNG at `path` to a 256 px short
+    side in a fresh process: the right bands, and under 128 MB more than
+    after the imports."""
     # Peak (VmHWM) minus resident size after the imports, in a fresh process.
     script = textwrap.dedent(f"""
         import sys
@@ -247,6 +244,16 @@ def test_huge_png_is_streamed_in_bounded_memory(tmp_path):
     assert shape == "(258, 258, 3)"  # 8000 // 31
     assert int(red_left) <= 4 and int(red_right) >= 250 and int(green) == 200
     assert int(grown_mb) < 128, out.stdout
+
+
+def test_huge_png_is_streamed_in_bounded_memory(tmp_path):
+    # 8000 x 8000 RGB (64 MP, 192 MB decoded) with colored bands: decoding it
+    # whole is refused by the 40 MP limit; reducing it to a 256 px short side
+    # streams it. Measured: +28 MB. A whole decode needs >= 192 MB for the
+    # pixels alone, so a bound of 128 MB tells the two apart with room for
+    # libvips' thread buffers on machines with more cores.
+    path = bad_inputs.large_png(str(tmp_path / "huge.png"), 8000)
+    assert_reduced_in_bounded_memory(path)
     with pytest.raises(ImageError, match="too large: 8000x8000 pixels"):
         images.load_image(path)
 

@@ -1,23 +1,18 @@
 """Interlaced (Adam7) PNGs reduced while decoding (`images._Adam7`): the
 pixels of the same PNG not interlaced, in the same bounded memory."""
 
-import os
 import struct
-import subprocess
-import sys
-import textwrap
 import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
-from test_images import block_mean
+from test_images import assert_reduced_in_bounded_memory, block_mean
 
 from colorize.data import images
 from colorize.errors import ImageError
 
 import bad_inputs
-import helpers
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 
@@ -116,22 +111,4 @@ def test_a_huge_interlaced_png_is_reduced_in_the_bounded_memory_of_a_plain_one(t
     # As tests/test_images.py's huge PNG (8000 x 8000, 192 MB decoded, +28 MB
     # measured to reduce it plain), interlaced: under the same 128 MB.
     path = large_interlaced_png(str(tmp_path / "huge.png"), 8000)
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {os.path.dirname(__file__)!r})
-        import bad_inputs
-        from colorize.data import images
-
-        with open("/proc/self/status") as f:
-            before = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) >> 10
-        bgr = images.load_image({path!r}, min_short_side=256)
-        print(bgr.shape, int(bgr[100, 0, 2]), int(bgr[100, -1, 2]), int(bgr[5, 5, 1]),
-              bad_inputs.peak_rss_mb() - before)
-    """)
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=helpers.REPO, env=helpers.env()
-    )
-    shape, red_left, red_right, green, grown_mb = out.stdout.strip().rsplit(" ", 4)
-    assert shape == "(258, 258, 3)"  # 8000 // 31
-    assert int(red_left) <= 4 and int(red_right) >= 250 and int(green) == 200
-    assert int(grown_mb) < 128, out.stdout
+    assert_reduced_in_bounded_memory(path)

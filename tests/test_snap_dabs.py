@@ -3,6 +3,7 @@ own (`hint_flood.snap_dabs`); a dab on paper stays where it is."""
 
 import cv2
 import numpy as np
+from test_hint_fill import one_hint
 
 from colorize.inference import hint_fill, hint_flood
 
@@ -24,14 +25,6 @@ def _drawing(size=200, thickness=4):
     return lines, disc.astype(bool), color
 
 
-def _dab(size, x, y, side, rgb):
-    hint_rgb = np.zeros((size, size, 3), np.uint8)
-    mask = np.zeros((size, size), bool)
-    mask[y : y + side, x : x + side] = True
-    hint_rgb[mask] = rgb
-    return hint_rgb, mask
-
-
 def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
     size = 200
     lines, disc, color = _drawing(size)
@@ -40,7 +33,7 @@ def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
     # A 5 px patch on the disc's right edge, mostly outside it (on the
     # paper), whose color is the disc's: a hint patch straddling the line.
     x = size // 2 + size // 3 - 1
-    hint_rgb, mask = _dab(size, x, size // 2, 5, (236, 148, 44))
+    hint_rgb, mask = one_hint(size, size // 2, x, (236, 148, 44), 5)
     assert set(labels[mask & (lines == 255)].tolist()) == {labels[0, 0]}  # its paper pixels all outside
     plain = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask)
     snapped = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask, snap=True)
@@ -64,7 +57,7 @@ def test_a_dark_dab_beside_the_outline_goes_to_the_side_nearest_its_lightness():
     gap = hint_fill.default_gap(size, size)
     labels = hint_fill.line_regions(lines, gap)
     x = size // 2 + size // 3 - 1
-    hint_rgb, mask = _dab(size, x, size // 2, 5, (90, 80, 70))  # line and disc mixed
+    hint_rgb, mask = one_hint(size, size // 2, x, (90, 80, 70), 5)  # line and disc mixed
     _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
     assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
 
@@ -74,11 +67,11 @@ def test_dabs_on_paper_are_kept_as_they_are():
     lines, disc, color = _drawing(size)
     labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
     # Inside the disc, far from the line, in a color unlike the network's.
-    hint_rgb, mask = _dab(size, size // 2, size // 2, 6, (20, 60, 220))
+    hint_rgb, mask = one_hint(size, size // 2, size // 2, (20, 60, 220), 6)
     new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
     assert new_rgb is hint_rgb and new_mask is not None
     np.testing.assert_array_equal(new_mask, mask)
     # On the paper outside, next to nothing: kept too.
-    hint_rgb, mask = _dab(size, 5, 5, 6, ORANGE)
+    hint_rgb, mask = one_hint(size, 5, 5, ORANGE, 6)
     _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
     np.testing.assert_array_equal(new_mask, mask)

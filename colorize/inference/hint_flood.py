@@ -215,7 +215,7 @@ SNAP_REACH = 2
 regions beside it."""
 
 
-def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH):
+def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None):
     """Dabs on a line go to the region beside it whose color is nearest theirs.
 
     A dab with pixels on the ink of a line (a dab on an outline, or a hint
@@ -236,13 +236,15 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH):
         hint_mask: `(H, W)` bool, True on hints.
         labels: `(H, W)` int32 line-bounded regions (`hint_fill.line_regions`).
         reach: pixels around a dab.
+        paper: `(H, W)` bool, the sketch's paper, if the caller has it
+            (`hint_fill.PaperRegions.paper`); default: from `lines`.
 
     Returns:
         (hint_rgb, hint_mask): new arrays, the moved dabs' pixels in their
         regions; the inputs themselves when no dab is on a line.
     """
     hint_mask = np.asarray(hint_mask).astype(bool, copy=False)
-    paper = lines >= line_threshold(lines)
+    paper = lines >= line_threshold(lines) if paper is None else paper
     if not (hint_mask & ~paper).any():
         return hint_rgb, hint_mask
     dab_map, dabs = find_dabs(hint_rgb, hint_mask)
@@ -275,6 +277,21 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH):
         out_mask[rows, cols][into] = True
         out_rgb[rows, cols][into] = dabs[k - 1].color
     return out_rgb, out_mask
+
+
+def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None):
+    """`snap_dabs` for `fill_layers` and `fill_hinted_regions`: the regions'
+    labels at `gap` are computed only when a dab is on a line.
+
+    Returns:
+        (hint_rgb, hint_mask, labels): labels None when not computed.
+    """
+    hint_mask = np.asarray(hint_mask).astype(bool, copy=False)
+    paper = regions.paper > 0
+    if not (hint_mask & ~paper).any():
+        return hint_rgb, hint_mask, labels
+    labels = regions.labels(gap) if labels is None else labels
+    return (*snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper), labels)
 
 
 def gap_ladder(gap, height, width, share=None):
@@ -799,10 +816,7 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cel
     """
     gap = hint_fill.default_gap(*lines.shape)
     regions = hint_fill.PaperRegions(lines)
-    labels = None
-    if (np.asarray(hint_mask).astype(bool, copy=False) & (lines < line_threshold(lines))).any():  # a dab on a line
-        labels = regions.labels(gap)
-        hint_rgb, hint_mask = snap_dabs(flat, lines, hint_rgb, hint_mask, labels)
+    hint_rgb, hint_mask, labels = _snap(flat, lines, hint_rgb, hint_mask, regions, gap)
     plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels, regions, paper_wall=paper_wall, wall_cell=wall_cell)
     return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), plan.notes
 
@@ -839,15 +853,12 @@ def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None, 
     rgb = np.asarray(rgb)
     if rgb.shape != (*lines.shape, 3) or rgb.dtype != np.uint8:
         raise ColorizeError(f"rgb must be a {(*lines.shape, 3)} uint8 array, got {rgb.shape} {rgb.dtype}")
+    regions = None
     if snap:
         gap = hint_fill.default_gap(*lines.shape) if gap is None else gap
-        labels = hint_fill.line_regions(lines, gap) if labels is None else labels
-        hint_rgb, hint_mask = snap_dabs(rgb, lines, hint_rgb, hint_mask, labels)
-    if snap:
-        gap = hint_fill.default_gap(*lines.shape) if gap is None else gap
-        labels = hint_fill.line_regions(lines, gap) if labels is None else labels
-        hint_rgb, hint_mask = snap_dabs(rgb, lines, hint_rgb, hint_mask, labels)
-    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels)
+        regions = hint_fill.PaperRegions(lines)
+        hint_rgb, hint_mask, labels = _snap(rgb, lines, hint_rgb, hint_mask, regions, gap, labels)
+    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels, regions)
     return paint(rgb, lines, plan)
 
 
