@@ -37,7 +37,7 @@ from colorize import errors, fileio, runs
 from colorize.data import pipeline
 from colorize.errors import cli
 from colorize.evaluation import evaluator
-from colorize.inference import coloring
+from colorize.inference import coloring, fullres
 from colorize.nets import trained
 from experiments import calibrate_decoding, hints_curve, width_per_cpu_hour
 
@@ -120,16 +120,21 @@ PAUSE_S = 600
 stopped and resumed later), left out of the training time."""
 
 
-def training_seconds(run_dir):
+def training_seconds(run_dir, max_step=None):
     """Seconds the run trained: the sum of the gaps between consecutive
     TensorBoard events (every logged step, all event files of the run, in
-    time order), gaps over `PAUSE_S` left out; 0 without event files."""
+    time order, up to `max_step` when given), gaps over `PAUSE_S` left out;
+    0 without event files."""
     stamps = []
     for folder, _, files in os.walk(runs.logs_dir(run_dir)):
         for name in files:
             if name.startswith("events.out.tfevents."):
                 path = os.path.join(folder, name)
-                stamps += [e.wall_time for e in tf.compat.v1.train.summary_iterator(path) if e.wall_time]
+                stamps += [
+                    e.wall_time
+                    for e in tf.compat.v1.train.summary_iterator(path)
+                    if e.wall_time and (max_step is None or e.step <= max_step)
+                ]
     stamps.sort()
     gaps = np.diff(np.asarray(stamps, np.float64))
     return float(gaps[gaps <= PAUSE_S].sum()) if gaps.size else 0.0
@@ -149,7 +154,7 @@ def training_facts(run_dir):
     return dict(
         steps=steps,
         epochs=history[-1]["epoch"] if history else 0,
-        wall_hours=round(training_seconds(run_dir) / 3600, 2),
+        wall_hours=round(training_seconds(run_dir, steps) / 3600, 2),
         hardware=f"{os.cpu_count()} CPU cores ({cpu}), no GPU",
         history=history,
     )
@@ -202,6 +207,7 @@ def ship(args):
         temperature=t,
         paper_threshold=choice["paper_threshold"],
         decoding_rule=choice["rule"],
+        mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
         rebalance=config.rebalance,
         rebalance_lambda=config.rebalance_lambda,
         spare_white=config.spare_white,
@@ -361,7 +367,9 @@ def model_card(card):
         f"- Inputs: the sketch, color hints (trained with simulated dots and strokes), and a palette "
         f"(ideepcolor's global hints: {card['palette']}); trained on `--sketch {card['sketch']}` inputs.",
         f"- Decoding, chosen on validation as `predict` colors: temperature {card['temperature']}, paper "
-        f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}).",
+        f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}). A region whose "
+        f"cells disagree about paper (spread above {card.get('mixed_paper_spread', '-')}, "
+        "`experiments.mixed_regions`) is decided pixel by pixel.",
         f"- {card['parameters']:,} trainable parameters ({card['values']:,} values with the batch-norm "
         f"statistics), stored as float16 in `{card['weights']}`: {card['bytes'] / 1e6:.2f} MB, "
         f"SHA-256 `{card['sha256']}`.",

@@ -37,6 +37,57 @@ def test_paper_is_white_and_color_is_the_chromatic_mean_flat():
     np.testing.assert_allclose(plain[5, 5], CREAM, atol=1.0)
 
 
+def test_a_figure_open_to_the_page_is_decided_pixel_by_pixel():
+    """A gap in the outline makes the figure and the page one region; its
+    cells disagree about paper (mass 0.95 on the page, 0.05 in the figure),
+    so its page is white and its figure the chromatic color, instead of the
+    whole region one way."""
+    sketch, color, chromatic, small = _figure(small=64)  # cells of 4 pixels, 16 at full size
+    cv2.rectangle(sketch, (180, 118), (200, 138), 255, -1)  # a gap on the right of the circle
+    assert fullres.line_regions(sketch)[2] == 2  # lines and one region
+    paper = np.full((small, small), 0.95, np.float32)
+    paper[16:48, 16:48] = 0.05  # the figure's cells (pixels 64..192)
+    out = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_array_equal(out[10, 10], 255.0)  # the page: white
+    np.testing.assert_array_equal(out[245, 128], 255.0)
+    np.testing.assert_allclose(out[128, 128], ORANGE, atol=1.0)  # the figure: its chromatic color
+    np.testing.assert_allclose(out[100, 100], ORANGE, atol=1.0)
+    # Line pixels take the color of a region pixel next to them: white or orange, never the cream.
+    on_line = out[fullres.line_regions(sketch)[0].astype(bool)]
+    white = np.all(on_line == 255.0, axis=1)
+    orange = np.all(np.abs(on_line - ORANGE) <= 1.0, axis=1)
+    assert np.all(white | orange) and white.any() and orange.any()
+    # A closed outline: the network's color bleeding a cell past it is not a merger;
+    # the page around it is decided whole, white up to the line.
+    closed, _, _, _ = _figure(small=64)
+    bleed = np.full((small, small), 0.95, np.float32)
+    bleed[14:50, 14:50] = 0.05  # the figure's cells and 2 cells (8 px at full size) around it
+    ring = fullres.upsample_regions(color, closed, evidence=(bleed, chromatic), paper_threshold=0.5)
+    np.testing.assert_array_equal(ring[128, 128 + 64 + 6], 255.0)
+    np.testing.assert_array_equal(ring[60, 60], 255.0)
+    np.testing.assert_allclose(ring[128, 128], ORANGE, atol=1.0)
+    # With the cells in agreement (no spread), the region is decided whole, as before.
+    agreeing = np.full((small, small), 0.6, np.float32)
+    whole = fullres.upsample_regions(color, sketch, evidence=(agreeing, chromatic), paper_threshold=0.5)
+    np.testing.assert_array_equal(whole[128, 128], 255.0)
+
+
+def test_paper_holes_inside_a_figure_are_colored():
+    """A patch of the network's doubt inside a figure (paper cells enclosed
+    by colored ones, small) is not paper; the page, and a large enclosed
+    page (inside a frame), are."""
+    paper = np.full((32, 32), 0.9, np.float32)
+    paper[8:24, 8:24] = 0.1  # a figure
+    paper[12:15, 12:15] = 0.7  # doubt inside it: 9 cells
+    out = fullres.paper_without_holes(paper, 0.5)
+    np.testing.assert_array_equal(out[12:15, 12:15], 0.0)
+    np.testing.assert_array_equal(out[0], np.float32(0.9))  # the page touches the border
+    np.testing.assert_array_equal(out[8:24, 8:24][paper[8:24, 8:24] < 0.5], np.float32(0.1))  # the rest kept
+    framed = np.full((32, 32), 0.1, np.float32)
+    framed[2:30, 2:30] = 0.9  # a page inside a frame: 784 cells, over PAPER_HOLE_SHARE of 1024
+    np.testing.assert_array_equal(fullres.paper_without_holes(framed, 0.5), framed)
+
+
 def _row(psnr, white, chroma=1.0):
     return {"psnr": psnr, "white_kept": white, "chroma_ratio": chroma}
 

@@ -1,0 +1,125 @@
+"""Choosing `fullres.MIXED_PAPER_SPREAD` on validation data: when a region's
+cells disagree about paper, decide it pixel by pixel.
+
+`python -m experiments.mixed_regions MODEL [--split validation] [--max-examples N]`
+
+A gap in a figure's outline makes the figure and the page one line-bounded
+region. Decided as a whole, such a region is either all white (the figure's
+color lost) or all colored (a colored page). `upsample_regions` decides a
+region pixel by pixel instead when the spread of its cells' paper mass is
+above `MIXED_PAPER_SPREAD`. This colors the model's validation windows as
+`predict` colors them (`calibrate_decoding.measure`), at the model's
+temperature, for every spread in `--spreads` (9 turns the pixel decisions
+off: a spread is at most 0.5) and every paper threshold in `--thresholds`,
+and picks by `calibrate_decoding`'s threshold rule (the best PSNR among
+those that keep at least `MIN_WHITE_KEPT` of the white paper white).
+
+Writes `--out` (default `experiments/results/mixed_regions/results.json`):
+every figure, the choice and the rule. The spread is a module constant,
+set by hand from the choice; `calibrate_decoding` then picks the threshold
+under it.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from colorize import errors, fileio, runs, variants
+from colorize.errors import ColorizeError, cli
+from colorize.inference import coloring, fullres
+from experiments import calibrate_decoding
+
+SPREADS = (9.0, 0.2, 0.25, 0.3, 0.35, 0.4)
+THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.5, 0.55)
+OUT = os.path.join(os.path.dirname(__file__), "results", "mixed_regions", "results.json")
+
+
+def _parser():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
+    p.add_argument("--split", default="validation")
+    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
+    p.add_argument("--max-examples", type=int, default=150)
+    p.add_argument("--spreads", type=calibrate_decoding.floats, default=SPREADS)
+    p.add_argument("--thresholds", type=calibrate_decoding.floats, default=THRESHOLDS)
+    p.add_argument("--out", default=OUT)
+    return p
+
+
+def sweep(model, examples, temperature, spreads, thresholds):
+    """`calibrate_decoding.measure` at every spread.
+
+    Returns:
+        {spread: {threshold or "none": metrics dict}}.
+    """
+    kept = fullres.MIXED_PAPER_SPREAD
+    results = {}
+    try:
+        for spread in spreads:
+            fullres.MIXED_PAPER_SPREAD = spread
+            row = calibrate_decoding.measure(model, examples, [temperature], thresholds, progress=False)
+            results[spread] = row[temperature]
+            for k, m in row[temperature].items():
+                if k != "none":
+                    print(
+                        f"spread {spread:<4g} threshold {k:<5g} PSNR {m['psnr']:.2f}  "
+                        f"white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
+                        f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}",
+                        flush=True,
+                    )
+    finally:
+        fullres.MIXED_PAPER_SPREAD = kept
+    return results
+
+
+def choose(results):
+    """The (spread, threshold) with the best PSNR among those that keep
+    `calibrate_decoding.MIN_WHITE_KEPT` white: a dict, or None."""
+    kept = [
+        (s, k)
+        for s, row in results.items()
+        for k, m in row.items()
+        if k != "none" and (m["white_kept"] or 0.0) >= calibrate_decoding.MIN_WHITE_KEPT
+    ]
+    if not kept:
+        return None
+    spread, threshold = max(kept, key=lambda sk: results[sk[0]][sk[1]]["psnr"])
+    return {"spread": spread, "paper_threshold": threshold}
+
+
+@cli
+def main(argv=None):
+    args = errors.parse_args(_parser(), argv)
+    if not runs.is_run(args.model):
+        raise ColorizeError(f"{args.model}: not a run directory or packed model")
+    config = runs.load_config(args.model)
+    if args.data_dir:
+        config = config.replace(data_dir=args.data_dir)
+    variants.validate(config)
+    model = coloring.Model(args.model)
+    temperature = float(runs.read_decoding(args.model).get("temperature") or config.temperature)
+    examples = list(calibrate_decoding.windows(config, args.split, args.max_examples))
+    if not examples:
+        raise ColorizeError(f"dataset {config.dataset!r}: split {args.split!r} is empty")
+    print(f"{len(examples)} {args.split} windows of {config.dataset}, T={temperature:g}", flush=True)
+    results = sweep(model, examples, temperature, args.spreads, args.thresholds)
+    choice = choose(results)
+    print(f"chosen: {choice} (best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT})")
+    record = dict(
+        model=args.model,
+        dataset=config.dataset,
+        split=args.split,
+        examples=len(examples),
+        temperature=temperature,
+        rule=f"best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT}; spread 9: no pixel decisions",
+        choice=choice,
+        results={str(s): {str(k): m for k, m in row.items()} for s, row in results.items()},
+    )
+    fileio.write_atomic(args.out, json.dumps(record, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
