@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from colorize.inference import fullres
-from experiments import calibrate_decoding
+from experiments import calibrate_decoding, mixed_regions
 
 ORANGE = (235, 140, 40)
 CREAM = (238, 239, 226)
@@ -102,3 +102,13 @@ def test_the_rule_keeps_white_then_takes_the_best_psnr():
     # No threshold keeps white: no region decisions.
     results[0.5] = {"none": _row(14.2, 0.86, 0.9), 0.7: _row(14.6, 0.90)}
     assert calibrate_decoding.choose(results)["paper_threshold"] is None
+
+
+def test_the_mixed_spread_is_chosen_by_the_threshold_rule():
+    results = {
+        9.0: {"none": _row(14.0, 0.86), 0.5: _row(14.3, 0.94)},
+        0.2: {"none": _row(14.0, 0.86), 0.25: _row(15.6, 0.95), 0.5: _row(15.8, 0.91)},  # 0.5 loses white
+        0.1: {"none": _row(14.0, 0.86), 0.25: _row(15.7, 0.92)},
+    }
+    assert mixed_regions.choose(results) == {"spread": 0.2, "paper_threshold": 0.25}
+    assert mixed_regions.choose({0.2: {"none": _row(14.0, 0.86), 0.5: _row(15.8, 0.91)}}) is None
