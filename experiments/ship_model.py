@@ -108,10 +108,15 @@ def as_predict_colors(model_dir, config, split, examples, source=None):
     return row[config.temperature][threshold if threshold is not None else "none"]
 
 
-def sample_grid(model_dir, count, path):
-    """Rows of sketch | result | ground truth for the first test images."""
-    s = evaluator.sample_predictions(model_dir, count, "test")
-    rows = [np.hstack([np.repeat(sk, 3, axis=2), p, t]) for sk, p, t in zip(s["sketch"], s["prediction"], s["truth"])]
+def sample_grid(model_dir, config, count, path):
+    """Rows of sketch | result | ground truth for the first test windows,
+    the result as `predict` colors it (256 px, region decisions)."""
+    model = coloring.Model(model_dir)
+    rows = []
+    for sketch, truth in calibrate_decoding.windows(config, "test", count):
+        rgb = np.dstack([sketch] * 3)
+        rows.append(np.hstack([rgb, coloring.colorize_array(rgb, model, normalize="off")["rgb"], truth]))
+        model.image_done()
     Image.fromarray(np.vstack(rows)).save(path, optimize=True)
 
 
@@ -197,7 +202,7 @@ def ship(args):
         curve = json.load(f)
     (shipped,) = curve["runs"].values()
     at = {count: i for i, count in enumerate(curve["counts"])}
-    sample_grid(args.out, args.samples, os.path.join(args.out, SAMPLES))
+    sample_grid(args.out, config, args.samples, os.path.join(args.out, SAMPLES))
     card = dict(
         variant=config.variant,
         model=config.model,
@@ -431,7 +436,7 @@ def model_card(card):
         "| network + region fill (predict) | " + " | ".join(_fmt(v) for v in curve.get("fill_psnr", [])) + " |",
         "| flood-fill baseline | " + " | ".join(_fmt(v) for v in card["flood_fill"]) + " |",
         "",
-        f"![samples: sketch | result | ground truth]({SAMPLES})",
+        f"![samples: sketch | result as `predict` colors it | ground truth]({SAMPLES})",
         "",
         "## Known failures",
         "",
@@ -440,8 +445,10 @@ def model_card(card):
         "- Without hints it guesses each shape's hue; what has many plausible colors (clothes, hearts, "
         "cars, whales) often comes out wrong, or as a smear of several hues where neighbouring cells chose "
         "differently (such a region keeps its smooth color). Give hints or a palette.",
-        "- Region decisions keep the paper white but also whiten some colored regions the network is unsure "
-        "of (pale faces, light clothes): the chroma ratio as `predict` colors is below the network's own.",
+        "- Where a figure's outline is open, its region and the page are one, decided pixel by pixel: the edge "
+        "between the white page and the figure's color follows the network's cells (soft, up to a cell off "
+        "the outline), not the line. White parts inside figures (eyes, teeth, a tissue) often take the "
+        "figure's color, which keeps the page below 250 on average.",
         "- The SavedModel serves the network's bilinear output: a cream page, colors blended across lines, "
         "hints through the network only (see the README).",
         "- Still training: the run goes on in later sessions (see the issue's notes).",
