@@ -21,8 +21,9 @@ Next to the runs, two non-learned references on the same images:
   evaluation seed) at the same resolution, where the metrics are computed.
 
 With `--fill`, each run is also measured as `predict` outputs it by
-default: the network's colors with every line-bounded region that holds a
-hint filled with the hint's color (`fill_metrics`).
+default (`fill_metrics`, `inference.coloring.colorize_array`): the network
+given the hints, its region decisions, and every line-bounded region that
+holds a hint filled with the hint's color.
 
 Writes into `--out`: `results.json` (every curve with all of
 `colorize.evaluation.metrics`'s figures per N), `results.md` (the PSNR table),
@@ -46,7 +47,7 @@ from colorize import errors, fileio, runs, variants
 from colorize.data import pipeline
 from colorize.errors import ColorizeError, cli
 from colorize.evaluation import evaluator, metrics
-from colorize.inference import hint_flood
+from colorize.inference import coloring, hint_flood
 from experiments import figures
 
 COUNTS = (0, 1, 2, 5, 10, 20, 50, 100)
@@ -77,7 +78,7 @@ def _parser():
     p.add_argument(
         "--fill",
         action="store_true",
-        help="also each run plus the region fill of predict's default output (hinted regions in the hint's color)",
+        help="also each run as predict outputs it: region decisions, hinted regions filled with the hint's color",
     )
     p.add_argument("--redraw", action="store_true", help="redraw table and curves from OUT/results.json")
     return p
@@ -204,7 +205,7 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
         A dict: `run_dir`, `variant`, `image_size`, `hints_trained`,
         `examples`, `psnr`, `ssim`, `metrics`, `seconds` (lists aligned with
         `counts`) and `psnr_sketch`; with `fill`, also `fill_psnr` and
-        `fill_metrics`: the network plus the region fill (`fill_metrics`).
+        `fill_metrics`: as `predict` outputs it (`fill_metrics`).
     """
 
     config = runs.load_config(run_dir)
@@ -240,11 +241,12 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
 
 
 def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_examples=None):
-    """The metrics of what `predict` outputs by default: the network's colors
-    with each line-bounded region that holds a hint filled with the hint's
-    color (`hint_flood.fill_hinted_regions`, dabs on lines snapped to the
-    region beside them nearest their color, as predict does), at the
-    evaluation resolution.
+    """The metrics of what `predict` outputs by default, at the evaluation
+    resolution: `inference.coloring.colorize_array` with the hints (the
+    network given them, its region decisions when the model has a
+    `decoding.json`, then each line-bounded region that holds a hint filled
+    with the hint's color, dabs on lines snapped to the region beside them
+    nearest their color).
 
     Args:
         run_dir: a run trained with hints (or any run, for `count` = 0).
@@ -258,17 +260,16 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
     total = pipeline.num_examples(pipeline.ensure_dataset(config), split)
     total = min(total, max_examples) if max_examples else total
     sample = evaluator.sample_predictions(run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count)
-    prediction = sample["prediction"]
-    if count:
-        sketch = sample["sketch"][..., 0]
-        hint_rgb = np.clip(np.rint(sample["hint_color"]), 0, 255).astype(np.uint8)
-        hint_mask = sample["hint_mask"][..., 0] > 0.5
-        prediction = np.stack(
-            [
-                hint_flood.fill_hinted_regions(*e, snap=True)
-                for e in zip(prediction, sketch, hint_rgb, hint_mask, strict=True)
-            ]
-        )
+    model = coloring.Model(run_dir)
+    prediction = []
+    for i, sketch in enumerate(sample["sketch"][..., 0]):
+        hints = (None, None)
+        if count:
+            hint_rgb = np.clip(np.rint(sample["hint_color"][i]), 0, 255).astype(np.uint8)
+            hints = (hint_rgb, sample["hint_mask"][i, ..., 0] > 0.5)
+        prediction.append(coloring.colorize_array(sketch, model, *hints, normalize="off")["rgb"])
+        model.image_done()
+    prediction = np.stack(prediction)
     acc = metrics.MetricAccumulator()
     acc.update(prediction, sample["truth"], sample["sketch"])
     return acc.result()

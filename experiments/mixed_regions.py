@@ -17,7 +17,8 @@ those that keep at least `MIN_WHITE_KEPT` of the white paper white).
 Writes `--out` (default `experiments/results/mixed_regions/results.json`):
 every figure, the choice and the rule. The spread is a module constant,
 set by hand from the choice; `calibrate_decoding` then picks the threshold
-under it.
+under it. With `--hole-shares` it sweeps `fullres.PAPER_HOLE_SHARE` instead,
+at the module's spread, into `hole_shares.json` beside `--out`.
 """
 
 import argparse
@@ -31,8 +32,10 @@ from colorize.inference import coloring, fullres
 from experiments import calibrate_decoding
 
 SPREADS = (9.0, 0.2, 0.25, 0.3, 0.35, 0.4)
+HOLE_SHARES = (0.0, 0.02, 0.05, 0.1, 0.2)
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.5, 0.55)
 OUT = os.path.join(os.path.dirname(__file__), "results", "mixed_regions", "results.json")
+HOLES = "hole_shares.json"  # beside --out
 
 
 def _parser():
@@ -43,6 +46,12 @@ def _parser():
     p.add_argument("--max-examples", type=int, default=150)
     p.add_argument("--spreads", type=calibrate_decoding.floats, default=SPREADS)
     p.add_argument("--thresholds", type=calibrate_decoding.floats, default=THRESHOLDS)
+    p.add_argument(
+        "--hole-shares",
+        type=calibrate_decoding.floats,
+        default=None,
+        help=f"instead: sweep fullres.PAPER_HOLE_SHARE at the module's spread (e.g. {','.join(map(str, HOLE_SHARES))})",
+    )
     p.add_argument("--out", default=OUT)
     return p
 
@@ -70,6 +79,31 @@ def sweep(model, examples, temperature, spreads, thresholds):
                     )
     finally:
         fullres.MIXED_PAPER_SPREAD = kept
+    return results
+
+
+def sweep_holes(model, examples, temperature, shares, thresholds):
+    """`calibrate_decoding.measure` at every `fullres.PAPER_HOLE_SHARE`.
+
+    Returns:
+        {share: {threshold: metrics dict}}.
+    """
+    kept = fullres.PAPER_HOLE_SHARE
+    results = {}
+    try:
+        for share in shares:
+            fullres.PAPER_HOLE_SHARE = share
+            row = calibrate_decoding.measure(model, examples, [temperature], thresholds, progress=False)
+            results[share] = {k: m for k, m in row[temperature].items() if k != "none"}
+            for k, m in results[share].items():
+                print(
+                    f"hole share {share:<4g} threshold {k:<5g} PSNR {m['psnr']:.2f}  "
+                    f"white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
+                    f"chroma ratio {m['chroma_ratio']:.2f}",
+                    flush=True,
+                )
+    finally:
+        fullres.PAPER_HOLE_SHARE = kept
     return results
 
 
@@ -103,6 +137,21 @@ def main(argv=None):
     if not examples:
         raise ColorizeError(f"dataset {config.dataset!r}: split {args.split!r} is empty")
     print(f"{len(examples)} {args.split} windows of {config.dataset}, T={temperature:g}", flush=True)
+    if args.hole_shares:
+        holes = sweep_holes(model, examples, temperature, args.hole_shares, args.thresholds)
+        out = os.path.join(os.path.dirname(args.out), HOLES)
+        record = dict(
+            model=args.model,
+            dataset=config.dataset,
+            split=args.split,
+            examples=len(examples),
+            temperature=temperature,
+            spread=fullres.MIXED_PAPER_SPREAD,
+            results={str(h): {str(k): m for k, m in row.items()} for h, row in holes.items()},
+        )
+        fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
+        print(f"wrote {out}")
+        return 0
     results = sweep(model, examples, temperature, args.spreads, args.thresholds)
     choice = choose(results)
     print(f"chosen: {choice} (best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT})")

@@ -433,7 +433,9 @@ def model_card(card):
         "| | " + " | ".join(str(c) for c in counts) + " |",
         "|---|" + "---|" * len(counts),
         "| network alone | " + " | ".join(_fmt(v) for v in curve["psnr"]) + " |",
-        "| network + region fill (predict) | " + " | ".join(_fmt(v) for v in curve.get("fill_psnr", [])) + " |",
+        "| as `predict` outputs it (region decisions, hinted regions filled) | "
+        + " | ".join(_fmt(v) for v in curve.get("fill_psnr", []))
+        + " |",
         "| flood-fill baseline | " + " | ".join(_fmt(v) for v in card["flood_fill"]) + " |",
         "",
         f"![samples: sketch | result as `predict` colors it | ground truth]({SAMPLES})",

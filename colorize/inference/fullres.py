@@ -362,7 +362,8 @@ PAPER_HOLE_SHARE = 0.1
 """In a mixed region, paper cells enclosed by colored ones (a patch of the
 network's doubt inside a figure: not connected to the image's border,
 smaller than this share of the cells) are colored, not white. A page
-inside a frame is larger than that."""
+inside a frame is larger than that. Measured on validation windows against
+0 (off) to 0.2 (`experiments/results/mixed_regions/hole_shares.json`)."""
 
 
 def paper_without_holes(paper, threshold):
