@@ -127,20 +127,33 @@ def choose(results):
     return {"temperature": float(temperature), "paper_threshold": threshold, "rule": rule}
 
 
+def open_model(path, split, max_examples, dataset=None, data_dir=None):
+    """A model and the windows to measure it on.
+
+    Returns:
+        (config, `coloring.Model`, list of `windows`).
+
+    Raises:
+        ColorizeError: not a model, a bad config, or an empty split.
+    """
+    if not runs.is_run(path):
+        raise ColorizeError(f"{path}: not a run directory or packed model")
+    config = runs.load_config(path)
+    overrides = {k: v for k, v in dict(dataset=dataset, data_dir=data_dir).items() if v}
+    config = config.replace(**overrides)
+    variants.validate(config)
+    model = coloring.Model(path)
+    examples = list(windows(config, split, max_examples))
+    if not examples:
+        raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
+    print(f"{len(examples)} {split} windows of {config.dataset}", flush=True)
+    return config, model, examples
+
+
 @cli
 def main(argv=None):
     args = errors.parse_args(_parser(), argv)
-    if not runs.is_run(args.model):
-        raise ColorizeError(f"{args.model}: not a run directory or packed model")
-    config = runs.load_config(args.model)
-    overrides = {k: v for k, v in dict(dataset=args.dataset, data_dir=args.data_dir).items() if v}
-    config = config.replace(**overrides)
-    variants.validate(config)
-    model = coloring.Model(args.model)
-    examples = list(windows(config, args.split, args.max_examples))
-    if not examples:
-        raise ColorizeError(f"dataset {config.dataset!r}: split {args.split!r} is empty")
-    print(f"{len(examples)} {args.split} windows of {config.dataset}", flush=True)
+    config, model, examples = open_model(args.model, args.split, args.max_examples, args.dataset, args.data_dir)
     results = measure(model, examples, args.temperatures, args.thresholds)
     choice = choose(results)
     for t, row in results.items():

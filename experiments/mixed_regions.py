@@ -26,9 +26,9 @@ import json
 import os
 import sys
 
-from colorize import errors, fileio, runs, variants
-from colorize.errors import ColorizeError, cli
-from colorize.inference import coloring, fullres
+from colorize import errors, fileio, runs
+from colorize.errors import cli
+from colorize.inference import fullres
 from experiments import calibrate_decoding
 
 SPREADS = (9.0, 0.2, 0.25, 0.3, 0.35, 0.4)
@@ -56,54 +56,30 @@ def _parser():
     return p
 
 
-def sweep(model, examples, temperature, spreads, thresholds):
-    """`calibrate_decoding.measure` at every spread.
+def sweep(model, examples, temperature, name, values, thresholds):
+    """`calibrate_decoding.measure` with the module constant `fullres.<name>`
+    at each of `values` (restored after).
 
     Returns:
-        {spread: {threshold or "none": metrics dict}}.
+        {value: {threshold or "none": metrics dict}}.
     """
-    kept = fullres.MIXED_PAPER_SPREAD
+    kept = getattr(fullres, name)
     results = {}
     try:
-        for spread in spreads:
-            fullres.MIXED_PAPER_SPREAD = spread
+        for value in values:
+            setattr(fullres, name, value)
             row = calibrate_decoding.measure(model, examples, [temperature], thresholds, progress=False)
-            results[spread] = row[temperature]
+            results[value] = row[temperature]
             for k, m in row[temperature].items():
                 if k != "none":
                     print(
-                        f"spread {spread:<4g} threshold {k:<5g} PSNR {m['psnr']:.2f}  "
+                        f"{name} {value:<4g} threshold {k:<5g} PSNR {m['psnr']:.2f}  "
                         f"white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
                         f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}",
                         flush=True,
                     )
     finally:
-        fullres.MIXED_PAPER_SPREAD = kept
-    return results
-
-
-def sweep_holes(model, examples, temperature, shares, thresholds):
-    """`calibrate_decoding.measure` at every `fullres.PAPER_HOLE_SHARE`.
-
-    Returns:
-        {share: {threshold: metrics dict}}.
-    """
-    kept = fullres.PAPER_HOLE_SHARE
-    results = {}
-    try:
-        for share in shares:
-            fullres.PAPER_HOLE_SHARE = share
-            row = calibrate_decoding.measure(model, examples, [temperature], thresholds, progress=False)
-            results[share] = {k: m for k, m in row[temperature].items() if k != "none"}
-            for k, m in results[share].items():
-                print(
-                    f"hole share {share:<4g} threshold {k:<5g} PSNR {m['psnr']:.2f}  "
-                    f"white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
-                    f"chroma ratio {m['chroma_ratio']:.2f}",
-                    flush=True,
-                )
-    finally:
-        fullres.PAPER_HOLE_SHARE = kept
+        setattr(fullres, name, kept)
     return results
 
 
@@ -125,20 +101,13 @@ def choose(results):
 @cli
 def main(argv=None):
     args = errors.parse_args(_parser(), argv)
-    if not runs.is_run(args.model):
-        raise ColorizeError(f"{args.model}: not a run directory or packed model")
-    config = runs.load_config(args.model)
-    if args.data_dir:
-        config = config.replace(data_dir=args.data_dir)
-    variants.validate(config)
-    model = coloring.Model(args.model)
+    config, model, examples = calibrate_decoding.open_model(
+        args.model, args.split, args.max_examples, data_dir=args.data_dir
+    )
     temperature = float(runs.read_decoding(args.model).get("temperature") or config.temperature)
-    examples = list(calibrate_decoding.windows(config, args.split, args.max_examples))
-    if not examples:
-        raise ColorizeError(f"dataset {config.dataset!r}: split {args.split!r} is empty")
-    print(f"{len(examples)} {args.split} windows of {config.dataset}, T={temperature:g}", flush=True)
+    print(f"at T={temperature:g}", flush=True)
     if args.hole_shares:
-        holes = sweep_holes(model, examples, temperature, args.hole_shares, args.thresholds)
+        holes = sweep(model, examples, temperature, "PAPER_HOLE_SHARE", args.hole_shares, args.thresholds)
         out = os.path.join(os.path.dirname(args.out), HOLES)
         record = dict(
             model=args.model,
@@ -152,7 +121,7 @@ def main(argv=None):
         fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
         print(f"wrote {out}")
         return 0
-    results = sweep(model, examples, temperature, args.spreads, args.thresholds)
+    results = sweep(model, examples, temperature, "MIXED_PAPER_SPREAD", args.spreads, args.thresholds)
     choice = choose(results)
     print(f"chosen: {choice} (best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT})")
     record = dict(
