@@ -150,6 +150,21 @@ def open_model(path, split, max_examples, dataset=None, data_dir=None):
     return config, model, examples
 
 
+def write_record(out, path, config, split, count, results, **facts):
+    """Writes a sweep's figures as JSON: the model, its dataset and split,
+    the number of windows, `facts`, and `results` ({value: {threshold or
+    "none": metrics}}, keys as strings)."""
+    record = dict(
+        model=path,
+        dataset=config.dataset,
+        split=split,
+        examples=count,
+        **facts,
+        results={str(v): {str(k): m for k, m in row.items()} for v, row in results.items()},
+    )
+    fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
+
+
 @cli
 def main(argv=None):
     args = errors.parse_args(_parser(), argv)
@@ -164,15 +179,7 @@ def main(argv=None):
             )
     print(f"chosen: T={choice['temperature']:g}, paper threshold {choice['paper_threshold']} ({choice['rule']})")
     out = args.out or os.path.join(args.model, "calibration.json")
-    record = dict(
-        model=args.model,
-        dataset=config.dataset,
-        split=args.split,
-        examples=len(examples),
-        choice=choice,
-        results={str(t): {str(k): m for k, m in row.items()} for t, row in results.items()},
-    )
-    fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
+    write_record(out, args.model, config, args.split, len(examples), results, choice=choice)
     print(f"wrote {out}")
     if args.write:
         runs.write_decoding(

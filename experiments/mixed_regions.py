@@ -22,11 +22,10 @@ at the module's spread, into `hole_shares.json` beside `--out`.
 """
 
 import argparse
-import json
 import os
 import sys
 
-from colorize import errors, fileio, runs
+from colorize import errors, runs
 from colorize.errors import cli
 from colorize.inference import fullres
 from experiments import calibrate_decoding
@@ -109,32 +108,32 @@ def main(argv=None):
     if args.hole_shares:
         holes = sweep(model, examples, temperature, "PAPER_HOLE_SHARE", args.hole_shares, args.thresholds)
         out = os.path.join(os.path.dirname(args.out), HOLES)
-        record = dict(
-            model=args.model,
-            dataset=config.dataset,
-            split=args.split,
-            examples=len(examples),
+        calibrate_decoding.write_record(
+            out,
+            args.model,
+            config,
+            args.split,
+            len(examples),
+            holes,
             temperature=temperature,
             spread=fullres.MIXED_PAPER_SPREAD,
-            results={str(h): {str(k): m for k, m in row.items()} for h, row in holes.items()},
         )
-        fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
         print(f"wrote {out}")
         return 0
     results = sweep(model, examples, temperature, "MIXED_PAPER_SPREAD", args.spreads, args.thresholds)
     choice = choose(results)
     print(f"chosen: {choice} (best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT})")
-    record = dict(
-        model=args.model,
-        dataset=config.dataset,
-        split=args.split,
-        examples=len(examples),
+    calibrate_decoding.write_record(
+        args.out,
+        args.model,
+        config,
+        args.split,
+        len(examples),
+        results,
         temperature=temperature,
         rule=f"best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT}; spread 9: no pixel decisions",
         choice=choice,
-        results={str(s): {str(k): m for k, m in row.items()} for s, row in results.items()},
     )
-    fileio.write_atomic(args.out, json.dumps(record, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0
 
