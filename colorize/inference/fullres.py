@@ -177,10 +177,11 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     to white, not to the white class's centre. A region whose cells
     disagree about paper (the spread of their paper mass above
     `MIXED_PAPER_SPREAD`: a figure and the page joined through a gap in the
-    outline) is decided pixel by pixel instead (`mixed_pixels`): white where
-    the bilinear paper mass is above the threshold, the smoothed chromatic
-    color elsewhere, and in the small patches of paper enclosed by color
-    (`paper_without_holes`).
+    outline) is decided pixel by pixel instead (`mixed_paper_samples`):
+    white where the paper mass is above the threshold (a cell or more from
+    the lines; nearer, as the nearest such pixel of the region), the
+    smoothed chromatic color elsewhere and in the small patches of paper
+    enclosed by color (`paper_without_holes`).
 
     See the module docstring for the method and why. The statistics are
     measured on every `stride`-th pixel (`SAMPLES_PER_CELL`); a region that
@@ -245,7 +246,6 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     if decide:  # the paper spread looks deeper: the bleed next to a closed figure is not a merger
         depth = MIXED_DEPTH_CELLS * cell
         deep_weight = np.square(np.minimum(distance, depth) / depth)
-    del distance
     if decide:
         # The regions' own colors: the chromatic annealed mean, pooled and spread alike.
         paper, chromatic = evidence
@@ -282,8 +282,17 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         flatness[mixed] = 0.0
         # Their colored pixels: the chromatic annealed mean, smoothed like a large region's.
         mixed_color = smooth_color(np.clip(evidence[1], 0.0, 255.0), SMOOTH_CELLS * 4.0)  # (h, w, 3) trained scale
-        mixed_paper = paper_without_holes(evidence[0], paper_threshold)
+        mixed_white = mixed_paper_samples(
+            paper_without_holes(evidence[0], paper_threshold),
+            paper_threshold,
+            np.take(mixed, sample_labels),
+            sample_labels,
+            distance >= cell,
+            (height, width),
+            stride,
+        )
         large &= ~mixed
+    del distance
     large &= flatness < 1.0
     if not large.any():
         smooth = None
@@ -306,7 +315,9 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     if mixed is not None:
         in_mixed = np.take(mixed, fill_labels)
         if in_mixed.any():
-            decided = mixed_pixels(mixed_color, mixed_paper, paper_threshold, sample_bilinear, (height, width), step)
+            rows, cols = np.arange(0, height, step) // stride, np.arange(0, width, step) // stride
+            decided = sample_bilinear(mixed_color, (height, width), step)
+            decided[mixed_white[rows[:, np.newaxis], cols]] = 255.0
             np.copyto(fill, np.take(decided.reshape(-1, 3), nearest, axis=0), where=in_mixed[..., np.newaxis])
         del in_mixed
     del fill_labels, nearest
@@ -324,9 +335,9 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         if mixed is not None:
             in_mixed = np.take(mixed, band)
             if in_mixed.any():
-                decided = mixed_pixels(
-                    mixed_color, mixed_paper, paper_threshold, upsample_rows, (height, width), top, bottom
-                )
+                decided = upsample_rows(mixed_color, (height, width), top, bottom)
+                rows, cols = np.arange(top, bottom) // stride, np.arange(width) // stride
+                decided[mixed_white[rows[:, np.newaxis], cols]] = 255.0
                 cv2.copyTo(decided, in_mixed.view(np.uint8), rgb)
         on_line = barrier[top:bottom]
         if on_line.any():
@@ -346,9 +357,9 @@ about paper, as where a figure and the page are one region through a gap
 in the outline. It is decided pixel by pixel, not as a whole: white where
 the network's paper mass is above the threshold, the chromatic color
 elsewhere. Measured on validation windows
-(`experiments/results/mixed_regions`): 0.1 scored a few hundredths of a dB
-higher than 0.2, but took the page around closed figures for mixed and
-painted a halo of their color on it (`test_region_decisions`,
+(`experiments/results/mixed_regions`): 0.1 scored about 0.1 dB higher
+than 0.2, but took the page around figures for mixed and painted the
+network's doubt there as blobs of color on it (`test_region_decisions`,
 `test_page_border`); 0.2 is the lowest that does not."""
 
 
@@ -390,24 +401,38 @@ def paper_without_holes(paper, threshold):
     return paper
 
 
-def mixed_pixels(chromatic, paper, threshold, resize, size, *where):
-    """The colors of a mixed region's pixels: white paper where `paper`
-    (bilinear) is above `threshold`, `chromatic` (bilinear) elsewhere.
+def mixed_paper_samples(paper, threshold, in_mixed, labels, deep, size, stride):
+    """Which samples of the mixed regions are white paper.
+
+    A sample a cell or more from the lines is paper where the network's
+    paper mass there is above `threshold`. One nearer a line takes the
+    decision of the nearest such deep sample of its own region: the
+    network's color bleeds about a cell past an outline, and decided on
+    their own these samples would paint a halo of the figure's color on the
+    page around it. A region without deep samples is decided sample by
+    sample.
 
     Args:
-        chromatic: `(h, w, 3)` float32 RGB 0..255 at the trained scale.
         paper: `(h, w)` float32 paper mass at the trained scale.
-        threshold: the paper mass above which a pixel is paper.
-        resize: `sample_bilinear` or `upsample_rows`, called as
-            `resize(x, size, *where)`.
-        size: (H, W).
+        threshold: the paper mass above which a sample is paper.
+        in_mixed: `(hs, ws)` bool, the samples of mixed regions.
+        labels: `(hs, ws)` int32 region of each sample (0: lines).
+        deep: `(hs, ws)` bool, the samples a cell or more from the lines.
+        size: (H, W) full size.
+        stride: full-size pixels between samples.
 
     Returns:
-        float32 RGB, the shape `resize` gives.
+        `(hs, ws)` bool, True where a mixed region's sample is paper.
     """
-    out = resize(chromatic, size, *where)
-    out[resize(paper, size, *where) > threshold] = 255.0
-    return out
+    white = (sample_bilinear(paper, size, stride) > threshold) & in_mixed
+    sources = deep & in_mixed
+    if sources.any():
+        nearest = nearest_pixel((~sources).astype(np.uint8)).reshape(-1)  # flat index of the nearest deep sample
+        flat_labels = labels.reshape(-1)
+        near = in_mixed.reshape(-1) & ~sources.reshape(-1) & (flat_labels[nearest] == flat_labels)
+        flat = white.reshape(-1)  # a view: white is contiguous
+        flat[near] = flat[nearest[near]]
+    return white
 
 
 def cell_size(trained, size):
