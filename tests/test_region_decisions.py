@@ -57,6 +57,14 @@ def test_a_figure_open_to_the_page_is_decided_pixel_by_pixel():
     white = np.all(on_line == 255.0, axis=1)
     orange = np.all(np.abs(on_line - ORANGE) <= 1.0, axis=1)
     assert np.all(white | orange) and white.any() and orange.any()
+    # The bleed past the outline of the open figure (2 trained-scale pixels, 8 full-size):
+    # the page next to the outline takes the decision of the page deeper in, no halo.
+    bleeding = np.full((small, small), 0.95, np.float32)
+    bleeding[14:50, 14:50] = 0.05
+    halo = fullres.upsample_regions(color, sketch, evidence=(bleeding, chromatic), paper_threshold=0.5)
+    np.testing.assert_array_equal(halo[128, 128 - 64 - 6], 255.0)  # left of the circle
+    np.testing.assert_array_equal(halo[128 - 64 - 6, 128], 255.0)  # above it
+    np.testing.assert_allclose(halo[128, 128], ORANGE, atol=1.0)
     # A closed outline: the network's color bleeding a cell past it is not a merger;
     # the page around it is decided whole, white up to the line.
     closed, _, _, _ = _figure(small=64)
