@@ -27,13 +27,16 @@ if not (KRITA and XVFB_RUN):
 def krita_export(ora, png, home):
     """Krita's flattened picture of `ora`, as `(H, W, 4)` uint8 RGBA."""
     env = dict(os.environ, HOME=str(home), QT_QPA_PLATFORM="xcb")  # its settings and caches in `home`
-    done = subprocess.run(
-        [XVFB_RUN, "-a", KRITA, "--export", "--export-filename", str(png), str(ora)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    for _ in range(3):  # Xvfb under load sometimes is not up when Krita connects: start both again
+        done = subprocess.run(
+            [XVFB_RUN, "-a", KRITA, "--export", "--export-filename", str(png), str(ora)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if "could not connect to display" not in done.stderr:
+            break
     assert done.returncode == 0 and os.path.isfile(png), (done.returncode, done.stderr[-2000:])
     return np.asarray(Image.open(png).convert("RGBA"))
 
