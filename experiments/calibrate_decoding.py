@@ -82,8 +82,11 @@ def windows(config, split, max_examples, source=None):
             yield s[..., 0], t
 
 
-def measure(model, examples, temperatures, thresholds, progress=True):
-    """Metrics of every (temperature, threshold) on `examples`.
+def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0):
+    """Metrics of every (temperature, threshold) on `examples`; with
+    `palette_colors`, each window given the palette of its ground truth's
+    that many main colors (`data.palettes.palette_classes`), as `predict
+    --palette`.
 
     Returns:
         {temperature: {threshold or "none": metrics dict}}.
@@ -92,11 +95,16 @@ def measure(model, examples, temperatures, thresholds, progress=True):
     start = time.perf_counter()
     for i, (sketch, truth) in enumerate(examples, 1):
         rgb = np.dstack([sketch] * 3)
+        palette = None
+        if palette_colors:
+            from colorize.data import palettes  # noqa: PLC0415 (TensorFlow, as the model)
+
+            palette = palettes.palette_classes(truth[np.newaxis], model.space, palette_colors)[0].numpy()
         for t in temperatures:
             warm = model.with_temperature(t)
             for key in ("none", *thresholds):
                 warm.paper_threshold = None if key == "none" else key
-                out = coloring.colorize_array(rgb, warm, normalize="off")
+                out = coloring.colorize_array(rgb, warm, normalize="off", palette=palette)
                 accumulators[t][key].update(out["rgb"][None], truth[None], sketch[None, ..., None])
         if progress and i % 20 == 0:
             print(f"{i} windows, {i / (time.perf_counter() - start):.2f} windows/s", flush=True)

@@ -209,6 +209,7 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
     """
 
     config = runs.load_config(run_dir)
+    model = None  # predict's, loaded once for every count (`fill`)
     out = dict(run_dir=str(run_dir), variant=config.variant, hints_trained=bool(config.hints))
     out.update(psnr=[], ssim=[], metrics=[], seconds=[])
     for count in counts:
@@ -233,14 +234,15 @@ def run_curve(run_dir, split, counts, dataset=None, data_dir=None, max_examples=
         out["seconds"].append(result["seconds"])
         print(f"  {_name(run_dir)}, {count} hints: PSNR {m['psnr']:.2f} dB ({result['examples']} images)", flush=True)
         if fill:
-            f = fill_metrics(run_dir, split, count, dataset, data_dir, max_examples)
+            model = model or coloring.Model(run_dir)
+            f = fill_metrics(run_dir, split, count, dataset, data_dir, max_examples, model)
             out.setdefault("fill_psnr", []).append(f["psnr"])
             out.setdefault("fill_metrics", []).append(f)
             print(f"  {_name(run_dir)} + region fill, {count} hints: PSNR {f['psnr']:.2f} dB", flush=True)
     return out
 
 
-def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_examples=None):
+def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_examples=None, model=None):
     """The metrics of what `predict` outputs by default, at the evaluation
     resolution: `inference.coloring.colorize_array` with the hints (the
     network given them, its region decisions when the model has a
@@ -252,6 +254,7 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
         run_dir: a run trained with hints (or any run, for `count` = 0).
         split, dataset, data_dir, max_examples: as for `run_curve`.
         count: hints per image (the evaluation seed, as `evaluate`).
+        model: the run as `predict` loads it (`coloring.Model`); default: loaded here.
 
     Returns:
         A `colorize.evaluation.metrics` dict.
@@ -259,8 +262,10 @@ def fill_metrics(run_dir, split, count, dataset=None, data_dir=None, max_example
     config = eval_config(run_dir, dataset, data_dir)
     total = pipeline.num_examples(pipeline.ensure_dataset(config), split)
     total = min(total, max_examples) if max_examples else total
-    sample = evaluator.sample_predictions(run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count)
-    model = coloring.Model(run_dir)
+    sample = evaluator.sample_predictions(
+        run_dir, total, split, dataset=dataset, data_dir=data_dir, hints=count, predict=False
+    )
+    model = model or coloring.Model(run_dir)
     prediction = []
     for i, sketch in enumerate(sample["sketch"][..., 0]):
         hints = (None, None)

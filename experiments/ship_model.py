@@ -36,7 +36,7 @@ from PIL import Image
 from colorize import errors, fileio, runs
 from colorize.data import pipeline
 from colorize.errors import cli
-from colorize.evaluation import evaluator, metrics
+from colorize.evaluation import evaluator
 from colorize.inference import coloring, fullres
 from colorize.nets import trained
 from experiments import calibrate_decoding, hints_curve, width_per_cpu_hour
@@ -97,37 +97,23 @@ def choose_decoding(run_dir, config, examples, temperatures, thresholds):
     return calibrate_decoding.choose(results), results
 
 
-def as_predict_colors(model_dir, config, split, examples, source=None):
+def as_predict_colors(model, config, split, examples, source=None, palette_colors=0):
     """The metrics of `split` (only `source`'s windows when given) colored
-    as `predict` colors it, with the model's recorded decoding."""
-    model = coloring.Model(model_dir)
+    as `predict` colors it by `model` (a `coloring.Model`), with its
+    recorded decoding; with `palette_colors`, given the palette of each
+    window's ground truth's that many main colors."""
     threshold = model.paper_threshold
     windows = calibrate_decoding.windows(config, split, examples or 10**9, source=source)
     thresholds = [threshold] if threshold is not None else []
-    row = calibrate_decoding.measure(model, windows, [config.temperature], thresholds, progress=False)
+    row = calibrate_decoding.measure(
+        model, windows, [config.temperature], thresholds, progress=False, palette_colors=palette_colors
+    )
     return row[config.temperature][threshold if threshold is not None else "none"]
 
 
-def palette_as_predict_colors(model_dir, config, split, examples, colors):
-    """The metrics of `split`'s first `examples` windows colored as `predict`
-    colors them given the palette of each window's ground truth's `colors`
-    main colors (`data.palettes.palette_classes`), as `predict --palette`."""
-    from colorize.data import palettes  # noqa: PLC0415 (TensorFlow, as the model)
-
-    model = coloring.Model(model_dir)
-    acc = metrics.MetricAccumulator()
-    for sketch, truth in calibrate_decoding.windows(config, split, examples or 10**9):
-        palette = palettes.palette_classes(truth[np.newaxis], model.space, colors)[0].numpy()
-        out = coloring.colorize_array(sketch, model, normalize="off", palette=palette)
-        acc.update(out["rgb"][np.newaxis], truth[np.newaxis], sketch[np.newaxis, ..., np.newaxis])
-        model.image_done()
-    return acc.result()
-
-
-def sample_grid(model_dir, config, count, path):
+def sample_grid(model, config, count, path):
     """Rows of sketch | result | ground truth for the first test windows,
-    the result as `predict` colors it (256 px, region decisions)."""
-    model = coloring.Model(model_dir)
+    the result as `predict` colors it by `model` (256 px, region decisions)."""
     rows = []
     for sketch, truth in calibrate_decoding.windows(config, "test", count):
         rgb = np.dstack([sketch] * 3)
@@ -194,7 +180,8 @@ def ship(args):
     weights = trained.pack_net(net, config, args.out)
     runs.write_decoding(args.out, {**choice, "chosen_on": f"{config.dataset} validation"})
     print("== evaluating the packed weights on test", flush=True)
-    predicted = as_predict_colors(args.out, config, "test", args.max_examples)
+    model = coloring.Model(args.out)  # the packed weights with their decoding, as predict loads them
+    predicted = as_predict_colors(model, config, "test", args.max_examples)
     by_source = {}
     builder = pipeline.ensure_dataset(config)
     for source, count in pipeline.source_counts(builder, "test").items():
@@ -203,14 +190,14 @@ def ship(args):
         by_source[source] = dict(
             examples=examples,
             windows=count,
-            metrics=as_predict_colors(args.out, config, "test", examples, source=source),
+            metrics=as_predict_colors(model, config, "test", examples, source=source),
         )
     network = evaluator.evaluate_run(args.out, split="test", max_examples=args.max_examples, progress=False)
     palette = evaluator.evaluate_run(
         args.out, split="test", max_examples=args.max_examples, palette=PALETTE_COLORS, progress=False
     )
     print(f"== the palette of the truth's {PALETTE_COLORS} main colors, as predict colors", flush=True)
-    palette_predict = palette_as_predict_colors(args.out, config, "test", args.max_examples, PALETTE_COLORS)
+    palette_predict = as_predict_colors(model, config, "test", args.max_examples, palette_colors=PALETTE_COLORS)
     counts = ",".join(map(str, hints_curve.COUNTS))
     curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test", "--counts", counts]
     if args.max_examples:
@@ -220,7 +207,7 @@ def ship(args):
         curve = json.load(f)
     (shipped,) = curve["runs"].values()
     at = {count: i for i, count in enumerate(curve["counts"])}
-    sample_grid(args.out, config, args.samples, os.path.join(args.out, SAMPLES))
+    sample_grid(model, config, args.samples, os.path.join(args.out, SAMPLES))
     card = dict(
         variant=config.variant,
         model=config.model,

@@ -221,7 +221,6 @@ def test_reduction_is_the_block_mean_of_the_full_decode(name, tmp_path):
         assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1, (name, factor)
 
 
-@pytest.mark.slow
 def assert_reduced_in_bounded_memory(path):
     """Reduces the 8000 x 8000 colored-band PNG at `path` to a 256 px short
     side in a fresh process: the right bands, and under 128 MB more than
@@ -246,6 +245,7 @@ def assert_reduced_in_bounded_memory(path):
     assert int(grown_mb) < 128, out.stdout
 
 
+@pytest.mark.slow
 def test_huge_png_is_streamed_in_bounded_memory(tmp_path):
     # 8000 x 8000 RGB (64 MP, 192 MB decoded) with colored bands: decoding it
     # whole is refused by the 40 MP limit; reducing it to a 256 px short side

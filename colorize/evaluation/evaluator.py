@@ -98,26 +98,31 @@ def _open(
     return config, colorizer, batches, total
 
 
-def _colorized(colorizer, batches, total):
-    """Yields `(inputs, prediction, truth)` NumPy batches, `total` examples
-    in all: the network inputs (the uint8 sketch, or the dict of it and the
-    hints), the prediction (uint8, rounded as when saved to PNG) and the
-    uint8 ground truth."""
-    # The input batches; any batch size (the last one is smaller).
-    specs = tf.nest.map_structure(
-        lambda spec: tf.TensorSpec((None, *spec.shape[1:]), spec.dtype), batches.element_spec[0]
-    )
-    predict = tf.function(lambda s: colorizer(s, training=False), input_signature=[specs])
+def _examples(batches, total):
+    """Yields `(inputs, truth)` batches, `total` examples in all: the network
+    inputs (the uint8 sketch, or the dict of it and the hints) as tensors
+    and the uint8 ground truth as NumPy."""
     seen = 0
     for inputs, truth in batches:
         if seen >= total:
             break
         take = min(int(truth.shape[0]), total - seen)
-        inputs = tf.nest.map_structure(lambda x, take=take: x[:take], inputs)
+        seen += take
+        yield tf.nest.map_structure(lambda x, take=take: x[:take], inputs), truth[:take].numpy()
+
+
+def _colorized(colorizer, batches, total):
+    """Yields `(inputs, prediction, truth)` NumPy batches, `total` examples
+    in all (`_examples`), the prediction uint8, rounded as when saved to PNG."""
+    # The input batches; any batch size (the last one is smaller).
+    specs = tf.nest.map_structure(
+        lambda spec: tf.TensorSpec((None, *spec.shape[1:]), spec.dtype), batches.element_spec[0]
+    )
+    predict = tf.function(lambda s: colorizer(s, training=False), input_signature=[specs])
+    for inputs, truth in _examples(batches, total):
         rgb = predict(inputs).numpy()  # (b, H, W, 3) float32 0..255
         pred = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
-        seen += take
-        yield tf.nest.map_structure(lambda x: x.numpy(), inputs), pred, truth[:take].numpy()
+        yield tf.nest.map_structure(lambda x: x.numpy(), inputs), pred, truth
 
 
 def _sketch(inputs):
@@ -212,7 +217,7 @@ def evaluate_run(
     )
 
 
-def sample_predictions(run_dir, count, split="test", sketch="line", **kwargs):
+def sample_predictions(run_dir, count, split="test", sketch="line", predict=True, **kwargs):
     """The first `count` examples of a split with the run's colorizations
     (the same images for every run on the same dataset: evaluation data is
     read in order).
@@ -221,6 +226,8 @@ def sample_predictions(run_dir, count, split="test", sketch="line", **kwargs):
         run_dir: a run directory written by `colorize.train`.
         count: number of examples.
         split, sketch: as for `evaluate_run`.
+        predict: False: the examples alone, without running the network
+            (no `prediction`).
         **kwargs: `temperature`, `dataset`, `data_dir`, `image_size`, `hints`
             as for `evaluate_run`.
 
@@ -230,12 +237,16 @@ def sample_predictions(run_dir, count, split="test", sketch="line", **kwargs):
         float32 RGB 0..255 and `hint_mask` (n, H, W, 1) float32 in {0, 1}.
     """
     _, colorizer, batches, total = _open(run_dir, split, sketch, count, count, **kwargs)
-    parts = list(_colorized(colorizer, batches, total))
+    if predict:
+        parts = list(_colorized(colorizer, batches, total))
+    else:
+        parts = [(tf.nest.map_structure(lambda x: x.numpy(), i), None, t) for i, t in _examples(batches, total)]
     out = {
         "sketch": np.concatenate([_sketch(p[0]) for p in parts]),
-        "prediction": np.concatenate([p[1] for p in parts]),
         "truth": np.concatenate([p[2] for p in parts]),
     }
+    if predict:
+        out["prediction"] = np.concatenate([p[1] for p in parts])
     if isinstance(parts[0][0], dict):
         for key in ("hint_color", "hint_mask"):
             out[key] = np.concatenate([p[0][key] for p in parts])

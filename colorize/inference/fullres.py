@@ -243,10 +243,10 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     distance = cv2.distanceTransform(1 - sample_barrier, cv2.DIST_L2, 3) * stride  # (hs, ws) full-size pixels
     weight = np.square(np.minimum(distance, cell) / cell)
     decide = evidence is not None and paper_threshold is not None
-    if decide:  # the paper spread looks deeper: the bleed next to a closed figure is not a merger
+    if decide:
+        # The paper spread looks deeper: the bleed next to a closed figure is not a merger.
         depth = MIXED_DEPTH_CELLS * cell
         deep_weight = np.square(np.minimum(distance, depth) / depth)
-    if decide:
         # The regions' own colors: the chromatic annealed mean, pooled and spread alike.
         paper, chromatic = evidence
         sample_lab = sample_bilinear(np.clip(chromatic, 0.0, 255.0), (height, width), stride) / 255.0
@@ -277,7 +277,6 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     del weight
     flatness[0] = 0.0
     flatness[~sampled] = 0.0  # too small for the samples: the bilinear color
-    mixed_color = None
     if mixed is not None:
         flatness[mixed] = 0.0
         # Their colored pixels: the chromatic annealed mean, smoothed like a large region's.
@@ -292,6 +291,12 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
             stride,
         )
         large &= ~mixed
+
+        def paint_mixed(rgb, ys, xs):
+            """`rgb`, the chromatic color at the full-size pixels `ys` x `xs`, white where decided paper."""
+            rgb[mixed_white[(ys // stride)[:, np.newaxis], xs // stride]] = 255.0
+            return rgb
+
     del distance
     large &= flatness < 1.0
     if not large.any():
@@ -315,9 +320,11 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
     if mixed is not None:
         in_mixed = np.take(mixed, fill_labels)
         if in_mixed.any():
-            rows, cols = np.arange(0, height, step) // stride, np.arange(0, width, step) // stride
-            decided = sample_bilinear(mixed_color, (height, width), step)
-            decided[mixed_white[rows[:, np.newaxis], cols]] = 255.0
+            decided = paint_mixed(
+                sample_bilinear(mixed_color, (height, width), step),
+                np.arange(0, height, step),
+                np.arange(0, width, step),
+            )
             np.copyto(fill, np.take(decided.reshape(-1, 3), nearest, axis=0), where=in_mixed[..., np.newaxis])
         del in_mixed
     del fill_labels, nearest
@@ -335,9 +342,9 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         if mixed is not None:
             in_mixed = np.take(mixed, band)
             if in_mixed.any():
-                decided = upsample_rows(mixed_color, (height, width), top, bottom)
-                rows, cols = np.arange(top, bottom) // stride, np.arange(width) // stride
-                decided[mixed_white[rows[:, np.newaxis], cols]] = 255.0
+                decided = paint_mixed(
+                    upsample_rows(mixed_color, (height, width), top, bottom), np.arange(top, bottom), np.arange(width)
+                )
                 cv2.copyTo(decided, in_mixed.view(np.uint8), rgb)
         on_line = barrier[top:bottom]
         if on_line.any():
