@@ -35,6 +35,8 @@ CHECKPOINTS = "checkpoints"
 LOGS = "logs"
 GRIDS = "grids"
 WORKERS = "workers"
+BEST = "best"  # the network of the epoch with the lowest validation loss, itself a run (`best_dir`)
+BEST_EPOCH = "best.json"  # in it: that epoch's history entry
 SAVED_MODEL = "saved_model.pb"
 EXPORT_METADATA = "colorize.json"
 
@@ -49,6 +51,12 @@ def model_path(run_dir):
 
 def history_path(run_dir):
     return os.path.join(run_dir, HISTORY)
+
+
+def best_dir(run_dir):
+    """The run folder (config and network) training keeps of its best epoch:
+    `--init-from`, `evaluate` and `ship_model` take it as a run."""
+    return os.path.join(run_dir, BEST)
 
 
 def checkpoint_dir(run_dir, worker=None):

@@ -295,3 +295,30 @@ def test_init_from_starts_from_another_runs_weights(tiny_run, tiny_data_dir, tmp
     )
     with pytest.raises(ColorizeError, match="--init-from .*width"):
         wide.restore()
+
+
+def test_the_best_epochs_network_is_kept_as_a_run(tiny_data_dir, tmp_path, monkeypatch):
+    run_dir = str(tmp_path / "run")
+    config = variants.resolve("rebalance", "tiny", data_dir=tiny_data_dir, steps_per_epoch=1, epochs=3)
+    loop = trainer.Trainer(task.ColorizationTask(config), run_dir, tf.distribute.get_strategy())
+    # Validation losses as if epoch 2 were the best: its network is kept, not epoch 3's.
+    scripted = iter([3.0, 2.0, 2.5])
+    validate = loop.validate
+
+    def scripted_validate(*args):
+        means, count, grid = validate(*args)
+        return {**means, "loss": next(scripted)}, count, grid
+
+    monkeypatch.setattr(loop, "validate", scripted_validate)
+    loop.fit()
+    best = runs.best_dir(run_dir)
+    with open(os.path.join(best, runs.BEST_EPOCH)) as f:
+        assert json.load(f)["epoch"] == 2 and [h["val_loss"] for h in runs.load_history(run_dir)] == [3.0, 2.0, 2.5]
+    assert runs.load_config(best) == config
+    _, kept = trained.load_net(best)
+    # Epoch 2 ended at step 2: its checkpoint holds the same network.
+    at_two = trainer.Trainer(task.ColorizationTask(config), str(tmp_path / "other"), tf.distribute.get_strategy())
+    at_two.checkpoint.restore(os.path.join(runs.checkpoint_dir(run_dir), "ckpt-2")).expect_partial()
+    for mine, theirs in zip(kept.get_weights(), at_two.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert any(not np.array_equal(a, b) for a, b in zip(kept.get_weights(), loop.net.get_weights(), strict=True))

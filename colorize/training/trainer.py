@@ -11,6 +11,9 @@ MultiWorkerMirroredStrategy, keras-team/keras#20585):
 - end-of-epoch validation, the plateau learning-rate rule
   (`schedules.PlateauSchedule`), summaries and image grids
   (`summaries.SummaryWriter`) and the history (`runs.save_history`);
+- the network of the epoch with the lowest validation loss so far, as a run
+  of its own (`runs.best_dir`): the rotating checkpoints
+  (`config.keep_checkpoints`) soon lose it in a long run;
 - the final network (`trained.save_net`), with plain batch norm.
 
 Under MultiWorkerMirroredStrategy every worker runs the same loop; only the
@@ -18,6 +21,7 @@ chief writes the shared outputs, and the others write their (required)
 checkpoint copies into private folders that are removed again.
 """
 
+import json
 import math
 import os
 import shutil
@@ -26,7 +30,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from colorize import runs
+from colorize import fileio, runs
 from colorize.errors import ColorizeError
 from colorize.nets import models, trained
 from colorize.training import schedules, summaries
@@ -245,6 +249,8 @@ class Trainer:
                 self.history = [h for h in self.history if h["epoch"] != epoch] + [metrics]
                 if self.is_chief:
                     runs.save_history(self.history, self.run_dir)
+                    if metrics["val_loss"] <= min(h["val_loss"] for h in self.history):
+                        self.save_best(metrics)
                 self.save_checkpoint()
                 epoch_loss, epoch_steps = 0.0, 0
                 t_log, cpu_log, n_log = time.perf_counter(), time.process_time(), 0
@@ -317,6 +323,29 @@ class Trainer:
             return True
         return bool(latest) and os.path.getmtime(latest + ".index") > os.path.getmtime(final)
 
+    def plain_net(self):
+        """The network with plain batch norm (a copy when it trains with
+        synchronized batch norm), which loads anywhere (the JAX backend
+        included)."""
+        if not self.net.sync_batch_norm:
+            return self.net
+        net = models.build_net(
+            self.config.model, width=self.config.width, hints=self.config.hints, palette=self.config.palette
+        )
+        net.set_weights(self.net.get_weights())
+        return net
+
+    def save_best(self, metrics):
+        """Writes the network of this epoch, the best so far, as the run
+        `runs.best_dir` (its config, network and `runs.BEST_EPOCH`: the
+        epoch's history entry); chief only."""
+        best = runs.best_dir(self.run_dir)
+        os.makedirs(best, exist_ok=True)
+        runs.save_config(self.config, best)
+        trained.save_net(self.plain_net(), best)
+        fileio.write_atomic(os.path.join(best, runs.BEST_EPOCH), json.dumps(metrics, indent=1) + "\n")
+        print(f"epoch {metrics['epoch']} is the best so far (val loss {metrics['val_loss']:.4f}): {best}", flush=True)
+
     def save_final(self):
         """Writes the trained network into the run directory (chief only).
 
@@ -325,11 +354,5 @@ class Trainer:
         """
         if not self.is_chief:
             return
-        net = self.net
-        if net.sync_batch_norm:
-            net = models.build_net(
-                self.config.model, width=self.config.width, hints=self.config.hints, palette=self.config.palette
-            )
-            net.set_weights(self.net.get_weights())
-        path = trained.save_net(net, self.run_dir)
+        path = trained.save_net(self.plain_net(), self.run_dir)
         print(f"saved {path}", flush=True)
