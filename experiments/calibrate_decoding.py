@@ -34,7 +34,7 @@ from colorize import errors, fileio, runs, variants
 from colorize.data import pipeline
 from colorize.errors import ColorizeError, cli
 from colorize.evaluation import metrics
-from colorize.inference import coloring
+from colorize.inference import coloring, palette_snap
 
 TEMPERATURES = (0.15, 0.25, 0.38, 0.5, 0.7)
 THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
@@ -82,11 +82,12 @@ def windows(config, split, max_examples, source=None):
             yield s[..., 0], t
 
 
-def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0):
+def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0, snap=None):
     """Metrics of every (temperature, threshold) on `examples`; with
     `palette_colors`, each window given the palette of its ground truth's
-    that many main colors (`data.palettes.palette_classes`), as `predict
-    --palette`.
+    that many main colors (`data.palettes.main_colors`), as `predict
+    --palette` names them, snapped to within `snap` Delta E (default
+    `palette_snap.SNAP_DELTA_E`).
 
     Returns:
         {temperature: {threshold or "none": metrics dict}}.
@@ -99,7 +100,9 @@ def measure(model, examples, temperatures, thresholds, progress=True, palette_co
         if palette_colors:
             from colorize.data import palettes  # noqa: PLC0415 (TensorFlow, as the model)
 
-            palette = palettes.palette_classes(truth[np.newaxis], model.space, palette_colors)[0].numpy()
+            weights, colors = palettes.main_colors(truth, model.space, palette_colors)
+            if len(colors):  # a window without color gets none
+                palette = palette_snap.Palette(weights, colors, palette_snap.SNAP_DELTA_E if snap is None else snap)
         for t in temperatures:
             warm = model.with_temperature(t)
             for key in ("none", *thresholds):

@@ -97,9 +97,9 @@ def test_api_with_a_palette_and_a_reference(server, client, tmp_path):
         *args, "#e03020, #f0c000", handle_file(str(tmp_path / "reference.png")), api_name="/colorize"
     )
     model = coloring.Model(run_dir, temperature=0.4)
-    weights = model.palette(np.array([[224, 48, 32], [240, 192, 0]], np.uint8), picture)
-    assert np.count_nonzero(weights) >= 3
-    expected = coloring.colorize_array(sketch, model, palette=weights)
+    palette = model.palette(np.array([[224, 48, 32], [240, 192, 0]], np.uint8), picture)
+    assert np.count_nonzero(palette.weights) >= 3 and len(palette.colors) == 3
+    expected = coloring.colorize_array(sketch, model, palette=palette)
     np.testing.assert_array_equal(np.asarray(Image.open(result).convert("RGB")), expected["rgb"])
     with pytest.raises(AppError, match="palette: palette color .*red.* is not #RRGGBB"):
         client.predict(*args, "red", None, api_name="/colorize")

@@ -57,9 +57,12 @@ def test_a_reference_gives_its_main_colors(palette_run, tmp_path):
     reference[8:40, 8:40] = (224, 48, 32)
     from_picture = model.palette(reference=reference)
     named = model.palette(colors=np.array([[224, 48, 32]], np.uint8))
-    np.testing.assert_array_equal(from_picture > 0, named > 0)
+    np.testing.assert_array_equal(from_picture.weights > 0, named.weights > 0)
+    # The colors themselves: the reference's mean color in its class (a color picker's), and the named one.
+    np.testing.assert_array_equal(from_picture.colors, [[224, 48, 32]])
     both = model.palette(colors=np.array([[32, 80, 192]], np.uint8), reference=reference)
-    assert np.count_nonzero(both) == 2 and np.isclose(both.sum(), 1.0)
+    assert np.count_nonzero(both.weights) == 2 and np.isclose(both.weights.sum(), 1.0)
+    np.testing.assert_array_equal(both.colors, [[32, 80, 192], [224, 48, 32]])
     with pytest.raises(Exception, match="no colors"):
         model.palette(reference=np.full((32, 32, 3), 255, np.uint8))
     # A black-and-white drawing: shrunk, its lines turn gray, and grays are not colors.

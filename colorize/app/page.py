@@ -318,10 +318,10 @@ class Demo:
             except ValueError as e:
                 raise ColorizeError(f"palette: {e}") from None
         reference = load_sketch(reference_path) if reference_path else None
-        weights = model.palette(named, reference)
+        colors = model.palette(named, reference)
         progress(0.3, desc="coloring")
         out = coloring.colorize_array(
-            image, model, hint_rgb, hint_mask, from_color=bool(from_color), normalize=normalize, palette=weights
+            image, model, hint_rgb, hint_mask, from_color=bool(from_color), normalize=normalize, palette=colors
         )
         progress(0.85, desc="writing the PNG and the layers")
         folder = self._new_folder()

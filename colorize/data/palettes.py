@@ -148,6 +148,30 @@ def palette_from_image(rgb255, space, k=MAX_COLORS):
     return np.asarray(palette_classes(np.asarray(rgb255)[None], space, k)[0])
 
 
+def main_colors(rgb255, space, k=MAX_COLORS):
+    """A picture's main colors as a palette and as colors: the classes
+    `palette_classes` picks, each with the mean color of the picture's
+    pixels in it (at `PALETTE_SIZE`), what a color picker would take.
+
+    Args:
+        rgb255: `(H, W, 3)` RGB 0..255.
+        space: the classes' space.
+        k: how many main colors.
+
+    Returns:
+        (weights, colors): `(num_classes,)` float32 (`palette_from_image`)
+        and `(n, 3)` uint8 RGB, one per nonzero weight in class order (n = 0
+        for a picture without color).
+    """
+    rgb = tf.image.resize(tf.cast(np.asarray(rgb255)[None], tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="area")
+    weights = np.asarray(palette_classes(rgb, space, k)[0])
+    classes = np.asarray(targets.nearest_class(rgb, space)[0]).ravel()  # (S * S,)
+    pixels = np.asarray(rgb[0]).reshape(-1, 3)
+    chosen = np.flatnonzero(weights > 0)
+    colors = np.array([pixels[classes == q].mean(axis=0) for q in chosen], np.float32).reshape(-1, 3)
+    return weights, np.clip(np.rint(colors), 0, 255).astype(np.uint8)
+
+
 def class_colors(palette, space):
     """The colors a palette names: `(n, 3)` uint8 RGB bin centres of its nonzero classes."""
     centers = np.asarray(color.bin_centers(space))  # (Q, 3) scaled

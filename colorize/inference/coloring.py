@@ -34,7 +34,7 @@ from colorize import formats, runs, variants
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
-from colorize.inference import blank_page, fullres, hint_flood, page_border
+from colorize.inference import blank_page, fullres, hint_flood, page_border, palette_snap
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -141,15 +141,18 @@ class Model:
         return out["net_input"].numpy()[0, ..., 0], out["lines"].numpy()[0, ..., 0]
 
     def palette(self, colors=None, reference=None):
-        """The palette input of this model (`data.palettes`): named colors,
-        a reference picture's main colors, or both (their classes joined).
+        """The palette of this model (`data.palettes`): named colors, a
+        reference picture's main colors, or both (their classes joined).
 
         Args:
             colors: `(n, 3)` uint8 RGB, or None.
             reference: `(H, W, 3)` uint8 RGB picture, or None.
 
         Returns:
-            `(num_classes,)` float32 summing to 1, or None when neither is given.
+            A `palette_snap.Palette`: the network's input, `(num_classes,)`
+            float32 summing to 1, and the colors themselves (the named ones,
+            then the reference's, `palettes.main_colors`), which colored
+            pixels near them take exactly; or None when neither is given.
 
         Raises:
             ColorizeError: this model has no palette input, or the reference
@@ -162,16 +165,18 @@ class Model:
 
         if not self.uses_palette:
             raise ColorizeError(f"{self.path} has no palette input (train with --palette on to use one)")
-        parts = []
+        parts, rgb = [], []
         if colors is not None:
             parts.append(palettes.palette_from_colors(colors, self.space))
+            rgb.append(np.asarray(colors, np.uint8).reshape(-1, 3))
         if reference is not None:
-            found = palettes.palette_from_image(reference, self.space)
+            found, main = palettes.main_colors(reference, self.space)
             if not (found > 0)[chroma_bins(self.space) > 0].any():  # grays are lines shrunk, not colors
                 raise ColorizeError("the reference picture has no colors (only paper, lines and grays)")
             parts.append(found)
+            rgb.append(main)
         chosen = np.sum(parts, axis=0) > 0
-        return (chosen / chosen.sum()).astype(np.float32)
+        return palette_snap.Palette((chosen / chosen.sum()).astype(np.float32), np.concatenate(rgb))
 
     def color(self, sketch, hint_rgb=None, hint_mask=None, palette=None):
         """The core's color at the trained scale (`color_guided` with hints).
@@ -226,7 +231,7 @@ class Model:
         return out["rgb"].numpy()[0]
 
 
-def full_resolution(color, lines, model, upsample="regions"):
+def full_resolution(color, lines, model, upsample="regions", palette=None):
     """The full-size output from the trained-scale color.
 
     Args:
@@ -235,6 +240,8 @@ def full_resolution(color, lines, model, upsample="regions"):
         model: a `Model`.
         upsample: "regions" (`fullres.upsample_regions`, outside the graph)
             or "bilinear" (the core's `compose`, the SavedModel's own step).
+        palette: optional `palette_snap.Palette`: with "regions", colored
+            pixels near one of its colors take it (`palette_snap.snap_colors`).
 
     Returns:
         (rgb, flat): `(H, W, 3)` uint8 RGB with the lines multiplied in, and
@@ -251,6 +258,8 @@ def full_resolution(color, lines, model, upsample="regions"):
     up = fullres.upsample_regions(
         np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
     )  # (H, W, 3) float32
+    if palette is not None:
+        palette_snap.snap_colors(up, palette.colors, palette.snap)
     flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 
@@ -310,8 +319,10 @@ def colorize_array(
             is filled flat with its color, `hint_flood.fill_layers`, the
             network's paper, `paper_wall`, the wall of an open figure)
             or "bilinear" (the SavedModel's output: hints via the network).
-        palette: optional `(num_classes,)` palette (`Model.palette`): the
-            colors to use, for a model with a palette input.
+        palette: optional `palette_snap.Palette` (`Model.palette`): the
+            colors to use, for a model with a palette input; with
+            "regions", colored pixels near one of them take it exactly
+            (before the hinted regions are filled).
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
@@ -353,8 +364,8 @@ def colorize_array(
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
     net_hints = hints if border is None else border.crop_hints(hints)
     hint_rgb, hint_mask = net_hints or (None, None)
-    color = model.color(net_input, hint_rgb, hint_mask, palette)
-    rgb, flat = full_resolution(color, lines, model, upsample)
+    color = model.color(net_input, hint_rgb, hint_mask, None if palette is None else palette.weights)
+    rgb, flat = full_resolution(color, lines, model, upsample, palette)
     notes = []
     page_size = lines.shape
     if border is not None:
