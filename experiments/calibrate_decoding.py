@@ -82,12 +82,12 @@ def windows(config, split, max_examples, source=None):
             yield s[..., 0], t
 
 
-def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0, snap=None):
+def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0, **snap):
     """Metrics of every (temperature, threshold) on `examples`; with
     `palette_colors`, each window given the palette of its ground truth's
     that many main colors (`data.palettes.main_colors`), as `predict
-    --palette` names them, snapped to within `snap` Delta E (default
-    `palette_snap.SNAP_DELTA_E`).
+    --palette` names them, with `snap` (`palette_snap.Palette`'s `snap` and
+    `fill_share`; default: the module's).
 
     Returns:
         {temperature: {threshold or "none": metrics dict}}.
@@ -102,7 +102,7 @@ def measure(model, examples, temperatures, thresholds, progress=True, palette_co
 
             weights, colors = palettes.main_colors(truth, model.space, palette_colors)
             if len(colors):  # a window without color gets none
-                palette = palette_snap.Palette(weights, colors, palette_snap.SNAP_DELTA_E if snap is None else snap)
+                palette = palette_snap.Palette(weights, colors, **snap)
         for t in temperatures:
             warm = model.with_temperature(t)
             for key in ("none", *thresholds):

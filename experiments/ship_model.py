@@ -37,7 +37,7 @@ from colorize import errors, fileio, runs
 from colorize.data import pipeline
 from colorize.errors import cli
 from colorize.evaluation import evaluator
-from colorize.inference import coloring, fullres
+from colorize.inference import coloring, fullres, palette_snap
 from colorize.nets import trained
 from experiments import calibrate_decoding, hints_curve, width_per_cpu_hour
 
@@ -218,6 +218,8 @@ def ship(args):
         paper_threshold=choice["paper_threshold"],
         decoding_rule=choice["rule"],
         mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
+        palette_snap=palette_snap.SNAP_DELTA_E,
+        palette_fill_share=palette_snap.FILL_SHARE,
         rebalance=config.rebalance,
         rebalance_lambda=config.rebalance_lambda,
         spare_white=config.spare_white,
@@ -393,7 +395,14 @@ def model_card(card):
         f"- Decoding, chosen on validation as `predict` colors: temperature {card['temperature']}, paper "
         f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}). A region whose "
         f"cells disagree about paper (spread above {card.get('mixed_paper_spread', '-')}, "
-        "`experiments.mixed_regions`) is decided pixel by pixel.",
+        "`experiments.mixed_regions`) is decided pixel by pixel."
+        + (
+            f" With a palette, colored pixels within Delta E {card['palette_snap']:g} of a palette color take it "
+            f"exactly, and so do the other colored pixels of a region where {card['palette_fill_share']:g} of "
+            "them did (`experiments.palette_snap`)."
+            if "palette_snap" in card
+            else ""
+        ),
         f"- {card['parameters']:,} trainable parameters ({card['values']:,} values with the batch-norm "
         f"statistics), stored as float16 in `{card['weights']}`: {card['bytes'] / 1e6:.2f} MB, "
         f"SHA-256 `{card['sha256']}`.",

@@ -50,3 +50,38 @@ def test_bad_arrays_are_refused():
         palette_snap.snap_colors(np.zeros((4, 4, 3), np.uint8), np.uint8([RED]))
     with pytest.raises(ValueError, match="n >= 1"):
         palette_snap.snap_colors(np.zeros((4, 4, 3), np.float32), np.zeros((0, 3), np.uint8))
+
+
+def _boxes():
+    """Lines: two boxes side by side on a white page, (60, 130) uint8."""
+    lines = np.full((60, 130), 255, np.uint8)
+    cv2.rectangle(lines, (5, 5), (60, 55), 0, 2)
+    cv2.rectangle(lines, (70, 5), (125, 55), 0, 2)
+    return lines
+
+
+def test_a_region_mostly_of_palette_colors_is_made_all_of_them():
+    lines = _boxes()
+    purple, skin = (130, 60, 120), (235, 190, 160)  # a blend of red and blue; a color the palette does not name
+    color = np.full((60, 130, 3), 255, np.float32)
+    color[7:54, 7:59] = (230, 70, 60)  # left box: reddish (snaps to red) ...
+    color[40:54, 7:59] = purple  # ... with a blend at its bottom, nearer blue below
+    color[50:54, 7:59] = (40, 70, 180)  # bluish: snaps to blue
+    color[7:54, 72:124] = skin  # right box: skin ...
+    color[7:20, 72:124] = (230, 70, 60)  # ... under a reddish band: a minority
+    assert _delta_e(purple, RED) > palette_snap.SNAP_DELTA_E and _delta_e(purple, BLUE) > palette_snap.SNAP_DELTA_E
+    assert _delta_e(skin, RED) > palette_snap.SNAP_DELTA_E
+    out = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]), lines=lines)
+    left = out[7:54, 7:59]
+    # The blend (rows 40-49) took the nearest palette pixel's color: red down to row 44, blue from row 45.
+    np.testing.assert_array_equal(left[:38], np.broadcast_to(RED, left[:38].shape))
+    np.testing.assert_array_equal(left[38:], np.broadcast_to(BLUE, left[38:].shape))
+    right = out[7:54, 72:124]
+    np.testing.assert_array_equal(right[:13], np.broadcast_to(RED, right[:13].shape))
+    np.testing.assert_array_equal(right[13:], np.broadcast_to(skin, right[13:].shape))  # the region keeps its skin
+    np.testing.assert_array_equal(out[57:], 255.0)  # the page
+    # Without the lines (or with the fill off) the blend stays.
+    alone = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]))
+    np.testing.assert_array_equal(alone[45, 30], purple)
+    off = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]), lines=lines, fill_share=2.0)
+    np.testing.assert_array_equal(off[45, 30], purple)

@@ -8,7 +8,7 @@ import os
 import cv2
 import numpy as np
 
-from colorize import runs, weights
+from colorize import predict, runs, weights
 from colorize.nets import trained
 
 import helpers
@@ -78,3 +78,21 @@ def test_predict_colors_a_sketch_with_the_shipped_model_by_default(tmp_path):
     if runs.read_decoding(weights.SHIPPED).get("paper_threshold") is not None:
         # Region decisions: the paper around the drawing is white, not the white class's cream.
         assert page.min() >= 250
+
+
+def test_a_palette_gives_the_named_colors_themselves(tmp_path):
+    lines = sketch_file(tmp_path / "drawing.png")
+    out_dir = tmp_path / "out"
+    named = {"#f0c000": [(240, 192, 0)], "#e03020,#2050c0": [(224, 48, 32), (32, 80, 192)]}
+    for text, colors in named.items():
+        assert predict.main([str(tmp_path / "drawing.png"), "-o", str(out_dir), "--palette", text]) == 0
+        rgb = cv2.imread(str(out_dir / "drawing.png"))[..., ::-1]
+        # Away from the lines the output is the flat color itself: white paper or a named color, nothing between
+        # (not the pinker centre of the red class, not a purple blend of red and blue).
+        away = cv2.erode((lines == 255).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        colored = away & ~np.all(rgb == 255, axis=-1)
+        assert colored.sum() > 0.1 * away.sum()
+        exact = np.zeros_like(colored)
+        for c in colors:
+            exact |= np.all(rgb == c, axis=-1)
+        assert np.all(exact[colored]), text

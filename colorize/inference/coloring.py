@@ -241,7 +241,9 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         upsample: "regions" (`fullres.upsample_regions`, outside the graph)
             or "bilinear" (the core's `compose`, the SavedModel's own step).
         palette: optional `palette_snap.Palette`: with "regions", colored
-            pixels near one of its colors take it (`palette_snap.snap_colors`).
+            pixels near one of its colors take it, and so do the other
+            colored pixels of a region mostly of them
+            (`palette_snap.snap_colors`).
 
     Returns:
         (rgb, flat): `(H, W, 3)` uint8 RGB with the lines multiplied in, and
@@ -259,7 +261,7 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
     )  # (H, W, 3) float32
     if palette is not None:
-        palette_snap.snap_colors(up, palette.colors, palette.snap)
+        palette_snap.snap_colors(up, palette.colors, palette.snap, lines, palette.fill_share)
     flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 
