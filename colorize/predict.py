@@ -150,7 +150,8 @@ def main(argv=None):
             raise
         raise ColorizeError(f"{args.reference}: {e}") from None
     if palette is not None:
-        print(f"palette: {_palette_text(args)} (for every input)", flush=True)
+        colors = ", ".join("#{:02x}{:02x}{:02x}".format(*c) for c in palette.colors)
+        print(f"palette: {_palette_text(args)} (for every input): {colors}", flush=True)
 
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 

@@ -87,7 +87,7 @@ def measure(model, examples, temperatures, thresholds, progress=True, palette_co
     `palette_colors`, each window given the palette of its ground truth's
     that many main colors (`data.palettes.main_colors`), as `predict
     --palette` names them, with `snap` (`palette_snap.Palette`'s `snap` and
-    `fill_share`; default: the module's).
+    `unify_share`; default: the module's).
 
     Returns:
         {temperature: {threshold or "none": metrics dict}}.

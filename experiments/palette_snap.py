@@ -1,48 +1,45 @@
-"""Choosing `palette_snap.SNAP_DELTA_E` and `FILL_SHARE` on validation
-data: how near a palette color a pixel must be to take it exactly, and how
-much of a region must have taken palette colors for the rest to follow.
+"""A palette's own colors on validation data (`inference.palette_snap`):
+what taking them exactly, and one per closed region, costs or gains.
 
 `python -m experiments.palette_snap MODEL [--split validation] [--max-examples N]`
 
 Colors the model's validation windows as `predict --palette` colors them
 (`calibrate_decoding.measure`), each given its ground truth's
 `PALETTE_COLORS` main colors as a user would name them
-(`data.palettes.main_colors`), at the model's recorded decoding, for every
-snap distance in `--distances` (0: the network's colors as they are;
-regions not filled), and once without a palette. Picks the largest
-distance whose PSNR is within `TIE_DB` of the best: where PSNR cannot tell
-them apart, the larger one gives more pixels the user's own colors (a
-named yellow that the network decodes as its class's orange, some 30 Delta
-E away, comes out yellow). Then, at that distance, every share in
-`--fill-shares` (above 1: no region filled), and keeps `MAJORITY` (a
-region where most colored pixels took palette colors follows them) unless
-another share scores more than `TIE_DB` higher: what the fill is for, a
-blend between two named colors, is rare in validation windows given their
-own 6 main colors.
+(`data.palettes.main_colors`), at the model's recorded decoding:
 
-Writes `--out` (default `experiments/results/palette_snap/results.json`):
-every figure and the choice. The distance is a module constant, set by
-hand from the choice.
+- without a palette;
+- with it, the network's colors as they are (snap distance 0);
+- each chromatic pixel taking its nearest palette color within each
+  distance in `--distances` (inf: any), no region made one color;
+- at any distance, a closed region taking the palette color most of its
+  chromatic pixels took when it holds at least each share in
+  `--unify-shares` (0: every closed region).
+
+What a palette is for is a design choice, not a fit: the colors to use, so
+every chromatic pixel takes one (`palette_snap`'s default: any distance),
+and one color per shape (`UNIFY_SHARE` 0). The figures show what those
+cost on validation windows, whose shapes often hold several colors without
+a line between them (a blush on a cheek), against nearer distances and
+higher shares. Nothing is chosen here.
+
+Writes `--out` (default `experiments/results/palette_snap/results.json`).
 """
 
 import argparse
+import math
 import os
 import sys
 
 from colorize import errors, runs
 from colorize.errors import cli
+from colorize.inference import palette_snap
 from experiments import calibrate_decoding
 
-DISTANCES = (0.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
-"""Unbounded distances are left out by design: every colored pixel would
-take a palette color, also those the palette does not name (skin beside a
-named red shirt). Validation cannot see that: the ground truth's 6 main
-colors cover nearly all of its colored pixels."""
+DISTANCES = (0.0, 20.0, 40.0, math.inf)
+UNIFY_SHARES = (0.0, 0.3, 0.5, 0.7)
+NO_REGIONS = 2.0  # a share no region reaches
 PALETTE_COLORS = 6
-TIE_DB = 0.05
-FILL_SHARES = (2.0, 0.3, 0.5, 0.7, 0.9)
-NO_FILL = 2.0
-MAJORITY = 0.5
 OUT = os.path.join(os.path.dirname(__file__), "results", "palette_snap", "results.json")
 
 
@@ -53,35 +50,15 @@ def _parser():
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
     p.add_argument("--max-examples", type=int, default=150)
     p.add_argument("--distances", type=calibrate_decoding.floats, default=DISTANCES)
-    p.add_argument("--fill-shares", type=calibrate_decoding.floats, default=FILL_SHARES)
+    p.add_argument("--unify-shares", type=calibrate_decoding.floats, default=UNIFY_SHARES)
     p.add_argument("--out", default=OUT)
     return p
-
-
-RULE = f"the largest distance within {TIE_DB:g} dB of the best PSNR"
-
-
-def choose(results):
-    """The distance `RULE` picks from {distance: metrics}."""
-    best = max(m["psnr"] for m in results.values())
-    return max(d for d, m in results.items() if m["psnr"] >= best - TIE_DB)
-
-
-FILL_RULE = f"{MAJORITY:g} unless another share scores more than {TIE_DB:g} dB higher"
-
-
-def choose_fill(fills):
-    """The share `FILL_RULE` picks from {share: metrics}."""
-    best = max(fills, key=lambda f: fills[f]["psnr"])
-    if MAJORITY in fills and fills[best]["psnr"] - fills[MAJORITY]["psnr"] <= TIE_DB:
-        return MAJORITY
-    return best
 
 
 def _show(results):
     for name, m in results.items():
         print(
-            f"{name:<22} PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
+            f"{name:<26} PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
             f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}",
             flush=True,
         )
@@ -106,21 +83,10 @@ def main(argv=None):
 
     results = {"no palette": figures()}
     for distance in args.distances:
-        results[f"snap {distance:g}"] = figures(palette_colors=PALETTE_COLORS, snap=distance, fill_share=NO_FILL)
+        results[f"snap {distance:g}"] = figures(palette_colors=PALETTE_COLORS, snap=distance, unify_share=NO_REGIONS)
+    for share in args.unify_shares:
+        results[f"snap inf, unify {share:g}"] = figures(palette_colors=PALETTE_COLORS, unify_share=share)
     _show(results)
-    distance = choose({d: results[f"snap {d:g}"] for d in args.distances})
-    print(f"chosen distance: {distance:g} ({RULE})", flush=True)
-    fills = {}
-    for share in args.fill_shares:
-        fills[share] = (
-            results[f"snap {distance:g}"]  # no region filled: measured above
-            if share > 1
-            else figures(palette_colors=PALETTE_COLORS, snap=distance, fill_share=share)
-        )
-        results[f"snap {distance:g}, fill {share:g}"] = fills[share]
-    _show({k: v for k, v in results.items() if "fill" in k})
-    share = choose_fill(fills)
-    print(f"chosen fill share: {share:g} ({FILL_RULE})")
     calibrate_decoding.write_record(
         args.out,
         args.model,
@@ -131,8 +97,7 @@ def main(argv=None):
         temperature=temperature,
         paper_threshold=threshold,
         palette_colors=PALETTE_COLORS,
-        rule=f"distance: {RULE}, no region filled; fill share (above 1: none) at that distance: {FILL_RULE}",
-        choice={"distance": distance, "fill_share": share},
+        design={"snap": "any distance", "unify_share": palette_snap.UNIFY_SHARE},
     )
     print(f"wrote {args.out}")
     return 0

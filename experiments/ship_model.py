@@ -218,8 +218,7 @@ def ship(args):
         paper_threshold=choice["paper_threshold"],
         decoding_rule=choice["rule"],
         mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
-        palette_snap=palette_snap.SNAP_DELTA_E,
-        palette_fill_share=palette_snap.FILL_SHARE,
+        palette_unify_share=palette_snap.UNIFY_SHARE,
         rebalance=config.rebalance,
         rebalance_lambda=config.rebalance_lambda,
         spare_white=config.spare_white,
@@ -397,10 +396,9 @@ def model_card(card):
         f"cells disagree about paper (spread above {card.get('mixed_paper_spread', '-')}, "
         "`experiments.mixed_regions`) is decided pixel by pixel."
         + (
-            f" With a palette, colored pixels within Delta E {card['palette_snap']:g} of a palette color take it "
-            f"exactly, and so do the other colored pixels of a region where {card['palette_fill_share']:g} of "
-            "them did (`experiments.palette_snap`)."
-            if "palette_snap" in card
+            " With a palette, the chromatic pixels take the nearest palette color exactly, and each closed "
+            "region the one most of its pixels took (`experiments.palette_snap`)."
+            if "palette_unify_share" in card
             else ""
         ),
         f"- {card['parameters']:,} trainable parameters ({card['values']:,} values with the batch-norm "

@@ -246,3 +246,7 @@ def test_command_line_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         demo.main(["--port", "70000"])
     assert e.value.code == 2
+
+
+def test_the_shipped_model_is_named_by_its_folder():
+    assert page.find_models() == {"shipped (line_art)": page.weights.SHIPPED}

@@ -1,6 +1,9 @@
-"""A palette's own colors in the output (`inference.palette_snap`): colored
-pixels near a palette color take it exactly, far ones and white paper keep
-theirs, and the bands of a large image give what one band gives."""
+"""A palette's own colors in the output (`inference.palette_snap`): chromatic
+pixels take their nearest palette color exactly, grays and white paper
+keep theirs, a closed region has one color, the one most of its pixels
+took, and the bands of a large image give what one band gives."""
+
+import math
 
 import cv2
 import numpy as np
@@ -14,25 +17,22 @@ def _delta_e(a, b):
     return float(np.linalg.norm(lab[0] - lab[1]))
 
 
-RED, BLUE = (224, 48, 32), (32, 80, 192)
+RED, BLUE, GREEN = (224, 48, 32), (32, 80, 192), (48, 160, 64)
+PINK, PURPLE, SKIN = (217, 62, 108), (150, 60, 140), (235, 190, 160)  # what the network paints; unnamed
+GRAY, CREAM = (128, 126, 124), (250, 249, 244)
 
 
-def test_near_colors_take_the_palettes_far_ones_and_paper_keep_theirs():
-    reddish = (230, 70, 60)
-    green = (40, 180, 60)
-    cream = (250, 249, 244)  # white paper, even beside a near-white palette color
-    assert _delta_e(reddish, RED) < palette_snap.SNAP_DELTA_E < _delta_e(green, RED)
-    assert _delta_e((40, 70, 180), BLUE) < palette_snap.SNAP_DELTA_E
-    color = np.float32([[reddish, green, cream, (40, 70, 180)]])
+def test_chromatic_pixels_take_their_nearest_palette_color_grays_and_paper_keep_theirs():
+    color = np.float32([[PINK, SKIN, (40, 70, 180), GRAY, CREAM]])
     out = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE, (248, 248, 240)]))
-    np.testing.assert_array_equal(out[0, 0], RED)
-    np.testing.assert_array_equal(out[0, 1], green)
-    np.testing.assert_array_equal(out[0, 2], cream)
-    np.testing.assert_array_equal(out[0, 3], BLUE)  # the nearest of the palette's colors
-    # A distance of 0 snaps nothing; a pixel just beyond the distance keeps its color.
+    np.testing.assert_array_equal(out[0, :3], [RED, (248, 248, 240), BLUE])  # the nearest, however far
+    assert _delta_e(PINK, RED) > 40
+    np.testing.assert_array_equal(out[0, 3:], [GRAY, CREAM])  # a gray; white paper, even beside a near-white color
+    # A distance: farther pixels keep their color; 0 changes nothing.
+    near = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]), max_distance=_delta_e(PINK, RED) - 0.5)
+    np.testing.assert_array_equal(near[0, 0], PINK)
+    np.testing.assert_array_equal(near[0, 2], BLUE)
     np.testing.assert_array_equal(palette_snap.snap_colors(color.copy(), np.uint8([RED]), 0.0), color)
-    beyond = _delta_e(reddish, RED) - 0.5
-    np.testing.assert_array_equal(palette_snap.snap_colors(color.copy(), np.uint8([RED]), beyond)[0, 0], reddish)
 
 
 def test_bands_give_what_one_band_gives(monkeypatch):
@@ -50,6 +50,8 @@ def test_bad_arrays_are_refused():
         palette_snap.snap_colors(np.zeros((4, 4, 3), np.uint8), np.uint8([RED]))
     with pytest.raises(ValueError, match="n >= 1"):
         palette_snap.snap_colors(np.zeros((4, 4, 3), np.float32), np.zeros((0, 3), np.uint8))
+    with pytest.raises(ValueError, match="lines must be"):
+        palette_snap.snap_colors(np.zeros((4, 4, 3), np.float32), np.uint8([RED]), lines=np.zeros((4, 5), np.uint8))
 
 
 def _boxes():
@@ -60,28 +62,32 @@ def _boxes():
     return lines
 
 
-def test_a_region_mostly_of_palette_colors_is_made_all_of_them():
+def test_a_closed_region_has_one_color_the_one_most_of_its_pixels_took():
     lines = _boxes()
-    purple, skin = (130, 60, 120), (235, 190, 160)  # a blend of red and blue; a color the palette does not name
     color = np.full((60, 130, 3), 255, np.float32)
-    color[7:54, 7:59] = (230, 70, 60)  # left box: reddish (snaps to red) ...
-    color[40:54, 7:59] = purple  # ... with a blend at its bottom, nearer blue below
-    color[50:54, 7:59] = (40, 70, 180)  # bluish: snaps to blue
-    color[7:54, 72:124] = skin  # right box: skin ...
-    color[7:20, 72:124] = (230, 70, 60)  # ... under a reddish band: a minority
-    assert _delta_e(purple, RED) > palette_snap.SNAP_DELTA_E and _delta_e(purple, BLUE) > palette_snap.SNAP_DELTA_E
-    assert _delta_e(skin, RED) > palette_snap.SNAP_DELTA_E
-    out = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]), lines=lines)
+    color[7:54, 7:59] = PINK  # left box: mostly the red class's pink (-> red) ...
+    color[40:50, 7:59] = PURPLE  # ... a blend (-> blue or red) ...
+    color[50:54, 7:59] = (40, 70, 180)  # ... a bluish strip (-> blue) ...
+    color[20:24, 20:30] = GRAY  # ... and a gray patch: the network's doubt
+    color[7:54, 72:124] = PINK  # right box: 40 % red, 35 % blue, 25 % green
+    color[26:42, 72:124] = (40, 70, 180)
+    color[42:54, 72:124] = (60, 150, 70)
+    color[56:60, :100] = PINK  # the page, touching the border: not made one color, its grays kept
+    color[56:60, 100:] = (40, 70, 180)
+    color[56:60, 10:20] = GRAY
+    palette = np.uint8([RED, BLUE, GREEN])
+    out = palette_snap.snap_colors(color.copy(), palette, lines=lines)
     left = out[7:54, 7:59]
-    # The blend (rows 40-49) took the nearest palette pixel's color: red down to row 44, blue from row 45.
-    np.testing.assert_array_equal(left[:38], np.broadcast_to(RED, left[:38].shape))
-    np.testing.assert_array_equal(left[38:], np.broadcast_to(BLUE, left[38:].shape))
-    right = out[7:54, 72:124]
-    np.testing.assert_array_equal(right[:13], np.broadcast_to(RED, right[:13].shape))
-    np.testing.assert_array_equal(right[13:], np.broadcast_to(skin, right[13:].shape))  # the region keeps its skin
-    np.testing.assert_array_equal(out[57:], 255.0)  # the page
-    # Without the lines (or with the fill off) the blend stays.
-    alone = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]))
-    np.testing.assert_array_equal(alone[45, 30], purple)
-    off = palette_snap.snap_colors(color.copy(), np.uint8([RED, BLUE]), lines=lines, fill_share=2.0)
-    np.testing.assert_array_equal(off[45, 30], purple)
+    np.testing.assert_array_equal(left, np.broadcast_to(RED, left.shape))
+    right = out[8:53, 73:123]  # inside the line barrier: red holds the most
+    np.testing.assert_array_equal(right, np.broadcast_to(RED, right.shape))
+    np.testing.assert_array_equal(out[58, [15, 50, 110]], [GRAY, RED, BLUE])
+    np.testing.assert_array_equal(out[:4], 255.0)  # white paper
+    # With a share the right box's red (40 %) does not reach, it keeps each pixel's nearest color.
+    half = palette_snap.snap_colors(color.copy(), palette, lines=lines, unify_share=0.5)
+    np.testing.assert_array_equal(half[7:54, 7:59], left)
+    np.testing.assert_array_equal(half[[20, 35, 50], 100], [RED, BLUE, GREEN])
+    # Without the lines, each pixel keeps its own nearest color, and grays stay.
+    alone = palette_snap.snap_colors(color.copy(), palette)
+    np.testing.assert_array_equal(alone[[52, 22], [30, 25]], [BLUE, GRAY])
+    assert palette_snap.Palette(np.zeros(3), palette).snap == math.inf

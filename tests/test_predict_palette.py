@@ -42,7 +42,7 @@ def test_a_palette_changes_the_colors_and_is_shared_by_the_inputs(palette_run, t
     assert predict.main([*inputs, "-o", str(plain), "--model", palette_run]) == 0
     assert predict.main([*inputs, "-o", str(red), "--model", palette_run, "--palette", "#e03020"]) == 0
     out = capsys.readouterr().out
-    assert "palette: #e03020 (for every input)" in out
+    assert "palette: #e03020 (for every input): #e03020" in out
     assert predict.main([*inputs, "-o", str(blue), "--model", palette_run, "--palette", "2050c0"]) == 0
     read = {d: [cv2.imread(str(d / n)) for n in ("a.png", "b.png")] for d in (plain, red, blue)}
     assert np.abs(read[red][0].astype(int) - read[plain][0]).max() > 0

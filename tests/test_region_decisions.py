@@ -80,6 +80,28 @@ def test_a_figure_open_to_the_page_is_decided_pixel_by_pixel():
     np.testing.assert_array_equal(whole[128, 128], 255.0)
 
 
+def test_a_spot_of_color_on_the_page_away_from_every_line_is_paper(monkeypatch):
+    """An open figure makes the page a mixed region; a spot of the network's
+    doubt on it (colored cells far from any line) is white paper, the open
+    figure's color stays."""
+    sketch, color, chromatic, small = _figure(small=64)
+    cv2.rectangle(sketch, (180, 118), (200, 138), 255, -1)  # a gap: figure and page one region
+    paper = np.full((small, small), 0.95, np.float32)
+    paper[16:48, 16:48] = 0.05  # the figure
+    paper[4:8, 52:58] = 0.05  # a spot top right, 4+ cells from the circle and from the border
+    out = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_array_equal(out[24, 220], 255.0)
+    np.testing.assert_allclose(out[128, 128], ORANGE, atol=1.0)
+    # A spot touching the picture's border stays (color running off the page: a sky).
+    edge = paper.copy()
+    edge[0:4, 52:58] = 0.05
+    at_edge = fullres.upsample_regions(color, sketch, evidence=(edge, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(at_edge[24, 220], ORANGE, atol=1.0)
+    monkeypatch.setattr(fullres, "FLOATING_COLOR_IS_PAPER", False)
+    kept = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(kept[24, 220], ORANGE, atol=1.0)
+
+
 def test_paper_holes_inside_a_figure_are_colored():
     """A patch of the network's doubt inside a figure (paper cells enclosed
     by colored ones, small) is not paper; the page, and a large enclosed

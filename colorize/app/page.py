@@ -81,7 +81,8 @@ def find_models(model=None, models_dir=None):
         runs.kind(model)  # a one-line error for a missing or wrong path
         found[model] = model
     try:
-        found["shipped (openclipart)"] = weights.default_model()
+        shipped = weights.default_model()
+        found[f"shipped ({os.path.basename(os.path.normpath(shipped))})"] = shipped
     except ColorizeError:
         pass
     if models_dir:

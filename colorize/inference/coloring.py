@@ -151,8 +151,9 @@ class Model:
         Returns:
             A `palette_snap.Palette`: the network's input, `(num_classes,)`
             float32 summing to 1, and the colors themselves (the named ones,
-            then the reference's, `palettes.main_colors`), which colored
-            pixels near them take exactly; or None when neither is given.
+            then the reference's, `palettes.main_colors`), which the
+            output's chromatic pixels take exactly; or None when neither is
+            given.
 
         Raises:
             ColorizeError: this model has no palette input, or the reference
@@ -240,9 +241,8 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         model: a `Model`.
         upsample: "regions" (`fullres.upsample_regions`, outside the graph)
             or "bilinear" (the core's `compose`, the SavedModel's own step).
-        palette: optional `palette_snap.Palette`: with "regions", colored
-            pixels near one of its colors take it, and so do the other
-            colored pixels of a region mostly of them
+        palette: optional `palette_snap.Palette`: with "regions", the
+            chromatic pixels take its colors, one per closed region
             (`palette_snap.snap_colors`).
 
     Returns:
@@ -261,7 +261,7 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
     )  # (H, W, 3) float32
     if palette is not None:
-        palette_snap.snap_colors(up, palette.colors, palette.snap, lines, palette.fill_share)
+        palette_snap.snap_colors(up, palette.colors, palette.snap, lines, palette.unify_share)
     flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 
@@ -323,8 +323,8 @@ def colorize_array(
             or "bilinear" (the SavedModel's output: hints via the network).
         palette: optional `palette_snap.Palette` (`Model.palette`): the
             colors to use, for a model with a palette input; with
-            "regions", colored pixels near one of them take it exactly
-            (before the hinted regions are filled).
+            "regions", the output's chromatic pixels take them exactly
+            (`palette_snap`; before the hinted regions are filled).
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8

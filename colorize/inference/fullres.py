@@ -376,6 +376,12 @@ square of their distance to the lines, in units of this many cells (capped
 at 1): the network's color bleeds a cell or so past a closed outline into
 the page around it, which is not a figure merged with the page."""
 
+FLOATING_COLOR_IS_PAPER = True
+"""In a mixed region, a patch of color that comes within a cell of no line
+and does not touch the picture's border is white paper: figures are drawn
+with lines, and such a patch is the network's doubt on the page (a spot of
+cyan on blank paper). `mixed_paper_samples`."""
+
 PAPER_HOLE_SHARE = 0.1
 """In a mixed region, paper cells enclosed by colored ones (a patch of the
 network's doubt inside a figure: not connected to the image's border,
@@ -417,7 +423,8 @@ def mixed_paper_samples(paper, threshold, in_mixed, labels, deep, size, stride):
     network's color bleeds about a cell past an outline, and decided on
     their own these samples would paint a halo of the figure's color on the
     page around it. A region without deep samples is decided sample by
-    sample.
+    sample. A patch of colored samples that reaches no line and not the
+    border is paper (`FLOATING_COLOR_IS_PAPER`).
 
     Args:
         paper: `(h, w)` float32 paper mass at the trained scale.
@@ -439,6 +446,15 @@ def mixed_paper_samples(paper, threshold, in_mixed, labels, deep, size, stride):
         near = in_mixed.reshape(-1) & ~sources.reshape(-1) & (flat_labels[nearest] == flat_labels)
         flat = white.reshape(-1)  # a view: white is contiguous
         flat[near] = flat[nearest[near]]
+    if FLOATING_COLOR_IS_PAPER:
+        colored = in_mixed & ~white
+        count, patches = cv2.connectedComponents(colored.astype(np.uint8), connectivity=8)
+        if count > 1:
+            anchored = np.zeros(count, bool)
+            anchored[patches[colored & ~deep]] = True  # within a cell of a line
+            anchored[np.concatenate([patches[0], patches[-1], patches[:, 0], patches[:, -1]])] = True
+            anchored[0] = True  # not colored
+            white |= np.take(~anchored, patches)
     return white
 
 

@@ -1,23 +1,32 @@
-"""A palette's own colors in the output: colored pixels near a palette color take it exactly.
+"""A palette's own colors in the output: the colors to use, exactly.
 
 The network takes a palette as weights over its color classes
 (`data.palettes`) and decodes within them (`annealed_mean.PaletteRestriction`),
 so what it paints is a class's annealed mean: a red named `#e03020` comes
-out as the red bin's centre, pinker, and two named colors in one region
-blend. A user who names colors (or gives a reference picture) expects
-those colors. After the network, every colored pixel of the full-size flat
-color whose CIE-Lab distance (CIE76 Delta E) to the nearest palette color
-is at most `Palette.snap` takes that color exactly; pixels farther from
-all of them (a color the palette does not name: skin beside a named red
-shirt) and white paper keep the network's color. The snap distance was
-chosen on validation data (`experiments/palette_snap.py`): the largest of
-those PSNR cannot tell apart, since the class a named color falls in
-can decode some 30 Delta E from it (a named yellow as the class's orange).
+out as the red class's pinker centre, a named yellow as its class's
+orange, two named colors in one region blend into a purple, and the
+network's doubt shows as patches of several colors in one region. A user
+who names colors (or gives a reference picture) asks for those colors. So
+after the network, on the full-size flat color:
 
-Pixels are snapped one by one (to the nearest color), not per line-bounded
-region: a region may hold two colors the network kept apart.
+1. every chromatic pixel (not white paper, not a gray: chroma at least
+   `GRAY_CHROMA`) takes the palette color nearest it in CIE-Lab (CIE76
+   Delta E), up to `Palette.snap` (default: any distance);
+2. a closed line-bounded region (`fullres.line_regions`; one that does not
+   touch the picture's border) has only one color, the palette color most
+   of its chromatic pixels took (when it holds at least
+   `Palette.unify_share` of them), grays included: one shape, one color,
+   as a coloring book, not patches of several. A region touching the
+   border (the page, and figures joined to it through a gap in their
+   outline) keeps each pixel's nearest palette color, and its grays. Line
+   pixels follow their nearest region pixel, as `fullres.upsample_regions`
+   colored them.
+
+White paper stays white. Figures on validation data, with what one color
+per shape costs there: `experiments/palette_snap.py`.
 """
 
+import math
 import typing
 
 import cv2
@@ -25,16 +34,16 @@ import numpy as np
 
 from colorize.inference import fullres
 
-SNAP_DELTA_E = 40.0
-"""Default snap distance (CIE76 Delta E) from a pixel to the palette color it takes."""
+UNIFY_SHARE = 0.0
+"""The share of a closed region's chromatic pixels its most common palette
+color must hold for the whole region to take it (0: every closed region)."""
 
-FILL_SHARE = 0.5
-"""A region where at least this share of the colored pixels took palette
-colors is made all palette colors (`snap_colors`)."""
+GRAY_CHROMA = 10.0
+"""CIE-Lab chroma under which a pixel is a gray (no palette color)."""
 
 WHITE_PAPER = (92.0, 6.0)
 """(L above, C below) in CIE-LCH: white paper (as `evaluation.metrics`'
-ground truth white), never snapped."""
+ground truth white), never changed."""
 
 
 class Palette(typing.NamedTuple):
@@ -45,16 +54,17 @@ class Palette(typing.NamedTuple):
             (`data.palettes`).
         colors: `(n, 3)` uint8 RGB, the colors themselves (named, or a
             reference's main colors), n >= 1.
-        snap: the largest Delta E at which a pixel takes a palette color
-            (0: never).
-        fill_share: a region where this share of the colored pixels took
-            palette colors is made all palette colors (> 1: never).
+        snap: the largest Delta E at which a chromatic pixel takes its
+            nearest palette color (0: none does; default: any).
+        unify_share: the share of a closed region's chromatic pixels its
+            most common palette color must hold for the region to have only
+            that color (0: every closed region; > 1: none).
     """
 
     weights: np.ndarray
     colors: np.ndarray
-    snap: float = SNAP_DELTA_E
-    fill_share: float = FILL_SHARE
+    snap: float = math.inf
+    unify_share: float = UNIFY_SHARE
 
 
 def _lab(rgb255):
@@ -64,25 +74,22 @@ def _lab(rgb255):
     return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape)
 
 
-def snap_colors(color, colors, max_distance=SNAP_DELTA_E, lines=None, fill_share=FILL_SHARE):
-    """Gives colored pixels near a palette color that color, in place.
+_GRAY, _PAPER = -1, -2  # `taken` for pixels without a palette color
 
-    With `lines`, a line-bounded region (`fullres.line_regions`) where at
-    least `fill_share` of the colored pixels took a palette color is made
-    all palette colors: its other colored pixels (the network's blends
-    between two palette colors, a pinker patch in a red region) take the
-    color of the nearest pixel of the region that took one. A region mostly
-    of other colors keeps them.
+
+def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UNIFY_SHARE):
+    """Gives the pixels of the full-size flat color the palette's colors, in place.
 
     Args:
         color: `(H, W, 3)` float32 RGB 0..255, the full-size flat color
             (before the lines are multiplied in); changed in place.
         colors: `(n, 3)` RGB 0..255, the palette's colors.
-        max_distance: CIE76 Delta E within which a pixel takes its nearest
-            palette color (<= 0: nothing changes).
-        lines: optional `(H, W)` uint8 full-size lines (dark on white).
-        fill_share: the share of a region's colored pixels that must have
-            taken palette colors for the rest to follow (> 1: never).
+        max_distance: CIE76 Delta E within which a chromatic pixel takes its
+            nearest palette color (<= 0: nothing changes).
+        lines: optional `(H, W)` uint8 full-size lines (dark on white): with
+            them, closed regions have one color.
+        unify_share: the share of a closed region's chromatic pixels its
+            most common palette color must hold for that (> 1: never).
 
     Returns:
         `color`.
@@ -103,7 +110,7 @@ def snap_colors(color, colors, max_distance=SNAP_DELTA_E, lines=None, fill_share
     palette_rgb = colors.astype(np.float32)
     palette_lab = _lab(palette_rgb)  # (n, 3)
     l_min, c_max = WHITE_PAPER
-    taken = np.empty((height, width), np.int16)  # the palette color a pixel took; NONE, PAPER
+    taken = np.empty((height, width), np.int16)  # the palette color of each pixel; _GRAY, _PAPER
 
     def band(top, bottom):
         rgb = color[top:bottom]
@@ -115,42 +122,45 @@ def snap_colors(color, colors, max_distance=SNAP_DELTA_E, lines=None, fill_share
             closer = distance < best
             best[closer] = distance[closer]
             nearest[closer] = i
-        paper = (lab[..., 0] > l_min) & (np.hypot(lab[..., 1], lab[..., 2]) < c_max)
-        take = (best <= max_distance * max_distance) & ~paper
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        paper = (lab[..., 0] > l_min) & (chroma < c_max)
+        gray = ~paper & ((chroma < GRAY_CHROMA) | (best > max_distance * max_distance))
+        take = ~paper & ~gray
         rgb[take] = palette_rgb[nearest[take]]
-        nearest[~take] = _NONE
+        nearest[gray] = _GRAY
         nearest[paper] = _PAPER
         taken[top:bottom] = nearest
 
     fullres.for_bands(band, height, width)
-    if lines is not None and fill_share <= 1.0:
-        _fill_regions(color, taken, palette_rgb, lines, fill_share)
+    if lines is not None and unify_share <= 1.0:
+        _one_color_regions(color, taken, palette_rgb, lines, unify_share)
     return color
 
 
-_NONE, _PAPER = -1, -2
-
-
-def _fill_regions(color, taken, palette_rgb, lines, fill_share):
-    """`snap_colors`' regions: the colored pixels left in a region mostly of
-    palette colors take the nearest palette pixel's color of that region."""
+def _one_color_regions(color, taken, palette_rgb, lines, unify_share):
+    """`snap_colors`' regions: the pixels (but paper) of one that does not
+    touch the border, whose most common palette color holds `unify_share`
+    of its chromatic pixels, take that color."""
     _, labels, count = fullres.line_regions(lines)
+    n = len(palette_rgb)
     flat_labels = labels.ravel()
     flat_taken = taken.ravel()
-    colored = np.bincount(flat_labels, flat_taken != _PAPER, minlength=count)
-    snapped = np.bincount(flat_labels, flat_taken >= 0, minlength=count)
-    follows = (snapped > 0) & (snapped >= fill_share * colored)
-    follows[0] = False  # the lines
-    if not follows.any():
+    chromatic = flat_taken >= 0
+    votes = np.bincount(
+        flat_labels[chromatic].astype(np.int64) * n + flat_taken[chromatic], minlength=count * n
+    ).reshape(count, n)
+    total = votes.sum(axis=1)
+    winner = votes.argmax(axis=1)
+    unified = (total > 0) & (votes[np.arange(count), winner] >= unify_share * total)
+    unified[0] = False  # the lines
+    unified[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = False
+    if not unified.any():
         return
-    left = (flat_taken == _NONE) & np.take(follows, flat_labels)
     flat_color = color.reshape(-1, 3)
-    # The nearest region pixel that took a color (line pixels, colored after their regions, are none).
-    source = fullres.nearest_pixel(((taken < 0) | (labels == 0)).astype(np.uint8)).ravel()
-    pixels = np.flatnonzero(left & (flat_labels[source] == flat_labels))
-    flat_color[pixels] = palette_rgb[flat_taken[source[pixels]]]
+    colored = flat_taken != _PAPER
+    pixels = np.flatnonzero(np.take(unified, flat_labels) & colored)
+    flat_color[pixels] = palette_rgb[winner[flat_labels[pixels]]]
     # Line pixels take their nearest region pixel's color, as `fullres.upsample_regions` gave them.
     nearest = fullres.nearest_pixel((labels == 0).astype(np.uint8)).ravel()
-    lines_left = (flat_taken == _NONE) & (flat_labels == 0) & np.take(follows, flat_labels[nearest])
-    pixels = np.flatnonzero(lines_left)
+    pixels = np.flatnonzero((flat_labels == 0) & colored & np.take(unified, flat_labels[nearest]))
     flat_color[pixels] = flat_color[nearest[pixels]]
