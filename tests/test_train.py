@@ -312,8 +312,12 @@ def test_the_best_epochs_network_is_kept_as_a_run(tiny_data_dir, tmp_path, monke
     monkeypatch.setattr(loop, "validate", scripted_validate)
     loop.fit()
     best = runs.best_dir(run_dir)
+    history = runs.load_history(run_dir)
     with open(os.path.join(best, runs.BEST_EPOCH)) as f:
-        assert json.load(f)["epoch"] == 2 and [h["val_loss"] for h in runs.load_history(run_dir)] == [3.0, 2.0, 2.5]
+        assert json.load(f)["epoch"] == 2 and [h["val_loss"] for h in history] == [3.0, 2.0, 2.5]
+    # Each epoch records the process CPU seconds spent so far (for comparisons per CPU-hour).
+    cpu = [h["cpu_seconds"] for h in history]
+    assert 0 < cpu[0] < cpu[1] < cpu[2]
     assert runs.load_config(best) == config
     _, kept = trained.load_net(best)
     # Epoch 2 ended at step 2: its checkpoint holds the same network.

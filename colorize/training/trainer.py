@@ -219,6 +219,10 @@ class Trainer:
             flush=True,
         )
         step = start
+        # Process CPU seconds (every thread: the input pipeline's too), added
+        # to those of the run before a resume, for comparisons per CPU-hour.
+        self.cpu_base = self.history[-1].get("cpu_seconds", 0.0) if self.history else 0.0
+        self.cpu_start = time.process_time()
         epoch_loss, epoch_steps = 0.0, 0
         t_log, cpu_log, n_log = time.perf_counter(), time.process_time(), 0
         while step < total:
@@ -302,6 +306,7 @@ class Trainer:
             val_chroma=val["chroma"],
             val_true_chroma=val["true_chroma"],
             learning_rate=self.learning_rate,
+            cpu_seconds=self.cpu_base + time.process_time() - self.cpu_start,
         )
         print(
             f"epoch {epoch}: train loss {train_loss:.4f}  val loss {val['loss']:.4f}  val RGB MSE "
