@@ -67,6 +67,27 @@ def _parser():
     return p
 
 
+def sweep_parser(doc, out):
+    """The arguments every validation sweep of a shipped model takes (the
+    model, its split, data and number of windows, `--out` defaulting to
+    `out`); the sweep adds its own."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
+    p.add_argument("--split", default="validation")
+    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
+    p.add_argument("--max-examples", type=int, default=150)
+    p.add_argument("--out", default=out)
+    return p
+
+
+def figures_text(m):
+    """One metrics dict as the sweeps print it."""
+    return (
+        f"PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
+        f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}"
+    )
+
+
 def windows(config, split, max_examples, source=None):
     """The first `max_examples` `(sketch (S, S) uint8, truth (S, S, 3) uint8)`
     of a split at the dataset's window size (256 px), line sketches; only
@@ -174,6 +195,12 @@ def write_record(out, path, config, split, count, results, **facts):
         results={str(v): {str(k): m for k, m in row.items()} for v, row in results.items()},
     )
     fileio.write_atomic(out, json.dumps(record, indent=1) + "\n")
+
+
+def write_sweep(args, config, count, results, out=None, **facts):
+    """`write_record` for a sweep run with `sweep_parser`'s `args`: into
+    `out` (default `args.out`)."""
+    write_record(out or args.out, args.model, config, args.split, count, results, **facts)
 
 
 @cli

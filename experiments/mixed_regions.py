@@ -21,7 +21,6 @@ under it. With `--hole-shares` it sweeps `fullres.PAPER_HOLE_SHARE` instead,
 at the module's spread, into `hole_shares.json` beside `--out`.
 """
 
-import argparse
 import os
 import sys
 
@@ -38,11 +37,7 @@ HOLES = "hole_shares.json"  # beside --out
 
 
 def _parser():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
-    p.add_argument("--split", default="validation")
-    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
-    p.add_argument("--max-examples", type=int, default=150)
+    p = calibrate_decoding.sweep_parser(__doc__, OUT)
     p.add_argument("--spreads", type=calibrate_decoding.floats, default=SPREADS)
     p.add_argument("--thresholds", type=calibrate_decoding.floats, default=THRESHOLDS)
     p.add_argument(
@@ -51,7 +46,6 @@ def _parser():
         default=None,
         help=f"instead: sweep fullres.PAPER_HOLE_SHARE at the module's spread (e.g. {','.join(map(str, HOLE_SHARES))})",
     )
-    p.add_argument("--out", default=OUT)
     return p
 
 
@@ -71,12 +65,7 @@ def sweep(model, examples, temperature, name, values, thresholds):
             results[value] = row[temperature]
             for k, m in row[temperature].items():
                 if k != "none":
-                    print(
-                        f"{name} {value:<4g} threshold {k:<5g} PSNR {m['psnr']:.2f}  "
-                        f"white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
-                        f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}",
-                        flush=True,
-                    )
+                    print(f"{name} {value:<4g} threshold {k:<5g} {calibrate_decoding.figures_text(m)}", flush=True)
     finally:
         setattr(fullres, name, kept)
     return results
@@ -108,13 +97,12 @@ def main(argv=None):
     if args.hole_shares:
         holes = sweep(model, examples, temperature, "PAPER_HOLE_SHARE", args.hole_shares, args.thresholds)
         out = os.path.join(os.path.dirname(args.out), HOLES)
-        calibrate_decoding.write_record(
-            out,
-            args.model,
+        calibrate_decoding.write_sweep(
+            args,
             config,
-            args.split,
             len(examples),
             holes,
+            out=out,
             temperature=temperature,
             spread=fullres.MIXED_PAPER_SPREAD,
         )
@@ -123,11 +111,9 @@ def main(argv=None):
     results = sweep(model, examples, temperature, "MIXED_PAPER_SPREAD", args.spreads, args.thresholds)
     choice = choose(results)
     print(f"chosen: {choice} (best PSNR among white kept >= {calibrate_decoding.MIN_WHITE_KEPT})")
-    calibrate_decoding.write_record(
-        args.out,
-        args.model,
+    calibrate_decoding.write_sweep(
+        args,
         config,
-        args.split,
         len(examples),
         results,
         temperature=temperature,

@@ -26,7 +26,6 @@ higher shares. Nothing is chosen here.
 Writes `--out` (default `experiments/results/palette_snap/results.json`).
 """
 
-import argparse
 import math
 import os
 import sys
@@ -44,24 +43,10 @@ OUT = os.path.join(os.path.dirname(__file__), "results", "palette_snap", "result
 
 
 def _parser():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
-    p.add_argument("--split", default="validation")
-    p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
-    p.add_argument("--max-examples", type=int, default=150)
+    p = calibrate_decoding.sweep_parser(__doc__, OUT)
     p.add_argument("--distances", type=calibrate_decoding.floats, default=DISTANCES)
     p.add_argument("--unify-shares", type=calibrate_decoding.floats, default=UNIFY_SHARES)
-    p.add_argument("--out", default=OUT)
     return p
-
-
-def _show(results):
-    for name, m in results.items():
-        print(
-            f"{name:<26} PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
-            f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}",
-            flush=True,
-        )
 
 
 @cli
@@ -86,12 +71,11 @@ def main(argv=None):
         results[f"snap {distance:g}"] = figures(palette_colors=PALETTE_COLORS, snap=distance, unify_share=NO_REGIONS)
     for share in args.unify_shares:
         results[f"snap inf, unify {share:g}"] = figures(palette_colors=PALETTE_COLORS, unify_share=share)
-    _show(results)
-    calibrate_decoding.write_record(
-        args.out,
-        args.model,
+    for name, m in results.items():
+        print(f"{name:<26} {calibrate_decoding.figures_text(m)}", flush=True)
+    calibrate_decoding.write_sweep(
+        args,
         config,
-        args.split,
         len(examples),
         {name: {key: m} for name, m in results.items()},
         temperature=temperature,
