@@ -14,7 +14,8 @@ colors one decoded image with it at the image's own size:
 2. the core's `color` (`color_guided` with hints): the color at the trained
    scale (long strips in overlapping tiles);
 3. full size: "regions" floods line-bounded regions (`fullres.upsample_regions`,
-   OpenCV, outside the graph), then fills the hinted regions (`hint_flood`;
+   OpenCV, outside the graph), gives a palette's own colors
+   (`palette_snap`), then fills the hinted regions (`hint_flood`;
    for a classification net with a paper threshold, its paper decision per
    pixel, `paper_wall`, is the wall of a fill whose figure is open);
    "bilinear" calls the core's `compose`, the graph's own step, so that the
