@@ -67,12 +67,13 @@ def _parser():
     return p
 
 
-def sweep_parser(doc, out):
-    """The arguments every validation sweep of a shipped model takes (the
-    model, its split, data and number of windows, `--out` defaulting to
-    `out`); the sweep adds its own."""
+def sweep_parser(doc, out, model=True):
+    """The arguments every validation sweep takes (with `model`, the model;
+    its split, data and number of windows, `--out` defaulting to `out`);
+    the sweep adds its own."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
-    p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
+    if model:
+        p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
     p.add_argument("--split", default="validation")
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
     p.add_argument("--max-examples", type=int, default=150)
