@@ -151,7 +151,8 @@ def main(argv=None):
         raise ColorizeError(f"{args.reference}: {e}") from None
     if palette is not None:
         colors = ", ".join("#{:02x}{:02x}{:02x}".format(*c) for c in palette.colors)
-        print(f"palette: {_palette_text(args)} (for every input): {colors}", flush=True)
+        given = f"the main colors of {args.reference}" + (f" and {args.palette}" if args.palette else "")
+        print(f"palette: {given + ': ' if args.reference else ''}{colors} (for every input)", flush=True)
 
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 
@@ -204,14 +205,6 @@ def main(argv=None):
             print(f"note: {path}: {note}", flush=True)
     print(f"colored {done} of {total} inputs into {args.out_dir}" + (f"; {len(failures)} failed" if failures else ""))
     return EXIT_FAILED if failures else 0
-
-
-def _palette_text(args):
-    """How the palette was given, for the progress line."""
-    parts = ([args.palette] if args.palette else []) + (
-        [f"the main colors of {args.reference}"] if args.reference else []
-    )
-    return " + ".join(parts)
 
 
 def _write(path, out_path, out, layers):

@@ -72,21 +72,33 @@ def test_a_closed_region_has_one_color_the_one_most_of_its_pixels_took():
     color[7:54, 72:124] = PINK  # right box: 40 % red, 35 % blue, 25 % green
     color[26:42, 72:124] = (40, 70, 180)
     color[42:54, 72:124] = (60, 150, 70)
-    color[56:60, :100] = PINK  # the page, touching the border: not made one color, its grays kept
-    color[56:60, 100:] = (40, 70, 180)
-    color[56:60, 10:20] = GRAY
+    color[56:60, :64] = PINK  # the page, touching the border: each patch of color is a shape of its own
+    color[56:60, 50:64] = (40, 70, 180)
+    color[56:60, 68:] = (40, 70, 180)
+    color[56:60, 70:76] = GRAY
     palette = np.uint8([RED, BLUE, GREEN])
     out = palette_snap.snap_colors(color.copy(), palette, lines=lines)
     left = out[7:54, 7:59]
     np.testing.assert_array_equal(left, np.broadcast_to(RED, left.shape))
     right = out[8:53, 73:123]  # inside the line barrier: red holds the most
     np.testing.assert_array_equal(right, np.broadcast_to(RED, right.shape))
-    np.testing.assert_array_equal(out[58, [15, 50, 110]], [GRAY, RED, BLUE])
+    np.testing.assert_array_equal(out[58, [5, 55, 72, 110]], [RED, RED, BLUE, BLUE])
+    np.testing.assert_array_equal(out[58, 66], 255.0)
     np.testing.assert_array_equal(out[:4], 255.0)  # white paper
     # With a share the right box's red (40 %) does not reach, it keeps each pixel's nearest color.
     half = palette_snap.snap_colors(color.copy(), palette, lines=lines, unify_share=0.5)
     np.testing.assert_array_equal(half[7:54, 7:59], left)
     np.testing.assert_array_equal(half[[20, 35, 50], 100], [RED, BLUE, GREEN])
+    # A shape the network painted gray (a few pixels near a palette color) stays gray, one gray,
+    # and its outline takes no palette color (no rim).
+    gray = color.copy()
+    gray[7:54, 72:124] = GRAY
+    gray[20:22, 90:100] = (110, 100, 130)  # slightly tinted: its mean is still a gray
+    gray[7:54, 70:73] = (130, 70, 150)  # the line beside it, painted a purple the fill bled
+    out = palette_snap.snap_colors(gray, palette, lines=lines)
+    shape = out[8:53, 73:123]
+    assert np.ptp(shape.reshape(-1, 3), axis=0).max() == 0 and np.ptp(shape[0, 0]) < 5  # one gray
+    np.testing.assert_array_equal(out[30, 71], shape[0, 0])
     # Without the lines, each pixel keeps its own nearest color, and grays stay.
     alone = palette_snap.snap_colors(color.copy(), palette)
     np.testing.assert_array_equal(alone[[52, 22], [30, 25]], [BLUE, GRAY])

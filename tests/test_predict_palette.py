@@ -42,7 +42,7 @@ def test_a_palette_changes_the_colors_and_is_shared_by_the_inputs(palette_run, t
     assert predict.main([*inputs, "-o", str(plain), "--model", palette_run]) == 0
     assert predict.main([*inputs, "-o", str(red), "--model", palette_run, "--palette", "#e03020"]) == 0
     out = capsys.readouterr().out
-    assert "palette: #e03020 (for every input): #e03020" in out
+    assert "palette: #e03020 (for every input)" in out
     assert predict.main([*inputs, "-o", str(blue), "--model", palette_run, "--palette", "2050c0"]) == 0
     read = {d: [cv2.imread(str(d / n)) for n in ("a.png", "b.png")] for d in (plain, red, blue)}
     assert np.abs(read[red][0].astype(int) - read[plain][0]).max() > 0
@@ -60,6 +60,11 @@ def test_a_reference_gives_its_main_colors(palette_run, tmp_path):
     np.testing.assert_array_equal(from_picture.weights > 0, named.weights > 0)
     # The colors themselves: the reference's mean color in its class (a color picker's), and the named one.
     np.testing.assert_array_equal(from_picture.colors, [[224, 48, 32]])
+    # Three flat stripes give their three colors, not the blends where they meet.
+    stripes = np.zeros((120, 180, 3), np.uint8)
+    stripes[:, :60], stripes[:, 60:120], stripes[:, 120:] = (40, 200, 240), (200, 40, 120), (30, 120, 60)
+    found = model.palette(reference=stripes).colors
+    assert sorted(map(tuple, found.tolist())) == [(30, 120, 60), (40, 200, 240), (200, 40, 120)]
     both = model.palette(colors=np.array([[32, 80, 192]], np.uint8), reference=reference)
     assert np.count_nonzero(both.weights) == 2 and np.isclose(both.weights.sum(), 1.0)
     np.testing.assert_array_equal(both.colors, [[32, 80, 192], [224, 48, 32]])

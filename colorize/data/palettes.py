@@ -42,12 +42,14 @@ def excluded_classes(space):
     return targets.white_classes(space) | black
 
 
-def palette_classes(rgb255, space, k, min_share=MIN_SHARE):
+def palette_classes(rgb255, space, k, min_share=MIN_SHARE, method="area"):
     """The main colors of pictures, as a palette.
 
     Args:
         rgb255: `(batch, H, W, 3)` RGB 0..255 (uint8 or float; any size,
-            area-resized to `PALETTE_SIZE` first).
+            resized to `PALETTE_SIZE` first, by `method`: "area", as in
+            training, or "nearest", which samples the picture's own pixels
+            and makes no blends where two colors meet).
         space: the classes' space, "rgb" or "lch".
         k: how many main colors: an int, or a `(batch,)` int tensor.
         min_share: classes holding less than this share of the counted
@@ -58,7 +60,7 @@ def palette_classes(rgb255, space, k, min_share=MIN_SHARE):
         outside `excluded_classes`, each weighing 1 / their number; all zero
         for a picture without any counted color.
     """
-    rgb = tf.image.resize(tf.cast(rgb255, tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="area")
+    rgb = tf.image.resize(tf.cast(rgb255, tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method=method)
     classes = targets.nearest_class(rgb, space)  # (b, S, S)
     batch = tf.shape(classes)[0]
     flat = tf.reshape(classes, [batch, -1])
@@ -150,8 +152,10 @@ def palette_from_image(rgb255, space, k=MAX_COLORS):
 
 def main_colors(rgb255, space, k=MAX_COLORS):
     """A picture's main colors as a palette and as colors: the classes
-    `palette_classes` picks, each with the mean color of the picture's
-    pixels in it (at `PALETTE_SIZE`), what a color picker would take.
+    `palette_classes` picks from the picture's own pixels (sampled at
+    `PALETTE_SIZE`, "nearest": an area average would add the blends where
+    two flat colors meet), each with the mean color of the samples in it,
+    what a color picker would take.
 
     Args:
         rgb255: `(H, W, 3)` RGB 0..255.
@@ -163,8 +167,8 @@ def main_colors(rgb255, space, k=MAX_COLORS):
         and `(n, 3)` uint8 RGB, one per nonzero weight in class order (n = 0
         for a picture without color).
     """
-    rgb = tf.image.resize(tf.cast(np.asarray(rgb255)[None], tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="area")
-    weights = np.asarray(palette_classes(rgb, space, k)[0])
+    rgb = tf.image.resize(tf.cast(np.asarray(rgb255)[None], tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="nearest")
+    weights = np.asarray(palette_classes(rgb, space, k, method="nearest")[0])
     classes = np.asarray(targets.nearest_class(rgb, space)[0]).ravel()  # (S * S,)
     pixels = np.asarray(rgb[0]).reshape(-1, 3)
     chosen = np.flatnonzero(weights > 0)

@@ -13,14 +13,15 @@ after the network, on the full-size flat color:
    `GRAY_CHROMA`) takes the palette color nearest it in CIE-Lab (CIE76
    Delta E), up to `Palette.snap` (default: any distance);
 2. a closed line-bounded region (`fullres.line_regions`; one that does not
-   touch the picture's border) has only one color, the palette color most
-   of its chromatic pixels took (when it holds at least
-   `Palette.unify_share` of them), grays included: one shape, one color,
-   as a coloring book, not patches of several. A region touching the
-   border (the page, and figures joined to it through a gap in their
-   outline) keeps each pixel's nearest palette color, and its grays. Line
-   pixels follow their nearest region pixel, as `fullres.upsample_regions`
-   colored them.
+   touch the picture's border) has only one color, the one most of its
+   colored pixels took (when it holds at least `Palette.unify_share` of
+   them): a palette color, or gray (then the region's mean gray: a shape
+   the network painted gray stays gray). One shape, one color, as a
+   coloring book, not patches of several. In a region touching the border
+   (the page, and figures joined to it through a gap in their outline),
+   each connected patch of color counts as a shape (a figure; the page
+   around it is paper). Line pixels follow their nearest region pixel, as
+   `fullres.upsample_regions` colored them.
 
 White paper stays white. Figures on validation data, with what one color
 per shape costs there: `experiments/palette_snap.py`.
@@ -35,8 +36,9 @@ import numpy as np
 from colorize.inference import fullres
 
 UNIFY_SHARE = 0.0
-"""The share of a closed region's chromatic pixels its most common palette
-color must hold for the whole region to take it (0: every closed region)."""
+"""The share of a closed region's colored pixels its most common color (a
+palette color or gray) must hold for the whole region to take it (0: every
+closed region)."""
 
 GRAY_CHROMA = 10.0
 """CIE-Lab chroma under which a pixel is a gray (no palette color)."""
@@ -56,9 +58,9 @@ class Palette(typing.NamedTuple):
             reference's main colors), n >= 1.
         snap: the largest Delta E at which a chromatic pixel takes its
             nearest palette color (0: none does; default: any).
-        unify_share: the share of a closed region's chromatic pixels its
-            most common palette color must hold for the region to have only
-            that color (0: every closed region; > 1: none).
+        unify_share: the share of a closed region's colored pixels its most
+            common color (a palette color or gray) must hold for the region
+            to have only that color (0: every closed region; > 1: none).
     """
 
     weights: np.ndarray
@@ -88,8 +90,8 @@ def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UN
             nearest palette color (<= 0: nothing changes).
         lines: optional `(H, W)` uint8 full-size lines (dark on white): with
             them, closed regions have one color.
-        unify_share: the share of a closed region's chromatic pixels its
-            most common palette color must hold for that (> 1: never).
+        unify_share: the share of a closed region's colored pixels its most
+            common color must hold for that (> 1: never).
 
     Returns:
         `color`.
@@ -138,29 +140,47 @@ def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UN
 
 
 def _one_color_regions(color, taken, palette_rgb, lines, unify_share):
-    """`snap_colors`' regions: the pixels (but paper) of one that does not
-    touch the border, whose most common palette color holds `unify_share`
-    of its chromatic pixels, take that color."""
+    """`snap_colors`' shapes: in a region that does not touch the border,
+    and in each connected patch of color of one that does, the colored
+    pixels (not paper) take the color most of them took, a palette color or
+    gray (then the shape's mean gray), when it holds `unify_share` of them;
+    then every line pixel takes its nearest region pixel's color."""
     _, labels, count = fullres.line_regions(lines)
     n = len(palette_rgb)
-    flat_labels = labels.ravel()
+    colored = taken != _PAPER
+    # A region touching the border is the page, with figures joined to it through gaps in their
+    # outlines: each of its connected patches of color (a figure) counts as a shape of its own.
+    touching = np.zeros(count, bool)
+    touching[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    touching[0] = False  # the lines
+    open_colored = colored & np.take(touching, labels)
+    patches, patch_labels = cv2.connectedComponents(open_colored.astype(np.uint8), connectivity=8)
+    shapes = np.where(open_colored, patch_labels + count, np.where(np.take(touching, labels), 0, labels))
+    count += patches
+    flat_labels = shapes.ravel()
     flat_taken = taken.ravel()
-    chromatic = flat_taken >= 0
-    votes = np.bincount(
-        flat_labels[chromatic].astype(np.int64) * n + flat_taken[chromatic], minlength=count * n
-    ).reshape(count, n)
+    colored = colored.ravel()
+    # Votes for the n palette colors and for gray (n).
+    choice = np.where(flat_taken == _GRAY, n, flat_taken).astype(np.int64)
+    votes = np.bincount(flat_labels[colored] * (n + 1) + choice[colored], minlength=count * (n + 1))
+    votes = votes.reshape(count, n + 1)
     total = votes.sum(axis=1)
     winner = votes.argmax(axis=1)
     unified = (total > 0) & (votes[np.arange(count), winner] >= unify_share * total)
-    unified[0] = False  # the lines
-    unified[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = False
-    if not unified.any():
-        return
+    unified[0] = False  # the lines, and the page's paper
     flat_color = color.reshape(-1, 3)
-    colored = flat_taken != _PAPER
-    pixels = np.flatnonzero(np.take(unified, flat_labels) & colored)
-    flat_color[pixels] = palette_rgb[winner[flat_labels[pixels]]]
-    # Line pixels take their nearest region pixel's color, as `fullres.upsample_regions` gave them.
-    nearest = fullres.nearest_pixel((labels == 0).astype(np.uint8)).ravel()
-    pixels = np.flatnonzero((flat_labels == 0) & colored & np.take(unified, flat_labels[nearest]))
+    if unified.any():
+        grays = colored & (flat_taken == _GRAY)
+        gray_rgb = np.stack(
+            [fullres.region_means(flat_color[:, c], flat_labels, count, grays) for c in range(3)], axis=1
+        )  # (count, 3): each region's mean gray
+        region_rgb = np.concatenate([np.repeat(palette_rgb[np.newaxis], count, axis=0), gray_rgb[:, np.newaxis]], 1)
+        pixels = np.flatnonzero(np.take(unified, flat_labels) & colored)
+        region = flat_labels[pixels]
+        flat_color[pixels] = region_rgb[region, winner[region]]
+    # Line pixels take their nearest region pixel's color, as `fullres.upsample_regions` gave them
+    # (snapped alone, a line pixel beside a gray shape could take a palette color: a rim).
+    on_lines = labels.ravel() == 0
+    nearest = fullres.nearest_pixel(on_lines.reshape(labels.shape).astype(np.uint8)).ravel()
+    pixels = np.flatnonzero(on_lines & colored)
     flat_color[pixels] = flat_color[nearest[pixels]]
