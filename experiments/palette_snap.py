@@ -1,5 +1,5 @@
 """A palette's own colors on validation data (`inference.palette_snap`):
-what taking them exactly, and one per closed region, costs or gains.
+what taking them exactly, and one per shape, costs or gains.
 
 `python -m experiments.palette_snap MODEL [--split validation] [--max-examples N]`
 
@@ -12,9 +12,9 @@ Colors the model's validation windows as `predict --palette` colors them
 - with it, the network's colors as they are (snap distance 0);
 - each chromatic pixel taking its nearest palette color within each
   distance in `--distances` (inf: any), no region made one color;
-- at any distance, a closed region taking the palette color most of its
-  chromatic pixels took when it holds at least each share in
-  `--unify-shares` (0: every closed region).
+- at any distance, each shape (`palette_snap`: a closed region, or a
+  patch of color on the page) taking the color most of its pixels took
+  when it holds at least each share in `--unify-shares` (0: every shape).
 
 What a palette is for is a design choice, not a fit: the colors to use, so
 every chromatic pixel takes one (`palette_snap`'s default: any distance),

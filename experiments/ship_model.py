@@ -396,8 +396,9 @@ def model_card(card):
         f"cells disagree about paper (spread above {card.get('mixed_paper_spread', '-')}, "
         "`experiments.mixed_regions`) is decided pixel by pixel."
         + (
-            " With a palette, the chromatic pixels take the nearest palette color exactly, and each closed "
-            "region the one most of its pixels took (`experiments.palette_snap`)."
+            " With a palette, the chromatic pixels take the nearest palette color exactly, and each shape "
+            "(a closed region, or a patch of color on the page) the one most of its pixels took "
+            "(`experiments.palette_snap`)."
             if "palette_unify_share" in card
             else ""
         ),

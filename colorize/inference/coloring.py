@@ -243,7 +243,7 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         upsample: "regions" (`fullres.upsample_regions`, outside the graph)
             or "bilinear" (the core's `compose`, the SavedModel's own step).
         palette: optional `palette_snap.Palette`: with "regions", the
-            chromatic pixels take its colors, one per closed region
+            chromatic pixels take its colors, one per shape
             (`palette_snap.snap_colors`).
 
     Returns:
