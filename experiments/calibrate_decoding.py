@@ -212,10 +212,7 @@ def main(argv=None):
     choice = choose(results)
     for t, row in results.items():
         for k, m in row.items():
-            print(
-                f"T={t:<5g} threshold={k!s:<5} PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  "
-                f"chroma ratio {m['chroma_ratio']:.2f}  page {m['page_min']:.0f}  overlap {m['color_overlap']:.3f}"
-            )
+            print(f"T={t:<5g} threshold={k!s:<5} {figures_text(m)}")
     print(f"chosen: T={choice['temperature']:g}, paper threshold {choice['paper_threshold']} ({choice['rule']})")
     out = args.out or os.path.join(args.model, "calibration.json")
     write_record(out, args.model, config, args.split, len(examples), results, choice=choice)

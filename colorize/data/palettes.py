@@ -163,8 +163,8 @@ def main_colors(rgb255, space, k=MAX_COLORS):
         k: how many main colors.
 
     Returns:
-        (weights, colors): `(num_classes,)` float32 (`palette_from_image`)
-        and `(n, 3)` uint8 RGB, one per nonzero weight in class order (n = 0
+        (weights, colors): `(num_classes,)` float32 (as `palette_classes`
+        gives them) and `(n, 3)` uint8 RGB, one per nonzero weight in class order (n = 0
         for a picture without color).
     """
     rgb = tf.image.resize(tf.cast(np.asarray(rgb255)[None], tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="nearest")

@@ -258,11 +258,17 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
     if fullres.check_method(upsample) == "bilinear":
         small = np.clip(np.rint(color), 0, 255).astype(np.uint8)
         return model.compose(color, lines), cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    regions = fullres.line_regions(lines) if palette is not None else None  # shared by both steps
     up = fullres.upsample_regions(
-        np.asarray(color, np.float32), lines, evidence=model.evidence, paper_threshold=model.paper_threshold
+        np.asarray(color, np.float32),
+        lines,
+        evidence=model.evidence,
+        paper_threshold=model.paper_threshold,
+        regions=regions,
     )  # (H, W, 3) float32
     if palette is not None:
-        palette_snap.snap_colors(up, palette.colors, palette.snap, lines, palette.unify_share)
+        palette_snap.snap_colors(up, palette.colors, palette.snap, lines, palette.unify_share, regions)
+    del regions
     flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 

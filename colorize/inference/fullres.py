@@ -165,7 +165,9 @@ color is constant over a cell, so 16 x 16 samples per cell measure a region
 as well as all its pixels."""
 
 
-def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0, evidence=None, paper_threshold=None):
+def upsample_regions(
+    color, sketch, cell=None, flat_below=8.0, smooth_above=24.0, evidence=None, paper_threshold=None, regions=None
+):
     """Upsamples color to the sketch's size, constant inside line-bounded regions.
 
     With `evidence` (a classification net's, `models.EVIDENCE_CHANNELS`) and
@@ -204,6 +206,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
             0..255, the chromatic annealed mean.
         paper_threshold: the pooled paper mass above which a region is
             paper (None: no region decisions).
+        regions: `line_regions(sketch)`, when the caller has it already.
 
     Returns:
         `(H, W, 3)` float32 RGB 0..255 (not masked by the lines).
@@ -217,7 +220,7 @@ def upsample_regions(color, sketch, cell=None, flat_below=8.0, smooth_above=24.0
         cell = cell_size(color.shape[:2], (height, width))
     stride = max(1, int(cell // SAMPLES_PER_CELL))
     up = upsample_bilinear(np.clip(color, 0.0, 255.0), (height, width))  # (H, W, 3) RGB
-    barrier, labels, count = line_regions(sketch)
+    barrier, labels, count = line_regions(sketch) if regions is None else regions
     if count <= 1:  # all lines: nothing to flatten
         return up
     # Samples: every stride-th pixel (a contiguous copy, 1 / stride^2 of the pixels).
@@ -408,7 +411,7 @@ def paper_without_holes(paper, threshold):
         return paper
     sizes = np.bincount(labels.ravel(), minlength=count)
     hole = sizes < PAPER_HOLE_SHARE * paper.size
-    hole[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = False
+    hole[border_labels(labels)] = False
     hole[0] = False  # the cells below the threshold
     paper[np.take(hole, labels)] = 0.0
     return paper
@@ -452,7 +455,7 @@ def mixed_paper_samples(paper, threshold, in_mixed, labels, deep, size, stride):
         if count > 1:
             anchored = np.zeros(count, bool)
             anchored[patches[colored & ~deep]] = True  # within a cell of a line
-            anchored[np.concatenate([patches[0], patches[-1], patches[:, 0], patches[:, -1]])] = True
+            anchored[border_labels(patches)] = True
             anchored[0] = True  # not colored
             white |= np.take(~anchored, patches)
     return white
@@ -596,6 +599,13 @@ def line_regions(sketch):
     del ink
     count, labels = cv2.connectedComponents(1 - barrier, connectivity=4, ltype=cv2.CV_32S)  # 0: lines
     return barrier, labels, count
+
+
+def border_labels(labels):
+    """The labels found on the outermost rows and columns of `(h, w)` int
+    `labels` (the regions or patches touching the picture's border), each
+    once, as a 1-D array."""
+    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
 
 
 def nearest_pixel(barrier):

@@ -79,7 +79,7 @@ def _lab(rgb255):
 _GRAY, _PAPER = -1, -2  # `taken` for pixels without a palette color
 
 
-def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UNIFY_SHARE):
+def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UNIFY_SHARE, regions=None):
     """Gives the pixels of the full-size flat color the palette's colors, in place.
 
     Args:
@@ -92,6 +92,7 @@ def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UN
             them, closed regions have one color.
         unify_share: the share of a closed region's colored pixels its most
             common color must hold for that (> 1: never).
+        regions: `fullres.line_regions(lines)`, when the caller has it already.
 
     Returns:
         `color`.
@@ -135,23 +136,24 @@ def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UN
 
     fullres.for_bands(band, height, width)
     if lines is not None and unify_share <= 1.0:
-        _one_color_regions(color, taken, palette_rgb, lines, unify_share)
+        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share)
     return color
 
 
-def _one_color_regions(color, taken, palette_rgb, lines, unify_share):
+def _one_color_regions(color, taken, palette_rgb, regions, unify_share):
     """`snap_colors`' shapes: in a region that does not touch the border,
     and in each connected patch of color of one that does, the colored
     pixels (not paper) take the color most of them took, a palette color or
     gray (then the shape's mean gray), when it holds `unify_share` of them;
-    then every line pixel takes its nearest region pixel's color."""
-    _, labels, count = fullres.line_regions(lines)
+    then every line pixel takes its nearest region pixel's color (`regions`:
+    `fullres.line_regions` of the lines)."""
+    _, labels, count = regions
     n = len(palette_rgb)
     colored = taken != _PAPER
     # A region touching the border is the page, with figures joined to it through gaps in their
     # outlines: each of its connected patches of color (a figure) counts as a shape of its own.
     touching = np.zeros(count, bool)
-    touching[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    touching[fullres.border_labels(labels)] = True
     touching[0] = False  # the lines
     open_colored = colored & np.take(touching, labels)
     patches, patch_labels = cv2.connectedComponents(open_colored.astype(np.uint8), connectivity=8)
