@@ -111,6 +111,23 @@ def test_a_night_page_is_not_inverted(normalize_rgb, reference, ink):
     assert (lines[: SKY_ROWS - 10] == 0).mean() > 0.99  # the sky stays a dark fill
 
 
+@pytest.mark.parametrize(("size", "t", "star"), [(1024, 3, 2), (1024, 2, 2), (768, 3, 1), (1536, 4, 3)])
+def test_a_night_page_with_stars_as_thin_as_its_lines_is_not_inverted(normalize_rgb, size, t, star):
+    # White stars as thin as the drawing's dark lines, or thinner: too few to
+    # outvote the dark lines by their width (../shared/cases/dark_page_inverted).
+    gray = draw(size, t)
+    sky = int(0.6 * size)
+    gray[:sky] = 0
+    for x, y in np.random.default_rng(1).integers(0, [size, sky - 10], (60, 2)):
+        cv2.circle(gray, (int(x), int(y)), star, 255, -1)
+    image = np.repeat(gray[..., None], 3, axis=-1)
+    assert not bool(sketch_normalization.page_levels(image)["invert"])
+    net, lines = normalize_rgb(image)
+    below = net[net.shape[0] * 3 // 4 :]  # under the horizon: white paper, not an inverted black field
+    assert (below > 200).mean() > 0.95
+    assert (lines[: lines.shape[0] // 2] < 100).mean() > 0.9  # the sky stays a dark fill
+
+
 @pytest.mark.parametrize("ink", [(255, 255, 255), (250, 230, 120)])
 def test_light_lines_on_a_dark_page_are_inverted(normalize_rgb, reference, ink):
     a = (255 - draw())[..., None] / 255.0

@@ -99,6 +99,11 @@ MOSTLY_DARK = 128
 """A page whose median luma is below this is mostly dark: one of the three
 votes of `light_on_dark` for light lines."""
 
+FEW_LINES = 4.0
+"""Light lines whose score (length over width) is under 1 / FEW_LINES of the
+dark lines' are too few for their width to vote: a few white stars in a
+night sky, beside the drawing's dark lines, may be thinner than them."""
+
 MAX_STEP = 40
 """Largest step between neighbouring pixels of a dataset-style sketch (the
 extraction's 8x8 box filter bounds it by 32)."""
@@ -147,7 +152,8 @@ def light_on_dark(mins, maxs, sub_luma):
     that wide gaps between dense dark lines, which are "thin" too at the
     statistics scale, do not outvote them), light lines are thinner than
     dark ones (the paper between the dots of a stippled or screentoned
-    page is a long network that outscores them, but wider), and the page
+    page is a long network that outscores them, but wider; light lines
+    too few to compare, see `FEW_LINES`, do not vote), and the page
     is mostly dark (median luma under `MOSTLY_DARK`; a night sky over a
     drawing is, but its lines are dark, thinner and score higher). A page
     that is not mostly dark is never inverted: thick dark outlines on white
@@ -189,7 +195,7 @@ def light_on_dark(mins, maxs, sub_luma):
     # sky is most of the page, but the lines are dark and thinner.
     votes = (
         tf.cast(score[1] > score[0], tf.int32)
-        + tf.cast(width[1] < width[0], tf.int32)
+        + tf.cast((width[1] < width[0]) & (score[1] * FEW_LINES >= score[0]), tf.int32)
         + tf.cast(median < MOSTLY_DARK, tf.int32)
     )
     # A mostly light page is never inverted: thick dark outlines on white (emoji, icons) make the
