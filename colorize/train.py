@@ -65,6 +65,13 @@ def _parser():
     )
     p.add_argument("--width", type=float, default=None, help="channel multiplier (1.0: the paper's network)")
     p.add_argument("--image-size", type=int, default=None, help="training resolution (multiple of 8, <= 256)")
+    p.add_argument(
+        "--crop-scale",
+        type=float,
+        default=None,
+        help="training crops a random square of CROP_SCALE..1 of each window's side and resizes it to "
+        "--image-size (random resized crop; default 1: the whole window)",
+    )
     p.add_argument("--sketch", default=None, help="network input: line, binary, or mix (robust to real sketches)")
     p.add_argument(
         "--hints",
@@ -140,6 +147,7 @@ def resolve_config(args):
         temperature=args.temperature,
         width=args.width,
         image_size=args.image_size,
+        crop_scale=args.crop_scale,
         sketch=args.sketch,
         hints=args.hints,
         palette=args.palette,

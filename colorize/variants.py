@@ -80,6 +80,9 @@ class Config:
     preset: str = "small"
     width: float = 0.125  # channel multiplier; 1.0 is the paper's network
     image_size: int = 128  # training resolution (dataset windows are 256 px)
+    # Random resized crop in training: a square of crop_scale..1 of the
+    # window's side, at a random place, resized to image_size (1.0: none).
+    crop_scale: float = 1.0
     batch_size: int = 16
     learning_rate: float = 1e-3
     epochs: int = 6
@@ -273,6 +276,7 @@ def validate(config):
         (isinstance(config.palette, bool), f"--palette must be on or off, not {config.palette!r}"),
         (not config.palette or config.hints, "--palette on needs --hints on (the palette joins the hint inputs)"),
         (0.0 <= config.palette_share <= 1.0, f"palette_share must be in [0, 1], not {config.palette_share}"),
+        (0.25 <= config.crop_scale <= 1.0, f"--crop-scale must be in [0.25, 1], not {config.crop_scale}"),
     ]
     for ok, message in checks:
         if not ok:

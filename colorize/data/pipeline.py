@@ -160,6 +160,30 @@ def degrade_sketch(sketch, seed=None):
     return tf.cast(tf.round(x[0] * 255.0), tf.uint8)
 
 
+def random_resized_crop(sketch, color, smallest, seed):
+    """The same random square of a sketch and its color image.
+
+    Args:
+        sketch: `(S, S, 1)` uint8.
+        color: `(S, S, 3)` uint8.
+        smallest: the smallest side, as a share of S (0 < smallest <= 1).
+        seed: `(2,)` stateless seed; the side is uniform in
+            [smallest * S, S], the corner uniform where the square fits.
+
+    Returns:
+        (sketch, color): `(s, s, 1)` and `(s, s, 3)` uint8 crops (the
+        caller resizes them to the training size).
+    """
+    side_seed, corner_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    full = tf.shape(color)[0]
+    low = tf.cast(tf.math.ceil(smallest * tf.cast(full, tf.float32)), tf.int32)
+    side = tf.random.stateless_uniform([], side_seed, minval=low, maxval=full + 1, dtype=tf.int32)
+    corner = tf.random.stateless_uniform([2], corner_seed, minval=0, maxval=full - side + 1, dtype=tf.int32)
+    sketch = sketch[corner[0] : corner[0] + side, corner[1] : corner[1] + side]
+    color = color[corner[0] : corner[0] + side, corner[1] : corner[1] + side]
+    return sketch, color
+
+
 def _prepare(example, config, training, seed, hints=False, hint_count=None, palette_colors=0):
     """One example: `(sketch, color)`, or with hints `({"sketch",
     "hint_color", "hint_mask"}, color)` (and `"palette"` when the config has
@@ -169,6 +193,11 @@ def _prepare(example, config, training, seed, hints=False, hint_count=None, pale
     sketch = choose_sketch(example, config.sketch, training)
     color = example["color"]
     size = config.image_size
+    if training and config.crop_scale < 1.0:
+        # Its own seed, folded in, so that the flips and hints of runs without crops stay as they were.
+        sketch, color = random_resized_crop(
+            sketch, color, config.crop_scale, tf.random.experimental.stateless_fold_in(seed, 1)
+        )
     if sketch.shape[0] != size:
         # Area resize keeps thin lines visible when shrinking.
         sketch = tf.image.resize(sketch, (size, size), method="area")
