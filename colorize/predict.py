@@ -150,9 +150,8 @@ def main(argv=None):
             raise
         raise ColorizeError(f"{args.reference}: {e}") from None
     if palette is not None:
-        colors = ", ".join("#{:02x}{:02x}{:02x}".format(*c) for c in palette.colors)
         given = f"the main colors of {args.reference}" + (f" and {args.palette}" if args.palette else "")
-        print(f"palette: {given + ': ' if args.reference else ''}{colors} (for every input)", flush=True)
+        print(f"palette: {given + ': ' if args.reference else ''}{palette.hex()} (for every input)", flush=True)
 
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 

@@ -105,6 +105,31 @@ def test_api_with_a_palette_and_a_reference(server, client, tmp_path):
         client.predict(*args, "red", None, api_name="/colorize")
 
 
+def test_the_page_names_the_colors_a_reference_gave(server, tmp_path):
+    _, run_dir, demo_ = server
+    sketch = helpers.two_shapes(80, 60)
+    Image.fromarray(sketch).save(tmp_path / "s.png")
+    picture = np.full((64, 64, 3), 255, np.uint8)
+    picture[8:40, 8:40] = (32, 80, 192)
+    picture[40:60, 8:60] = (200, 40, 120)
+    Image.fromarray(picture).save(tmp_path / "reference.png")
+    args = (str(tmp_path / "s.png"), None, False, 0.4, "auto", run_dir)
+    _, _, notes = demo_.colorize(*args, reference_path=str(tmp_path / "reference.png"))
+    # The note under the result: the reference's main colors, which the output uses and the page shows nowhere else.
+    colors = coloring.Model(run_dir, temperature=0.4).palette(None, picture).colors
+    assert {tuple(c) for c in colors} == {(32, 80, 192), (200, 40, 120)}
+    assert notes[0] == "palette: the main colors of the picture: " + ", ".join(
+        "#{:02x}{:02x}{:02x}".format(*c) for c in colors
+    )
+    _, _, notes = demo_.colorize(*args, palette="#E03020", reference_path=str(tmp_path / "reference.png"))
+    assert notes[0].startswith("palette: the main colors of the picture and the named ones: ")
+    assert "#e03020" in notes[0]
+    _, _, notes = demo_.colorize(*args, palette="#e03020,#2050c0")
+    assert notes[0] == "palette: #e03020, #2050c0"
+    _, _, notes = demo_.colorize(*args)
+    assert not any(n.startswith("palette") for n in notes)
+
+
 def test_add_color_appends_a_picked_color_once():
     assert page.add_color("", "#E03020") == "#e03020"
     assert page.add_color("#e03020", "#e03020") == "#e03020"

@@ -298,7 +298,8 @@ class Demo:
         Returns:
             (png_path, ora_path, notes): the result at the sketch's size, its
             layers (`openraster.write_ora`) and one-line notes for the user
-            (`coloring.colorize_array`'s).
+            (the palette's colors when there is one, then
+            `coloring.colorize_array`'s).
 
         Raises:
             ColorizeError: a bad upload, model, temperature, hint layer or
@@ -324,6 +325,10 @@ class Demo:
         out = coloring.colorize_array(
             image, model, hint_rgb, hint_mask, from_color=bool(from_color), normalize=normalize, palette=colors
         )
+        notes = list(out["notes"])
+        if colors is not None:  # the colors the output uses: a reference's are seen nowhere else
+            given = "the main colors of the picture" + (" and the named ones" if named is not None else "")
+            notes.insert(0, f"palette: {given + ': ' if reference is not None else ''}{colors.hex()}")
         progress(0.85, desc="writing the PNG and the layers")
         folder = self._new_folder()
         stem = os.path.splitext(os.path.basename(str(sketch_path)))[0] + "-colored"
@@ -331,7 +336,7 @@ class Demo:
         ora_path = os.path.join(folder, stem + ".ora")
         fileio.save_png(png_path, out["rgb"])
         openraster.write_ora(ora_path, out["color"], out["lines"])
-        return png_path, ora_path, out["notes"]
+        return png_path, ora_path, notes
 
     def warm_up(self, label):
         """Loads a model and traces its graph functions (with hints and

@@ -68,6 +68,10 @@ class Palette(typing.NamedTuple):
     snap: float = math.inf
     unify_share: float = UNIFY_SHARE
 
+    def hex(self):
+        """The colors as a user names them: `"#rrggbb, #rrggbb, ..."`."""
+        return ", ".join("#{:02x}{:02x}{:02x}".format(*(int(v) for v in c)) for c in self.colors)
+
 
 def _lab(rgb255):
     """`(..., 3)` float32 RGB 0..255 -> `(..., 3)` float32 CIE-Lab (L 0..100)."""
