@@ -9,6 +9,7 @@ example's position in the stream.
 """
 
 import os
+import types
 
 import tensorflow as tf
 import tensorflow_datasets as tfds
@@ -34,11 +35,19 @@ def data_dir_of(config):
 
 def ensure_dataset(config):
     """Returns the TFDS builder of `config.dataset`, building the built-in
-    synthetic data first if it is missing.
+    synthetic data first if it is missing; for several datasets joined by
+    `+` (`sketch_colorization/line_art+sketch_colorization/openclipart`),
+    a `Combined` of their builders.
 
     Raises:
-        ColorizeError: another dataset that is not built, or an unknown name.
+        ColorizeError: another dataset that is not built, an unknown name,
+            or a dataset named twice.
     """
+    names = config.dataset.split("+")
+    if len(names) > 1:
+        if len(set(names)) != len(names) or not all(names):
+            raise ColorizeError(f"dataset {config.dataset!r}: name each dataset once, joined by +")
+        return Combined([ensure_dataset(config.replace(dataset=name)) for name in names], data_dir_of(config))
     data_dir = data_dir_of(config)
     name, builder_config = _split_name(config.dataset)
     try:
@@ -55,6 +64,52 @@ def ensure_dataset(config):
         print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
         builder = build.build(config=builder_config, data_dir=data_dir)
     return builder
+
+
+class Combined:
+    """Several prepared TFDS datasets read as one (the parts of a builder
+    that training and evaluation use).
+
+    A split is every dataset's split: in training (`shuffle_files`) drawn
+    from all of them at random in proportion to their sizes, so that each
+    batch mixes them; otherwise one after the other, in the order named.
+    Their examples keep their `source_id`, so per-source figures still name
+    each source. The class prior of the combination is cached in its own
+    folder (`data_dir`: `<data dir>/combined/<names>`).
+
+    Args:
+        builders: prepared TFDS builders with the same features.
+        root: the TFDS data directory the combination's folder goes under.
+    """
+
+    def __init__(self, builders, root):
+        self.builders = builders
+        full = "+".join(b.info.full_name.rsplit("/", 1)[0] for b in builders)  # without the versions
+        self.data_dir = os.path.join(root, "combined", full.replace("/", "_"))
+        os.makedirs(self.data_dir, exist_ok=True)
+        splits = set.intersection(*(set(b.info.splits) for b in builders))
+        self.info = types.SimpleNamespace(
+            full_name=full,
+            features=builders[0].info.features,
+            splits={s: types.SimpleNamespace(num_examples=sum(num_examples(b, s) for b in builders)) for s in splits},
+        )
+
+    def as_dataset(self, split, shuffle_files=False, read_config=None, decoders=None):
+        """The split of every dataset (see the class docstring): a `tf.data.Dataset` of examples."""
+        parts = [
+            b.as_dataset(split=split, shuffle_files=shuffle_files, read_config=read_config, decoders=decoders)
+            for b in self.builders
+        ]
+        if not shuffle_files:
+            combined = parts[0]
+            for part in parts[1:]:
+                combined = combined.concatenate(part)
+            return combined
+        sizes = [num_examples(b, split) for b in self.builders]
+        seed = read_config.shuffle_seed if read_config is not None else None
+        return tf.data.Dataset.sample_from_datasets(
+            [part.repeat() for part in parts], weights=[n / sum(sizes) for n in sizes], seed=seed
+        )
 
 
 def _is_prepared(builder):

@@ -1,0 +1,80 @@
+"""Training on several built datasets at once (`--dataset a+b`): a split is
+both datasets' split, training draws from both in proportion to their
+sizes, evaluation reads both in order, and sources keep their names."""
+
+import collections
+import pathlib
+
+import cv2
+import pytest
+import tensorflow_datasets as tfds
+
+from colorize import train, variants
+from colorize.data import build, pipeline, synthetic
+from colorize.errors import ColorizeError
+
+TINY = "sketch_colorization/synthetic_tiny"
+FOLDER = "sketch_colorization/folder"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A data folder of its own: the tiny synthetic data and a `folder` dataset of 24 scenes."""
+    data = str(tmp_path_factory.mktemp("data"))
+    build.build("synthetic_tiny", data_dir=data)
+    folder = tmp_path_factory.mktemp("art")
+    (folder / "scenes").mkdir()  # the windows' source: "scenes"
+    for i in range(24):
+        scene = synthetic.generate(1000 + i, 256, 256, synthetic.FULL_SCENES)
+        cv2.imwrite(str(folder / "scenes" / f"{i:03d}.png"), scene)
+    build.build("folder", data_dir=data, manual_dir=str(folder))
+    return data
+
+
+def _config(data_dir, dataset=f"{TINY}+{FOLDER}"):
+    return variants.resolve("rebalance", "tiny", dataset=dataset, data_dir=data_dir)
+
+
+def _sources(dataset):
+    return [pipeline.source_of(e["source_id"].decode()) for e in tfds.as_numpy(dataset)]
+
+
+def test_a_split_is_both_datasets_split(data_dir):
+    combined = pipeline.ensure_dataset(_config(data_dir))
+    tiny = pipeline.ensure_dataset(_config(data_dir, TINY))
+    folder = pipeline.ensure_dataset(_config(data_dir, FOLDER))
+    for split in ("train", "validation", "test"):
+        sizes = pipeline.num_examples(tiny, split), pipeline.num_examples(folder, split)
+        assert pipeline.num_examples(combined, split) == sum(sizes)
+        # Evaluation reads the first dataset, then the second, every example once.
+        sources = _sources(combined.as_dataset(split=split))
+        assert sources == ["synthetic"] * sizes[0] + ["scenes"] * sizes[1]
+        counts = pipeline.source_counts(combined, split)
+        assert counts == {k: v for k, v in {"scenes": sizes[1], "synthetic": sizes[0]}.items() if v}
+    assert combined.info.full_name == f"{TINY}+{FOLDER}"
+
+
+def test_training_draws_from_both_in_proportion(data_dir):
+    combined = pipeline.ensure_dataset(_config(data_dir))
+    tiny = pipeline.num_examples(pipeline.ensure_dataset(_config(data_dir, TINY)), "train")
+    total = pipeline.num_examples(combined, "train")
+    stream = combined.as_dataset(split="train", shuffle_files=True, read_config=tfds.ReadConfig(shuffle_seed=3))
+    counts = collections.Counter(_sources(stream.take(600)))
+    # 600 draws with p = tiny / total: the share's standard deviation is about 2 points.
+    assert abs(counts["synthetic"] / 600 - tiny / total) < 0.08, (counts, tiny, total)
+    assert counts["scenes"] > 0
+
+
+def test_a_run_trains_on_both_and_caches_their_prior_apart(data_dir, tmp_path):
+    run_dir = str(tmp_path / "run")
+    args = ["--variant", "rebalance", "--preset", "tiny", "--run-dir", run_dir, "--data-dir", data_dir]
+    train.run([*args, "--dataset", f"{TINY}+{FOLDER}", "--epochs", "1", "--steps-per-epoch", "2"])
+    combined = pipeline.ensure_dataset(_config(data_dir))
+    assert combined.data_dir != pipeline.ensure_dataset(_config(data_dir, TINY)).data_dir
+    assert any(p.name.startswith("class_prior_") for p in pathlib.Path(combined.data_dir).iterdir())
+
+
+@pytest.mark.parametrize("dataset", [f"{TINY}+{TINY}", f"{TINY}+", "sketch_colorization/nope+" + TINY])
+def test_a_bad_combination_is_one_line(data_dir, dataset):
+    with pytest.raises(ColorizeError, match="dataset"):
+        pipeline.ensure_dataset(_config(data_dir, dataset))
