@@ -31,7 +31,12 @@ def _parser():
     p.add_argument("--variant", default="rebalance", help="one of: " + ", ".join(variants.VARIANTS))
     p.add_argument("--preset", default="small", help="one of: " + ", ".join(variants.PRESETS))
     p.add_argument("--run-dir", default=None, help="run directory (default: runs/VARIANT-PRESET)")
-    p.add_argument("--dataset", default=None, help="TFDS name/config (default: sketch_colorization/synthetic)")
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="TFDS name/config, or several joined by + to train on all of them "
+        "(default: sketch_colorization/synthetic)",
+    )
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: ~/tensorflow_datasets)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--steps-per-epoch", type=int, default=None, help="0: one pass over the training split")
