@@ -46,12 +46,22 @@ def test_a_split_is_both_datasets_split(data_dir):
     for split in ("train", "validation", "test"):
         sizes = pipeline.num_examples(tiny, split), pipeline.num_examples(folder, split)
         assert pipeline.num_examples(combined, split) == sum(sizes)
-        # Evaluation reads the first dataset, then the second, every example once.
-        sources = _sources(combined.as_dataset(split=split))
-        assert sources == ["synthetic"] * sizes[0] + ["scenes"] * sizes[1]
+        # Evaluation reads every example once, both datasets interleaved evenly.
+        examples = list(tfds.as_numpy(combined.as_dataset(split=split)))
+        sources = [pipeline.source_of(e["source_id"].decode()) for e in examples]
+        assert len(sources) == sum(sizes)
+        assert sources.count("synthetic") == sizes[0] and sources.count("scenes") == sizes[1]
+        for n in range(1, len(sources) + 1):  # any first n hold each dataset within one of its share
+            assert abs(sources[:n].count("synthetic") - n * sizes[0] / sum(sizes)) <= 1
         counts = pipeline.source_counts(combined, split)
         assert counts == {k: v for k, v in {"scenes": sizes[1], "synthetic": sizes[0]}.items() if v}
     assert combined.info.full_name == f"{TINY}+{FOLDER}"
+
+
+def test_the_interleave_spreads_each_dataset_evenly():
+    order = pipeline.interleaved_order([6, 2, 0, 3])
+    assert order.tolist() == [0, 3, 0, 1, 0, 3, 0, 0, 1, 3, 0]  # at (i + 1/2) / n: 1/12, 1/6, 3/12, 1/4, ...
+    assert pipeline.interleaved_order([0]).tolist() == []
 
 
 def test_training_draws_from_both_in_proportion(data_dir):

@@ -11,6 +11,7 @@ example's position in the stream.
 import os
 import types
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
@@ -66,13 +67,30 @@ def ensure_dataset(config):
     return builder
 
 
+def interleaved_order(sizes):
+    """Which dataset each position of an even interleave reads.
+
+    Args:
+        sizes: examples per dataset, a list of ints >= 0.
+
+    Returns:
+        `(sum(sizes),)` int64 array: dataset k appears sizes[k] times, its
+        i-th example at about position (i + 1/2) / sizes[k] of the whole
+        (ties go to the dataset named first).
+    """
+    keys = [((i + 0.5) / n, k) for k, n in enumerate(sizes) for i in range(n)]
+    return np.array([k for _, k in sorted(keys)], np.int64)
+
+
 class Combined:
     """Several prepared TFDS datasets read as one (the parts of a builder
     that training and evaluation use).
 
     A split is every dataset's split: in training (`shuffle_files`) drawn
     from all of them at random in proportion to their sizes, so that each
-    batch mixes them; otherwise one after the other, in the order named.
+    batch mixes them; otherwise every example once, in a fixed order that
+    interleaves them evenly (`interleaved_order`), so that the first N
+    examples of an evaluation hold each dataset in proportion.
     Their examples keep their `source_id`, so per-source figures still name
     each source. The class prior of the combination is cached in its own
     folder (`data_dir`: `<data dir>/combined/<names>`).
@@ -100,12 +118,10 @@ class Combined:
             b.as_dataset(split=split, shuffle_files=shuffle_files, read_config=read_config, decoders=decoders)
             for b in self.builders
         ]
-        if not shuffle_files:
-            combined = parts[0]
-            for part in parts[1:]:
-                combined = combined.concatenate(part)
-            return combined
         sizes = [num_examples(b, split) for b in self.builders]
+        if not shuffle_files:
+            order = tf.data.Dataset.from_tensor_slices(interleaved_order(sizes))
+            return tf.data.Dataset.choose_from_datasets(parts, order)
         seed = read_config.shuffle_seed if read_config is not None else None
         return tf.data.Dataset.sample_from_datasets(
             [part.repeat() for part in parts], weights=[n / sum(sizes) for n in sizes], seed=seed
