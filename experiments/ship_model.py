@@ -377,6 +377,7 @@ def model_card(card):
         return ["| figure | value | target |", "|---|---|---|", *body]
 
     by_source = card.get("test_predict_by_source") or {}
+    with_clip_art = "openclipart" in card["dataset"]
 
     lines = [
         "# Model card: the shipped `line_art` colorizer",
@@ -412,7 +413,14 @@ def model_card(card):
         "its black SVGs are the artist's line art, used as the sketch), Fluent Emoji Flat (MIT), Twemoji "
         "(CC BY 4.0), Noto Emoji (Apache-2.0), and the character and scene art of the Debian packages "
         "flare-game (CC BY-SA 3.0) and freedroidrpg-data (GPL-2+). Split by subject (the same emoji in every "
-        "set lands in one split).",
+        "set lands in one split)."
+        + (
+            " With it, `sketch_colorization/openclipart`: the public-domain (CC0) clip art of the Debian "
+            "packages openclipart-svg and openclipart-png, split by drawing; training draws from both "
+            "datasets in proportion to their sizes."
+            if with_clip_art
+            else ""
+        ),
         "",
         "What the licenses mean for the weights: the weights are trained on, not copies of, these works; "
         "whether trained weights are a derivative work of their training data is unsettled. Conservatively, "
@@ -423,9 +431,11 @@ def model_card(card):
         "## How it was trained",
         "",
         "```sh",
-        "apt-get install -y --no-install-recommends flare-game freedroidrpg-data",
+        "apt-get install -y --no-install-recommends flare-game freedroidrpg-data"
+        + (" openclipart-svg openclipart-png" if with_clip_art else ""),
         "python -m colorize.data.line_art_sources --out data/line_art",
         "python -c \"from colorize.data import build; build.build('line_art', manual_dir='data/line_art')\"",
+        *(["python -c \"from colorize.data import build; build.build('openclipart')\""] if with_clip_art else []),
         card["train_command"] or "(see config.json)",
         "python -m experiments.ship_model RUN_DIR",
         "```",
