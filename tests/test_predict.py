@@ -121,6 +121,30 @@ def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys):
     )
 
 
+def test_an_output_that_would_overwrite_its_input_is_refused(tmp_path, capsys, run_dir):
+    folder = tmp_path / "art"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "house.png"), helpers.box_and_circle(40, 40))
+    cv2.imwrite(str(folder / "car.jpg"), helpers.box_and_circle(40, 40))
+    before = (folder / "house.png").read_bytes()
+    # The sketch's own folder as --out: house.png would be overwritten; car.jpg gives car.png, a new file.
+    status = predict.main([str(folder / "house.png"), str(folder / "car.jpg"), "-o", str(folder), "--model", run_dir])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err.strip() == (
+        f"error: {folder / 'house.png'}: its output {folder / 'house.png'} would overwrite an input; give another --out"
+    )
+    assert (folder / "house.png").read_bytes() == before  # the sketch is untouched
+    assert (folder / "car.png").is_file()
+    # The folder itself as --out: its images are skipped as earlier outputs, and the message says so.
+    status = predict.main([str(folder), "-o", str(folder), "--model", str(tmp_path / "nowhere")])
+    assert status == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: {folder}: its images are all in the output folder {folder}; give another --out"
+    )
+    assert (folder / "house.png").read_bytes() == before
+
+
 def test_collect_inputs_names_and_failures(tmp_path):
     (tmp_path / "d" / "e").mkdir(parents=True)
     (tmp_path / "d" / "x.png").write_bytes(b"1")

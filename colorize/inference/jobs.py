@@ -31,13 +31,17 @@ def collect_inputs(inputs, out_dir=None):
     Args:
         inputs: paths of files and folders (folders are searched
             recursively for image files).
-        out_dir: files under it are skipped (earlier outputs).
+        out_dir: files under it are skipped in folders (earlier outputs);
+            an input its output would overwrite is a failure, not a job.
 
     Returns:
         (jobs, failures): jobs is a list of (path, relative output path
         ending in .png); failures a list of (path, reason) for inputs that
-        give nothing to do (a folder without images, a missing folder).
-        Hint layers (`NAME.hints.png`) are never jobs of their own.
+        give nothing to do (a folder without images, or with images only
+        in the output folder, a missing folder) and for inputs whose
+        output would overwrite an input (the sketch itself when the output
+        folder is its own). Hint layers (`NAME.hints.png`) are never jobs
+        of their own.
     """
     jobs, failures = [], []
     out_real = os.path.realpath(out_dir) + os.sep if out_dir else None
@@ -50,17 +54,30 @@ def collect_inputs(inputs, out_dir=None):
             except ColorizeError as e:
                 failures.append((given, str(e)))
                 continue
-            found = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
             found = [p for p in found if not is_hint_layer(p)]
-            if not found:
+            outside = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
+            if found and not outside:
+                failures.append((given, f"its images are all in the output folder {out_dir}; give another --out"))
+            elif not found:
                 extensions = ", ".join(formats.IMAGE_EXTENSIONS)
                 failures.append((given, f"folder holds no images ({extensions})"))
-            for path in found:
+            for path in outside:
                 jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))
         else:
             # A missing or unreadable file is reported when it is decoded.
             jobs.append((given, os.path.splitext(os.path.basename(given.rstrip(os.sep)))[0] + ".png"))
-    return _unique_names(jobs), failures
+    jobs = _unique_names(jobs)
+    if not out_dir:
+        return jobs, failures
+    inputs_real = {os.path.realpath(path) for path, _ in jobs}
+    kept = []
+    for path, name in jobs:
+        out = os.path.join(out_dir, name)
+        if os.path.realpath(out) in inputs_real:
+            failures.append((path, f"its output {out} would overwrite an input; give another --out"))
+        else:
+            kept.append((path, name))
+    return kept, failures
 
 
 def is_hint_layer(path):
