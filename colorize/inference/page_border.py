@@ -9,7 +9,8 @@ alone and keeps the bands as they were.
 A side has a border when, on at least half of its length, the picture
 starts with a wide dark run (darker than half the paper's level, wider
 than `MIN_WIDTH` of the short side, so lines reaching the edge do not
-count), at most `MAX_DEPTH` of the side deep; each column (or row) of a
+count; light specks as small inside a dark area, such as stars in a night
+sky, are filled first), at most `MAX_DEPTH` of the side deep; each column (or row) of a
 bordered side is outside the page up to where its run ends, so a skewed
 page's wedge is followed. The page is the bounding box of what is not
 outside; outside pixels left inside that box (the wedges) become paper for
@@ -56,10 +57,13 @@ class Border:
     def note(self):
         top, bottom, left, right = self.box
         height, width = self.outside.shape
-        return (
-            f"dark border around the page ({top} px top, {height - bottom} bottom, {left} left, "
-            f"{width - right} right): the page inside it colored alone, the border kept as it was"
-        )
+        sides = [
+            f"{depth} px {side}"
+            for depth, side in ((top, "top"), (height - bottom, "bottom"), (left, "left"), (width - right, "right"))
+            if depth
+        ]
+        where = f"({', '.join(sides)})" if sides else "(wedges at the edges of a skewed page)"
+        return f"dark border around the page {where}: the page inside it colored alone, the border kept as it was"
 
     def crop(self, image):
         """The page: `image` inside the box, border pixels left in it as paper."""
@@ -141,7 +145,12 @@ def find(image):
         return None
     dark = small < paper_level / 2
     size = max(3, int(round(MIN_WIDTH * min(rows, cols))) | 1)
-    dark = cv2.morphologyEx(dark.view(np.uint8), cv2.MORPH_OPEN, np.ones((size, size), np.uint8)).view(bool)
+    square = np.ones((size, size), np.uint8)
+    # Opening drops dark lines that reach the edge; closing fills light specks in a dark area
+    # (stars in a night sky, dust on the lid), which would cut its runs short and make a
+    # dark area deeper than a border look like one.
+    dark = cv2.morphologyEx(dark.view(np.uint8), cv2.MORPH_OPEN, square)
+    dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, square, borderType=cv2.BORDER_REPLICATE).view(bool)
     outside = np.zeros((rows, cols), bool)
     found = False
     # Each side as the top of a view of the mask: (dark seen from that side, the matching view of `outside`).
@@ -153,7 +162,9 @@ def find(image):
     ):
         runs = _runs(seen)
         depth = MAX_DEPTH * seen.shape[0]
-        if np.mean(runs > 0) < 0.5 or np.median(runs) > depth:
+        # The depth is the median of the runs that there are (with the light rest of the side, a
+        # dark area deeper than a border, such as a night sky over part of it, would pass).
+        if np.mean(runs > 0) < 0.5 or np.median(runs[runs > 0]) > depth:
             continue
         runs = np.minimum(runs, int(depth))
         out |= np.arange(seen.shape[0])[:, None] < runs[None, :]
