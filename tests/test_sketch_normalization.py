@@ -128,6 +128,22 @@ def test_a_night_page_with_stars_as_thin_as_its_lines_is_not_inverted(normalize_
     assert (lines[: lines.shape[0] // 2] < 100).mean() > 0.9  # the sky stays a dark fill
 
 
+def test_a_night_page_with_many_stars_and_a_moon_is_not_inverted(normalize_rgb):
+    # Many stars and a moon: the light blobs score under half of the dark lines, too few
+    # for their width to vote (../shared/cases/dark_page_inverted, as a new user drew it).
+    gray = draw(1000, 3)[:800]
+    gray[:480] = 0
+    rng = np.random.default_rng(5)
+    for x, y in rng.integers(0, [1000, 470], (150, 2)):
+        cv2.circle(gray, (int(x), int(y)), int(rng.integers(1, 5)), 255, -1)
+    cv2.circle(gray, (930, 120), 45, 255, -1)
+    image = np.repeat(gray[..., None], 3, axis=-1)
+    assert not bool(sketch_normalization.page_levels(image)["invert"])
+    net, lines = normalize_rgb(image)
+    assert (net[net.shape[0] * 9 // 10 :] > 200).mean() > 0.95  # under the horizon: white paper
+    assert (lines[: lines.shape[0] // 2] < 100).mean() > 0.9  # the sky stays a dark fill
+
+
 @pytest.mark.parametrize("ink", [(255, 255, 255), (250, 230, 120)])
 def test_light_lines_on_a_dark_page_are_inverted(normalize_rgb, reference, ink):
     a = (255 - draw())[..., None] / 255.0

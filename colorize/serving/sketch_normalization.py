@@ -99,10 +99,17 @@ MOSTLY_DARK = 128
 """A page whose median luma is below this is mostly dark: one of the three
 votes of `light_on_dark` for light lines."""
 
-FEW_LINES = 4.0
+FEW_LINES = 2.0
 """Light lines whose score (length over width) is under 1 / FEW_LINES of the
-dark lines' are too few for their width to vote: a few white stars in a
-night sky, beside the drawing's dark lines, may be thinner than them."""
+dark lines' are too few for their width to vote: the white stars of a night
+sky, beside the drawing's dark lines, may be thinner than them. (The light
+dots of a stippled or screentoned negative score at least 1 / 1.5 of the
+dark network between them.)"""
+
+THINNER = 1.25
+"""Light lines vote for being the lines only when the dark ones are wider by
+this factor or more (the dots of a stippled or screentoned negative: 1.4 to
+2 times; stars in a night sky about as wide as the drawing's lines: a tie)."""
 
 MAX_STEP = 40
 """Largest step between neighbouring pixels of a dataset-style sketch (the
@@ -151,9 +158,9 @@ def light_on_dark(mins, maxs, sub_luma):
     light-on-dark when two of three say so: light lines score higher (so
     that wide gaps between dense dark lines, which are "thin" too at the
     statistics scale, do not outvote them), light lines are thinner than
-    dark ones (the paper between the dots of a stippled or screentoned
-    page is a long network that outscores them, but wider; light lines
-    too few to compare, see `FEW_LINES`, do not vote), and the page
+    dark ones by `THINNER` (the paper between the dots of a stippled or
+    screentoned page is a long network that outscores them, but wider;
+    light lines too few to compare, see `FEW_LINES`, do not vote), and the page
     is mostly dark (median luma under `MOSTLY_DARK`; a night sky over a
     drawing is, but its lines are dark, thinner and score higher). A page
     that is not mostly dark is never inverted: thick dark outlines on white
@@ -195,7 +202,7 @@ def light_on_dark(mins, maxs, sub_luma):
     # sky is most of the page, but the lines are dark and thinner.
     votes = (
         tf.cast(score[1] > score[0], tf.int32)
-        + tf.cast((width[1] < width[0]) & (score[1] * FEW_LINES >= score[0]), tf.int32)
+        + tf.cast((width[1] * THINNER < width[0]) & (score[1] * FEW_LINES >= score[0]), tf.int32)
         + tf.cast(median < MOSTLY_DARK, tf.int32)
     )
     # A mostly light page is never inverted: thick dark outlines on white (emoji, icons) make the
