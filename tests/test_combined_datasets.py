@@ -88,3 +88,20 @@ def test_a_run_trains_on_both_and_caches_their_prior_apart(data_dir, tmp_path):
 def test_a_bad_combination_is_one_line(data_dir, dataset):
     with pytest.raises(ColorizeError, match="dataset"):
         pipeline.ensure_dataset(_config(data_dir, dataset))
+
+
+@pytest.mark.parametrize(
+    ("dataset", "message"),
+    [
+        (
+            "sketch_colorization/nope",
+            "dataset 'sketch_colorization/nope': sketch_colorization has no config 'nope'; "
+            "choose one of synthetic, synthetic_tiny, folder, line_art, openclipart",
+        ),
+        ("nope_ds/x", "dataset 'nope_ds/x': Dataset nope_ds not found."),
+    ],
+)
+def test_an_unknown_dataset_names_what_there_is(data_dir, dataset, message):
+    with pytest.raises(ColorizeError) as error:
+        pipeline.ensure_dataset(_config(data_dir, dataset))
+    assert str(error.value) == message

@@ -46,6 +46,11 @@ except ModuleNotFoundError as e:  # a wheel installed without the checkout
     ) from None
 
 
+def config_names():
+    """The builder's config names, in its order."""
+    return [c.name for c in Builder.BUILDER_CONFIGS]
+
+
 def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, beam_options=None):
     """Builds `sketch_colorization/<config>` unless it is built already.
 
@@ -76,7 +81,7 @@ def build(config="synthetic", data_dir=None, manual_dir=None, *, workers=None, b
         data folder that cannot be written, bad `workers` or
         `beam_options`, or a split without any usable window.
     """
-    names = [c.name for c in Builder.BUILDER_CONFIGS]
+    names = config_names()
     if config not in names:
         raise ColorizeError(f"unknown {examples.NAME} config {config!r}; choose one of {', '.join(names)}")
     if config == "folder":

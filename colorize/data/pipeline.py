@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from colorize.data import build, palettes
+from colorize.data import build, examples, palettes
 from colorize.data import simulated_hints as hint_sim
 from colorize.errors import ColorizeError
 from colorize.nets.models import HINT_COLOR, HINT_MASK, PALETTE, SKETCH
@@ -51,6 +51,11 @@ def ensure_dataset(config):
         return Combined([ensure_dataset(config.replace(dataset=name)) for name in names], data_dir_of(config))
     data_dir = data_dir_of(config)
     name, builder_config = _split_name(config.dataset)
+    if name == examples.NAME and builder_config and builder_config not in build.config_names():
+        raise ColorizeError(
+            f"dataset {config.dataset!r}: {name} has no config {builder_config!r}; "
+            f"choose one of {', '.join(build.config_names())}"
+        )
     try:
         builder = tfds.builder(config.dataset, data_dir=data_dir)
     except Exception as e:  # TFDS raises several types for unknown names/configs.
