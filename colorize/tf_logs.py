@@ -22,6 +22,7 @@ Set `COLORIZE_TF_LOGS=1` to see TensorFlow's start-up lines.
 
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -102,15 +103,29 @@ _FINDER = _QuietFinder()
 
 
 def install():
-    """Makes the next `import tensorflow` quiet (see the module docstring).
+    """Makes the next `import tensorflow` quiet (see the module docstring),
+    and what TensorFlow, TFDS and Beam log later while the command runs:
+    `TF_CPP_MIN_LOG_LEVEL` 2 unless set (C++ errors are still shown), TFDS's
+    absl warnings, Beam's "apitools not found".
 
     Does nothing when TensorFlow is already imported or `COLORIZE_TF_LOGS`
     is set to anything but "" or "0".
     """
     if "tensorflow" in sys.modules or os.environ.get(ENV, "") not in ("", "0"):
         return
+    # Later, while it runs: the C++ runtime's INFO and WARNING lines ("Memory patch applied"),
+    # unless the user chose a level, TFDS's warnings (absl) and Beam's "apitools not found".
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    if _beam_noise not in logging.getLogger().filters:
+        logging.getLogger().addFilter(_beam_noise)
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+
+
+def _beam_noise(record):
+    """False for Apache Beam's import-time warning about Google Cloud clients (not used here)."""
+    return "apitools not found" not in record.getMessage()
 
 
 def uninstall():

@@ -69,6 +69,22 @@ def test_importing_tensorflow_after_install_prints_no_start_up_lines():
     assert [line for line in loud if tf_logs.NOISE.match(line)], loud
 
 
+def test_install_also_quiets_what_runs_later_unless_the_user_chose():
+    code = (
+        "import logging, os; from colorize import tf_logs\n"
+        "tf_logs.install()\n"
+        "logging.warning('apitools not found, and bigquery client libraries are not available')\n"
+        "logging.warning('a real warning')\n"
+        "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], logging.getLogger('absl').level)"
+    )
+    unset = {k: v for k, v in helpers.env().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = helpers.run_python(["-c", code], environ=unset)
+    assert done.stdout.split() == ["2", str(40)]  # C++ INFO and WARNING off; absl: errors only
+    assert "apitools" not in done.stderr and "a real warning" in done.stderr
+    chosen = helpers.run_python(["-c", code], environ=helpers.env(TF_CPP_MIN_LOG_LEVEL="0"))
+    assert chosen.stdout.split()[0] == "0"
+
+
 class _FailingLoader:
     def create_module(self, spec):
         return None
