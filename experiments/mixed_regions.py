@@ -18,7 +18,9 @@ Writes `--out` (default `experiments/results/mixed_regions/results.json`):
 every figure, the choice and the rule. The spread is a module constant,
 set by hand from the choice; `calibrate_decoding` then picks the threshold
 under it. With `--hole-shares` it sweeps `fullres.PAPER_HOLE_SHARE` instead,
-at the module's spread, into `hole_shares.json` beside `--out`.
+at the module's spread, into `hole_shares.json` beside `--out`; with
+`--only-open` it compares `fullres.MIXED_ONLY_OPEN` off and on (whether a
+closed region may be mixed too), into `only_open.json`.
 """
 
 import os
@@ -34,6 +36,7 @@ HOLE_SHARES = (0.0, 0.02, 0.05, 0.1, 0.2)
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.5, 0.55)
 OUT = os.path.join(os.path.dirname(__file__), "results", "mixed_regions", "results.json")
 HOLES = "hole_shares.json"  # beside --out
+ONLY_OPEN = "only_open.json"  # beside --out
 
 
 def _parser():
@@ -45,6 +48,11 @@ def _parser():
         type=calibrate_decoding.floats,
         default=None,
         help=f"instead: sweep fullres.PAPER_HOLE_SHARE at the module's spread (e.g. {','.join(map(str, HOLE_SHARES))})",
+    )
+    p.add_argument(
+        "--only-open",
+        action="store_true",
+        help="instead: fullres.MIXED_ONLY_OPEN off and on (may a closed region be mixed?), at the module's spread",
     )
     return p
 
@@ -94,6 +102,14 @@ def main(argv=None):
     )
     temperature = float(runs.read_decoding(args.model).get("temperature") or config.temperature)
     print(f"at T={temperature:g}", flush=True)
+    if args.only_open:
+        opened = sweep(model, examples, temperature, "MIXED_ONLY_OPEN", (False, True), args.thresholds)
+        out = os.path.join(os.path.dirname(args.out), ONLY_OPEN)
+        calibrate_decoding.write_sweep(
+            args, config, len(examples), opened, out=out, temperature=temperature, spread=fullres.MIXED_PAPER_SPREAD
+        )
+        print(f"wrote {out}")
+        return 0
     if args.hole_shares:
         holes = sweep(model, examples, temperature, "PAPER_HOLE_SHARE", args.hole_shares, args.thresholds)
         out = os.path.join(os.path.dirname(args.out), HOLES)

@@ -218,6 +218,7 @@ def ship(args):
         paper_threshold=choice["paper_threshold"],
         decoding_rule=choice["rule"],
         mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
+        mixed_only_open=fullres.MIXED_ONLY_OPEN,
         palette_unify_share=palette_snap.UNIFY_SHARE,
         rebalance=config.rebalance,
         rebalance_lambda=config.rebalance_lambda,
@@ -393,8 +394,9 @@ def model_card(card):
         f"- Inputs: the sketch, color hints (trained with simulated dots and strokes), and a palette "
         f"(ideepcolor's global hints: {card['palette']}); trained on `--sketch {card['sketch']}` inputs.",
         f"- Decoding, chosen on validation as `predict` colors: temperature {card['temperature']}, paper "
-        f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}). A region whose "
-        f"cells disagree about paper (spread above {card.get('mixed_paper_spread', '-')}, "
+        f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}). A region "
+        + ("open to the page " if card.get("mixed_only_open") else "")
+        + f"whose cells disagree about paper (spread above {card.get('mixed_paper_spread', '-')}, "
         "`experiments.mixed_regions`) is decided pixel by pixel."
         + (
             " With a palette, the chromatic pixels take the nearest palette color exactly, and each shape "

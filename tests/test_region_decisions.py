@@ -102,6 +102,29 @@ def test_a_spot_of_color_on_the_page_away_from_every_line_is_paper(monkeypatch):
     np.testing.assert_allclose(kept[24, 220], ORANGE, atol=1.0)
 
 
+def test_a_closed_shape_whose_cells_disagree_is_decided_as_a_whole(monkeypatch):
+    """A closed shape, not open to the page: half its cells paper, half
+    color, the same disagreement that makes an open figure mixed. It is one
+    shape, so it gets one decision, never white and color split along no
+    line; open to the page through a gap, the same cells are split."""
+    sketch, color, chromatic, small = _figure(small=64)
+    paper = np.full((small, small), 0.95, np.float32)
+    paper[16:48, 16:32] = 0.05  # the circle's left half colored, its right half paper
+    inside = np.zeros(sketch.shape, np.uint8)
+    cv2.circle(inside, (128, 128), 56, 1, -1)
+    inside = inside.astype(bool)
+    out = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    assert np.ptp(out[inside], axis=0).max() < 1.0  # one flat decision over the whole circle
+    monkeypatch.setattr(fullres, "MIXED_ONLY_OPEN", False)
+    split = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    assert np.ptp(split[inside], axis=0).max() > 100.0  # the old rule: white and orange inside one shape
+    monkeypatch.setattr(fullres, "MIXED_ONLY_OPEN", True)
+    cv2.rectangle(sketch, (180, 118), (200, 138), 255, -1)  # a gap: the circle joins the page
+    opened = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(opened[128, 90], ORANGE, atol=1.0)
+    np.testing.assert_array_equal(opened[128, 160], 255.0)
+
+
 def test_paper_holes_inside_a_figure_are_colored():
     """A patch of the network's doubt inside a figure (paper cells enclosed
     by colored ones, small) is not paper; the page, and a large enclosed
