@@ -129,7 +129,10 @@ def main(argv=None):
             named = hint_layers.parse_colors(args.palette)
         except ValueError as e:
             raise ColorizeError(f"--palette: {e}") from None
-    reference = coloring.load_rgb(args.reference) if args.reference else None  # one-line ImageError when bad
+    try:
+        reference = coloring.load_rgb(args.reference) if args.reference else None
+    except ColorizeError as e:  # one line naming the file: say it is the reference
+        raise ColorizeError(f"--reference: {e}") from None
     model_path = args.model or weights.default_model()
     # The inputs and the output folder are checked before the model loads
     # (seconds): a wrong path is reported at once.

@@ -68,6 +68,9 @@ def test_a_reference_gives_its_main_colors(palette_run, tmp_path):
     both = model.palette(colors=np.array([[32, 80, 192]], np.uint8), reference=reference)
     assert np.count_nonzero(both.weights) == 2 and np.isclose(both.weights.sum(), 1.0)
     np.testing.assert_array_equal(both.colors, [[32, 80, 192], [224, 48, 32]])
+    # A color named twice, or named and also the reference's, is one color.
+    twice = model.palette(colors=np.array([[224, 48, 32], [32, 80, 192], [224, 48, 32]], np.uint8), reference=reference)
+    np.testing.assert_array_equal(twice.colors, [[224, 48, 32], [32, 80, 192]])
     with pytest.raises(Exception, match="no colors"):
         model.palette(reference=np.full((32, 32, 3), 255, np.uint8))
     # A black-and-white drawing: shrunk, its lines turn gray, and grays are not colors.
@@ -92,7 +95,7 @@ def test_palette_errors_are_one_line(palette_run, tmp_path, capsys):
     assert err == ["error: --palette: palette color '#e0302' is not #RRGGBB"]
     _usage_error([*base, "--model", palette_run, "--reference", str(tmp_path / "missing.png")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "missing.png" in err[0] and "no such file" in err[0]
+    assert err == [f"error: --reference: {tmp_path / 'missing.png'}: no such file"]
     # A model without a palette input.
     no_palette = str(tmp_path / "plain")
     config, net = trained.load_net(palette_run)

@@ -152,7 +152,7 @@ class Model:
         Returns:
             A `palette_snap.Palette`: the network's input, `(num_classes,)`
             float32 summing to 1, and the colors themselves (the named ones,
-            then the reference's, `palettes.main_colors`), which the
+            then the reference's, `palettes.main_colors`, each once), which the
             output's chromatic pixels take exactly; or None when neither is
             given.
 
@@ -178,7 +178,9 @@ class Model:
             parts.append(found)
             rgb.append(main)
         chosen = np.sum(parts, axis=0) > 0
-        return palette_snap.Palette((chosen / chosen.sum()).astype(np.float32), np.concatenate(rgb))
+        rgb = np.concatenate(rgb)
+        _, first = np.unique(rgb, axis=0, return_index=True)  # a color named twice (or also the reference's) once
+        return palette_snap.Palette((chosen / chosen.sum()).astype(np.float32), rgb[np.sort(first)])
 
     def color(self, sketch, hint_rgb=None, hint_mask=None, palette=None):
         """The core's color at the trained scale (`color_guided` with hints).
