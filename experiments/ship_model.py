@@ -167,6 +167,45 @@ def training_facts(run_dir):
     )
 
 
+def cycle_facts(path):
+    """One training cycle's facts: its data, learning rate, epochs, steps
+    and wall hours, and the weights it started from (`init_from`, "" for
+    none). `path` is a run, a snapshot of one, or a run's `best/` (then the
+    best epoch's figures, from the run beside it)."""
+    config = runs.load_config(path)
+    best = os.path.join(path, "best.json")
+    if os.path.isfile(best):
+        with open(best) as f:
+            chosen = json.load(f)
+        run = os.path.dirname(os.path.normpath(path))
+        epochs, steps = chosen["epoch"], chosen["step"]
+        hours = round(training_seconds(run, steps) / 3600, 2)
+    else:
+        facts = training_facts(path)
+        epochs, steps, hours = facts["epochs"], facts["steps"], facts["wall_hours"]
+    return dict(
+        run=os.path.normpath(path),
+        dataset=config.dataset,
+        learning_rate=config.learning_rate,
+        epochs=epochs,
+        steps=steps,
+        wall_hours=hours,
+        init_from=config.init_from,
+    )
+
+
+def lineage(run_dir, limit=20):
+    """The cycles that trained a run's weights, oldest first: each started
+    from the previous one's weights (`--init-from`). A starting point that
+    is a packed model, or gone, ends the chain (it is named in the oldest
+    cycle's `init_from`)."""
+    cycles, path = [], run_dir
+    while path and len(cycles) < limit and runs.is_run(path) and not os.path.isfile(os.path.join(path, "weights.npz")):
+        cycles.append(cycle_facts(path))
+        path = cycles[-1]["init_from"]
+    return cycles[::-1]
+
+
 def ship(args):
     config, net = trained.load_net(args.run)
     print(f"== choosing the decoding on validation ({args.run})", flush=True)
@@ -235,6 +274,7 @@ def ship(args):
         bytes=os.path.getsize(weights),
         train_command=args.train_command,
         training=training_facts(args.run),
+        cycles=lineage(args.run),
         calibration={str(k): {str(th): m for th, m in row.items()} for k, row in calibration.items()},
         test_predict=predicted,
         test_predict_by_source=by_source,
@@ -348,6 +388,31 @@ def _source_rows(by_source):
     return rows
 
 
+def _training_lines(card):
+    """The card's training time: one line, or with earlier cycles a table of them."""
+    tr, cycles = card["training"], card.get("cycles") or []
+    where = f"(pauses left out; with other work sharing the machine) on {tr['hardware']}, in {card['precision']}."
+    if len(cycles) < 2:
+        steps = f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs)"
+        return [f"{steps}, {tr['wall_hours']} hours of training wall time {where}", ""]
+    rows = [
+        f"| {i} | `{c['dataset']}` | {c['learning_rate']:g} | {c['epochs']} | {c['steps']} | {c['wall_hours']} |"
+        for i, c in enumerate(cycles, 1)
+    ]
+    steps, hours = sum(c["steps"] for c in cycles), round(sum(c["wall_hours"] for c in cycles), 2)
+    return [
+        f"Trained in {len(cycles)} cycles, each from the weights of the one before (`--init-from`; a fresh "
+        "optimizer and schedule each time), the last epoch of each kept (the best one by validation loss):",
+        "",
+        "| cycle | data | starting learning rate | epochs | steps of batch 16 | wall hours |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"{steps} steps in all, {hours} hours of training wall time {where}",
+        "",
+    ]
+
+
 def _width_lines(card):
     """The card's lines on the widths compared per CPU-hour (none without a comparison)."""
     comparison = card.get("width_comparison")
@@ -366,7 +431,6 @@ def _width_lines(card):
 def model_card(card):
     """MODEL_CARD.md from `model_card.json`'s dict."""
     p, m = card["test_predict"], card["test"]
-    tr = card["training"]
     (name, curve), *_ = card["hints_curve"].items()
     counts = card["counts"]
 
@@ -442,10 +506,7 @@ def model_card(card):
         "python -m experiments.ship_model RUN_DIR",
         "```",
         "",
-        f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs), {tr['wall_hours']} hours of training wall "
-        f"time (pauses left out; with other work sharing the machine) on {tr['hardware']}, in "
-        f"{card['precision']}.",
-        "",
+        *_training_lines(card),
         *_width_lines(card),
         f"## Test split ({card['test_examples']} windows)",
         "",

@@ -1,0 +1,42 @@
+"""The model card's training section (`experiments.ship_model`): the cycles
+that trained the weights, each started from the one before, followed back
+through `init_from` to the first."""
+
+import json
+
+from colorize import runs, variants
+from experiments import ship_model
+
+
+def _cycle(path, init_from, epochs, lr, dataset="sketch_colorization/line_art", best=None):
+    """A run folder with a config and a history of `epochs` epochs of 10 steps."""
+    config = variants.BASE.replace(dataset=dataset, learning_rate=lr, init_from=init_from)
+    runs.save_config(config, str(path))
+    history = [{"epoch": e, "step": 10 * e, "val_loss": 3.0 - 0.1 * e} for e in range(1, epochs + 1)]
+    runs.save_history(history, str(path))
+    if best:  # a run's best/ folder: its config and the best epoch
+        (path / "best").mkdir()
+        runs.save_config(config, str(path / "best"))
+        (path / "best" / "best.json").write_text(json.dumps({"epoch": best, "step": 10 * best}))
+    return str(path)
+
+
+def test_the_lineage_follows_init_from_back_to_the_first_cycle(tmp_path):
+    first = _cycle(tmp_path / "first", "", 30, 1e-3)
+    second = _cycle(tmp_path / "second", first, 8, 5e-5, best=5)
+    both = "sketch_colorization/line_art+sketch_colorization/openclipart"
+    last = _cycle(tmp_path / "last", str(tmp_path / "second" / "best"), 4, 5e-5, dataset=both)
+    cycles = ship_model.lineage(last)
+    assert [(c["epochs"], c["steps"], c["learning_rate"], c["dataset"]) for c in cycles] == [
+        (30, 300, 1e-3, "sketch_colorization/line_art"),
+        (5, 50, 5e-5, "sketch_colorization/line_art"),  # the best epoch of the second cycle, not its last
+        (4, 40, 5e-5, both),
+    ]
+    card = {"training": ship_model.training_facts(last), "cycles": cycles, "precision": "mixed_bfloat16"}
+    lines = ship_model._training_lines(card)
+    assert lines[0].startswith("Trained in 3 cycles, each from the weights of the one before")
+    assert f"| 3 | `{both}` | 5e-05 | 4 | 40 |" in "\n".join(lines)
+    assert any(line.startswith("390 steps in all") for line in lines)
+    # One cycle: the one line the card had before.
+    alone = {"training": ship_model.training_facts(first), "cycles": ship_model.lineage(first), "precision": "x"}
+    assert ship_model._training_lines(alone)[0].startswith("300 steps of batch 16 (30 epochs), 0.0 hours")
