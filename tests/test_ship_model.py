@@ -25,7 +25,7 @@ def test_the_lineage_follows_init_from_back_to_the_first_cycle(tmp_path):
     first = _cycle(tmp_path / "first", "", 30, 1e-3)
     second = _cycle(tmp_path / "second", first, 8, 5e-5, best=5)
     both = "sketch_colorization/line_art+sketch_colorization/openclipart"
-    last = _cycle(tmp_path / "last", str(tmp_path / "second" / "best"), 4, 5e-5, dataset=both)
+    last = _cycle(tmp_path / "last", f"{second}/best", 4, 5e-5, dataset=both)
     cycles = ship_model.lineage(last)
     assert [(c["epochs"], c["steps"], c["learning_rate"], c["dataset"]) for c in cycles] == [
         (30, 300, 1e-3, "sketch_colorization/line_art"),
