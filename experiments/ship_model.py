@@ -542,8 +542,13 @@ def model_card(card):
         "",
         "## Known failures",
         "",
-        "- Trained on emoji and game art: flat colors with bold outlines. Other drawings (manga, comics, "
-        "sketchy pencil lines) are outside its training data.",
+        (
+            "- Trained on emoji, game art and clip art: mostly flat colors with bold outlines (clip art also "
+            "with gradients). Other drawings (manga, comics, sketchy pencil lines) are outside its training data."
+            if with_clip_art
+            else "- Trained on emoji and game art: flat colors with bold outlines. Other drawings (manga, comics, "
+            "sketchy pencil lines) are outside its training data."
+        ),
         "- Without hints it guesses each shape's hue; what has many plausible colors (clothes, hearts, "
         "cars, whales) often comes out wrong, or as a smear of several hues where neighbouring cells chose "
         "differently (such a region keeps its smooth color). Give hints or a palette.",
