@@ -34,8 +34,8 @@ def _parser():
     p.add_argument(
         "--dataset",
         default=None,
-        help="TFDS name/config, or several joined by + to train on all of them "
-        "(default: sketch_colorization/synthetic)",
+        help="TFDS name/config, or several joined by + to train on all of them, each drawn in proportion "
+        "to its size (default: sketch_colorization/synthetic)",
     )
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: ~/tensorflow_datasets)")
     p.add_argument("--epochs", type=int, default=None)
@@ -75,7 +75,7 @@ def _parser():
         type=float,
         default=None,
         help="training crops a random square of CROP_SCALE..1 of each window's side and resizes it to "
-        "--image-size (random resized crop; default 1: the whole window)",
+        "--image-size (random resized crop; 0.25 to 1, default 1: the whole window)",
     )
     p.add_argument("--sketch", default=None, help="network input: line, binary, or mix (robust to real sketches)")
     p.add_argument(
