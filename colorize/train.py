@@ -32,10 +32,7 @@ def _parser():
     p.add_argument("--preset", default="small", help="one of: " + ", ".join(variants.PRESETS))
     p.add_argument("--run-dir", default=None, help="run directory (default: runs/VARIANT-PRESET)")
     p.add_argument(
-        "--dataset",
-        default=None,
-        help="TFDS name/config, or several joined by + to train on all of them, each drawn in proportion "
-        "to its size (default: sketch_colorization/synthetic)",
+        "--dataset", default=None, help="TFDS name/config; a+b: both (default: sketch_colorization/synthetic)"
     )
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: ~/tensorflow_datasets)")
     p.add_argument("--epochs", type=int, default=None)
@@ -70,13 +67,7 @@ def _parser():
     )
     p.add_argument("--width", type=float, default=None, help="channel multiplier (1.0: the paper's network)")
     p.add_argument("--image-size", type=int, default=None, help="training resolution (multiple of 8, <= 256)")
-    p.add_argument(
-        "--crop-scale",
-        type=float,
-        default=None,
-        help="training crops a random square of CROP_SCALE..1 of each window's side and resizes it to "
-        "--image-size (random resized crop; 0.25 to 1, default 1: the whole window)",
-    )
+    p.add_argument("--crop-scale", type=float, default=None, help="train on random crops, S..1 of a side (0.25-1)")
     p.add_argument("--sketch", default=None, help="network input: line, binary, or mix (robust to real sketches)")
     p.add_argument(
         "--hints",
