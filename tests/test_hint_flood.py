@@ -312,6 +312,30 @@ def test_colored_by_predict_a_dab_in_a_figure_too_open_to_close_fills_it_up_to_t
         assert np.all(out["rgb"][outside] == red) and np.all(out["rgb"][inside] == red) and out["notes"] == []
 
 
+def test_colored_by_predict_a_dab_on_the_page_fills_it_when_the_network_paints_around_the_dab(shipped, monkeypatch):
+    # A network that uses its hints paints around a dab, here a disc of 60 px on the page; the
+    # wall is where it sees paper without them, so the dab is still on the page and fills it.
+    predict, model = shipped
+    red = (200, 30, 30)
+    lines, inside, outside, _ = open_figure(600, 100, seed=1)
+    image = np.dstack([lines] * 3)
+    color = model.color
+
+    def painting(sketch, hint_rgb=None, hint_mask=None, palette=None):
+        out = color(sketch, hint_rgb, hint_mask, palette)
+        if hint_mask is not None:
+            paper, chromatic = model.evidence
+            h, w = paper.shape
+            yy, xx = np.mgrid[:h, :w]
+            around = (yy - 20 * h / 600) ** 2 + (xx - 20 * w / 600) ** 2 < (60 * h / 600) ** 2
+            model.evidence = (np.where(around, 0.0, paper).astype(np.float32), chromatic)
+        return out
+
+    monkeypatch.setattr(model, "color", painting)
+    out = predict.colorize_array(image, model, *dab(lines.shape, [(20, 20)], red))
+    assert np.all(out["rgb"][outside] == red) and out["notes"] == []
+
+
 def test_colored_by_predict_the_networks_paper_is_pasted_around_a_scanners_border(shipped):
     predict, model = shipped
     lines, inside, outside, _ = open_figure(600, 50, seed=1)

@@ -17,7 +17,8 @@ colors one decoded image with it at the image's own size:
    OpenCV, outside the graph), gives a palette's own colors
    (`palette_snap`), then fills the hinted regions (`hint_flood`;
    for a classification net with a paper threshold, its paper decision per
-   pixel, `paper_wall`, is the wall of a fill whose figure is open);
+   pixel without the hints, its holes in figures taken out, `paper_wall`,
+   is the wall of a fill whose figure is open);
    "bilinear" calls the core's `compose`, the graph's own step, so that the
    output is what the exported model's `serving_default` (`guided` with a
    hint layer) returns for the same decoded pixels (within one level for
@@ -279,7 +280,8 @@ def paper_wall(model, trained, size):
     """Where the network sees paper at full size, for the hint fill (`hint_flood.plan_fill`'s `paper_wall`).
 
     Args:
-        model: a `Model` that has just colored the image (`Model.color`).
+        model: a `Model` that has just colored the image (`Model.color`;
+            `colorize_array` colors it again without the hints for this).
         trained: (h, w), the trained scale of its color.
         size: (H, W), the full size.
 
@@ -387,7 +389,15 @@ def colorize_array(
         if model.evidence is not None and model.paper_threshold is not None:
 
             def wall():  # asked for when a dab's region reaches the page border: the page's, around a border
+                # Where the network sees paper without the hints (given a dab on the page, it paints
+                # around the dab, which is not a figure), its holes in figures taken out.
+                hinted = model.evidence
+                if net_hints is not None:
+                    model.color(net_input, palette=None if palette is None else palette.weights)
+                mass = fullres.paper_without_holes(model.evidence[0], float(model.paper_threshold))
+                model.evidence = (mass, model.evidence[1])
                 paper, _ = paper_wall(model, color.shape[:2], page_size)
+                model.evidence = hinted
                 return paper if border is None else border.paste_paper(paper)
 
             cell = fullres.cell_size(color.shape[:2], page_size)
