@@ -153,8 +153,7 @@ def main(argv=None):
             raise
         raise ColorizeError(f"{args.reference}: {e}") from None
     if palette is not None:
-        given = f"the main colors of {args.reference}" + (f" and {args.palette}" if args.palette else "")
-        print(f"palette: {given + ': ' if args.reference else ''}{palette.hex()} (for every input)", flush=True)
+        print(f"{palette.note(args.reference, args.palette)} (for every input)", flush=True)
 
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 

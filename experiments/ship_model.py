@@ -173,7 +173,7 @@ def cycle_facts(path):
     none). `path` is a run, a snapshot of one, or a run's `best/` (then the
     best epoch's figures, from the run beside it)."""
     config = runs.load_config(path)
-    best = os.path.join(path, "best.json")
+    best = os.path.join(path, runs.BEST_EPOCH)
     if os.path.isfile(best):
         with open(best) as f:
             chosen = json.load(f)
@@ -200,7 +200,12 @@ def lineage(run_dir, limit=20):
     is a packed model, or gone, ends the chain (it is named in the oldest
     cycle's `init_from`)."""
     cycles, path = [], run_dir
-    while path and len(cycles) < limit and runs.is_run(path) and not os.path.isfile(os.path.join(path, "weights.npz")):
+    while (
+        path
+        and len(cycles) < limit
+        and runs.is_run(path)
+        and not os.path.isfile(os.path.join(path, runs.PACKED_WEIGHTS))
+    ):
         cycles.append(cycle_facts(path))
         path = cycles[-1]["init_from"]
     return cycles[::-1]
@@ -542,13 +547,13 @@ def model_card(card):
         "",
         "## Known failures",
         "",
-        (
-            "- Trained on emoji, game art and clip art: mostly flat colors with bold outlines (clip art also "
-            "with gradients). Other drawings (manga, comics, sketchy pencil lines) are outside its training data."
+        "- Trained on "
+        + (
+            "emoji, game art and clip art: mostly flat colors with bold outlines (clip art also with gradients)"
             if with_clip_art
-            else "- Trained on emoji and game art: flat colors with bold outlines. Other drawings (manga, comics, "
-            "sketchy pencil lines) are outside its training data."
-        ),
+            else "emoji and game art: flat colors with bold outlines"
+        )
+        + ". Other drawings (manga, comics, sketchy pencil lines) are outside its training data.",
         "- Without hints it guesses each shape's hue; what has many plausible colors (clothes, hearts, "
         "cars, whales) often comes out wrong, or as a smear of several hues where neighbouring cells chose "
         "differently (such a region keeps its smooth color). Give hints or a palette.",

@@ -327,8 +327,8 @@ class Demo:
         )
         notes = list(out["notes"])
         if colors is not None:  # the colors the output uses: a reference's are seen nowhere else
-            given = "the main colors of the picture" + (" and the named ones" if named is not None else "")
-            notes.insert(0, f"palette: {given + ': ' if reference is not None else ''}{colors.hex()}")
+            names = ("the picture", "the named ones" if named is not None else None) if reference is not None else ()
+            notes.insert(0, colors.note(*names))
         progress(0.85, desc="writing the PNG and the layers")
         folder = self._new_folder()
         stem = os.path.splitext(os.path.basename(str(sketch_path)))[0] + "-colored"

@@ -42,14 +42,13 @@ def excluded_classes(space):
     return targets.white_classes(space) | black
 
 
-def palette_classes(rgb255, space, k, min_share=MIN_SHARE, method="area"):
+def palette_classes(rgb255, space, k, min_share=MIN_SHARE):
     """The main colors of pictures, as a palette.
 
     Args:
         rgb255: `(batch, H, W, 3)` RGB 0..255 (uint8 or float; any size,
-            resized to `PALETTE_SIZE` first, by `method`: "area", as in
-            training, or "nearest", which samples the picture's own pixels
-            and makes no blends where two colors meet).
+            area-resized to `PALETTE_SIZE` first: at that size already, as
+            it is left).
         space: the classes' space, "rgb" or "lch".
         k: how many main colors: an int, or a `(batch,)` int tensor.
         min_share: classes holding less than this share of the counted
@@ -60,7 +59,7 @@ def palette_classes(rgb255, space, k, min_share=MIN_SHARE, method="area"):
         outside `excluded_classes`, each weighing 1 / their number; all zero
         for a picture without any counted color.
     """
-    rgb = tf.image.resize(tf.cast(rgb255, tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method=method)
+    rgb = tf.image.resize(tf.cast(rgb255, tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="area")
     classes = targets.nearest_class(rgb, space)  # (b, S, S)
     batch = tf.shape(classes)[0]
     flat = tf.reshape(classes, [batch, -1])
@@ -168,7 +167,7 @@ def main_colors(rgb255, space, k=MAX_COLORS):
         for a picture without color).
     """
     rgb = tf.image.resize(tf.cast(np.asarray(rgb255)[None], tf.float32), (PALETTE_SIZE, PALETTE_SIZE), method="nearest")
-    weights = np.asarray(palette_classes(rgb, space, k, method="nearest")[0])
+    weights = np.asarray(palette_classes(rgb, space, k)[0])  # sampled already: `palette_classes` keeps it
     classes = np.asarray(targets.nearest_class(rgb, space)[0]).ravel()  # (S * S,)
     pixels = np.asarray(rgb[0]).reshape(-1, 3)
     chosen = np.flatnonzero(weights > 0)

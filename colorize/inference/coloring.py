@@ -276,14 +276,15 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours
 
 
-def paper_wall(model, trained, size):
+def paper_wall(model, trained, size, paper=None):
     """Where the network sees paper at full size, for the hint fill (`hint_flood.plan_fill`'s `paper_wall`).
 
     Args:
-        model: a `Model` that has just colored the image (`Model.color`;
-            `colorize_array` colors it again without the hints for this).
+        model: a `Model` that has just colored the image (`Model.color`).
         trained: (h, w), the trained scale of its color.
         size: (H, W), the full size.
+        paper: `(h, w)` paper mass to decide from instead of the model's
+            (`colorize_array`'s, without the hints, holes taken out).
 
     Returns:
         (paper, cell): `(H, W)` bool (`fullres.paper_decision` of the
@@ -293,7 +294,8 @@ def paper_wall(model, trained, size):
     """
     if model.evidence is None or model.paper_threshold is None:
         return None, None
-    paper = fullres.paper_decision(model.evidence[0], size, float(model.paper_threshold))
+    mass = model.evidence[0] if paper is None else paper
+    paper = fullres.paper_decision(mass, size, float(model.paper_threshold))
     return paper, fullres.cell_size(trained, size)
 
 
@@ -395,9 +397,8 @@ def colorize_array(
                 if net_hints is not None:
                     model.color(net_input, palette=None if palette is None else palette.weights)
                 mass = fullres.paper_without_holes(model.evidence[0], float(model.paper_threshold))
-                model.evidence = (mass, model.evidence[1])
-                paper, _ = paper_wall(model, color.shape[:2], page_size)
-                model.evidence = hinted
+                model.evidence = hinted  # the hinted pass's, as it colored the image
+                paper, _ = paper_wall(model, color.shape[:2], page_size, mass)
                 return paper if border is None else border.paste_paper(paper)
 
             cell = fullres.cell_size(color.shape[:2], page_size)

@@ -72,6 +72,15 @@ class Palette(typing.NamedTuple):
         """The colors as a user names them: `"#rrggbb, #rrggbb, ..."`."""
         return ", ".join("#{:02x}{:02x}{:02x}".format(*(int(v) for v in c)) for c in self.colors)
 
+    def note(self, reference=None, named=None):
+        """The line that tells a user the colors: `palette: #..., #...`,
+        after `the main colors of REFERENCE (and NAMED):` when a reference
+        picture gave some (`reference`, `named`: how to call them)."""
+        given = (
+            "" if reference is None else f"the main colors of {reference}" + (f" and {named}" if named else "") + ": "
+        )
+        return f"palette: {given}{self.hex()}"
+
 
 def _lab(rgb255):
     """`(..., 3)` float32 RGB 0..255 -> `(..., 3)` float32 CIE-Lab (L 0..100)."""
