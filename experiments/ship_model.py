@@ -307,6 +307,13 @@ def _fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
 
+def _page(m):
+    """The page figure, with the bare sketch's where measured: its lines' edges darken the page too."""
+    if m.get("page_sketch") is None:
+        return _fmt(m["page_min"], 1)
+    return f"{_fmt(m['page_min'], 1)} (bare sketch {_fmt(m['page_sketch'], 1)})"
+
+
 def _bars(m):
     """(figure, value, target, met) rows of the no-hint bars of a model that colors."""
     lo, hi = TARGETS["chroma_ratio"]
@@ -315,7 +322,7 @@ def _bars(m):
         ("white kept", _fmt(m["white_kept"]), f">= {TARGETS['white_kept']}", m["white_kept"] >= TARGETS["white_kept"]),
         (
             "page (smallest channel's mean)",
-            _fmt(m["page_min"], 1),
+            _page(m),
             f">= {TARGETS['page']:g}",
             m["page_min"] >= TARGETS["page"],
         ),
@@ -386,7 +393,7 @@ def _source_rows(by_source):
     for name, r in by_source.items():
         m = r["metrics"]
         rows.append(
-            f"| {name} | {r['examples']} | {_fmt(m['white_kept'])} | {_fmt(m['page_min'], 1)} | "
+            f"| {name} | {r['examples']} | {_fmt(m['white_kept'])} | {_page(m)} | "
             f"{_fmt(m['psnr'])} ({m['psnr'] - m['psnr_sketch']:+.2f}) | {_fmt(m['chroma_ratio'])} | "
             f"{_fmt(m['color_overlap'], 3)} |"
         )
@@ -560,7 +567,15 @@ def model_card(card):
         "- Where a figure's outline is open, its region and the page are one, decided pixel by pixel: the edge "
         "between the white page and the figure's color follows the network's cells (soft, up to a cell off "
         "the outline), not the line. White parts inside figures (eyes, teeth, a tissue) often take the "
-        "figure's color, which keeps the page below 250 on average.",
+        "figure's color, which keeps the page below 250 on average"
+        + (
+            f"; the sketch's lines alone leave {card['test_predict']['page_sketch']:.1f} of it (the bare sketch "
+            "where the truth is white: anti-aliased edges, and outlines wider than the colored art's), so the "
+            "colors have little room under that bar"
+            if card["test_predict"].get("page_sketch") is not None
+            else ""
+        )
+        + ".",
         "- The SavedModel serves the network's bilinear output: a cream page, colors blended across lines, "
         "hints through the network only (see the README).",
         "- Still training: the run goes on in later sessions (see the issue's notes).",

@@ -154,6 +154,9 @@ def test_page_color_and_color_overlap():
     # Perfect: the page is white and the colors match.
     same = helpers.metrics_of(truth, truth, sketch)
     assert same["page_r"] == same["page_g"] == same["page_b"] == same["page_min"] == 255.0
+    # The line crosses the page (the truth white there): the bare sketch's page is 8 black of 128 white pixels.
+    assert same["page_sketch"] == pytest.approx(255.0 * 120 / 128)
+    assert helpers.metrics_of(truth, truth)["page_sketch"] is None  # no sketch given
     assert same["color_overlap"] == pytest.approx(1.0)
     # A cream page: its mean color, the smallest channel.
     cream = truth.copy()

@@ -78,6 +78,7 @@ METRICS = (
     ("page_g", "", "output G where the truth is white paper"),
     ("page_b", "", "output B where the truth is white paper"),
     ("page_min", "", "smallest page channel"),
+    ("page_sketch", "", "bare sketch's gray where the truth is white paper"),
     ("color_overlap", "", "a*b* histogram overlap with the truth"),
 )
 
@@ -260,6 +261,8 @@ class MetricAccumulator:
         "page_r",
         "page_g",
         "page_b",
+        "page_sketch",
+        "white_sketch",
         "overlap",
     )
 
@@ -311,6 +314,9 @@ class MetricAccumulator:
         white = white_mask(lch_t, WHITE_TRUE)  # (b, H, W)
         s["white_true"] += white.sum()
         s["white_kept"] += (white & white_mask(lch_p, WHITE_KEPT)).sum()
+        if sketch is not None:  # what the lines alone leave of the page (their edges darken it)
+            s["page_sketch"] += bare[white][:, 0].sum()
+            s["white_sketch"] += white.sum()
         page = pred[white]  # (n, 3)
         s["page_r"] += page[:, 0].sum()
         s["page_g"] += page[:, 1].sum()
@@ -361,6 +367,7 @@ class MetricAccumulator:
         )
         pages = [out[k] for k in ("page_r", "page_g", "page_b")]
         out["page_min"] = None if pages[0] is None else min(pages)
+        out["page_sketch"] = s["page_sketch"] / s["white_sketch"] if s["white_sketch"] else None
         out = {k: (None if v is None else float(v)) for k, v in out.items()}
         out.update(images=self.images, pixels=self.pixels)
         return out
