@@ -122,6 +122,7 @@ def test_folder_build_skips_and_counts_bad_files(tmp_path, capsys, monkeypatch):
     builder = build.build("folder", data_dir=tmp_path / "data", manual_dir=folder)
     out = capsys.readouterr().out
     assert f"building sketch_colorization/folder into {tmp_path / 'data'}" in out
+    assert "preparing from local files (nothing is downloaded)" in out and "Unknown size" not in out
 
     # Expected outcome of every listed file, from the corpus's decoder table.
     listed = [os.path.relpath(p, folder) for p in images.find_images(folder)]

@@ -93,6 +93,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     ]
     DEFAULT_CONFIG_NAME = "synthetic"
 
+    def _log_download_bytes(self):
+        """TFDS's line before a build ("Downloading and preparing dataset
+        Unknown size ..."): nothing is downloaded here, so say where it goes."""
+        _say(f"{self.info.full_name}: preparing from local files (nothing is downloaded) into {self.data_dir}")
+
     def _info(self) -> tfds.core.DatasetInfo:
         """Returns the dataset metadata."""
         size = sketch.SIZE
