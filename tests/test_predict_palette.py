@@ -142,3 +142,43 @@ def test_the_saved_models_palette_signature_colors_as_predict_does(palette_run, 
     np.testing.assert_array_equal(none["rgb"].numpy(), plain["rgb"].numpy())
     with pytest.raises(tf.errors.InvalidArgumentError, match="one row of colors per image"):
         sign(images=images, hints=hints, palette_colors=tf.zeros([1, 1, 3], tf.uint8))
+
+
+def test_a_palette_puts_no_color_on_the_page_where_the_network_sees_paper_without_it():
+    # Given a palette, a network can put its colors on a patch of empty page (a disc far from the
+    # lines at the picture's corner here; a floating patch would be paper anyway) that it sees as
+    # paper without one: paper is where it sees paper either way. The
+    # network here sees the open figure as colored, so the figure and the page, one region, are
+    # decided pixel by pixel.
+    from test_hint_flood import open_figure  # noqa: PLC0415 (a helper of that module's)
+
+    from colorize import weights  # noqa: PLC0415 (the shipped model: TensorFlow, for this test only)
+
+    model = coloring.Model(weights.default_model())
+    lines, inside, outside, _ = open_figure(600, 100, seed=1)
+    yy, xx = np.mgrid[:600, :600]
+    disc = (yy - 580) ** 2 + (xx - 580) ** 2 < 60**2
+    assert outside[disc].all()
+    color = model.color
+    patched = {"without the palette": False}
+
+    def painting(sketch, hint_rgb=None, hint_mask=None, palette=None):
+        out = color(sketch, hint_rgb, hint_mask, palette)
+        paper, chromatic = model.evidence
+        h, w = paper.shape
+        figure = cv2.resize(inside.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        y, x = np.mgrid[:h, :w]
+        patch = (y - 580 * h / 600) ** 2 + (x - 580 * w / 600) ** 2 < (60 * h / 600) ** 2
+        patch &= palette is not None or patched["without the palette"]
+        model.evidence = (np.where(figure | patch, 0.0, 1.0).astype(np.float32), chromatic)
+        return out
+
+    model.color = painting
+    palette = model.palette(colors=np.array([[224, 48, 32], [32, 80, 192]], np.uint8))
+    out = coloring.colorize_array(np.dstack([lines] * 3), model, palette=palette)
+    assert np.all(out["rgb"][disc] == 255)
+    assert np.mean(np.any(out["rgb"][inside] != 255, -1)) > 0.9  # the figure is colored
+    # Where the network sees no paper without the palette either, the patch takes a palette color.
+    patched["without the palette"] = True
+    out = coloring.colorize_array(np.dstack([lines] * 3), model, palette=palette)
+    assert np.mean(np.any(out["rgb"][disc] != 255, -1)) > 0.9

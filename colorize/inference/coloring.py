@@ -337,7 +337,9 @@ def colorize_array(
         palette: optional `palette_snap.Palette` (`Model.palette`): the
             colors to use, for a model with a palette input; with
             "regions", the output's chromatic pixels take them exactly
-            (`palette_snap`; before the hinted regions are filled).
+            (`palette_snap`; before the hinted regions are filled), and
+            in a region open to the page paper is where the network sees
+            paper with the palette or without it (one more network pass).
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
@@ -380,6 +382,14 @@ def colorize_array(
     net_hints = hints if border is None else border.crop_hints(hints)
     hint_rgb, hint_mask = net_hints or (None, None)
     color = model.color(net_input, hint_rgb, hint_mask, None if palette is None else palette.weights)
+    if palette is not None and upsample == "regions" and model.evidence is not None:
+        # In a region open to the page, paper is where the network sees paper with the palette or
+        # without it: given a palette, it can put the palette's colors on patches of empty page that
+        # it sees as paper without one. (Closed regions keep the palette pass's decision: deciding
+        # them so too scored the same on validation and changes more.)
+        given = model.evidence
+        model.color(net_input, hint_rgb, hint_mask)
+        model.evidence = (*given, np.maximum(given[0], model.evidence[0]))
     rgb, flat = full_resolution(color, lines, model, upsample, palette)
     notes = []
     page_size = lines.shape

@@ -203,7 +203,10 @@ def upsample_regions(
             color; in between, a linear blend.
         evidence: optional `(paper, chromatic)` at the trained scale:
             `(h, w)` float paper mass in [0, 1] and `(h, w, 3)` float RGB
-            0..255, the chromatic annealed mean.
+            0..255, the chromatic annealed mean; optionally a third, the
+            `(h, w)` paper mass the pixel-by-pixel decisions of mixed
+            regions use instead of `paper` (`coloring.colorize_array`'s,
+            given a palette).
         paper_threshold: the pooled paper mass above which a region is
             paper (None: no region decisions).
         regions: `line_regions(sketch)`, when the caller has it already.
@@ -251,7 +254,7 @@ def upsample_regions(
         depth = MIXED_DEPTH_CELLS * cell
         deep_weight = np.square(np.minimum(distance, depth) / depth)
         # The regions' own colors: the chromatic annealed mean, pooled and spread alike.
-        paper, chromatic = evidence
+        paper, chromatic = evidence[:2]
         sample_lab = sample_bilinear(np.clip(chromatic, 0.0, 255.0), (height, width), stride) / 255.0
         cv2.cvtColor(sample_lab, cv2.COLOR_RGB2Lab, dst=sample_lab)
         sample_paper = sample_bilinear(np.asarray(paper, np.float32), (height, width), stride)  # (hs, ws)
@@ -287,7 +290,7 @@ def upsample_regions(
         # Their colored pixels: the chromatic annealed mean, smoothed like a large region's.
         mixed_color = smooth_color(np.clip(evidence[1], 0.0, 255.0), SMOOTH_CELLS * 4.0)  # (h, w, 3) trained scale
         mixed_white = mixed_paper_samples(
-            paper_without_holes(evidence[0], paper_threshold),
+            paper_without_holes(evidence[2] if len(evidence) > 2 else evidence[0], paper_threshold),
             paper_threshold,
             np.take(mixed, sample_labels),
             sample_labels,
