@@ -165,3 +165,30 @@ def test_the_mixed_spread_is_chosen_by_the_threshold_rule():
     }
     assert mixed_regions.choose(results) == {"spread": 0.2, "paper_threshold": 0.25}
     assert mixed_regions.choose({0.2: {"none": _row(14.0, 0.86), 0.5: _row(15.8, 0.91)}}) is None
+
+
+def test_a_thin_margin_outside_a_frame_is_paper():
+    """A frame drawn 12 px inside the picture's edge: the margin between it
+    and the edge is one region all around, too thin for a cell away from the
+    lines, where the network's cells all see the frame (paper mass 0.2
+    there). It is paper. A strip as thin along one side only (a figure cut
+    by the window) is decided by its paper mass, as before, and so is a
+    frame's margin a line to the edge cuts in two."""
+    sketch, color, chromatic, small = _figure(small=64)  # cells of 4 pixels, 16 at full size
+    cv2.rectangle(sketch, (12, 12), (243, 243), 0, 3)
+    paper = np.full((small, small), 0.95, np.float32)
+    paper[:5, :] = paper[-5:, :] = paper[:, :5] = paper[:, -5:] = 0.2  # the margin's cells
+    out = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    margin = np.ones(sketch.shape, bool)
+    margin[8:248, 8:248] = False
+    np.testing.assert_array_equal(out[margin], 255.0)
+    np.testing.assert_array_equal(out[128, 20], 255.0)  # inside the frame: paper (mass 0.95)
+    # Along the left side only: the margin's mass decides, as for any region (colored).
+    one_side = np.full((256, 256), 255, np.uint8)
+    cv2.line(one_side, (12, 0), (12, 255), 0, 3)
+    out = fullres.upsample_regions(color, one_side, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(out[128, 4], ORANGE, atol=1.0)
+    cut = sketch.copy()
+    cv2.line(cut, (0, 128), (255, 128), 0, 3)  # two halves of the margin, each under half the edge
+    out = fullres.upsample_regions(color, cut, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(out[64, 4], ORANGE, atol=1.0)

@@ -277,6 +277,10 @@ def upsample_regions(
             mixed &= np.isin(np.arange(count), border_labels(labels))
         mixed[0] = False
         is_paper = (pooled > paper_threshold) & ~mixed
+        # The page outside a frame drawn around the picture: its network cells all see the frame.
+        margin = thin_margins(labels, sample_labels, distance >= cell, count) & sampled
+        is_paper |= margin
+        mixed &= ~margin
         flatness[is_paper] = 1.0
         flat_rgb[is_paper] = 255.0
         del sample_paper
@@ -612,6 +616,37 @@ def line_regions(sketch):
     del ink
     count, labels = cv2.connectedComponents(1 - barrier, connectivity=4, ltype=cv2.CV_32S)  # 0: lines
     return barrier, labels, count
+
+
+# A region that holds at least this share of the picture's edge pixels and
+# has no pixel a cell from the lines is a margin (`thin_margins`): more than
+# any strip along one side (a figure cut by the window's border) holds. No
+# validation window has one, so the decisions there are as before.
+MARGIN_EDGE_SHARE = 0.5
+
+
+def thin_margins(labels, sample_labels, deep, count):
+    """The regions that are a thin margin around the picture: holding at
+    least `MARGIN_EDGE_SHARE` of its edge pixels, with no sample a cell or
+    more from the lines (the page between a frame drawn around the picture
+    and its edge). They are paper: their network cells all see the frame's
+    line, and decided by their paper mass they come out colored.
+
+    Args:
+        labels: `(H, W)` int32 region of each pixel (0: lines).
+        sample_labels: `(hs, ws)` int32 region of each sample.
+        deep: `(hs, ws)` bool, the samples a cell or more from the lines.
+        count: number of labels.
+
+    Returns:
+        `(count,)` bool (label 0 False).
+    """
+    edge = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    share = np.bincount(edge, minlength=count) / edge.size
+    has_deep = np.bincount(sample_labels[deep], minlength=count) > 0
+    margin = (share >= MARGIN_EDGE_SHARE) & ~has_deep
+    margin[0] = False
+    return margin
 
 
 def border_labels(labels):
