@@ -336,6 +336,41 @@ def test_colored_by_predict_a_dab_on_the_page_fills_it_when_the_network_paints_a
     assert np.all(out["rgb"][outside] == red) and out["notes"] == []
 
 
+def test_colored_by_predict_a_dab_by_an_outline_leaves_the_page_beyond_it_white(shipped, monkeypatch):
+    # A network that uses its hints paints around a dab, here across the closed figure's outline
+    # onto the page (a disc of 120 px). Open to the page, its cells are decided pixel by pixel:
+    # paper is where the network sees paper with the hints or without them, so the page stays
+    # white; the fill colors the figure, which holds the dab.
+    predict, model = shipped
+    lines = np.full((600, 600), 255, np.uint8)
+    cv2.circle(lines, (300, 300), 150, 0, 4, cv2.LINE_AA)
+    image = np.dstack([lines] * 3)
+    yy, xx = np.mgrid[:600, :600]
+    radius = np.hypot(yy - 300, xx - 300)
+    beside = (np.hypot(yy - 300, xx - 165) < 110) & (radius > 165)  # the page the network paints
+    color = model.color
+    unhinted_too = [False]
+
+    def painting(sketch, hint_rgb=None, hint_mask=None, palette=None):
+        out = color(sketch, hint_rgb, hint_mask, palette)
+        if hint_mask is not None or unhinted_too[0]:
+            paper, chromatic = model.evidence
+            h, w = paper.shape
+            y, x = np.mgrid[:h, :w]
+            around = (y - 300 * h / 600) ** 2 + (x - 165 * w / 600) ** 2 < (120 * h / 600) ** 2
+            model.evidence = (np.where(around, 0.0, paper).astype(np.float32), chromatic)
+        return out
+
+    monkeypatch.setattr(model, "color", painting)
+    out = predict.colorize_array(image, model, *dab(lines.shape, [(165, 300)], GREEN))
+    assert np.all(out["rgb"][beside] == 255)
+    assert np.all(out["rgb"][radius < 140] == GREEN)
+    # Where the network paints there without the hints too, the page beside the figure takes its color.
+    unhinted_too[0] = True
+    out = predict.colorize_array(image, model, *dab(lines.shape, [(165, 300)], GREEN))
+    assert np.mean(np.any(out["rgb"][beside] != 255, -1)) > 0.5
+
+
 def test_colored_by_predict_the_networks_paper_is_pasted_around_a_scanners_border(shipped):
     predict, model = shipped
     lines, inside, outside, _ = open_figure(600, 50, seed=1)

@@ -380,16 +380,29 @@ def colorize_array(
     else:
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
     net_hints = hints if border is None else border.crop_hints(hints)
-    hint_rgb, hint_mask = net_hints or (None, None)
-    color = model.color(net_input, hint_rgb, hint_mask, None if palette is None else palette.weights)
-    if palette is not None and upsample == "regions" and model.evidence is not None:
-        # In a region open to the page, paper is where the network sees paper with the palette or
-        # without it: given a palette, it can put the palette's colors on patches of empty page that
-        # it sees as paper without one. (Closed regions keep the palette pass's decision: deciding
-        # them so too scored the same on validation and changes more.)
-        given = model.evidence
-        model.color(net_input, hint_rgb, hint_mask)
-        model.evidence = (*given, np.maximum(given[0], model.evidence[0]))
+
+    def network(hint_rgb=None, hint_mask=None):
+        color = model.color(net_input, hint_rgb, hint_mask, None if palette is None else palette.weights)
+        if palette is not None and upsample == "regions" and model.evidence is not None:
+            # In a region open to the page, paper is where the network sees paper with the palette or
+            # without it: given a palette, it can put the palette's colors on patches of empty page
+            # that it sees as paper without one. (Closed regions keep the palette pass's decision:
+            # deciding them so too scored the same on validation and changes more.)
+            given = model.evidence
+            model.color(net_input, hint_rgb, hint_mask)
+            model.evidence = (*given, np.maximum(given[0], model.evidence[0]))
+        return color
+
+    color = network(*(net_hints or ()))
+    unhinted = None  # the network's paper mass without the hints
+    if net_hints is not None and upsample == "regions" and model.uses_hints and model.evidence is not None:
+        # Likewise with hints: the network paints around a dab, across the figure's outline onto
+        # the page too; the fill below colors the regions that hold dabs.
+        hinted = model.evidence
+        network()
+        unhinted = model.evidence[0]
+        open_paper = [e[2] if len(e) > 2 else e[0] for e in (hinted, model.evidence)]
+        model.evidence = (*hinted[:2], np.maximum(*open_paper))
     rgb, flat = full_resolution(color, lines, model, upsample, palette)
     notes = []
     page_size = lines.shape
@@ -403,11 +416,8 @@ def colorize_array(
             def wall():  # asked for when a dab's region reaches the page border: the page's, around a border
                 # Where the network sees paper without the hints (given a dab on the page, it paints
                 # around the dab, which is not a figure), its holes in figures taken out.
-                hinted = model.evidence
-                if net_hints is not None:
-                    model.color(net_input, palette=None if palette is None else palette.weights)
-                mass = fullres.paper_without_holes(model.evidence[0], float(model.paper_threshold))
-                model.evidence = hinted  # the hinted pass's, as it colored the image
+                mass = model.evidence[0] if unhinted is None else unhinted
+                mass = fullres.paper_without_holes(mass, float(model.paper_threshold))
                 paper, _ = paper_wall(model, color.shape[:2], page_size, mass)
                 return paper if border is None else border.paste_paper(paper)
 
