@@ -98,6 +98,23 @@ def test_every_ink_on_every_paper_gives_the_black_drawings_input(normalize_rgb, 
     assert np.abs(lines.astype(int) - ref_lines).mean() <= (0.1 if kind != "scan" else 3.0)
 
 
+@pytest.mark.parametrize("grain", [4.0, 8.0])
+def test_paper_grain_becomes_white_paper_and_the_lines_stay(normalize_rgb, reference, grain):
+    # Gray pencil on yellowish paper with grain that darkens all channels together (as a scanner's
+    # JPEG does): what is lighter than the paper has no darkness, so the grain is measured on the
+    # luma; it was left as gray speckle over the whole page.
+    a = (255 - draw())[..., None] / 255.0
+    rgb = np.array(YELLOWISH, np.float64) * (1 - a) + 110.0 * a
+    rgb += np.random.default_rng(3).normal(0, grain, rgb.shape[:2])[..., None]
+    net, lines = normalize_rgb(np.clip(np.round(rgb), 0, 255).astype(np.uint8))
+    far = cv2.erode((draw() == 255).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert np.mean(lines[far] == 255) > 0.999, np.mean(lines[far] < 240)
+    # The lines keep their cores (their faint edges are as light as the grain); the network's input
+    # is the black drawing's.
+    ref_net, ref_lines = reference
+    assert ink_iou(lines, ref_lines, level=128) >= 0.9 and ink_iou(net, ref_net) >= 0.95
+
+
 @pytest.mark.parametrize("ink", list(INKS))
 def test_a_night_page_is_not_inverted(normalize_rgb, reference, ink):
     image = page(INKS[ink], "night")

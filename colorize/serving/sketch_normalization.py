@@ -273,9 +273,12 @@ def page_levels(image):
     paper = tf.cast(paper, tf.uint8)
 
     dark = tf.cast(darkness(sub, paper, invert), tf.int32)  # (h', w')
-    paper_hist = ops.histogram(dark, on_paper)
-    median = ops.quantile(paper_hist, 0.5)
-    mad = ops.quantile(ops.histogram(tf.abs(dark - median), on_paper), 0.5)
+    median = ops.quantile(ops.histogram(dark, on_paper), 0.5)
+    # The paper's noise, from its luma: darkness is one-sided (what is lighter than the paper is 0),
+    # so on a grainy page its median and deviation are 0 whatever the grain.
+    luma = tf.cast(tf.round(sub_luma), tf.int32)
+    luma_median = ops.quantile(ops.histogram(luma, on_paper), 0.5)
+    mad = ops.quantile(ops.histogram(tf.abs(luma - luma_median), on_paper), 0.5)
     white = tf.cast(median, tf.float32) + tf.maximum(NOISE_DEVIATIONS * 1.4826 * tf.cast(mad, tf.float32), 2.0)
     # The ink: the line-like pixels (where thin lines keep their full darkness:
     # the block min, or max for light lines), not fills; all pixels if none.
