@@ -21,8 +21,10 @@ real and binary sketches. `normalize` undoes the ways real sketches differ:
    the paper side of an Otsu split of the luma; each pixel's ink is its
    largest per-channel distance from the paper (`darkness`), so black,
    gray pencil, red ink and light "non-photo blue" strokes all become dark
-   lines, and tinted paper becomes white. The paper's own noise (median
-   plus five deviations of its darkness) maps to 255, the ink level to 0,
+   lines, and tinted paper becomes white. The paper's own noise (the
+   median of its darkness plus five deviations of its luma: darkness is
+   one-sided, 0 for what is lighter than the paper) maps to 255, the ink
+   level to 0,
    by a lookup table. The ink level is the 95th percentile of the darker
    half of the line-like pixels, taken on the block minimum (where thin
    lines keep their full darkness), so a black fill does not set it.
