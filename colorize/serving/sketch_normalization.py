@@ -24,10 +24,10 @@ real and binary sketches. `normalize` undoes the ways real sketches differ:
    lines, and tinted paper becomes white. The paper's own noise (the
    median of its darkness plus five deviations of its luma: darkness is
    one-sided, 0 for what is lighter than the paper) maps to 255, the ink
-   level to 0,
-   by a lookup table. The ink level is the 95th percentile of the darker
-   half of the line-like pixels, taken on the block minimum (where thin
-   lines keep their full darkness), so a black fill does not set it.
+   level to 0, by a lookup table. The ink level is the 95th percentile of
+   the darker half of the line-like pixels, taken on the block minimum
+   (where thin lines keep their full darkness), so a black fill does not
+   set it.
    A page whose ink is within `MIN_CONTRAST` of its paper is blank and left
    as it is.
 3. Line width: big sketches are block-min reduced (no stroke disappears) to
