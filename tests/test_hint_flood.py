@@ -277,6 +277,25 @@ def test_gap_ladder_doubles_up_to_the_share():
     assert hint_flood.gap_ladder(0, 100, 100) == [2, 4]
 
 
+def painting_around(model, center, radius, size, hinted_only=True):
+    """A fake `model.color` for a network that paints around its hints:
+    its paper mass is 0 in a disc (`center` (x, y) and `radius` in pixels of
+    the `size` px square page) when given hints (or always)."""
+    color = model.color
+
+    def painting(sketch, hint_rgb=None, hint_mask=None, palette=None):
+        out = color(sketch, hint_rgb, hint_mask, palette)
+        if hint_mask is not None or not hinted_only:
+            paper, chromatic = model.evidence
+            h, w = paper.shape
+            y, x = np.mgrid[:h, :w]
+            disc = (y - center[1] * h / size) ** 2 + (x - center[0] * w / size) ** 2 < (radius * h / size) ** 2
+            model.evidence = (np.where(disc, 0.0, paper).astype(np.float32), chromatic)
+        return out
+
+    return painting
+
+
 @pytest.fixture(scope="module")
 def shipped():
     from colorize import weights  # noqa: PLC0415 (TensorFlow: only for the end-to-end tests)
@@ -342,19 +361,7 @@ def test_colored_by_predict_a_dab_on_the_page_fills_it_when_the_network_paints_a
     red = (200, 30, 30)
     lines, inside, outside, _ = open_figure(600, 100, seed=1)
     image = np.dstack([lines] * 3)
-    color = model.color
-
-    def painting(sketch, hint_rgb=None, hint_mask=None, palette=None):
-        out = color(sketch, hint_rgb, hint_mask, palette)
-        if hint_mask is not None:
-            paper, chromatic = model.evidence
-            h, w = paper.shape
-            yy, xx = np.mgrid[:h, :w]
-            around = (yy - 20 * h / 600) ** 2 + (xx - 20 * w / 600) ** 2 < (60 * h / 600) ** 2
-            model.evidence = (np.where(around, 0.0, paper).astype(np.float32), chromatic)
-        return out
-
-    monkeypatch.setattr(model, "color", painting)
+    monkeypatch.setattr(model, "color", painting_around(model, (20, 20), 60, 600))
     out = predict.colorize_array(image, model, *dab(lines.shape, [(20, 20)], red))
     assert np.all(out["rgb"][outside] == red) and out["notes"] == []
 
@@ -372,24 +379,13 @@ def test_colored_by_predict_a_dab_by_an_outline_leaves_the_page_beyond_it_white(
     radius = np.hypot(yy - 300, xx - 300)
     beside = (np.hypot(yy - 300, xx - 165) < 110) & (radius > 165)  # the page the network paints
     color = model.color
-    unhinted_too = [False]
-
-    def painting(sketch, hint_rgb=None, hint_mask=None, palette=None):
-        out = color(sketch, hint_rgb, hint_mask, palette)
-        if hint_mask is not None or unhinted_too[0]:
-            paper, chromatic = model.evidence
-            h, w = paper.shape
-            y, x = np.mgrid[:h, :w]
-            around = (y - 300 * h / 600) ** 2 + (x - 165 * w / 600) ** 2 < (120 * h / 600) ** 2
-            model.evidence = (np.where(around, 0.0, paper).astype(np.float32), chromatic)
-        return out
-
-    monkeypatch.setattr(model, "color", painting)
+    monkeypatch.setattr(model, "color", painting_around(model, (165, 300), 120, 600))
     out = predict.colorize_array(image, model, *dab(lines.shape, [(165, 300)], GREEN))
     assert np.all(out["rgb"][beside] == 255)
     assert np.all(out["rgb"][radius < 140] == GREEN)
     # Where the network paints there without the hints too, the page beside the figure takes its color.
-    unhinted_too[0] = True
+    monkeypatch.setattr(model, "color", color)
+    monkeypatch.setattr(model, "color", painting_around(model, (165, 300), 120, 600, hinted_only=False))
     out = predict.colorize_array(image, model, *dab(lines.shape, [(165, 300)], GREEN))
     assert np.mean(np.any(out["rgb"][beside] != 255, -1)) > 0.5
 
