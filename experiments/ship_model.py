@@ -578,8 +578,8 @@ def model_card(card):
         + ".",
         "- A palette without the color the network sees in a figure open to the page can leave a white bite "
         "in it: the palette keeps the network's colors to its own, and the share of the colors left out goes "
-        "to the grays, paper among them. Deciding paper without the palette mends such a figure but costs "
-        "validation PSNR and white kept on average, so it is not done.",
+        "to the grays, paper among them. Deciding paper from the network's scores before they are kept to "
+        "the palette mends such a figure but costs validation PSNR and white kept on average, so it is not done.",
         "- The SavedModel serves the network's bilinear output: a cream page, colors blended across lines, "
         "hints through the network only (see the README).",
         "- Still training: the run goes on in later sessions (see the issue's notes).",

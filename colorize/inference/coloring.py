@@ -27,6 +27,7 @@ colors one decoded image with it at the image's own size:
 """
 
 import copy
+import itertools
 import sys
 
 import cv2
@@ -380,29 +381,26 @@ def colorize_array(
     else:
         raise ColorizeError(f"unknown sketch normalization {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
     net_hints = hints if border is None else border.crop_hints(hints)
-
-    def network(hint_rgb=None, hint_mask=None):
-        color = model.color(net_input, hint_rgb, hint_mask, None if palette is None else palette.weights)
-        if palette is not None and upsample == "regions" and model.evidence is not None:
-            # In a region open to the page, paper is where the network sees paper with the palette or
-            # without it: given a palette, it can put the palette's colors on patches of empty page
-            # that it sees as paper without one. (Closed regions keep the palette pass's decision:
-            # deciding them so too scored the same on validation and changes more.)
-            given = model.evidence
-            model.color(net_input, hint_rgb, hint_mask)
-            model.evidence = (*given, np.maximum(given[0], model.evidence[0]))
-        return color
-
-    color = network(*(net_hints or ()))
-    unhinted = None  # the network's paper mass without the hints
-    if net_hints is not None and upsample == "regions" and model.uses_hints and model.evidence is not None:
-        # Likewise with hints: the network paints around a dab, across the figure's outline onto
-        # the page too; the fill below colors the regions that hold dabs.
-        hinted = model.evidence
-        network()
-        unhinted = model.evidence[0]
-        open_paper = [e[2] if len(e) > 2 else e[0] for e in (hinted, model.evidence)]
-        model.evidence = (*hinted[:2], np.maximum(*open_paper))
+    weights = None if palette is None else palette.weights
+    color = model.color(net_input, *(net_hints or (None, None)), weights)
+    # In a region open to the page, paper is where the network sees paper with the guidance it was
+    # given or without any part of it: given a palette, it can put the palette's colors on patches of
+    # empty page; given a dab, it paints around it, across a figure's outline onto the page (the fill
+    # below colors the regions that hold dabs). Closed regions keep the guided pass's decision
+    # (deciding them so too scored the same on validation and changes more).
+    unhinted = None  # the paper mass without the hints, for the fill's wall
+    hinted = net_hints is not None and model.uses_hints
+    if upsample == "regions" and model.evidence is not None and (hinted or palette is not None):
+        given, masses = model.evidence, [model.evidence[0]]
+        passes = itertools.product(
+            (net_hints, None) if hinted else (net_hints,), (weights, None) if palette is not None else (None,)
+        )
+        for hints_given, weights_given in list(passes)[1:]:  # the first is the guided pass, done
+            model.color(net_input, *(hints_given or (None, None)), weights_given)
+            masses.append(model.evidence[0])
+            if hints_given is None and weights_given is weights:
+                unhinted = model.evidence[0]
+        model.evidence = (*given, np.maximum.reduce(masses))
     rgb, flat = full_resolution(color, lines, model, upsample, palette)
     notes = []
     page_size = lines.shape

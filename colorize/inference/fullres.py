@@ -206,7 +206,7 @@ def upsample_regions(
             0..255, the chromatic annealed mean; optionally a third, the
             `(h, w)` paper mass the pixel-by-pixel decisions of mixed
             regions use instead of `paper` (`coloring.colorize_array`'s,
-            given a palette).
+            given a palette or hints).
         paper_threshold: the pooled paper mass above which a region is
             paper (None: no region decisions).
         regions: `line_regions(sketch)`, when the caller has it already.

@@ -397,11 +397,19 @@ def _open_gap(labels, touching, region, paper):
     return (int(x), int(y)), int(round(2 * clearance[y, x]))
 
 
+def _gap(opening):
+    """A note's words for where an outline is open: `(x, y, width)`, or its text."""
+    if isinstance(opening, str):
+        return opening
+    x, y, width = opening
+    return f"a gap of about {width} px near {x},{y}"
+
+
 def _open_edge(area, paper, point, cell):
     """Where `area` (a fill walled by the network's paper) meets paper
     outside it rather than ink: None when `point` (`(x, y, width)` of a gap
     found by closing, or None) is within its width (or `cell`) of such an
-    edge, else ((x, y), extent in px) of the longest stretch of that edge
+    edge, else `(x, y, extent in px)` of the longest stretch of that edge
     (its pixel nearest the stretch's centre, and its bounding box's
     diagonal), or None if there is none."""
     outside = (~area & (paper > 0)).view(np.uint8)
@@ -417,7 +425,7 @@ def _open_edge(area, paper, point, cell):
     ys, xs = np.nonzero(pieces == longest)
     nearest = int(np.argmin(np.hypot(ys - ys.mean(), xs - xs.mean())))
     extent = np.hypot(stats[longest, cv2.CC_STAT_WIDTH], stats[longest, cv2.CC_STAT_HEIGHT])
-    return (int(xs[nearest]), int(ys[nearest])), int(round(extent))
+    return int(xs[nearest]), int(ys[nearest]), int(round(extent))
 
 
 def split_between(area, dab_map, dab_ids):
@@ -542,7 +550,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
     groups = {}  # area key -> [dab numbers]
     areas = {}  # area key -> (H, W) bool
     waiting = []  # (dab number, base region, where, wider gap, off the network's paper): too open to close
-    walled_notes = {}  # dab number -> (where its outline is open, the wall's area key)
+    walled_notes = {}  # dab number -> (where its outline is open: text or (x, y, width), the wall's area key)
     cell = wall_cell if wall_cell is not None else WALL_CELL_SHARE * min(height, width)
     walls = _Walls(labels, paper_wall, min_pixels=MIN_WALL_PART_CELLS * cell * cell)
     for k in range(1, len(dabs) + 1):
@@ -560,7 +568,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                 wall_key = walls.part(region, pixels) if walled else None
                 if wall_key is not None:  # no gap up to FIGURE_GAP_SHARE closes it; the network's paper does
                     wide_open = round(FIGURE_GAP_SHARE * min(height, width))
-                    walled_notes[k] = (f"a gap wider than about {wide_open} px", wall_key, None)
+                    walled_notes[k] = (f"a gap wider than about {wide_open} px", wall_key)
                     groups.setdefault(wall_key, []).append(k)
                     continue
                 key = ("paper", region)
@@ -578,7 +586,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         if key not in areas:
             areas[key] = labels == region
         groups.setdefault(key, []).append(k)
-    for k, region, where, wider, point, walled in waiting:
+    for k, region, opening, wider, walled in waiting:
         dab, pixels = dabs[k - 1], pixels_of[k - 1]
         wide, touching = ladder.full(wider)
         inner = _majority(wide, pixels)
@@ -590,25 +598,23 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
             if key not in areas:
                 areas[key] = (labels == region) & (wide == inner)
             groups.setdefault(key, []).append(k)
-            notes.append((k, f"{dab} reached the page border: the outline has {where}; {_CLOSED}"))
+            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_CLOSED}"))
         elif wall_key is not None:
             groups.setdefault(wall_key, []).append(k)
-            walled_notes[k] = (where, wall_key, point)
+            walled_notes[k] = (opening, wall_key)
         else:
-            notes.append((k, f"{dab} reached the page border: the outline has {where}; {_LEFT}"))
+            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_LEFT}"))
     for key, ids in groups.items():
         if key[0] == "wall":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
             areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell)
-    for k, (where, wall_key, point) in walled_notes.items():
+    for k, (opening, wall_key) in walled_notes.items():
         # Where the fill meets the network's paper is where the outline is open: the gap the wider
         # closing found when the fill stops there, else (it closed a passage between two shapes
         # inside the figure, or none) the longest stretch of the fill's edge on paper.
-        opening = _open_edge(areas[wall_key], paper, point, cell)
-        if opening is not None:
-            (x, y), size = opening
-            where = f"a gap of about {size} px near {x},{y}"
-        notes.append((k, f"{dabs[k - 1]} reached the page border: the outline has {where}; {_WALLED}"))
+        point = opening if isinstance(opening, tuple) else None
+        where = _open_edge(areas[wall_key], paper, point, cell) or opening
+        notes.append((k, f"{dabs[k - 1]} reached the page border: the outline has {_gap(where)}; {_WALLED}"))
     notes = [note for _, note in sorted(notes, key=lambda item: item[0])]
     claimed = np.zeros(shape, bool)
     for key in sorted(groups, key=lambda key: int(np.count_nonzero(areas[key]))):
@@ -781,10 +787,11 @@ def _inside_figure(ladder, pixels, gap, height, width):
 
 
 def _leak(ladder, pixels, paper, gap, height, width):
-    """For a dab whose region reaches the border at every gap closed: ("a
-    gap of about W px near X,Y", the wider gap that closes it, (X, Y, W)
-    or None) when a wider gap (up to `FIGURE_GAP_SHARE`) closes it inside a
-    figure, else None (the dab is on the paper). Decided at the coarse
+    """For a dab whose region reaches the border at every gap closed:
+    (where, the wider gap that closes it) when a wider gap (up to
+    `FIGURE_GAP_SHARE`) closes it inside a figure, where `(x, y, width)` of
+    the gap it closed at full size (`_gap`), or "a gap" when it has no
+    place; else None (the dab is on the paper). Decided at the coarse
     scale."""
     tried = set(gap_ladder(gap, height, width))
     coarse = ladder.to_coarse(pixels)
@@ -796,10 +803,9 @@ def _leak(ladder, pixels, paper, gap, height, width):
             small_paper = paper if k == 1 else ladder.small_paper()
             where = _open_gap(wide, touching, inner, small_paper)
             if where is None:
-                return "a gap", wider, None
+                return "a gap", wider
             (x, y), size = where
-            x, y = x * k + k // 2, y * k + k // 2
-            return f"a gap of about {size * k} px near {x},{y}", wider, (x, y, size * k)
+            return (x * k + k // 2, y * k + k // 2, size * k), wider
     return None
 
 
