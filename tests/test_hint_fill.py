@@ -146,7 +146,7 @@ def test_baseline_with_the_truths_colors_beats_no_hints():
     for y, x in ((20, 20), (46, 46)):
         hint_rgb[y, x], hint_mask[y, x] = truth[y, x], True
     assert metrics.psnr(hint_flood.flood_fill_baseline(lines, hint_rgb, hint_mask), truth) == metrics.PSNR_CAP
-    # Simulated hints (patches of the truth's mean color) raise the PSNR too.
+    # Simulated hints (patches of the truth's clicked color) raise the PSNR too.
     import tensorflow as tf  # noqa: PLC0415 (the hint simulation is TensorFlow)
 
     from colorize.data import simulated_hints  # noqa: PLC0415

@@ -38,15 +38,18 @@ def test_count_is_geometric_with_a_share_of_none():
     assert np.all(_counts(200, none_share=0.0, p=1.0) == 1)
 
 
-def test_patch_colors_are_the_ground_truth_mean_exactly_and_later_patches_win():
+def test_patch_colors_are_the_clicked_colors_mean_exactly_and_later_patches_win():
     img = _image()
     points = simulated_hints.sample_hints(tf.constant(img), simulated_hints.example_seed(3, 7), count=30, max_side=5)
     top, left, side, rgb, valid = (points[k].numpy() for k in ("top", "left", "side", "rgb", "valid"))
+    ys, xs = points["y"].numpy(), points["x"].numpy()
     assert valid.sum() == 30 and rgb.dtype == np.float32
-    for y, x, s, c in zip(top, left, side, rgb, strict=True):
-        patch = img[y : y + s, x : x + s].astype(np.int64)
+    for y, x, s, c, cy, cx in zip(top, left, side, rgb, ys, xs, strict=True):
+        assert y <= cy < y + s and x <= cx < x + s  # the click is inside its patch
+        patch = img[y : y + s, x : x + s].astype(np.int64).reshape(-1, 3)
+        close = np.all(np.abs(patch - img[cy, cx]) <= simulated_hints.STROKE_TOLERANCE, -1)
         # Integer sums divided once in float32: the same rounding as the graph.
-        expected = patch.sum(axis=(0, 1)).astype(np.float32) / np.float32(s * s)
+        expected = patch[close].sum(0).astype(np.float32) / np.float32(close.sum())
         np.testing.assert_array_equal(c, expected)
     hint_color, hint_mask = simulated_hints.render_hints(points, *img.shape[:2])
     # Painted independently, in order: later patches cover earlier ones.
@@ -206,3 +209,16 @@ def test_painting_only_the_valid_hints_equals_painting_every_slot():
     none = dict(points, valid=tf.zeros_like(points["valid"]))
     color, mask = simulated_hints.render_hints(none, 64, 48, color=tf.constant(truth))
     assert not color.numpy().any() and not mask.numpy().any()
+
+
+def test_a_patch_across_an_outline_takes_the_clicked_sides_color_not_a_blend():
+    # Orange on the left, a black outline, white on the right: every patch
+    # is one of the three colors exactly, whatever it straddles.
+    img = np.full((64, 64, 3), 255, np.uint8)
+    img[:, :30] = (240, 150, 40)
+    img[:, 30:33] = 0
+    points = simulated_hints.sample_hints(tf.constant(img), simulated_hints.example_seed(0, 1), count=64, max_side=9)
+    rgb, ys, xs, left, side = (points[k].numpy() for k in ("rgb", "y", "x", "left", "side"))
+    assert ((left < 30) & (left + side > 33)).any()  # some patches cross the outline
+    for c, y, x in zip(rgb, ys, xs, strict=True):
+        np.testing.assert_array_equal(c, img[y, x].astype(np.float32))

@@ -12,8 +12,13 @@ hints simulated from their ground-truth color image, in tf.data:
   `MAX_HINTS` (64: P(more) = (7/8)^65 < 2e-4).
 - each hint is a square patch of side 1..9 px at 256 px (ideepcolor's
   sizes; scaled with the image size, `max_patch_side`), uniform over the
-  sides, filled with the ground truth's mean color over the patch, and kept
-  whole inside the image (a patch at the border is shifted in);
+  sides, around the clicked pixel and kept whole inside the image (a patch
+  at the border is shifted in). Its color is the one a user picks where
+  they click: the ground truth's mean over the patch's pixels within
+  `STROKE_TOLERANCE` of the clicked pixel on every channel (ideepcolor's
+  patch mean, kept to the clicked region). A whole-patch mean blends the
+  colors on both sides of an outline into a gray no user gives, and a
+  region filled with it paints a figure or the page gray;
 - positions are biased toward colored pixels: three quarters of the hints
   fall on a pixel drawn with probability proportional to its chroma
   (max - min of R, G, B), one quarter uniformly. Line drawings are mostly
@@ -55,7 +60,7 @@ MAX_HINTS = 64
 UNIFORM_SHARE = 0.25
 PATCH_SIDE_AT_256 = 9
 COUNTS = ("geometric", "loguniform")
-STROKE_TOLERANCE = 32  # levels per channel a stroke's pixels may differ from its color
+STROKE_TOLERANCE = 32  # levels per channel a stroke's (and a patch's) pixels may differ from its color
 _SALT = 0x68696E74  # "hint": keeps these seeds apart from the run's other random streams
 
 
@@ -151,10 +156,12 @@ def sample_hints(
         stroke_share: share of hints that are strokes, in [0, 1].
 
     Returns:
-        A dict of `(M,)` tensors, M = `max_hints` (at least 1): `top`,
-        `left`, `side` (int32 pixels: the patch is rows top..top+side-1 and
-        columns left..left+side-1, always inside the image), `rgb` (`(M, 3)`
-        float32, the ground truth's mean color over the patch, 0..255),
+        A dict of `(M,)` tensors, M = `max_hints` (at least 1): `y`, `x`
+        (int32, the clicked pixel), `top`, `left`, `side` (int32 pixels: the
+        patch is rows top..top+side-1 and columns left..left+side-1, always
+        inside the image and holding the clicked pixel), `rgb` (`(M, 3)`
+        float32 0..255: the ground truth's mean over the patch's pixels within
+        `STROKE_TOLERANCE` of the clicked pixel's color),
         `valid` (bool, the first `count` are hints, the rest padding),
         `stroke` (bool), `dy`, `dx` (float32 pixels: a stroke runs from the
         patch's centre to the centre plus (dy, dx)).
@@ -192,14 +199,19 @@ def sample_hints(
     top = tf.clip_by_value(cy - (side - 1) // 2, 0, height - side)
     left = tf.clip_by_value(cx - (side - 1) // 2, 0, width - side)
 
-    # Exact patch sums from a summed-area table (int32: 255 * 256^2 fits).
-    table = tf.pad(tf.cumsum(tf.cumsum(pixels, 0), 1), [[1, 0], [1, 0], [0, 0]])  # (H+1, W+1, 3)
-
-    def corner(r, c):
-        return tf.gather_nd(table, tf.stack([r, c], -1))  # (M, 3)
-
-    sums = corner(top + side, left + side) - corner(top, left + side) - corner(top + side, left) + corner(top, left)
-    rgb = tf.cast(sums, tf.float32) / tf.cast(side * side, tf.float32)[:, None]  # (M, 3)
+    # The color a user picks where they click: the mean over the patch's
+    # pixels within STROKE_TOLERANCE of the clicked pixel's color (integer
+    # sums, divided once in float32), never a blend across an outline.
+    steps = tf.range(max_side)
+    rows = tf.minimum(top[:, None] + steps[None], height - 1)  # (M, S)
+    cols = tf.minimum(left[:, None] + steps[None], width - 1)
+    inside = (steps[None] < side[:, None])[:, :, None] & (steps[None] < side[:, None])[:, None, :]  # (M, S, S)
+    patch = tf.gather(tf.gather(pixels, rows), cols, axis=2, batch_dims=1)  # (M, S, S, 3)
+    clicked = tf.gather_nd(pixels, tf.stack([cy, cx], -1))  # (M, 3)
+    close = inside & tf.reduce_all(tf.abs(patch - clicked[:, None, None]) <= STROKE_TOLERANCE, -1)
+    sums = tf.reduce_sum(tf.where(close[..., None], patch, 0), axis=[1, 2])  # (M, 3)
+    taken = tf.reduce_sum(tf.cast(close, tf.int32), axis=[1, 2])  # (M,) >= 1: the clicked pixel
+    rgb = tf.cast(sums, tf.float32) / tf.cast(taken, tf.float32)[:, None]  # (M, 3)
     valid = tf.range(room) < n
     # Strokes: which hints, their direction and length (uniform angle, length up to a quarter side).
     r = tf.random.stateless_uniform([3, room], seed=seeds[4], dtype=tf.float32)
@@ -207,6 +219,8 @@ def sample_hints(
     length = r[1] * tf.cast(tf.minimum(height, width), tf.float32) / 4.0
     angle = r[2] * 2.0 * math.pi
     return dict(
+        y=cy,
+        x=cx,
         top=top,
         left=left,
         side=side,

@@ -12,8 +12,8 @@ multiplication, rounded to uint8 as when saved to PNG.
 
 With `hints=N` (a run trained with hints) the network gets N color hints
 per image, sampled from the ground truth as in training
-(`colorize.data.simulated_hints`: patches of the ground truth's mean color,
-placed mostly on colored pixels) with a fixed seed (`HINT_SEED`) keyed on
+(`colorize.data.simulated_hints`: patches of the color clicked in the ground
+truth, placed mostly on colored pixels) with a fixed seed (`HINT_SEED`) keyed on
 the image's position in the split: every run sees the same hints on the
 same images.
 """
