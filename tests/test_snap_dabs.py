@@ -75,3 +75,25 @@ def test_dabs_on_paper_are_kept_as_they_are():
     hint_rgb, mask = one_hint(size, 5, 5, ORANGE, 6)
     _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
     np.testing.assert_array_equal(new_mask, mask)
+
+
+def test_a_dab_of_the_lines_own_darkness_on_a_line_is_the_line_and_fills_nothing():
+    # A black dab on the outline of an orange disc on cream paper (a click
+    # on the line itself) asks for no region: neither side is filled black.
+    size = 200
+    lines, disc, color = _drawing(size)
+    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    x = size // 2 + size // 3 - 1
+    hint_rgb, mask = one_hint(size, size // 2, x, (10, 10, 10), 5)
+    assert (mask & (lines < 128)).any() and (mask & (lines == 255)).any()
+    near = cv2.dilate(mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool) & (lines == 255)
+    assert np.unique(labels[near]).size == 2  # both sides are within reach
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    assert not new_mask.any()
+    filled = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask, snap=True)
+    paper = lines == 255
+    np.testing.assert_array_equal(filled[paper], color[paper])
+    # Beside a dark region it is that region's color: it still fills it.
+    color[disc] = (30, 30, 30)
+    _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()

@@ -54,7 +54,9 @@ used for filling (the network still sees them). In `predict`'s path
 (`fill_layers`) a dab with pixels on a line is first moved to the region
 beside it whose color, as the network painted it with the hints, is
 nearest the dab's (`snap_dabs`): which side such a dab fills does not
-depend on which holds more of its pixels.
+depend on which holds more of its pixels. A dab as dark as the lines on a
+line, beside no region that dark, is the line itself (a click on the
+outline): it fills nothing, rather than painting a light region black.
 
 The wider passes cost one `line_regions` each, only when a hinted region
 touches the border (`hint_fill.PaperRegions` shares the work that does not
@@ -215,6 +217,11 @@ SNAP_REACH = 2
 regions beside it."""
 
 
+def _luma(rgb):
+    """Gray level(s) of RGB color(s) (`(..., 3)` on 0..255), as OpenCV's RGB-to-gray."""
+    return np.asarray(rgb, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
 def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None):
     """Dabs on a line go to the region beside it whose color is nearest theirs.
 
@@ -226,7 +233,9 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
     nearest the dab's color (CIELAB distance); it then covers the paper of
     that region within `reach` pixels of it (`SNAP_LAB_WEIGHTS` weighs the
     distance). Dabs wholly on paper are kept as they are, and so is a dab
-    with one region or none beside it.
+    with one region or none beside it. A dab darker than the lines'
+    threshold (`line_threshold`, gray levels) beside no region whose mean
+    color is that dark asks for the line itself: it is dropped.
 
     Args:
         color: `(H, W, 3)` uint8 RGB, the colors the regions have without
@@ -254,6 +263,8 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
     sums = np.stack([np.bincount(flat_labels, color[..., c].ravel(), minlength=counts.size) for c in range(3)], -1)
     means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)  # (regions + 1, 3) RGB
     lab = cv2.cvtColor(means[None] / 255.0, cv2.COLOR_RGB2LAB)[0] * SNAP_LAB_WEIGHTS  # (regions + 1, 3)
+    luma = _luma(means)  # (regions + 1,)
+    ink = line_threshold(lines)
     out_rgb, out_mask = hint_rgb.copy(), hint_mask.copy()
     kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     for k, box in enumerate(scipy.ndimage.find_objects(dab_map), 1):
@@ -267,6 +278,9 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         near = cv2.dilate(own.view(np.uint8), kernel).view(bool) & paper[rows, cols]
         region = labels[rows, cols]
         candidates = np.unique(region[near & (region > 0)])
+        if _luma(dabs[k - 1].color) < ink and (luma[candidates] >= ink).all():
+            out_mask[rows, cols][own] = False  # the line's own darkness on a line, beside no dark region: the line
+            continue
         if candidates.size < 2:
             continue  # one region beside it: the one it fills already
         dab = np.array(dabs[k - 1].color, np.float32)[None, None] / 255.0
