@@ -222,3 +222,28 @@ def test_a_patch_across_an_outline_takes_the_clicked_sides_color_not_a_blend():
     assert ((left < 30) & (left + side > 33)).any()  # some patches cross the outline
     for c, y, x in zip(rgb, ys, xs, strict=True):
         np.testing.assert_array_equal(c, img[y, x].astype(np.float32))
+
+
+def test_clicks_fall_on_the_sketchs_paper_away_from_its_lines():
+    # A sketch with a dark line and a soft gray band: no click lands on
+    # either or within the margin of them; the patch may still reach them.
+    size = 64
+    sketch = np.full((size, size, 1), 255, np.uint8)
+    sketch[:, 20:23] = 0
+    sketch[:, 40:42] = 180  # below PAPER_LEVEL: the soft edge of a line
+    paper = simulated_hints.clickable(tf.constant(sketch)).numpy()
+    margin = max(1, round(simulated_hints.CLICK_MARGIN_AT_256 * size / 256))
+    columns = np.flatnonzero(paper.all(0))
+    expected = [c for c in range(size) if all(abs(c - b) > margin for b in (20, 21, 22, 40, 41))]
+    assert columns.tolist() == expected and paper.any(0).tolist() == paper.all(0).tolist()
+    color = np.full((size, size, 3), 255, np.uint8)
+    color[:, :30] = (240, 150, 40)
+    points = simulated_hints.sample_hints(
+        tf.constant(color), simulated_hints.example_seed(0, 2), count=64, max_side=5, paper=tf.constant(paper)
+    )
+    xs = points["x"].numpy()
+    assert paper[points["y"].numpy(), xs].all()
+    # All ink: clicks anywhere, as without a sketch.
+    none = tf.zeros((size, size), tf.bool)
+    points = simulated_hints.sample_hints(tf.constant(color), simulated_hints.example_seed(0, 2), count=8, paper=none)
+    assert points["valid"].numpy().all()

@@ -298,6 +298,7 @@ def _prepare(example, config, training, seed, hints=False, hint_count=None, pale
         counts=config.hint_counts,
         # Evaluation with a set number of hints measures dots, as ideepcolor does.
         stroke_share=config.hint_stroke_share if hint_count is None else 0.0,
+        paper=hint_sim.clickable(sketch),
     )
     inputs = {SKETCH: sketch, HINT_COLOR: hint_color, HINT_MASK: hint_mask}
     if config.palette and palette_colors:

@@ -27,6 +27,13 @@ hints simulated from their ground-truth color image, in tf.data:
   positions would spend most hints on paper. The uniform quarter keeps hints
   of white, gray and black in the training mix (a user may also mark a
   region to stay white). An image without any chroma gets uniform positions.
+- clicks fall on the sketch's paper only, away from its lines (`paper`,
+  `clickable`: at least `PAPER_LEVEL` and `CLICK_MARGIN_AT_256` px, scaled,
+  from any darker pixel): a user clicks inside the region to color, not on
+  its outline. A click on an outline, or on the soft edge of an extracted
+  line (where the ground truth's color may be either side's), takes a
+  color that does not belong to the region the click is in. A patch around
+  a click near a line still straddles it, as a careless user's dab does.
 - later hints cover earlier ones where they overlap.
 - `counts="loguniform"` draws the number of hints (when there are some)
   log-uniformly on 1..`MAX_HINTS` instead (P(k) proportional to
@@ -60,8 +67,29 @@ MAX_HINTS = 64
 UNIFORM_SHARE = 0.25
 PATCH_SIDE_AT_256 = 9
 COUNTS = ("geometric", "loguniform")
+PAPER_LEVEL = 200  # sketch gray levels at or above which a pixel is paper (the top of predict's line threshold)
+CLICK_MARGIN_AT_256 = 2  # pixels (at 256 px) between a click and the nearest darker sketch pixel
 STROKE_TOLERANCE = 32  # levels per channel a stroke's (and a patch's) pixels may differ from its color
 _SALT = 0x68696E74  # "hint": keeps these seeds apart from the run's other random streams
+
+
+def clickable(sketch):
+    """Where a simulated user may click: the sketch's paper away from its lines.
+
+    Args:
+        sketch: `(H, W, 1)` uint8 sketch (255 paper), H the image size.
+
+    Returns:
+        `(H, W)` bool: the pixels at least `PAPER_LEVEL` with no pixel below it
+        within `CLICK_MARGIN_AT_256` px (scaled to H like `max_patch_side`;
+        a square neighbourhood).
+    """
+    static = sketch.shape[0]
+    size = static if static is not None else 256
+    margin = max(1, int(math.floor(CLICK_MARGIN_AT_256 * size / 256.0 + 0.5)))
+    line = tf.cast(sketch < PAPER_LEVEL, tf.float32)[tf.newaxis]  # (1, H, W, 1)
+    near = tf.nn.max_pool2d(line, 2 * margin + 1, 1, "SAME")
+    return near[0, ..., 0] < 0.5
 
 
 def max_patch_side(image_size):
@@ -138,6 +166,7 @@ def sample_hints(
     uniform_share=UNIFORM_SHARE,
     counts="geometric",
     stroke_share=0.0,
+    paper=None,
 ):
     """Draws the hints of one example from its ground truth.
 
@@ -154,6 +183,9 @@ def sample_hints(
             pixels drawn with probability proportional to their chroma.
         counts: how the number is drawn (`sample_count`).
         stroke_share: share of hints that are strokes, in [0, 1].
+        paper: optional `(H, W)` bool, the sketch's paper: clicks fall only
+            there (a user clicks inside a region, not on its outline),
+            anywhere when it is all ink.
 
     Returns:
         A dict of `(M,)` tensors, M = `max_hints` (at least 1): `y`, `x`
@@ -189,6 +221,9 @@ def sample_hints(
     colored = tf.math.divide_no_nan(chroma, total)
     colored = tf.where(total > 0, colored, 1.0 / n_pixels)
     probs = uniform_share / n_pixels + (1.0 - uniform_share) * colored
+    if paper is not None:
+        on_paper = tf.cast(tf.reshape(paper, [-1]), tf.float64)
+        probs = tf.where(tf.reduce_sum(probs * on_paper) > 0, probs * on_paper, probs)
     cdf = tf.cumsum(probs)
     u = tf.random.stateless_uniform([room], seed=seeds[1], dtype=tf.float64) * cdf[-1]
     flat = tf.minimum(tf.searchsorted(cdf, u, side="right", out_type=tf.int32), height * width - 1)
@@ -298,7 +333,7 @@ def simulate_hints(color, seed, count=None, **kwargs):
         color: `(H, W, 3)` uint8 ground-truth RGB.
         seed: `(2,)` stateless seed (`example_seed`).
         count: exactly this many hints, or None to draw the number.
-        **kwargs: `sample_hints`'s other arguments.
+        **kwargs: `sample_hints`'s other arguments (`paper`: where clicks may fall).
 
     Returns:
         (hint_color, hint_mask): `(H, W, 3)` float32 RGB 0..255 and
