@@ -97,3 +97,23 @@ def test_a_dab_of_the_lines_own_darkness_on_a_line_is_the_line_and_fills_nothing
     color[disc] = (30, 30, 30)
     _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
     assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
+
+
+def test_a_careless_dab_goes_to_the_region_its_middle_is_in_whatever_its_color():
+    # A 9 px dab whose middle is inside the disc, one column of it on the
+    # outline: the disc takes it, even in a color nearer the paper's
+    # (light blue), and even when it is dark (a dark red is a color, not
+    # the line). Its middle on the paper outside: the paper takes it.
+    size = 200
+    lines, disc, color = _drawing(size)
+    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    inner, outer = labels[size // 2, size // 2], labels[0, 0]
+    edge = size // 2 + size // 3 - 2  # the outline's first ink column on the right
+    assert lines[size // 2, edge] == 0 and lines[size // 2, edge - 1] == 255
+    for left, expected in ((edge - 8, inner), (edge + 4, outer)):
+        for rgb in ((200, 225, 245), (150, 20, 20)):
+            hint_rgb, mask = one_hint(size, size // 2 - 4, left, rgb, 9)
+            assert (mask & (lines == 0)).any()
+            new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+            assert new_mask.any() and (labels[new_mask] == expected).all(), (left, rgb)
+            assert (new_rgb[new_mask] == rgb).all()

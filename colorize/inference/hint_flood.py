@@ -51,12 +51,15 @@ pixels of one color):
 
 Hints on a line are ambiguous (the line parts two regions): they are not
 used for filling (the network still sees them). In `predict`'s path
-(`fill_layers`) a dab with pixels on a line is first moved to the region
-beside it whose color, as the network painted it with the hints, is
-nearest the dab's (`snap_dabs`): which side such a dab fills does not
-depend on which holds more of its pixels. A dab as dark as the lines on a
-line, beside no region that dark, is the line itself (a click on the
-outline): it fills nothing, rather than painting a light region black.
+(`fill_layers`) a dab with pixels on a line is first moved to one region
+beside it (`snap_dabs`): the one under its middle where that is paper
+(where the user clicked), else, its middle on the line, the one whose
+color, as the network painted it with the hints, is nearest the dab's.
+Which side such a dab fills does not depend on which holds more of its
+pixels. A dab of the lines' own color
+(gray and as dark) on a line, beside no region that dark, is the line
+itself (a click on the outline): it fills nothing, rather than painting a
+light region black.
 
 The wider passes cost one `line_regions` each, only when a hinted region
 touches the border (`hint_fill.PaperRegions` shares the work that does not
@@ -222,20 +225,33 @@ def _luma(rgb):
     return np.asarray(rgb, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None):
-    """Dabs on a line go to the region beside it whose color is nearest theirs.
+INK_CHROMA = 48
+"""A dab is the lines' own color (`_is_ink`) when darker than their
+threshold and grayer than this: max - min of R, G, B below it, in levels."""
 
-    A dab with pixels on the ink of a line (a dab on an outline, or a hint
-    patch straddling one, whose color mixes both sides) is ambiguous: which
-    side it fills should not depend on which holds more of its pixels. Each
-    such dab is moved to the region, among those within `reach` pixels of
-    it, whose mean color in `color` (the network's, which got the hints) is
-    nearest the dab's color (CIELAB distance); it then covers the paper of
-    that region within `reach` pixels of it (`SNAP_LAB_WEIGHTS` weighs the
-    distance). Dabs wholly on paper are kept as they are, and so is a dab
-    with one region or none beside it. A dab darker than the lines'
-    threshold (`line_threshold`, gray levels) beside no region whose mean
-    color is that dark asks for the line itself: it is dropped.
+
+def _is_ink(rgb, ink):
+    """Whether an RGB color (0..255) is the lines' own: gray and darker than `ink` (gray levels)."""
+    rgb = np.asarray(rgb, np.float32)
+    return bool(_luma(rgb) < ink and rgb.max() - rgb.min() < INK_CHROMA)
+
+
+def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None):
+    """Dabs on a line go to one region beside it: where their middle is, or the nearest in color.
+
+    A dab with pixels on the ink of a line (a careless dab touching an
+    outline, or one on it) goes to one region beside it, not by which side
+    holds more of its pixels: the region under its middle (`Dab.x`,
+    `Dab.y`) when that is paper, where the user clicked; else, its middle
+    on the line, the region among those within `reach` pixels of it whose
+    mean color in `color` (the network's, which got the hints) is nearest
+    the dab's color (CIELAB distance, `SNAP_LAB_WEIGHTS` weighs it). It
+    then covers the paper of that region within `reach` pixels of it.
+    Dabs wholly on paper are kept as they are, and so is a dab with one
+    region or none beside it. A dab of the lines' own color (gray, and
+    darker than their threshold, `line_threshold`: `_is_ink`) beside no
+    region whose mean color is that dark asks for the line itself: it is
+    dropped. A dark red or blue is a color, not the line.
 
     Args:
         color: `(H, W, 3)` uint8 RGB, the colors the regions have without
@@ -278,14 +294,18 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         near = cv2.dilate(own.view(np.uint8), kernel).view(bool) & paper[rows, cols]
         region = labels[rows, cols]
         candidates = np.unique(region[near & (region > 0)])
-        if _luma(dabs[k - 1].color) < ink and (luma[candidates] >= ink).all():
+        if _is_ink(dabs[k - 1].color, ink) and (luma[candidates] >= ink).all():
             out_mask[rows, cols][own] = False  # the line's own darkness on a line, beside no dark region: the line
             continue
         if candidates.size < 2:
             continue  # one region beside it: the one it fills already
-        dab = np.array(dabs[k - 1].color, np.float32)[None, None] / 255.0
-        target = cv2.cvtColor(dab, cv2.COLOR_RGB2LAB)[0, 0] * SNAP_LAB_WEIGHTS
-        best = candidates[np.argmin(((lab[candidates] - target) ** 2).sum(-1))]
+        cy, cx = dabs[k - 1].y - rows.start, dabs[k - 1].x - cols.start
+        if paper[rows, cols][cy, cx] and region[cy, cx] in candidates:
+            best = region[cy, cx]  # its middle on a region's paper: where the user clicked
+        else:
+            dab = np.array(dabs[k - 1].color, np.float32)[None, None] / 255.0
+            target = cv2.cvtColor(dab, cv2.COLOR_RGB2LAB)[0, 0] * SNAP_LAB_WEIGHTS
+            best = candidates[np.argmin(((lab[candidates] - target) ** 2).sum(-1))]
         into = near & (region == best)
         out_mask[rows, cols][own] = False
         out_mask[rows, cols][into] = True
