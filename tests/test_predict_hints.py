@@ -138,7 +138,7 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
     capsys.readouterr()
     # Bad ones: a missing layer, a point outside the sketch. One line each, exit 1.
     for extra, message in [
-        (["--hints", str(tmp_path / "missing.png")], "missing.png: no such file"),
+        (["--hints", str(tmp_path / "missing.png")], f"hint layer {tmp_path / 'missing.png'}: no such file"),
         (["--hint", "500,10,#FF0000"], "s.png: hint at x=500, y=10 is outside the 200x160 sketch"),
     ]:
         assert predict.main([str(tmp_path / "s.png"), "-o", str(out), "--model", run_dir, *extra]) == 1

@@ -16,10 +16,11 @@ def hints_for(path, height, width, layer=None, points=()):
     """The hints of one input: its hint layer (`layer`, else `NAME.hints.png`
     beside it if any) with `points` (`hint_layers.parse_hint`'s) over it.
     Returns ((hint_rgb, hint_mask) or None, the layer's path or None); a bad
-    layer is an ImageError naming it, a point outside a ColorizeError."""
+    layer is an ImageError naming it as the hint layer, a point outside a
+    ColorizeError."""
     if layer is None and os.path.isfile(sibling := os.path.splitext(path)[0] + HINTS_SUFFIX):
         layer = sibling
-    hints = hint_layers.load_hint_layer(layer, height, width) if layer else None
+    hints = hint_layers.load_hint_layer(layer, height, width, name=f"hint layer {layer}") if layer else None
     if points:
         hints = hint_layers.merge(hints, hint_layers.points_layer(points, height, width))
     return hints, layer
