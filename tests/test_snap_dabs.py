@@ -44,8 +44,10 @@ def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
     np.testing.assert_array_equal(snapped[outside], color[outside])
     inner = labels == labels[size // 2, size // 2]
     assert (snapped[inner & (lines == 255)] == (236, 148, 44)).all(-1).mean() > 0.99
-    # The moved dab lies on the disc's paper only.
-    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    # The moved dab lies on the disc's paper only; its middle was on the line: a note says so.
+    notes = []
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
+    assert len(notes) == 1 and "is on a line: it fills the side nearest its color" in notes[0]
     assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
     assert (new_rgb[new_mask] == (236, 148, 44)).all()
 
@@ -88,8 +90,10 @@ def test_a_dab_of_the_lines_own_darkness_on_a_line_is_the_line_and_fills_nothing
     assert (mask & (lines < 128)).any() and (mask & (lines == 255)).any()
     near = cv2.dilate(mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool) & (lines == 255)
     assert np.unique(labels[near]).size == 2  # both sides are within reach
-    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    notes = []
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
     assert not new_mask.any()
+    assert len(notes) == 1 and "(#0a0a0a) is the lines' own color on a line: it fills nothing" in notes[0]
     filled = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask, snap=True)
     paper = lines == 255
     np.testing.assert_array_equal(filled[paper], color[paper])
@@ -114,6 +118,8 @@ def test_a_careless_dab_goes_to_the_region_its_middle_is_in_whatever_its_color()
         for rgb in ((200, 225, 245), (150, 20, 20)):
             hint_rgb, mask = one_hint(size, size // 2 - 4, left, rgb, 9)
             assert (mask & (lines == 0)).any()
-            new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+            notes = []
+            new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
             assert new_mask.any() and (labels[new_mask] == expected).all(), (left, rgb)
+            assert notes == []  # where it went is where it was put: nothing to say
             assert (new_rgb[new_mask] == rgb).all()

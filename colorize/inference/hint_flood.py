@@ -230,13 +230,16 @@ INK_CHROMA = 48
 threshold and grayer than this: max - min of R, G, B below it, in levels."""
 
 
+_INSIDE = "put it inside the region to fill"
+
+
 def _is_ink(rgb, ink):
     """Whether an RGB color (0..255) is the lines' own: gray and darker than `ink` (gray levels)."""
     rgb = np.asarray(rgb, np.float32)
     return bool(_luma(rgb) < ink and rgb.max() - rgb.min() < INK_CHROMA)
 
 
-def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None):
+def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None, notes=None):
     """Dabs on a line go to one region beside it: where their middle is, or the nearest in color.
 
     A dab with pixels on the ink of a line (a careless dab touching an
@@ -263,6 +266,9 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         reach: pixels around a dab.
         paper: `(H, W)` bool, the sketch's paper, if the caller has it
             (`hint_fill.PaperRegions.paper`); default: from `lines`.
+        notes: optional list: a one-line note is appended for each dab
+            whose middle is on a line (which side it went to was a guess)
+            and each dropped as the line itself.
 
     Returns:
         (hint_rgb, hint_mask): new arrays, the moved dabs' pixels in their
@@ -296,6 +302,8 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         candidates = np.unique(region[near & (region > 0)])
         if _is_ink(dabs[k - 1].color, ink) and (luma[candidates] >= ink).all():
             out_mask[rows, cols][own] = False  # the line's own darkness on a line, beside no dark region: the line
+            if notes is not None:
+                notes.append(f"{dabs[k - 1]} is the lines' own color on a line: it fills nothing; {_INSIDE}")
             continue
         if candidates.size < 2:
             continue  # one region beside it: the one it fills already
@@ -306,6 +314,8 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
             dab = np.array(dabs[k - 1].color, np.float32)[None, None] / 255.0
             target = cv2.cvtColor(dab, cv2.COLOR_RGB2LAB)[0, 0] * SNAP_LAB_WEIGHTS
             best = candidates[np.argmin(((lab[candidates] - target) ** 2).sum(-1))]
+            if notes is not None:
+                notes.append(f"{dabs[k - 1]} is on a line: it fills the side nearest its color; {_INSIDE}")
         into = near & (region == best)
         out_mask[rows, cols][own] = False
         out_mask[rows, cols][into] = True
@@ -313,9 +323,10 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
     return out_rgb, out_mask
 
 
-def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None):
+def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=None):
     """`snap_dabs` for `fill_layers` and `fill_hinted_regions`: the regions'
-    labels at `gap` are computed only when a dab is on a line.
+    labels at `gap` are computed only when a dab is on a line (`notes` as
+    `snap_dabs`'s).
 
     Returns:
         (hint_rgb, hint_mask, labels): labels None when not computed.
@@ -325,7 +336,7 @@ def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None):
     if not (hint_mask & ~paper).any():
         return hint_rgb, hint_mask, labels
     labels = regions.labels(gap) if labels is None else labels
-    return (*snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper), labels)
+    return (*snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper, notes=notes), labels)
 
 
 def gap_ladder(gap, height, width, share=None):
@@ -886,13 +897,15 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cel
             the caller no longer needs) rather than copies.
 
     Returns:
-        (rgb, flat, notes): the filled two, and `FillPlan.notes`.
+        (rgb, flat, notes): the filled two, and the notes of dabs on lines
+        (`snap_dabs`) then `FillPlan.notes`.
     """
     gap = hint_fill.default_gap(*lines.shape)
     regions = hint_fill.PaperRegions(lines)
-    hint_rgb, hint_mask, labels = _snap(flat, lines, hint_rgb, hint_mask, regions, gap)
+    notes = []
+    hint_rgb, hint_mask, labels = _snap(flat, lines, hint_rgb, hint_mask, regions, gap, notes=notes)
     plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels, regions, paper_wall=paper_wall, wall_cell=wall_cell)
-    return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), plan.notes
+    return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), notes + plan.notes
 
 
 def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None, snap=False):
