@@ -25,6 +25,19 @@ def _drawing(size=200, thickness=4):
     return lines, disc.astype(bool), color
 
 
+def _labeled(size=200):
+    """`_drawing` with its line-bounded regions (`hint_fill.line_regions`)."""
+    lines, disc, color = _drawing(size)
+    return lines, disc, color, hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+
+
+def _snap_one(color, lines, labels, y, x, rgb, side, notes=None):
+    """`snap_dabs` of one square dab: (hint_rgb, mask, new_rgb, new_mask)."""
+    hint_rgb, mask = one_hint(lines.shape[0], y, x, rgb, side)
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
+    return hint_rgb, mask, new_rgb, new_mask
+
+
 def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
     size = 200
     lines, disc, color = _drawing(size)
@@ -54,20 +67,16 @@ def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
 
 def test_a_dark_dab_beside_the_outline_goes_to_the_side_nearest_its_lightness():
     size = 200
-    lines, disc, color = _drawing(size)
+    lines, disc, color, labels = _labeled(size)
     color[disc] = (60, 40, 30)  # a dark disc on cream paper
-    gap = hint_fill.default_gap(size, size)
-    labels = hint_fill.line_regions(lines, gap)
     x = size // 2 + size // 3 - 1
-    hint_rgb, mask = one_hint(size, size // 2, x, (90, 80, 70), 5)  # line and disc mixed
-    _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    *_, new_mask = _snap_one(color, lines, labels, size // 2, x, (90, 80, 70), 5)  # line and disc mixed
     assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
 
 
 def test_dabs_on_paper_are_kept_as_they_are():
     size = 200
-    lines, disc, color = _drawing(size)
-    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    lines, disc, color, labels = _labeled(size)
     # Inside the disc, far from the line, in a color unlike the network's.
     hint_rgb, mask = one_hint(size, size // 2, size // 2, (20, 60, 220), 6)
     new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
@@ -83,15 +92,13 @@ def test_a_dab_of_the_lines_own_darkness_on_a_line_is_the_line_and_fills_nothing
     # A black dab on the outline of an orange disc on cream paper (a click
     # on the line itself) asks for no region: neither side is filled black.
     size = 200
-    lines, disc, color = _drawing(size)
-    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    lines, disc, color, labels = _labeled(size)
     x = size // 2 + size // 3 - 1
-    hint_rgb, mask = one_hint(size, size // 2, x, (10, 10, 10), 5)
+    notes = []
+    hint_rgb, mask, _, new_mask = _snap_one(color, lines, labels, size // 2, x, (10, 10, 10), 5, notes)
     assert (mask & (lines < 128)).any() and (mask & (lines == 255)).any()
     near = cv2.dilate(mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool) & (lines == 255)
     assert np.unique(labels[near]).size == 2  # both sides are within reach
-    notes = []
-    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
     assert not new_mask.any()
     assert len(notes) == 1 and "(#0a0a0a) is the lines' own color on a line: it fills nothing" in notes[0]
     filled = hint_flood.fill_hinted_regions(color, lines, hint_rgb, mask, snap=True)
@@ -99,7 +106,7 @@ def test_a_dab_of_the_lines_own_darkness_on_a_line_is_the_line_and_fills_nothing
     np.testing.assert_array_equal(filled[paper], color[paper])
     # Beside a dark region it is that region's color: it still fills it.
     color[disc] = (30, 30, 30)
-    _, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    *_, new_mask = _snap_one(color, lines, labels, size // 2, x, (10, 10, 10), 5)
     assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
 
 
@@ -109,17 +116,15 @@ def test_a_careless_dab_goes_to_the_region_its_middle_is_in_whatever_its_color()
     # (light blue), and even when it is dark (a dark red is a color, not
     # the line). Its middle on the paper outside: the paper takes it.
     size = 200
-    lines, disc, color = _drawing(size)
-    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    lines, disc, color, labels = _labeled(size)
     inner, outer = labels[size // 2, size // 2], labels[0, 0]
     edge = size // 2 + size // 3 - 2  # the outline's first ink column on the right
     assert lines[size // 2, edge] == 0 and lines[size // 2, edge - 1] == 255
     for left, expected in ((edge - 8, inner), (edge + 4, outer)):
         for rgb in ((200, 225, 245), (150, 20, 20)):
-            hint_rgb, mask = one_hint(size, size // 2 - 4, left, rgb, 9)
-            assert (mask & (lines == 0)).any()
             notes = []
-            new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
+            _, mask, new_rgb, new_mask = _snap_one(color, lines, labels, size // 2 - 4, left, rgb, 9, notes)
+            assert (mask & (lines == 0)).any()
             assert new_mask.any() and (labels[new_mask] == expected).all(), (left, rgb)
             assert notes == []  # where it went is where it was put: nothing to say
             assert (new_rgb[new_mask] == rgb).all()
