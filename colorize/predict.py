@@ -84,7 +84,10 @@ def _parser():
         action="append",
         default=[],
         metavar="X,Y,#RRGGBB",
-        help="a color hint at pixel column X, row Y of the sketch (repeatable; over --hints and NAME.hints.png)",
+        help=(
+            "a color hint at pixel column X, row Y of the sketch (repeatable; over --hints and NAME.hints.png; "
+            "given to every input: for several sketches, put NAME.hints.png beside each)"
+        ),
     )
     p.add_argument("--layers", action="store_true", help="also write NAME.ora: flat color under the lines (OpenRaster)")
     p.add_argument(
