@@ -60,7 +60,7 @@ def test_a_dab_straddling_the_outline_fills_the_side_of_its_color():
     # The moved dab lies on the disc's paper only; its middle was on the line: a note says so.
     notes = []
     new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
-    assert len(notes) == 1 and "is on a line: it fills the side nearest its color" in notes[0]
+    assert len(notes) == 1 and "is on a line: it fills the figure beside it, not the page around it" in notes[0]
     assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
     assert (new_rgb[new_mask] == (236, 148, 44)).all()
 
@@ -128,3 +128,25 @@ def test_a_careless_dab_goes_to_the_region_its_middle_is_in_whatever_its_color()
             assert new_mask.any() and (labels[new_mask] == expected).all(), (left, rgb)
             assert notes == []  # where it went is where it was put: nothing to say
             assert (new_rgb[new_mask] == rgb).all()
+
+
+def test_a_dab_on_an_outline_fills_the_figure_not_the_page_and_between_figures_the_nearest_color():
+    size = 200
+    lines, disc, color, labels = _labeled(size)
+    # Centred on the disc's outline, white (the page's color): the disc, not the page.
+    x = size // 2 + size // 3 - 2  # the outline's first ink column: the 5 px dab covers its width
+    notes = []
+    *_, new_mask = _snap_one(color, lines, labels, size // 2 - 2, x, (255, 255, 255), 5, notes)
+    assert lines[size // 2, x + 2] == 0  # its middle is on the ink
+    assert new_mask.any() and (labels[new_mask] == labels[size // 2, size // 2]).all()
+    assert "fills the figure beside it, not the page around it" in notes[0]
+    # A line across the disc parts two figures, orange and blue: a blue dab on it goes to the blue one.
+    cv2.line(lines, (size // 2, 0), (size // 2, size - 1), 0, 4)
+    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    color[:, size // 2 :][disc[:, size // 2 :]] = (40, 90, 220)
+    notes = []
+    *_, new_mask = _snap_one(color, lines, labels, size // 2 - 2, size // 2 - 2, (50, 100, 210), 5, notes)
+    assert lines[size // 2, size // 2] == 0
+    blue = labels[size // 2, size // 2 + 20]
+    assert new_mask.any() and (labels[new_mask] == blue).all()
+    assert "fills the region beside it whose color is nearest its own" in notes[0]

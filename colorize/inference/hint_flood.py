@@ -54,7 +54,8 @@ used for filling (the network still sees them). In `predict`'s path
 (`fill_layers`) a dab with pixels on a line is first moved to one region
 beside it (`snap_dabs`): the one under its middle where that is paper
 (where the user clicked), else, its middle on the line, the one whose
-color, as the network painted it with the hints, is nearest the dab's.
+color, as the network painted it with the hints, is nearest the dab's (a
+figure before the page around it).
 Which side such a dab fills does not depend on which holds more of its
 pixels. A dab of the lines' own color
 (gray and as dark) on a line, beside no region that dark, is the line
@@ -248,8 +249,10 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
     `Dab.y`) when that is paper, where the user clicked; else, its middle
     on the line, the region among those within `reach` pixels of it whose
     mean color in `color` (the network's, which got the hints) is nearest
-    the dab's color (CIELAB distance, `SNAP_LAB_WEIGHTS` weighs it). It
-    then covers the paper of that region within `reach` pixels of it.
+    the dab's color (CIELAB distance, `SNAP_LAB_WEIGHTS` weighs it), a
+    figure before the page (the regions touching the picture's border: on
+    a figure's outline, a user means the figure). It then covers the paper
+    of that region within `reach` pixels of it.
     Dabs wholly on paper are kept as they are, and so is a dab with one
     region or none beside it. A dab of the lines' own color (gray, and
     darker than their threshold, `line_threshold`: `_is_ink`) beside no
@@ -287,6 +290,7 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
     lab = cv2.cvtColor(means[None] / 255.0, cv2.COLOR_RGB2LAB)[0] * SNAP_LAB_WEIGHTS  # (regions + 1, 3)
     luma = _luma(means)  # (regions + 1,)
     ink = line_threshold(lines)
+    page = _border_labels(labels)
     out_rgb, out_mask = hint_rgb.copy(), hint_mask.copy()
     kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     for k, box in enumerate(scipy.ndimage.find_objects(dab_map), 1):
@@ -311,11 +315,17 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         if paper[rows, cols][cy, cx] and region[cy, cx] in candidates:
             best = region[cy, cx]  # its middle on a region's paper: where the user clicked
         else:
+            which = "region"
+            figures = candidates[~page[candidates]]
+            if figures.size and figures.size < candidates.size:
+                candidates, which = figures, "figure"  # on an outline between a figure and the page: the figure
             dab = np.array(dabs[k - 1].color, np.float32)[None, None] / 255.0
             target = cv2.cvtColor(dab, cv2.COLOR_RGB2LAB)[0, 0] * SNAP_LAB_WEIGHTS
             best = candidates[np.argmin(((lab[candidates] - target) ** 2).sum(-1))]
             if notes is not None:
-                notes.append(f"{dabs[k - 1]} is on a line: it fills the side nearest its color; {_INSIDE}")
+                side = f"the {which} beside it" + (" whose color is nearest its own" if candidates.size > 1 else "")
+                side += ", not the page around it" if which == "figure" else ""
+                notes.append(f"{dabs[k - 1]} is on a line: it fills {side}; {_INSIDE}")
         into = near & (region == best)
         out_mask[rows, cols][own] = False
         out_mask[rows, cols][into] = True
