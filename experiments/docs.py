@@ -11,7 +11,8 @@ A generated block in a Markdown file sits between two comment lines:
 
 and its text is rendered from the results file that produced the figures
 (`experiments/results/benchmark.json` for the performance table,
-`regions_speed.json` for the regions' before/after table, each
+`regions_speed.json` for the regions' before/after table, the shipped
+model's card for the README's "what to expect", each
 `experiments/results/*/results.json` for the paper reproduction, the preset
 table from `colorize.variants`). Nothing between the markers is typed by
 hand; `tests/test_docs.py` fails when a block differs from its source.
@@ -117,6 +118,47 @@ def regions_speed_table():
     return head + "\n\n" + regions_speed.markdown_table(before, after)
 
 
+def _bar(met):
+    return "met" if met else "**not met**"
+
+
+def expectations():
+    """The README's "what to expect" paragraph, from the shipped model's card
+    (`colorize/weights/line_art/model_card.json`) and `predict_speed.json`."""
+    card = _read_json(os.path.join(ROOT, "colorize", "weights", "line_art", "model_card.json"))
+    speed = _read_json(os.path.join(RESULTS, "predict_speed.json"))["after"]
+    p = card["test_predict"]
+    at = {c: i for i, c in enumerate(card["counts"])}
+    curve = next(iter(card["hints_curve"].values()))["psnr"]
+    fill10, flood10 = card["test_hints10_fill"]["psnr"], card["flood_fill"][at[10]]
+    palette = card.get("test_predict_palette", card["test_palette"])["psnr"]
+    cycles = card.get("cycles") or []
+    hours = sum(c["wall_hours"] for c in cycles) if cycles else card["training"]["wall_hours"]
+    chroma = p["chroma_ratio"]
+    return f"""What to expect from the shipped model, without hints (its
+[model card](colorize/weights/line_art/MODEL_CARD.md) has every figure, on {card["test_examples"]} test windows
+drawn from all its sources, and per source):
+
+- it keeps most of the white paper white ({p["white_kept"]:.2f} of it; target 0.93: {_bar(p["white_kept"] >= 0.93)}),
+  but paints some white shapes inside figures, so the page averages {p["page_min"]:.1f} on its darkest channel
+  (the lines alone leave {p["page_sketch"]:.1f}; target 250: {_bar(p["page_min"] >= 250)});
+- its colors score {p["psnr"]:.1f} dB PSNR, {p["psnr"] - p["psnr_sketch"]:.1f} dB over the bare sketch;
+  they are paler than the truth (chroma {chroma:.2f} of the ground truth's; target 0.8-1.3:
+  {_bar(0.8 <= chroma <= 1.3)}), and it often picks the wrong hue, or a smear of several, for what has
+  many plausible colors (whales, clothes, cars, hats): the colors' overlap with the truth's is
+  {p["color_overlap"]:.3f} (target 0.35: {_bar(p["color_overlap"] >= 0.35)}). It has trained for about
+  {hours:.0f} hours on 2 CPU cores, and its training goes on.
+
+Hints are what it is for. Each one helps the network ({curve[0]:.1f} dB on its own without hints,
+{curve[at[10]]:.1f} with 10, {curve[at[50]]:.1f} with 50), and with 10 hints `predict`'s output scores
+{fill10:.1f} dB against {flood10:.1f} for the hinted regions flood-filled alone. A palette gives your colors
+themselves, one per shape ({palette:.1f} dB with the truth's 6 main colors, {p["psnr"]:.1f} without). It
+knows flat-colored drawings with bold outlines (emoji, icons, game art) best, clip art less well; other
+drawings are outside its data. One 512 px sketch takes a few seconds on 2 cores, most of it importing
+TensorFlow; the next ones in the same command, and every one in the web page, take well under a second
+at 512 px ({speed["folder_steady_s"]:.2f} s each in a folder; the table under "Performance")."""
+
+
 def paper_table(name):
     """One corpus's reproduction table (`experiments/results/NAME/results.json`)."""
     results = _read_json(os.path.join(RESULTS, name, paper.RESULTS))
@@ -140,6 +182,8 @@ def render(name):
         return predict_speed_table()
     if name == "regions-speed":
         return regions_speed_table()
+    if name == "expectations":
+        return expectations()
     if name.startswith("paper-"):
         return paper_table(name[len("paper-") :])
     raise KeyError(f"no generated block named {name!r}")

@@ -272,7 +272,7 @@ def ship(args):
         sketch=config.sketch,
         precision=config.precision,
         dataset=config.dataset,
-        parameters=int(net.count_params()),
+        parameters=int(sum(w.numpy().size for w in net.trainable_weights)),
         values=int(sum(w.size for w in net.get_weights())),
         weights=os.path.basename(weights),
         sha256=sha256(weights),
@@ -414,7 +414,7 @@ def _training_lines(card):
     steps, hours = sum(c["steps"] for c in cycles), round(sum(c["wall_hours"] for c in cycles), 2)
     return [
         f"Trained in {len(cycles)} cycles, each from the weights of the one before (`--init-from`; a fresh "
-        "optimizer and schedule each time), the last epoch of each kept (the best one by validation loss):",
+        "optimizer and schedule each time), each cycle's best epoch by validation loss kept (not its last):",
         "",
         "| cycle | data | starting learning rate | epochs | steps of batch 16 | wall hours |",
         "|---|---|---|---|---|---|",
@@ -454,6 +454,7 @@ def model_card(card):
         return ["| figure | value | target |", "|---|---|---|", *body]
 
     by_source = card.get("test_predict_by_source") or {}
+    per_source = max((r["examples"] for r in by_source.values()), default=0)
     with_clip_art = "openclipart" in card["dataset"]
 
     lines = [
@@ -520,13 +521,14 @@ def model_card(card):
         "",
         *_training_lines(card),
         *_width_lines(card),
-        f"## Test split ({card['test_examples']} windows)",
+        f"## Test split ({card['test_examples']} windows, drawn from every source in turn)",
         "",
         "As `predict` colors (256 px windows, region decisions), without hints:",
         "",
         *table(_bars(p)),
         "",
-        "Per source, as `predict` colors (the same measures; PSNR with its gain over the bare sketch):",
+        f"Per source, on each source's own test windows (the first {per_source} or all it has), as `predict` "
+        "colors (the same measures; PSNR with its gain over the bare sketch):",
         "",
         "| source | windows | white kept | page | PSNR dB | chroma ratio | overlap |",
         "|---|---|---|---|---|---|---|",
@@ -540,7 +542,8 @@ def model_card(card):
         "",
         *table(_guidance_bars(card)),
         "",
-        "PSNR (dB) against the number of hints (`experiments/results/shipped_hints_curve`):",
+        f"PSNR (dB) against the number of hints, at {card['image_size']} px (the network's size; the `predict` "
+        "tables above color 256 px windows, so their figures differ; `experiments/results/shipped_hints_curve`):",
         "",
         "| | " + " | ".join(str(c) for c in counts) + " |",
         "|---|" + "---|" * len(counts),
@@ -582,7 +585,7 @@ def model_card(card):
         "the palette mends such a figure but costs validation PSNR and white kept on average, so it is not done.",
         "- The SavedModel serves the network's bilinear output: a cream page, colors blended across lines, "
         "hints through the network only (see the README).",
-        "- Still training: the run goes on in later sessions (see the issue's notes).",
+        "- Still training: the run goes on, and a later release ships a better epoch when validation shows one.",
         "",
     ]
     return "\n".join(lines)
