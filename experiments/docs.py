@@ -26,7 +26,7 @@ import sys
 
 from colorize import variants
 from colorize.nets import models
-from experiments import paper, predict_speed, regions_speed
+from experiments import paper, predict_speed, regions_speed, ship_model
 from experiments.benchmark import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -118,16 +118,12 @@ def regions_speed_table():
     return head + "\n\n" + regions_speed.markdown_table(before, after)
 
 
-def _bar(met):
-    return "met" if met else "**not met**"
-
-
 def expectations():
     """The README's "what to expect" paragraph, from the shipped model's card
     (`colorize/weights/line_art/model_card.json`) and `predict_speed.json`."""
     card = _read_json(os.path.join(ROOT, "colorize", "weights", "line_art", "model_card.json"))
     speed = _read_json(os.path.join(RESULTS, "predict_speed.json"))["after"]
-    p = card["test_predict"]
+    p, met = card["test_predict"], ship_model.met
     at = {c: i for i, c in enumerate(card["counts"])}
     curve = next(iter(card["hints_curve"].values()))["psnr"]
     fill10, flood10 = card["test_hints10_fill"]["psnr"], card["flood_fill"][at[10]]
@@ -139,14 +135,14 @@ def expectations():
 [model card](colorize/weights/line_art/MODEL_CARD.md) has every figure, on {card["test_examples"]} test windows
 drawn from all its sources, and per source):
 
-- it keeps most of the white paper white ({p["white_kept"]:.2f} of it; target 0.93: {_bar(p["white_kept"] >= 0.93)}),
+- it keeps most of the white paper white ({p["white_kept"]:.2f} of it; target 0.93: {met(p["white_kept"] >= 0.93)}),
   but paints some white shapes inside figures, so the page averages {p["page_min"]:.1f} on its darkest channel
-  (the lines alone leave {p["page_sketch"]:.1f}; target 250: {_bar(p["page_min"] >= 250)});
+  (the lines alone leave {p["page_sketch"]:.1f}; target 250: {met(p["page_min"] >= 250)});
 - its colors score {p["psnr"]:.1f} dB PSNR, {p["psnr"] - p["psnr_sketch"]:.1f} dB over the bare sketch;
   they are paler than the truth (chroma {chroma:.2f} of the ground truth's; target 0.8-1.3:
-  {_bar(0.8 <= chroma <= 1.3)}), and it often picks the wrong hue, or a smear of several, for what has
+  {met(0.8 <= chroma <= 1.3)}), and it often picks the wrong hue, or a smear of several, for what has
   many plausible colors (whales, clothes, cars, hats): the colors' overlap with the truth's is
-  {p["color_overlap"]:.3f} (target 0.35: {_bar(p["color_overlap"] >= 0.35)}). It has trained for about
+  {p["color_overlap"]:.3f} (target 0.35: {met(p["color_overlap"] >= 0.35)}). It has trained for about
   {hours:.0f} hours on 2 CPU cores, and its training goes on.
 
 Hints are what it is for. Each one helps the network ({curve[0]:.1f} dB on its own without hints,

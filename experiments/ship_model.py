@@ -440,17 +440,19 @@ def _width_lines(card):
     ]
 
 
+def met(flag):
+    """A target's word in the card (and the README's "what to expect"): met, or **not met**."""
+    return "met" if flag else "**not met**"
+
+
 def model_card(card):
     """MODEL_CARD.md from `model_card.json`'s dict."""
     p, m = card["test_predict"], card["test"]
     (name, curve), *_ = card["hints_curve"].items()
     counts = card["counts"]
 
-    def ok(flag):
-        return "met" if flag else "**not met**"
-
     def table(rows):
-        body = [f"| {a} | {b} | {c}: {ok(d)} |" for a, b, c, d in rows]
+        body = [f"| {a} | {b} | {c}: {met(d)} |" for a, b, c, d in rows]
         return ["| figure | value | target |", "|---|---|---|", *body]
 
     by_source = card.get("test_predict_by_source") or {}

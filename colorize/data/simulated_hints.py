@@ -84,9 +84,7 @@ def clickable(sketch):
         within `CLICK_MARGIN_AT_256` px (scaled to H like `max_patch_side`;
         a square neighbourhood).
     """
-    static = sketch.shape[0]
-    size = static if static is not None else 256
-    margin = max(1, int(math.floor(CLICK_MARGIN_AT_256 * size / 256.0 + 0.5)))
+    margin = _at_size(CLICK_MARGIN_AT_256, _static_size(sketch))
     line = tf.cast(sketch < PAPER_LEVEL, tf.float32)[tf.newaxis]  # (1, H, W, 1)
     near = tf.nn.max_pool2d(line, 2 * margin + 1, 1, "SAME")
     return near[0, ..., 0] < 0.5
@@ -102,7 +100,17 @@ def max_patch_side(image_size):
     Returns:
         An int >= 1.
     """
-    return max(1, int(math.floor(PATCH_SIDE_AT_256 * image_size / 256.0 + 0.5)))
+    return _at_size(PATCH_SIDE_AT_256, image_size)
+
+
+def _at_size(pixels_at_256, image_size):
+    """`pixels_at_256` scaled to `image_size` px, rounded half up, at least 1."""
+    return max(1, int(math.floor(pixels_at_256 * image_size / 256.0 + 0.5)))
+
+
+def _static_size(image):
+    """An image tensor's static height, or 256 when it is not known."""
+    return image.shape[0] if image.shape[0] is not None else 256
 
 
 def example_seed(seed, index, stream=0):
@@ -209,8 +217,7 @@ def sample_hints(
     shape = tf.shape(color)
     height, width = shape[0], shape[1]
     if max_side is None:
-        static = color.shape[0]
-        max_side = max_patch_side(static) if static is not None else PATCH_SIDE_AT_256
+        max_side = max_patch_side(_static_size(color))
     pixels = tf.cast(color, tf.int32)  # (H, W, 3)
 
     # Centers: a mixture of uniform and chroma-proportional positions.

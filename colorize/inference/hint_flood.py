@@ -55,9 +55,8 @@ used for filling (the network still sees them). In `predict`'s path
 beside it (`snap_dabs`): the one under its middle where that is paper
 (where the user clicked), else, its middle on the line, the one whose
 color, as the network painted it with the hints, is nearest the dab's (a
-figure before the page around it).
-Which side such a dab fills does not depend on which holds more of its
-pixels. A dab of the lines' own color
+figure before the page around it). Which side such a dab fills does not
+depend on which holds more of its pixels. A dab of the lines' own color
 (gray and as dark) on a line, beside no region that dark, is the line
 itself (a click on the outline): it fills nothing, rather than painting a
 light region black.
@@ -222,8 +221,8 @@ regions beside it."""
 
 
 def _luma(rgb):
-    """Gray level(s) of RGB color(s) (`(..., 3)` on 0..255), as OpenCV's RGB-to-gray."""
-    return np.asarray(rgb, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    """`(n,)` gray levels of `(n, 3)` RGB colors on 0..255 (OpenCV's RGB-to-gray, as `predict` reads sketches)."""
+    return cv2.cvtColor(np.asarray(rgb, np.float32)[None], cv2.COLOR_RGB2GRAY)[0]
 
 
 INK_CHROMA = 48
@@ -237,7 +236,7 @@ _INSIDE = "put it inside the region to fill"
 def _is_ink(rgb, ink):
     """Whether an RGB color (0..255) is the lines' own: gray and darker than `ink` (gray levels)."""
     rgb = np.asarray(rgb, np.float32)
-    return bool(_luma(rgb) < ink and rgb.max() - rgb.min() < INK_CHROMA)
+    return bool(_luma(rgb[None])[0] < ink and rgb.max() - rgb.min() < INK_CHROMA)
 
 
 def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None, notes=None):
