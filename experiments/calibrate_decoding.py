@@ -17,6 +17,12 @@ never far off):
    `MIN_WHITE_KEPT` of the white paper white, the one with the best PSNR;
    none when no threshold does.
 
+With `--class-means N`, the classes first get their class means
+(`nets.annealed_mean.class_means`: the mean color of the training pixels in
+each class, from the first N windows of the *training* split at the
+network's output resolution, as its targets are made), and every figure is
+measured decoding to them instead of the bin centres.
+
 Writes `decoding.json` beside the model with `--write` (`predict`, the page
 and `export` read it; `runs.read_decoding`), and every figure to `--out`
 (JSON). Report on the test split, not on the split the rule chose on.
@@ -40,6 +46,10 @@ TEMPERATURES = (0.15, 0.25, 0.38, 0.5, 0.7)
 THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
 MIN_CHROMA_RATIO = 0.8
 MIN_WHITE_KEPT = 0.93
+CLASS_MEAN_WINDOWS = 2000
+"""Training windows the class means are measured on (`class_colors`)."""
+OUTPUT_FACTOR = 4
+"""A classification net's output is its input's size over this (`models.color_head`)."""
 
 
 def floats(text):
@@ -63,6 +73,13 @@ def _parser():
     p.add_argument("--temperatures", type=floats, default=TEMPERATURES)
     p.add_argument("--thresholds", type=floats, default=THRESHOLDS)
     p.add_argument("--out", default=None, help="results JSON (default: MODEL/calibration.json)")
+    p.add_argument(
+        "--class-means",
+        type=int,
+        default=0,
+        metavar="N",
+        help="decode to the class means of N training windows (recorded with --write; 0: as recorded)",
+    )
     p.add_argument("--write", action="store_true", help="record the choice in MODEL/decoding.json")
     return p
 
@@ -82,10 +99,13 @@ def sweep_parser(doc, out, model=True):
 
 
 def figures_text(m):
-    """One metrics dict as the sweeps print it."""
+    """One metrics dict as the sweeps print it ("-" for a figure the windows cannot give)."""
+    def value(key, digits):  # None: the windows have nothing it measures (no white paper, no color)
+        return "-" if m[key] is None else f"{m[key]:.{digits}f}"
+
     return (
-        f"PSNR {m['psnr']:.2f}  white kept {m['white_kept']:.3f}  page {m['page_min']:.1f}  "
-        f"chroma ratio {m['chroma_ratio']:.2f}  overlap {m['color_overlap']:.3f}"
+        f"PSNR {value('psnr', 2)}  white kept {value('white_kept', 3)}  page {value('page_min', 1)}  "
+        f"chroma ratio {value('chroma_ratio', 2)}  overlap {value('color_overlap', 3)}"
     )
 
 
@@ -102,6 +122,41 @@ def windows(config, split, max_examples, source=None):
                 return
             seen += 1
             yield s[..., 0], t
+
+
+def class_colors(config, count=CLASS_MEAN_WINDOWS, split="train"):
+    """The class means of a model's training data (`annealed_mean.class_means`).
+
+    Args:
+        config: the model's `variants.Config` (its dataset, space and size).
+        count: how many windows of `split` to measure (the first ones).
+        split: the split to measure, "train" for a model's decoding.
+
+    Returns:
+        (colors, record): `(Q, 3)` float64 class means on the space's 0..255
+        scale, and the `decoding.json` entries that record them and where
+        they came from.
+
+    Raises:
+        ColorizeError: the split is empty.
+    """
+    from colorize.nets import annealed_mean, color, targets  # noqa: PLC0415 (Keras, as the model)
+
+    size = (config.image_size // OUTPUT_FACTOR,) * 2  # the network's output, where its targets are made
+    counts, sums, seen = 0.0, 0.0, 0
+    for _, truth in windows(config, split, count):
+        small = targets.resize_colors(truth[np.newaxis].astype(np.float32), size)
+        scaled = color.to_scaled(small / 255.0, config.space)
+        n, total = annealed_mean.class_sums(np.asarray(scaled), config.space)
+        counts, sums, seen = counts + n, sums + total, seen + 1
+    if not seen:
+        raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
+    colors = annealed_mean.class_means(counts, sums, config.space)
+    record = {
+        annealed_mean.CLASS_COLORS: np.round(colors, 3).tolist(),
+        "class_colors_from": f"{config.dataset} {split}, {seen} windows at {size[0]} px",
+    }
+    return colors, record
 
 
 def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0, **snap):
@@ -160,11 +215,14 @@ def choose(results):
     return {"temperature": float(temperature), "paper_threshold": threshold, "rule": rule}
 
 
-def open_model(path, split, max_examples, dataset=None, data_dir=None):
-    """A model and the windows to measure it on.
+def open_model(path, split, max_examples, dataset=None, data_dir=None, class_means=0):
+    """A model and the windows to measure it on; with `class_means`, the
+    model decodes to the class means of that many training windows
+    (`class_colors`), which it returns too.
 
     Returns:
-        (config, `coloring.Model`, list of `windows`).
+        (config, `coloring.Model`, list of `windows`), and with
+        `class_means` `class_colors`' record last.
 
     Raises:
         ColorizeError: not a model, a bad config, or an empty split.
@@ -175,12 +233,18 @@ def open_model(path, split, max_examples, dataset=None, data_dir=None):
     overrides = {k: v for k, v in dict(dataset=dataset, data_dir=data_dir).items() if v}
     config = config.replace(**overrides)
     variants.validate(config)
-    model = coloring.Model(path)
+    record = None
+    if class_means:
+        colors, record = class_colors(config, class_means)
+        print(f"class means of {record['class_colors_from']}", flush=True)
+        model = coloring.Model(path, class_colors=colors)
+    else:
+        model = coloring.Model(path)
     examples = list(windows(config, split, max_examples))
     if not examples:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
     print(f"{len(examples)} {split} windows of {config.dataset}", flush=True)
-    return config, model, examples
+    return (config, model, examples, record) if class_means else (config, model, examples)
 
 
 def write_record(out, path, config, split, count, results, **facts):
@@ -204,10 +268,19 @@ def write_sweep(args, config, count, results, out=None, **facts):
     write_record(out or args.out, args.model, config, args.split, count, results, **facts)
 
 
+def _recorded_means(model_dir):
+    """The class means and their source recorded in a model's `decoding.json` ({} when none)."""
+    recorded = runs.read_decoding(model_dir)
+    return {k: recorded[k] for k in ("class_colors", "class_colors_from") if k in recorded}
+
+
 @cli
 def main(argv=None):
     args = errors.parse_args(_parser(), argv)
-    config, model, examples = open_model(args.model, args.split, args.max_examples, args.dataset, args.data_dir)
+    opened = open_model(args.model, args.split, args.max_examples, args.dataset, args.data_dir, args.class_means)
+    config, model, examples = opened[:3]
+    # The class means the model decodes to: measured now, or as recorded (kept when the choice is written).
+    means = opened[3] if args.class_means else _recorded_means(args.model)
     results = measure(model, examples, args.temperatures, args.thresholds)
     choice = choose(results)
     for t, row in results.items():
@@ -219,7 +292,7 @@ def main(argv=None):
     print(f"wrote {out}")
     if args.write:
         runs.write_decoding(
-            args.model, {**choice, "chosen_on": f"{config.dataset} {args.split}, {len(examples)} windows"}
+            args.model, {**choice, "chosen_on": f"{config.dataset} {args.split}, {len(examples)} windows", **means}
         )
         print(f"wrote {os.path.join(args.model, runs.DECODING)}")
     return 0

@@ -3,7 +3,9 @@
 `python -m experiments.ship_model RUN [--out colorize/weights/line_art]
 [--train-command "..."]`
 
-1. Chooses the decoding on the *validation* split as `predict` colors
+1. Measures the class means the network decodes to on the *training* split
+   (`calibrate_decoding.class_colors`), then chooses the decoding on the
+   *validation* split as `predict` colors
    (`experiments.calibrate_decoding`: the temperature by the best PSNR
    among those with a chroma ratio of at least 0.8, the paper threshold of
    region decisions by the best PSNR among those keeping 0.93 of the white
@@ -67,6 +69,12 @@ def _parser():
         "--max-examples-per-source", type=int, default=60, help="test windows per source in the per-source table"
     )
     p.add_argument("--calibration-examples", type=int, default=200, help="validation windows for the decoding")
+    p.add_argument(
+        "--class-mean-windows",
+        type=int,
+        default=calibrate_decoding.CLASS_MEAN_WINDOWS,
+        help="training windows the class means are measured on",
+    )
     p.add_argument("--temperatures", type=calibrate_decoding.floats, default=calibrate_decoding.TEMPERATURES)
     p.add_argument("--thresholds", type=calibrate_decoding.floats, default=calibrate_decoding.THRESHOLDS)
     p.add_argument("--curve-out", default=os.path.join("experiments", "results", "shipped_hints_curve"))
@@ -89,9 +97,10 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def choose_decoding(run_dir, config, examples, temperatures, thresholds):
-    """`calibrate_decoding`'s choice on `examples` validation windows: (choice, figures)."""
-    model = coloring.Model(run_dir)
+def choose_decoding(run_dir, config, examples, temperatures, thresholds, class_colors=None):
+    """`calibrate_decoding`'s choice on `examples` validation windows,
+    decoding to `class_colors` (default: the run's recorded ones): (choice, figures)."""
+    model = coloring.Model(run_dir, class_colors=class_colors)
     windows = list(calibrate_decoding.windows(config, "validation", examples))
     results = calibrate_decoding.measure(model, windows, temperatures, thresholds, progress=False)
     return calibrate_decoding.choose(results), results
@@ -213,16 +222,18 @@ def lineage(run_dir, limit=20):
 
 def ship(args):
     config, net = trained.load_net(args.run)
+    print(f"== the class means of {args.class_mean_windows} training windows", flush=True)
+    colors, means = calibrate_decoding.class_colors(config, args.class_mean_windows)
     print(f"== choosing the decoding on validation ({args.run})", flush=True)
     choice, calibration = choose_decoding(
-        args.run, config, args.calibration_examples, args.temperatures, args.thresholds
+        args.run, config, args.calibration_examples, args.temperatures, args.thresholds, colors
     )
     t = choice["temperature"]
     print(f"   {choice}", flush=True)
     print(f"== packing {args.run} at T={t} into {args.out}", flush=True)
     config = config.replace(temperature=t)
     weights = trained.pack_net(net, config, args.out)
-    runs.write_decoding(args.out, {**choice, "chosen_on": f"{config.dataset} validation"})
+    runs.write_decoding(args.out, {**choice, "chosen_on": f"{config.dataset} validation", **means})
     print("== evaluating the packed weights on test", flush=True)
     model = coloring.Model(args.out)  # the packed weights with their decoding, as predict loads them
     predicted = as_predict_colors(model, config, "test", args.max_examples)
@@ -261,6 +272,7 @@ def ship(args):
         temperature=t,
         paper_threshold=choice["paper_threshold"],
         decoding_rule=choice["rule"],
+        class_colors_from=means["class_colors_from"],
         mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
         mixed_only_open=fullres.MIXED_ONLY_OPEN,
         palette_unify_share=palette_snap.UNIFY_SHARE,
@@ -472,6 +484,12 @@ def model_card(card):
         + f"), width {card['width']}, trained at {card['image_size']} px in {card['precision']}.",
         f"- Inputs: the sketch, color hints (trained with simulated dots and strokes), and a palette "
         f"(ideepcolor's global hints: {card['palette']}); trained on `--sketch {card['sketch']}` inputs.",
+        (
+            f"- The annealed mean decodes each class to its class mean (the mean color of the training "
+            f"pixels in it: {card['class_colors_from']}), not its bin centre."
+            if card.get("class_colors_from")
+            else "- The annealed mean decodes each class to its bin centre."
+        ),
         f"- Decoding, chosen on validation as `predict` colors: temperature {card['temperature']}, paper "
         f"threshold {card['paper_threshold']} (`decoding.json`; {card['decoding_rule']}). A region "
         + ("open to the page " if card.get("mixed_only_open") else "")

@@ -27,7 +27,7 @@ from colorize import variants
 from colorize.data import pipeline
 from colorize.errors import ColorizeError
 from colorize.evaluation import metrics
-from colorize.nets import models, trained
+from colorize.nets import annealed_mean, models, trained
 
 EVAL_SKETCHES = ("line", "binary")
 PROGRESS_EVERY_S = 10.0
@@ -71,10 +71,9 @@ def _open(
         raise ColorizeError(f"{run_dir}: this run was trained without hints; --hints needs one trained with them")
     if palette and not models.uses_palette(net):
         raise ColorizeError(f"{run_dir}: this run has no palette input; --palette needs one trained with it")
-    if hints or palette:
-        colorizer = models.build_guided_colorizer(net, config.space, temperature or config.temperature)
-    else:
-        colorizer = models.build_colorizer(net, config.space, temperature or config.temperature)
+    class_colors = annealed_mean.recorded_class_colors(run_dir)  # as predict decodes
+    build = models.build_guided_colorizer if hints or palette else models.build_colorizer
+    colorizer = build(net, config.space, temperature or config.temperature, class_colors=class_colors)
     overrides = dict(dataset=dataset, data_dir=data_dir, image_size=image_size, temperature=temperature)
     config = config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
     variants.validate(config)

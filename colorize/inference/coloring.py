@@ -60,13 +60,15 @@ class Model:
         path: a run directory or a SavedModel written by `colorize.export`.
         temperature: annealed-mean temperature (default: the run's or the
             export's).
+        class_colors: for a run, the class means to decode to (default: its
+            recorded ones, `colorizer.from_run`); an export keeps its own.
 
     Raises:
         ColorizeError: missing, neither a trained run nor a colorize
-            SavedModel, or a bad temperature.
+            SavedModel, a bad temperature, or malformed class means.
     """
 
-    def __init__(self, path, temperature=None):
+    def __init__(self, path, temperature=None, class_colors=None):
         import tensorflow as tf  # noqa: PLC0415 (slow import, only when coloring)
 
         from colorize.serving import colorizer  # noqa: PLC0415 (imports TensorFlow and Keras)
@@ -91,7 +93,7 @@ class Model:
             self.space = recorded.get("space", "rgb")
             self._temperature = [] if temperature is None else [float(temperature)]
         else:
-            config, core = colorizer.from_run(path, temperature)
+            config, core = colorizer.from_run(path, temperature, class_colors=class_colors)
             self.sketch_kind = config.sketch
             self.space = config.space
             self._temperature = []

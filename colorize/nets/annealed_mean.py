@@ -1,10 +1,13 @@
 """AnnealedMean: decodes class logits into RGB colors inside the graph."""
 
+import os
+
 import keras
 import numpy as np
 from keras import ops
 
-from colorize import variants
+from colorize import runs, variants
+from colorize.errors import ColorizeError
 from colorize.nets import color, targets
 
 # A temperature at or below this acts as this (the mode, in effect): it keeps
@@ -19,17 +22,27 @@ class AnnealedMean(keras.layers.Layer):
     `f_T = softmax(logits / T)`, which equals the paper's
     `exp(log z / T) / sum_q exp(log z_q / T)` because `log z` and the logits
     differ by a per-pixel constant. Each channel is the `f_T`-weighted mean of
-    the bin centres; the hue of the "lch" grid is a circular mean (atan2 of
+    the classes' colors; the hue of the "lch" grid is a circular mean (atan2 of
     the weighted sine and cosine). The result is converted to sRGB in the
     graph, with no Python callback, so the layer exports to a SavedModel.
 
-    T = 1 gives the plain expectation, T -> 0 the centre of the most likely
+    A class's color is its bin centre (the paper's decoding), or with
+    `class_colors` the mean color of the training pixels in it (its class
+    mean, `class_means`): a grid of 8 bins per channel is coarse (a hue bin
+    spans 45 degrees), and a class's pixels are not spread evenly over it
+    (the white class holds the white page, not its centre's cream).
+
+    T = 1 gives the plain expectation, T -> 0 the color of the most likely
     class (the mode), the paper's T (`variants.PAPER_TEMPERATURE`) something
     in between.
 
     Args:
         space: "rgb" or "lch", the grid of the logits.
         temperature: default T > 0.
+        chromatic_only: decode the classes above the lowest chroma bin alone
+            (the color of a region decided not to be paper).
+        class_colors: optional `(Q, 3)` color of every class on the space's
+            0..255 scale (`class_means`); None: the bin centres.
         **kwargs: passed to `keras.layers.Layer`.
 
     Call arguments:
@@ -40,26 +53,32 @@ class AnnealedMean(keras.layers.Layer):
     Returns:
         (batch, h, w, 3) float32 RGB in [0, 255].
 
+    Raises:
+        ColorizeError: `class_colors` is not `(Q, 3)` finite values in 0..255.
+
     Example:
         >>> rgb = AnnealedMean("lch")(logits)  # (batch, 64, 64, 3)
     """
 
-    def __init__(self, space="rgb", temperature=variants.PAPER_TEMPERATURE, chromatic_only=False, **kwargs):
+    def __init__(
+        self, space="rgb", temperature=variants.PAPER_TEMPERATURE, chromatic_only=False, class_colors=None, **kwargs
+    ):
         # Decoding stays float32 under a mixed-precision policy: logits / T
         # with a small T overflows float16.
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.space = color.check_space(space)
-        # chromatic_only: the annealed mean of the classes above the lowest
-        # chroma bin alone (the color of a region decided not to be paper).
         self.chromatic_only = bool(chromatic_only)
         self._gray = (color.chroma_bins(self.space) == 0).astype("float32")  # (Q,)
         self.temperature = variants.check_temperature(temperature)
-        # Per-channel bin centres on the 0..255 scale, and the hue centres as
-        # angles (the same centres the scale maps to radians).
-        centres = (np.arange(color.NUM_BINS) + 0.5) * color.BIN_WIDTH
-        self._centres = centres.astype("float32")  # (8,)
-        self._angles = (centres * color.TWO_PI / 255.0).astype("float32")  # (8,)
+        self.class_colors = None if class_colors is None else check_class_colors(class_colors)
+        colors = color.bin_centers(self.space) if class_colors is None else self.class_colors
+        # What the probabilities average: the channels, and for the LCH hue
+        # its sine and cosine (a circular mean).
+        if self.space == "lch":
+            angles = colors[:, 2] * (color.TWO_PI / 255.0)
+            colors = np.stack([colors[:, 0], colors[:, 1], np.sin(angles), np.cos(angles)], axis=-1)
+        self._table = colors.astype("float32")  # (Q, 3 or 4)
 
     def call(self, logits, temperature=None):
         logits = ops.cast(logits, "float32")  # (batch, h, w, Q)
@@ -72,26 +91,11 @@ class AnnealedMean(keras.layers.Layer):
         if self.chromatic_only:
             logits = logits - ops.convert_to_tensor(self._gray) * GRAY_PENALTY  # the gray classes drop out
         f = ops.softmax(logits / t, axis=-1)  # (batch, h, w, Q)
-        # Class q = b0 + 8 b1 + 64 b2 is (b2, b1, b0) in row-major order.
-        leading = tuple(ops.shape(f)[:-1])
-        cube = ops.reshape(f, leading + (color.NUM_BINS,) * 3)  # (..., b2, b1, b0)
-        marginals = [
-            ops.sum(cube, axis=(-3, -2)),  # (batch, h, w, 8) over b0
-            ops.sum(cube, axis=(-3, -1)),  # over b1
-            ops.sum(cube, axis=(-2, -1)),  # over b2
-        ]
-        centres = ops.convert_to_tensor(self._centres)
-        channels = [ops.sum(m * centres, axis=-1) for m in marginals[:2]]
+        mean = ops.matmul(f, ops.convert_to_tensor(self._table))  # (batch, h, w, 3 or 4)
         if self.space == "lch":
-            angles = ops.convert_to_tensor(self._angles)
-            sin = ops.sum(marginals[2] * ops.sin(angles), axis=-1)
-            cos = ops.sum(marginals[2] * ops.cos(angles), axis=-1)
-            hue = ops.mod(ops.arctan2(sin, cos), color.TWO_PI)  # [0, 2 pi)
-            channels.append(hue * (255.0 / color.TWO_PI))
-        else:
-            channels.append(ops.sum(marginals[2] * centres, axis=-1))
-        scaled = ops.stack(channels, axis=-1)  # (batch, h, w, 3)
-        return color.from_scaled(scaled, self.space) * 255.0
+            hue = ops.mod(ops.arctan2(mean[..., 2], mean[..., 3]), color.TWO_PI)  # [0, 2 pi)
+            mean = ops.stack([mean[..., 0], mean[..., 1], hue * (255.0 / color.TWO_PI)], axis=-1)
+        return color.from_scaled(mean, self.space) * 255.0
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (3,)
@@ -99,7 +103,106 @@ class AnnealedMean(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"space": self.space, "temperature": self.temperature, "chromatic_only": self.chromatic_only})
+        config["class_colors"] = None if self.class_colors is None else self.class_colors.tolist()
         return config
+
+
+def check_class_colors(class_colors):
+    """`class_colors` as a `(Q, 3)` float64 array.
+
+    Args:
+        class_colors: the color of every class on its space's 0..255 scale.
+
+    Returns:
+        `(Q, 3)` float64.
+
+    Raises:
+        ColorizeError: not `(Q, 3)` finite values in 0..255.
+    """
+    try:
+        colors = np.asarray(class_colors, np.float64)
+    except (TypeError, ValueError):
+        raise ColorizeError("class colors must be numbers") from None
+    if colors.shape != (color.NUM_CLASSES, 3):
+        raise ColorizeError(f"class colors must be {color.NUM_CLASSES} rows of 3 values, got shape {colors.shape}")
+    if not np.all(np.isfinite(colors)) or colors.min() < 0.0 or colors.max() > 255.0:
+        raise ColorizeError("class colors must be finite values in 0..255")
+    return colors
+
+
+CLASS_COLORS = "class_colors"
+"""The key of the class means in a model's `decoding.json` (`runs.write_decoding`)."""
+
+
+def recorded_class_colors(model_dir):
+    """The class means recorded beside a model, or None (decode to the bin centres).
+
+    Args:
+        model_dir: a run directory, packed model or export.
+
+    Returns:
+        `(Q, 3)` float64 on the model's space's 0..255 scale, or None when
+        its `decoding.json` records none.
+
+    Raises:
+        ColorizeError: recorded but malformed (the message names the file).
+    """
+    recorded = runs.read_decoding(model_dir).get(CLASS_COLORS)
+    if recorded is None:
+        return None
+    try:
+        return check_class_colors(recorded)
+    except ColorizeError as e:
+        raise ColorizeError(f"{os.path.join(model_dir, runs.DECODING)}: {e}") from None
+
+
+def class_means(counts, sums, space):
+    """Class means from accumulated training pixels (`class_sums`).
+
+    Args:
+        counts: `(Q,)` pixels seen in each class.
+        sums: `(Q, 4)` sums of their L, C, sin h and cos h ("lch"; hue in
+            radians) or `(Q, 3)` of R, G, B ("rgb"), on the 0..255 scale.
+        space: "rgb" or "lch".
+
+    Returns:
+        `(Q, 3)` float64 on the space's 0..255 scale: each seen class's mean
+        (the hue a circular mean), a class never seen its bin centre.
+    """
+    colors = color.bin_centers(space).astype(np.float64)
+    seen = np.asarray(counts) > 0
+    sums = np.asarray(sums, np.float64)[seen]
+    n = np.asarray(counts, np.float64)[seen, None]
+    if color.check_space(space) == "lch":
+        hue = np.mod(np.arctan2(sums[:, 2], sums[:, 3]), color.TWO_PI) * (255.0 / color.TWO_PI)
+        colors[seen] = np.concatenate([sums[:, :2] / n, hue[:, None]], axis=-1)
+    else:
+        colors[seen] = sums / n
+    return np.clip(colors, 0.0, 255.0)
+
+
+def class_sums(scaled, space):
+    """What `class_means` averages, for some pixels.
+
+    Args:
+        scaled: `(..., 3)` pixels on the space's 0..255 scale
+            (`color.to_scaled`).
+        space: "rgb" or "lch".
+
+    Returns:
+        (counts `(Q,)`, sums `(Q, 4)` for "lch" or `(Q, 3)` for "rgb"),
+        float64, to add up over many images.
+    """
+    scaled = np.asarray(scaled, np.float64).reshape(-1, 3)
+    q = np.asarray(ops.convert_to_numpy(color.class_index(scaled)), np.int64)
+    if color.check_space(space) == "lch":
+        angles = scaled[:, 2] * (color.TWO_PI / 255.0)
+        values = np.stack([scaled[:, 0], scaled[:, 1], np.sin(angles), np.cos(angles)], axis=-1)
+    else:
+        values = scaled
+    counts = np.bincount(q, minlength=color.NUM_CLASSES).astype(np.float64)
+    sums = np.stack([np.bincount(q, v, color.NUM_CLASSES) for v in values.T], axis=-1)
+    return counts, sums
 
 
 # Subtracted from the gray classes' logits by `AnnealedMean(chromatic_only=True)`:

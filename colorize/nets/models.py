@@ -470,6 +470,7 @@ def color_head(
     hint_mask=None,
     palette=None,
     evidence=False,
+    class_colors=None,
 ):
     """The unmasked color a network predicts.
 
@@ -500,6 +501,9 @@ def color_head(
             decisions pool (`EVIDENCE_CHANNELS`): the paper mass
             (`PaperMass`) and the annealed mean of the chromatic classes,
             joined to the color as 4 more channels.
+        class_colors: optional `(Q, 3)` class means a classification net's
+            annealed mean decodes to (`annealed_mean.class_means`, recorded
+            in the model's `decoding.json`); None: the bin centres.
 
     Returns:
         (rgb, factor): rgb is a `(batch, H / factor, W / factor, 3)` float32
@@ -511,13 +515,19 @@ def color_head(
     """
     inputs = net_inputs(net, sketch, hint_color, hint_mask, palette)
     if isinstance(net, ClassificationNet):
-        decode = AnnealedMean(space=space, temperature=temperature, name="annealed_mean")
+        decode = AnnealedMean(space=space, temperature=temperature, class_colors=class_colors, name="annealed_mean")
         logits = net(inputs)  # (batch, H/4, W/4, Q)
         if palette is not None and uses_palette(net):  # decoded within the palette given
             logits = PaletteRestriction(space=space, name="palette_restriction")([logits, palette])
         rgb = decode(logits) if temperature_input is None else decode(logits, temperature=temperature_input)
         if evidence:
-            chromatic = AnnealedMean(space=space, temperature=temperature, chromatic_only=True, name="chromatic_mean")
+            chromatic = AnnealedMean(
+                space=space,
+                temperature=temperature,
+                chromatic_only=True,
+                class_colors=class_colors,
+                name="chromatic_mean",
+            )
             if temperature_input is None:
                 chroma = chromatic(logits)
             else:
@@ -531,7 +541,7 @@ def color_head(
     raise TypeError(f"expected a ClassificationNet or RegressionUNet, got {type(net).__name__}")
 
 
-def build_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
+def build_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE, class_colors=None):
     """The model a user calls at the training size: raw sketch in, colored image out.
 
     `color_head` (the annealed mean for a `ClassificationNet`, upsampled x4
@@ -543,6 +553,7 @@ def build_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
         net: a `ClassificationNet` or `RegressionUNet`.
         space: color space of the classes (`"rgb"` or `"lch"`).
         temperature: annealed-mean temperature T.
+        class_colors: optional class means to decode to (`color_head`).
 
     Returns:
         A functional model `(batch, H, W, 1)` raw sketch ->
@@ -552,20 +563,21 @@ def build_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
         TypeError: `net` is neither network.
     """
     sketch = _sketch_input()
-    rgb, factor = color_head(net, sketch, space, temperature)
+    rgb, factor = color_head(net, sketch, space, temperature, class_colors=class_colors)
     if factor > 1:
         rgb = layers.UpSampling2D(factor, interpolation="bilinear", name="upsample", dtype="float32")(rgb)
     rgb = layers.Activation(lambda_clip_255, name="clip", dtype="float32")(_mask(rgb, sketch))
     return keras.Model(sketch, rgb, name="colorizer")
 
 
-def build_guided_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE):
+def build_guided_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERATURE, class_colors=None):
     """`build_colorizer` with color hints: sketch and hints in, colored image out.
 
     Args:
         net: a `ClassificationNet` or `RegressionUNet` built with `hints=True`.
         space: color space of the classes (`"rgb"` or `"lch"`).
         temperature: annealed-mean temperature T.
+        class_colors: optional class means to decode to (`color_head`).
 
     Returns:
         A functional model taking `{"sketch": (batch, H, W, 1) raw 0..255,
@@ -584,7 +596,14 @@ def build_guided_colorizer(net, space="rgb", temperature=variants.PAPER_TEMPERAT
         hints=True, palette=uses_palette(net), num_classes=getattr(net, "num_classes", color.NUM_CLASSES)
     )
     rgb, factor = color_head(
-        net, sketch, space, temperature, hint_color=hint_color, hint_mask=hint_mask, palette=palette
+        net,
+        sketch,
+        space,
+        temperature,
+        hint_color=hint_color,
+        hint_mask=hint_mask,
+        palette=palette,
+        class_colors=class_colors,
     )
     if factor > 1:
         rgb = layers.UpSampling2D(factor, interpolation="bilinear", name="upsample", dtype="float32")(rgb)

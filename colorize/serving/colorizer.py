@@ -45,7 +45,7 @@ import tensorflow as tf
 from colorize import formats, variants
 from colorize.data import palettes
 from colorize.errors import ColorizeError
-from colorize.nets import models, trained
+from colorize.nets import annealed_mean, models, trained
 from colorize.serving import decode, sketch_normalization, trained_scale
 
 _SKETCH = tf.TensorSpec([None, None, None, 1], tf.uint8, name="sketch")
@@ -140,6 +140,9 @@ class Colorizer(tf.Module):
         normalize: whether `prepare` (and so `colorize_sketch` and
             `colorize_images`) normalizes the sketch.
         name: the module's name.
+        class_colors: optional `(Q, 3)` class means the annealed mean
+            decodes to (`annealed_mean.class_means`; the SavedModel keeps
+            them as constants); None: the bin centres.
 
     Raises:
         ColorizeError: a temperature that is not positive.
@@ -151,7 +154,17 @@ class Colorizer(tf.Module):
         >>> core.colorize_images(tf.constant([png_bytes]), tf.constant([], tf.float32))["png"]
     """
 
-    def __init__(self, net, space, image_size, temperature, sketch_kind="line", normalize=True, name="colorizer"):
+    def __init__(
+        self,
+        net,
+        space,
+        image_size,
+        temperature,
+        sketch_kind="line",
+        normalize=True,
+        name="colorizer",
+        class_colors=None,
+    ):
         super().__init__(name=name)
         temperature = variants.check_temperature(temperature)
         if sketch_kind not in variants.SKETCH_KINDS:
@@ -172,11 +185,21 @@ class Colorizer(tf.Module):
             hints = [keras.Input((None, None, c), name=n) for c, n in ((3, models.HINT_COLOR), (1, models.HINT_MASK))]
             extra = [keras.Input((self.palette_size,), name=models.PALETTE)] if self.palette_size else []
             rgb, self.factor = models.color_head(
-                net, sketch, space, temperature, t, *hints, palette=extra[0] if extra else None, evidence=self.evidence
+                net,
+                sketch,
+                space,
+                temperature,
+                t,
+                *hints,
+                palette=extra[0] if extra else None,
+                evidence=self.evidence,
+                class_colors=class_colors,
             )
             self.guided_head = keras.Model([sketch, t, *hints, *extra], rgb, name="guided_color_head")
         else:
-            rgb, self.factor = models.color_head(net, sketch, space, temperature, t, evidence=self.evidence)
+            rgb, self.factor = models.color_head(
+                net, sketch, space, temperature, t, evidence=self.evidence, class_colors=class_colors
+            )
             self.head = keras.Model([sketch, t], rgb, name="color_head")
         self.image_size = int(image_size)
         self.normalize = bool(normalize)
@@ -553,20 +576,28 @@ class Colorizer(tf.Module):
         }
 
 
-def from_run(run_dir, temperature=None, normalize=True):
+def from_run(run_dir, temperature=None, normalize=True, class_colors=None):
     """The `Colorizer` of a trained run directory.
 
     Args:
         run_dir: a run directory with a config and a trained model.
         temperature: default temperature (the run's config when None).
         normalize: as for `Colorizer`.
+        class_colors: the class means to decode to (default: those recorded
+            in the run's `decoding.json`, `annealed_mean.recorded_class_colors`;
+            none recorded: the bin centres).
 
     Returns:
         (config, colorizer): the run's `variants.Config` and its `Colorizer`.
 
     Raises:
-        ColorizeError: not a trained run, or a bad temperature.
+        ColorizeError: not a trained run, a bad temperature, or malformed
+            class means.
     """
     config, net = trained.load_net(run_dir)
     t = config.temperature if temperature is None else float(temperature)
-    return config, Colorizer(net, config.space, config.image_size, t, config.sketch, normalize)
+    if class_colors is None:
+        class_colors = annealed_mean.recorded_class_colors(run_dir)
+    return config, Colorizer(
+        net, config.space, config.image_size, t, config.sketch, normalize, class_colors=class_colors
+    )
