@@ -100,6 +100,7 @@ def sweep_parser(doc, out, model=True):
 
 def figures_text(m):
     """One metrics dict as the sweeps print it ("-" for a figure the windows cannot give)."""
+
     def value(key, digits):  # None: the windows have nothing it measures (no white paper, no color)
         return "-" if m[key] is None else f"{m[key]:.{digits}f}"
 

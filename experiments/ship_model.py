@@ -603,8 +603,14 @@ def model_card(card):
         "in it: the palette keeps the network's colors to its own, and the share of the colors left out goes "
         "to the grays, paper among them. Deciding paper from the network's scores before they are kept to "
         "the palette mends such a figure but costs validation PSNR and white kept on average, so it is not done.",
-        "- The SavedModel serves the network's bilinear output: a cream page, colors blended across lines, "
-        "hints through the network only (see the README).",
+        "- The SavedModel serves the network's bilinear output: "
+        + (
+            f"a page tinted where the network doubts paper (page {card['test']['page_min']:.1f} for the network "
+            "alone, above)"
+            if card.get("class_colors_from")
+            else "a cream page"
+        )
+        + ", colors blended across lines, hints through the network only (see the README).",
         "- Still training: the run goes on, and a later release ships a better epoch when validation shows one.",
         "",
     ]
