@@ -223,14 +223,45 @@ def test_the_note_names_the_gap_where_the_fill_stops_not_a_passage_inside_the_fi
 @pytest.mark.parametrize("gap", [64, 200])
 def test_a_dab_on_the_networks_paper_still_fills_the_paper(gap):
     size = 800
-    lines, inside, outside, _ = open_figure(size, gap, seed=3)
+    lines, inside, outside, gaps = open_figure(size, gap, seed=3)
     hints = dab(lines.shape, [(30, 30)], (200, 30, 30))
     wall = network_paper(lines, 12)
     assert wall[30, 30]
     plain = hint_flood.plan_fill(lines, *hints)
     plan = hint_flood.plan_fill(lines, *hints, paper_wall=wall)
     np.testing.assert_array_equal(plan.index, plain.index)  # as without the network's paper
-    assert plan.notes == plain.notes == [] and np.all(plan.index[outside] == 1)
+    assert plain.notes == [] and np.all(plan.index[outside] == 1) and np.all(plan.index[inside] == 1)
+    if gap > hint_flood.FIGURE_GAP_SHARE * size:  # too open to be a figure: the page, silently
+        assert plan.notes == []
+        return
+    # The fill went into what the network sees as a figure through a gap: a note says where.
+    (note,) = plan.notes
+    assert note.startswith("hint at 30,30 (#c81e1e) is on the page: its fill also colors what the network sees as")
+    assert note.endswith("(close the gap, or dab the figure too)")
+    words = note.split()
+    x, y = (int(v) for v in words[words.index("near") + 1].split(","))
+    assert min(np.hypot(x - gx, y - gy) for gx, gy in gaps) <= gap, note
+    assert 0.8 * gap <= int(words[words.index("about") + 1]) <= 1.3 * gap, note
+
+
+def test_a_dab_on_the_page_is_silent_when_the_figure_it_floods_has_a_dab_of_its_own():
+    size = 800
+    lines, inside, outside, _ = open_figure(size, 64, seed=3)
+    hints = merged(dab(lines.shape, [(30, 30)], (200, 30, 30)), dab(lines.shape, [(400, 400)], GREEN))
+    assert inside[400, 400]
+    plan = hint_flood.plan_fill(lines, *hints, paper_wall=network_paper(lines, 12))
+    assert not any("is on the page" in note for note in plan.notes), plan.notes
+
+
+def test_a_dab_on_a_page_of_closed_figures_gets_no_note():
+    lines = np.full((400, 400), 255, np.uint8)
+    cv2.circle(lines, (120, 200), 60, 0, 3, cv2.LINE_AA)
+    cv2.rectangle(lines, (230, 140), (350, 260), 0, 3)
+    wall = lines >= 128
+    wall[cv2.circle(np.zeros((400, 400), np.uint8), (120, 200), 60, 1, -1) > 0] = False
+    wall[140:261, 230:351] = False
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(20, 20)], (200, 30, 30)), paper_wall=wall)
+    assert plan.notes == [] and plan.index[20, 20] == 1 and plan.index[200, 120] == 0
 
 
 def test_without_paper_on_the_networks_side_of_the_region_no_wall_is_used():
@@ -349,9 +380,15 @@ def test_colored_by_predict_a_dab_in_a_figure_too_open_to_close_fills_it_up_to_t
         (note,) = out["notes"]
         assert note.startswith("hint at 300,300 (#28aa3c) reached the page border: the outline has a gap ")
         assert note.endswith("; filled up to where the network sees paper")
-        # A dab on the network's paper fills the page (with the open figure in it), as before.
+        # A dab on the network's paper fills the page (with the open figure in it), as before; where
+        # a gap up to FIGURE_GAP_SHARE closes the figure, a note says the fill went into it.
         out = predict.colorize_array(image, model, *dab(lines.shape, [(20, 20)], red))
-        assert np.all(out["rgb"][outside] == red) and np.all(out["rgb"][inside] == red) and out["notes"] == []
+        assert np.all(out["rgb"][outside] == red) and np.all(out["rgb"][inside] == red)
+        if gap <= hint_flood.FIGURE_GAP_SHARE * size:
+            (note,) = out["notes"]
+            assert note.startswith("hint at 20,20 (#c81e1e) is on the page: its fill also colors"), note
+        else:
+            assert out["notes"] == []
 
 
 def test_colored_by_predict_a_dab_on_the_page_fills_it_when_the_network_paints_around_the_dab(shipped, monkeypatch):
