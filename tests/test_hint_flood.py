@@ -221,7 +221,7 @@ def test_the_note_names_the_gap_where_the_fill_stops_not_a_passage_inside_the_fi
 
 
 @pytest.mark.parametrize("gap", [64, 200])
-def test_a_dab_on_the_networks_paper_still_fills_the_paper(gap):
+def test_a_dab_on_the_networks_paper_fills_the_paper_not_a_figure_the_network_sees(gap):
     size = 800
     lines, inside, outside, gaps = open_figure(size, gap, seed=3)
     hints = dab(lines.shape, [(30, 30)], (200, 30, 30))
@@ -229,28 +229,32 @@ def test_a_dab_on_the_networks_paper_still_fills_the_paper(gap):
     assert wall[30, 30]
     plain = hint_flood.plan_fill(lines, *hints)
     plan = hint_flood.plan_fill(lines, *hints, paper_wall=wall)
-    np.testing.assert_array_equal(plan.index, plain.index)  # as without the network's paper
-    assert plain.notes == [] and np.all(plan.index[outside] == 1) and np.all(plan.index[inside] == 1)
-    if gap > hint_flood.FIGURE_GAP_SHARE * size:  # too open to be a figure: the page, silently
+    # Without the network's paper the page's dab fills the open figure too, silently.
+    assert plain.notes == [] and np.all(plain.index[outside] == 1) and np.all(plain.index[inside] == 1)
+    assert np.all(plan.index[outside] == 1)
+    if gap > hint_flood.FIGURE_GAP_SHARE * size:  # too open to be a figure: as without the network's paper
+        np.testing.assert_array_equal(plan.index, plain.index)
         assert plan.notes == []
         return
-    # The fill went into what the network sees as a figure through a gap: a note says where.
+    # A gap up to FIGURE_GAP_SHARE closes it and the network sees a figure: not filled, and a note says where.
+    assert not plan.index[inside].any()
     (note,) = plan.notes
-    assert note.startswith("hint at 30,30 (#c81e1e) is on the page: its fill also colors what the network sees as")
-    assert note.endswith("(close the gap, or dab the figure too)")
+    assert note.startswith("hint at 30,30 (#c81e1e) is on the page: it fills the page up to what the network sees")
+    assert note.endswith("(dab the figure to color it)")
     words = note.split()
     x, y = (int(v) for v in words[words.index("near") + 1].split(","))
     assert min(np.hypot(x - gx, y - gy) for gx, gy in gaps) <= gap, note
     assert 0.8 * gap <= int(words[words.index("about") + 1]) <= 1.3 * gap, note
 
 
-def test_a_dab_on_the_page_is_silent_when_the_figure_it_floods_has_a_dab_of_its_own():
+def test_a_dab_on_the_page_is_silent_about_an_open_figure_with_a_dab_of_its_own():
     size = 800
     lines, inside, outside, _ = open_figure(size, 64, seed=3)
     hints = merged(dab(lines.shape, [(30, 30)], (200, 30, 30)), dab(lines.shape, [(400, 400)], GREEN))
     assert inside[400, 400]
     plan = hint_flood.plan_fill(lines, *hints, paper_wall=network_paper(lines, 12))
     assert not any("is on the page" in note for note in plan.notes), plan.notes
+    assert np.all(plan.index[outside] == 1) and np.all(plan.index[inside] == 2)  # each its own
 
 
 def test_a_dab_on_a_page_of_closed_figures_gets_no_note():
@@ -380,15 +384,16 @@ def test_colored_by_predict_a_dab_in_a_figure_too_open_to_close_fills_it_up_to_t
         (note,) = out["notes"]
         assert note.startswith("hint at 300,300 (#28aa3c) reached the page border: the outline has a gap ")
         assert note.endswith("; filled up to where the network sees paper")
-        # A dab on the network's paper fills the page (with the open figure in it), as before; where
-        # a gap up to FIGURE_GAP_SHARE closes the figure, a note says the fill went into it.
+        # A dab on the network's paper fills the page; the open figure too where no gap up to
+        # FIGURE_GAP_SHARE closes it, else not (the network's colors stay), and a note says so.
         out = predict.colorize_array(image, model, *dab(lines.shape, [(20, 20)], red))
-        assert np.all(out["rgb"][outside] == red) and np.all(out["rgb"][inside] == red)
+        assert np.all(out["rgb"][outside] == red)
         if gap <= hint_flood.FIGURE_GAP_SHARE * size:
+            assert not np.any(np.all(out["rgb"][inside] == red, -1))
             (note,) = out["notes"]
-            assert note.startswith("hint at 20,20 (#c81e1e) is on the page: its fill also colors"), note
+            assert note.startswith("hint at 20,20 (#c81e1e) is on the page: it fills the page up to"), note
         else:
-            assert out["notes"] == []
+            assert np.all(out["rgb"][inside] == red) and out["notes"] == []
 
 
 def test_colored_by_predict_a_dab_on_the_page_fills_it_when_the_network_paints_around_the_dab(shipped, monkeypatch):

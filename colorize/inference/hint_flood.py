@@ -34,12 +34,13 @@ pixels of one color):
    paper that holds it, up to the lines where the lines are and up to the
    network's paper in the outline's gaps (`_walled`), and the note ends
    "filled up to where the network sees paper". A dab on the network's
-   paper is decided as without it; when its fill takes a part of the page
-   that a wider gap (up to `FIGURE_GAP_SHARE`) closes off and that the
-   network sees as a figure, a note says where ("hint at 120,80 (#d04030)
-   is on the page: its fill also colors what the network sees as a
-   figure, through a gap of about 31 px near 362,399 ..."), unless a dab
-   of that figure's own fills it (`_flooded_figure`). Without the network's paper (a
+   paper is decided as without it, but for the parts of its region that a
+   wider gap (up to `FIGURE_GAP_SHARE`) closes off from the border and
+   that the network sees as figures (a face open at the chin): it does not
+   fill those, and a note says where the first is open ("hint at 120,80
+   (#d04030) is on the page: it fills the page up to what the network sees
+   as a figure, open at a gap of about 31 px near 362,399 ..."), unless
+   the figure has a dab of its own (`_open_figures`). Without the network's paper (a
    regression net, no paper threshold), or when it sees no paper in the
    whole region, a dab inside a figure too open to close is not filled
    (the network, which got the hint, colors around it) and the note says
@@ -423,6 +424,11 @@ class _Ladder:
         """`(h, w)` uint8 paper at the deciding scale (after `coarse`)."""
         return self._small.paper
 
+    def to_full(self, mask, height, width):
+        """`(h, w)` bool at the deciding scale -> `(height, width)` bool at full size."""
+        k = self.factor
+        return mask if k == 1 else mask.repeat(k, 0).repeat(k, 1)[:height, :width]
+
     def to_coarse(self, pixels):
         """Flat full-size pixel indices -> flat indices at the deciding scale."""
         if self.factor == 1:
@@ -610,7 +616,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
     areas = {}  # area key -> (H, W) bool
     waiting = []  # (dab number, base region, where, wider gap, off the network's paper): too open to close
     walled_notes = {}  # dab number -> (where its outline is open: text or (x, y, width), the wall's area key)
-    flooded = {}  # page area key -> (its first dab, `_flooded_figure`'s finding or None)
+    kept_out = {}  # page area key -> (its first dab, the figures kept out of it: `_open_figures`)
     cell = wall_cell if wall_cell is not None else WALL_CELL_SHARE * min(height, width)
     walls = _Walls(labels, paper_wall, min_pixels=MIN_WALL_PART_CELLS * cell * cell)
     for k in range(1, len(dabs) + 1):
@@ -638,8 +644,11 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                     if ladder_top:  # not the figures inside it, closed at the widest gap
                         wide, touching = ladder.full(ladder_top[0])
                         areas[key] &= touching[wide]
-                    if walls.has_wall:
-                        flooded[key] = (k, _flooded_figure(ladder, walls, areas[key], paper, gap, height, width))
+                    if walls.has_wall:  # nor the figures the network sees that a wider gap closes
+                        found = _open_figures(ladder, walls, areas[key], paper, gap, height, width)
+                        kept_out[key] = (k, found)
+                        for _, part in found:
+                            areas[key] &= ~ladder.to_full(part, height, width)
             else:
                 key = (*key, region)
                 if key not in areas:
@@ -677,14 +686,13 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         point = opening if isinstance(opening, tuple) else None
         where = _open_edge(areas[wall_key], paper, point, cell) or opening
         notes.append((k, f"{dabs[k - 1]} reached the page border: the outline has {_gap(where)}; {_WALLED}"))
-    for key, (k, found) in flooded.items():
-        if found is None:
-            continue
-        opening, part = found
+    for key, (k, found) in kept_out.items():
         others = [i for i in range(1, len(dabs) + 1) if i not in groups[key]]
-        if any(np.isin(ladder.to_coarse(pixels_of[i - 1]), part).any() for i in others):
-            continue  # the figure has a dab of its own: it fills the figure first (the smaller area)
-        notes.append((k, f"{dabs[k - 1]} is on the page: {_FLOODED.format(gap=_gap(opening))}"))
+        for opening, part in found:
+            if any(part.ravel()[ladder.to_coarse(pixels_of[i - 1])].any() for i in others):
+                continue  # the figure has a dab of its own
+            notes.append((k, f"{dabs[k - 1]} is on the page: {_KEPT_OUT.format(gap=_gap(opening))}"))
+            break
     notes = [note for _, note in sorted(notes, key=lambda item: item[0])]
     claimed = np.zeros(shape, bool)
     for key in sorted(groups, key=lambda key: int(np.count_nonzero(areas[key]))):
@@ -704,10 +712,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
 _LEFT = "its region is left to the network (close the gap, or dab the paper around it too)"
 _CLOSED = "filled up to that gap, as the paper around it has hints of its own"
 _WALLED = "filled up to where the network sees paper"
-_FLOODED = (
-    "its fill also colors what the network sees as a figure, through {gap} in its outline "
-    "(close the gap, or dab the figure too)"
-)
+_KEPT_OUT = "it fills the page up to what the network sees as a figure, open at {gap} (dab the figure to color it)"
 
 WALL_CELL_SHARE = 1 / 32
 """Default `wall_cell`: the output cell of a network at a 128 px short side
@@ -865,26 +870,28 @@ def _inside_figure(ladder, pixels, gap, height, width):
     return None
 
 
-def _flooded_figure(ladder, walls, area, paper, gap, height, width):
+def _open_figures(ladder, walls, area, paper, gap, height, width):
     """For a dab on the page, whose fill is `area` (`(H, W)` bool: its
-    region less the figures the page's widest gap closes): the first part
-    of it that a wider gap (up to `FIGURE_GAP_SHARE`) closes off from the
-    border and that the network sees as a figure (most of it off its paper,
-    at least `walls.min_pixels`), the largest first at each gap. Decided at
-    the coarse scale; a part counts when most of it is in `area`.
+    region less the figures the page's widest gap closes): the parts of it
+    that a wider gap (up to `FIGURE_GAP_SHARE`) closes off from the border
+    and that the network sees as figures (most of each off its paper, at
+    least `walls.min_pixels`), found at the narrowest such gap, the largest
+    first. Decided at the coarse scale; a part counts when most of it is
+    in `area`.
 
     Returns:
-        (where, part): where the part's outline is open, as `_leak` gives
-        it, and the part's flat pixel indices at the coarse scale; None when
-        the fill takes no such part.
+        [(where, part)]: where each part's outline is open, as `_leak`
+        gives it, and its `(h, w)` bool mask at the coarse scale.
     """
     k = ladder.factor
     covered = area[::k, ::k]
     off = ~walls.paper_wall[::k, ::k]
+    found = []
+    taken = np.zeros(covered.shape, bool)
     closed = gap_ladder(gap, height, width)
     for wider in gap_ladder(max(closed + [gap]), height, width, FIGURE_GAP_SHARE):
         wide, touching = ladder.coarse(wider)
-        enclosed = covered & ~touching[wide] & (wide > 0)
+        enclosed = covered & ~touching[wide] & (wide > 0) & ~taken
         if not enclosed.any():
             continue
         ids, counts = np.unique(wide[enclosed], return_counts=True)
@@ -893,14 +900,15 @@ def _flooded_figure(ladder, walls, area, paper, gap, height, width):
             size = int(np.count_nonzero(part))
             if size * k * k < walls.min_pixels or 2 * int(np.count_nonzero(covered[part])) <= size:
                 continue  # (a wider gap's region can reach a little past the lines into another's)
-            if 2 * int(np.count_nonzero(off[part])) <= size:
+            if 2 * int(np.count_nonzero(off[part])) <= size or (taken & part).any():
                 continue
+            taken |= part
             where = _open_gap(wide, touching, part_id, paper if k == 1 else ladder.small_paper())
-            if where is None:
-                return "a gap", np.flatnonzero(part)
-            (x, y), opening = where
-            return (x * k + k // 2, y * k + k // 2, opening * k), np.flatnonzero(part)
-    return None
+            if where is not None:
+                (x, y), opening = where
+                where = (x * k + k // 2, y * k + k // 2, opening * k)
+            found.append((where or "a gap", part))
+    return found
 
 
 def _leak(ladder, pixels, paper, gap, height, width):
