@@ -40,11 +40,11 @@ pixels of one color):
    fill those, and a note says where the first is open ("hint at 120,80
    (#d04030) is on the page: it fills the page up to what the network sees
    as a figure, open at a gap of about 31 px near 362,399 ..."), unless
-   the figure has a dab of its own (`_open_figures`). Without the network's paper (a
-   regression net, no paper threshold), or when it sees no paper in the
-   whole region, a dab inside a figure too open to close is not filled
-   (the network, which got the hint, colors around it) and the note says
-   so.
+   the figure has a dab of its own (`_open_figures`). Without the
+   network's paper (a regression net, no paper threshold), or when it sees
+   no paper in the whole region, a dab inside a figure too open to close
+   is not filled (the network, which got the hint, colors around it) and
+   the note says so.
 4. Dabs that fill one area are one group. A group of one color fills its
    area; a group with several colors splits its area between its dabs,
    each pixel going to the dab nearest to it along the area (a geodesic
