@@ -41,6 +41,7 @@ from colorize.data import pipeline
 from colorize.errors import ColorizeError, cli
 from colorize.evaluation import metrics
 from colorize.inference import coloring, palette_snap
+from colorize.nets import annealed_mean, color, targets
 
 TEMPERATURES = (0.15, 0.25, 0.38, 0.5, 0.7)
 THRESHOLDS = (0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
@@ -48,6 +49,8 @@ MIN_CHROMA_RATIO = 0.8
 MIN_WHITE_KEPT = 0.93
 CLASS_MEAN_WINDOWS = 2000
 """Training windows the class means are measured on (`class_colors`)."""
+CLASS_COLORS_FROM = "class_colors_from"
+"""The `decoding.json` key that says where its class means were measured."""
 OUTPUT_FACTOR = 4
 """A classification net's output is its input's size over this (`models.color_head`)."""
 
@@ -141,8 +144,6 @@ def class_colors(config, count=CLASS_MEAN_WINDOWS, split="train"):
     Raises:
         ColorizeError: the split is empty.
     """
-    from colorize.nets import annealed_mean, color, targets  # noqa: PLC0415 (Keras, as the model)
-
     size = (config.image_size // OUTPUT_FACTOR,) * 2  # the network's output, where its targets are made
     counts, sums, seen = 0.0, 0.0, 0
     for _, truth in windows(config, split, count):
@@ -155,7 +156,7 @@ def class_colors(config, count=CLASS_MEAN_WINDOWS, split="train"):
     colors = annealed_mean.class_means(counts, sums, config.space)
     record = {
         annealed_mean.CLASS_COLORS: np.round(colors, 3).tolist(),
-        "class_colors_from": f"{config.dataset} {split}, {seen} windows at {size[0]} px",
+        CLASS_COLORS_FROM: f"{config.dataset} {split}, {seen} windows at {size[0]} px",
     }
     return colors, record
 
@@ -216,17 +217,11 @@ def choose(results):
     return {"temperature": float(temperature), "paper_threshold": threshold, "rule": rule}
 
 
-def open_model(path, split, max_examples, dataset=None, data_dir=None, class_means=0):
-    """A model and the windows to measure it on; with `class_means`, the
-    model decodes to the class means of that many training windows
-    (`class_colors`), which it returns too.
-
-    Returns:
-        (config, `coloring.Model`, list of `windows`), and with
-        `class_means` `class_colors`' record last.
+def model_config(path, dataset=None, data_dir=None):
+    """A model's config, with `dataset` and `data_dir` when given.
 
     Raises:
-        ColorizeError: not a model, a bad config, or an empty split.
+        ColorizeError: not a model, or a bad config.
     """
     if not runs.is_run(path):
         raise ColorizeError(f"{path}: not a run directory or packed model")
@@ -234,18 +229,26 @@ def open_model(path, split, max_examples, dataset=None, data_dir=None, class_mea
     overrides = {k: v for k, v in dict(dataset=dataset, data_dir=data_dir).items() if v}
     config = config.replace(**overrides)
     variants.validate(config)
-    record = None
-    if class_means:
-        colors, record = class_colors(config, class_means)
-        print(f"class means of {record['class_colors_from']}", flush=True)
-        model = coloring.Model(path, class_colors=colors)
-    else:
-        model = coloring.Model(path)
+    return config
+
+
+def open_model(path, split, max_examples, dataset=None, data_dir=None, class_colors=None):
+    """A model and the windows to measure it on; with `class_colors`
+    (`class_colors`'s), the model decodes to them instead of its recorded ones.
+
+    Returns:
+        (config, `coloring.Model`, list of `windows`).
+
+    Raises:
+        ColorizeError: not a model, a bad config, or an empty split.
+    """
+    config = model_config(path, dataset, data_dir)
+    model = coloring.Model(path, class_colors=class_colors)
     examples = list(windows(config, split, max_examples))
     if not examples:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
     print(f"{len(examples)} {split} windows of {config.dataset}", flush=True)
-    return (config, model, examples, record) if class_means else (config, model, examples)
+    return config, model, examples
 
 
 def write_record(out, path, config, split, count, results, **facts):
@@ -272,16 +275,20 @@ def write_sweep(args, config, count, results, out=None, **facts):
 def _recorded_means(model_dir):
     """The class means and their source recorded in a model's `decoding.json` ({} when none)."""
     recorded = runs.read_decoding(model_dir)
-    return {k: recorded[k] for k in ("class_colors", "class_colors_from") if k in recorded}
+    return {k: recorded[k] for k in (annealed_mean.CLASS_COLORS, CLASS_COLORS_FROM) if k in recorded}
 
 
 @cli
 def main(argv=None):
     args = errors.parse_args(_parser(), argv)
-    opened = open_model(args.model, args.split, args.max_examples, args.dataset, args.data_dir, args.class_means)
-    config, model, examples = opened[:3]
     # The class means the model decodes to: measured now, or as recorded (kept when the choice is written).
-    means = opened[3] if args.class_means else _recorded_means(args.model)
+    colors, means = None, _recorded_means(args.model)
+    if args.class_means:
+        colors, means = class_colors(model_config(args.model, args.dataset, args.data_dir), args.class_means)
+        print(f"class means of {means[CLASS_COLORS_FROM]}", flush=True)
+    config, model, examples = open_model(
+        args.model, args.split, args.max_examples, args.dataset, args.data_dir, class_colors=colors
+    )
     results = measure(model, examples, args.temperatures, args.thresholds)
     choice = choose(results)
     for t, row in results.items():

@@ -272,7 +272,7 @@ def ship(args):
         temperature=t,
         paper_threshold=choice["paper_threshold"],
         decoding_rule=choice["rule"],
-        class_colors_from=means["class_colors_from"],
+        class_colors_from=means[calibrate_decoding.CLASS_COLORS_FROM],
         mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
         mixed_only_open=fullres.MIXED_ONLY_OPEN,
         palette_unify_share=palette_snap.UNIFY_SHARE,

@@ -424,6 +424,17 @@ class _Ladder:
         """`(h, w)` uint8 paper at the deciding scale (after `coarse`)."""
         return self._small.paper
 
+    def open_gap(self, labels, touching, region, paper):
+        """`_open_gap` of coarse `labels` (after `coarse`; `paper` the
+        full-size one) at full size: `(x, y, width)`, or "a gap" when it
+        has no place."""
+        k = self.factor
+        where = _open_gap(labels, touching, region, paper if k == 1 else self.small_paper())
+        if where is None:
+            return "a gap"
+        (x, y), size = where
+        return x * k + k // 2, y * k + k // 2, size * k
+
     def to_full(self, mask, height, width):
         """`(h, w)` bool at the deciding scale -> `(height, width)` bool at full size."""
         k = self.factor
@@ -766,7 +777,7 @@ class _Walls:
 
     def off_paper(self, pixels):
         """Whether most of a dab (flat `pixels`) is where the network sees no paper."""
-        if self._paper_wall is None:
+        if not self.has_wall:
             return False
         return 2 * int(np.count_nonzero(self.paper_wall.ravel()[pixels])) < pixels.size
 
@@ -888,8 +899,7 @@ def _open_figures(ladder, walls, area, paper, gap, height, width):
     off = ~walls.paper_wall[::k, ::k]
     found = []
     taken = np.zeros(covered.shape, bool)
-    closed = gap_ladder(gap, height, width)
-    for wider in gap_ladder(max(closed + [gap]), height, width, FIGURE_GAP_SHARE):
+    for wider in _figure_gaps(gap, height, width):
         wide, touching = ladder.coarse(wider)
         enclosed = covered & ~touching[wide] & (wide > 0) & ~taken
         if not enclosed.any():
@@ -903,11 +913,7 @@ def _open_figures(ladder, walls, area, paper, gap, height, width):
             if 2 * int(np.count_nonzero(off[part])) <= size or (taken & part).any():
                 continue
             taken |= part
-            where = _open_gap(wide, touching, part_id, paper if k == 1 else ladder.small_paper())
-            if where is not None:
-                (x, y), opening = where
-                where = (x * k + k // 2, y * k + k // 2, opening * k)
-            found.append((where or "a gap", part))
+            found.append((ladder.open_gap(wide, touching, part_id, paper), part))
     return found
 
 
@@ -918,20 +924,18 @@ def _leak(ladder, pixels, paper, gap, height, width):
     the gap it closed at full size (`_gap`), or "a gap" when it has no
     place; else None (the dab is on the paper). Decided at the coarse
     scale."""
-    tried = set(gap_ladder(gap, height, width))
     coarse = ladder.to_coarse(pixels)
-    k = ladder.factor
-    for wider in gap_ladder(max(tried | {gap}), height, width, FIGURE_GAP_SHARE):
+    for wider in _figure_gaps(gap, height, width):
         wide, touching = ladder.coarse(wider)
         inner = _majority(wide, coarse)
         if not touching[inner]:
-            small_paper = paper if k == 1 else ladder.small_paper()
-            where = _open_gap(wide, touching, inner, small_paper)
-            if where is None:
-                return "a gap", wider
-            (x, y), size = where
-            return (x * k + k // 2, y * k + k // 2, size * k), wider
+            return ladder.open_gap(wide, touching, inner, paper), wider
     return None
+
+
+def _figure_gaps(gap, height, width):
+    """The gaps wider than `gap_ladder`'s that may still close a figure: up to `FIGURE_GAP_SHARE`."""
+    return gap_ladder(max([*gap_ladder(gap, height, width), gap]), height, width, FIGURE_GAP_SHARE)
 
 
 def paint(rgb, lines, plan, in_place=False):
