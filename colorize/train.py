@@ -77,6 +77,14 @@ def _parser():
         help="train with simulated color hints as extra network inputs (default: on)",
     )
     p.add_argument(
+        "--hint-none-share",
+        type=float,
+        default=None,
+        metavar="S",
+        help="share of training examples given no hint at all, in [0, 1] (default 0.125; "
+        "more trains automatic coloring harder, fewer trains hint following)",
+    )
+    p.add_argument(
         "--palette",
         type=_on_off,
         default=None,
@@ -146,6 +154,7 @@ def resolve_config(args):
         crop_scale=args.crop_scale,
         sketch=args.sketch,
         hints=args.hints,
+        hint_none_share=args.hint_none_share,
         palette=args.palette,
         precision=args.precision,
         jit_compile=args.xla,

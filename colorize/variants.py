@@ -259,7 +259,7 @@ def validate(config):
         (isinstance(config.spare_white, bool), f"--spare-white must be on or off, not {config.spare_white!r}"),
         (
             0.0 <= config.hint_none_share <= 1.0,
-            f"hint_none_share must be in [0, 1], not {config.hint_none_share}",
+            f"--hint-none-share must be in [0, 1], not {config.hint_none_share}",
         ),
         (
             0.0 < config.hint_geometric_p <= 1.0,

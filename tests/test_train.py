@@ -123,6 +123,10 @@ def test_bad_flags_are_one_line_errors(tiny_run, tiny_data_dir, tmp_path):
         train.parse_args(["--variant", "lch", "--rebalance-lambda", "0.9", "--temperature", "0.2"])
     )
     assert (config.rebalance_lambda, config.temperature) == (0.9, 0.2)
+    config, _ = train.resolve_config(train.parse_args(["--variant", "lch", "--hint-none-share", "0.5"]))
+    assert config.hint_none_share == 0.5
+    with pytest.raises(ColorizeError, match=r"--hint-none-share must be in \[0, 1\], not 1.5"):
+        train.run(["--hint-none-share", "1.5", "--run-dir", str(tmp_path / "r")])
     with pytest.raises(ColorizeError, match="no trained model"):
         os.makedirs(tmp_path / "half")
         runs.save_config(variants.resolve("lch", "tiny"), str(tmp_path / "half"))
