@@ -14,7 +14,10 @@ Colors the model's validation windows as `predict --palette` colors them
   distance in `--distances` (inf: any), no region made one color;
 - at any distance, each shape (`palette_snap`: a closed region, or a
   patch of color on the page) taking the color most of its pixels took
-  when it holds at least each share in `--unify-shares` (0: every shape).
+  when it holds at least each share in `--unify-shares` (0: every shape),
+  with each palette color that no shape took given to the shape it suits
+  best (`Palette.every_color`);
+- every shape, without that (a named color may go unused).
 
 What a palette is for is a design choice, not a fit: the colors to use, so
 every chromatic pixel takes one (`palette_snap`'s default: any distance),
@@ -71,6 +74,10 @@ def main(argv=None):
         results[f"snap {distance:g}"] = figures(palette_colors=PALETTE_COLORS, snap=distance, unify_share=NO_REGIONS)
     for share in args.unify_shares:
         results[f"snap inf, unify {share:g}"] = figures(palette_colors=PALETTE_COLORS, unify_share=share)
+    # Each named color on some shape (`Palette.every_color`, the default above), against none forced.
+    results["snap inf, unify 0, colors unforced"] = figures(
+        palette_colors=PALETTE_COLORS, unify_share=0.0, every_color=False
+    )
     for name, m in results.items():
         print(f"{name:<26} {calibrate_decoding.figures_text(m)}", flush=True)
     calibrate_decoding.write_sweep(
@@ -81,7 +88,7 @@ def main(argv=None):
         temperature=temperature,
         paper_threshold=threshold,
         palette_colors=PALETTE_COLORS,
-        design={"snap": "any distance", "unify_share": palette_snap.UNIFY_SHARE},
+        design={"snap": "any distance", "unify_share": palette_snap.UNIFY_SHARE, "every_color": True},
     )
     print(f"wrote {args.out}")
     return 0

@@ -1,7 +1,8 @@
 """A palette's own colors in the output (`inference.palette_snap`): chromatic
 pixels take their nearest palette color exactly, grays and white paper
 keep theirs, a closed region has one color, the one most of its pixels
-took, and the bands of a large image give what one band gives."""
+took, every named color ends up on some shape, and the bands of a large
+image give what one band gives."""
 
 import math
 
@@ -77,7 +78,7 @@ def test_a_closed_region_has_one_color_the_one_most_of_its_pixels_took():
     color[56:60, 68:] = (40, 70, 180)
     color[56:60, 70:76] = GRAY
     palette = np.uint8([RED, BLUE, GREEN])
-    out = palette_snap.snap_colors(color.copy(), palette, lines=lines)
+    out = palette_snap.snap_colors(color.copy(), palette, lines=lines, every_color=False)
     left = out[7:54, 7:59]
     np.testing.assert_array_equal(left, np.broadcast_to(RED, left.shape))
     right = out[8:53, 73:123]  # inside the line barrier: red holds the most
@@ -86,7 +87,7 @@ def test_a_closed_region_has_one_color_the_one_most_of_its_pixels_took():
     np.testing.assert_array_equal(out[58, 66], 255.0)
     np.testing.assert_array_equal(out[:4], 255.0)  # white paper
     # With a share the right box's red (40 %) does not reach, it keeps each pixel's nearest color.
-    half = palette_snap.snap_colors(color.copy(), palette, lines=lines, unify_share=0.5)
+    half = palette_snap.snap_colors(color.copy(), palette, lines=lines, unify_share=0.5, every_color=False)
     np.testing.assert_array_equal(half[7:54, 7:59], left)
     np.testing.assert_array_equal(half[[20, 35, 50], 100], [RED, BLUE, GREEN])
     # A shape the network painted gray (a few pixels near a palette color) stays gray, one gray,
@@ -103,3 +104,31 @@ def test_a_closed_region_has_one_color_the_one_most_of_its_pixels_took():
     alone = palette_snap.snap_colors(color.copy(), palette)
     np.testing.assert_array_equal(alone[[52, 22], [30, 25]], [BLUE, GRAY])
     assert palette_snap.Palette(np.zeros(3), palette).snap == math.inf
+
+
+def test_every_named_color_goes_to_the_shape_it_suits_best():
+    lines = _boxes()
+    cv2.rectangle(lines, (20, 20), (45, 40), 0, 2)  # a third shape, inside the left box
+    color = np.full((60, 130, 3), 255, np.float32)
+    color[7:54, 7:59] = PINK  # the left box: red
+    color[22:39, 22:44] = PINK  # the inner box: 70 % red, 30 % green
+    color[22:27, 22:44] = (60, 150, 70)
+    color[7:54, 72:124] = PINK  # the right box: 80 % red, 20 % green
+    color[7:16, 72:124] = (60, 150, 70)
+    palette = np.uint8([RED, BLUE, GREEN])
+    unforced = palette_snap.snap_colors(color.copy(), palette, lines=lines, every_color=False)
+    for y, x in ((10, 10), (30, 30), (30, 100)):  # red wins every shape: green goes unused
+        np.testing.assert_array_equal(unforced[y, x], RED)
+    out = palette_snap.snap_colors(color.copy(), palette, lines=lines)
+    # Green goes to the inner box, where it holds the larger share (30 % against 20 %); blue,
+    # which no pixel took, goes nowhere; red stays on the other two.
+    np.testing.assert_array_equal(out[[10, 30, 30], [10, 30, 100]], [RED, GREEN, RED])
+    assert not np.any(np.all(out == BLUE, axis=-1))
+    # A shape keeps its color when no other shape has it: with one red shape, green stays unused.
+    alone = color.copy()
+    alone[7:54, 7:59] = 255.0
+    alone[22:39, 22:44] = 255.0
+    out = palette_snap.snap_colors(alone, palette, lines=lines)
+    np.testing.assert_array_equal(out[30, 100], RED)
+    # Palettes built by predict use every color.
+    assert palette_snap.Palette(np.zeros(3), palette).every_color

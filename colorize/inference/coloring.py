@@ -273,7 +273,9 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         regions=regions,
     )  # (H, W, 3) float32
     if palette is not None:
-        palette_snap.snap_colors(up, palette.colors, palette.snap, lines, palette.unify_share, regions)
+        palette_snap.snap_colors(
+            up, palette.colors, palette.snap, lines, palette.unify_share, regions, palette.every_color
+        )
     del regions
     flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
     return fullres.multiply_lines(up, lines, overwrite=True), flat  # `up` is ours

@@ -21,7 +21,10 @@ after the network, on the full-size flat color:
    (the page, and figures joined to it through a gap in their outline),
    each connected patch of color counts as a shape (a figure; the page
    around it is paper). Line pixels follow their nearest region pixel, as
-   `fullres.upsample_regions` colored them.
+   `fullres.upsample_regions` colored them;
+3. a palette color that no shape took goes to the shape where it holds the
+   largest share of the pixels, taken from a color another shape keeps
+   (`Palette.every_color`): each named color shows somewhere.
 
 White paper stays white. Figures on validation data, with what one color
 per shape costs there: `experiments/palette_snap.py`.
@@ -61,12 +64,15 @@ class Palette(typing.NamedTuple):
         unify_share: the share of a closed region's colored pixels its most
             common color (a palette color or gray) must hold for the region
             to have only that color (0: every closed region; > 1: none).
+        every_color: a palette color that no shape took goes to the shape
+            whose pixels took it the most (`snap_colors`).
     """
 
     weights: np.ndarray
     colors: np.ndarray
     snap: float = math.inf
     unify_share: float = UNIFY_SHARE
+    every_color: bool = True
 
     def hex(self):
         """The colors as a user names them: `"#rrggbb, #rrggbb, ..."`."""
@@ -92,7 +98,9 @@ def _lab(rgb255):
 _GRAY, _PAPER = -1, -2  # `taken` for pixels without a palette color
 
 
-def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UNIFY_SHARE, regions=None):
+def snap_colors(
+    color, colors, max_distance=math.inf, lines=None, unify_share=UNIFY_SHARE, regions=None, every_color=True
+):
     """Gives the pixels of the full-size flat color the palette's colors, in place.
 
     Args:
@@ -106,6 +114,11 @@ def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UN
         unify_share: the share of a closed region's colored pixels its most
             common color must hold for that (> 1: never).
         regions: `fullres.line_regions(lines)`, when the caller has it already.
+        every_color: with `lines`, a palette color that no shape took (none
+            holds most of a shape's colored pixels) goes to the shape where
+            it holds the largest share of them, one color per shape, taken
+            only from a color that another shape keeps (`_every_color`): a
+            user who names colors expects each of them somewhere.
 
     Returns:
         `color`.
@@ -149,11 +162,11 @@ def snap_colors(color, colors, max_distance=math.inf, lines=None, unify_share=UN
 
     fullres.for_bands(band, height, width)
     if lines is not None and unify_share <= 1.0:
-        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share)
+        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share, every_color)
     return color
 
 
-def _one_color_regions(color, taken, palette_rgb, regions, unify_share):
+def _one_color_regions(color, taken, palette_rgb, regions, unify_share, every_color=True):
     """`snap_colors`' shapes: in a region that does not touch the border,
     and in each connected patch of color of one that does, the colored
     pixels (not paper) take the color most of them took, a palette color or
@@ -183,6 +196,8 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share):
     winner = votes.argmax(axis=1)
     unified = (total > 0) & (votes[np.arange(count), winner] >= unify_share * total)
     unified[0] = False  # the lines, and the page's paper
+    if every_color:
+        _every_color(winner, votes, unified)
     flat_color = color.reshape(-1, 3)
     if unified.any():
         grays = colored & (flat_taken == _GRAY)
@@ -199,3 +214,37 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share):
     nearest = fullres.nearest_pixel(on_lines.reshape(labels.shape).astype(np.uint8)).ravel()
     pixels = np.flatnonzero(on_lines & colored)
     flat_color[pixels] = flat_color[nearest[pixels]]
+
+
+def _every_color(winner, votes, unified):
+    """Gives each palette color no shape won the shape it suits best, in place.
+
+    Args:
+        winner: `(count,)` int: each shape's color, 0..n-1 a palette color,
+            n gray (`_one_color_regions`' votes).
+        votes: `(count, n + 1)` its colored pixels' votes.
+        unified: `(count,)` bool: the shapes that take one color.
+
+    A palette color that no unified shape won goes to the unified shape
+    where it holds the largest share of the votes (the larger shape on a
+    tie), if any of its pixels took it; a shape changes once, and only
+    when its color stays on another shape (gray, not a palette color,
+    may go). The colors that hold the largest shares go first.
+    """
+    n = votes.shape[1] - 1
+    total = np.maximum(votes.sum(axis=1), 1)
+    share = votes[:, :n] / total[:, np.newaxis]  # (count, n)
+    changed = np.zeros(len(winner), bool)
+    while True:
+        won = np.bincount(winner[unified], minlength=n + 1)
+        missing = np.flatnonzero(won[:n] == 0)
+        # A shape may give up its color when another shape keeps it (gray always may).
+        free = unified & ~changed & ((winner == n) | (won[np.minimum(winner, n)] > 1))
+        candidates = np.where(free[:, np.newaxis] & (votes[:, :n] > 0), share, -1.0)[:, missing]
+        if not missing.size or candidates.max() <= 0:
+            return
+        # The best (shape, color) pair; on equal shares the shape with more votes.
+        best = np.lexsort((-total, -candidates.max(axis=1)))[0]
+        color = missing[np.argmax(candidates[best])]
+        winner[best] = color
+        changed[best] = True
