@@ -15,7 +15,8 @@ inside a folder INPUT -> `OUT_DIR/a/b.png`; when two inputs would get the
 same name the later ones get `-2`, `-3`...), written atomically (a
 temporary file, then a rename). A bad input (missing, unreadable, not an
 image, truncated, too large) is reported on one line, `error: PATH:
-REASON`, and the others are still done. Exit status: 0 when every input was
+REASON` (on stderr; its progress line `[i/N] PATH: failed`), and the others
+are still done. Exit status: 0 when every input was
 colored, 1 when some failed, 2 for a usage error (bad flag, no model, an
 output folder that cannot be written).
 
@@ -181,18 +182,19 @@ def main(argv=None):
             rgb = out["rgb"]
             _write(path, out_path, out, args.layers)
         except ColorizeError as e:
-            failures.append((path, e.reason if isinstance(e, ImageError) else str(e)))
-            print(f"error: {e}" if isinstance(e, ImageError) else f"error: {path}: {e}", file=sys.stderr, flush=True)
-            continue
+            # An ImageError names its own file (the input, or its hint layer).
+            reason, message = (e.reason, str(e)) if isinstance(e, ImageError) else (str(e), None)
         except (OSError, MemoryError, cv2.error, tf.errors.OpError) as e:
-            reason = errors.one_line(e)
-            failures.append((path, reason))
-            print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
-            continue
+            reason, message = errors.one_line(e), None
         except Exception as e:  # a bug of ours: this input fails, the others go on
             reason = f"internal error ({type(e).__name__}: {errors.one_line(e)}); please report it with this input"
+            message = None
+        else:
+            reason = None
+        if reason is not None:
             failures.append((path, reason))
-            print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
+            print(f"error: {message or f'{path}: {reason}'}", file=sys.stderr, flush=True)
+            print(f"[{i}/{len(jobs)}] {path}: failed", flush=True)
             continue
         done += 1
         elapsed = time.perf_counter() - start

@@ -52,6 +52,10 @@ def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
     assert cv2.imread(str(out / "a.png")).shape == (120, 160, 3)
     assert cv2.imread(str(out / "sub" / "b.png")).shape == (90, 70, 3)
     assert "images/s" in captured.out and "colored 3 of 8 inputs" in captured.out
+    # Every input gets its progress line, failed or not.
+    progress = [line for line in captured.out.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] for line in progress] == [f"[{i}/8" for i in range(1, 9)]
+    assert sum(line.endswith(": failed") for line in progress) == 5
 
 
 def test_all_good_exits_0_and_keeps_dark_lines(run_dir, tmp_path):
