@@ -2,8 +2,8 @@
 
     python -m colorize.predict INPUT... -o OUT_DIR [--model RUN_DIR|EXPORT_DIR]
         [--temperature T] [--from-color] [--sketch-normalize auto|off]
-        [--upsample regions|bilinear] [--hints FILE] [--hint X,Y,#RRGGBB]...
-        [--layers]
+        [--upsample regions|bilinear] [--flip-average on|off] [--hints FILE]
+        [--hint X,Y,#RRGGBB]... [--layers]
 
 Without `--model` the model shipped in the package is used
 (`colorize.weights.default_model`); the first line printed names the model.
@@ -34,7 +34,9 @@ reached the page border or hints shared a region). `--layers` also writes
 `NAME.ora` (OpenRaster: the flat color under the lines).
 
 Each input goes through `colorize.inference.coloring.colorize_array`, the
-pipeline the web page uses too. Inputs up to `colorize.formats.MAX_PIXELS`
+pipeline the web page uses too; the network runs on the drawing and on its
+mirror image, averaged (`coloring.FLIP_AVERAGE`; `--flip-average off`: one
+pass, as the SavedModel). Inputs up to `colorize.formats.MAX_PIXELS`
 pixels are colored; larger ones are refused from their header, before
 decoding ("too large").
 """
@@ -76,6 +78,13 @@ def _parser():
         default="regions",
         choices=fullres.UPSAMPLE_METHODS,
         help="full-resolution color: line-bounded regions (default) or bilinear (as the SavedModel)",
+    )
+    p.add_argument(
+        "--flip-average",
+        default="on",
+        choices=("on", "off"),
+        help="on: average the network over the drawing and its mirror image (default; twice the network's time); "
+        "off: one pass, as the SavedModel",
     )
     p.add_argument(
         "--hints", metavar="FILE", default=None, help="RGBA PNG hint layer (opaque pixels are hints); one input only"
@@ -149,7 +158,7 @@ def main(argv=None):
         print(f"colored 0 of {total} inputs into {args.out_dir}; {len(failures)} failed")
         return EXIT_FAILED
     print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
-    model = coloring.Model(model_path, args.temperature)
+    model = coloring.Model(model_path, args.temperature, flip_average=args.flip_average == "on")
     try:
         palette = model.palette(named, reference)
     except ColorizeError as e:

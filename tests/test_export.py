@@ -52,7 +52,7 @@ def test_export_runs_without_the_project_and_matches_in_process(run_dir, export_
 
     # In-process: predict's path (Python decoding, the core built from the
     # run, its graph functions) gives the same pixels, normalization included.
-    model = coloring.Model(run_dir)
+    model = coloring.Model(run_dir, flip_average=False)  # one pass, as the SavedModel
     for i, path in enumerate((png_path, jpg_path)):
         expected = coloring.colorize_array(coloring.load_rgb(str(path)), model, upsample="bilinear")["rgb"]
         h, w = out["size"][i]
@@ -225,7 +225,7 @@ def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp
     exif[0x0112] = 6  # shown turned 90 degrees clockwise
     Image.fromarray(gray).save(buffer, "JPEG", quality=95, exif=exif.tobytes())
     cases["rotated.jpg"] = buffer.getvalue()
-    model = coloring.Model(run_dir)
+    model = coloring.Model(run_dir, flip_average=False)
     serve = loaded.signatures["serving_default"]
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
@@ -267,7 +267,7 @@ def test_served_scans_and_white_on_black_are_normalized_as_predict_does(run_dir,
     scan = paper * g + pencil * (1 - g) + np.random.default_rng(0).normal(0, 5, g.shape[:2] + (3,))
     cv2.imwrite(str(tmp_path / "scan.jpg"), np.clip(scan, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 88])
     cv2.imwrite(str(tmp_path / "white_on_black.png"), 255 - _case_drawing(384))
-    model = coloring.Model(run_dir)
+    model = coloring.Model(run_dir, flip_average=False)
     serve = loaded.signatures["serving_default"]
     ink = _case_drawing(384) < 64
     for name in ("scan.jpg", "white_on_black.png"):

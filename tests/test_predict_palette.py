@@ -129,7 +129,7 @@ def test_the_saved_models_palette_signature_colors_as_predict_does(palette_run, 
     images, hints = tf.constant([data, data]), tf.constant(["", ""])
     red, blue = [224, 48, 32], [32, 80, 192]
     out = sign(images=images, hints=hints, palette_colors=tf.constant([[red, red], [blue, red]], tf.uint8))
-    model = coloring.Model(palette_run)
+    model = coloring.Model(palette_run, flip_average=False)  # one pass, as the SavedModel
     rgb = coloring.load_rgb(str(tmp_path / "a.png"))
     for i, colors in enumerate(([red], [blue, red])):
         palette = model.palette(colors=np.array(colors, np.uint8))

@@ -1,0 +1,55 @@
+"""Averaging the network over a drawing and its mirror image, on validation
+data (`inference.coloring.FLIP_AVERAGE`).
+
+`python -m experiments.flip_average MODEL [--split validation] [--max-examples N]`
+
+Colors the model's validation windows as `predict` colors them
+(`calibrate_decoding.measure`, at the model's recorded temperature and
+paper threshold, no hints) with one network pass, and with two: the drawing
+and its mirror image, the second's output mirrored back and the two
+averaged (color, paper mass and chromatic color alike). Test-time
+augmentation of this kind is common in image classification and
+segmentation; a drawing and its mirror image have the same colors. It
+costs a second network pass per image (`experiments.predict_speed`).
+
+Writes `--out` (default `experiments/results/flip_average/results.json`).
+"""
+
+import os
+import sys
+
+from colorize import errors, runs
+from colorize.errors import cli
+from experiments import calibrate_decoding
+
+OUT = os.path.join(os.path.dirname(__file__), "results", "flip_average", "results.json")
+
+
+@cli
+def main(argv=None):
+    args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
+    config, model, examples = calibrate_decoding.open_model(
+        args.model, args.split, args.max_examples, data_dir=args.data_dir
+    )
+    decoding = runs.read_decoding(args.model)
+    temperature = float(decoding.get("temperature") or config.temperature)
+    threshold = decoding.get("paper_threshold")
+    key = "none" if threshold is None else threshold
+    results = {}
+    for name, flip in (("one pass", False), ("mirror averaged", True)):
+        model.flip_average = flip
+        row = calibrate_decoding.measure(
+            model, examples, [temperature], () if threshold is None else (threshold,), progress=False
+        )
+        results[name] = {key: row[temperature][key]}
+        m = results[name][key]
+        print(f"{name:<16} {calibrate_decoding.figures_text(m)}  hue error {m['hue_error']:.1f} deg", flush=True)
+    calibrate_decoding.write_sweep(
+        args, config, len(examples), results, temperature=temperature, paper_threshold=threshold
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
