@@ -276,6 +276,7 @@ def ship(args):
         mixed_paper_spread=fullres.MIXED_PAPER_SPREAD,
         mixed_only_open=fullres.MIXED_ONLY_OPEN,
         palette_unify_share=palette_snap.UNIFY_SHARE,
+        flip_average=coloring.FLIP_AVERAGE,
         rebalance=config.rebalance,
         rebalance_lambda=config.rebalance_lambda,
         spare_white=config.spare_white,
@@ -502,6 +503,12 @@ def model_card(card):
             "(`experiments.palette_snap`)."
             if "palette_unify_share" in card
             else ""
+        )
+        + (
+            " `predict` averages the network over the drawing and its mirror image (`--flip-average`, "
+            "`experiments.flip_average`); the decoding was chosen, and the figures below measured, with it."
+            if card.get("flip_average")
+            else ""
         ),
         f"- {card['parameters']:,} trainable parameters ({card['values']:,} values with the batch-norm "
         f"statistics), stored as float16 in `{card['weights']}`: {card['bytes'] / 1e6:.2f} MB, "
@@ -611,7 +618,9 @@ def model_card(card):
             if card.get("class_colors_from")
             else "a cream page"
         )
-        + ", colors blended across lines, hints through the network only (see the README).",
+        + ", colors blended across lines, hints through the network only"
+        + (", one network pass (no mirror-image average)" if card.get("flip_average") else "")
+        + " (see the README).",
         "- Still training: the run goes on, and a later release ships a better epoch when validation shows one.",
         "",
     ]
