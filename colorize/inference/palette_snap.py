@@ -65,7 +65,7 @@ class Palette(typing.NamedTuple):
             common color (a palette color or gray) must hold for the region
             to have only that color (0: every closed region; > 1: none).
         every_color: a palette color that no shape took goes to the shape
-            whose pixels took it the most (`snap_colors`).
+            where it holds the largest share of the pixels (`snap_colors`).
     """
 
     weights: np.ndarray
