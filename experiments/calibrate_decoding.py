@@ -161,17 +161,19 @@ def class_colors(config, count=CLASS_MEAN_WINDOWS, split="train"):
     return colors, record
 
 
-def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0, **snap):
+def measure(model, examples, temperatures, thresholds, progress=True, palette_colors=0, plain=True, **snap):
     """Metrics of every (temperature, threshold) on `examples`; with
     `palette_colors`, each window given the palette of its ground truth's
     that many main colors (`data.palettes.main_colors`), as `predict
-    --palette` names them, with `snap` (`palette_snap.Palette`'s `snap` and
-    `unify_share`; default: the module's).
+    --palette` names them, with `snap` (`palette_snap.Palette`'s fields;
+    default: the module's).
 
     Returns:
-        {temperature: {threshold or "none": metrics dict}}.
+        {temperature: {threshold or "none": metrics dict}}; "none" (no
+        region decisions) when `plain` or no threshold is given.
     """
-    accumulators = {t: {k: metrics.MetricAccumulator() for k in ("none", *thresholds)} for t in temperatures}
+    keys = ("none", *thresholds) if plain or not thresholds else tuple(thresholds)
+    accumulators = {t: {k: metrics.MetricAccumulator() for k in keys} for t in temperatures}
     start = time.perf_counter()
     for i, (sketch, truth) in enumerate(examples, 1):
         rgb = np.dstack([sketch] * 3)
@@ -184,7 +186,7 @@ def measure(model, examples, temperatures, thresholds, progress=True, palette_co
                 palette = palette_snap.Palette(weights, colors, **snap)
         for t in temperatures:
             warm = model.with_temperature(t)
-            for key in ("none", *thresholds):
+            for key in keys:
                 warm.paper_threshold = None if key == "none" else key
                 out = coloring.colorize_array(rgb, warm, normalize="off", palette=palette)
                 accumulators[t][key].update(out["rgb"][None], truth[None], sketch[None, ..., None])
@@ -249,6 +251,22 @@ def open_model(path, split, max_examples, dataset=None, data_dir=None, class_col
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
     print(f"{len(examples)} {split} windows of {config.dataset}", flush=True)
     return config, model, examples
+
+
+def recorded_decoding(path, config):
+    """The temperature and paper threshold a model decodes with
+    (`decoding.json`; without one, the run's temperature and no region
+    decisions): (float, float or None)."""
+    decoding = runs.read_decoding(path)
+    return float(decoding.get("temperature") or config.temperature), decoding.get("paper_threshold")
+
+
+def measure_one(model, examples, temperature, threshold, **palette):
+    """`measure` at one temperature and paper threshold (None: no region
+    decisions), without progress lines: its metrics dict."""
+    thresholds = () if threshold is None else (threshold,)
+    row = measure(model, examples, [temperature], thresholds, progress=False, plain=False, **palette)[temperature]
+    return row["none" if threshold is None else threshold]
 
 
 def write_record(out, path, config, split, count, results, **facts):

@@ -18,7 +18,7 @@ Writes `--out` (default `experiments/results/flip_average/results.json`).
 import os
 import sys
 
-from colorize import errors, runs
+from colorize import errors
 from colorize.errors import cli
 from experiments import calibrate_decoding
 
@@ -31,18 +31,13 @@ def main(argv=None):
     config, model, examples = calibrate_decoding.open_model(
         args.model, args.split, args.max_examples, data_dir=args.data_dir
     )
-    decoding = runs.read_decoding(args.model)
-    temperature = float(decoding.get("temperature") or config.temperature)
-    threshold = decoding.get("paper_threshold")
+    temperature, threshold = calibrate_decoding.recorded_decoding(args.model, config)
     key = "none" if threshold is None else threshold
     results = {}
     for name, flip in (("one pass", False), ("mirror averaged", True)):
         model.flip_average = flip
-        row = calibrate_decoding.measure(
-            model, examples, [temperature], () if threshold is None else (threshold,), progress=False
-        )
-        results[name] = {key: row[temperature][key]}
-        m = results[name][key]
+        m = calibrate_decoding.measure_one(model, examples, temperature, threshold)
+        results[name] = {key: m}
         print(f"{name:<16} {calibrate_decoding.figures_text(m)}  hue error {m['hue_error']:.1f} deg", flush=True)
     calibrate_decoding.write_sweep(
         args, config, len(examples), results, temperature=temperature, paper_threshold=threshold

@@ -33,7 +33,7 @@ import math
 import os
 import sys
 
-from colorize import errors, runs
+from colorize import errors
 from colorize.errors import cli
 from colorize.inference import palette_snap
 from experiments import calibrate_decoding
@@ -58,16 +58,12 @@ def main(argv=None):
     config, model, examples = calibrate_decoding.open_model(
         args.model, args.split, args.max_examples, data_dir=args.data_dir
     )
-    decoding = runs.read_decoding(args.model)
-    temperature = float(decoding.get("temperature") or config.temperature)
-    threshold = decoding.get("paper_threshold")
+    temperature, threshold = calibrate_decoding.recorded_decoding(args.model, config)
     key = "none" if threshold is None else threshold
     print(f"at T={temperature:g}, paper threshold {threshold}", flush=True)
 
     def figures(**palette):
-        return calibrate_decoding.measure(
-            model, examples, [temperature], () if threshold is None else (threshold,), progress=False, **palette
-        )[temperature][key]
+        return calibrate_decoding.measure_one(model, examples, temperature, threshold, **palette)
 
     results = {"no palette": figures()}
     for distance in args.distances:

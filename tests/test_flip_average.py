@@ -3,6 +3,8 @@ predict's default): `color` and the region evidence are the mean of the
 network's output on the drawing and, mirrored back, on its mirror image,
 hints mirrored with it; `--flip-average off` is one pass."""
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -58,3 +60,20 @@ def test_predict_takes_flip_average_off(tiny_run, tmp_path):
         np.testing.assert_array_equal(written, coloring.colorize_array(rgb, model, upsample="bilinear")["rgb"])
     on, off = (cv2.imread(str(tmp_path / flag / "d.png")).astype(int) for flag in ("on", "off"))
     assert np.abs(on - off).max() > 0  # the flag mattered
+
+
+def test_the_experiment_measures_one_pass_against_the_average(tiny_run, tmp_path):
+    from experiments import calibrate_decoding, flip_average  # noqa: PLC0415 (TensorFlow)
+
+    run_dir = tiny_run("lch")
+    out = tmp_path / "flip.json"
+    argv = [run_dir, "--split", "test", "--max-examples", "3", "--out", str(out)]
+    assert flip_average.main(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["examples"] == 3 and set(record["results"]) == {"one pass", "mirror averaged"}
+    # Each row is what `measure` gives with the model's flip_average set so.
+    config, model, examples = calibrate_decoding.open_model(run_dir, "test", 3)
+    temperature, threshold = calibrate_decoding.recorded_decoding(run_dir, config)
+    model.flip_average = False
+    expected = calibrate_decoding.measure_one(model, examples, temperature, threshold)
+    assert record["results"]["one pass"]["none"]["psnr"] == pytest.approx(expected["psnr"], abs=1e-6)
