@@ -24,7 +24,11 @@ every chromatic pixel takes one (`palette_snap`'s default: any distance),
 and one color per shape (`UNIFY_SHARE` 0). The figures show what those
 cost on validation windows, whose shapes often hold several colors without
 a line between them (a blush on a cheek), against nearer distances and
-higher shares. Nothing is chosen here.
+higher shares. Giving each named color that no shape took the shape it
+suits best (`Palette.every_color`) is a design choice too: a user who
+names a color expects to see it; the last row shows what it costs against
+leaving such a color unused.
+Nothing is chosen here.
 
 Writes `--out` (default `experiments/results/palette_snap/results.json`).
 """
