@@ -500,6 +500,7 @@ def model_card(card):
             " With a palette, the chromatic pixels take the nearest palette color exactly, and each shape "
             "(a closed region, or a patch of color on the page) the one most of its pixels took; "
             "a named color no shape took goes to the shape where it holds the largest share of the pixels "
+            "(none: the shape nearest it) "
             "(`experiments.palette_snap`)."
             if "palette_unify_share" in card
             else ""

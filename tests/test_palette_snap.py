@@ -120,10 +120,13 @@ def test_every_named_color_goes_to_the_shape_it_suits_best():
     for y, x in ((10, 10), (30, 30), (30, 100)):  # red wins every shape: green goes unused
         np.testing.assert_array_equal(unforced[y, x], RED)
     out = palette_snap.snap_colors(color.copy(), palette, lines=lines)
-    # Green goes to the inner box, where it holds the larger share (30 % against 20 %); blue,
-    # which no pixel took, goes nowhere; red stays on the other two.
-    np.testing.assert_array_equal(out[[10, 30, 30], [10, 30, 100]], [RED, GREEN, RED])
-    assert not np.any(np.all(out == BLUE, axis=-1))
+    # Green goes to the inner box, where it holds the larger share (30 % against 20 %); blue, which
+    # no pixel took, to the red shape whose colors were nearer it; red stays on the third.
+    np.testing.assert_array_equal(out[30, 30], GREEN)
+    taken = {tuple(out[y, x]) for y, x in ((10, 10), (30, 30), (30, 100))}
+    assert taken == {RED, GREEN, BLUE}
+    nearer = min(((10, 10), (30, 100)), key=lambda p: np.mean([_delta_e(c, BLUE) for c in _colors_of(color, lines, p)]))
+    np.testing.assert_array_equal(out[nearer], BLUE)
     # A shape keeps its color when no other shape has it: with one red shape, green stays unused.
     alone = color.copy()
     alone[7:54, 7:59] = 255.0
@@ -132,3 +135,9 @@ def test_every_named_color_goes_to_the_shape_it_suits_best():
     np.testing.assert_array_equal(out[30, 100], RED)
     # Palettes built by predict use every color.
     assert palette_snap.Palette(np.zeros(3), palette).every_color
+
+
+def _colors_of(color, lines, seed):
+    """The colors of the pixels of the line-bounded region holding `seed` (y, x)."""
+    _, labels, _ = fullres.line_regions(lines)
+    return [tuple(int(v) for v in c) for c in color[labels == labels[seed]]]

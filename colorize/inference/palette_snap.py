@@ -23,7 +23,8 @@ after the network, on the full-size flat color:
    around it is paper). Line pixels follow their nearest region pixel, as
    `fullres.upsample_regions` colored them;
 3. a palette color that no shape took goes to the shape where it holds the
-   largest share of the pixels, taken from a color another shape keeps
+   largest share of the pixels (none took it: the shape whose colors were
+   nearest it), taken from a color another shape keeps
    (`Palette.every_color`): each named color shows somewhere.
 
 White paper stays white. Figures on validation data, with what one color
@@ -116,7 +117,8 @@ def snap_colors(
         regions: `fullres.line_regions(lines)`, when the caller has it already.
         every_color: with `lines`, a palette color that no shape took (none
             holds most of a shape's colored pixels) goes to the shape where
-            it holds the largest share of them, one color per shape, taken
+            it holds the largest share of them (where no pixel took it, the
+            shape whose colors were nearest it), one color per shape, taken
             only from a color that another shape keeps (`_every_color`): a
             user who names colors expects each of them somewhere.
 
@@ -140,17 +142,26 @@ def snap_colors(
     palette_lab = _lab(palette_rgb)  # (n, 3)
     l_min, c_max = WHITE_PAPER
     taken = np.empty((height, width), np.int16)  # the palette color of each pixel; _GRAY, _PAPER
+    shaped = lines is not None and unify_share <= 1.0
+    # Each pixel's Delta E to every palette color, on every other row and column (uint8, clipped):
+    # where no pixel took a named color, the shape nearest it gets it (`_every_color`).
+    distances = (
+        np.empty((len(palette_lab), -(-height // 2), -(-width // 2)), np.uint8) if shaped and every_color else None
+    )
 
     def band(top, bottom):
         rgb = color[top:bottom]
         lab = _lab(np.clip(rgb, 0.0, 255.0))  # (rows, W, 3)
         nearest = np.zeros(lab.shape[:2], np.int16)
         best = np.full(lab.shape[:2], np.inf, np.float32)
+        sampled = slice(top % 2, None, 2)  # the band's rows that are even rows of the picture
         for i, target in enumerate(palette_lab):  # n is small: one (rows, W) distance at a time
             distance = np.sum(np.square(lab - target), axis=-1)
             closer = distance < best
             best[closer] = distance[closer]
             nearest[closer] = i
+            if distances is not None:
+                distances[i, -(-top // 2) : -(-bottom // 2)] = np.minimum(np.sqrt(distance[sampled, ::2]), 255.0)
         chroma = np.hypot(lab[..., 1], lab[..., 2])
         paper = (lab[..., 0] > l_min) & (chroma < c_max)
         gray = ~paper & ((chroma < GRAY_CHROMA) | (best > max_distance * max_distance))
@@ -160,19 +171,21 @@ def snap_colors(
         nearest[paper] = _PAPER
         taken[top:bottom] = nearest
 
-    fullres.for_bands(band, height, width)
-    if lines is not None and unify_share <= 1.0:
-        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share, every_color)
+    fullres.for_bands(band, height, width, 2)
+    if shaped:
+        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share, distances)
     return color
 
 
-def _one_color_regions(color, taken, palette_rgb, regions, unify_share, every_color=True):
+def _one_color_regions(color, taken, palette_rgb, regions, unify_share, distances=None):
     """`snap_colors`' shapes: in a region that does not touch the border,
     and in each connected patch of color of one that does, the colored
     pixels (not paper) take the color most of them took, a palette color or
     gray (then the shape's mean gray), when it holds `unify_share` of them;
     then every line pixel takes its nearest region pixel's color (`regions`:
-    `fullres.line_regions` of the lines)."""
+    `fullres.line_regions` of the lines). With `distances` (`(n, ceil(H /
+    2), ceil(W / 2))` uint8 Delta E of every other pixel to each palette
+    color), a palette color no shape took goes to one (`_every_color`)."""
     _, labels, count = regions
     n = len(palette_rgb)
     colored = taken != _PAPER
@@ -196,8 +209,18 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, every_co
     winner = votes.argmax(axis=1)
     unified = (total > 0) & (votes[np.arange(count), winner] >= unify_share * total)
     unified[0] = False  # the lines, and the page's paper
-    if every_color:
-        _every_color(winner, votes, unified)
+    if distances is not None:
+        # Each shape's mean Delta E to each palette color, over its colored pixels on the sampled grid.
+        sampled = colored.reshape(shapes.shape)[::2, ::2]
+        sampled_labels = shapes[::2, ::2][sampled]
+        size = np.bincount(sampled_labels, minlength=count).astype(np.float64)
+        closeness = np.stack(
+            [np.bincount(sampled_labels, d[sampled].astype(np.float64), count) for d in distances], axis=1
+        )
+        closeness = np.divide(
+            closeness, size[:, np.newaxis], out=np.full_like(closeness, np.inf), where=size[:, None] > 0
+        )
+        _every_color(winner, votes, unified, closeness)
     flat_color = color.reshape(-1, 3)
     if unified.any():
         grays = colored & (flat_taken == _GRAY)
@@ -216,7 +239,7 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, every_co
     flat_color[pixels] = flat_color[nearest[pixels]]
 
 
-def _every_color(winner, votes, unified):
+def _every_color(winner, votes, unified, closeness):
     """Gives each palette color no shape won the shape it suits best, in place.
 
     Args:
@@ -224,12 +247,17 @@ def _every_color(winner, votes, unified):
             n gray (`_one_color_regions`' votes).
         votes: `(count, n + 1)` its colored pixels' votes.
         unified: `(count,)` bool: the shapes that take one color.
+        closeness: `(count, n)` float: the mean Delta E of each shape's
+            colored pixels (before snapping) to each palette color (inf:
+            none).
 
     A palette color that no unified shape won goes to the unified shape
     where it holds the largest share of the votes (the larger shape on a
-    tie), if any of its pixels took it; a shape changes once, and only
-    when its color stays on another shape (gray, not a palette color,
-    may go). The colors that hold the largest shares go first.
+    tie); a color that no pixel took at all, to the shape of a palette
+    color whose colors were nearest it. A shape changes once, and only
+    when its color stays on another shape (gray, not a palette color, may
+    go to a color its pixels took). The colors that
+    hold the largest shares go first, then the nearest.
     """
     n = votes.shape[1] - 1
     total = np.maximum(votes.sum(axis=1), 1)
@@ -238,13 +266,21 @@ def _every_color(winner, votes, unified):
     while True:
         won = np.bincount(winner[unified], minlength=n + 1)
         missing = np.flatnonzero(won[:n] == 0)
+        if not missing.size:
+            return
         # A shape may give up its color when another shape keeps it (gray always may).
         free = unified & ~changed & ((winner == n) | (won[np.minimum(winner, n)] > 1))
         candidates = np.where(free[:, np.newaxis] & (votes[:, :n] > 0), share, -1.0)[:, missing]
-        if not missing.size or candidates.max() <= 0:
-            return
-        # The best (shape, color) pair; on equal shares the shape with more votes.
-        best = np.lexsort((-total, -candidates.max(axis=1)))[0]
-        color = missing[np.argmax(candidates[best])]
+        if candidates.max() > 0:
+            # The best (shape, color) pair; on equal shares the shape with more votes.
+            best = np.lexsort((-total, -candidates.max(axis=1)))[0]
+            color = missing[np.argmax(candidates[best])]
+        else:
+            # Only from a shape that took a palette color: a shape the network painted gray stays gray.
+            near = np.where((free & (winner < n))[:, np.newaxis], closeness[:, missing], np.inf)
+            if not np.isfinite(near).any():
+                return
+            best, which = np.unravel_index(int(np.argmin(near)), near.shape)
+            color = missing[which]
         winner[best] = color
         changed[best] = True
