@@ -111,13 +111,10 @@ def as_predict_colors(model, config, split, examples, source=None, palette_color
     as `predict` colors it by `model` (a `coloring.Model`), with its
     recorded decoding; with `palette_colors`, given the palette of each
     window's ground truth's that many main colors."""
-    threshold = model.paper_threshold
     windows = calibrate_decoding.windows(config, split, examples or 10**9, source=source)
-    thresholds = [threshold] if threshold is not None else []
-    row = calibrate_decoding.measure(
-        model, windows, [config.temperature], thresholds, progress=False, palette_colors=palette_colors
+    return calibrate_decoding.measure_one(
+        model, windows, config.temperature, model.paper_threshold, palette_colors=palette_colors
     )
-    return row[config.temperature][threshold if threshold is not None else "none"]
 
 
 def sample_grid(model, config, count, path):
@@ -206,15 +203,17 @@ def cycle_facts(path):
 def lineage(run_dir, limit=20):
     """The cycles that trained a run's weights, oldest first: each started
     from the previous one's weights (`--init-from`). A starting point that
-    is a packed model, or gone, ends the chain (it is named in the oldest
-    cycle's `init_from`)."""
+    is a packed model ends the chain with the cycles its card records (a
+    run resumed from the shipped weights continues their lineage); one
+    that is gone ends it (it is named in the oldest cycle's `init_from`)."""
     cycles, path = [], run_dir
-    while (
-        path
-        and len(cycles) < limit
-        and runs.is_run(path)
-        and not os.path.isfile(os.path.join(path, runs.PACKED_WEIGHTS))
-    ):
+    while path and len(cycles) < limit and runs.is_run(path):
+        if os.path.isfile(os.path.join(path, runs.PACKED_WEIGHTS)):
+            card = os.path.join(path, CARD_JSON)
+            if os.path.isfile(card):
+                with open(card) as f:
+                    cycles += (json.load(f).get("cycles") or [])[::-1]
+            break
         cycles.append(cycle_facts(path))
         path = cycles[-1]["init_from"]
     return cycles[::-1]

@@ -141,3 +141,15 @@ def _colors_of(color, lines, seed):
     """The colors of the pixels of the line-bounded region holding `seed` (y, x)."""
     _, labels, _ = fullres.line_regions(lines)
     return [tuple(int(v) for v in c) for c in color[labels == labels[seed]]]
+
+
+def test_a_page_without_color_keeps_its_paper_and_grays():
+    """Every named color missing and no colored pixel to take one: nothing changes, nothing fails."""
+    lines = _boxes()
+    page = np.full((60, 130, 3), 255, np.float32)
+    page[20:30, 20:30] = GRAY
+    out = palette_snap.snap_colors(page.copy(), np.uint8([RED, BLUE]), lines=lines)
+    np.testing.assert_array_equal(out[:, :, :][lines > 0], page[lines > 0])
+    np.testing.assert_array_equal(out[25, 25], GRAY)
+    blank = np.full((60, 130, 3), 255, np.float32)
+    np.testing.assert_array_equal(palette_snap.snap_colors(blank.copy(), np.uint8([RED]), lines=lines), blank)

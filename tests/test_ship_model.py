@@ -40,3 +40,18 @@ def test_the_lineage_follows_init_from_back_to_the_first_cycle(tmp_path):
     # One cycle: the one line the card had before.
     alone = {"training": ship_model.training_facts(first), "cycles": ship_model.lineage(first), "precision": "x"}
     assert ship_model._training_lines(alone)[0].startswith("300 steps of batch 16 (30 epochs), 0.0 hours")
+
+
+def test_a_cycle_started_from_packed_weights_continues_their_cards_lineage(tmp_path):
+    packed = tmp_path / "shipped"
+    packed.mkdir()
+    runs.save_config(variants.BASE, str(packed))
+    (packed / runs.PACKED_WEIGHTS).write_bytes(b"")
+    earlier = [{"run": "a", "steps": 300, "epochs": 30}, {"run": "b", "steps": 50, "epochs": 5}]
+    (packed / ship_model.CARD_JSON).write_text(json.dumps({"cycles": earlier}))
+    last = _cycle(tmp_path / "last", str(packed), 4, 5e-5)
+    cycles = ship_model.lineage(last)
+    assert [c["run"] for c in cycles] == ["a", "b", last]
+    # Packed weights without a card: the chain ends there, as before.
+    (packed / ship_model.CARD_JSON).unlink()
+    assert [c["run"] for c in ship_model.lineage(last)] == [last]

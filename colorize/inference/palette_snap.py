@@ -216,7 +216,7 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, distance
         size = np.bincount(sampled_labels, minlength=count).astype(np.float64)
         closeness = np.stack(
             [np.bincount(sampled_labels, d[sampled].astype(np.float64), count) for d in distances], axis=1
-        )
+        ).astype(np.float64)  # (numpy counts nothing in int64)
         closeness = np.divide(
             closeness, size[:, np.newaxis], out=np.full_like(closeness, np.inf), where=size[:, None] > 0
         )
