@@ -34,9 +34,8 @@ reached the page border or hints shared a region). `--layers` also writes
 `NAME.ora` (OpenRaster: the flat color under the lines).
 
 Each input goes through `colorize.inference.coloring.colorize_array`, the
-pipeline the web page uses too; the network runs on the drawing and on its
-mirror image, averaged (`coloring.FLIP_AVERAGE`; `--flip-average off`: one
-pass, as the SavedModel). Inputs up to `colorize.formats.MAX_PIXELS`
+pipeline the web page uses too (the network's output averaged over the
+drawing and its mirror image: `coloring.FLIP_AVERAGE`, `--flip-average`). Inputs up to `colorize.formats.MAX_PIXELS`
 pixels are colored; larger ones are refused from their header, before
 decoding ("too large").
 """
@@ -174,7 +173,7 @@ def main(argv=None):
     start = time.perf_counter()
     for i, (path, name) in enumerate(jobs, 1):
         out_path = os.path.join(args.out_dir, name)
-        t0 = time.perf_counter()
+        t0, reason, message = time.perf_counter(), None, None
         try:
             image = coloring.load_rgb(path)
             hints, layer = hints_for(path, *image.shape[:2], args.hints, points)
@@ -190,16 +189,12 @@ def main(argv=None):
             del image
             rgb = out["rgb"]
             _write(path, out_path, out, args.layers)
-        except ColorizeError as e:
-            # An ImageError names its own file (the input, or its hint layer).
+        except ColorizeError as e:  # an ImageError names its own file (the input, or its hint layer)
             reason, message = (e.reason, str(e)) if isinstance(e, ImageError) else (str(e), None)
         except (OSError, MemoryError, cv2.error, tf.errors.OpError) as e:
-            reason, message = errors.one_line(e), None
+            reason = errors.one_line(e)
         except Exception as e:  # a bug of ours: this input fails, the others go on
             reason = f"internal error ({type(e).__name__}: {errors.one_line(e)}); please report it with this input"
-            message = None
-        else:
-            reason = None
         if reason is not None:
             failures.append((path, reason))
             print(f"error: {message or f'{path}: {reason}'}", file=sys.stderr, flush=True)

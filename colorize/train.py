@@ -59,12 +59,8 @@ def _parser():
         metavar="RUN",
         help="start from the network weights of a trained run or packed model (fine-tuning; same width and hints)",
     )
-    p.add_argument(
-        "--temperature",
-        type=float,
-        default=None,
-        help=f"annealed-mean temperature the run decodes with (default {variants.PAPER_TEMPERATURE}, the paper's)",
-    )
+    temperature = f"annealed-mean temperature the run decodes with (default {variants.PAPER_TEMPERATURE}, the paper's)"
+    p.add_argument("--temperature", type=float, default=None, help=temperature)
     p.add_argument("--width", type=float, default=None, help="channel multiplier (1.0: the paper's network)")
     p.add_argument("--image-size", type=int, default=None, help="training resolution (multiple of 8, <= 256)")
     p.add_argument("--crop-scale", type=float, default=None, help="train on random crops, S..1 of a side (0.25-1)")
@@ -76,14 +72,7 @@ def _parser():
         metavar="on|off",
         help="train with simulated color hints as extra network inputs (default: on)",
     )
-    p.add_argument(
-        "--hint-none-share",
-        type=float,
-        default=None,
-        metavar="S",
-        help="share of training examples given no hint at all, in [0, 1] (default 0.125; "
-        "more trains automatic coloring harder, fewer trains hint following)",
-    )
+    p.add_argument("--hint-none-share", type=float, default=None, help="share of examples given no hint (default 1/8)")
     p.add_argument(
         "--palette",
         type=_on_off,
