@@ -35,9 +35,9 @@ reached the page border or hints shared a region). `--layers` also writes
 
 Each input goes through `colorize.inference.coloring.colorize_array`, the
 pipeline the web page uses too (the network's output averaged over the
-drawing and its mirror image: `coloring.FLIP_AVERAGE`, `--flip-average`). Inputs up to `colorize.formats.MAX_PIXELS`
-pixels are colored; larger ones are refused from their header, before
-decoding ("too large").
+drawing and its mirror image: `coloring.FLIP_AVERAGE`, `--flip-average`).
+Inputs up to `colorize.formats.MAX_PIXELS` pixels are colored; larger ones
+are refused from their header, before decoding ("too large").
 """
 
 import argparse

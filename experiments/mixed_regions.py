@@ -26,7 +26,7 @@ closed region may be mixed too), into `only_open.json`.
 import os
 import sys
 
-from colorize import errors, runs
+from colorize import errors
 from colorize.errors import cli
 from colorize.inference import fullres
 from experiments import calibrate_decoding
@@ -100,7 +100,7 @@ def main(argv=None):
     config, model, examples = calibrate_decoding.open_model(
         args.model, args.split, args.max_examples, data_dir=args.data_dir
     )
-    temperature = float(runs.read_decoding(args.model).get("temperature") or config.temperature)
+    temperature, _ = calibrate_decoding.recorded_decoding(args.model, config)
     print(f"at T={temperature:g}", flush=True)
     if args.only_open:
         opened = sweep(model, examples, temperature, "MIXED_ONLY_OPEN", (False, True), args.thresholds)

@@ -143,25 +143,22 @@ def snap_colors(
     l_min, c_max = WHITE_PAPER
     taken = np.empty((height, width), np.int16)  # the palette color of each pixel; _GRAY, _PAPER
     shaped = lines is not None and unify_share <= 1.0
-    # Each pixel's Delta E to every palette color, on every other row and column (uint8, clipped):
-    # where no pixel took a named color, the shape nearest it gets it (`_every_color`).
-    distances = (
-        np.empty((len(palette_lab), -(-height // 2), -(-width // 2)), np.uint8) if shaped and every_color else None
-    )
+    # The colors before snapping, on every other row and column: where no pixel took a named
+    # color, the shape whose colors were nearest it gets it (`_every_color`, rarely asked).
+    before = np.empty((-(-height // 2), -(-width // 2), 3), np.uint8) if shaped and every_color else None
 
     def band(top, bottom):
         rgb = color[top:bottom]
         lab = _lab(np.clip(rgb, 0.0, 255.0))  # (rows, W, 3)
         nearest = np.zeros(lab.shape[:2], np.int16)
         best = np.full(lab.shape[:2], np.inf, np.float32)
-        sampled = slice(top % 2, None, 2)  # the band's rows that are even rows of the picture
+        if before is not None:  # the bands start at even rows
+            before[top // 2 : -(-bottom // 2)] = np.clip(rgb[::2, ::2], 0.0, 255.0)
         for i, target in enumerate(palette_lab):  # n is small: one (rows, W) distance at a time
             distance = np.sum(np.square(lab - target), axis=-1)
             closer = distance < best
             best[closer] = distance[closer]
             nearest[closer] = i
-            if distances is not None:
-                distances[i, -(-top // 2) : -(-bottom // 2)] = np.minimum(np.sqrt(distance[sampled, ::2]), 255.0)
         chroma = np.hypot(lab[..., 1], lab[..., 2])
         paper = (lab[..., 0] > l_min) & (chroma < c_max)
         gray = ~paper & ((chroma < GRAY_CHROMA) | (best > max_distance * max_distance))
@@ -173,19 +170,19 @@ def snap_colors(
 
     fullres.for_bands(band, height, width, 2)
     if shaped:
-        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share, distances)
+        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share, before)
     return color
 
 
-def _one_color_regions(color, taken, palette_rgb, regions, unify_share, distances=None):
+def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=None):
     """`snap_colors`' shapes: in a region that does not touch the border,
     and in each connected patch of color of one that does, the colored
     pixels (not paper) take the color most of them took, a palette color or
     gray (then the shape's mean gray), when it holds `unify_share` of them;
     then every line pixel takes its nearest region pixel's color (`regions`:
-    `fullres.line_regions` of the lines). With `distances` (`(n, ceil(H /
-    2), ceil(W / 2))` uint8 Delta E of every other pixel to each palette
-    color), a palette color no shape took goes to one (`_every_color`)."""
+    `fullres.line_regions` of the lines). With `before` (`(ceil(H / 2),
+    ceil(W / 2), 3)` uint8 RGB of every other pixel before snapping), a
+    palette color no shape took goes to one (`_every_color`)."""
     _, labels, count = regions
     n = len(palette_rgb)
     colored = taken != _PAPER
@@ -209,17 +206,26 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, distance
     winner = votes.argmax(axis=1)
     unified = (total > 0) & (votes[np.arange(count), winner] >= unify_share * total)
     unified[0] = False  # the lines, and the page's paper
-    if distances is not None:
-        # Each shape's mean Delta E to each palette color, over its colored pixels on the sampled grid.
-        sampled = colored.reshape(shapes.shape)[::2, ::2]
-        sampled_labels = shapes[::2, ::2][sampled]
-        size = np.bincount(sampled_labels, minlength=count).astype(np.float64)
-        closeness = np.stack(
-            [np.bincount(sampled_labels, d[sampled].astype(np.float64), count) for d in distances], axis=1
-        ).astype(np.float64)  # (numpy counts nothing in int64)
-        closeness = np.divide(
-            closeness, size[:, np.newaxis], out=np.full_like(closeness, np.inf), where=size[:, None] > 0
-        )
+    if before is not None:
+
+        def closeness():
+            """`(count, n)`: each shape's mean Delta E to each palette color, over its colored
+            pixels on the sampled grid, before snapping (inf: none)."""
+            sampled = colored.reshape(shapes.shape)[::2, ::2]
+            if not sampled.any():  # shapes too small for the grid
+                return np.full((count, len(palette_rgb)), np.inf)
+            sampled_labels = shapes[::2, ::2][sampled]
+            lab = _lab(before[sampled])  # (samples, 3)
+            size = np.bincount(sampled_labels, minlength=count).astype(np.float64)
+            sums = np.stack(
+                [
+                    np.bincount(sampled_labels, np.linalg.norm(lab - target, axis=-1), count)
+                    for target in _lab(palette_rgb)
+                ],
+                axis=1,
+            ).astype(np.float64)  # (numpy counts nothing in int64)
+            return np.divide(sums, size[:, np.newaxis], out=np.full_like(sums, np.inf), where=size[:, None] > 0)
+
         _every_color(winner, votes, unified, closeness)
     flat_color = color.reshape(-1, 3)
     if unified.any():
@@ -247,9 +253,9 @@ def _every_color(winner, votes, unified, closeness):
             n gray (`_one_color_regions`' votes).
         votes: `(count, n + 1)` its colored pixels' votes.
         unified: `(count,)` bool: the shapes that take one color.
-        closeness: `(count, n)` float: the mean Delta E of each shape's
-            colored pixels (before snapping) to each palette color (inf:
-            none).
+        closeness: a function giving `(count, n)` float, the mean Delta E
+            of each shape's colored pixels (before snapping) to each palette
+            color (inf: none); called only for a color that no pixel took.
 
     A palette color that no unified shape won goes to the unified shape
     where it holds the largest share of the votes (the larger shape on a
@@ -277,7 +283,12 @@ def _every_color(winner, votes, unified, closeness):
             color = missing[np.argmax(candidates[best])]
         else:
             # Only from a shape that took a palette color: a shape the network painted gray stays gray.
-            near = np.where((free & (winner < n))[:, np.newaxis], closeness[:, missing], np.inf)
+            givers = free & (winner < n)
+            if not givers.any():
+                return
+            if callable(closeness):
+                closeness = closeness()
+            near = np.where(givers[:, np.newaxis], closeness[:, missing], np.inf)
             if not np.isfinite(near).any():
                 return
             best, which = np.unravel_index(int(np.argmin(near)), near.shape)
