@@ -165,8 +165,16 @@ color is constant over a cell, so 16 x 16 samples per cell measure a region
 as well as all its pixels."""
 
 
+FLAT_BELOW = 8.0
+"""Regions whose color spread (Delta E) is below this are made flat
+(`upsample_regions`; `experiments.decoding_alternatives` measures larger ones)."""
+
+SMOOTH_ABOVE = 24.0
+"""Regions whose color spread (Delta E) is above this keep the smooth color."""
+
+
 def upsample_regions(
-    color, sketch, cell=None, flat_below=8.0, smooth_above=24.0, evidence=None, paper_threshold=None, regions=None
+    color, sketch, cell=None, flat_below=None, smooth_above=None, evidence=None, paper_threshold=None, regions=None
 ):
     """Upsamples color to the sketch's size, constant inside line-bounded regions.
 
@@ -198,9 +206,10 @@ def upsample_regions(
             distance); default: 4 trained-scale pixels, the classification
             net's output stride.
         flat_below: regions whose color spread (weighted RMS CIE-Lab
-            distance to their mean, Delta E) is below this are made flat.
+            distance to their mean, Delta E) is below this are made flat
+            (default `FLAT_BELOW`).
         smooth_above: regions whose spread is above this keep the bilinear
-            color; in between, a linear blend.
+            color; in between, a linear blend (default `SMOOTH_ABOVE`).
         evidence: optional `(paper, chromatic)` at the trained scale:
             `(h, w)` float paper mass in [0, 1] and `(h, w, 3)` float RGB
             0..255, the chromatic annealed mean; optionally a third, the
@@ -218,6 +227,8 @@ def upsample_regions(
         ColorizeError: bad shapes or dtypes.
     """
     _check(color, sketch)
+    flat_below = FLAT_BELOW if flat_below is None else flat_below
+    smooth_above = SMOOTH_ABOVE if smooth_above is None else smooth_above
     height, width = sketch.shape
     if cell is None:
         cell = cell_size(color.shape[:2], (height, width))

@@ -1,0 +1,203 @@
+"""Other ways to decode the same network, on validation data: what each
+does to the figures the shipped decoding is judged by.
+
+`python -m experiments.decoding_alternatives MODEL [--split validation] [--max-examples N]`
+
+Colors the model's validation windows as `predict` colors them
+(`calibrate_decoding.measure_one`: region decisions, the mirror average, no
+hints) at its recorded temperature and paper threshold, then with one thing
+changed at a time:
+
+- `temperature T`: another annealed-mean temperature (lower: nearer the
+  most likely class);
+- `chroma xK` (LCH classes): every class color's chroma times K (the LCH annealed mean's
+  chroma is linear in it, so this scales the decoded chroma; a fixed
+  saturation boost);
+- `prior correction B`: `-B * log w_q` added to each class's logit, with
+  `w` the class-rebalancing weights the network was trained with
+  (`training.task.class_weights`): logit adjustment (Menon et al., *Long-tail
+  learning via logit adjustment*, ICLR 2021), which at B = 1 undoes the
+  rebalancing's shift of the predicted distribution; added to the logits
+  layer's bias, which is the same thing;
+- `flat up to F/S`: region colors made flat up to a color spread of F
+  Delta E and smoothed above S (`fullres.FLAT_BELOW`, `fullres.SMOOTH_ABOVE`),
+  instead of the defaults.
+
+The recorded decoding is measured again last, as a check that every change
+was undone. Writes `--out` (default
+`experiments/results/decoding_alternatives/results.json`): {name: {threshold
+or "none": metrics}}.
+"""
+
+import contextlib
+import os
+import sys
+
+import numpy as np
+
+from colorize import errors, runs
+from colorize.errors import ColorizeError, cli
+from colorize.inference import fullres
+from colorize.nets import annealed_mean, color
+from experiments import calibrate_decoding
+
+OUT = os.path.join(os.path.dirname(__file__), "results", "decoding_alternatives", "results.json")
+TEMPERATURES = (0.2, 0.38, 1.0)
+CHROMA_GAINS = (1.2, 1.4)
+PRIOR_CORRECTIONS = (0.5, 1.0)
+FLATNESS = ((16.0, 40.0), (30.0, 60.0), (100.0, 200.0))
+RECORDED = "as recorded"
+RECORDED_AGAIN = "as recorded, again"
+
+
+def logits_layer(model):
+    """The `logits` convolution of a `coloring.Model` built from a run (its
+    bias is what `prior_correction` shifts).
+
+    Raises:
+        ColorizeError: the model has no such layer (an export, or a
+            regression net).
+    """
+    head = getattr(model.core, "guided_head", None) or getattr(model.core, "head", None)
+    stack = [head] if head is not None else []
+    while stack:
+        layer = stack.pop()
+        if layer.name == "logits" and hasattr(layer, "bias"):
+            return layer
+        stack.extend(getattr(layer, "layers", None) or [])
+    raise ColorizeError(f"{model.path}: no logits layer (a classification run is needed)")
+
+
+@contextlib.contextmanager
+def prior_correction(model, weights, beta):
+    """Within the block, `model` decodes `logits - beta * log(weights)`.
+
+    Args:
+        model: a `coloring.Model` of a classification run.
+        weights: `(Q,)` positive class-rebalancing weights.
+        beta: the correction's strength (0: none).
+    """
+    layer = logits_layer(model)
+    bias = layer.bias.numpy()
+    try:
+        layer.bias.assign((bias - beta * np.log(weights)).astype(bias.dtype))
+        yield
+    finally:
+        layer.bias.assign(bias)
+
+
+@contextlib.contextmanager
+def flatness(flat_below, smooth_above):
+    """Within the block, `fullres.upsample_regions` makes regions flat up to
+    `flat_below` and smooth above `smooth_above` (Delta E)."""
+    saved = fullres.FLAT_BELOW, fullres.SMOOTH_ABOVE
+    fullres.FLAT_BELOW, fullres.SMOOTH_ABOVE = flat_below, smooth_above
+    try:
+        yield
+    finally:
+        fullres.FLAT_BELOW, fullres.SMOOTH_ABOVE = saved
+
+
+def training_weights(config):
+    """The class-rebalancing weights a run was trained with, or None when it
+    was not rebalanced (`training.task.class_weights`; reads the cached
+    class prior beside the dataset)."""
+    if not config.rebalance:
+        return None
+    from colorize.data import pipeline  # noqa: PLC0415 (TensorFlow, as the model)
+    from colorize.training import task  # noqa: PLC0415
+
+    return task.class_weights(config, pipeline.ensure_dataset(config))
+
+
+def alternatives(model, config, temperature):
+    """(name, temperature, context manager factory) for every alternative
+    the module's docstring lists that applies to `model`."""
+    rows = [(RECORDED, temperature, contextlib.nullcontext)]
+    rows += [(f"temperature {t:g}", t, contextlib.nullcontext) for t in TEMPERATURES if t != temperature]
+    if config.space == "lch":
+        base = annealed_mean.recorded_class_colors(model.path)
+        base = color.bin_centers("lch") if base is None else base
+
+        def gain(k):
+            colors = np.array(base, np.float64)
+            colors[:, 1] = np.minimum(colors[:, 1] * k, 255.0)
+            return lambda: _class_colors(model, colors)
+
+        rows += [(f"chroma x{k:g}", temperature, gain(k)) for k in CHROMA_GAINS]
+    weights = training_weights(config)
+    if weights is not None:
+        rows += [
+            (f"prior correction {b:g}", temperature, lambda b=b: prior_correction(model, weights, b))
+            for b in PRIOR_CORRECTIONS
+        ]
+    rows += [(f"flat up to {f:g}/{s:g}", temperature, lambda f=f, s=s: flatness(f, s)) for f, s in FLATNESS]
+    rows.append((RECORDED_AGAIN, temperature, contextlib.nullcontext))
+    return rows
+
+
+def markdown_table(record):
+    """The results file's rows as a Markdown table (`experiments.docs`)."""
+
+    def cell(m, key, digits):
+        return "-" if m.get(key) is None else f"{m[key]:.{digits}f}"
+
+    lines = [
+        "| decoding | PSNR dB | white kept | page | chroma ratio | overlap | hue error (deg) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in record["results"].items():
+        (m,) = row.values()
+        lines.append(
+            f"| {name} | {cell(m, 'psnr', 2)} | {cell(m, 'white_kept', 3)} | {cell(m, 'page_min', 1)} | "
+            f"{cell(m, 'chroma_ratio', 2)} | {cell(m, 'color_overlap', 3)} | {cell(m, 'hue_error', 1)} |"
+        )
+    threshold = record.get("paper_threshold")
+    head = (
+        f"`{record['model']}`, {record['examples']} {record['split']} windows of {record['dataset']}, as `predict` "
+        f"colors them; recorded decoding: temperature {record['temperature']:g}, paper threshold "
+        f"{'none' if threshold is None else f'{threshold:g}'} "
+        "(`experiments/results/decoding_alternatives/results.json`)."
+    )
+    return head + "\n\n" + "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def _class_colors(model, colors):
+    """Within the block, `model` (a run's) decodes to `colors` ((Q, 3) on the
+    space's 0..255 scale): its core is rebuilt with them, then restored."""
+    from colorize.serving import colorizer  # noqa: PLC0415 (TensorFlow)
+
+    saved = model.core
+    _, model.core = colorizer.from_run(model.path, class_colors=colors)
+    try:
+        yield
+    finally:
+        model.core = saved
+
+
+@cli
+def main(argv=None):
+    args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
+    if runs.kind(args.model) == "export":
+        raise ColorizeError(f"{args.model}: a run directory or packed model is needed, not an export")
+    config, model, examples = calibrate_decoding.open_model(
+        args.model, args.split, args.max_examples, data_dir=args.data_dir
+    )
+    temperature, threshold = calibrate_decoding.recorded_decoding(args.model, config)
+    key = "none" if threshold is None else threshold
+    results = {}
+    for name, t, change in alternatives(model, config, temperature):
+        with change():
+            m = calibrate_decoding.measure_one(model, examples, t, threshold)
+        results[name] = {key: m}
+        print(f"{name:<24} {calibrate_decoding.figures_text(m)}  hue error {m['hue_error']:.1f} deg", flush=True)
+    calibrate_decoding.write_sweep(
+        args, config, len(examples), results, temperature=temperature, paper_threshold=threshold
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
