@@ -261,12 +261,17 @@ def recorded_decoding(path, config):
     return float(decoding.get("temperature") or config.temperature), decoding.get("paper_threshold")
 
 
+def threshold_key(threshold):
+    """The key `measure` files a paper threshold's figures under ("none": no region decisions)."""
+    return "none" if threshold is None else threshold
+
+
 def measure_one(model, examples, temperature, threshold, **palette):
     """`measure` at one temperature and paper threshold (None: no region
     decisions), without progress lines: its metrics dict."""
     thresholds = () if threshold is None else (threshold,)
     row = measure(model, examples, [temperature], thresholds, progress=False, plain=False, **palette)[temperature]
-    return row["none" if threshold is None else threshold]
+    return row[threshold_key(threshold)]
 
 
 def write_record(out, path, config, split, count, results, **facts):

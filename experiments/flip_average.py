@@ -32,7 +32,7 @@ def main(argv=None):
         args.model, args.split, args.max_examples, data_dir=args.data_dir
     )
     temperature, threshold = calibrate_decoding.recorded_decoding(args.model, config)
-    key = "none" if threshold is None else threshold
+    key = calibrate_decoding.threshold_key(threshold)
     results = {}
     for name, flip in (("one pass", False), ("mirror averaged", True)):
         model.flip_average = flip
