@@ -29,6 +29,7 @@ and `export` read it; `runs.read_decoding`), and every figure to `--out`
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -293,6 +294,47 @@ def write_sweep(args, config, count, results, out=None, **facts):
     """`write_record` for a sweep run with `sweep_parser`'s `args`: into
     `out` (default `args.out`)."""
     write_record(out or args.out, args.model, config, args.split, count, results, **facts)
+
+
+@contextlib.contextmanager
+def swapped(owner, **values):
+    """Within the block, `owner`'s attributes take `values` (a model's
+    `flip_average`, a module's constant); restored after it."""
+    saved = {name: getattr(owner, name) for name in values}
+    for name, value in values.items():
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(owner, name, value)
+
+
+def sweep_recorded(args, rows_of, width=24):
+    """Measures a model at its recorded decoding with one thing changed per row.
+
+    Opens `args.model` and its windows (`sweep_parser`'s arguments), then for
+    every `(name, temperature, change)` of `rows_of(model, config,
+    temperature)` (`change`: a context-manager factory that makes the change
+    and undoes it, such as `swapped`) measures the windows as `predict` colors them at that
+    temperature and the recorded paper threshold, prints the figures and
+    writes them all to `args.out` (`write_sweep`: {name: {threshold or
+    "none": metrics}}).
+
+    Returns:
+        The results dict.
+    """
+    config, model, examples = open_model(args.model, args.split, args.max_examples, data_dir=args.data_dir)
+    temperature, threshold = recorded_decoding(args.model, config)
+    results = {}
+    for name, t, change in rows_of(model, config, temperature):
+        with change():
+            m = measure_one(model, examples, t, threshold)
+        results[name] = {threshold_key(threshold): m}
+        print(f"{name:<{width}} {figures_text(m)}  hue error {m['hue_error']:.1f} deg", flush=True)
+    write_sweep(args, config, len(examples), results, temperature=temperature, paper_threshold=threshold)
+    print(f"wrote {args.out}")
+    return results
 
 
 def _recorded_means(model_dir):

@@ -86,18 +86,6 @@ def prior_correction(model, weights, beta):
         layer.bias.assign(bias)
 
 
-@contextlib.contextmanager
-def flatness(flat_below, smooth_above):
-    """Within the block, `fullres.upsample_regions` makes regions flat up to
-    `flat_below` and smooth above `smooth_above` (Delta E)."""
-    saved = fullres.FLAT_BELOW, fullres.SMOOTH_ABOVE
-    fullres.FLAT_BELOW, fullres.SMOOTH_ABOVE = flat_below, smooth_above
-    try:
-        yield
-    finally:
-        fullres.FLAT_BELOW, fullres.SMOOTH_ABOVE = saved
-
-
 def training_weights(config):
     """The class-rebalancing weights a run was trained with, or None when it
     was not rebalanced (`training.task.class_weights`; reads the cached
@@ -119,10 +107,14 @@ def alternatives(model, config, temperature):
         base = annealed_mean.recorded_class_colors(model.path)
         base = color.bin_centers("lch") if base is None else base
 
-        def gain(k):
+        def gain(k):  # the model's core rebuilt to decode to the scaled colors
+            from colorize.serving import colorizer  # noqa: PLC0415 (TensorFlow)
+
             colors = np.array(base, np.float64)
             colors[:, 1] = np.minimum(colors[:, 1] * k, 255.0)
-            return lambda: _class_colors(model, colors)
+            return lambda: calibrate_decoding.swapped(
+                model, core=colorizer.from_run(model.path, class_colors=colors)[1]
+            )
 
         rows += [(f"chroma x{k:g}", temperature, gain(k)) for k in CHROMA_GAINS]
     weights = training_weights(config)
@@ -131,7 +123,14 @@ def alternatives(model, config, temperature):
             (f"prior correction {b:g}", temperature, lambda b=b: prior_correction(model, weights, b))
             for b in PRIOR_CORRECTIONS
         ]
-    rows += [(f"flat up to {f:g}/{s:g}", temperature, lambda f=f, s=s: flatness(f, s)) for f, s in FLATNESS]
+    rows += [
+        (
+            f"flat up to {f:g}/{s:g}",
+            temperature,
+            lambda f=f, s=s: calibrate_decoding.swapped(fullres, FLAT_BELOW=f, SMOOTH_ABOVE=s),
+        )
+        for f, s in FLATNESS
+    ]
     rows.append((RECORDED_AGAIN, temperature, contextlib.nullcontext))
     return rows
 
@@ -162,40 +161,12 @@ def markdown_table(record):
     return head + "\n\n" + "\n".join(lines) + "\n"
 
 
-@contextlib.contextmanager
-def _class_colors(model, colors):
-    """Within the block, `model` (a run's) decodes to `colors` ((Q, 3) on the
-    space's 0..255 scale): its core is rebuilt with them, then restored."""
-    from colorize.serving import colorizer  # noqa: PLC0415 (TensorFlow)
-
-    saved = model.core
-    _, model.core = colorizer.from_run(model.path, class_colors=colors)
-    try:
-        yield
-    finally:
-        model.core = saved
-
-
 @cli
 def main(argv=None):
     args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
     if runs.kind(args.model) == "export":
         raise ColorizeError(f"{args.model}: a run directory or packed model is needed, not an export")
-    config, model, examples = calibrate_decoding.open_model(
-        args.model, args.split, args.max_examples, data_dir=args.data_dir
-    )
-    temperature, threshold = calibrate_decoding.recorded_decoding(args.model, config)
-    key = calibrate_decoding.threshold_key(threshold)
-    results = {}
-    for name, t, change in alternatives(model, config, temperature):
-        with change():
-            m = calibrate_decoding.measure_one(model, examples, t, threshold)
-        results[name] = {key: m}
-        print(f"{name:<24} {calibrate_decoding.figures_text(m)}  hue error {m['hue_error']:.1f} deg", flush=True)
-    calibrate_decoding.write_sweep(
-        args, config, len(examples), results, temperature=temperature, paper_threshold=threshold
-    )
-    print(f"wrote {args.out}")
+    calibrate_decoding.sweep_recorded(args, alternatives)
     return 0
 
 

@@ -28,21 +28,14 @@ OUT = os.path.join(os.path.dirname(__file__), "results", "flip_average", "result
 @cli
 def main(argv=None):
     args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
-    config, model, examples = calibrate_decoding.open_model(
-        args.model, args.split, args.max_examples, data_dir=args.data_dir
-    )
-    temperature, threshold = calibrate_decoding.recorded_decoding(args.model, config)
-    key = calibrate_decoding.threshold_key(threshold)
-    results = {}
-    for name, flip in (("one pass", False), ("mirror averaged", True)):
-        model.flip_average = flip
-        m = calibrate_decoding.measure_one(model, examples, temperature, threshold)
-        results[name] = {key: m}
-        print(f"{name:<16} {calibrate_decoding.figures_text(m)}  hue error {m['hue_error']:.1f} deg", flush=True)
-    calibrate_decoding.write_sweep(
-        args, config, len(examples), results, temperature=temperature, paper_threshold=threshold
-    )
-    print(f"wrote {args.out}")
+
+    def rows(model, config, temperature):
+        return [
+            (name, temperature, lambda flip=flip: calibrate_decoding.swapped(model, flip_average=flip))
+            for name, flip in (("one pass", False), ("mirror averaged", True))
+        ]
+
+    calibrate_decoding.sweep_recorded(args, rows, width=16)
     return 0
 
 

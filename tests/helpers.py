@@ -150,3 +150,16 @@ def read_ora(path):
             with Image.open(io.BytesIO(z.read(src))) as im:
                 out[layer] = np.asarray(im.convert("RGBA"))
         return out
+
+
+def run_sweep(module, run_dir, tmp_path, examples=3):
+    """Runs an experiment sweep's `main` on `examples` test windows of
+    `run_dir` into a JSON file under `tmp_path`: its record."""
+    import json  # noqa: PLC0415
+
+    out = tmp_path / f"{module.__name__.rsplit('.', 1)[-1]}.json"
+    argv = [run_dir, "--split", "test", "--max-examples", str(examples), "--out", str(out)]
+    assert module.main(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["examples"] == examples
+    return record

@@ -1,24 +1,20 @@
 """`experiments.decoding_alternatives`: other decodings of one network,
 each measured as `predict` colors, and every change undone after it."""
 
-import json
-
 import numpy as np
 import pytest
 
 from colorize.inference import coloring, fullres
+
+import helpers
 
 
 def test_every_alternative_is_measured_and_undone(tiny_run, tmp_path):
     from experiments import calibrate_decoding, decoding_alternatives  # noqa: PLC0415 (TensorFlow)
 
     run_dir = tiny_run("lch")
-    out = tmp_path / "alternatives.json"
-    argv = [run_dir, "--split", "test", "--max-examples", "3", "--out", str(out)]
-    assert decoding_alternatives.main(argv) == 0
-    record = json.loads(out.read_text())
+    record = helpers.run_sweep(decoding_alternatives, run_dir, tmp_path)
     rows = {name: row["none"] for name, row in record["results"].items()}  # the tiny run records no threshold
-    assert record["examples"] == 3
     assert {"as recorded", "chroma x1.4", "prior correction 1", "flat up to 30/60", "as recorded, again"} <= set(rows)
     config, model, examples = calibrate_decoding.open_model(run_dir, "test", 3)
     temperature, threshold = calibrate_decoding.recorded_decoding(run_dir, config)

@@ -3,14 +3,14 @@ predict's default): `color` and the region evidence are the mean of the
 network's output on the drawing and, mirrored back, on its mirror image,
 hints mirrored with it; `--flip-average off` is one pass."""
 
-import json
-
 import cv2
 import numpy as np
 import pytest
 
 from colorize import predict
 from colorize.inference import coloring
+
+import helpers
 
 
 def _drawing():
@@ -66,11 +66,8 @@ def test_the_experiment_measures_one_pass_against_the_average(tiny_run, tmp_path
     from experiments import calibrate_decoding, flip_average  # noqa: PLC0415 (TensorFlow)
 
     run_dir = tiny_run("lch")
-    out = tmp_path / "flip.json"
-    argv = [run_dir, "--split", "test", "--max-examples", "3", "--out", str(out)]
-    assert flip_average.main(argv) == 0
-    record = json.loads(out.read_text())
-    assert record["examples"] == 3 and set(record["results"]) == {"one pass", "mirror averaged"}
+    record = helpers.run_sweep(flip_average, run_dir, tmp_path)
+    assert set(record["results"]) == {"one pass", "mirror averaged"}
     # Each row is what `measure` gives with the model's flip_average set so.
     config, model, examples = calibrate_decoding.open_model(run_dir, "test", 3)
     temperature, threshold = calibrate_decoding.recorded_decoding(run_dir, config)
