@@ -182,3 +182,34 @@ def test_a_palette_puts_no_color_on_the_page_where_the_network_sees_paper_withou
     patched["without the palette"] = True
     out = coloring.colorize_array(np.dstack([lines] * 3), model, palette=palette)
     assert np.mean(np.any(out["rgb"][disc] != 255, -1)) > 0.9
+
+
+def test_paper_is_decided_before_the_palette_restriction(palette_run):
+    """The paper mass a palette pass gives region decisions is the network's
+    own (with the palette as its input), not what is left after the colors
+    the palette lacks are cut: a shape the network sees in another color is
+    not paper."""
+    from colorize.nets.annealed_mean import PaletteRestriction, PaperMass  # noqa: PLC0415
+
+    model = coloring.Model(palette_run, flip_average=False)
+    weights = model.palette(colors=np.array([[32, 80, 192]], np.uint8)).weights  # one blue
+    sketch = np.full((64, 64), 255, np.uint8)
+    cv2.rectangle(sketch, (12, 12), (52, 52), 0, 2)
+    model.color(sketch, palette=weights)
+    paper = model.evidence[0]  # (16, 16)
+    _, net = trained.load_net(palette_run)
+    inputs = models.net_inputs(
+        net,
+        tf.constant(sketch[None, :, :, None], tf.float32),
+        tf.zeros((1, 64, 64, 3)),
+        tf.zeros((1, 64, 64, 1)),
+        tf.constant(weights[None]),
+    )
+    logits = net(inputs)  # (1, 16, 16, Q)
+
+    def mass(x):  # brought to the input's size, as the core does
+        return np.asarray(tf.image.resize(PaperMass(space="lch")(x), (64, 64), "bilinear"))[0, ..., 0]
+
+    np.testing.assert_allclose(paper, mass(logits), atol=1e-4)
+    restricted = PaletteRestriction(space="lch")([logits, tf.constant(weights[None])])
+    assert np.abs(paper - mass(restricted)).max() > 1e-2

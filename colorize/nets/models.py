@@ -499,8 +499,9 @@ def color_head(
             net's decoding then keeps to it (`PaletteRestriction`).
         evidence: for a `ClassificationNet`, also return what region
             decisions pool (`EVIDENCE_CHANNELS`): the paper mass
-            (`PaperMass`) and the annealed mean of the chromatic classes,
-            joined to the color as 4 more channels.
+            (`PaperMass`, of the logits before any palette restriction)
+            and the annealed mean of the chromatic classes, joined to the
+            color as 4 more channels.
         class_colors: optional `(Q, 3)` class means a classification net's
             annealed mean decodes to (`annealed_mean.class_means`, recorded
             in the model's `decoding.json`); None: the bin centres.
@@ -516,7 +517,7 @@ def color_head(
     inputs = net_inputs(net, sketch, hint_color, hint_mask, palette)
     if isinstance(net, ClassificationNet):
         decode = AnnealedMean(space=space, temperature=temperature, class_colors=class_colors, name="annealed_mean")
-        logits = net(inputs)  # (batch, H/4, W/4, Q)
+        logits = raw = net(inputs)  # (batch, H/4, W/4, Q)
         if palette is not None and uses_palette(net):  # decoded within the palette given
             logits = PaletteRestriction(space=space, name="palette_restriction")([logits, palette])
         rgb = decode(logits) if temperature_input is None else decode(logits, temperature=temperature_input)
@@ -532,7 +533,9 @@ def color_head(
                 chroma = chromatic(logits)
             else:
                 chroma = chromatic(logits, temperature=temperature_input)
-            paper = PaperMass(space=space, name="paper_mass")(logits)
+            # Paper is decided before the palette restriction: a palette says which colors, not where the
+            # page is (restricted, a shape the network saw in a color the palette lacks decoded as paper).
+            paper = PaperMass(space=space, name="paper_mass")(raw)
             rgb = layers.Concatenate(name="with_evidence", dtype="float32")([rgb, paper, chroma])  # (b, h, w, 7)
         return rgb, 4
     if isinstance(net, RegressionUNet):
