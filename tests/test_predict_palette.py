@@ -213,3 +213,23 @@ def test_paper_is_decided_before_the_palette_restriction(palette_run):
     np.testing.assert_allclose(paper, mass(logits), atol=1e-4)
     restricted = PaletteRestriction(space="lch")([logits, tf.constant(weights[None])])
     assert np.abs(paper - mass(restricted)).max() > 1e-2
+
+
+def test_given_a_palette_a_region_is_paper_where_either_pass_sees_paper(palette_run):
+    """The palette's pass alone paints white shapes it has a color for: with a
+    palette (and no hints), the paper mass every region decision reads is the
+    larger of the palette pass's and the plain pass's."""
+    model = coloring.Model(palette_run, flip_average=False)
+    palette = model.palette(colors=np.array([[224, 48, 32]], np.uint8))
+    sketch = np.full((96, 96), 255, np.uint8)
+    cv2.rectangle(sketch, (16, 16), (80, 80), 0, 2)
+    model.color(sketch, palette=palette.weights)
+    guided = model.evidence[0]
+    model.color(sketch)
+    plain = model.evidence[0]
+    either = np.maximum(guided, plain)
+    # Each pass sees more paper somewhere (the tiny network's palette moves it only a little).
+    assert (either - guided).max() > 1e-6 and (either - plain).max() > 1e-6
+    coloring.colorize_array(sketch, model, normalize="off", palette=palette)
+    np.testing.assert_allclose(model.evidence[0], either, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(model.evidence[2], either, rtol=0, atol=1e-7)

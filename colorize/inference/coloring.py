@@ -370,8 +370,9 @@ def colorize_array(
             colors to use, for a model with a palette input; with
             "regions", the output's chromatic pixels take them exactly
             (`palette_snap`; before the hinted regions are filled), and
-            in a region open to the page paper is where the network sees
-            paper with the palette or without it (one more network pass).
+            paper is where the network sees paper with the palette or
+            without it (one more network pass: given a palette, it paints
+            white shapes it has a color for).
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
@@ -417,8 +418,8 @@ def colorize_array(
     # In a region open to the page, paper is where the network sees paper with the guidance it was
     # given or without any part of it: given a palette, it can put the palette's colors on patches of
     # empty page; given a dab, it paints around it, across a figure's outline onto the page (the fill
-    # below colors the regions that hold dabs). Closed regions keep the guided pass's decision
-    # (deciding them so too scored the same on validation and changes more).
+    # below colors the regions that hold dabs). Given hints, closed regions keep the hinted pass's
+    # decision (deciding them so too scored the same on validation and changes more).
     unhinted = None  # the paper mass without the hints, for the fill's wall
     hinted = net_hints is not None and model.uses_hints
     if upsample == "regions" and model.evidence is not None and (hinted or palette is not None):
@@ -431,7 +432,10 @@ def colorize_array(
             masses.append(model.evidence[0])
             if hints_given is None and weights_given is weights:
                 unhinted = model.evidence[0]
-        model.evidence = (*given, np.maximum.reduce(masses))
+        mass = np.maximum.reduce(masses)
+        # Given a palette alone, closed regions are paper where either pass sees paper too: the
+        # palette's pass alone paints white shapes it has a color for.
+        model.evidence = (mass if not hinted else given[0], *given[1:], mass)
     rgb, flat = full_resolution(color, lines, model, upsample, palette)
     notes = []
     page_size = lines.shape
