@@ -154,7 +154,16 @@ def training_seconds(run_dir, max_step=None):
 
 
 def training_facts(run_dir):
-    """Steps, epochs, training time and hardware of the run."""
+    """Steps, epochs, training time and hardware of the run (of a run's
+    `best/`: up to its best epoch, from the run beside it)."""
+    best = os.path.join(run_dir, runs.BEST_EPOCH)
+    if os.path.isfile(best):
+        with open(best) as f:
+            chosen = json.load(f)
+        facts = training_facts(os.path.dirname(os.path.normpath(run_dir)))
+        history = [h for h in facts["history"] if h["epoch"] <= chosen["epoch"]]
+        hours = round(training_seconds(os.path.dirname(os.path.normpath(run_dir)), chosen["step"]) / 3600, 2)
+        return {**facts, "steps": chosen["step"], "epochs": chosen["epoch"], "wall_hours": hours, "history": history}
     history = runs.load_history(run_dir)
     cpu = platform.processor() or platform.machine()
     try:
@@ -179,16 +188,8 @@ def cycle_facts(path):
     none). `path` is a run, a snapshot of one, or a run's `best/` (then the
     best epoch's figures, from the run beside it)."""
     config = runs.load_config(path)
-    best = os.path.join(path, runs.BEST_EPOCH)
-    if os.path.isfile(best):
-        with open(best) as f:
-            chosen = json.load(f)
-        run = os.path.dirname(os.path.normpath(path))
-        epochs, steps = chosen["epoch"], chosen["step"]
-        hours = round(training_seconds(run, steps) / 3600, 2)
-    else:
-        facts = training_facts(path)
-        epochs, steps, hours = facts["epochs"], facts["steps"], facts["wall_hours"]
+    facts = training_facts(path)
+    epochs, steps, hours = facts["epochs"], facts["steps"], facts["wall_hours"]
     return dict(
         run=os.path.normpath(path),
         dataset=config.dataset,
@@ -607,10 +608,10 @@ def model_card(card):
             else ""
         )
         + ".",
-        "- A palette without the color the network sees in a figure open to the page can leave a white bite "
-        "in it: the palette keeps the network's colors to its own, and the share of the colors left out goes "
-        "to the grays, paper among them. Deciding paper from the network's scores before they are kept to "
-        "the palette mends such a figure but costs validation PSNR and white kept on average, so it is not done.",
+        "- With a palette, paper is decided from the network's scores before they are kept to the palette, "
+        "where it sees paper with the palette or without it: a shape it sees in a color the palette lacks "
+        "takes a palette color, and one it sees as paper in either pass stays white, even where the palette "
+        "would have colored it.",
         "- The SavedModel serves the network's bilinear output: "
         + (
             f"a page tinted where the network doubts paper (page {card['test']['page_min']:.1f} for the network "
