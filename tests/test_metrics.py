@@ -182,3 +182,24 @@ def test_page_color_and_color_overlap():
     # A truth without color (paper and lines only): no overlap figure.
     blank = np.full((1, 16, 16, 3), 255.0)
     assert helpers.metrics_of(blank, blank, sketch)["color_overlap"] is None
+
+
+def test_overlap_references():
+    """What a gray output and another image's colors score on the same truth pixels."""
+    red, blue, gray = (220, 40, 30), (30, 60, 200), (150, 150, 150)  # gray: L 62, neither paper nor line
+    truth = np.full((3, 16, 16, 3), 255.0)
+    truth[0, :8] = red  # all red
+    truth[1, :8], truth[1, 8:] = red, blue  # half red, half blue
+    truth[2, :4], truth[2, 4:8] = gray, blue  # a quarter gray, a quarter blue (half of its counted pixels each)
+    acc = metrics.MetricAccumulator()
+    acc.update(np.full_like(truth, 128.0), truth)  # the output itself does not enter the references
+    result = acc.result()
+    # Gray output: only the third image has gray truth, half of its pixels.
+    assert result["overlap_gray"] == pytest.approx((0 + 0 + 0.5) / 3)
+    assert result["overlap_gray"] == pytest.approx(result["color_overlap"])  # the output is gray
+    # Ordered pairs: 0 and 1 share red, half of 1's pixels; 1 and 2 share blue, half of each; 0 and 2 nothing.
+    assert result["overlap_other"] == pytest.approx((0.5 * 2 + 0.5 * 2 + 0) / 6)
+    # One image: no other to compare with; no colored truth at all: no references.
+    assert helpers.metrics_of(truth[:1], truth[:1])["overlap_other"] is None
+    blank = np.full((1, 16, 16, 3), 255.0)
+    assert helpers.metrics_of(blank, blank)["overlap_gray"] is None

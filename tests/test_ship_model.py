@@ -55,3 +55,24 @@ def test_a_cycle_started_from_packed_weights_continues_their_cards_lineage(tmp_p
     # Packed weights without a card: the chain ends there, as before.
     (packed / ship_model.CARD_JSON).unlink()
     assert [c["run"] for c in ship_model.lineage(last)] == [last]
+
+
+def test_the_overlap_bar_shows_its_references_where_they_were_measured():
+    figures = dict(
+        white_kept=0.95,
+        page_min=251.0,
+        page_sketch=252.0,
+        psnr=15.0,
+        psnr_sketch=10.0,
+        chroma_ratio=0.9,
+        color_overlap=0.2,
+        overlap_gray=0.05,
+        overlap_other=0.06,
+    )
+    (row,) = [r for r in ship_model._bars(figures) if r[0] == "color-distribution overlap"]
+    assert row[1] == "0.200 (a gray output 0.050, another image's colors 0.060)" and row[3] is False
+    assert ship_model._overlap_scale(figures)
+    # A card measured before the references: the figure alone, and no paragraph about them.
+    older = {k: v for k, v in figures.items() if not k.startswith("overlap_")}
+    (row,) = [r for r in ship_model._bars(older) if r[0] == "color-distribution overlap"]
+    assert row[1] == "0.200" and ship_model._overlap_scale(older) == []

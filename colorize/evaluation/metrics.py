@@ -27,7 +27,12 @@ the reference ones, kept independent of the model code on purpose.
   2-D a*b* histograms of output and truth (`OVERLAP_BINS` x `OVERLAP_BINS`
   bins on [-`OVERLAP_RANGE`, `OVERLAP_RANGE`]); 1 is the same distribution
   of colors, a gray output scores only the truth's share of near-gray
-  pixels. Images without such pixels do not count.
+  pixels. Images without such pixels do not count. Two references on the
+  same pixels say what a figure is worth on the data measured: the overlap
+  a gray output would score (`overlap_gray`), and the mean overlap of one
+  image's true colors with another's (`overlap_other`, over every ordered
+  pair of distinct images: a guess that has the right kind of colors but
+  knows nothing of the drawing).
 
 `MetricAccumulator` streams batches so that a whole split is evaluated without
 holding it in memory.
@@ -56,6 +61,7 @@ OVERLAP_BINS = 16
 OVERLAP_RANGE = 80.0
 LINE_LEVEL = 128  # sketch gray level under which a pixel is line
 LINE_L = 25.0  # without a sketch: ground-truth lightness under which a pixel is line
+CROSS_VALUES = 1 << 24  # `mean_cross_overlap` compares at most this many bins at once (128 MiB)
 
 # Name, unit and description of each reported metric, in table order.
 METRICS = (
@@ -80,6 +86,8 @@ METRICS = (
     ("page_min", "", "smallest page channel"),
     ("page_sketch", "", "bare sketch's gray where the truth is white paper"),
     ("color_overlap", "", "a*b* histogram overlap with the truth"),
+    ("overlap_gray", "", "the overlap a gray output scores"),
+    ("overlap_other", "", "overlap of another image's true colors"),
 )
 
 
@@ -188,16 +196,16 @@ def ab_histogram(lab):
     return hist / total if total else hist
 
 
-def color_overlap(pred, truth, sketch=None):
-    """The color-distribution overlap of one image (see the module's docstring).
+def overlap_histograms(pred, truth, sketch=None):
+    """The a*b* histograms the color-distribution overlap compares.
 
     Args:
         pred, truth: `(H, W, 3)` RGB on 0..255.
         sketch: optional `(H, W)` or `(H, W, 1)` gray sketch on 0..255 (what is line).
 
     Returns:
-        The histogram intersection in [0, 1], or None when the truth has no
-        pixel that is neither paper nor line.
+        (output's, truth's) `ab_histogram`s over the truth's pixels that are
+        neither paper nor line, or None when there are none.
     """
     lab_t = skimage.color.rgb2lab(np.clip(np.asarray(truth, np.float64) / 255.0, 0.0, 1.0))
     lab_p = skimage.color.rgb2lab(np.clip(np.asarray(pred, np.float64) / 255.0, 0.0, 1.0))
@@ -210,7 +218,48 @@ def color_overlap(pred, truth, sketch=None):
     keep = ~(paper | line)
     if not keep.any():
         return None
-    return float(np.minimum(ab_histogram(lab_p[keep]), ab_histogram(lab_t[keep])).sum())
+    return ab_histogram(lab_p[keep]), ab_histogram(lab_t[keep])
+
+
+def color_overlap(pred, truth, sketch=None):
+    """The color-distribution overlap of one image (see the module's docstring).
+
+    Args:
+        pred, truth: `(H, W, 3)` RGB on 0..255.
+        sketch: optional `(H, W)` or `(H, W, 1)` gray sketch on 0..255 (what is line).
+
+    Returns:
+        The histogram intersection in [0, 1], or None when the truth has no
+        pixel that is neither paper nor line.
+    """
+    hists = overlap_histograms(pred, truth, sketch)
+    return None if hists is None else float(np.minimum(*hists).sum())
+
+
+def gray_histogram():
+    """The a*b* histogram of a gray output (`ab_histogram`): all in one bin."""
+    return ab_histogram(skimage.color.rgb2lab(np.full((1, 3), 0.5)))
+
+
+def mean_cross_overlap(hists):
+    """The mean overlap of one histogram with another, over every ordered pair of distinct ones.
+
+    Args:
+        hists: `(n, B, B)` histograms (`ab_histogram`).
+
+    Returns:
+        The mean intersection, or None for fewer than 2 histograms.
+    """
+    n = len(hists)
+    if n < 2:
+        return None
+    flat = np.asarray(hists, np.float64).reshape(n, -1)
+    chunk = max(1, CROSS_VALUES // (n * flat.shape[1]))  # rows compared at once
+    total = 0.0
+    for start in range(0, n, chunk):
+        block = np.minimum(flat[start : start + chunk, np.newaxis], flat[np.newaxis]).sum(-1)  # (c, n)
+        total += block.sum() - np.trace(block, offset=start)  # an image against itself does not count
+    return total / (n * (n - 1))
 
 
 def ssim(pred, truth):
@@ -264,6 +313,7 @@ class MetricAccumulator:
         "page_sketch",
         "white_sketch",
         "overlap",
+        "overlap_gray",
     )
 
     def __init__(self):
@@ -272,6 +322,8 @@ class MetricAccumulator:
         self.sketch_images = 0
         self.overlap_images = 0
         self.sums = dict.fromkeys(self._SUMS, 0.0)
+        self.truth_histograms = []  # (B, B) per image with an overlap: the references' pixels
+        self.gray = gray_histogram()
 
     def update(self, pred, truth, sketch=None):
         """Adds one batch.
@@ -325,9 +377,11 @@ class MetricAccumulator:
         for p, t, k in zip(pred, truth, sketches, strict=True):
             s["psnr"] += psnr(p, t)
             s["ssim"] += ssim(p, t)
-            overlap = color_overlap(p, t, k)
-            if overlap is not None:
-                s["overlap"] += overlap
+            hists = overlap_histograms(p, t, k)
+            if hists is not None:
+                s["overlap"] += np.minimum(*hists).sum()
+                s["overlap_gray"] += np.minimum(hists[1], self.gray).sum()
+                self.truth_histograms.append(hists[1].astype(np.float32))
                 self.overlap_images += 1
         self.images += pred.shape[0]
         self.pixels += pred.shape[0] * pred.shape[1] * pred.shape[2]
@@ -364,6 +418,8 @@ class MetricAccumulator:
             page_g=s["page_g"] / s["white_true"] if s["white_true"] else None,
             page_b=s["page_b"] / s["white_true"] if s["white_true"] else None,
             color_overlap=s["overlap"] / self.overlap_images if self.overlap_images else None,
+            overlap_gray=s["overlap_gray"] / self.overlap_images if self.overlap_images else None,
+            overlap_other=mean_cross_overlap(self.truth_histograms),
         )
         pages = [out[k] for k in ("page_r", "page_g", "page_b")]
         out["page_min"] = None if pages[0] is None else min(pages)
