@@ -37,12 +37,15 @@ def write_atomic(path, data):
         raise
 
 
-def ensure_writable_dir(folder, what="output"):
+def ensure_writable_dir(folder, what="output", keep=True):
     """Creates `folder` if needed and checks that a file can be written in it.
 
     Args:
         folder: the folder.
         what: what goes there, for the message ("the run directory", ...).
+        keep: False: the folders created for the check are removed again
+            (`write_atomic` creates them with the first file), so that a
+            command that ends up writing nothing leaves nothing behind.
 
     Raises:
         ColorizeError: one line naming the folder and the reason (a path
@@ -50,12 +53,21 @@ def ensure_writable_dir(folder, what="output"):
     """
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise ColorizeError(f"{folder}: cannot write {what} here (it is a file, not a folder)")
+    created = []  # deepest first
+    parent = os.path.abspath(folder)
+    while not os.path.exists(parent):
+        created.append(parent)
+        parent = os.path.dirname(parent)
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
         raise ColorizeError(f"{folder}: cannot write {what} here ({e.strerror or e})") from None
+    finally:
+        for path in created if not keep else ():
+            with contextlib.suppress(OSError):  # not created after all, or no longer empty
+                os.rmdir(path)
 
 
 def save_png(path, rgb):

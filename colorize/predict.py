@@ -148,7 +148,7 @@ def main(argv=None):
     model_path = args.model or weights.default_model()
     # The inputs and the output folder are checked before the model loads
     # (seconds): a wrong path is reported at once.
-    fileio.ensure_writable_dir(args.out_dir, "output")
+    fileio.ensure_writable_dir(args.out_dir, "output", keep=False)  # created with the first output
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
     for path, reason in failures:
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)

@@ -120,9 +120,23 @@ def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys):
     status = predict.main([str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "nowhere")])
     captured = capsys.readouterr()
     assert status == 1 and "model:" not in captured.out  # the (missing) model was never loaded
+    assert not (tmp_path / "out").exists()  # nothing written: no empty output folder left behind
     assert (
         captured.err.strip() == f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp)"
     )
+
+
+def test_a_run_that_writes_nothing_leaves_no_output_folder(run_dir, tmp_path, capsys):
+    (tmp_path / "text.png").write_text("not an image")
+    (tmp_path / "kept").mkdir()  # a folder the user made stays, even empty
+    for out in (tmp_path / "new" / "deeper", tmp_path / "kept"):
+        assert predict.main([str(tmp_path / "text.png"), "-o", str(out), "--model", run_dir]) == 1
+        assert "colored 0 of 1 inputs" in capsys.readouterr().out
+    assert not (tmp_path / "new").exists() and (tmp_path / "kept").is_dir()
+    # The folders are made with the first output.
+    cv2.imwrite(str(tmp_path / "s.png"), helpers.box_and_circle(40, 40))
+    assert predict.main([str(tmp_path / "s.png"), "-o", str(tmp_path / "new" / "deeper"), "--model", run_dir]) == 0
+    assert (tmp_path / "new" / "deeper" / "s.png").is_file()
 
 
 def test_an_output_that_would_overwrite_its_input_is_refused(tmp_path, capsys, run_dir):
