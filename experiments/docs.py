@@ -143,7 +143,7 @@ drawn from all its sources, and per source):
   they are paler than the truth (chroma {chroma:.2f} of the ground truth's; target 0.8-1.3:
   {met(0.8 <= chroma <= 1.3)}), and it often picks the wrong hue, or a smear of several, for what has
   many plausible colors (whales, clothes, cars, hats): the colors' overlap with the truth's is
-  {p["color_overlap"]:.3f} (target 0.35: {met(p["color_overlap"] >= 0.35)}). It has trained for about
+  {p["color_overlap"]:.3f}{_overlap_scale(p)} (target 0.35: {met(p["color_overlap"] >= 0.35)}). It has trained for about
   {hours:.0f} hours on 2 CPU cores, and its training goes on.
 
 Hints are what it is for. Each one helps the network ({curve[0]:.1f} dB on its own without hints,
@@ -154,6 +154,13 @@ knows flat-colored drawings with bold outlines (emoji, icons, game art) best, cl
 drawings are outside its data. One 512 px sketch takes a few seconds on 2 cores, most of it importing
 TensorFlow; the next ones in the same command, and every one in the web page, take well under a second
 at 512 px ({speed["folder_steady_s"]:.2f} s each in a folder; the table under "Performance")."""
+
+
+def _overlap_scale(p):
+    """What the overlap's references score on the same test pixels (a card measured before them: nothing)."""
+    if p.get("overlap_gray") is None or p.get("overlap_other") is None:
+        return ""
+    return f", where a gray output scores {p['overlap_gray']:.3f} and another image's colors {p['overlap_other']:.3f}"
 
 
 def paper_table(name):
