@@ -154,7 +154,7 @@ def main(argv=None):
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
     total = len(jobs) + len(failures)
     if not jobs:
-        print(f"colored 0 of {total} inputs into {args.out_dir}; {len(failures)} failed")
+        print(f"colored 0 of {total} inputs; {len(failures)} failed")  # (no output folder was made)
         return EXIT_FAILED
     print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
     model = coloring.Model(model_path, args.temperature, flip_average=args.flip_average == "on")
@@ -213,7 +213,8 @@ def main(argv=None):
         )
         for note in out["notes"]:
             print(f"note: {path}: {note}", flush=True)
-    print(f"colored {done} of {total} inputs into {args.out_dir}" + (f"; {len(failures)} failed" if failures else ""))
+    where = f" into {args.out_dir}" if done else ""  # nothing written: no output folder was made
+    print(f"colored {done} of {total} inputs{where}" + (f"; {len(failures)} failed" if failures else ""))
     return EXIT_FAILED if failures else 0
 
 
