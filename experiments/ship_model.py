@@ -327,12 +327,13 @@ def _page(m):
     return f"{_fmt(m['page_min'], 1)} (bare sketch {_fmt(m['page_sketch'], 1)})"
 
 
-def _overlap_references(m):
+def _overlap_references(m, short=False):
     """What a gray output and another image's true colors score on the same pixels (cards measured
-    before `metrics` reported them: nothing)."""
+    before `metrics` reported them: nothing); `short` for the per-source table."""
     if m.get("overlap_gray") is None or m.get("overlap_other") is None:
         return ""
-    return f" (a gray output {_fmt(m['overlap_gray'], 3)}, another image's colors {_fmt(m['overlap_other'], 3)})"
+    gray, other = _fmt(m["overlap_gray"], 3), _fmt(m["overlap_other"], 3)
+    return f" (gray {gray}, other {other})" if short else f" (a gray output {gray}, another image's colors {other})"
 
 
 def _overlap_scale(m):
@@ -342,7 +343,7 @@ def _overlap_scale(m):
     return [
         "The overlap's references (in brackets) are measured on the same pixels: a gray output, and one "
         "image's true colors against another's (every ordered pair of test windows: the right kind of colors, "
-        "chosen knowing nothing of the drawing). The bar of 0.35 was set on painted character art, where a gray "
+        "chosen knowing nothing of the drawing; per source, pairs of that source's windows). The bar of 0.35 was set on painted character art, where a gray "
         "output scores about 0.11 and another image's colors about 0.44.",
         "",
     ]
@@ -429,7 +430,7 @@ def _source_rows(by_source):
         rows.append(
             f"| {name} | {r['examples']} | {_fmt(m['white_kept'])} | {_page(m)} | "
             f"{_fmt(m['psnr'])} ({m['psnr'] - m['psnr_sketch']:+.2f}) | {_fmt(m['chroma_ratio'])} | "
-            f"{_fmt(m['color_overlap'], 3)}{_overlap_references(m)} |"
+            f"{_fmt(m['color_overlap'], 3)}{_overlap_references(m, short=True)} |"
         )
     return rows
 

@@ -72,6 +72,8 @@ def test_the_overlap_bar_shows_its_references_where_they_were_measured():
     (row,) = [r for r in ship_model._bars(figures) if r[0] == "color-distribution overlap"]
     assert row[1] == "0.200 (a gray output 0.050, another image's colors 0.060)" and row[3] is False
     assert ship_model._overlap_scale(figures)
+    (row,) = ship_model._source_rows({"noto": {"examples": 60, "metrics": figures}})
+    assert row.endswith("| 0.200 (gray 0.050, other 0.060) |")
     # A card measured before the references: the figure alone, and no paragraph about them.
     older = {k: v for k, v in figures.items() if not k.startswith("overlap_")}
     (row,) = [r for r in ship_model._bars(older) if r[0] == "color-distribution overlap"]
