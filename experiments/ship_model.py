@@ -343,8 +343,9 @@ def _overlap_scale(m):
     return [
         "The overlap's references (in brackets) are measured on the same pixels: a gray output, and one "
         "image's true colors against another's (every ordered pair of test windows: the right kind of colors, "
-        "chosen knowing nothing of the drawing; per source, pairs of that source's windows). The bar of 0.35 was set on painted character art, where a gray "
-        "output scores about 0.11 and another image's colors about 0.44.",
+        "chosen knowing nothing of the drawing; per source, pairs of that source's windows). The bar of 0.35 "
+        "was set on painted character art, where a gray output scores about 0.11 and another image's colors "
+        "about 0.44.",
         "",
     ]
 
