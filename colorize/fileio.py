@@ -53,9 +53,9 @@ def ensure_writable_dir(folder, what="output", keep=True):
     """
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise ColorizeError(f"{folder}: cannot write {what} here (it is a file, not a folder)")
-    created = []  # deepest first
+    created = []  # the folders made for the check, deepest first (with keep=False)
     parent = os.path.abspath(folder)
-    while not os.path.exists(parent):
+    while not keep and not os.path.exists(parent):
         created.append(parent)
         parent = os.path.dirname(parent)
     try:
@@ -65,7 +65,7 @@ def ensure_writable_dir(folder, what="output", keep=True):
     except OSError as e:
         raise ColorizeError(f"{folder}: cannot write {what} here ({e.strerror or e})") from None
     finally:
-        for path in created if not keep else ():
+        for path in created:
             with contextlib.suppress(OSError):  # not created after all, or no longer empty
                 os.rmdir(path)
 

@@ -158,9 +158,10 @@ at 512 px ({speed["folder_steady_s"]:.2f} s each in a folder; the table under "P
 
 def _overlap_scale(p):
     """What the overlap's references score on the same test pixels (a card measured before them: nothing)."""
-    if p.get("overlap_gray") is None or p.get("overlap_other") is None:
+    references = ship_model.overlap_references(p)
+    if references is None:
         return ""
-    return f", where a gray output scores {p['overlap_gray']:.3f} and another image's colors {p['overlap_other']:.3f}"
+    return ", where a gray output scores {:.3f} and another image's colors {:.3f}".format(*references)
 
 
 def paper_table(name):

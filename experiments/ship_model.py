@@ -156,14 +156,11 @@ def training_seconds(run_dir, max_step=None):
 def training_facts(run_dir):
     """Steps, epochs, training time and hardware of the run (of a run's
     `best/`: up to its best epoch, from the run beside it)."""
-    best = os.path.join(run_dir, runs.BEST_EPOCH)
+    best, chosen = os.path.join(run_dir, runs.BEST_EPOCH), None
     if os.path.isfile(best):
         with open(best) as f:
             chosen = json.load(f)
-        facts = training_facts(os.path.dirname(os.path.normpath(run_dir)))
-        history = [h for h in facts["history"] if h["epoch"] <= chosen["epoch"]]
-        hours = round(training_seconds(os.path.dirname(os.path.normpath(run_dir)), chosen["step"]) / 3600, 2)
-        return {**facts, "steps": chosen["step"], "epochs": chosen["epoch"], "wall_hours": hours, "history": history}
+        run_dir = os.path.dirname(os.path.normpath(run_dir))
     history = runs.load_history(run_dir)
     cpu = platform.processor() or platform.machine()
     try:
@@ -171,11 +168,16 @@ def training_facts(run_dir):
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    latest = tf.train.latest_checkpoint(runs.checkpoint_dir(run_dir))
-    steps = max(history[-1]["step"] if history else 0, int(latest.rsplit("-", 1)[1]) if latest else 0)
+    if chosen:
+        history = [h for h in history if h["epoch"] <= chosen["epoch"]]
+        steps, epochs = chosen["step"], chosen["epoch"]
+    else:
+        latest = tf.train.latest_checkpoint(runs.checkpoint_dir(run_dir))
+        steps = max(history[-1]["step"] if history else 0, int(latest.rsplit("-", 1)[1]) if latest else 0)
+        epochs = history[-1]["epoch"] if history else 0
     return dict(
         steps=steps,
-        epochs=history[-1]["epoch"] if history else 0,
+        epochs=epochs,
         wall_hours=round(training_seconds(run_dir, steps) / 3600, 2),
         hardware=f"{os.cpu_count()} CPU cores ({cpu}), no GPU",
         history=history,
@@ -327,12 +329,20 @@ def _page(m):
     return f"{_fmt(m['page_min'], 1)} (bare sketch {_fmt(m['page_sketch'], 1)})"
 
 
-def _overlap_references(m, short=False):
-    """What a gray output and another image's true colors score on the same pixels (cards measured
-    before `metrics` reported them: nothing); `short` for the per-source table."""
+def overlap_references(m):
+    """(gray, other): what a gray output and another image's true colors score on the pixels of
+    figures `m` (`metrics`' `overlap_gray`, `overlap_other`), or None for figures measured before them."""
     if m.get("overlap_gray") is None or m.get("overlap_other") is None:
+        return None
+    return m["overlap_gray"], m["overlap_other"]
+
+
+def _overlap_references(m, short=False):
+    """The references in brackets after the overlap (`short` for the per-source table); "" without them."""
+    references = overlap_references(m)
+    if references is None:
         return ""
-    gray, other = _fmt(m["overlap_gray"], 3), _fmt(m["overlap_other"], 3)
+    gray, other = (_fmt(v, 3) for v in references)
     return f" (gray {gray}, other {other})" if short else f" (a gray output {gray}, another image's colors {other})"
 
 

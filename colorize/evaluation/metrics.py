@@ -197,7 +197,8 @@ def ab_histogram(lab):
 
 
 def overlap_histograms(pred, truth, sketch=None):
-    """The a*b* histograms the color-distribution overlap compares.
+    """The a*b* histograms the color-distribution overlap of one image compares
+    (see the module's docstring; the overlap is `np.minimum(*hists).sum()`).
 
     Args:
         pred, truth: `(H, W, 3)` RGB on 0..255.
@@ -219,21 +220,6 @@ def overlap_histograms(pred, truth, sketch=None):
     if not keep.any():
         return None
     return ab_histogram(lab_p[keep]), ab_histogram(lab_t[keep])
-
-
-def color_overlap(pred, truth, sketch=None):
-    """The color-distribution overlap of one image (see the module's docstring).
-
-    Args:
-        pred, truth: `(H, W, 3)` RGB on 0..255.
-        sketch: optional `(H, W)` or `(H, W, 1)` gray sketch on 0..255 (what is line).
-
-    Returns:
-        The histogram intersection in [0, 1], or None when the truth has no
-        pixel that is neither paper nor line.
-    """
-    hists = overlap_histograms(pred, truth, sketch)
-    return None if hists is None else float(np.minimum(*hists).sum())
 
 
 def gray_histogram():
