@@ -47,7 +47,7 @@ import time
 
 import cv2
 
-from colorize import errors, fileio, tf_logs, variants, weights
+from colorize import errors, fileio, runs, tf_logs, variants, weights
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 from colorize.inference import coloring, fullres, hint_layers, openraster
 from colorize.inference.jobs import collect_inputs, hints_for
@@ -145,9 +145,9 @@ def main(argv=None):
         reference = coloring.load_rgb(args.reference) if args.reference else None
     except ColorizeError as e:  # one line naming the file: say it is the reference
         raise ColorizeError(f"--reference: {e}") from None
-    model_path = args.model or weights.default_model()
-    # The inputs and the output folder are checked before the model loads
-    # (seconds): a wrong path is reported at once.
+    model_path = runs.check_model(args.model or weights.default_model())
+    # The model's path, the inputs and the output folder are checked before
+    # the model loads (seconds): a wrong path is reported at once.
     fileio.ensure_writable_dir(args.out_dir, "output", keep=False)  # created with the first output
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
     for path, reason in failures:

@@ -93,6 +93,19 @@ def is_export(path):
     return os.path.isfile(os.path.join(path, SAVED_MODEL))
 
 
+def check_model(path):
+    """`path` if it is a model to color with: a SavedModel, or a run directory
+    with its trained network (`MODEL`) or packed weights (`PACKED_WEIGHTS`).
+    Cheap (no loading): a wrong path is reported before seconds of loading.
+
+    Raises:
+        ColorizeError: missing, neither kind, or a run not trained yet.
+    """
+    if kind(path) == "run" and not any(os.path.isfile(os.path.join(path, f)) for f in (MODEL, PACKED_WEIGHTS)):
+        raise ColorizeError(f"{path}: no trained model ({MODEL} is missing; finish training first)")
+    return path
+
+
 def kind(path):
     """ "run" or "export".
 

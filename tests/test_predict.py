@@ -52,10 +52,12 @@ def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
     assert cv2.imread(str(out / "a.png")).shape == (120, 160, 3)
     assert cv2.imread(str(out / "sub" / "b.png")).shape == (90, 70, 3)
     assert "images/s" in captured.out and "colored 3 of 8 inputs" in captured.out
-    # Every input gets its progress line, failed or not.
+    # Every file found gets its progress line, failed or not; the missing
+    # file was reported before the model loaded, first.
+    assert errors[0] == f"error: {tmp_path / 'missing.png'}: no such file"
     progress = [line for line in captured.out.splitlines() if line.startswith("[")]
-    assert [line.split("]")[0] for line in progress] == [f"[{i}/8" for i in range(1, 9)]
-    assert sum(line.endswith(": failed") for line in progress) == 5
+    assert [line.split("]")[0] for line in progress] == [f"[{i}/7" for i in range(1, 8)]
+    assert sum(line.endswith(": failed") for line in progress) == 4
 
 
 def test_all_good_exits_0_and_keeps_dark_lines(run_dir, tmp_path):
@@ -115,15 +117,27 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
     assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-1,10,#ff0000"]) == 0
 
 
-def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys):
+def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(coloring, "Model", no_model)
     (tmp_path / "empty").mkdir()
-    status = predict.main([str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "nowhere")])
+    missing = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    status = predict.main([str(tmp_path / "empty"), *missing, "-o", str(tmp_path / "out")])
     captured = capsys.readouterr()
-    assert status == 1 and "model:" not in captured.out  # the (missing) model was never loaded
+    assert status == predict.EXIT_FAILED and "model:" not in captured.out
     assert not (tmp_path / "out").exists()  # nothing written: no empty output folder left behind
-    assert (
-        captured.err.strip() == f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp)"
-    )
+    assert captured.err.splitlines() == [
+        f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp)",
+        *(f"error: {path}: no such file" for path in missing),
+    ]
+    assert captured.out.strip() == "colored 0 of 3 inputs; 3 failed"
+    # A wrong --model is a usage error, told before the inputs.
+    with pytest.raises(SystemExit) as info:
+        predict.main([str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "nowhere")])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: no such model directory"
 
 
 def test_a_run_that_writes_nothing_leaves_no_output_folder(run_dir, tmp_path, capsys):
@@ -155,7 +169,7 @@ def test_an_output_that_would_overwrite_its_input_is_refused(tmp_path, capsys, r
     assert (folder / "house.png").read_bytes() == before  # the sketch is untouched
     assert (folder / "car.png").is_file()
     # The folder itself as --out: its images are skipped as earlier outputs, and the message says so.
-    status = predict.main([str(folder), "-o", str(folder), "--model", str(tmp_path / "nowhere")])
+    status = predict.main([str(folder), "-o", str(folder), "--model", run_dir])
     assert status == 1
     assert capsys.readouterr().err.strip() == (
         f"error: {folder}: its images are all in the output folder {folder}; give another --out"
@@ -172,6 +186,13 @@ def test_collect_inputs_names_and_failures(tmp_path):
     todo, failures = jobs.collect_inputs([str(tmp_path / "d"), str(tmp_path / "empty"), str(tmp_path / "d" / "x.png")])
     assert [name for _, name in todo] == ["e/x.png", "x.png", "x-2.png"]
     assert len(failures) == 1 and "holds no images" in failures[0][1]
+    # Nothing there: a failure before any decoding, a broken link named so.
+    os.symlink(tmp_path / "gone.png", tmp_path / "link.png")
+    todo, failures = jobs.collect_inputs([str(tmp_path / "nothere.png"), str(tmp_path / "link.png")])
+    assert todo == [] and [reason for _, reason in failures] == [
+        "no such file",
+        "broken symbolic link (its target does not exist)",
+    ]
 
 
 # -------------------------------------------------------------- the core --

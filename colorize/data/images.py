@@ -135,12 +135,26 @@ def load_image(source, *, name=None, min_short_side=None, max_pixels=formats.MAX
         return _Decoder(label, None, f, min_short_side, max_pixels).decode()
 
 
-def _os_reason(error, path):
-    """One-line reason for an OSError raised while opening `path`."""
-    if error.errno == errno.ENOENT:
+def missing_reason(path):
+    """Why `path` cannot be opened when nothing is there: "no such file", or
+    for a symbolic link whose target is gone, "broken symbolic link ...".
+    None otherwise (something is there, or `os.stat` fails another way,
+    a link loop for one, which opening reports)."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno != errno.ENOENT:
+            return None
         if os.path.islink(path):
             return "broken symbolic link (its target does not exist)"
         return "no such file"
+    return None
+
+
+def _os_reason(error, path):
+    """One-line reason for an OSError raised while opening `path`."""
+    if error.errno == errno.ENOENT:
+        return missing_reason(path) or "no such file"
     if error.errno == errno.ELOOP:
         return "symbolic link loop"
     if error.errno in (errno.EACCES, errno.EPERM):

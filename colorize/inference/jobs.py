@@ -38,8 +38,8 @@ def collect_inputs(inputs, out_dir=None):
     Returns:
         (jobs, failures): jobs is a list of (path, relative output path
         ending in .png); failures a list of (path, reason) for inputs that
-        give nothing to do (a folder without images, or with images only
-        in the output folder, a missing folder) and for inputs whose
+        give nothing to do (a missing file or folder, a folder without
+        images or with images only in the output folder) and for inputs whose
         output would overwrite an input (the sketch itself when the output
         folder is its own). Hint layers (`NAME.hints.png`) are never jobs
         of their own.
@@ -64,8 +64,10 @@ def collect_inputs(inputs, out_dir=None):
                 failures.append((given, f"folder holds no images ({extensions})"))
             for path in outside:
                 jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))
+        elif missing := images.missing_reason(given):  # before the model loads
+            failures.append((given, missing))
         else:
-            # A missing or unreadable file is reported when it is decoded.
+            # An unreadable or broken file is reported when it is decoded.
             jobs.append((given, os.path.splitext(os.path.basename(given.rstrip(os.sep)))[0] + ".png"))
     jobs = _unique_names(jobs)
     if not out_dir:

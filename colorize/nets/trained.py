@@ -46,10 +46,9 @@ def load_net(run_dir):
     """
     config = runs.load_config(run_dir)
     path = runs.model_path(run_dir)
-    if not os.path.isfile(path) and os.path.isfile(os.path.join(run_dir, runs.PACKED_WEIGHTS)):
-        return config, _unpack_net(config, os.path.join(run_dir, runs.PACKED_WEIGHTS))
+    runs.check_model(run_dir)  # its network or its packed weights are there
     if not os.path.isfile(path):
-        raise ColorizeError(f"{run_dir}: no trained model ({runs.MODEL} is missing; finish training first)")
+        return config, _unpack_net(config, os.path.join(run_dir, runs.PACKED_WEIGHTS))
     try:
         net = keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many types for a broken archive.
