@@ -20,7 +20,10 @@ set by hand from the choice; `calibrate_decoding` then picks the threshold
 under it. With `--hole-shares` it sweeps `fullres.PAPER_HOLE_SHARE` instead,
 at the module's spread, into `hole_shares.json` beside `--out`; with
 `--only-open` it compares `fullres.MIXED_ONLY_OPEN` off and on (whether a
-closed region may be mixed too), into `only_open.json`.
+closed region may be mixed too), into `only_open.json`; with
+`--outlined-shares` it sweeps `fullres.OUTLINED_SHARE` (how much of a
+colored patch's edge in a mixed region must be lines or the border for it
+to stay colored; 0: the old rule), into `outlined_shares.json`.
 """
 
 import os
@@ -33,10 +36,12 @@ from experiments import calibrate_decoding
 
 SPREADS = (9.0, 0.2, 0.25, 0.3, 0.35, 0.4)
 HOLE_SHARES = (0.0, 0.02, 0.05, 0.1, 0.2)
+OUTLINED_SHARES = (0.0, 0.5, 0.6, 0.7, 0.8)
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.5, 0.55)
 OUT = os.path.join(os.path.dirname(__file__), "results", "mixed_regions", "results.json")
 HOLES = "hole_shares.json"  # beside --out
 ONLY_OPEN = "only_open.json"  # beside --out
+OUTLINED = "outlined_shares.json"  # beside --out
 
 
 def _parser():
@@ -48,6 +53,13 @@ def _parser():
         type=calibrate_decoding.floats,
         default=None,
         help=f"instead: sweep fullres.PAPER_HOLE_SHARE at the module's spread (e.g. {','.join(map(str, HOLE_SHARES))})",
+    )
+    p.add_argument(
+        "--outlined-shares",
+        type=calibrate_decoding.floats,
+        default=None,
+        help="instead: sweep fullres.OUTLINED_SHARE at the module's spread "
+        f"(e.g. {','.join(map(str, OUTLINED_SHARES))})",
     )
     p.add_argument(
         "--only-open",
@@ -110,14 +122,19 @@ def main(argv=None):
         )
         print(f"wrote {out}")
         return 0
-    if args.hole_shares:
-        holes = sweep(model, examples, temperature, "PAPER_HOLE_SHARE", args.hole_shares, args.thresholds)
-        out = os.path.join(os.path.dirname(args.out), HOLES)
+    for values, name, file in (
+        (args.hole_shares, "PAPER_HOLE_SHARE", HOLES),
+        (args.outlined_shares, "OUTLINED_SHARE", OUTLINED),
+    ):
+        if not values:
+            continue
+        swept = sweep(model, examples, temperature, name, values, args.thresholds)
+        out = os.path.join(os.path.dirname(args.out), file)
         calibrate_decoding.write_sweep(
             args,
             config,
             len(examples),
-            holes,
+            swept,
             out=out,
             temperature=temperature,
             spread=fullres.MIXED_PAPER_SPREAD,

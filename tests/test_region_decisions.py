@@ -102,6 +102,44 @@ def test_a_spot_of_color_on_the_page_away_from_every_line_is_paper(monkeypatch):
     np.testing.assert_allclose(kept[24, 220], ORANGE, atol=1.0)
 
 
+def test_outlined_share_whitens_doubt_spreading_from_one_line(monkeypatch):
+    """With `OUTLINED_SHARE` on, a patch of color on an open page that only
+    one line bounds (doubt above a ground line) is paper; an open figure,
+    outlined all round but for a gap, keeps its color. Off (the default),
+    both stay colored."""
+    size, small = 256, 64
+    sketch = np.full((size, size), 255, np.uint8)
+    cv2.line(sketch, (0, 230), (size - 1, 230), 0, 3)  # a ground line
+    cv2.rectangle(sketch, (30, 60), (110, 229), 0, 3)  # a house on it, open at the top
+    cv2.rectangle(sketch, (60, 50), (80, 70), 255, -1)  # the gap in its roof
+    color = np.full((small, small, 3), CREAM, np.float32)
+    chromatic = np.full((small, small, 3), ORANGE, np.float32)
+    paper = np.full((small, small), 0.95, np.float32)
+    paper[16:57, 8:27] = 0.05  # the house's cells
+    paper[44:57, 40:56] = 0.05  # a blotch on the page, standing on the ground line
+    inside, blotch = (150, 70), (210, 190)  # (row, column)
+    out = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(out[inside], ORANGE, atol=1.0)
+    np.testing.assert_allclose(out[blotch], ORANGE, atol=1.0)
+    monkeypatch.setattr(fullres, "OUTLINED_SHARE", 0.7)
+    out = fullres.upsample_regions(color, sketch, evidence=(paper, chromatic), paper_threshold=0.5)
+    np.testing.assert_allclose(out[inside], ORANGE, atol=1.0)
+    np.testing.assert_array_equal(out[blotch], 255.0)
+    np.testing.assert_array_equal(out[20, 200], 255.0)  # the page
+
+
+def test_outlined_share_counts_lines_and_the_border():
+    colored = np.zeros((10, 12), bool)
+    colored[0:4, 2:6] = True  # at the top border: 4 border samples of 12 edge samples
+    colored[6:9, 8:11] = True  # inside: 8 edge samples, those of column 8 near a line
+    deep = np.ones_like(colored)
+    deep[:, 8] = False
+    count, patches = cv2.connectedComponents(colored.astype(np.uint8), connectivity=8)
+    share = fullres.outlined_share(colored, patches, count, deep)
+    assert count == 3
+    np.testing.assert_allclose(share, [0.0, 4 / 12, 3 / 8])
+
+
 def test_a_closed_shape_whose_cells_disagree_is_decided_as_a_whole(monkeypatch):
     """A closed shape, not open to the page: half its cells paper, half
     color, the same disagreement that makes an open figure mixed. It is one

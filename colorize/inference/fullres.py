@@ -413,6 +413,20 @@ and does not touch the picture's border is white paper: figures are drawn
 with lines, and such a patch is the network's doubt on the page (a spot of
 cyan on blank paper). `mixed_paper_samples`."""
 
+OUTLINED_SHARE = 0.0
+"""In a mixed region, a patch of color stays colored only if at least this
+share of its edge (its samples next to paper) lies within a cell of a line
+or on the picture's border: a figure open to the page through a gap is
+outlined almost all round, while the network's doubt spreading from one
+line onto the page (a blotch of ochre on the sky above a ground line) is
+bounded by paper on most sides. 0 (the default): any patch that comes
+within a cell of a line or touches the border stays
+(`FLOATING_COLOR_IS_PAPER` alone). Measured on validation windows
+(`experiments/results/mixed_regions/outlined_shares.json`, 0.5 to 0.8):
+every share lost PSNR, chroma and overlap against 0, so it stays off;
+the windows' colored patches are often cut by paper-colored doubt, and a
+drawing's open page with a ground line is rare among them."""
+
 PAPER_HOLE_SHARE = 0.1
 """In a mixed region, paper cells enclosed by colored ones (a patch of the
 network's doubt inside a figure: not connected to the image's border,
@@ -481,12 +495,43 @@ def mixed_paper_samples(paper, threshold, in_mixed, labels, deep, size, stride):
         colored = in_mixed & ~white
         count, patches = cv2.connectedComponents(colored.astype(np.uint8), connectivity=8)
         if count > 1:
-            anchored = np.zeros(count, bool)
-            anchored[patches[colored & ~deep]] = True  # within a cell of a line
-            anchored[border_labels(patches)] = True
+            if OUTLINED_SHARE > 0.0:
+                anchored = outlined_share(colored, patches, count, deep) >= OUTLINED_SHARE
+            else:
+                anchored = np.zeros(count, bool)
+                anchored[patches[colored & ~deep]] = True  # within a cell of a line
+                anchored[border_labels(patches)] = True
             anchored[0] = True  # not colored
             white |= np.take(~anchored, patches)
     return white
+
+
+def outlined_share(colored, patches, count, deep):
+    """For each patch of colored samples, the share of its edge samples (those
+    with a 4-neighbour outside it, or on the picture's border) that are
+    within a cell of a line or on the border.
+
+    Args:
+        colored: `(hs, ws)` bool samples.
+        patches: `(hs, ws)` int32 patch of each sample (0: not colored).
+        count: the number of patch labels, 0 included.
+        deep: `(hs, ws)` bool, the samples a cell or more from the lines.
+
+    Returns:
+        `(count,)` float64 in [0, 1] (label 0: 0).
+    """
+    mask = colored.astype(np.uint8)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    inner = cv2.erode(mask, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    edge = colored & ~inner
+    on_border = np.zeros_like(colored)
+    on_border[[0, -1], :] = True
+    on_border[:, [0, -1]] = True
+    outlined = edge & (~deep | on_border)
+    edges = np.bincount(patches[edge], minlength=count).astype(np.float64)
+    share = np.bincount(patches[outlined], minlength=count) / np.maximum(edges, 1.0)
+    share[0] = 0.0
+    return share
 
 
 def cell_size(trained, size):
