@@ -6,8 +6,9 @@ the current folder unless `--json` says otherwise. `--hints N` gives the
 network N hints per image sampled from the ground truth (a run trained with
 hints). The evaluation itself is `colorize.evaluation.evaluator.evaluate_run`.
 
-Prints a table and writes JSON (default `RUN_DIR/eval_SPLIT_SKETCH.json`,
-`RUN_DIR/eval_SPLIT_SKETCH_hintsN.json` with hints).
+Prints a table and writes JSON (default `RUN_DIR/eval_SPLIT_SKETCH.json`;
+`_hintsN`, `_paletteK` and `_NAME` added with `--hints N`, `--palette K`
+and `--source NAME`).
 """
 
 import argparse
@@ -23,13 +24,18 @@ def _parser():
     p = argparse.ArgumentParser(
         prog="python -m colorize.evaluate",
         description="Evaluate a trained colorization run with the paper's metrics "
-        "(chroma, RGB/L/C/hue MSE) plus PSNR and SSIM.",
+        "(chroma, RGB/L/C/hue MSE), PSNR (and the bare sketch's), SSIM, the white paper kept, "
+        "the page color and the color-distribution overlap (with a gray output's and another image's).",
     )
     p.add_argument(
         "run_dir", nargs="?", default=None, help="run directory written by colorize.train (default: the shipped model)"
     )
     p.add_argument("--split", default="test", help="dataset split (default: test)")
-    p.add_argument("--sketch", default="line", help="network input: line or binary (default: line)")
+    p.add_argument(
+        "--sketch",
+        default="line",
+        help="network input: line (the extracted line drawing) or binary (thresholded; default: line)",
+    )
     p.add_argument("--batch-size", type=int, default=None, help="default: the run's batch size")
     p.add_argument("--max-examples", type=int, default=None, help="evaluate only the first N examples")
     p.add_argument("--temperature", type=float, default=None, help="annealed-mean T (default: the run's)")
@@ -59,7 +65,8 @@ def _parser():
     p.add_argument(
         "--json",
         default=None,
-        help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json, _hintsN with --hints N, _NAME with --source)",
+        help="output JSON (default: RUN_DIR/eval_SPLIT_SKETCH.json, or in the current folder for the shipped "
+        "model; _hintsN with --hints N, _paletteK with --palette K, _NAME with --source)",
     )
     return p
 

@@ -13,12 +13,12 @@ INPUTs are image files (PNG, JPEG, WebP, BMP; anything
 recursively). Each input gives one PNG in OUT_DIR named after it (`a/b.jpg`
 inside a folder INPUT -> `OUT_DIR/a/b.png`; when two inputs would get the
 same name the later ones get `-2`, `-3`...), written atomically (a
-temporary file, then a rename). A bad input (missing, unreadable, not an
-image, truncated, too large) is reported on one line, `error: PATH:
-REASON` (on stderr; its progress line `[i/N] PATH: failed`), and the others
-are still done. Exit status: 0 when every input was
-colored, 1 when some failed, 2 for a usage error (bad flag, no model, an
-output folder that cannot be written).
+temporary file, then a rename). A bad input (missing: before the model
+loads; unreadable, not an image, truncated, too large) is reported on one
+line, `error: PATH: REASON` on stderr and `[i/N] PATH: failed`, and the
+others are still done. Exit status: 0 when every input was colored, 1 when
+some failed, 2 for a usage error (bad flag, no model, a missing `--hints`
+file, an output folder that cannot be written).
 
 Color hints (`colorize.inference.hint_layers`): `--hints FILE` (one input),
 an RGBA PNG layer painted over the sketch, opaque pixels are hints;
@@ -48,6 +48,7 @@ import time
 import cv2
 
 from colorize import errors, fileio, runs, tf_logs, variants, weights
+from colorize.data import images
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 from colorize.inference import coloring, fullres, hint_layers, openraster
 from colorize.inference.jobs import collect_inputs, hints_for
@@ -94,8 +95,8 @@ def _parser():
         default=[],
         metavar="X,Y,#RRGGBB",
         help=(
-            "a color hint at pixel column X, row Y of the sketch (repeatable; over --hints and NAME.hints.png; "
-            "given to every input: for several sketches, put NAME.hints.png beside each)"
+            "a color hint at pixel column X, row Y of the sketch, a square about 1/64 of its short side (repeatable; "
+            "over --hints and NAME.hints.png; given to every input: for several, put NAME.hints.png beside each)"
         ),
     )
     p.add_argument("--layers", action="store_true", help="also write NAME.ora: flat color under the lines (OpenRaster)")
@@ -134,6 +135,8 @@ def main(argv=None):
         raise ColorizeError(
             "--hints FILE is for a single input file; for several inputs put NAME.hints.png beside each NAME.png"
         )
+    if args.hints and (missing := images.missing_reason(args.hints)):  # before the model loads, as --reference
+        raise ColorizeError(f"hint layer {args.hints}: {missing}")
     points = [hint_layers.parse_hint(text) for text in args.hint]
     named = None
     if args.palette is not None:
@@ -145,14 +148,14 @@ def main(argv=None):
         reference = coloring.load_rgb(args.reference) if args.reference else None
     except ColorizeError as e:  # one line naming the file: say it is the reference
         raise ColorizeError(f"--reference: {e}") from None
+    # The model's path, inputs and output folder: checked before the model loads (seconds).
     model_path = runs.check_model(args.model or weights.default_model())
-    # The model's path, the inputs and the output folder are checked before
-    # the model loads (seconds): a wrong path is reported at once.
     fileio.ensure_writable_dir(args.out_dir, "output", keep=False)  # created with the first output
     jobs, failures = collect_inputs(args.inputs, args.out_dir)
-    for path, reason in failures:
+    total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first
+    for i, (path, reason) in enumerate(failures, 1):
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
-    total = len(jobs) + len(failures)
+        print(f"[{i}/{total}] {path}: failed", flush=True)
     if not jobs:
         print(f"colored 0 of {total} inputs; {len(failures)} failed")  # (no output folder was made)
         return EXIT_FAILED
@@ -171,7 +174,7 @@ def main(argv=None):
 
     done = 0
     start = time.perf_counter()
-    for i, (path, name) in enumerate(jobs, 1):
+    for i, (path, name) in enumerate(jobs, len(failures) + 1):
         out_path = os.path.join(args.out_dir, name)
         t0, reason, message = time.perf_counter(), None, None
         try:
@@ -198,14 +201,14 @@ def main(argv=None):
         if reason is not None:
             failures.append((path, reason))
             print(f"error: {message or f'{path}: {reason}'}", file=sys.stderr, flush=True)
-            print(f"[{i}/{len(jobs)}] {path}: failed", flush=True)
+            print(f"[{i}/{total}] {path}: failed", flush=True)
             continue
         done += 1
         elapsed = time.perf_counter() - start
         counted = f"{len(points)} point{'s' if len(points) != 1 else ''}" if points else ""
         hinted = ", hints: " + " + ".join(filter(None, [layer, counted])) if hints else ""
         print(
-            f"[{i}/{len(jobs)}] {path} -> {out_path}"
+            f"[{i}/{total}] {path} -> {out_path}"
             f"{' and ' + os.path.splitext(out_path)[0] + '.ora' if args.layers else ''} "
             f"({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
             f"{time.perf_counter() - t0:.2f} s; {done / elapsed:.2f} images/s)",
@@ -231,18 +234,15 @@ def _write(path, out_path, out, layers):
 
 
 def _exit_now(status):
-    """Ends the process without the interpreter's teardown: unloading
-    TensorFlow takes a noticeable part of a short run and has nothing left
-    to do once every output is written (each is complete and renamed into
-    place)."""
+    """Ends the process without the interpreter's teardown: unloading TensorFlow
+    takes a noticeable part of a short run, with every output written."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
 
 
 def command():
-    """`python -m colorize.predict` and the `colorize-predict` script: `main`,
-    then the end without teardown (`_exit_now`)."""
+    """`python -m colorize.predict`, `colorize-predict`: `main`, then `_exit_now`."""
     _exit_now(main())
 
 

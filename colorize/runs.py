@@ -93,6 +93,20 @@ def is_export(path):
     return os.path.isfile(os.path.join(path, SAVED_MODEL))
 
 
+def not_a_file(path, kind):
+    """Raises when `path` is a file where a `kind` ("model", "run") directory
+    is wanted: `model.keras`, `weights.npz` or a picture given for its
+    folder. The message names the folder when it is a run or a SavedModel.
+
+    Raises:
+        ColorizeError: `path` is a file.
+    """
+    if os.path.isfile(path):
+        parent = os.path.dirname(os.path.abspath(path))
+        hint = f" (give its folder {parent})" if is_run(parent) or is_export(parent) else ""
+        raise ColorizeError(f"{path}: a file, not a {kind} directory{hint}")
+
+
 def check_model(path):
     """`path` if it is a model to color with: a SavedModel, or a run directory
     with its trained network (`MODEL`) or packed weights (`PACKED_WEIGHTS`).
@@ -112,6 +126,7 @@ def kind(path):
     Raises:
         ColorizeError: `path` is missing or is neither.
     """
+    not_a_file(path, "model")
     if not os.path.isdir(path):
         raise ColorizeError(f"{path}: no such model directory")
     if is_export(path):
@@ -136,6 +151,7 @@ def load_config(run_dir):
         ColorizeError: the folder or its config is missing or unreadable.
     """
     path = config_path(run_dir)
+    not_a_file(run_dir, "run")
     if not os.path.isdir(run_dir):
         raise ColorizeError(f"{run_dir}: no such run directory")
     if not os.path.isfile(path):

@@ -52,12 +52,14 @@ def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
     assert cv2.imread(str(out / "a.png")).shape == (120, 160, 3)
     assert cv2.imread(str(out / "sub" / "b.png")).shape == (90, 70, 3)
     assert "images/s" in captured.out and "colored 3 of 8 inputs" in captured.out
-    # Every file found gets its progress line, failed or not; the missing
-    # file was reported before the model loaded, first.
+    # Every input gets its progress line, failed or not; the missing file
+    # was reported first, before the model loaded.
     assert errors[0] == f"error: {tmp_path / 'missing.png'}: no such file"
     progress = [line for line in captured.out.splitlines() if line.startswith("[")]
-    assert [line.split("]")[0] for line in progress] == [f"[{i}/7" for i in range(1, 8)]
-    assert sum(line.endswith(": failed") for line in progress) == 4
+    assert [line.split("]")[0] for line in progress] == [f"[{i}/8" for i in range(1, 9)]
+    assert progress[0] == f"[1/8] {tmp_path / 'missing.png'}: failed"
+    assert captured.out.index(progress[0]) < captured.out.index("model:")
+    assert sum(line.endswith(": failed") for line in progress) == 5
 
 
 def test_all_good_exits_0_and_keeps_dark_lines(run_dir, tmp_path):
@@ -132,7 +134,11 @@ def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, m
         f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp)",
         *(f"error: {path}: no such file" for path in missing),
     ]
-    assert captured.out.strip() == "colored 0 of 3 inputs; 3 failed"
+    assert captured.out.splitlines() == [
+        f"[1/3] {tmp_path / 'empty'}: failed",
+        *(f"[{i}/3] {path}: failed" for i, path in enumerate(missing, 2)),
+        "colored 0 of 3 inputs; 3 failed",
+    ]
     # A wrong --model is a usage error, told before the inputs.
     with pytest.raises(SystemExit) as info:
         predict.main([str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "nowhere")])

@@ -136,14 +136,23 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
     _expect_filled(colored, lines, circle, RED)
     _expect_filled(colored, lines, box, GREEN)
     capsys.readouterr()
-    # Bad ones: a missing layer, a point outside the sketch. One line each, exit 1.
-    for extra, message in [
-        (["--hints", str(tmp_path / "missing.png")], f"hint layer {tmp_path / 'missing.png'}: no such file"),
-        (["--hint", "500,10,#FF0000"], "s.png: hint at x=500, y=10 is outside the 200x160 sketch"),
-    ]:
-        assert predict.main([str(tmp_path / "s.png"), "-o", str(out), "--model", run_dir, *extra]) == 1
-        err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-        assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+    # A point outside the sketch fails its input: one line, exit 1.
+    extra = ["--hint", "500,10,#FF0000"]
+    assert predict.main([str(tmp_path / "s.png"), "-o", str(out), "--model", run_dir, *extra]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert (
+        len(err) == 1
+        and err[0]
+        == f"error: {tmp_path / 's.png'}: hint at x=500, y=10 is outside the 200x160 sketch"
+        " (its 3x3 px square does not reach into it)"
+    ), err
+    # A missing --hints layer is a usage error, told before the model loads: one line, exit 2.
+    with pytest.raises(SystemExit) as info:
+        predict.main([str(tmp_path / "s.png"), "-o", str(out), "--hints", str(tmp_path / "missing.png")])
+    assert info.value.code == 2
+    out_text, err_text = capsys.readouterr()
+    assert err_text.strip() == f"error: hint layer {tmp_path / 'missing.png'}: no such file"
+    assert "model:" not in out_text
 
 
 def test_layers_writes_the_flat_color_under_the_lines(run_dir, tmp_path, monkeypatch):

@@ -92,7 +92,7 @@ def test_palette_errors_are_one_line(palette_run, tmp_path, capsys):
     base = [str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]
     _usage_error([*base, "--model", palette_run, "--palette", "#e0302"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: --palette: palette color '#e0302' is not #RRGGBB"]
+    assert err == ["error: --palette: palette color '#e0302' is not #RRGGBB (6 hexadecimal digits, the # optional)"]
     _usage_error([*base, "--model", palette_run, "--reference", str(tmp_path / "missing.png")])
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --reference: {tmp_path / 'missing.png'}: no such file"]

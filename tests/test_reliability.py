@@ -358,6 +358,13 @@ FLAG_CASES = [
         "--temperature must be positive",
     ),
     ("predict", ["x.png", "-o", "{tmp}/p5", "--upsample", "cubic"], "invalid choice: 'cubic'"),
+    (
+        "predict",
+        ["x.png", "-o", "{tmp}/p6", "--model", "{run}/config.json"],
+        "{run}/config.json: a file, not a model directory (give its folder {run})",
+    ),
+    ("predict", ["x.png", "-o", "{tmp}/p7", "--model", "{file}"], "{file}: a file, not a model directory"),
+    ("evaluate", ["{run}/config.json"], "{run}/config.json: a file, not a run directory (give its folder {run})"),
 ]
 
 

@@ -229,7 +229,7 @@ def parse_hint(text):
         elif not (_is_int(parts[0]) and _is_int(parts[1])):
             reason = "X and Y must be whole pixel coordinates"
         else:
-            reason = f"the color must be #RRGGBB (6 hexadecimal digits), not {parts[2]!r}"
+            reason = f"the color must be #RRGGBB (6 hexadecimal digits, the # optional), not {parts[2]!r}"
         raise ColorizeError(f"--hint {text!r}: {reason}")
     x, y, hexa = int(match[1]), int(match[2]), match[3]
     return x, y, tuple(int(hexa[i : i + 2], 16) for i in (0, 2, 4))
@@ -241,14 +241,14 @@ def parse_colors(text):
     Raises:
         ValueError: a color that is not `#RRGGBB`, or none at all.
     """
+    if not text.strip():
+        raise ValueError("the palette names no color (give #RRGGBB,#RRGGBB,...)")
     colors = []
     for part in text.split(","):
         item = part.strip().removeprefix("#")
         if len(item) != 6 or any(c not in "0123456789abcdefABCDEF" for c in item):
-            raise ValueError(f"palette color {part.strip()!r} is not #RRGGBB")
+            raise ValueError(f"palette color {part.strip()!r} is not #RRGGBB (6 hexadecimal digits, the # optional)")
         colors.append([int(item[i : i + 2], 16) for i in (0, 2, 4)])
-    if not colors:
-        raise ValueError("the palette names no color")
     return np.asarray(colors, np.uint8)
 
 
