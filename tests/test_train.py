@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -254,12 +255,16 @@ def test_without_a_cluster_one_machine_trains_as_the_chief(monkeypatch):
     assert (task_type, task_index, is_chief) == ("worker", 0, True)
 
 
-def test_resuming_restores_the_plateau_rule_and_the_learning_rate(tiny_data_dir, tmp_path):
+def test_resuming_restores_the_plateau_rule_and_the_learning_rate(tiny_data_dir, tmp_path, capsys):
     run_dir = str(tmp_path / "run")
     config = variants.resolve("regression", "tiny", data_dir=tiny_data_dir, steps_per_epoch=2)
     strategy = tf.distribute.get_strategy()
     first = trainer.Trainer(task.ColorizationTask(config), run_dir, strategy)
     first.fit()
+    # Progress lines say when the epoch and the run will end; the epoch's line its PSNR.
+    printed = capsys.readouterr().out
+    assert re.search(r"img/s; epoch ends in about \d+ s, the run in \d+ s", printed), printed
+    assert re.search(r"val RGB MSE [\d.]+ \(PSNR [\d.]+ dB\)", printed), printed
     # As if two epochs had plateaued: the rule lowered the rate and waits.
     first.schedule.best.assign(0.25)
     first.schedule.wait.assign(1)
@@ -330,3 +335,12 @@ def test_the_best_epochs_network_is_kept_as_a_run(tiny_data_dir, tmp_path, monke
     for mine, theirs in zip(kept.get_weights(), at_two.net.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert any(not np.array_equal(a, b) for a, b in zip(kept.get_weights(), loop.net.get_weights(), strict=True))
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(-3, "0 s"), (40.4, "40 s"), (59.6, "1 min"), (12 * 60 + 20, "12 min"), (3 * 3600 + 5 * 60, "3 h 05 min")]
+    + [(47 * 3600 + 59 * 60, "47 h 59 min"), (2 * 86400 + 4 * 3600 + 10, "2 d 04 h")],
+)
+def test_duration_reads_as_a_person_would_say_it(seconds, text):
+    assert trainer.duration(seconds) == text

@@ -240,10 +240,13 @@ class Trainer:
                 elapsed = time.perf_counter() - t_log
                 self.intervals.append((n_log * self.global_batch, elapsed, time.process_time() - cpu_log))
                 lr = self.learning_rate
+                per_step = elapsed / n_log  # seconds, at the latest pace (validation not counted)
                 print(
                     f"epoch {epoch}/{config.epochs} step {in_epoch}/{self.steps_per_epoch} "
                     f"loss {epoch_loss / epoch_steps:.4f} lr {lr:.1e} "
-                    f"{n_log * self.global_batch / max(elapsed, 1e-9):.1f} img/s",
+                    f"{n_log * self.global_batch / max(elapsed, 1e-9):.1f} img/s; epoch ends in about "
+                    f"{duration((self.steps_per_epoch - in_epoch) * per_step)}, the run in "
+                    f"{duration((total - step) * per_step)}",
                     flush=True,
                 )
                 self.writer.scalars(step, {"train/loss": loss, "train/learning_rate": lr})
@@ -310,7 +313,8 @@ class Trainer:
         )
         print(
             f"epoch {epoch}: train loss {train_loss:.4f}  val loss {val['loss']:.4f}  val RGB MSE "
-            f"{val['rgb_mse']:.1f}  val chroma {val['chroma']:.2f} (ground truth {val['true_chroma']:.2f})",
+            f"{val['rgb_mse']:.1f} (PSNR {10.0 * math.log10(255.0**2 / max(val['rgb_mse'], 1e-9)):.2f} dB)  "
+            f"val chroma {val['chroma']:.2f} (ground truth {val['true_chroma']:.2f})",
             flush=True,
         )
         scalars = {f"validation/{key}": val[key] for key in VALIDATION_KEYS}
@@ -361,3 +365,18 @@ class Trainer:
             return
         path = trained.save_net(self.plain_net(), self.run_dir)
         print(f"saved {path}", flush=True)
+
+
+def duration(seconds):
+    """A span for progress lines: "40 s", "12 min", "3 h 05 min", "2 d 04 h"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours:02d} h"
