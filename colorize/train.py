@@ -28,17 +28,19 @@ def _parser():
         "(small: minutes on a 2-core CPU; paper: 256 px, full width, batch 24)\n\n"
         "Rerunning the same command resumes from the last checkpoint.",
     )
-    p.add_argument("--variant", default="rebalance", help="one of: " + ", ".join(variants.VARIANTS))
-    p.add_argument("--preset", default="small", help="one of: " + ", ".join(variants.PRESETS))
+    p.add_argument(
+        "--variant", default="rebalance", help=f"one of: {', '.join(variants.VARIANTS)} (default: rebalance)"
+    )
+    p.add_argument("--preset", default="small", help="one of: " + ", ".join(variants.PRESETS) + " (default: small)")
     p.add_argument("--run-dir", default=None, help="run directory (default: runs/VARIANT-PRESET)")
     p.add_argument(
         "--dataset", default=None, help="TFDS name/config; a+b: both (default: sketch_colorization/synthetic)"
     )
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: ~/tensorflow_datasets)")
-    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=None, help="in all, a resumed run's included (default: the preset's)")
     p.add_argument("--steps-per-epoch", type=int, default=None, help="0: one pass over the training split")
     p.add_argument("--batch-size", type=int, default=None, help="global batch size (all replicas)")
-    p.add_argument("--learning-rate", type=float, default=None)
+    p.add_argument("--learning-rate", type=float, default=None, help="Adam's, /10 on a plateau (default: the preset's)")
     p.add_argument(
         "--rebalance-lambda",
         type=float,
@@ -87,7 +89,7 @@ def _parser():
         "mixed_bfloat16 on a CPU with AMX-BF16 or AVX512-BF16, else float32)",
     )
     p.add_argument("--xla", action="store_true", default=None, help="jit_compile the train step (one replica only)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="of the shuffling, crops and simulated hints (default 0)")
     p.add_argument("--log-every", type=int, default=None, help="steps between progress lines")
     p.add_argument("--checkpoint-every", type=int, default=None, help="steps between mid-epoch checkpoints")
     return p
