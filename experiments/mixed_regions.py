@@ -114,15 +114,9 @@ def main(argv=None):
     )
     temperature, _ = calibrate_decoding.recorded_decoding(args.model, config)
     print(f"at T={temperature:g}", flush=True)
-    if args.only_open:
-        opened = sweep(model, examples, temperature, "MIXED_ONLY_OPEN", (False, True), args.thresholds)
-        out = os.path.join(os.path.dirname(args.out), ONLY_OPEN)
-        calibrate_decoding.write_sweep(
-            args, config, len(examples), opened, out=out, temperature=temperature, spread=fullres.MIXED_PAPER_SPREAD
-        )
-        print(f"wrote {out}")
-        return 0
+    # The other sweeps, at the module's spread, each into its own file beside --out.
     for values, name, file in (
+        ((False, True) if args.only_open else None, "MIXED_ONLY_OPEN", ONLY_OPEN),
         (args.hole_shares, "PAPER_HOLE_SHARE", HOLES),
         (args.outlined_shares, "OUTLINED_SHARE", OUTLINED),
     ):
