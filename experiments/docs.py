@@ -12,7 +12,8 @@ A generated block in a Markdown file sits between two comment lines:
 and its text is rendered from the results file that produced the figures
 (`experiments/results/benchmark.json` for the performance table,
 `regions_speed.json` for the regions' before/after table,
-`decoding_alternatives/results.json` for the other decodings measured, the shipped
+`decoding_alternatives/results.json` for the other decodings measured,
+`hue_skill/results.json` for what the networks know about hue, the shipped
 model's card for the README's "what to expect", each
 `experiments/results/*/results.json` for the paper reproduction, the preset
 table from `colorize.variants`). Nothing between the markers is typed by
@@ -27,7 +28,7 @@ import sys
 
 from colorize import variants
 from colorize.nets import models
-from experiments import decoding_alternatives, paper, predict_speed, regions_speed, ship_model
+from experiments import decoding_alternatives, hue_skill, paper, predict_speed, regions_speed, ship_model
 from experiments.benchmark import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -191,6 +192,8 @@ def render(name):
         return expectations()
     if name == "decoding-alternatives":
         return decoding_alternatives.markdown_table(_read_json(decoding_alternatives.OUT))
+    if name == "hue-skill":
+        return hue_skill.markdown_table(_read_json(hue_skill.OUT))
     if name.startswith("paper-"):
         return paper_table(name[len("paper-") :])
     raise KeyError(f"no generated block named {name!r}")

@@ -321,3 +321,29 @@ def chroma_bins(space):
     """
     check_space(space)
     return _chroma_bins(space).copy()
+
+
+@functools.cache
+def _hue_bins(space):
+    if space == "lch":
+        return class_bins()[:, 2]
+    lch = skimage.color.lab2lch(skimage.color.rgb2lab(bin_centers("rgb") / 255.0))
+    scaled = lch[:, 2] * (255.0 / TWO_PI)
+    return np.clip(np.floor(scaled / BIN_WIDTH), 0, NUM_BINS - 1).astype("int32")
+
+
+def hue_bins(space):
+    """The hue bin, 0..7 (45 degrees each, the LCH grid's channel 2), of every class.
+
+    For "lch" it is the class's channel-2 bin `b2`; for "rgb" the LCH hue
+    bin of the class's centre color, as in `chroma_bins`. A class whose
+    chroma bin is 0 has a hue bin too, though its hue means little.
+
+    Args:
+        space: "rgb" or "lch".
+
+    Returns:
+        np.ndarray (512,) int32.
+    """
+    check_space(space)
+    return _hue_bins(space).copy()
