@@ -342,3 +342,38 @@ def test_rebalance_weights_spare_white():
     assert w[white].min() > paper[white].max()  # the paper's weights give white the least
     with pytest.raises(ColorizeError, match="spare_white"):
         targets.rebalance_weights(prior, 0.5, spare_white=np.ones(3, bool))
+
+
+def test_hue_bins_of_lch_classes_are_their_channel_2_and_rgb_classes_follow_their_centre():
+    np.testing.assert_array_equal(color.hue_bins("lch"), color.class_bins()[:, 2])
+    red = int(np.asarray(targets.nearest_class(np.array([[[[220, 30, 40]]]], np.float32), "rgb")).ravel()[0])
+    blue = int(np.asarray(targets.nearest_class(np.array([[[[40, 60, 220]]]], np.float32), "rgb")).ravel()[0])
+    centre = color.to_scaled(color.bin_centers("rgb")[red] / 255.0, "lch")
+    assert color.hue_bins("rgb")[red] == np.asarray(color.channel_bins(centre))[2]
+    assert color.hue_bins("rgb")[red] != color.hue_bins("rgb")[blue]
+
+
+@pytest.mark.parametrize("space", ["lch", "rgb"])
+def test_hue_agreement_counts_colored_pixels_and_the_right_hues(space):
+    red, green, white = (220, 30, 40), (40, 170, 60), (255, 255, 255)
+    truth = np.array([[[red, red], [green, white]]], np.float32)  # (1, 2, 2, 3): 3 colored pixels
+    classes = np.asarray(targets.nearest_class(truth, space))  # (1, 2, 2)
+    logits = np.full((1, 2, 2, color.NUM_CLASSES), -20.0, np.float32)
+    logits[0, 0, 0, classes[0, 0, 0]] = 10.0  # right
+    logits[0, 0, 1, classes[0, 1, 0]] = 10.0  # green on a red pixel: wrong
+    logits[0, 1, 0, classes[0, 1, 0]] = 10.0  # right
+    logits[0, 1, 1, classes[0, 0, 0]] = 10.0  # red on white paper: not counted
+    hits, pixels = targets.hue_agreement(logits, truth, space)
+    np.testing.assert_allclose(ops.convert_to_numpy(pixels), [3.0])
+    np.testing.assert_allclose(ops.convert_to_numpy(hits), [2.0])
+
+
+def test_hue_agreement_resizes_the_truth_to_the_logits():
+    truth = np.zeros((2, 8, 8, 3), np.float32)
+    truth[0] = (40, 170, 60)  # green everywhere
+    truth[1] = 255  # white: nothing to count
+    logits = np.zeros((2, 2, 2, color.NUM_CLASSES), np.float32)
+    logits[..., int(np.asarray(targets.nearest_class(truth[:1, :1, :1], "lch")).ravel()[0])] = 10.0
+    hits, pixels = targets.hue_agreement(logits, truth, "lch")
+    np.testing.assert_allclose(ops.convert_to_numpy(pixels), [4.0, 0.0])
+    np.testing.assert_allclose(ops.convert_to_numpy(hits), [4.0, 0.0])

@@ -87,6 +87,7 @@ def test_cli_writes_a_complete_run_directory(tiny_run, tiny_data_dir, capsys):
     assert [h["epoch"] for h in history] == [1]
     assert np.isfinite(history[0]["val_loss"]) and history[0]["step"] == 4
     assert history[0]["learning_rate"] == pytest.approx(config.learning_rate, rel=1e-6)  # float32 of 1e-3
+    assert 0.0 <= history[0]["val_hue_right"] <= 1.0  # a classification network's hue bins
     # The grid: rows of (sketch | prediction | truth) at the training size.
     grid = cv2.imread(runs.grid_path(run_dir, 1))
     assert grid.shape[1] == 3 * config.image_size and grid.shape[0] % config.image_size == 0
@@ -265,6 +266,7 @@ def test_resuming_restores_the_plateau_rule_and_the_learning_rate(tiny_data_dir,
     printed = capsys.readouterr().out
     assert re.search(r"img/s; epoch ends in about \d+ s, the run in \d+ s", printed), printed
     assert re.search(r"val RGB MSE [\d.]+ \(PSNR [\d.]+ dB\)", printed), printed
+    assert "hue right" not in printed and first.history[-1]["val_hue_right"] is None  # a regression network
     # As if two epochs had plateaued: the rule lowered the rate and waits.
     first.schedule.best.assign(0.25)
     first.schedule.wait.assign(1)

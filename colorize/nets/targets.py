@@ -423,3 +423,34 @@ def load_or_compute_prior(path, images_fn, space, size=None):
         raise ColorizeError(f"{path}: cannot write class prior ({e.strerror})") from None
     log.info("class prior (%s): saved %s", space, path)
     return counts / counts.sum()
+
+
+def hue_agreement(logits, rgb255, space):
+    """Per image: the ground truth's colored pixels, and how many of them
+    get their hue bin as the network's most likely one.
+
+    At the logits' resolution (the truth resized as for its targets), a
+    pixel is colored where its chroma bin is at least 1 (LCH chroma >= 12.5);
+    the network's hue distribution is its class probabilities summed per hue
+    bin (`color.hue_bins`) over the classes of chroma bin 1 and up. The
+    ratio of the two sums over a split is the share of colored pixels whose
+    hue the network gets right (`experiments.hue_skill` has the rest of the
+    figures: the hue's frequencies as a baseline).
+
+    Args:
+        logits: (b, h, w, 512) class logits.
+        rgb255: (b, H, W, 3) ground truth, RGB 0..255.
+        space: "rgb" or "lch" (the classes' grid).
+
+    Returns:
+        (hits, pixels): two (b,) float32.
+    """
+    chromatic = color.chroma_bins(space) >= 1
+    to_hue = np.zeros((color.NUM_CLASSES, color.NUM_BINS), "float32")  # (512, 8)
+    to_hue[np.flatnonzero(chromatic), color.hue_bins(space)[chromatic]] = 1.0
+    size = (ops.shape(logits)[1], ops.shape(logits)[2])
+    truth = color.channel_bins(color.to_scaled(resize_colors(rgb255, size) / 255.0, "lch"))  # (b, h, w, 3)
+    colored = ops.cast(truth[..., 1] >= 1, "float32")  # (b, h, w)
+    hue = ops.matmul(ops.softmax(ops.cast(logits, "float32"), axis=-1), to_hue)  # (b, h, w, 8)
+    right = ops.cast(ops.equal(ops.cast(ops.argmax(hue, axis=-1), "int32"), truth[..., 2]), "float32")
+    return ops.sum(right * colored, axis=(1, 2)), ops.sum(colored, axis=(1, 2))

@@ -188,15 +188,24 @@ class ColorizationTask:
         Returns:
             A dict of `loss`, `rgb_mse` (mean squared error of the colorizer's
             RGB, 0..255 scale), `chroma` and `true_chroma` (mean CIE-LCH
-            chroma of the output and of the ground truth), each (b,) float32,
-            and `rgb`, the colorizer's (b, S, S, 3) float32 output, 0..255.
+            chroma of the output and of the ground truth), `hue_right` and
+            `hue_pixels` (`targets.hue_agreement`; 0 for a regression
+            network), each (b,) float32, and `rgb`, the colorizer's (b, S, S,
+            3) float32 output, 0..255.
         """
         inputs, color_img = batch
-        per_example = self.per_example_loss(net, inputs, color_img, training=False)
+        out = net(inputs, training=False)
+        per_example = self.loss_fn(keras.ops.cast(color_img, "float32"), out)  # (b,)
+        if self.config.model == "classification":
+            hue_right, hue_pixels = targets.hue_agreement(out, color_img, self.config.space)
+        else:
+            hue_right = hue_pixels = tf.zeros_like(per_example)
         rgb = colorizer(inputs, training=False)  # (b, S, S, 3) 0..255
         truth = tf.cast(color_img, tf.float32)
         return dict(
             loss=per_example,
+            hue_right=hue_right,
+            hue_pixels=hue_pixels,
             rgb_mse=tf.reduce_mean(tf.square(rgb - truth), axis=[1, 2, 3]),
             chroma=tf.reduce_mean(color.rgb_to_lch(rgb / 255.0)[..., 1], [1, 2]),
             true_chroma=tf.reduce_mean(color.rgb_to_lch(truth / 255.0)[..., 1], [1, 2]),

@@ -35,7 +35,7 @@ from colorize.errors import ColorizeError
 from colorize.nets import models, trained
 from colorize.training import schedules, summaries
 
-VALIDATION_KEYS = ("loss", "rgb_mse", "chroma", "true_chroma")
+VALIDATION_KEYS = ("loss", "rgb_mse", "chroma", "true_chroma", "hue_right", "hue_pixels")
 
 
 class Trainer:
@@ -271,8 +271,11 @@ class Trainer:
         batch's image grid.
 
         Returns:
-            (means, count, grid): a dict of `VALIDATION_KEYS` -> float (0.0
-            when `count` is 0), the number of examples, and the grid (or None).
+            (means, count, grid): a dict of the `VALIDATION_KEYS` but
+            `hue_pixels` -> float (0.0 when `count` is 0), `hue_right` the
+            share of the colored pixels whose hue bin the network gets right
+            (None when there is none, or for a regression network), the
+            number of examples, and the grid (or None).
         """
         sums = np.zeros(len(VALIDATION_KEYS))
         count = 0
@@ -284,8 +287,11 @@ class Trainer:
             count += int(sketch.shape[0])
             if grid is None:
                 grid = summaries.image_grid(sketch.numpy(), out["rgb"].numpy(), color_img.numpy())
-        means = sums / max(count, 1)
-        return dict(zip(VALIDATION_KEYS, means.tolist(), strict=True)), count, grid
+        means = dict(zip(VALIDATION_KEYS, (sums / max(count, 1)).tolist(), strict=True))
+        # Pooled over the split's colored pixels (None: none, or a regression network).
+        pixels = means.pop("hue_pixels")
+        means["hue_right"] = means["hue_right"] / pixels if pixels > 0 else None
+        return means, count, grid
 
     def end_epoch(self, epoch, train_loss, validation_step, val_ds):
         """Validation, the plateau rule, summaries and the image grid.
@@ -308,16 +314,18 @@ class Trainer:
             val_rgb_mse=val["rgb_mse"],
             val_chroma=val["chroma"],
             val_true_chroma=val["true_chroma"],
+            val_hue_right=val["hue_right"],
             learning_rate=self.learning_rate,
             cpu_seconds=self.cpu_base + time.process_time() - self.cpu_start,
         )
         print(
             f"epoch {epoch}: train loss {train_loss:.4f}  val loss {val['loss']:.4f}  val RGB MSE "
             f"{val['rgb_mse']:.1f} (PSNR {10.0 * math.log10(255.0**2 / max(val['rgb_mse'], 1e-9)):.2f} dB)  "
-            f"val chroma {val['chroma']:.2f} (ground truth {val['true_chroma']:.2f})",
+            f"val chroma {val['chroma']:.2f} (ground truth {val['true_chroma']:.2f})"
+            + ("" if val["hue_right"] is None else f"  val hue right {val['hue_right']:.3f}"),
             flush=True,
         )
-        scalars = {f"validation/{key}": val[key] for key in VALIDATION_KEYS}
+        scalars = {f"validation/{key}": value for key, value in val.items() if value is not None}
         self.writer.scalars(metrics["step"], {**scalars, "train/epoch_loss": train_loss})
         if grid is not None:
             self.writer.grid(metrics["step"], epoch, grid)
