@@ -1,7 +1,10 @@
 """User-facing errors: one line that names the input and what is wrong."""
 
+import contextlib
 import functools
+import signal
 import sys
+import threading
 
 
 class ColorizeError(Exception):
@@ -19,6 +22,26 @@ class ImageError(ColorizeError):
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+
+
+@contextlib.contextmanager
+def sigterm_interrupts():
+    """Within it, SIGTERM (`kill`, a scheduler's stop) raises
+    KeyboardInterrupt as Ctrl-C does, so that long work can save what it
+    has done; the previous handler is put back after. Off the main thread
+    (where Python sets no handler) it changes nothing."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cli(main):

@@ -225,7 +225,8 @@ def run(argv=None):
         )
         if is_chief:
             runs.save_config(config, run_dir)
-        history = loop.fit()
+        with errors.sigterm_interrupts():  # a `kill` saves the steps done, as Ctrl-C does
+            history = loop.fit()
     finally:
         keras.mixed_precision.set_global_policy(policy)
     if history and is_chief:

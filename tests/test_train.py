@@ -179,6 +179,54 @@ def test_killed_run_resumes_from_its_checkpoint(tiny_data_dir, tmp_path):
     assert [h["epoch"] for h in runs.load_history(run_dir)] == [1, 2]
 
 
+def test_an_interrupted_run_saves_the_steps_done_and_resumes_from_them(tiny_data_dir, tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    config = variants.resolve("regression", "tiny", data_dir=tiny_data_dir, steps_per_epoch=10, checkpoint_every=1000)
+    strategy = tf.distribute.get_strategy()
+    first = trainer.Trainer(task.ColorizationTask(config), run_dir, strategy)
+    step, calls = first.train_step, []
+
+    def interrupted_at_the_fourth(batch):  # Ctrl-C between steps 3 and 4, long before a checkpoint is due
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return step(batch)
+
+    first.train_step = interrupted_at_the_fourth
+    with pytest.raises(KeyboardInterrupt):
+        first.fit()
+    printed = capsys.readouterr().out
+    assert re.search(r"interrupted at step 3: saved \S+ckpt-3; run the same command to resume", printed), printed
+    again = trainer.Trainer(task.ColorizationTask(config), run_dir, strategy)
+    assert again.restore() == 3
+    for a, b in zip(again.net.get_weights(), first.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_training_as_ctrl_c_does_and_the_rerun_resumes(tiny_data_dir, tmp_path):
+    run_dir = str(tmp_path / "run")
+    cmd = [sys.executable, "-m", "colorize.train", "--run-dir", run_dir, "--data-dir", tiny_data_dir]
+    cmd += "--variant regression --preset tiny --epochs 1 --steps-per-epoch 400 --log-every 2".split()
+    cmd += ["--checkpoint-every", "1000"]  # no regular checkpoint before the end
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env(), cwd=helpers.REPO)
+    lines = []
+    for line in iter(proc.stdout.readline, b""):  # until the first progress line: training has started
+        lines.append(line.decode())
+        if line.startswith(b"epoch 1/1 step"):
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    out = "".join(lines) + rest.decode()
+    assert proc.returncode == 130, out[-2000:]
+    saved = re.search(r"interrupted at step (\d+): saved \S+; run the same command to resume", out)
+    assert saved and "Traceback" not in out, out[-2000:]
+    step = int(saved.group(1))
+    assert 2 <= step < 400
+    done = helpers.run_python(cmd[1:], environ=_env())
+    assert f"resuming from {runs.checkpoint_dir(run_dir)}/ckpt-{step} (step {step})" in done.stdout, done.stdout[-2000:]
+
+
 def _free_ports(n):
     socks = [socket.socket() for _ in range(n)]
     for s in socks:

@@ -191,6 +191,8 @@ class Trainer:
 
         Raises:
             ColorizeError: the loss became NaN or infinite.
+            KeyboardInterrupt: interrupted (after saving a checkpoint at the
+                step reached, on one machine: `_save_on_interrupt`).
         """
         config = self.config
         start = self.restore()
@@ -223,6 +225,36 @@ class Trainer:
         # to those of the run before a resume, for comparisons per CPU-hour.
         self.cpu_base = self.history[-1].get("cpu_seconds", 0.0) if self.history else 0.0
         self.cpu_start = time.process_time()
+        try:
+            self._loop(step, total, iterator, validation_step, val_ds)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`colorize.train`): keep the steps done
+            self._save_on_interrupt()
+            raise
+        self.save_final()
+        return self.history
+
+    def _save_on_interrupt(self):
+        """Saves a checkpoint at the step reached and says how to resume.
+
+        Only on one machine: a multi-worker save needs every worker, and the
+        others are not interrupted with this one; there the last regular
+        checkpoint stays, and the message says so."""
+        step = int(self.step.numpy())
+        if isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            latest = tf.train.latest_checkpoint(runs.checkpoint_dir(self.run_dir))
+            where = f"its last checkpoint is {latest}" if latest else "it has no checkpoint yet"
+            print(f"interrupted at step {step}: {where}; run the same command on every worker to resume", flush=True)
+            return
+        self.save_checkpoint()
+        print(
+            f"interrupted at step {step}: saved {self.manager.latest_checkpoint}; run the same command to resume",
+            flush=True,
+        )
+
+    def _loop(self, step, total, iterator, validation_step, val_ds):
+        """`fit`'s steps from `step` to `total` (epochs end with validation,
+        the history and a checkpoint)."""
+        config = self.config
         epoch_loss, epoch_steps = 0.0, 0
         t_log, cpu_log, n_log = time.perf_counter(), time.process_time(), 0
         while step < total:
@@ -263,8 +295,6 @@ class Trainer:
                 t_log, cpu_log, n_log = time.perf_counter(), time.process_time(), 0
             elif step % config.checkpoint_every == 0:
                 self.save_checkpoint()
-        self.save_final()
-        return self.history
 
     def validate(self, validation_step, val_ds):
         """Means of the validation figures over `val_ds`, and the first
