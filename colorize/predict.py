@@ -166,7 +166,7 @@ def main(argv=None):
     except ColorizeError as e:
         if reference is None or "reference" not in str(e):
             raise
-        raise ColorizeError(f"{args.reference}: {e}") from None
+        raise ColorizeError(f"--reference: {args.reference}: {e}") from None
     if palette is not None:
         print(f"{palette.note(args.reference, args.palette)} (for every input)", flush=True)
 
