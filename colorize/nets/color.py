@@ -294,15 +294,23 @@ def bin_centers(space):
 
 
 @functools.cache
-def _chroma_bins(space):
+def _lch_class_bins(space):
+    """(512, 3) int32: the LCH grid's bins of every class (for "rgb", of its centre color)."""
     if space == "lch":
-        return class_bins()[:, 1]
-    # RGB classes have no chroma axis; use the LCH chroma bin of each class's
-    # centre color, so that "same saturation" means the same as in LCH. This is
-    # a constant table, so it is computed in NumPy (skimage uses the same
-    # constants as `rgb_to_lch`); a graph op here would break under tracing.
+        return class_bins()
+    # RGB classes have no chroma or hue axis; use the LCH bins of each class's
+    # centre color, so that "same saturation" and "same hue" mean the same as in
+    # LCH. This is a constant table, so it is computed in NumPy (skimage uses
+    # the same constants as `rgb_to_lch`); a graph op here would break under tracing.
     lch = skimage.color.lab2lch(skimage.color.rgb2lab(bin_centers("rgb") / 255.0))
-    scaled = np.minimum(lch[:, 1], MAX_CHROMA) * (255.0 / MAX_CHROMA)
+    scaled = np.stack(
+        [
+            lch[:, 0] * (255.0 / 100.0),
+            np.minimum(lch[:, 1], MAX_CHROMA) * (255.0 / MAX_CHROMA),
+            lch[:, 2] * (255.0 / TWO_PI),
+        ],
+        axis=-1,
+    )
     return np.clip(np.floor(scaled / BIN_WIDTH), 0, NUM_BINS - 1).astype("int32")
 
 
@@ -320,16 +328,7 @@ def chroma_bins(space):
         np.ndarray (512,) int32.
     """
     check_space(space)
-    return _chroma_bins(space).copy()
-
-
-@functools.cache
-def _hue_bins(space):
-    if space == "lch":
-        return class_bins()[:, 2]
-    lch = skimage.color.lab2lch(skimage.color.rgb2lab(bin_centers("rgb") / 255.0))
-    scaled = lch[:, 2] * (255.0 / TWO_PI)
-    return np.clip(np.floor(scaled / BIN_WIDTH), 0, NUM_BINS - 1).astype("int32")
+    return _lch_class_bins(space)[:, 1].copy()
 
 
 def hue_bins(space):
@@ -346,4 +345,4 @@ def hue_bins(space):
         np.ndarray (512,) int32.
     """
     check_space(space)
-    return _hue_bins(space).copy()
+    return _lch_class_bins(space)[:, 2].copy()
