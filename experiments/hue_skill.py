@@ -36,17 +36,16 @@ from experiments import calibrate_decoding
 
 OUT = os.path.join(os.path.dirname(__file__), "results", "hue_skill", "results.json")
 HUE_BINS = color.NUM_BINS
-MIN_CHROMA_BIN = 1
-"""A class or truth pixel is colored from this chroma bin up (LCH chroma >= 12.5)."""
 
 
 def class_hue_bins(space):
     """The hue bin (0..7) of every class, and whether it is chromatic.
 
     Returns:
-        ((512,) int32 hue bins (`color.hue_bins`), (512,) bool chromatic).
+        ((512,) int32 hue bins (`color.hue_bins`), (512,) bool chromatic
+        (chroma bin `targets.MIN_HUE_CHROMA_BIN` and up)).
     """
-    return color.hue_bins(space), color.chroma_bins(space) >= MIN_CHROMA_BIN
+    return color.hue_bins(space), color.chroma_bins(space) >= targets.MIN_HUE_CHROMA_BIN
 
 
 class HueSkill:
@@ -57,10 +56,7 @@ class HueSkill:
     """
 
     def __init__(self, space):
-        hue, chromatic = class_hue_bins(space)
-        # (512, 8): sums a chromatic class's probability into its hue bin.
-        self.to_hue = np.zeros((color.NUM_CLASSES, HUE_BINS), np.float64)
-        self.to_hue[np.arange(color.NUM_CLASSES)[chromatic], hue[chromatic]] = 1.0
+        self.to_hue = targets.hue_matrix(space).astype(np.float64)  # (512, 8)
         self.counts = np.zeros(HUE_BINS)  # colored truth pixels per hue bin
         self.hits = np.zeros(HUE_BINS)  # ... whose most likely hue bin is theirs
         self.mass = np.zeros(HUE_BINS)  # ... the probability given to their bin, summed
@@ -77,14 +73,12 @@ class HueSkill:
         """
         if np.shape(probabilities)[:-1] != np.shape(truth)[:-1]:
             raise ValueError(f"probabilities {np.shape(probabilities)} and truth {np.shape(truth)} differ in size")
-        lch = np.asarray(color.to_scaled(np.asarray(truth, np.float32) / 255.0, "lch"))
-        bins = np.asarray(color.channel_bins(lch))
-        colored = bins[..., 1] >= MIN_CHROMA_BIN
+        colored, true_bin = (np.asarray(a) for a in targets.truth_hues(np.asarray(truth, np.float32)))
         if not colored.any():
             return
         hue = np.asarray(probabilities, np.float64)[colored] @ self.to_hue  # (n, 8)
         hue /= np.maximum(hue.sum(-1, keepdims=True), 1e-12)
-        true_bin = bins[..., 2][colored]
+        true_bin = true_bin[colored]
         self.counts += np.bincount(true_bin, minlength=HUE_BINS)
         self.hits += np.bincount(true_bin, weights=hue.argmax(-1) == true_bin, minlength=HUE_BINS)
         self.mass += np.bincount(true_bin, weights=hue[np.arange(len(true_bin)), true_bin], minlength=HUE_BINS)

@@ -425,17 +425,45 @@ def load_or_compute_prior(path, images_fn, space, size=None):
     return counts / counts.sum()
 
 
+MIN_HUE_CHROMA_BIN = 1
+"""A class or a truth pixel has a hue from this chroma bin up (LCH chroma >= 12.5)."""
+
+
+def hue_matrix(space):
+    """`(512, 8)` float32: 1 where a class of chroma bin `MIN_HUE_CHROMA_BIN`
+    and up falls in a hue bin (`color.hue_bins`); class probabilities times
+    it are the mass per hue bin, gray classes left out."""
+    chromatic = color.chroma_bins(space) >= MIN_HUE_CHROMA_BIN
+    matrix = np.zeros((color.NUM_CLASSES, color.NUM_BINS), "float32")
+    matrix[np.flatnonzero(chromatic), color.hue_bins(space)[chromatic]] = 1.0
+    return matrix
+
+
+def truth_hues(rgb255, size=None):
+    """Which truth pixels have a hue, and its bin.
+
+    Args:
+        rgb255: (b, H, W, 3) RGB 0..255.
+        size: optional `(h, w)`: resized first, as targets are (`resize_colors`).
+
+    Returns:
+        (colored, hue): (b, h, w) bool, chroma bin >= `MIN_HUE_CHROMA_BIN`,
+        and (b, h, w) int32 hue bins 0..7 (the grid's 45 degrees each).
+    """
+    bins = color.channel_bins(color.to_scaled(resize_colors(rgb255, size) / 255.0, "lch"))  # (b, h, w, 3)
+    return bins[..., 1] >= MIN_HUE_CHROMA_BIN, bins[..., 2]
+
+
 def hue_agreement(logits, rgb255, space):
     """Per image: the ground truth's colored pixels, and how many of them
     get their hue bin as the network's most likely one.
 
-    At the logits' resolution (the truth resized as for its targets), a
-    pixel is colored where its chroma bin is at least 1 (LCH chroma >= 12.5);
-    the network's hue distribution is its class probabilities summed per hue
-    bin (`color.hue_bins`) over the classes of chroma bin 1 and up. The
-    ratio of the two sums over a split is the share of colored pixels whose
-    hue the network gets right (`experiments.hue_skill` has the rest of the
-    figures: the hue's frequencies as a baseline).
+    At the logits' resolution (`truth_hues`), the network's hue distribution
+    is its class probabilities summed per hue bin over the chromatic
+    classes (`hue_matrix`). The ratio of the two sums over a split is the
+    share of colored pixels whose hue the network gets right
+    (`experiments.hue_skill` has the rest of the figures: the hues'
+    frequencies as a baseline).
 
     Args:
         logits: (b, h, w, 512) class logits.
@@ -445,12 +473,8 @@ def hue_agreement(logits, rgb255, space):
     Returns:
         (hits, pixels): two (b,) float32.
     """
-    chromatic = color.chroma_bins(space) >= 1
-    to_hue = np.zeros((color.NUM_CLASSES, color.NUM_BINS), "float32")  # (512, 8)
-    to_hue[np.flatnonzero(chromatic), color.hue_bins(space)[chromatic]] = 1.0
-    size = (ops.shape(logits)[1], ops.shape(logits)[2])
-    truth = color.channel_bins(color.to_scaled(resize_colors(rgb255, size) / 255.0, "lch"))  # (b, h, w, 3)
-    colored = ops.cast(truth[..., 1] >= 1, "float32")  # (b, h, w)
-    hue = ops.matmul(ops.softmax(ops.cast(logits, "float32"), axis=-1), to_hue)  # (b, h, w, 8)
-    right = ops.cast(ops.equal(ops.cast(ops.argmax(hue, axis=-1), "int32"), truth[..., 2]), "float32")
+    colored, truth = truth_hues(rgb255, (ops.shape(logits)[1], ops.shape(logits)[2]))
+    colored = ops.cast(colored, "float32")  # (b, h, w)
+    hue = ops.matmul(ops.softmax(ops.cast(logits, "float32"), axis=-1), hue_matrix(space))  # (b, h, w, 8)
+    right = ops.cast(ops.equal(ops.cast(ops.argmax(hue, axis=-1), "int32"), truth), "float32")
     return ops.sum(right * colored, axis=(1, 2)), ops.sum(colored, axis=(1, 2))
