@@ -38,16 +38,6 @@ OUT = os.path.join(os.path.dirname(__file__), "results", "hue_skill", "results.j
 HUE_BINS = color.NUM_BINS
 
 
-def class_hue_bins(space):
-    """The hue bin (0..7) of every class, and whether it is chromatic.
-
-    Returns:
-        ((512,) int32 hue bins (`color.hue_bins`), (512,) bool chromatic
-        (chroma bin `targets.MIN_HUE_CHROMA_BIN` and up)).
-    """
-    return color.hue_bins(space), color.chroma_bins(space) >= targets.MIN_HUE_CHROMA_BIN
-
-
 class HueSkill:
     """Accumulates the figures of the module's docstring over batches.
 
@@ -61,19 +51,20 @@ class HueSkill:
         self.hits = np.zeros(HUE_BINS)  # ... whose most likely hue bin is theirs
         self.mass = np.zeros(HUE_BINS)  # ... the probability given to their bin, summed
 
-    def update(self, probabilities, truth):
+    def update(self, probabilities, truth, size=None):
         """Adds a batch.
 
         Args:
             probabilities: `(b, h, w, 512)` class probabilities.
-            truth: `(b, h, w, 3)` RGB 0..255, the truth at the same size.
+            truth: `(b, H, W, 3)` RGB 0..255, resized to `size` (the
+                probabilities' `(h, w)`) when given, else already at it.
 
         Raises:
             ValueError: the two differ in size.
         """
-        if np.shape(probabilities)[:-1] != np.shape(truth)[:-1]:
+        if size is None and np.shape(probabilities)[:-1] != np.shape(truth)[:-1]:
             raise ValueError(f"probabilities {np.shape(probabilities)} and truth {np.shape(truth)} differ in size")
-        colored, true_bin = (np.asarray(a) for a in targets.truth_hues(np.asarray(truth, np.float32)))
+        colored, true_bin = (np.asarray(a) for a in targets.truth_hues(np.asarray(truth, np.float32), size))
         if not colored.any():
             return
         hue = np.asarray(probabilities, np.float64)[colored] @ self.to_hue  # (n, 8)
@@ -132,8 +123,7 @@ def measure(path, split, max_examples, data_dir=None):
             raise ColorizeError(f"{path}: not a classification network (its output has {logits.shape[-1]} channels)")
         probabilities = np.exp(logits - logits.max(-1, keepdims=True))
         probabilities /= probabilities.sum(-1, keepdims=True)
-        small = np.asarray(targets.resize_colors(truth.astype(np.float32), logits.shape[1:3]))
-        skill.update(probabilities, small)
+        skill.update(probabilities, truth, size=logits.shape[1:3])
         seen += take
     if not seen:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")
@@ -155,6 +145,11 @@ def _inputs(sketch, names):
     return {name: empty[name] for name in names}
 
 
+def _formatted(result):
+    """A model's figures (`measure`'s) as text, 3 decimals ("-": none)."""
+    return {k: "-" if v is None else f"{v:.3f}" for k, v in result.items() if not isinstance(v, list)}
+
+
 def markdown_table(record):
     """The README's table of a results file (`main`'s JSON)."""
     lines = [
@@ -166,7 +161,7 @@ def markdown_table(record):
         "|---|---|---|---|---|---|---|",
     ]
     for path, r in record["models"].items():
-        f = {k: "-" if v is None else f"{v:.3f}" for k, v in r.items() if not isinstance(v, list)}
+        f = _formatted(r)
         lines.append(
             f"| `{path}` ({r['examples']} windows) | {r['pixels']} | {f['accuracy']} | {f['constant_accuracy']} "
             f"| {f['true_bin_probability']} | {f['constant_true_bin_probability']} | {f['skill']} |"
@@ -188,7 +183,7 @@ def main(argv=None):
     record = {}
     for path in args.models:
         r = record[path] = measure(path, args.split, args.max_examples, args.data_dir)
-        f = {k: "-" if v is None else f"{v:.3f}" for k, v in r.items() if not isinstance(v, list)}
+        f = _formatted(r)
         print(
             f"{path}: {r['pixels']} colored pixels of {r['examples']} {args.split} windows; hue bin right "
             f"{f['accuracy']} (the commonest bin {f['constant_accuracy']}), probability on the true bin "
