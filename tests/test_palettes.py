@@ -27,6 +27,9 @@ def test_named_colors_weigh_the_same_and_fall_in_their_classes():
     for bad in ("#e0302", "red", "", "#e03020,#zz0000"):
         with pytest.raises(ValueError, match="palette"):
             hint_layers.parse_colors(bad)
+    for extra_comma in ("#e03020,", ",#e03020", "#e03020,,#2050c0"):
+        with pytest.raises(ValueError, match=r"color \d of \d is empty \(an extra comma\?\)"):
+            hint_layers.parse_colors(extra_comma)
 
 
 def test_a_pictures_palette_is_its_main_colors_without_paper_and_lines():

@@ -239,13 +239,20 @@ def parse_colors(text):
     """Parses a palette: `'#e03020,#2050c0'` (the `#` optional) -> `(n, 3)` uint8 RGB.
 
     Raises:
-        ValueError: a color that is not `#RRGGBB`, or none at all.
+        ValueError: a color that is not `#RRGGBB`, an empty one (an extra
+            comma), or none at all.
     """
     if not text.strip():
         raise ValueError("the palette names no color (give #RRGGBB,#RRGGBB,...)")
     colors = []
-    for part in text.split(","):
+    parts = text.split(",")
+    for i, part in enumerate(parts):
         item = part.strip().removeprefix("#")
+        if not item:
+            raise ValueError(
+                f"the palette's color {i + 1} of {len(parts)} is empty (an extra comma?); "
+                "give #RRGGBB,#RRGGBB,..."
+            )
         if len(item) != 6 or any(c not in "0123456789abcdefABCDEF" for c in item):
             raise ValueError(f"palette color {part.strip()!r} is not #RRGGBB (6 hexadecimal digits, the # optional)")
         colors.append([int(item[i : i + 2], 16) for i in (0, 2, 4)])
