@@ -79,6 +79,12 @@ def _parser():
     p.add_argument("--thresholds", type=calibrate_decoding.floats, default=calibrate_decoding.THRESHOLDS)
     p.add_argument("--curve-out", default=os.path.join("experiments", "results", "shipped_hints_curve"))
     p.add_argument("--train-command", default="", help="the command that trained the run, for the card")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="the TFDS folder of the run's dataset (default: the run's); the packed config names none, "
+        "so that the shipped model reads the user's default (~/tensorflow_datasets)",
+    )
     p.add_argument("--samples", type=int, default=6, help="test images in the sample grid")
     p.add_argument(
         "--width-comparison",
@@ -224,6 +230,9 @@ def lineage(run_dir, limit=20):
 
 def ship(args):
     config, net = trained.load_net(args.run)
+    if args.data_dir:
+        config = config.replace(data_dir=args.data_dir)
+    data_dir = config.data_dir or None
     print(f"== the class means of {args.class_mean_windows} training windows", flush=True)
     colors, means = calibrate_decoding.class_colors(config, args.class_mean_windows)
     print(f"== choosing the decoding on validation ({args.run})", flush=True)
@@ -234,7 +243,9 @@ def ship(args):
     print(f"   {choice}", flush=True)
     print(f"== packing {args.run} at T={t} into {args.out}", flush=True)
     config = config.replace(temperature=t)
-    weights = trained.pack_net(net, config, args.out)
+    # This machine's paths stay out of what ships: the data folder is the
+    # user's default, and where training started is in the card's cycles.
+    weights = trained.pack_net(net, config.replace(data_dir="", init_from=""), args.out)
     runs.write_decoding(args.out, {**choice, "chosen_on": f"{config.dataset} validation", **means})
     print("== evaluating the packed weights on test", flush=True)
     model = coloring.Model(args.out)  # the packed weights with their decoding, as predict loads them
@@ -249,9 +260,16 @@ def ship(args):
             windows=count,
             metrics=as_predict_colors(model, config, "test", examples, source=source),
         )
-    network = evaluator.evaluate_run(args.out, split="test", max_examples=args.max_examples, progress=False)
+    network = evaluator.evaluate_run(
+        args.out, split="test", max_examples=args.max_examples, data_dir=data_dir, progress=False
+    )
     palette = evaluator.evaluate_run(
-        args.out, split="test", max_examples=args.max_examples, palette=PALETTE_COLORS, progress=False
+        args.out,
+        split="test",
+        max_examples=args.max_examples,
+        palette=PALETTE_COLORS,
+        data_dir=data_dir,
+        progress=False,
     )
     print(f"== the palette of the truth's {PALETTE_COLORS} main colors, as predict colors", flush=True)
     palette_predict = as_predict_colors(model, config, "test", args.max_examples, palette_colors=PALETTE_COLORS)
@@ -259,6 +277,8 @@ def ship(args):
     curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test", "--counts", counts]
     if args.max_examples:
         curve_argv += ["--max-examples", str(args.max_examples)]
+    if data_dir:
+        curve_argv += ["--data-dir", data_dir]
     hints_curve.main(curve_argv)
     with open(os.path.join(args.curve_out, hints_curve.RESULTS)) as f:
         curve = json.load(f)

@@ -36,6 +36,10 @@ def test_shipped_weights_match_the_model_card():
         True,
     )
     assert config.temperature == card["temperature"]
+    # No path of the machine it was trained on: a user's data is in their
+    # default TFDS folder, and where training started is in the card's cycles.
+    assert (config.data_dir, config.init_from) == ("", "")
+    assert card["cycles"] and all(cycle["steps"] > 0 for cycle in card["cycles"])
     # The decoding chosen on validation ships beside the weights.
     assert runs.read_decoding(weights.SHIPPED)["temperature"] == card["temperature"]
     assert runs.read_decoding(weights.SHIPPED)["paper_threshold"] == card["paper_threshold"]
