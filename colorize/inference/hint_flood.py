@@ -40,11 +40,14 @@ pixels of one color):
    fill those, and a note says where the first is open ("hint at 120,80
    (#d04030) is on the page: it fills the page up to what the network sees
    as a figure, open at a gap of about 31 px near 362,399 ..."), unless
-   the figure has a dab of its own (`_open_figures`). Without the
-   network's paper (a regression net, no paper threshold), or when it sees
-   no paper in the whole region, a dab inside a figure too open to close
-   is not filled (the network, which got the hint, colors around it) and
-   the note says so.
+   the figure has a dab of its own (`_open_figures`). A dab inside a
+   figure too open to close that the network's paper does not wall off
+   (the network sees paper at the dab too, or no paper in the whole
+   region, or there is no paper decision: a regression net, no paper
+   threshold) fills the figure up to the wider gap that closes it, as a
+   paint program's gap-closing fill does, and the note ends "filled up to
+   that gap, as if it were closed ...": a hint is not lost because the
+   network took its figure for paper.
 4. Dabs that fill one area are one group. A group of one color fills its
    area; a group with several colors splits its area between its dabs,
    each pixel going to the dab nearest to it along the area (a geodesic
@@ -684,6 +687,15 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         elif wall_key is not None:
             groups.setdefault(wall_key, []).append(k)
             walled_notes[k] = (opening, wall_key)
+        elif not touching[inner]:
+            # The network sees paper here too (it left the figure white): the
+            # figure is filled up to the gap as if it were closed, as a paint
+            # program's gap-closing fill does, rather than the hint lost.
+            key = ("figure", wider, inner, region)
+            if key not in areas:
+                areas[key] = (labels == region) & (wide == inner)
+            groups.setdefault(key, []).append(k)
+            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_CLOSED_ALONE}"))
         else:
             notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_LEFT}"))
     for key, ids in groups.items():
@@ -722,6 +734,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
 
 _LEFT = "its region is left to the network (close the gap, or dab the paper around it too)"
 _CLOSED = "filled up to that gap, as the paper around it has hints of its own"
+_CLOSED_ALONE = "filled up to that gap, as if it were closed (dab the paper around it too if the hint was for the page)"
 _WALLED = "filled up to where the network sees paper"
 _KEPT_OUT = "it fills the page up to what the network sees as a figure, open at {gap} (dab the figure to color it)"
 
