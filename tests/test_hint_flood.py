@@ -106,7 +106,9 @@ def test_a_gap_too_wide_to_close_first_is_named_and_the_figure_filled_up_to_it()
     x, y = (int(v) for v in words[words.index("near") + 1].rstrip(";").split(","))
     assert abs(width - gap) <= gap * 0.5
     assert min(np.hypot(x - gx, y - gy) for gx, gy in gaps) <= gap  # at one of the gaps
-    assert note.endswith("filled up to that gap, as if it were closed (dab the paper around it too if the hint was for the page)")
+    assert note.endswith(
+        "filled up to that gap, as if it were closed (dab the paper around it too if the hint was for the page)"
+    )
 
 
 def test_two_colors_dabbed_in_one_region_both_show_split_at_the_middle():

@@ -250,8 +250,7 @@ def parse_colors(text):
         item = part.strip().removeprefix("#")
         if not item:
             raise ValueError(
-                f"the palette's color {i + 1} of {len(parts)} is empty (an extra comma?); "
-                "give #RRGGBB,#RRGGBB,..."
+                f"the palette's color {i + 1} of {len(parts)} is empty (an extra comma?); give #RRGGBB,#RRGGBB,..."
             )
         if len(item) != 6 or any(c not in "0123456789abcdefABCDEF" for c in item):
             raise ValueError(f"palette color {part.strip()!r} is not #RRGGBB (6 hexadecimal digits, the # optional)")
