@@ -86,6 +86,16 @@ def test_a_closed_region_has_one_color_the_one_most_of_its_pixels_took():
     np.testing.assert_array_equal(out[58, [5, 55, 72, 110]], [RED, RED, BLUE, BLUE])
     np.testing.assert_array_equal(out[58, 66], 255.0)
     np.testing.assert_array_equal(out[:4], 255.0)  # white paper
+    # A near-white blob inside a closed shape mostly of color (the network's smooth color passing
+    # near white, a new user's fish) takes the shape's color; in a shape mostly near-white it stays.
+    blob = color.copy()
+    blob[25:35, 30:45] = CREAM
+    out = palette_snap.snap_colors(blob, palette, lines=lines, every_color=False)
+    np.testing.assert_array_equal(out[7:54, 7:59], np.broadcast_to(RED, left.shape))
+    pale = color.copy()
+    pale[7:45, 7:59] = CREAM  # most of the left box
+    out = palette_snap.snap_colors(pale, palette, lines=lines, every_color=False)
+    np.testing.assert_array_equal(out[[10, 50], 30], [CREAM, BLUE])  # (what is left: blue holds the most)
     # With a share the right box's red (40 %) does not reach, it keeps each pixel's nearest color.
     half = palette_snap.snap_colors(color.copy(), palette, lines=lines, unify_share=0.5, every_color=False)
     np.testing.assert_array_equal(half[7:54, 7:59], left)

@@ -16,8 +16,10 @@ after the network, on the full-size flat color:
    touch the picture's border) has only one color, the one most of its
    colored pixels took (when it holds at least `Palette.unify_share` of
    them): a palette color, or gray (then the region's mean gray: a shape
-   the network painted gray stays gray). One shape, one color, as a
-   coloring book, not patches of several. In a region touching the border
+   the network painted gray stays gray), its near-white pixels too when
+   most of it is colored (the network's color passing near white inside
+   the shape, not paper). One shape, one color, as a coloring book, not
+   patches of several. In a region touching the border
    (the page, and figures joined to it through a gap in their outline),
    each connected patch of color counts as a shape (a figure; the page
    around it is paper). Line pixels follow their nearest region pixel, as
@@ -234,7 +236,14 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=N
             [fullres.region_means(flat_color[:, c], flat_labels, count, grays) for c in range(3)], axis=1
         )  # (count, 3): each region's mean gray
         region_rgb = np.concatenate([np.repeat(palette_rgb[np.newaxis], count, axis=0), gray_rgb[:, np.newaxis]], 1)
-        pixels = np.flatnonzero(np.take(unified, flat_labels) & colored)
+        # A closed shape mostly of color takes it on its near-white pixels too: the network's smooth
+        # color passing near white inside it (a cream blob in a fish's body), not paper, as the
+        # region decisions decide a closed region whole.
+        near_white = ~colored & (labels.ravel() > 0) & np.take(~touching, labels).ravel()
+        mostly_colored = total > np.bincount(flat_labels[near_white], minlength=count)
+        pixels = np.flatnonzero(
+            np.take(unified, flat_labels) & (colored | (near_white & np.take(mostly_colored, flat_labels)))
+        )
         region = flat_labels[pixels]
         flat_color[pixels] = region_rgb[region, winner[region]]
     # Line pixels take their nearest region pixel's color, as `fullres.upsample_regions` gave them
