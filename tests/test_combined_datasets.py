@@ -105,3 +105,22 @@ def test_an_unknown_dataset_names_what_there_is(data_dir, dataset, message):
     with pytest.raises(ColorizeError) as error:
         pipeline.ensure_dataset(_config(data_dir, dataset))
     assert str(error.value) == message
+
+
+def test_a_dataset_not_built_is_one_line_with_a_recipe_that_builds_it(tmp_path):
+    data = str(tmp_path / "data")
+    with pytest.raises(ColorizeError) as failed:
+        pipeline.ensure_dataset(_config(data, "sketch_colorization/line_art"))
+    assert "python -m colorize.data.line_art_sources --out DIR" in str(failed.value)
+    with pytest.raises(ColorizeError) as failed:
+        pipeline.ensure_dataset(_config(data, FOLDER))
+    message = str(failed.value)
+    assert "\n" not in message and f"is not built in {data}" in message
+    # Its command, with DIR a folder of color images, builds it.
+    art = tmp_path / "art"
+    art.mkdir()
+    for i in range(30):  # (enough for the 80/10/10 split's hash to give every split some)
+        cv2.imwrite(str(art / f"{i}.png"), synthetic.generate(2000 + i, 256, 256, synthetic.FULL_SCENES))
+    code = message.split('python -c "')[1].split('"`')[0]
+    exec(code.replace("'DIR'", repr(str(art))), {})
+    assert pipeline.num_examples(pipeline.ensure_dataset(_config(data, FOLDER)), "train") > 0

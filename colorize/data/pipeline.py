@@ -63,13 +63,33 @@ def ensure_dataset(config):
     if not _is_prepared(builder):
         if config.dataset not in AUTO_BUILD:
             raise ColorizeError(
-                f"dataset {config.dataset!r} is not built in {data_dir}; build it first with "
-                f"`tfds build dataset_builder/{name} --config {builder_config or 'folder'} "
-                f"--data_dir {data_dir} [--manual_dir DIR]`"
+                f"dataset {config.dataset!r} is not built in {data_dir}; {_recipe(builder_config, data_dir)}"
             )
         print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
         builder = build.build(config=builder_config, data_dir=data_dir)
     return builder
+
+
+_MANUAL = {
+    "line_art": (
+        "DIR",
+        "DIR made first by `python -m colorize.data.line_art_sources --out DIR` (npm packages and Debian's "
+        "flare-game and freedroidrpg-data, fetched at build time)",
+    ),
+    "folder": ("DIR", "DIR a folder of color illustrations"),
+    "openclipart": (None, "after `apt-get install openclipart-svg openclipart-png`"),
+}
+
+
+def _recipe(builder_config, data_dir):
+    """How to build one of the builder's configs, for the "not built" error:
+    the command (from any folder), and what its manual folder must hold."""
+    builder_config = builder_config or "folder"
+    manual, what = _MANUAL.get(builder_config, (None, ""))
+    args = f"{builder_config!r}, data_dir={data_dir!r}" + (f", manual_dir={manual!r}" if manual else "")
+    return f'build it first with `python -c "from colorize.data import build; build.build({args})"`' + (
+        f", {what}" if what else ""
+    )
 
 
 def interleaved_order(sizes):
