@@ -528,5 +528,10 @@ def test_colored_by_predict_a_dab_in_a_petal_open_at_a_gap_colors_the_petal(ship
     out = predict.colorize_array(image, model, *dab(lines.shape, [(430, 240)], pink))
     assert np.all(out["rgb"][215:266, 372:445] == pink)  # the petal, inside its outline
     assert np.all(out["rgb"][:, 500:] == 255)  # the page right of the gap
+    # Nor a sliver of the page along the outside of the petal's outline, where the wider
+    # closing's region wraps round the outline's ends (97 px of it before it was cut off).
+    ys, xs = np.mgrid[:600, :600]
+    beyond = np.hypot(xs - 410, ys - 240) > 65 + 3  # past the outline's outer edge
+    assert np.count_nonzero(np.all(out["rgb"] == pink, axis=-1) & beyond) <= 10
     (note,) = out["notes"]
     assert "gap of about" in note and "as if it were closed" in note

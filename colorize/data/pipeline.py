@@ -73,23 +73,21 @@ def ensure_dataset(config):
 _MANUAL = {
     "line_art": (
         "DIR",
-        "DIR made first by `python -m colorize.data.line_art_sources --out DIR` (npm packages and Debian's "
-        "flare-game and freedroidrpg-data, fetched at build time)",
+        "make DIR with `python -m colorize.data.line_art_sources --out DIR` (it fetches the emoji with npm; "
+        "the game art comes from Debian's flare-game and freedroidrpg-data where installed), then ",
     ),
-    "folder": ("DIR", "DIR a folder of color illustrations"),
-    "openclipart": (None, "after `apt-get install openclipart-svg openclipart-png`"),
+    "folder": ("DIR", "with DIR a folder of color illustrations, "),
+    "openclipart": (None, "after `apt-get install openclipart-svg openclipart-png`, "),
 }
 
 
 def _recipe(builder_config, data_dir):
     """How to build one of the builder's configs, for the "not built" error:
-    the command (from any folder), and what its manual folder must hold."""
+    what its manual folder needs first, then the command (from any folder)."""
     builder_config = builder_config or "folder"
-    manual, what = _MANUAL.get(builder_config, (None, ""))
+    manual, first = _MANUAL.get(builder_config, (None, ""))
     args = f"{builder_config!r}, data_dir={data_dir!r}" + (f", manual_dir={manual!r}" if manual else "")
-    return f'build it first with `python -c "from colorize.data import build; build.build({args})"`' + (
-        f", {what}" if what else ""
-    )
+    return f'{first}build it with `python -c "from colorize.data import build; build.build({args})"`'
 
 
 def interleaved_order(sizes):

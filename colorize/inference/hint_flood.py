@@ -702,6 +702,9 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         if key[0] == "wall":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
             areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell)
+        elif key[0] == "figure":
+            dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
+            areas[key] = _without_slivers(areas[key], dab_pixels, max(1, round(gap)))
     for k, (opening, wall_key) in walled_notes.items():
         # Where the fill meets the network's paper is where the outline is open: the gap the wider
         # closing found when the fill stops there, else (it closed a passage between two shapes
@@ -944,6 +947,28 @@ def _leak(ladder, pixels, paper, gap, height, width):
         if not touching[inner]:
             return ladder.open_gap(wide, touching, inner, paper), wider
     return None
+
+
+def _without_slivers(area, pixels, width):
+    """A figure closed at a wider gap (`area`, `(H, W)` bool), without the
+    slivers of the page along the outside of its outline that the wider
+    closing's region takes in where the outline ends at the gap (a strip a
+    few pixels wide, joined to the figure round the line's end): the parts
+    of `area` more than `width` px from its edge that hold the dab (flat
+    pixel indices `pixels`), grown back within `area` by `width` px."""
+    mask = area.view(np.uint8)
+    core = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=width, borderValue=1)
+    count, parts = cv2.connectedComponents(core, connectivity=4)
+    keep = np.zeros(count, bool)
+    keep[parts.ravel()[pixels]] = True
+    keep[0] = False
+    if not keep.any():  # a figure thinner than 2 * width: as it is
+        return area
+    grown = np.take(keep, parts).view(np.uint8)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(width + 1):
+        grown = cv2.dilate(grown, cross) & mask
+    return grown.view(bool)
 
 
 def _figure_gaps(gap, height, width):
