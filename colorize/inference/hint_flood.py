@@ -676,26 +676,21 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         wide, touching = ladder.full(wider)
         inner = _majority(wide, pixels)
         wall_key = walls.part(region, pixels) if walled else None
-        if ("paper", region) in groups and not touching[inner]:
-            # The paper around has its own hints: this one fills its figure,
-            # up to the gap closed at the wider gap.
+        paper_dabbed = ("paper", region) in groups
+        if not touching[inner] and (paper_dabbed or wall_key is None):
+            # The dab fills its figure up to the gap closed at the wider gap:
+            # the paper around has its own hints, or the network sees paper
+            # here too (it left the figure white) and a paint program's
+            # gap-closing fill is what is left, rather than the hint lost.
             key = ("figure", wider, inner, region)
             if key not in areas:
                 areas[key] = (labels == region) & (wide == inner)
             groups.setdefault(key, []).append(k)
-            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_CLOSED}"))
+            why = _CLOSED if paper_dabbed else _CLOSED_ALONE
+            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {why}"))
         elif wall_key is not None:
             groups.setdefault(wall_key, []).append(k)
             walled_notes[k] = (opening, wall_key)
-        elif not touching[inner]:
-            # The network sees paper here too (it left the figure white): the
-            # figure is filled up to the gap as if it were closed, as a paint
-            # program's gap-closing fill does, rather than the hint lost.
-            key = ("figure", wider, inner, region)
-            if key not in areas:
-                areas[key] = (labels == region) & (wide == inner)
-            groups.setdefault(key, []).append(k)
-            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_CLOSED_ALONE}"))
         else:
             notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_LEFT}"))
     for key, ids in groups.items():
