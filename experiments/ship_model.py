@@ -662,6 +662,9 @@ def model_card(card):
             else ""
         )
         + ".",
+        "- A line across the page (a ground line, a horizon) makes the page above it one region with the "
+        "figures standing on it: where the network doubts paper there, it paints blotches of color on the "
+        "sky beside them, which no palette or hint in a figure removes. Dab the sky (white keeps it paper).",
         "- With a palette, paper is decided from the network's scores before they are kept to the palette, "
         "where it sees paper with the palette or without it: a shape it sees in a color the palette lacks "
         "takes a palette color, and one it sees as paper in either pass stays white, even where the palette "
