@@ -950,12 +950,21 @@ def _without_slivers(area, pixels, width):
     closing's region takes in where the outline ends at the gap (a strip a
     few pixels wide, joined to the figure round the line's end): the parts
     of `area` more than `width` px from its edge that hold the dab (flat
-    pixel indices `pixels`), grown back within `area` by `width` px."""
-    mask = area.view(np.uint8)
+    pixel indices `pixels`), grown back within `area` by `width` px. Worked
+    on the figure's bounding box, a margin round it (the page's edge counts
+    as inside, as in `cv2.erode`'s default border)."""
+    height, width_px = area.shape
+    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
+    margin = width + 2
+    y0, x0 = max(0, top - margin), max(0, left - margin)
+    y1, x1 = min(height, top + rows + margin), min(width_px, left + cols + margin)
+    mask = np.ascontiguousarray(area[y0:y1, x0:x1]).view(np.uint8)
     core = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=width, borderValue=1)
     count, parts = cv2.connectedComponents(core, connectivity=4)
+    ys, xs = np.divmod(pixels, width_px)
+    inside = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
     keep = np.zeros(count, bool)
-    keep[parts.ravel()[pixels]] = True
+    keep[parts[ys[inside] - y0, xs[inside] - x0]] = True
     keep[0] = False
     if not keep.any():  # a figure thinner than 2 * width: as it is
         return area
@@ -963,7 +972,9 @@ def _without_slivers(area, pixels, width):
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     for _ in range(width + 1):
         grown = cv2.dilate(grown, cross) & mask
-    return grown.view(bool)
+    out = np.zeros_like(area)
+    out[y0:y1, x0:x1] = grown.view(bool)
+    return out
 
 
 def _figure_gaps(gap, height, width):

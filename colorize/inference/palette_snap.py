@@ -193,9 +193,10 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=N
     touching = np.zeros(count, bool)
     touching[fullres.border_labels(labels)] = True
     touching[0] = False  # the lines
-    open_colored = colored & np.take(touching, labels)
+    on_open = np.take(touching, labels)
+    open_colored = colored & on_open
     patches, patch_labels = cv2.connectedComponents(open_colored.astype(np.uint8), connectivity=8)
-    shapes = np.where(open_colored, patch_labels + count, np.where(np.take(touching, labels), 0, labels))
+    shapes = np.where(open_colored, patch_labels + count, np.where(on_open, 0, labels))
     count += patches
     flat_labels = shapes.ravel()
     flat_taken = taken.ravel()
@@ -239,7 +240,7 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=N
         # A closed shape mostly of color takes it on its near-white pixels too: the network's smooth
         # color passing near white inside it (a cream blob in a fish's body), not paper, as the
         # region decisions decide a closed region whole.
-        near_white = ~colored & (labels.ravel() > 0) & np.take(~touching, labels).ravel()
+        near_white = ~colored & (flat_labels > 0)  # (the others' shape is 0: the page, the lines)
         mostly_colored = total > np.bincount(flat_labels[near_white], minlength=count)
         pixels = np.flatnonzero(
             np.take(unified, flat_labels) & (colored | (near_white & np.take(mostly_colored, flat_labels)))
