@@ -6,6 +6,7 @@ under the final name.
 """
 
 import contextlib
+import errno
 import os
 import tempfile
 
@@ -63,7 +64,12 @@ def ensure_writable_dir(folder, what="output", keep=True):
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
-        raise ColorizeError(f"{folder}: cannot write {what} here ({e.strerror or e})") from None
+        reason = e.strerror or str(e)
+        if e.errno == errno.ENOENT and os.path.isdir(folder):
+            # The folder is there but refuses new files with "No such file or directory":
+            # a system folder such as /proc/self, whose entries the kernel makes.
+            reason = "the folder exists but takes no new files: a system folder?"
+        raise ColorizeError(f"{folder}: cannot write {what} here ({reason})") from None
     finally:
         for path in created:
             with contextlib.suppress(OSError):  # not created after all, or no longer empty

@@ -30,7 +30,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from colorize import formats, predict, runs, variants
+from colorize import fileio, formats, predict, runs, variants
 from colorize.data import build, sketch
 from colorize.errors import ColorizeError
 from colorize.inference import coloring
@@ -383,6 +383,17 @@ def test_flag_errors_are_one_line_and_exit_2(entry, argv, message, cli_dirs, cap
 
 
 # ---------------------------------------------------- atomic outputs --
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_folder_that_takes_no_new_files_is_named_as_such():
+    # /proc/self is a folder, but creating a file in it fails with "No such file or
+    # directory", which alone would tell a user the folder they named is missing.
+    with pytest.raises(ColorizeError) as caught:
+        fileio.ensure_writable_dir("/proc/self")
+    assert str(caught.value) == (
+        "/proc/self: cannot write output here (the folder exists but takes no new files: a system folder?)"
+    )
 
 
 def test_predict_never_leaves_a_half_written_file(run_dir, tmp_path, capsys, monkeypatch):
