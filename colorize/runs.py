@@ -37,6 +37,8 @@ GRIDS = "grids"
 WORKERS = "workers"
 BEST = "best"  # the network of the epoch with the lowest validation loss, itself a run (`best_dir`)
 BEST_EPOCH = "best.json"  # in it: that epoch's history entry
+AVERAGE = "average"  # the mean of the networks of epochs from `--average-from` on, itself a run (`average_dir`)
+AVERAGE_EPOCHS = "average.json"  # in it: the epochs averaged
 SAVED_MODEL = "saved_model.pb"
 EXPORT_METADATA = "colorize.json"
 
@@ -57,6 +59,13 @@ def best_dir(run_dir):
     """The run folder (config and network) training keeps of its best epoch:
     `--init-from`, `evaluate` and `ship_model` take it as a run."""
     return os.path.join(run_dir, BEST)
+
+
+def average_dir(run_dir):
+    """The run folder (config and network) training keeps of the mean of its
+    networks at the ends of epochs (`Config.average_from`); `--init-from`,
+    `evaluate`, `predict` and `ship_model` take it as a run."""
+    return os.path.join(run_dir, AVERAGE)
 
 
 def checkpoint_dir(run_dir, worker=None):

@@ -92,6 +92,13 @@ def _parser():
     p.add_argument("--seed", type=int, default=None, help="of the shuffling, crops and simulated hints (default 0)")
     p.add_argument("--log-every", type=int, default=None, help="steps between progress lines")
     p.add_argument("--checkpoint-every", type=int, default=None, help="steps between mid-epoch checkpoints")
+    p.add_argument(
+        "--average-from",
+        type=int,
+        default=None,
+        help="from this epoch on, also keep the mean of the networks at the ends of epochs in RUN/average "
+        "(stochastic weight averaging; 0: off, the default)",
+    )
     return p
 
 
@@ -111,7 +118,7 @@ def parse_args(argv):
 
 # Flags that may differ when a run is resumed (to extend it); any other
 # explicit flag must match the run directory's recorded config.
-RESUMABLE_CHANGES = {"epochs", "steps_per_epoch", "log_every", "checkpoint_every"}
+RESUMABLE_CHANGES = {"epochs", "steps_per_epoch", "log_every", "checkpoint_every", "average_from"}
 
 
 def resolve_config(args):
@@ -152,6 +159,7 @@ def resolve_config(args):
         seed=args.seed,
         log_every=args.log_every,
         checkpoint_every=args.checkpoint_every,
+        average_from=args.average_from,
     )
     run_dir = args.run_dir or os.path.join("runs", f"{config_name(args)}")
     resuming = runs.is_run(run_dir)

@@ -106,6 +106,11 @@ class Config:
     log_every: int = 20  # steps between progress lines
     checkpoint_every: int = 100  # steps between mid-epoch checkpoints
     keep_checkpoints: int = 3
+    # Stochastic weight averaging (Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima and Better
+    # Generalization"): from this epoch on, the run keeps the mean of the networks at the end of each epoch
+    # as `runs.average_dir` (0: off). A fine-tune at a constant learning rate wavers from epoch to epoch;
+    # their mean smooths that out.
+    average_from: int = 0
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -254,6 +259,7 @@ def validate(config):
         (config.learning_rate > 0, f"--learning-rate must be positive, not {config.learning_rate}"),
         (config.log_every > 0, f"--log-every must be positive, not {config.log_every}"),
         (config.checkpoint_every > 0, f"--checkpoint-every must be positive, not {config.checkpoint_every}"),
+        (config.average_from >= 0, f"--average-from must be an epoch or 0 (off), not {config.average_from}"),
         (
             0.0 < config.rebalance_lambda <= 1.0,
             f"--rebalance-lambda must be in (0, 1], not {config.rebalance_lambda}",

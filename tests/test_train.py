@@ -332,6 +332,43 @@ def test_resuming_restores_the_plateau_rule_and_the_learning_rate(tiny_data_dir,
         np.testing.assert_array_equal(a, b)
 
 
+def test_average_from_keeps_the_mean_of_the_epochs_networks(tiny_data_dir, tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    config = variants.resolve("regression", "tiny", data_dir=tiny_data_dir, steps_per_epoch=2, average_from=1)
+    strategy = tf.distribute.get_strategy()
+    first = trainer.Trainer(task.ColorizationTask(config.replace(epochs=1)), run_dir, strategy)
+    first.fit()
+    epoch1 = [w.copy() for w in first.net.get_weights()]
+    second = trainer.Trainer(task.ColorizationTask(config.replace(epochs=2)), run_dir, strategy)
+    second.fit()
+    epoch2 = second.net.get_weights()
+    average = runs.average_dir(run_dir)
+    assert "the mean of the networks of epochs 1-2: " + average in capsys.readouterr().out
+
+    def mean():
+        with open(os.path.join(average, runs.AVERAGE_EPOCHS)) as f:
+            return json.load(f)["epochs"], trained.load_net(average)[1].get_weights()
+
+    epochs, weights = mean()
+    assert epochs == [1, 2]
+    assert not any(np.array_equal(a, b) for a, b in zip(epoch1, epoch2, strict=True) if a.size > 1)  # it trained
+    for w, a, b in zip(weights, epoch1, epoch2, strict=True):
+        # float32 means of float32 weights: off by at most half a float32 step of the result.
+        np.testing.assert_allclose(w, (a.astype(np.float64) + b) / 2, rtol=2**-23, atol=1e-30)
+    # The last steps of epoch 2 rerun after an interruption: epoch 2 is not added twice.
+    second.save_average(2)
+    assert mean()[0] == [1, 2]
+    # --average-from raised on resume: the mean starts again from that epoch.
+    raised = trainer.Trainer(task.ColorizationTask(config.replace(epochs=3, average_from=3)), run_dir, strategy)
+    raised.fit()
+    epochs, weights = mean()
+    assert epochs == [3]
+    for w, b in zip(weights, raised.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(w, b)
+    assert sorted(os.listdir(tmp_path / "run")).count("average") == 1
+    assert not [name for name in os.listdir(run_dir) if name.startswith("average.")]
+
+
 def test_init_from_starts_from_another_runs_weights(tiny_run, tiny_data_dir, tmp_path):
     source = tiny_run("rebalance")
     _, net = trained.load_net(source)

@@ -14,6 +14,9 @@ MultiWorkerMirroredStrategy, keras-team/keras#20585):
 - the network of the epoch with the lowest validation loss so far, as a run
   of its own (`runs.best_dir`): the rotating checkpoints
   (`config.keep_checkpoints`) soon lose it in a long run;
+- with `config.average_from`, the mean of the networks at the ends of epochs
+  from that one on (stochastic weight averaging), as a run of its own
+  (`runs.average_dir`);
 - the final network (`trained.save_net`), with plain batch norm.
 
 Under MultiWorkerMirroredStrategy every worker runs the same loop; only the
@@ -290,6 +293,8 @@ class Trainer:
                     runs.save_history(self.history, self.run_dir)
                     if metrics["val_loss"] <= min(h["val_loss"] for h in self.history):
                         self.save_best(metrics)
+                    if config.average_from and epoch >= config.average_from:
+                        self.save_average(epoch)
                 self.save_checkpoint()
                 epoch_loss, epoch_steps = 0.0, 0
                 t_log, cpu_log, n_log = time.perf_counter(), time.process_time(), 0
@@ -369,6 +374,56 @@ class Trainer:
         if not os.path.isfile(final):
             return True
         return bool(latest) and os.path.getmtime(latest + ".index") > os.path.getmtime(final)
+
+    def save_average(self, epoch):
+        """Adds this epoch's network to the run's running mean of networks,
+        `runs.average_dir` (its config, network and `runs.AVERAGE_EPOCHS`:
+        the epochs in it); chief only.
+
+        The mean is over every weight, batch norm's moving statistics
+        included (their mean stands in for statistics recomputed under the
+        mean weights). An epoch already in the mean (a rerun of its last
+        steps after an interruption) is not added twice; a mean holding
+        epochs before `config.average_from` (the flag was raised on resume)
+        starts again. The folder is replaced whole, so an interruption
+        leaves the old mean or the new one.
+        """
+        average = runs.average_dir(self.run_dir)
+        old = average + ".old"
+        if not os.path.isdir(average) and os.path.isdir(old):
+            os.replace(old, average)  # interrupted between the two renames below
+        epochs = []
+        if os.path.isfile(os.path.join(average, runs.AVERAGE_EPOCHS)):
+            with open(os.path.join(average, runs.AVERAGE_EPOCHS)) as f:
+                epochs = json.load(f)["epochs"]
+            if epoch in epochs:
+                return
+            if min(epochs) < self.config.average_from:
+                epochs = []
+        net = self.plain_net()
+        if epochs:
+            _, mean = trained.load_net(average)
+            n = len(epochs)
+            mean.set_weights(
+                [
+                    (m.astype(np.float64) * n + w.astype(np.float64)) / (n + 1)
+                    for m, w in zip(mean.get_weights(), net.get_weights(), strict=True)
+                ]
+            )
+            net = mean
+        epochs = [*epochs, epoch]
+        tmp = average + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        runs.save_config(self.config, tmp)
+        trained.save_net(net, tmp)
+        fileio.write_atomic(os.path.join(tmp, runs.AVERAGE_EPOCHS), json.dumps({"epochs": epochs}) + "\n")
+        shutil.rmtree(old, ignore_errors=True)
+        if os.path.isdir(average):
+            os.replace(average, old)
+        os.replace(tmp, average)
+        shutil.rmtree(old, ignore_errors=True)
+        print(f"the mean of the networks of epochs {epochs[0]}-{epochs[-1]}: {average}", flush=True)
 
     def plain_net(self):
         """The network with plain batch norm (a copy when it trains with
