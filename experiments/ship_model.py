@@ -160,13 +160,22 @@ def training_seconds(run_dir, max_step=None):
 
 
 def training_facts(run_dir):
-    """Steps, epochs, training time and hardware of the run (of a run's
-    `best/`: up to its best epoch, from the run beside it)."""
-    best, chosen = os.path.join(run_dir, runs.BEST_EPOCH), None
+    """Steps, epochs, training time and hardware of the run, and which of
+    its networks it is (`kept`: "best", "last", or "mean of epochs A-B").
+    Of a run's `best/`: up to its best epoch; of its `average/`: up to the
+    last epoch in the mean (both from the run beside them)."""
+    best, average = os.path.join(run_dir, runs.BEST_EPOCH), os.path.join(run_dir, runs.AVERAGE_EPOCHS)
+    chosen, kept = None, "last"
     if os.path.isfile(best):
         with open(best) as f:
             chosen = json.load(f)
+        run_dir, kept = os.path.dirname(os.path.normpath(run_dir)), "best"
+    elif os.path.isfile(average):
+        with open(average) as f:
+            averaged = json.load(f)["epochs"]
         run_dir = os.path.dirname(os.path.normpath(run_dir))
+        chosen = next(h for h in runs.load_history(run_dir) if h["epoch"] == max(averaged))
+        kept = f"mean of epochs {min(averaged)}-{max(averaged)}"
     history = runs.load_history(run_dir)
     cpu = platform.processor() or platform.machine()
     try:
@@ -187,14 +196,16 @@ def training_facts(run_dir):
         wall_hours=round(training_seconds(run_dir, steps) / 3600, 2),
         hardware=f"{os.cpu_count()} CPU cores ({cpu}), no GPU",
         history=history,
+        kept=kept,
     )
 
 
 def cycle_facts(path):
     """One training cycle's facts: its data, learning rate, epochs, steps
     and wall hours, and the weights it started from (`init_from`, "" for
-    none). `path` is a run, a snapshot of one, or a run's `best/` (then the
-    best epoch's figures, from the run beside it)."""
+    none), and which of its networks went on (`kept`). `path` is a run, a
+    snapshot of one, a run's `best/` (then the best epoch's figures, from
+    the run beside it) or its `average/` (the last averaged epoch's)."""
     config = runs.load_config(path)
     facts = training_facts(path)
     epochs, steps, hours = facts["epochs"], facts["steps"], facts["wall_hours"]
@@ -206,6 +217,7 @@ def cycle_facts(path):
         steps=steps,
         wall_hours=hours,
         init_from=config.init_from,
+        kept=facts["kept"],
     )
 
 
@@ -466,24 +478,36 @@ def _source_rows(by_source):
     return rows
 
 
+# How the card names the network a cycle kept (`training_facts`); cards before the
+# column recorded only best epochs.
+_KEPT = {
+    "best": "its best epoch (lowest validation loss)",
+    "last": "its last epoch",
+}
+
+
 def _training_lines(card):
     """The card's training time: one line, or with earlier cycles a table of them."""
     tr, cycles = card["training"], card.get("cycles") or []
     where = f"(pauses left out; with other work sharing the machine) on {tr['hardware']}, in {card['precision']}."
     if len(cycles) < 2:
-        steps = f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs)"
+        kept = tr.get("kept", "last")
+        mean = f", the network {kept}" if kept.startswith("mean") else ""
+        steps = f"{tr['steps']} steps of batch 16 ({tr['epochs']} epochs{mean})"
         return [f"{steps}, {tr['wall_hours']} hours of training wall time {where}", ""]
     rows = [
-        f"| {i} | `{c['dataset']}` | {c['learning_rate']:g} | {c['epochs']} | {c['steps']} | {c['wall_hours']} |"
+        f"| {i} | `{c['dataset']}` | {c['learning_rate']:g} | {c['epochs']} | {c['steps']} | {c['wall_hours']} "
+        f"| {_KEPT.get(c.get('kept', 'best'), c.get('kept'))} |"
         for i, c in enumerate(cycles, 1)
     ]
     steps, hours = sum(c["steps"] for c in cycles), round(sum(c["wall_hours"] for c in cycles), 2)
     return [
         f"Trained in {len(cycles)} cycles, each from the weights of the one before (`--init-from`; a fresh "
-        "optimizer and schedule each time), each cycle's best epoch by validation loss kept (not its last):",
+        "optimizer and schedule each time); the last column says which of a cycle's networks went on (its epochs "
+        "and steps count up to it):",
         "",
-        "| cycle | data | starting learning rate | epochs | steps of batch 16 | wall hours |",
-        "|---|---|---|---|---|---|",
+        "| cycle | data | starting learning rate | epochs | steps of batch 16 | wall hours | network kept |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"{steps} steps in all, {hours} hours of training wall time {where}",

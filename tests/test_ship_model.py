@@ -35,11 +35,32 @@ def test_the_lineage_follows_init_from_back_to_the_first_cycle(tmp_path):
     card = {"training": ship_model.training_facts(last), "cycles": cycles, "precision": "mixed_bfloat16"}
     lines = ship_model._training_lines(card)
     assert lines[0].startswith("Trained in 3 cycles, each from the weights of the one before")
-    assert f"| 3 | `{both}` | 5e-05 | 4 | 40 |" in "\n".join(lines)
+    table = "\n".join(lines)
+    assert (
+        "| 2 | `sketch_colorization/line_art` | 5e-05 | 5 | 50 | 0.0 | its best epoch (lowest validation loss) |"
+        in table
+    )
+    assert f"| 3 | `{both}` | 5e-05 | 4 | 40 | 0.0 | its last epoch |" in table
     assert any(line.startswith("390 steps in all") for line in lines)
     # One cycle: the one line the card had before.
     alone = {"training": ship_model.training_facts(first), "cycles": ship_model.lineage(first), "precision": "x"}
     assert ship_model._training_lines(alone)[0].startswith("300 steps of batch 16 (30 epochs), 0.0 hours")
+
+
+def test_a_runs_average_counts_up_to_its_last_epoch_and_is_named_as_a_mean(tmp_path):
+    first = _cycle(tmp_path / "first", "", 30, 1e-3)
+    last = _cycle(tmp_path / "last", first, 6, 5e-5)
+    average = tmp_path / "last" / runs.AVERAGE
+    average.mkdir()
+    runs.save_config(runs.load_config(last), str(average))
+    (average / runs.AVERAGE_EPOCHS).write_text(json.dumps({"epochs": [2, 3, 4]}))
+    cycles = ship_model.lineage(str(average))
+    assert [(c["epochs"], c["steps"], c["kept"]) for c in cycles] == [(30, 300, "last"), (4, 40, "mean of epochs 2-4")]
+    facts = ship_model.training_facts(str(average))
+    lines = ship_model._training_lines({"training": facts, "cycles": cycles, "precision": "x"})
+    assert "| 2 | `sketch_colorization/line_art` | 5e-05 | 4 | 40 | 0.0 | mean of epochs 2-4 |" in "\n".join(lines)
+    alone = {"training": facts, "cycles": cycles[1:], "precision": "x"}
+    assert ship_model._training_lines(alone)[0].startswith("40 steps of batch 16 (4 epochs, the network mean of epochs")
 
 
 def test_a_cycle_started_from_packed_weights_continues_their_cards_lineage(tmp_path):
