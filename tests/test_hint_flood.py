@@ -1,6 +1,8 @@
 """Fills that stop at the figure and hints that share a region
 (`colorize.inference.hint_flood`), on generated drawings with open outlines."""
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -341,10 +343,11 @@ def painting_around(model, center, radius, size, hinted_only=True):
 
 @pytest.fixture(scope="module")
 def shipped():
+    """The shipped model, or the candidate in $COLORIZE_VET_MODEL (`experiments.vet_candidate`)."""
     from colorize import weights  # noqa: PLC0415 (TensorFlow: only for the end-to-end tests)
     from colorize.inference import coloring as predict  # noqa: PLC0415 (as above)
 
-    return predict, predict.Model(weights.default_model())
+    return predict, predict.Model(os.environ.get("COLORIZE_VET_MODEL") or weights.default_model())
 
 
 def test_colored_by_predict_the_page_around_an_open_figure_stays_paper_and_two_colors_show(shipped):

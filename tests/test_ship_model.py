@@ -4,6 +4,8 @@ through `init_from` to the first."""
 
 import json
 
+import pytest
+
 from colorize import runs, variants
 from experiments import ship_model
 
@@ -99,3 +101,13 @@ def test_the_overlap_bar_shows_its_references_where_they_were_measured():
     older = {k: v for k, v in figures.items() if not k.startswith("overlap_")}
     (row,) = [r for r in ship_model._bars(older) if r[0] == "color-distribution overlap"]
     assert row[1] == "0.200" and ship_model._overlap_scale(older) == []
+
+
+def test_vetting_a_folder_without_a_model_is_one_line(tmp_path, capsys):
+    from experiments import vet_candidate  # noqa: PLC0415
+
+    with pytest.raises(SystemExit) as exit_:
+        vet_candidate.main([str(tmp_path), "--temperature", "0.7", "--paper-threshold", "0.25"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {tmp_path}") and "\n" not in err
