@@ -13,7 +13,8 @@ and its text is rendered from the results file that produced the figures
 (`experiments/results/benchmark.json` for the performance table,
 `regions_speed.json` for the regions' before/after table,
 `decoding_alternatives/results.json` for the other decodings measured,
-`hue_skill/results.json` for what the networks know about hue, the shipped
+`hue_skill/results.json` for what the networks know about hue,
+`weight_averaging/*.json` for the epochs of a fine-tune against their mean, the shipped
 model's card for the README's "what to expect", each
 `experiments/results/*/results.json` for the paper reproduction, the preset
 table from `colorize.variants`). Nothing between the markers is typed by
@@ -157,6 +158,56 @@ TensorFlow; the next ones in the same command, and every one in the web page, ta
 at 512 px ({speed["folder_steady_s"]:.2f} s each in a folder; the table under "Performance")."""
 
 
+# The networks of `experiments/results/weight_averaging/` in the table's order: a
+# calibrate_decoding result (NAME.calib.json) and a hue_skill result (NAME.hue.json) each.
+WEIGHT_AVERAGING = (
+    ("shipped", "the shipped model before it (the ninth cycle)"),
+    ("start", "the cycle's start (the tenth cycle's epoch 5)"),
+    ("epoch1", "epoch 1"),
+    ("epoch2", "epoch 2"),
+    ("epoch3", "epoch 3"),
+    ("epoch4", "epoch 4 (lowest validation loss)"),
+    ("epoch5", "epoch 5"),
+    ("mean1-4", "**mean of epochs 1-4**"),
+    ("mean1-5", "**mean of epochs 1-5**"),
+)
+
+
+def weight_averaging_table():
+    """Each epoch of a fine-tune and their means, as `predict` colors the validation windows."""
+    folder = os.path.join(RESULTS, "weight_averaging")
+    decodings = (("0.7", "0.25"), ("1.0", "0.25"), ("1.0", "0.3"))
+    head = " | ".join(f"T {float(t):g}, paper threshold {p}" for t, p in decodings)
+    lines = [f"| network | hue skill | {head} | hint tests failed |", "|---|---|" + "---|" * len(decodings) + "---|"]
+    counts = set()
+    for name, label in WEIGHT_AVERAGING:
+        path = os.path.join(folder, name + ".calib.json")
+        if not os.path.isfile(path):
+            continue
+        calib = _read_json(path)
+        counts.add((calib["examples"], calib["dataset"]))
+        hue = next(iter(_read_json(os.path.join(folder, name + ".hue.json"))["models"].values()))
+        cells = []
+        for t, p in decodings:
+            r = calib["results"][t][p]
+            page = min(r["page_r"], r["page_g"], r["page_b"])
+            figures = (f"{r['psnr']:.2f} dB", f"{r['white_kept']:.3f}", f"{page:.1f}", f"{r['chroma_ratio']:.2f}")
+            cells.append(", ".join((*figures, f"{r['color_overlap']:.3f}")))
+        vet = _read_json(os.path.join(folder, name + ".vet.json"))
+        failed = ", ".join(f"`{test}`" for test in vet["failed"]) or "none"
+        lines.append(
+            f"| {label} | {hue['skill']:.3f} | " + " | ".join(cells) + f" | {len(vet['failed'])} of "
+            f"{len(vet['passed']) + len(vet['failed'])}: {failed} |"
+        )
+    ((examples, dataset),) = counts
+    return (
+        f"{examples} validation windows of {dataset}, as `predict` colors them; each cell: PSNR, white kept, page "
+        "(smallest channel's mean), chroma ratio, color-distribution overlap "
+        "(`experiments/results/weight_averaging/`); hint tests: `tests/test_hint_flood.py` on that network at T 0.7, "
+        "paper threshold 0.25 (`experiments.vet_candidate`).\n\n" + "\n".join(lines) + "\n"
+    )
+
+
 def _overlap_scale(p):
     """What the overlap's references score on the same test pixels (a card measured before them: nothing)."""
     references = ship_model.overlap_references(p)
@@ -192,6 +243,8 @@ def render(name):
         return expectations()
     if name == "decoding-alternatives":
         return decoding_alternatives.markdown_table(_read_json(decoding_alternatives.OUT))
+    if name == "weight-averaging":
+        return weight_averaging_table()
     if name == "hue-skill":
         return hue_skill.markdown_table(_read_json(hue_skill.OUT))
     if name.startswith("paper-"):
