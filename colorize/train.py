@@ -95,9 +95,10 @@ def _parser():
     p.add_argument(
         "--average-from",
         type=int,
+        metavar="N",
         default=None,
-        help="from this epoch on, also keep the mean of the networks at the ends of epochs in RUN/average "
-        "(stochastic weight averaging; 0: off, the default)",
+        help="from epoch N on, also keep in RUN/average the mean of the networks at the ends of the epochs "
+        "(stochastic weight averaging, batch-norm statistics averaged too; 0: off, the default)",
     )
     return p
 

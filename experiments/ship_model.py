@@ -557,11 +557,21 @@ def model_card(card):
         "## What it is",
         "",
         f"- Variant `{card['variant']}` ({card['model']} network, classes in {card['space'].upper()}, "
-        + (f"class rebalancing with lambda = {card['rebalance_lambda']}" if card["rebalance"] else "no rebalancing")
+        + (
+            f"class rebalancing with lambda = {card['rebalance_lambda']}"
+            + (
+                " (uniform class weights: the loss weighs each class by its frequency)"
+                if card["rebalance_lambda"] == 1
+                else ""
+            )
+            if card["rebalance"]
+            else "no rebalancing"
+        )
         + (", white spared" if card["spare_white"] else "")
         + f"), width {card['width']}, trained at {card['image_size']} px in {card['precision']}.",
-        f"- Inputs: the sketch, color hints (trained with simulated dots and strokes), and a palette "
-        f"(ideepcolor's global hints: {card['palette']}); trained on `--sketch {card['sketch']}` inputs.",
+        "- Inputs: the sketch, color hints (trained with simulated dots and strokes)"
+        + (", and a palette (ideepcolor's global hints)" if card["palette"] else "")
+        + f"; trained on `--sketch {card['sketch']}` inputs.",
         (
             f"- The annealed mean decodes each class to its class mean (the mean color of the training "
             f"pixels in it: {card['class_colors_from']}), not its bin centre."

@@ -3,7 +3,7 @@
 `python -m experiments.vet_candidate MODEL --temperature T --paper-threshold P [--out JSON]`
 
 The tests of `tests/test_hint_flood.py` that color through `predict`
-(`shipped` fixture) ask of the shipped model what a user's drawings showed:
+(the `shipped` fixture, named `test_colored_by_predict_*`) ask of the shipped model what a user's drawings showed:
 the network's paper walls a dab inside an open figure off the page, a page
 under a ground line stays white without hints, a petal open at a gap fills.
 The validation figures do not see these drawings. This copies MODEL's
@@ -27,6 +27,7 @@ from colorize.errors import ColorizeError, cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join("tests", "test_hint_flood.py")
+SELECT = "colored_by_predict"  # the tests that color through the `shipped` fixture (the others use no network)
 
 
 def vet(model_dir, temperature, paper_threshold):
@@ -39,6 +40,8 @@ def vet(model_dir, temperature, paper_threshold):
         ColorizeError: not a trained model, or pytest could not run the tests.
     """
     runs.check_model(model_dir)
+    if not runs.is_run(model_dir):  # a SavedModel: predict colors with a run's network and decoding
+        raise ColorizeError(f"{model_dir}: a SavedModel; give the run (or packed weights) it was exported from")
     with tempfile.TemporaryDirectory(prefix="vet-") as tmp:
         for name in os.listdir(model_dir):
             if name in (runs.MODEL, runs.PACKED_WEIGHTS, runs.CONFIG):
@@ -48,7 +51,8 @@ def vet(model_dir, temperature, paper_threshold):
         runs.write_decoding(tmp, decoding)
         report = os.path.join(tmp, "report.xml")
         env = {**os.environ, "COLORIZE_VET_MODEL": tmp}
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TESTS, "--junitxml", report]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TESTS, "-k", SELECT]
+        command += ["--junitxml", report]
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         if not os.path.isfile(report):
             raise ColorizeError(f"{model_dir}: the tests did not run ({(done.stderr or done.stdout).strip()[-200:]})")
@@ -65,8 +69,8 @@ def vet(model_dir, temperature, paper_threshold):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m experiments.vet_candidate", description=__doc__.splitlines()[0])
     p.add_argument("model", help="a trained run, its best/ or average/, or packed weights")
-    p.add_argument("--temperature", type=float, required=True)
-    p.add_argument("--paper-threshold", type=float, required=True)
+    p.add_argument("--temperature", type=float, required=True, help="the annealed mean's temperature to vet")
+    p.add_argument("--paper-threshold", type=float, required=True, help="the region decisions' paper threshold to vet")
     p.add_argument("--out", default=None, help="write the outcome as JSON here")
     args = errors.parse_args(p, argv)
     result = vet(args.model, args.temperature, args.paper_threshold)

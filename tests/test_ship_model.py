@@ -111,3 +111,15 @@ def test_vetting_a_folder_without_a_model_is_one_line(tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {tmp_path}") and "\n" not in err
+
+
+def test_vetting_a_saved_model_asks_for_its_run(tmp_path, capsys):
+    from experiments import vet_candidate  # noqa: PLC0415
+
+    (tmp_path / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(SystemExit) as exit_:
+        vet_candidate.main([str(tmp_path), "--temperature", "0.7", "--paper-threshold", "0.25"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {tmp_path}: a SavedModel; give the run (or packed weights) it was exported from"
+    )
