@@ -2,7 +2,10 @@
 `coloring.colorize_array`'s result for the same hints, bad uploads get a
 readable error and the server goes on; and the page's helpers."""
 
+import os
 import re
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -275,3 +278,12 @@ def test_command_line_errors(tmp_path, capsys):
 
 def test_the_shipped_model_is_named_by_its_folder():
     assert page.find_models() == {"shipped (line_art)": page.weights.SHIPPED}
+
+
+def test_the_pages_own_result_folder_is_removed_at_exit():
+    # Without an out_dir the page writes results to a temporary folder of its own; it must not
+    # outlive the process (every launch used to leave a colorize-demo-* folder behind).
+    code = "from colorize.app import page; d = page.Demo({}); print(d.out_dir, flush=True)"
+    done = subprocess.run([sys.executable, "-c", code], env=helpers.env(), capture_output=True, text=True, check=True)
+    folder = done.stdout.strip().splitlines()[-1]
+    assert os.path.basename(folder).startswith("colorize-demo-") and not os.path.exists(folder)

@@ -39,6 +39,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 
 import cv2
 import gradio as gr
@@ -264,7 +265,11 @@ class Demo:
 
     def __init__(self, choices, out_dir=None, result_age_s=uploads.RESULT_AGE_S, clean_every_s=uploads.CLEAN_EVERY_S):
         self.models = Models(choices)
-        self.out_dir = out_dir or tempfile.mkdtemp(prefix="colorize-demo-")
+        self.out_dir = out_dir
+        if out_dir is None:
+            # The page's own folder goes with it (when the Demo is collected, or at exit at the latest).
+            self.out_dir = tempfile.mkdtemp(prefix="colorize-demo-")
+            weakref.finalize(self, shutil.rmtree, self.out_dir, ignore_errors=True)
         self._results = []
         self.cleaner = uploads.ResultsCleaner(self.out_dir, result_age_s, clean_every_s)  # started by `serve`
 
