@@ -137,31 +137,9 @@ def resolve_config(args):
             variant, a flag that disagrees with the run being resumed, or a
             run directory path that is a file.
     """
-    overrides = dict(
-        dataset=args.dataset,
-        data_dir=args.data_dir,
-        epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        rebalance_lambda=args.rebalance_lambda,
-        spare_white=args.spare_white,
-        init_from=args.init_from,
-        temperature=args.temperature,
-        width=args.width,
-        image_size=args.image_size,
-        crop_scale=args.crop_scale,
-        sketch=args.sketch,
-        hints=args.hints,
-        hint_none_share=args.hint_none_share,
-        palette=args.palette,
-        precision=args.precision,
-        jit_compile=args.xla,
-        seed=args.seed,
-        log_every=args.log_every,
-        checkpoint_every=args.checkpoint_every,
-        average_from=args.average_from,
-    )
+    # Every flag that sets a config field of its own name (--xla sets jit_compile).
+    flags = {k: v for k, v in vars(args).items() if k not in ("variant", "preset", "run_dir", "xla")}
+    overrides = dict(flags, jit_compile=args.xla)
     run_dir = args.run_dir or os.path.join("runs", f"{config_name(args)}")
     resuming = runs.is_run(run_dir)
     if args.precision is None and not resuming:
