@@ -165,7 +165,7 @@ def training_facts(run_dir):
     Of a run's `best/`: up to its best epoch; of its `average/`: up to the
     last epoch in the mean (both from the run beside them)."""
     best, average = os.path.join(run_dir, runs.BEST_EPOCH), os.path.join(run_dir, runs.AVERAGE_EPOCHS)
-    chosen, kept = None, "last"
+    chosen, averaged, kept = None, None, "last"
     if os.path.isfile(best):
         with open(best) as f:
             chosen = json.load(f)
@@ -173,10 +173,10 @@ def training_facts(run_dir):
     elif os.path.isfile(average):
         with open(average) as f:
             averaged = json.load(f)["epochs"]
-        run_dir = os.path.dirname(os.path.normpath(run_dir))
-        chosen = next(h for h in runs.load_history(run_dir) if h["epoch"] == max(averaged))
-        kept = f"mean of epochs {min(averaged)}-{max(averaged)}"
+        run_dir, kept = os.path.dirname(os.path.normpath(run_dir)), f"mean of epochs {min(averaged)}-{max(averaged)}"
     history = runs.load_history(run_dir)
+    if averaged:
+        chosen = next(h for h in history if h["epoch"] == max(averaged))
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:

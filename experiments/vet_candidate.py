@@ -3,9 +3,10 @@
 `python -m experiments.vet_candidate MODEL --temperature T --paper-threshold P [--out JSON]`
 
 The tests of `tests/test_hint_flood.py` that color through `predict`
-(the `shipped` fixture, named `test_colored_by_predict_*`) ask of the shipped model what a user's drawings showed:
-the network's paper walls a dab inside an open figure off the page, a page
-under a ground line stays white without hints, a petal open at a gap fills.
+(the `shipped` fixture, named `test_colored_by_predict_*`) ask of the
+shipped model what a user's drawings showed: the network's paper walls a
+dab inside an open figure off the page, a page under a ground line stays
+white without hints, a petal open at a gap fills.
 The validation figures do not see these drawings. This copies MODEL's
 network with the given decoding into a temporary folder, runs those tests
 on it (`$COLORIZE_VET_MODEL`) and writes which passed and which failed.
@@ -46,8 +47,7 @@ def vet(model_dir, temperature, paper_threshold):
         for name in os.listdir(model_dir):
             if name in (runs.MODEL, runs.PACKED_WEIGHTS, runs.CONFIG):
                 shutil.copy(os.path.join(model_dir, name), tmp)
-        decoding = runs.read_decoding(model_dir) if os.path.isfile(os.path.join(model_dir, runs.DECODING)) else {}
-        decoding = {**decoding, "temperature": temperature, "paper_threshold": paper_threshold}
+        decoding = {**runs.read_decoding(model_dir), "temperature": temperature, "paper_threshold": paper_threshold}
         runs.write_decoding(tmp, decoding)
         report = os.path.join(tmp, "report.xml")
         env = {**os.environ, "COLORIZE_VET_MODEL": tmp}
