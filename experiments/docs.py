@@ -13,6 +13,7 @@ and its text is rendered from the results file that produced the figures
 (`experiments/results/benchmark.json` for the performance table,
 `regions_speed.json` for the regions' before/after table,
 `decoding_alternatives/results.json` for the other decodings measured,
+`decision_ceiling/results.json` for the same colors decided by the truth,
 `hue_skill/results.json` for what the networks know about hue,
 `weight_averaging/*.json` for the epochs of a fine-tune against their mean, the shipped
 model's card for the README's "what to expect", each
@@ -29,7 +30,15 @@ import sys
 
 from colorize import variants
 from colorize.nets import models
-from experiments import decoding_alternatives, hue_skill, paper, predict_speed, regions_speed, ship_model
+from experiments import (
+    decision_ceiling,
+    decoding_alternatives,
+    hue_skill,
+    paper,
+    predict_speed,
+    regions_speed,
+    ship_model,
+)
 from experiments.benchmark import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -243,6 +252,8 @@ def render(name):
         return expectations()
     if name == "decoding-alternatives":
         return decoding_alternatives.markdown_table(_read_json(decoding_alternatives.OUT))
+    if name == "decision-ceiling":
+        return decision_ceiling.markdown_table(_read_json(decision_ceiling.OUT))
     if name == "weight-averaging":
         return weight_averaging_table()
     if name == "hue-skill":
