@@ -39,8 +39,8 @@ import sys
 
 import numpy as np
 
-from colorize import errors
-from colorize.errors import cli
+from colorize import errors, runs
+from colorize.errors import ColorizeError, cli
 from colorize.evaluation import metrics
 from colorize.inference import coloring, fullres
 from experiments import calibrate_decoding
@@ -123,12 +123,17 @@ def measure(model, examples, temperature, threshold, thresholds=PAPER_MASSES):
     Returns:
         ({row name: metrics dict}, share of the truth's white paper in
         regions mostly of color, or None when there is no paper).
+
+    Raises:
+        ColorizeError: the model gives no paper mass (not a classification net).
     """
     warm = model.with_temperature(temperature)
     warm.paper_threshold = threshold
     accumulators, paper, mixed = {}, 0, 0
     for sketch, truth in examples:
         out = coloring.colorize_array(np.dstack([sketch] * 3), warm, normalize="off")
+        if warm.evidence is None:
+            raise ColorizeError(f"{model.path}: gives no paper mass (a classification network's) to decide paper with")
         rows, n_paper, n_mixed = decided_outputs(sketch, truth, out["rgb"], warm.evidence, thresholds)
         paper, mixed = paper + n_paper, mixed + n_mixed
         for name, rgb in rows.items():
@@ -168,6 +173,8 @@ def markdown_table(record):
 @cli
 def main(argv=None):
     args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
+    if runs.kind(args.model) == "export":
+        raise ColorizeError(f"{args.model}: a run directory or packed model is needed, not an export")
     config, model, examples = calibrate_decoding.open_model(
         args.model, args.split, args.max_examples, data_dir=args.data_dir
     )

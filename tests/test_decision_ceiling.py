@@ -70,3 +70,13 @@ def test_the_sweep_measures_every_row_and_predict_as_it_colors(tiny_run, tmp_pat
         assert rows[decision_ceiling.TRUTH_PIXELS]["white_kept"] >= rows[decision_ceiling.TRUTH_REGIONS]["white_kept"]
     table = decision_ceiling.markdown_table(record)
     assert table.count("\n| ") == len(rows) + 1  # the header and one line per row
+
+
+def test_an_export_is_refused_in_one_line(export_dir, capsys):
+    from experiments import decision_ceiling  # noqa: PLC0415 (TensorFlow)
+
+    with pytest.raises(SystemExit) as exit_info:
+        decision_ceiling.main([export_dir, "--max-examples", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {export_dir}: a run directory or packed model is needed, not an export"]
