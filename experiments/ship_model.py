@@ -221,6 +221,16 @@ def cycle_facts(path):
     )
 
 
+def portable(path):
+    """A run's path as the card records it, without this machine's folders:
+    its folder's name, a run's `best/` or `average/` with its run's
+    ("r20/average"); "" stays ""."""
+    if not path:
+        return ""
+    parts = os.path.normpath(path).split(os.sep)
+    return "/".join(parts[-2:]) if parts[-1] in (runs.BEST, runs.AVERAGE) and len(parts) > 1 else parts[-1]
+
+
 def lineage(run_dir, limit=20):
     """The cycles that trained a run's weights, oldest first: each started
     from the previous one's weights (`--init-from`). A starting point that
@@ -326,7 +336,7 @@ def ship(args):
         bytes=os.path.getsize(weights),
         train_command=args.train_command,
         training=training_facts(args.run),
-        cycles=lineage(args.run),
+        cycles=[{**c, "run": portable(c["run"]), "init_from": portable(c["init_from"])} for c in lineage(args.run)],
         calibration={str(k): {str(th): m for th, m in row.items()} for k, row in calibration.items()},
         test_predict=predicted,
         test_predict_by_source=by_source,
@@ -520,13 +530,15 @@ def _width_lines(card):
     comparison = card.get("width_comparison")
     if not comparison:
         return []
+    verdict = width_per_cpu_hour.equal_cost(comparison, card.get("width"))
     return [
-        f"Width chosen by validation loss per CPU-hour (`experiments.width_per_cpu_hour`: each epoch's "
+        f"Widths compared by validation loss per CPU-hour (`experiments.width_per_cpu_hour`: each epoch's "
         f"validation loss against the CPU-hours its examples cost at the benchmark's bare-step rate, "
         f"{comparison['cores']} cores, {comparison['image_size']} px, batch {comparison['batch_size']}):",
         "",
         width_per_cpu_hour.markdown(comparison),
         "",
+        *([verdict, ""] if verdict else []),
     ]
 
 
@@ -713,7 +725,8 @@ def model_card(card):
         + ", colors blended across lines, hints through the network only"
         + (", one network pass (no mirror-image average)" if card.get("flip_average") else "")
         + " (see the README).",
-        "- Still training: the run goes on, and a later release ships a better epoch when validation shows one.",
+        "- Trained in cycles (above): a later cycle replaces these weights only when it beats them on "
+        "validation and passes the end-to-end hint tests (`experiments.vet_candidate`).",
         "",
     ]
     return "\n".join(lines)

@@ -97,6 +97,40 @@ def markdown(result):
     return "\n".join(out)
 
 
+def equal_cost(result, chosen=None):
+    """One sentence comparing the runs at the CPU-hours every one of them
+    reached: the lowest validation loss there, and the runs trained longer
+    (None for fewer than two runs).
+
+    Args:
+        result: `table`'s dict.
+        chosen: the width that was shipped (its line says whether the
+            comparison shows it ahead), or None.
+    """
+    runs_ = result["runs"]
+    if len(runs_) < 2:
+        return None
+    budget = min(r["cpu_hours"][-1] for r in runs_)
+
+    def within(r):  # the last epoch within the budget (a float's width over it counts as within)
+        done = [i for i, h in enumerate(r["cpu_hours"]) if h <= budget * (1 + 1e-9)]
+        return (r["val_loss"][done[-1]], r["cpu_hours"][done[-1]]) if done else None
+
+    reached = [(r, within(r)) for r in runs_ if within(r) is not None]
+    best, (loss, hours) = min(reached, key=lambda item: item[1][0])
+    others = ", ".join(f"{v[0]:.2f} at width {r['width']:g}" for r, v in reached if r is not best)
+    text = (
+        f"Within the {budget:.2f} CPU-hours every run reached, width {best['width']:g} had the lowest validation "
+        f"loss ({loss:.2f} after {hours:.2f} h; {others})."
+    )
+    longer = [r for r in runs_ if r["cpu_hours"][-1] > budget * (1 + 1e-9)]
+    for r in longer:
+        text += f" Width {r['width']:g} went on to {r['val_loss'][-1]:.2f} after {r['cpu_hours'][-1]:.2f} h."
+    if chosen is not None and float(chosen) != float(best["width"]):
+        text += f" The shipped width, {float(chosen):g}, is not shown ahead at equal cost."
+    return text
+
+
 @cli
 def main(argv=None):
     args = errors.parse_args(_parser(), argv)

@@ -123,3 +123,10 @@ def test_vetting_a_saved_model_asks_for_its_run(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         f"error: {tmp_path}: a SavedModel; give the run (or packed weights) it was exported from"
     )
+
+
+def test_the_card_records_runs_without_this_machines_folders():
+    assert ship_model.portable("/work/runs/long-w05-r20/average") == "long-w05-r20/average"
+    assert ship_model.portable("/work/runs/long-w05-r4/best/") == "long-w05-r4/best"
+    assert ship_model.portable("/work/ship/r19e5") == "r19e5"
+    assert ship_model.portable("") == ""

@@ -52,3 +52,28 @@ def test_runs_that_cannot_be_compared_are_one_line_errors(tmp_path):
     wide = _run(tmp_path / "d", 1.0, [3.0])
     with pytest.raises(ColorizeError, match="no step at width 1"):
         width_per_cpu_hour.table([wide], bench)
+
+
+def _row(width, losses, hours_per_epoch):
+    return {
+        "width": width,
+        "val_loss": losses,
+        "cpu_hours": [hours_per_epoch * e for e in range(1, len(losses) + 1)],
+    }
+
+
+def test_equal_cost_compares_at_the_hours_every_run_reached():
+    # Width 0.25: 0.1 h per epoch, 3 epochs (0.3 h); width 0.5: 0.15 h per epoch, 6 epochs.
+    result = {"runs": [_row(0.5, [3.1, 2.8, 2.6, 2.5, 2.4, 2.3], 0.15), _row(0.25, [3.0, 2.9, 2.85], 0.1)]}
+    text = width_per_cpu_hour.equal_cost(result, 0.5)
+    # At 0.3 h width 0.5 has done 2 epochs (2.8), width 0.25 all 3 (2.85): 0.5 is ahead there.
+    assert text.startswith("Within the 0.30 CPU-hours every run reached, width 0.5 had the lowest validation loss")
+    assert "(2.80 after 0.30 h; 2.85 at width 0.25)" in text
+    assert "Width 0.5 went on to 2.30 after 0.90 h." in text
+    assert "not shown ahead" not in text
+    # The other way round, the shipped width is said not to be ahead at equal cost.
+    result["runs"][1]["val_loss"] = [3.0, 2.9, 2.7]
+    text = width_per_cpu_hour.equal_cost(result, 0.5)
+    assert "width 0.25 had the lowest validation loss (2.70 after 0.30 h; 2.80 at width 0.5)" in text
+    assert text.endswith("The shipped width, 0.5, is not shown ahead at equal cost.")
+    assert width_per_cpu_hour.equal_cost({"runs": result["runs"][:1]}) is None
