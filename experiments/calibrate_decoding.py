@@ -102,6 +102,19 @@ def sweep_parser(doc, out, model=True):
     return p
 
 
+def parse_sweep(doc, out, argv):
+    """`sweep_parser`'s arguments from `argv`, for a sweep that needs the
+    network itself (its evidence or its layers), not an export.
+
+    Raises:
+        ColorizeError: a bad flag, or the model is an export.
+    """
+    args = errors.parse_args(sweep_parser(doc, out), argv)
+    if runs.kind(args.model) == "export":
+        raise ColorizeError(f"{args.model}: a run directory or packed model is needed, not an export")
+    return args
+
+
 def figures_text(m):
     """One metrics dict as the sweeps print it ("-" for a figure the windows cannot give)."""
 
@@ -111,6 +124,22 @@ def figures_text(m):
     return (
         f"PSNR {value('psnr', 2)}  white kept {value('white_kept', 3)}  page {value('page_min', 1)}  "
         f"chroma ratio {value('chroma_ratio', 2)}  overlap {value('color_overlap', 3)}"
+    )
+
+
+FIGURES_HEAD = "PSNR dB | white kept | page | chroma ratio | overlap | hue error (deg) |"
+"""The columns of a sweep's Markdown table after its first (`figures_cells`)."""
+
+
+def figures_cells(m):
+    """One metrics dict as the cells of `FIGURES_HEAD` ("-" for a figure the windows cannot give)."""
+
+    def cell(key, digits):
+        return "-" if m.get(key) is None else f"{m[key]:.{digits}f}"
+
+    return (
+        f"{cell('psnr', 2)} | {cell('white_kept', 3)} | {cell('page_min', 1)} | {cell('chroma_ratio', 2)} | "
+        f"{cell('color_overlap', 3)} | {cell('hue_error', 1)} |"
     )
 
 

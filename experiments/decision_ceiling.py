@@ -39,7 +39,6 @@ import sys
 
 import numpy as np
 
-from colorize import errors, runs
 from colorize.errors import ColorizeError, cli
 from colorize.evaluation import metrics
 from colorize.inference import coloring, fullres
@@ -146,19 +145,8 @@ def measure(model, examples, temperature, threshold, thresholds=PAPER_MASSES):
 def markdown_table(record):
     """The results file's rows as a Markdown table (`experiments.docs`)."""
 
-    def cell(m, key, digits):
-        return "-" if m.get(key) is None else f"{m[key]:.{digits}f}"
-
-    lines = [
-        "| paper decided by | PSNR dB | white kept | page | chroma ratio | overlap | hue error (deg) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, row in record["results"].items():
-        m = row[KEY]
-        lines.append(
-            f"| {name} | {cell(m, 'psnr', 2)} | {cell(m, 'white_kept', 3)} | {cell(m, 'page_min', 1)} | "
-            f"{cell(m, 'chroma_ratio', 2)} | {cell(m, 'color_overlap', 3)} | {cell(m, 'hue_error', 1)} |"
-        )
+    lines = [f"| paper decided by | {calibrate_decoding.FIGURES_HEAD}", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {calibrate_decoding.figures_cells(row[KEY])}" for name, row in record["results"].items()]
     threshold = record.get("paper_threshold")
     mixed = record.get("paper_in_mixed_regions")
     head = (
@@ -172,9 +160,7 @@ def markdown_table(record):
 
 @cli
 def main(argv=None):
-    args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
-    if runs.kind(args.model) == "export":
-        raise ColorizeError(f"{args.model}: a run directory or packed model is needed, not an export")
+    args = calibrate_decoding.parse_sweep(__doc__, OUT, argv)
     config, model, examples = calibrate_decoding.open_model(
         args.model, args.split, args.max_examples, data_dir=args.data_dir
     )

@@ -35,7 +35,6 @@ import sys
 
 import numpy as np
 
-from colorize import errors, runs
 from colorize.errors import ColorizeError, cli
 from colorize.inference import fullres
 from colorize.nets import annealed_mean, color
@@ -138,19 +137,10 @@ def alternatives(model, config, temperature):
 def markdown_table(record):
     """The results file's rows as a Markdown table (`experiments.docs`)."""
 
-    def cell(m, key, digits):
-        return "-" if m.get(key) is None else f"{m[key]:.{digits}f}"
-
-    lines = [
-        "| decoding | PSNR dB | white kept | page | chroma ratio | overlap | hue error (deg) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = [f"| decoding | {calibrate_decoding.FIGURES_HEAD}", "|---|---|---|---|---|---|---|"]
     for name, row in record["results"].items():
         (m,) = row.values()
-        lines.append(
-            f"| {name} | {cell(m, 'psnr', 2)} | {cell(m, 'white_kept', 3)} | {cell(m, 'page_min', 1)} | "
-            f"{cell(m, 'chroma_ratio', 2)} | {cell(m, 'color_overlap', 3)} | {cell(m, 'hue_error', 1)} |"
-        )
+        lines.append(f"| {name} | {calibrate_decoding.figures_cells(m)}")
     threshold = record.get("paper_threshold")
     head = (
         f"`{record['model']}`, {record['examples']} {record['split']} windows of {record['dataset']}, as `predict` "
@@ -163,9 +153,7 @@ def markdown_table(record):
 
 @cli
 def main(argv=None):
-    args = errors.parse_args(calibrate_decoding.sweep_parser(__doc__, OUT), argv)
-    if runs.kind(args.model) == "export":
-        raise ColorizeError(f"{args.model}: a run directory or packed model is needed, not an export")
+    args = calibrate_decoding.parse_sweep(__doc__, OUT, argv)
     calibrate_decoding.sweep_recorded(args, alternatives)
     return 0
 
