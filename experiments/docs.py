@@ -155,7 +155,7 @@ drawn from all its sources, and per source):
   {met(0.8 <= chroma <= 1.3)}), and it often picks the wrong hue, or a smear of several, for what has
   many plausible colors (whales, clothes, cars, hats): the colors' overlap with the truth's is
   {p["color_overlap"]:.3f}{_overlap_scale(p)} (target 0.35: {met(p["color_overlap"] >= 0.35)}). It has trained for about
-  {hours:.0f} hours on 2 CPU cores, and its training goes on.
+  {hours:.0f} hours on 2 CPU cores{f" in {len(cycles)} cycles" if len(cycles) > 1 else ""}.
 
 Hints are what it is for. Each one helps the network ({curve[0]:.1f} dB on its own without hints,
 {curve[at[10]]:.1f} with 10, {curve[at[50]]:.1f} with 50), and with 10 hints `predict`'s output scores
