@@ -9,6 +9,8 @@ import pytest
 
 from colorize.inference import hint_fill, hint_flood
 
+import helpers
+
 GREEN = (40, 170, 60)
 WHITE = (255, 255, 255)
 GRAY = 128
@@ -538,3 +540,22 @@ def test_colored_by_predict_a_dab_in_a_petal_open_at_a_gap_colors_the_petal(ship
     assert np.count_nonzero(np.all(out["rgb"] == pink, axis=-1) & beyond) <= 10
     (note,) = out["notes"]
     assert "gap of about" in note and "as if it were closed" in note
+
+
+def test_a_figure_closed_at_a_wide_gap_ends_straight_across_it_at_the_lines_ends():
+    # The README's hinted flower: a dab in the right petal, open at a gap of about 39 px. The
+    # regions at the wider gap come from blocks of 4 x 4 px: their edge jutted 3 px past the
+    # ends of the outline, one block at a time, with the page's white in notches beside it.
+    from PIL import Image  # noqa: PLC0415
+
+    lines = np.asarray(Image.open(os.path.join(helpers.REPO, "examples", "flower.png")).convert("L"))
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(430, 240)], (224, 64, 128), radius=3))
+    assert "filled up to that gap, as if it were closed" in plan.notes[0]
+    fill, ink = plan.index > 0, lines < 128
+    rows = [y for y in range(200, 290) if not ink[y, 440:500].any()]  # the gap, right of the petal
+    assert len(rows) > 30
+    ends = max(np.flatnonzero(ink[y, 440:500]).max() + 440 for y in (rows[0] - 1, rows[-1] + 1))
+    edge = np.array([np.flatnonzero(fill[y, :500]).max() for y in rows])  # the fill's right edge, row by row
+    assert edge.max() - edge.min() <= 1, edge
+    assert edge.max() <= ends
+    assert fill[rows, 440 : edge.min()].all()  # no notch of paper inside it

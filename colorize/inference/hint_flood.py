@@ -47,7 +47,8 @@ pixels of one color):
    threshold) fills the figure up to the wider gap that closes it, as a
    paint program's gap-closing fill does, and the note ends "filled up to
    that gap, as if it were closed ...": a hint is not lost because the
-   network took its figure for paper.
+   network took its figure for paper. A figure closed at a wider gap ends
+   straight across the gap at the ends of its outline (`_sharpened`).
 4. Dabs that fill one area are one group. A group of one color fills its
    area; a group with several colors splits its area between its dabs,
    each pixel going to the dab nearest to it along the area (a geodesic
@@ -699,7 +700,8 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
             areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell)
         elif key[0] == "figure":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
-            areas[key] = _without_slivers(areas[key], dab_pixels, max(1, round(gap)))
+            area = _sharpened(areas[key], lines, paper, labels == key[-1], key[1])
+            areas[key] = _without_slivers(area, dab_pixels, max(1, round(gap)))
     for k, (opening, wall_key) in walled_notes.items():
         # Where the fill meets the network's paper is where the outline is open: the gap the wider
         # closing found when the fill stops there, else (it closed a passage between two shapes
@@ -942,6 +944,59 @@ def _leak(ladder, pixels, paper, gap, height, width):
         if not touching[inner]:
             return ladder.open_gap(wide, touching, inner, paper), wider
     return None
+
+
+EDGE_REACH = 8
+"""How far (px) `_sharpened` may move a figure's edge across a gap: the
+regions at a wider gap are found on blocks of up to 4 x 4 pixels
+(`hint_fill.MAX_FACTOR`), so their edge is off by a block or two."""
+
+
+def _sharpened(area, lines, paper, region, gap):
+    """A figure closed at a wider gap (`area`, `(H, W)` bool, from the
+    regions at `gap`, whose ball centers are found on blocks of up to 4 x 4
+    pixels for speed), with its edge across the gap found again at full
+    size: the ball centers at full size (paper farther than `gap` / 2 + 1
+    from any ink) are the figure's where most of their piece lies in
+    `area`, the page's elsewhere, and a watershed from them over the paper
+    of the figure's bounding box (flooding by darkness, as
+    `hint_fill.PaperRegions` does) parts the paper where they meet, midway
+    across the gap and up to the ends of the lines. Only the paper within
+    `EDGE_REACH` px of the page (the paper of `region` outside `area`)
+    is decided again, and only what `area` holds is kept (the blocks' edge
+    juts out past the gap and is jagged; this one is not, and never fills
+    more); ink, and pixels of other regions than `region` (the dab's region
+    at the base gap, `(H, W)` bool), stay as `area` has them.
+
+    Returns:
+        `(H, W)` bool, a new array (`area` itself when no ball fits in it).
+    """
+    height, width = area.shape
+    radius = gap / 2.0 + 1.0
+    margin = int(np.ceil(radius)) + 2
+    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
+    y0, x0 = max(0, top - margin), max(0, left - margin)
+    y1, x1 = min(height, top + rows + margin), min(width, left + cols + margin)
+    box = (slice(y0, y1), slice(x0, x1))
+    distance = cv2.distanceTransform(np.ascontiguousarray(paper[box]), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    centers = (distance > radius).view(np.uint8)
+    count, pieces = cv2.connectedComponents(centers, connectivity=4)
+    inside = np.bincount(pieces[area[box]], minlength=count)
+    figure = inside * 2 > np.bincount(pieces.ravel(), minlength=count)
+    figure[0] = False
+    if not figure.any():
+        return area
+    markers = np.where(centers > 0, np.where(figure[pieces], 1, 2), 0).astype(np.int32)
+    cv2.watershed(cv2.cvtColor(cv2.bitwise_not(np.ascontiguousarray(lines[box])), cv2.COLOR_GRAY2BGR), markers)
+    out = np.array(area, copy=True)
+    on_paper = paper[box] > 0  # the lines keep their side as the regions at `gap` split them
+    # Only the edge across the gap moves: within `EDGE_REACH` px of the page (paper of the region
+    # outside `area`). Elsewhere (corners where lines cross, which the balls do not reach) `area` stays.
+    page = (on_paper & region[box] & ~area[box]).view(np.uint8)
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE_REACH + 1, 2 * EDGE_REACH + 1))
+    near = cv2.dilate(page, reach).view(bool) & on_paper
+    out[box] = np.where(near, markers == 1, True) & area[box] & region[box]
+    return out
 
 
 def _without_slivers(area, pixels, width):
