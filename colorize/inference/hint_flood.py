@@ -962,8 +962,8 @@ def _sharpened(area, lines, paper, region, gap):
     of the figure's bounding box (flooding by darkness, as
     `hint_fill.PaperRegions` does) parts the paper where they meet, midway
     across the gap and up to the ends of the lines. Only the paper within
-    `EDGE_REACH` px of the page (the paper of `region` outside `area`)
-    is decided again, and only what `area` holds is kept (the blocks' edge
+    `EDGE_REACH` px of the page (the paper of `region` outside `area`),
+    along the paper, is decided again, and only what `area` holds is kept (the blocks' edge
     juts out past the gap and is jagged; this one is not, and never fills
     more); ink, and pixels of other regions than `region` (the dab's region
     at the base gap, `(H, W)` bool), stay as `area` has them.
@@ -991,10 +991,14 @@ def _sharpened(area, lines, paper, region, gap):
     out = np.array(area, copy=True)
     on_paper = paper[box] > 0  # the lines keep their side as the regions at `gap` split them
     # Only the edge across the gap moves: within `EDGE_REACH` px of the page (paper of the region
-    # outside `area`). Elsewhere (corners where lines cross, which the balls do not reach) `area` stays.
-    page = (on_paper & region[box] & ~area[box]).view(np.uint8)
-    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE_REACH + 1, 2 * EDGE_REACH + 1))
-    near = cv2.dilate(page, reach).view(bool) & on_paper
+    # outside `area`) along the paper. Elsewhere (corners where lines cross, which the balls do
+    # not reach) `area` stays.
+    near = (on_paper & region[box] & ~area[box]).view(np.uint8)
+    paper_box = on_paper.view(np.uint8)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(EDGE_REACH):  # through paper only: not across a line into a corner of the figure
+        near = cv2.dilate(near, cross) & paper_box
+    near = near.view(bool)
     out[box] = np.where(near, markers == 1, True) & area[box] & region[box]
     return out
 
