@@ -559,3 +559,11 @@ def test_a_figure_closed_at_a_wide_gap_ends_straight_across_it_at_the_lines_ends
     assert edge.max() - edge.min() <= 1, edge
     assert edge.max() <= ends
     assert fill[rows, 440 : edge.min()].all()  # no notch of paper inside it
+    # The same petal closed by hand, a straight line at the ends of its outline: the fill is that,
+    # to a pixel (an antialiased one where lines cross), and no more.
+    closed = lines.copy()
+    closed[rows[0] - 2 : rows[-1] + 3, edge.max() + 1] = 0
+    _, pieces = cv2.connectedComponents((closed >= 128).astype(np.uint8), connectivity=4)
+    petal = pieces == pieces[240, 430]
+    assert np.count_nonzero(petal & ~fill) <= 2
+    assert not (fill & (lines >= 128) & ~petal).any()
