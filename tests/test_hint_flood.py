@@ -567,3 +567,23 @@ def test_a_figure_closed_at_a_wide_gap_ends_straight_across_it_at_the_lines_ends
     petal = pieces == pieces[240, 430]
     assert np.count_nonzero(petal & ~fill) <= 2
     assert not (fill & (lines >= 128) & ~petal).any()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5, 2.0, 3.0])
+def test_the_open_petal_is_filled_alone_at_any_scale(scale):
+    # The README's hinted flower scanned larger: at 1.5 and 3 times its size the petal met the
+    # page only across its gap at the scale the wider regions are found on (its outline borders
+    # the other petals everywhere else), its seed was merged with the page's as if the gap were
+    # a neck, and the dab painted the whole page, with no note.
+    from PIL import Image  # noqa: PLC0415
+
+    flower = np.asarray(Image.open(os.path.join(helpers.REPO, "examples", "flower.png")).convert("L"))
+    lines = cv2.resize(flower, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    point = (round(430 * scale), round(240 * scale))
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [point], (224, 64, 128), radius=round(3 * scale)))
+    share = np.count_nonzero(plan.index) / lines.size
+    assert 0.02 < share < 0.04, share  # the petal: 2.4 to 2.9 % of the page (the page: over 80 %)
+    (note,) = plan.notes
+    assert note.endswith(
+        "filled up to that gap, as if it were closed (dab the paper around it too if the hint was for the page)"
+    )

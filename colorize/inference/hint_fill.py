@@ -62,6 +62,7 @@ import cv2
 import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
+import skimage.morphology
 
 from colorize.errors import ColorizeError
 from colorize.inference.fullres import BAND_PIXELS, for_bands, line_threshold
@@ -225,7 +226,9 @@ class PaperRegions:
         grown = seed_labels
         cv2.watershed(cv2.cvtColor(cv2.bitwise_not(small_lines), cv2.COLOR_GRAY2BGR), grown)
         _assign_nearest(grown, grown <= 0)  # the flood's meeting lines and the image border
-        seed_region = _merge_necks(grown, small_paper, seed_raw, in_split)  # (seed_count,) 0 outside divided pieces
+        seed_region = _merge_necks(
+            grown, small_paper, seed_raw, in_split, gap_ends=_line_ends(small_paper, radius / factor), gap=gap / factor
+        )  # (seed_count,) 0 outside divided pieces
         seed_region[in_split] += whole.size
         count = int(seed_region.max())
         rows, cols = grown.shape
@@ -366,33 +369,68 @@ def _assign_nearest(labels, missing):
     labels[missing] = known[nearest[missing] - 1]
 
 
-def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5):
+GAP_BORDER_SLACK = 1.0
+"""Two seeds that meet across paper beside a line's end stay apart when
+their border holds at most this many times the closed gap's width of
+4-neighbour pairs on paper (a slanted border counts up to twice its
+length): a wider passage is not a gap this closing closes."""
+
+
+def _line_ends(paper, reach):
+    """Where lines end: `(h, w)` bool, True within `reach` pixels of an end
+    of the ink's skeleton (a skeleton pixel with one 8-neighbour), away from
+    the picture's border (a line cut by the border is not an opening).
+
+    Args:
+        paper: `(h, w)` uint8, 1 on paper, 0 on ink.
+        reach: how far from an end counts, in pixels.
+    """
+    ink = paper == 0
+    skeleton = skimage.morphology.skeletonize(ink).astype(np.uint8)
+    neighbours = cv2.filter2D(skeleton, cv2.CV_16S, np.ones((3, 3), np.int16), borderType=cv2.BORDER_CONSTANT)
+    ends = (skeleton > 0) & (neighbours == 2)  # itself and one neighbour
+    margin = int(np.ceil(reach))
+    ends[:margin] = ends[-margin:] = False
+    ends[:, :margin] = ends[:, -margin:] = False
+    size = 2 * margin + 1
+    return cv2.dilate(ends.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).view(bool)
+
+
+def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5, gap_ends=None, gap=0.0):
     """Joins the seeds of one piece of paper whose shared border is mostly paper.
 
     Two ball seeds of one region, split where it narrows to less than the
     ball (a neck: an arm, a waist), meet across paper; regions split by a
     line meet along ink, and across a closed gap only over its few pixels.
     Seeds of one piece whose border pixels (pairs of 4-neighbours) lie on
-    ink less than `ink_share` of the time are merged. At a smaller scale a
-    block with any ink counts as ink, so a passage narrower than a block
-    keeps its two seeds apart (a split region asks for one more hint; a
-    wrong merge would let a fill through a closed gap).
+    ink less than `ink_share` of the time are merged, unless a line ends
+    beside their border (`gap_ends`) and the border's paper is no wider
+    than the gap closed (`GAP_BORDER_SLACK` times `gap`): a figure open to
+    the page only at a gap between two line ends (a petal among others,
+    whose outline borders other regions everywhere else) meets the page
+    across paper alone, but the passage is a gap, not a neck. At a smaller scale a block with any
+    ink counts as ink, so a passage narrower than a block keeps its two
+    seeds apart (a split region asks for one more hint; a wrong merge would
+    let a fill through a closed gap).
 
     Args:
         grown: `(h, w)` int32 seed labels grown over every pixel.
         paper: `(h, w)` uint8, 1 on paper.
         seed_raw: `(seeds,)` the piece of paper of each seed.
         in_split: `(seeds,)` bool, the seeds of pieces with several seeds.
+        gap_ends: optional `(h, w)` bool, near the ends of lines (`_line_ends`).
+        gap: the gap closed, in pixels of `grown`.
 
     Returns:
         `(seeds,)` int32 region of each seed of a divided piece, 1..m (0
         for the others).
     """
     count = seed_raw.size
-    keys, inks = [], []
-    for a, b, pa, pb in (
-        (grown[:, :-1], grown[:, 1:], paper[:, :-1], paper[:, 1:]),
-        (grown[:-1], grown[1:], paper[:-1], paper[1:]),
+    keys, inks, ends = [], [], []
+    near = np.zeros(grown.shape, bool) if gap_ends is None else gap_ends
+    for a, b, pa, pb, na, nb in (
+        (grown[:, :-1], grown[:, 1:], paper[:, :-1], paper[:, 1:], near[:, :-1], near[:, 1:]),
+        (grown[:-1], grown[1:], paper[:-1], paper[1:], near[:-1], near[1:]),
     ):
         border = a != b
         a, b = a[border], b[border]
@@ -401,12 +439,16 @@ def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5):
         lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
         keys.append(lo * count + hi)
         inks.append(((pa[border] & pb[border]) == 0)[inside])  # either pixel on ink
-    keys, inks = np.concatenate(keys), np.concatenate(inks)
+        ends.append((na[border] | nb[border])[inside])
+    keys, inks, ends = np.concatenate(keys), np.concatenate(inks), np.concatenate(ends)
     joined = np.zeros(0, np.int64)
     if keys.size:
         pairs, index = np.unique(keys, return_inverse=True)
         share = np.bincount(index, inks) / np.bincount(index)
-        joined = pairs[share < ink_share]
+        on_paper = np.bincount(index, ~inks, minlength=pairs.size)  # border pairs on paper: about the passage's width
+        at_ends = np.bincount(index, ends & ~inks, minlength=pairs.size) > 0  # beside a line's end
+        closed_gap = at_ends & (on_paper <= GAP_BORDER_SLACK * gap)
+        joined = pairs[(share < ink_share) & ~closed_gap]
     graph = scipy.sparse.coo_matrix((np.ones(joined.size), (joined // count, joined % count)), shape=(count, count))
     _, component = scipy.sparse.csgraph.connected_components(graph, directed=False)  # (count,)
     region = np.zeros(count, np.int32)
