@@ -64,6 +64,17 @@ def floats(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, not {text!r}") from None
 
 
+def positive(text):
+    """`"150"` -> 150, or argparse's error for anything but a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="python -m experiments.calibrate_decoding",
@@ -73,7 +84,7 @@ def _parser():
     p.add_argument("--split", default="validation")
     p.add_argument("--dataset", default=None, help="TFDS name/config (default: the model's)")
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
-    p.add_argument("--max-examples", type=int, default=200)
+    p.add_argument("--max-examples", type=positive, default=200)
     p.add_argument("--temperatures", type=floats, default=TEMPERATURES)
     p.add_argument("--thresholds", type=floats, default=THRESHOLDS)
     p.add_argument("--out", default=None, help="results JSON (default: MODEL/calibration.json)")
@@ -97,7 +108,7 @@ def sweep_parser(doc, out, model=True):
         p.add_argument("model", help="a run directory or packed model (colorize/weights/line_art)")
     p.add_argument("--split", default="validation")
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: the model's)")
-    p.add_argument("--max-examples", type=int, default=150)
+    p.add_argument("--max-examples", type=positive, default=150)
     p.add_argument("--out", default=out)
     return p
 

@@ -522,6 +522,9 @@ def _training_lines(card):
         "",
         f"{steps} steps in all, {hours} hours of training wall time {where}",
         "",
+        "A later cycle replaces these weights only when it beats them on validation and passes the "
+        "end-to-end hint tests (`experiments.vet_candidate`).",
+        "",
     ]
 
 
@@ -725,8 +728,6 @@ def model_card(card):
         + ", colors blended across lines, hints through the network only"
         + (", one network pass (no mirror-image average)" if card.get("flip_average") else "")
         + " (see the README).",
-        "- Trained in cycles (above): a later cycle replaces these weights only when it beats them on "
-        "validation and passes the end-to-end hint tests (`experiments.vet_candidate`).",
         "",
     ]
     return "\n".join(lines)

@@ -127,7 +127,9 @@ def equal_cost(result, chosen=None):
     for r in longer:
         text += f" Width {r['width']:g} went on to {r['val_loss'][-1]:.2f} after {r['cpu_hours'][-1]:.2f} h."
     if chosen is not None and float(chosen) != float(best["width"]):
-        text += f" The shipped width, {float(chosen):g}, is not shown ahead at equal cost."
+        text += (
+            f" So this comparison does not support the shipped width, {float(chosen):g}: at equal cost it was behind."
+        )
     return text
 
 

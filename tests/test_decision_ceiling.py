@@ -80,3 +80,14 @@ def test_an_export_is_refused_in_one_line(export_dir, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: {export_dir}: a run directory or packed model is needed, not an export"]
+
+
+def test_a_count_of_windows_under_1_is_refused_as_such(run_dir, capsys):
+    from experiments import decision_ceiling  # noqa: PLC0415 (TensorFlow)
+
+    for bad in ("0", "-3", "abc"):
+        with pytest.raises(SystemExit) as exit_info:
+            decision_ceiling.main([run_dir, "--max-examples", bad])
+        assert exit_info.value.code == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert last == f"error: argument --max-examples: expected a whole number of at least 1, not '{bad}'"

@@ -70,10 +70,10 @@ def test_equal_cost_compares_at_the_hours_every_run_reached():
     assert text.startswith("Within the 0.30 CPU-hours every run reached, width 0.5 had the lowest validation loss")
     assert "(2.80 after 0.30 h; 2.85 at width 0.25)" in text
     assert "Width 0.5 went on to 2.30 after 0.90 h." in text
-    assert "not shown ahead" not in text
+    assert "does not support" not in text
     # The other way round, the shipped width is said not to be ahead at equal cost.
     result["runs"][1]["val_loss"] = [3.0, 2.9, 2.7]
     text = width_per_cpu_hour.equal_cost(result, 0.5)
     assert "width 0.25 had the lowest validation loss (2.70 after 0.30 h; 2.80 at width 0.5)" in text
-    assert text.endswith("The shipped width, 0.5, is not shown ahead at equal cost.")
+    assert text.endswith("So this comparison does not support the shipped width, 0.5: at equal cost it was behind.")
     assert width_per_cpu_hour.equal_cost({"runs": result["runs"][:1]}) is None
