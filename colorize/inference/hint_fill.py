@@ -408,10 +408,10 @@ def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5, gap_ends=None,
     than the gap closed (`GAP_BORDER_SLACK` times `gap`): a figure open to
     the page only at a gap between two line ends (a petal among others,
     whose outline borders other regions everywhere else) meets the page
-    across paper alone, but the passage is a gap, not a neck. At a smaller scale a block with any
-    ink counts as ink, so a passage narrower than a block keeps its two
-    seeds apart (a split region asks for one more hint; a wrong merge would
-    let a fill through a closed gap).
+    across paper alone, but the passage is a gap, not a neck. At a smaller
+    scale a block with any ink counts as ink, so a passage narrower than a
+    block keeps its two seeds apart (a split region asks for one more hint;
+    a wrong merge would let a fill through a closed gap).
 
     Args:
         grown: `(h, w)` int32 seed labels grown over every pixel.

@@ -963,10 +963,11 @@ def _sharpened(area, lines, paper, region, gap):
     `hint_fill.PaperRegions` does) parts the paper where they meet, midway
     across the gap and up to the ends of the lines. Only the paper within
     `EDGE_REACH` px of the page (the paper of `region` outside `area`),
-    along the paper, is decided again, and only what `area` holds is kept (the blocks' edge
-    juts out past the gap and is jagged; this one is not, and never fills
-    more); ink, and pixels of other regions than `region` (the dab's region
-    at the base gap, `(H, W)` bool), stay as `area` has them.
+    along the paper, is decided again, and only what `area` holds is kept
+    (the blocks' edge juts out past the gap and is jagged; this one is not,
+    and never fills more); ink, and pixels of other regions than `region`
+    (the dab's region at the base gap, `(H, W)` bool), stay as `area` has
+    them.
 
     Returns:
         `(H, W)` bool, a new array (`area` itself when no ball fits in it).
