@@ -126,15 +126,16 @@ def parse_sweep(doc, out, argv):
     return args
 
 
+def _figure(m, key, digits):
+    """One figure of a metrics dict, "-" when the windows have nothing it measures (no white paper, no color)."""
+    return "-" if m.get(key) is None else f"{m[key]:.{digits}f}"
+
+
 def figures_text(m):
     """One metrics dict as the sweeps print it ("-" for a figure the windows cannot give)."""
-
-    def value(key, digits):  # None: the windows have nothing it measures (no white paper, no color)
-        return "-" if m[key] is None else f"{m[key]:.{digits}f}"
-
     return (
-        f"PSNR {value('psnr', 2)}  white kept {value('white_kept', 3)}  page {value('page_min', 1)}  "
-        f"chroma ratio {value('chroma_ratio', 2)}  overlap {value('color_overlap', 3)}"
+        f"PSNR {_figure(m, 'psnr', 2)}  white kept {_figure(m, 'white_kept', 3)}  page {_figure(m, 'page_min', 1)}  "
+        f"chroma ratio {_figure(m, 'chroma_ratio', 2)}  overlap {_figure(m, 'color_overlap', 3)}"
     )
 
 
@@ -144,14 +145,15 @@ FIGURES_HEAD = "PSNR dB | white kept | page | chroma ratio | overlap | hue error
 
 def figures_cells(m):
     """One metrics dict as the cells of `FIGURES_HEAD` ("-" for a figure the windows cannot give)."""
-
-    def cell(key, digits):
-        return "-" if m.get(key) is None else f"{m[key]:.{digits}f}"
-
-    return (
-        f"{cell('psnr', 2)} | {cell('white_kept', 3)} | {cell('page_min', 1)} | {cell('chroma_ratio', 2)} | "
-        f"{cell('color_overlap', 3)} | {cell('hue_error', 1)} |"
+    columns = (
+        ("psnr", 2),
+        ("white_kept", 3),
+        ("page_min", 1),
+        ("chroma_ratio", 2),
+        ("color_overlap", 3),
+        ("hue_error", 1),
     )
+    return " | ".join(_figure(m, key, digits) for key, digits in columns) + " |"
 
 
 def windows(config, split, max_examples, source=None):
