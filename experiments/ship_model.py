@@ -573,16 +573,17 @@ def model_card(card):
         "",
         f"- Variant `{card['variant']}` ({card['model']} network, classes in {card['space'].upper()}, "
         + (
-            f"class rebalancing with lambda = {card['rebalance_lambda']}"
-            + (
-                " (uniform class weights: the loss weighs each class by its frequency)"
+            (
+                # lambda 1 makes every weight 1: no rebalancing (and nothing to spare white from).
+                f"no class rebalancing (lambda = {card['rebalance_lambda']}: every class weighs 1, "
+                "so each counts by its frequency)"
                 if card["rebalance_lambda"] == 1
-                else ""
+                else f"class rebalancing with lambda = {card['rebalance_lambda']}"
+                + (", white spared" if card["spare_white"] else "")
             )
             if card["rebalance"]
             else "no rebalancing"
         )
-        + (", white spared" if card["spare_white"] else "")
         + f"), width {card['width']}, trained at {card['image_size']} px in {card['precision']}.",
         "- Inputs: the sketch, color hints (trained with simulated dots and strokes)"
         + (", and a palette (ideepcolor's global hints)" if card["palette"] else "")

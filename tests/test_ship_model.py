@@ -3,10 +3,11 @@ that trained the weights, each started from the one before, followed back
 through `init_from` to the first."""
 
 import json
+import os
 
 import pytest
 
-from colorize import runs, variants
+from colorize import runs, variants, weights
 from experiments import ship_model
 
 
@@ -130,3 +131,19 @@ def test_the_card_records_runs_without_this_machines_folders():
     assert ship_model.portable("/work/runs/long-w05-r4/best/") == "long-w05-r4/best"
     assert ship_model.portable("/work/ship/r19e5") == "r19e5"
     assert ship_model.portable("") == ""
+
+
+@pytest.mark.parametrize(
+    "lam, spare, says, not_says",
+    [
+        (1.0, True, "no class rebalancing (lambda = 1.0: every class weighs 1", "white spared"),
+        (0.75, True, "class rebalancing with lambda = 0.75, white spared)", "no class rebalancing"),
+        (0.5, False, "class rebalancing with lambda = 0.5)", "white spared"),
+    ],
+)
+def test_the_card_says_lambda_1_is_no_rebalancing(lam, spare, says, not_says):
+    with open(os.path.join(weights.SHIPPED, "model_card.json")) as f:
+        card = json.load(f)
+    card.update(rebalance_lambda=lam, spare_white=spare)
+    (line,) = [x for x in ship_model.model_card(card).splitlines() if x.startswith("- Variant")]
+    assert says in line and not_says not in line
