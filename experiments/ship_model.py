@@ -250,6 +250,34 @@ def lineage(run_dir, limit=20):
     return cycles[::-1]
 
 
+def measure_curve(model_dir, out, max_examples, data_dir):
+    """`experiments.hints_curve` of a packed model on the test split, as
+    `predict` outputs it too (`--fill`), into `out`: its results dict."""
+    argv = [model_dir, "--out", out, "--fill", "--split", "test", "--counts", ",".join(map(str, hints_curve.COUNTS))]
+    if max_examples:
+        argv += ["--max-examples", str(max_examples)]
+    if data_dir:
+        argv += ["--data-dir", data_dir]
+    hints_curve.main(argv)
+    with open(os.path.join(out, hints_curve.RESULTS)) as f:
+        return json.load(f)
+
+
+def curve_facts(curve):
+    """The card's hint figures from a `measure_curve` result: the network
+    and `predict`'s output at 10 hints, every curve, the flood-fill
+    baseline and the counts."""
+    (shipped,) = curve["runs"].values()
+    at = {count: i for i, count in enumerate(curve["counts"])}
+    return dict(
+        test_hints10=shipped["metrics"][at[10]],
+        test_hints10_fill=shipped["fill_metrics"][at[10]],
+        hints_curve=dict(curve["runs"]),
+        flood_fill=next(iter(curve["baselines"].values()))["psnr"],
+        counts=curve["counts"],
+    )
+
+
 def ship(args):
     config, net = trained.load_net(args.run)
     if args.data_dir:
@@ -295,17 +323,7 @@ def ship(args):
     )
     print(f"== the palette of the truth's {PALETTE_COLORS} main colors, as predict colors", flush=True)
     palette_predict = as_predict_colors(model, config, "test", args.max_examples, palette_colors=PALETTE_COLORS)
-    counts = ",".join(map(str, hints_curve.COUNTS))
-    curve_argv = [args.out, "--out", args.curve_out, "--fill", "--split", "test", "--counts", counts]
-    if args.max_examples:
-        curve_argv += ["--max-examples", str(args.max_examples)]
-    if data_dir:
-        curve_argv += ["--data-dir", data_dir]
-    hints_curve.main(curve_argv)
-    with open(os.path.join(args.curve_out, hints_curve.RESULTS)) as f:
-        curve = json.load(f)
-    (shipped,) = curve["runs"].values()
-    at = {count: i for i, count in enumerate(curve["counts"])}
+    curve = measure_curve(args.out, args.curve_out, args.max_examples, data_dir)
     sample_grid(model, config, args.samples, os.path.join(args.out, SAMPLES))
     card = dict(
         variant=config.variant,
@@ -344,11 +362,7 @@ def ship(args):
         test_palette=palette["metrics"],
         test_predict_palette=palette_predict,
         test_examples=network["examples"],
-        test_hints10=shipped["metrics"][at[10]],
-        test_hints10_fill=shipped["fill_metrics"][at[10]],
-        hints_curve={name: curve["runs"][name] for name in curve["runs"]},
-        flood_fill=next(iter(curve["baselines"].values()))["psnr"],
-        counts=curve["counts"],
+        **curve_facts(curve),
         written=time.strftime("%Y-%m-%d"),
     )
     if args.width_comparison and os.path.exists(args.width_comparison):
@@ -671,7 +685,14 @@ def model_card(card):
         "",
         *table(_bars(m)),
         "",
-        "Hints and palette:",
+        "Hints and palette"
+        + (
+            f" (measured again on {card['hints_measured']}, after a change to how `predict` uses hints; "
+            "`experiments.refresh_hints`)"
+            if card.get("hints_measured")
+            else ""
+        )
+        + ":",
         "",
         *table(_guidance_bars(card)),
         "",

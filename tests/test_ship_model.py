@@ -4,11 +4,12 @@ through `init_from` to the first."""
 
 import json
 import os
+import shutil
 
 import pytest
 
 from colorize import runs, variants, weights
-from experiments import ship_model
+from experiments import refresh_hints, ship_model
 
 
 def _cycle(path, init_from, epochs, lr, dataset="sketch_colorization/line_art", best=None):
@@ -147,3 +148,57 @@ def test_the_card_says_lambda_1_is_no_rebalancing(lam, spare, says, not_says):
     card.update(rebalance_lambda=lam, spare_white=spare)
     (line,) = [x for x in ship_model.model_card(card).splitlines() if x.startswith("- Variant")]
     assert says in line and not_says not in line
+
+
+def _curve(psnr10_fill, flood10):
+    """A `hints_curve` result for one model at counts 0, 10 and 50."""
+
+    def figures(v):
+        return {"psnr": v}
+
+    return {
+        "counts": [0, 10, 50],
+        "runs": {
+            "m": {
+                "psnr": [14.0, 16.0, 17.0],
+                "metrics": [figures(14.0), figures(16.0), figures(17.0)],
+                "fill_psnr": [15.0, psnr10_fill, 21.0],
+                "fill_metrics": [figures(15.0), figures(psnr10_fill), figures(21.0)],
+            }
+        },
+        "baselines": {"flood fill": {"psnr": [10.0, flood10, 19.0]}},
+    }
+
+
+def test_refreshing_the_hints_replaces_only_the_cards_hint_figures(tmp_path, monkeypatch, capsys):
+    shutil.copy(os.path.join(weights.SHIPPED, "model_card.json"), tmp_path)
+    (tmp_path / runs.PACKED_WEIGHTS).write_bytes(b"")  # only its presence is asked
+    with open(tmp_path / "model_card.json") as f:
+        before = json.load(f)
+    seen = {}
+
+    def measured(model_dir, out, max_examples, data_dir):
+        seen.update(model=model_dir, examples=max_examples)
+        return _curve(19.0, 17.5)
+
+    monkeypatch.setattr(ship_model, "measure_curve", measured)
+    assert refresh_hints.main([str(tmp_path), "--curve-out", str(tmp_path / "curve")]) == 0
+    assert "10 hints as predict outputs 19.00 dB, flood fill 17.50 dB" in capsys.readouterr().out
+    assert seen == {"model": str(tmp_path), "examples": before["test_examples"]}
+    with open(tmp_path / "model_card.json") as f:
+        after = json.load(f)
+    assert after["test_hints10_fill"] == {"psnr": 19.0} and after["flood_fill"] == [10.0, 17.5, 19.0]
+    assert after["counts"] == [0, 10, 50] and after["hints_measured"]
+    changed = {k for k in before if before[k] != after.get(k)}
+    assert changed <= {"test_hints10", "test_hints10_fill", "hints_curve", "flood_fill", "counts"}
+    md = (tmp_path / "MODEL_CARD.md").read_text()
+    assert f"measured again on {after['hints_measured']}" in md
+    assert "| 10 hints, as predict outputs, over the flood fill | 19.00 vs 17.50 dB | +1 dB: met |" in md
+
+
+def test_refreshing_a_folder_without_a_card_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        refresh_hints.main([str(tmp_path)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not a packed model with a card" in err and str(tmp_path) in err
