@@ -207,17 +207,30 @@ def _layout(channels, side, batch, repeats):
             return tape.gradient(loss, [x, kernel])
 
         steps[fmt] = lambda step=step, x=x: [g.numpy() for g in step(x)]
-    nchw, nhwc, ratio = measure_paired(steps["NCHW"], steps["NHWC"], repeats)
+    shape = {"channels": channels, "side": side, "batch": batch}
+    try:
+        nchw, nhwc, ratio = measure_paired(steps["NCHW"], steps["NHWC"], repeats)
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
+        # Without oneDNN's bfloat16 kernels (a CPU with no bfloat16 units) TensorFlow's own
+        # filter gradient takes NHWC only: nothing to compare.
+        lines = [line.strip() for line in e.message.splitlines() if line.strip()]
+        why = next((line for line in lines if "NHWC" in line), lines[0])
+        return {**shape, "nchw_over_nhwc": None, "cpu_nchw_over_nhwc": None, "unsupported": why}
     flops = 3 * 2 * batch * side * side * channels * channels * 9
     return {
-        "channels": channels,
-        "side": side,
-        "batch": batch,
+        **shape,
         "nhwc_tflops_per_s": flops / nhwc["median_s"] / 1e12,
         "nchw_tflops_per_s": flops / nchw["median_s"] / 1e12,
         "nchw_over_nhwc": ratio["ratio"],
         "cpu_nchw_over_nhwc": ratio["cpu_ratio"],
     }
+
+
+def _layout_text(layout):
+    """`_layout`'s result in the stage's log: "NCHW 1.23x NHWC's time", or why there is no figure."""
+    if layout["nchw_over_nhwc"] is None:
+        return f"NCHW not run here ({layout['unsupported']})"
+    return f"NCHW {layout['nchw_over_nhwc']:.2f}x NHWC's time"
 
 
 def _probe(args, env=None, timeout=600):
@@ -283,8 +296,9 @@ def _limits(budget, config, strategy, pk, repeats):
     log(
         "peak",
         f"limits (width {width}, bfloat16): XLA {out['xla']['over_base']:.2f}x the time; the 512-class head and "
-        f"loss {100 * out['head_and_loss']['share_of_step']:.0f}% of the step; NCHW "
-        f"{out['layout']['nchw_over_nhwc']:.2f}x NHWC's time; batch "
+        f"loss {100 * out['head_and_loss']['share_of_step']:.0f}% of the step; "
+        + _layout_text(out["layout"])
+        + "; batch "
         + ", ".join(f"{k}: {v['cpu_ms_per_image']:.1f}" for k, v in out["batch_sizes"].items())
         + f" CPU ms/image (16: {out['base']['cpu_ms_per_image']:.1f})",
     )

@@ -325,8 +325,12 @@ def _limit_lines(lim, pk):
     lay = lim["layout"]
     out.append(
         f"| NCHW instead of NHWC: one 3x3 convolution ({lay['channels']} channels, {lay['side']}x{lay['side']}, "
-        f"batch {lay['batch']}), forward and gradients | | | {lay['nchw_over_nhwc']:.2f}x (CPU time "
-        f"{lay['cpu_nchw_over_nhwc']:.2f}x) |"
+        f"batch {lay['batch']}), forward and gradients | | | "
+        + (
+            f"not run: {lay['unsupported']} |"
+            if lay["nchw_over_nhwc"] is None
+            else f"{lay['nchw_over_nhwc']:.2f}x (CPU time {lay['cpu_nchw_over_nhwc']:.2f}x) |"
+        )
     )
     procs = lim.get("processes", {})
     default = procs.get("default")
