@@ -364,8 +364,12 @@ def _limit_lines(lim, pk):
                 f"{_pct(e['share_of_step'])} | {rate} | {frac} |"
             )
         rest = k["step_ms"] - k["onednn_ms"]
+        # oneDNN runs bfloat16 convolutions only on a CPU with bfloat16 units; elsewhere TensorFlow's own kernels do.
+        own = "batch norm, softmax, Adam, casts" + (
+            "" if any(e["kind"].startswith("convolution") for e in k["list"]) else "; and every convolution"
+        )
         out.append(
-            f"| outside oneDNN: TensorFlow's own ops (batch norm, softmax, Adam, casts) and the gaps between ops | "
+            f"| outside oneDNN: TensorFlow's own ops ({own}) and the gaps between ops | "
             f"{rest:.1f} | {_pct(rest / k['step_ms'])} | | |"
         )
     return out
