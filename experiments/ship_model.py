@@ -589,8 +589,9 @@ def model_card(card):
         + (
             (
                 # lambda 1 makes every weight 1: no rebalancing (and nothing to spare white from).
-                f"no class rebalancing (lambda = {card['rebalance_lambda']}: every class weighs 1, "
-                "so each counts by its frequency)"
+                f"no class rebalancing: lambda = {card['rebalance_lambda']} gives every class weight 1, "
+                "so each counts by its frequency"
+                + (" and `--spare-white on` changes nothing" if card["spare_white"] else "")
                 if card["rebalance_lambda"] == 1
                 else f"class rebalancing with lambda = {card['rebalance_lambda']}"
                 + (", white spared" if card["spare_white"] else "")
@@ -687,8 +688,8 @@ def model_card(card):
         "",
         "Hints and palette"
         + (
-            f" (measured again on {card['hints_measured']}, after a change to how `predict` uses hints; "
-            "`experiments.refresh_hints`)"
+            f" (the hint figures measured again on {card['hints_measured']}, after a change to how `predict` "
+            "uses hints, by `experiments.refresh_hints`; the palette figures as shipped)"
             if card.get("hints_measured")
             else ""
         )

@@ -137,7 +137,8 @@ def test_the_card_records_runs_without_this_machines_folders():
 @pytest.mark.parametrize(
     "lam, spare, says, not_says",
     [
-        (1.0, True, "no class rebalancing (lambda = 1.0: every class weighs 1", "white spared"),
+        (1.0, True, "no class rebalancing: lambda = 1.0 gives every class weight 1", "white spared"),
+        (1.0, False, "no class rebalancing: lambda = 1.0 gives every class weight 1, so", "--spare-white"),
         (0.75, True, "class rebalancing with lambda = 0.75, white spared)", "no class rebalancing"),
         (0.5, False, "class rebalancing with lambda = 0.5)", "white spared"),
     ],
@@ -192,7 +193,8 @@ def test_refreshing_the_hints_replaces_only_the_cards_hint_figures(tmp_path, mon
     changed = {k for k in before if before[k] != after.get(k)}
     assert changed <= {"test_hints10", "test_hints10_fill", "hints_curve", "flood_fill", "counts"}
     md = (tmp_path / "MODEL_CARD.md").read_text()
-    assert f"measured again on {after['hints_measured']}" in md
+    assert f"the hint figures measured again on {after['hints_measured']}" in md
+    assert "the palette figures as shipped" in md
     assert "| 10 hints, as predict outputs, over the flood fill | 19.00 vs 17.50 dB | +1 dB: met |" in md
 
 
@@ -202,3 +204,6 @@ def test_refreshing_a_folder_without_a_card_is_one_line(tmp_path, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "not a packed model with a card" in err and str(tmp_path) in err
+    with pytest.raises(SystemExit):
+        refresh_hints.main([str(tmp_path / "gone")])
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'gone'}: no such folder"
