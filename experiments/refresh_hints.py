@@ -34,7 +34,7 @@ def _parser():
     p.add_argument("model", nargs="?", default=ship_model.OUT, help=f"a packed model (default: {ship_model.OUT})")
     p.add_argument(
         "--curve-out",
-        default=os.path.join("experiments", "results", "shipped_hints_curve"),
+        default=ship_model.CURVE_OUT,
         help="where the curve's results, plot and samples are written (default: %(default)s)",
     )
     p.add_argument("--data-dir", default=None, help="TFDS data directory (default: ~/tensorflow_datasets)")

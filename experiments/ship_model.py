@@ -47,6 +47,8 @@ OUT = os.path.join("colorize", "weights", "line_art")
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
 SAMPLES = "samples.png"
+CURVE_OUT = os.path.join("experiments", "results", "shipped_hints_curve")
+"""Where the shipped model's hints curve is written (its results, plot and samples)."""
 # The bars of a model that colors, on the test split.
 TARGETS = dict(
     white_kept=0.93,
@@ -77,7 +79,7 @@ def _parser():
     )
     p.add_argument("--temperatures", type=calibrate_decoding.floats, default=calibrate_decoding.TEMPERATURES)
     p.add_argument("--thresholds", type=calibrate_decoding.floats, default=calibrate_decoding.THRESHOLDS)
-    p.add_argument("--curve-out", default=os.path.join("experiments", "results", "shipped_hints_curve"))
+    p.add_argument("--curve-out", default=CURVE_OUT)
     p.add_argument("--train-command", default="", help="the command that trained the run, for the card")
     p.add_argument(
         "--data-dir",
