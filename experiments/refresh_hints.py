@@ -24,7 +24,7 @@ import os
 import sys
 import time
 
-from colorize import errors, fileio, runs
+from colorize import errors, runs
 from colorize.errors import ColorizeError, cli
 from experiments import ship_model
 
@@ -54,8 +54,7 @@ def refresh(model_dir, curve_out, data_dir=None):
         card = json.load(f)
     curve = ship_model.measure_curve(model_dir, curve_out, card["test_examples"], data_dir)
     card.update(ship_model.curve_facts(curve), hints_measured=time.strftime("%Y-%m-%d"))
-    fileio.write_atomic(path, json.dumps(card, indent=1) + "\n")
-    fileio.write_atomic(os.path.join(model_dir, ship_model.CARD_MD), ship_model.model_card(card))
+    ship_model.write_card(model_dir, card)
     return card
 
 

@@ -280,6 +280,12 @@ def curve_facts(curve):
     )
 
 
+def write_card(model_dir, card):
+    """Writes `model_card.json` and, from it, `MODEL_CARD.md` into `model_dir`."""
+    fileio.write_atomic(os.path.join(model_dir, CARD_JSON), json.dumps(card, indent=1) + "\n")
+    fileio.write_atomic(os.path.join(model_dir, CARD_MD), model_card(card))
+
+
 def ship(args):
     config, net = trained.load_net(args.run)
     if args.data_dir:
@@ -370,8 +376,7 @@ def ship(args):
     if args.width_comparison and os.path.exists(args.width_comparison):
         with open(args.width_comparison) as f:
             card["width_comparison"] = json.load(f)
-    fileio.write_atomic(os.path.join(args.out, CARD_JSON), json.dumps(card, indent=1) + "\n")
-    fileio.write_atomic(os.path.join(args.out, CARD_MD), model_card(card))
+    write_card(args.out, card)
     print(f"wrote {args.out}: {card['bytes'] / 1e6:.2f} MB weights, sha256 {card['sha256'][:12]}...", flush=True)
     return card
 
