@@ -203,28 +203,40 @@ def test_an_interrupted_run_saves_the_steps_done_and_resumes_from_them(tiny_data
         np.testing.assert_array_equal(a, b)
 
 
+def _run_until_progress_then_sigterm(cmd):
+    """Starts `cmd`, sends SIGTERM once its first progress line is out
+    (training has started) and returns its exit status and output."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env(), cwd=helpers.REPO)
+    lines = []
+    for line in iter(proc.stdout.readline, b""):
+        lines.append(line.decode())
+        if line.startswith(b"epoch 1/1 step"):
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    return proc.returncode, "".join(lines) + rest.decode()
+
+
+def _interrupted_step(returncode, out):
+    assert returncode == 130, out[-2000:]
+    saved = re.search(r"interrupted at step (\d+): saved \S+; run the same command to resume", out)
+    assert saved and "Traceback" not in out, out[-2000:]
+    return int(saved.group(1))
+
+
 @pytest.mark.slow
 def test_sigterm_stops_training_as_ctrl_c_does_and_the_rerun_resumes(tiny_data_dir, tmp_path):
     run_dir = str(tmp_path / "run")
     cmd = [sys.executable, "-m", "colorize.train", "--run-dir", run_dir, "--data-dir", tiny_data_dir]
     cmd += "--variant regression --preset tiny --epochs 1 --steps-per-epoch 400 --log-every 2".split()
     cmd += ["--checkpoint-every", "1000"]  # no regular checkpoint before the end
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env(), cwd=helpers.REPO)
-    lines = []
-    for line in iter(proc.stdout.readline, b""):  # until the first progress line: training has started
-        lines.append(line.decode())
-        if line.startswith(b"epoch 1/1 step"):
-            break
-    proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=120)
-    out = "".join(lines) + rest.decode()
-    assert proc.returncode == 130, out[-2000:]
-    saved = re.search(r"interrupted at step (\d+): saved \S+; run the same command to resume", out)
-    assert saved and "Traceback" not in out, out[-2000:]
-    step = int(saved.group(1))
+    step = _interrupted_step(*_run_until_progress_then_sigterm(cmd))
     assert 2 <= step < 400
-    done = helpers.run_python(cmd[1:], environ=_env())
-    assert f"resuming from {runs.checkpoint_dir(run_dir)}/ckpt-{step} (step {step})" in done.stdout, done.stdout[-2000:]
+    # The same command resumes from the step saved on SIGTERM; stopped again once
+    # it trains (the rest of the 400 steps would only cost time), it saves a later step.
+    returncode, out = _run_until_progress_then_sigterm(cmd)
+    assert f"resuming from {runs.checkpoint_dir(run_dir)}/ckpt-{step} (step {step})" in out, out[-2000:]
+    assert step < _interrupted_step(returncode, out) < 400
 
 
 def _free_ports(n):
