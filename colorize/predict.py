@@ -29,9 +29,9 @@ input with a one-line error naming the layer. A model trained without hints
 warns once and colors without them. With `--upsample regions` every
 line-bounded region holding a hint comes out flat in the hint's color
 (`hint_flood`: a fill stops at its figure's outline, hints of different
-colors in one region split it, and a `note: PATH: ...` line says when a fill
-reached the page border or hints shared a region). `--layers` also writes
-`NAME.ora` (OpenRaster: the flat color under the lines).
+colors in one region split it, and a `note: PATH: ...` line says when a hint
+was inside an outline open to the page or hints shared a region). `--layers`
+also writes `NAME.ora` (OpenRaster: the flat color under the lines).
 
 Each input goes through `colorize.inference.coloring.colorize_array`, the
 pipeline the web page uses too (the network's output averaged over the

@@ -104,7 +104,7 @@ def test_a_gap_too_wide_to_close_first_is_named_and_the_figure_filled_up_to_it()
     assert np.all(out[inside] == GREEN)
     assert np.all(out[outside] == GRAY), f"{np.mean(np.any(out[outside] != GRAY, -1)):.3f} of the page filled"
     (note,) = plan.notes
-    assert note.startswith("hint at 400,400 (#28aa3c) reached the page border: the outline has a gap of about ")
+    assert note.startswith("hint at 400,400 (#28aa3c) is inside an outline open to the page at a gap of about ")
     words = note.split()
     width = int(words[words.index("about") + 1])
     x, y = (int(v) for v in words[words.index("near") + 1].rstrip(";").split(","))
@@ -196,7 +196,7 @@ def test_a_dab_off_the_networks_paper_fills_its_open_figure_up_to_the_paper(gap,
     assert np.all(out[inside] == GREEN)
     assert np.all(out[outside] == WHITE), f"{np.count_nonzero(np.any(out[outside] != WHITE, -1))} px of the page filled"
     (note,) = plan.notes
-    assert note.startswith("hint at 400,400 (#28aa3c) reached the page border: the outline has a gap ")
+    assert note.startswith("hint at 400,400 (#28aa3c) is inside an outline open to the page at a gap ")
     assert note.endswith("; filled up to where the network sees paper")
     # Named where the fill meets the network's paper, one of the gaps, and about its width.
     words = note.split()
@@ -395,7 +395,7 @@ def test_colored_by_predict_a_dab_in_a_figure_too_open_to_close_fills_it_up_to_t
         assert np.mean(np.all(page == GREEN, -1)) <= stray, gap  # (none of the page with stray 0)
         assert np.median(page, axis=0).min() >= 200 and np.abs(page - plain[outside]).mean() < 12.0
         (note,) = out["notes"]
-        assert note.startswith("hint at 300,300 (#28aa3c) reached the page border: the outline has a gap ")
+        assert note.startswith("hint at 300,300 (#28aa3c) is inside an outline open to the page at a gap ")
         assert note.endswith("; filled up to where the network sees paper")
         # A dab on the network's paper fills the page; the open figure too where no gap up to
         # FIGURE_GAP_SHARE closes it, else not (the network's colors stay), and a note says so.

@@ -378,7 +378,7 @@ def colorize_array(
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
         the flat color before the lines are multiplied in, "lines": `(H, W)`
         uint8 the full-size lines multiplied in, "notes": one-line notes
-        for the user (`hint_flood`: a fill that reached the page border,
+        for the user (`hint_flood`: a hint inside an outline open to the page,
         hints that shared a region; `blank_page`: a page with no lines,
         returned as it was; `page_border`: a dark border around the page,
         kept as it was while the page inside is colored alone)}.

@@ -22,8 +22,8 @@ pixels of one color):
    separates from the border at a wider gap still (up to
    `FIGURE_GAP_SHARE`), the dab is inside a figure whose outline is too
    open to close, and a one-line note names the dab and where its outline
-   is open: "hint at 420,420 (#28aa3c) reached the page border: the
-   outline has a gap of about 50 px near 650,380; ...". Otherwise the dab
+   is open: "hint at 420,420 (#28aa3c) is inside an outline open to
+   the page at a gap of about 50 px near 650,380; ...". Otherwise the dab
    is on the paper itself and fills its region (a user may mark the
    background), but not the figures in it that the widest gap closes.
    When the caller gives the network's paper decision (`paper_wall`: the
@@ -688,12 +688,12 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                 areas[key] = (labels == region) & (wide == inner)
             groups.setdefault(key, []).append(k)
             why = _CLOSED if paper_dabbed else _CLOSED_ALONE
-            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {why}"))
+            notes.append((k, f"{dab} is inside an outline open to the page at {_gap(opening)}; {why}"))
         elif wall_key is not None:
             groups.setdefault(wall_key, []).append(k)
             walled_notes[k] = (opening, wall_key)
         else:
-            notes.append((k, f"{dab} reached the page border: the outline has {_gap(opening)}; {_LEFT}"))
+            notes.append((k, f"{dab} is inside an outline open to the page at {_gap(opening)}; {_LEFT}"))
     for key, ids in groups.items():
         if key[0] == "wall":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
@@ -708,7 +708,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         # inside the figure, or none) the longest stretch of the fill's edge on paper.
         point = opening if isinstance(opening, tuple) else None
         where = _open_edge(areas[wall_key], paper, point, cell) or opening
-        notes.append((k, f"{dabs[k - 1]} reached the page border: the outline has {_gap(where)}; {_WALLED}"))
+        notes.append((k, f"{dabs[k - 1]} is inside an outline open to the page at {_gap(where)}; {_WALLED}"))
     for key, (k, found) in kept_out.items():
         others = [i for i in range(1, len(dabs) + 1) if i not in groups[key]]
         for opening, part in found:
