@@ -2,10 +2,26 @@
 once per test session."""
 
 import os
+import signal
+import threading
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker whose tests are done, ignore SIGINT.
+
+    execnet sends a worker SIGINT when it takes more than 5 s to wind down
+    after its last test (a TensorFlow and JAX heap to free, temporary folders
+    to remove, on a loaded machine); the KeyboardInterrupt then lands in
+    whatever runs, often JAX's garbage-collection callback, and prints a
+    traceback under a suite that passed. The results are already reported
+    by then; the worker just finishes winding down."""
+    if hasattr(session.config, "workerinput") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.fixture(scope="session")
