@@ -485,6 +485,11 @@ def _gap(opening):
     return f"a gap of about {width} px near {x},{y}"
 
 
+def _open_note(dab, opening, what):
+    """The note for a dab inside an outline open to the page at `opening`, and `what` its fill did."""
+    return f"{dab} is inside an outline open to the page at {_gap(opening)}; {what}"
+
+
 def _open_edge(area, paper, point, cell):
     """Where `area` (a fill walled by the network's paper) meets paper
     outside it rather than ink: None when `point` (`(x, y, width)` of a gap
@@ -688,12 +693,12 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                 areas[key] = (labels == region) & (wide == inner)
             groups.setdefault(key, []).append(k)
             why = _CLOSED if paper_dabbed else _CLOSED_ALONE
-            notes.append((k, f"{dab} is inside an outline open to the page at {_gap(opening)}; {why}"))
+            notes.append((k, _open_note(dab, opening, why)))
         elif wall_key is not None:
             groups.setdefault(wall_key, []).append(k)
             walled_notes[k] = (opening, wall_key)
         else:
-            notes.append((k, f"{dab} is inside an outline open to the page at {_gap(opening)}; {_LEFT}"))
+            notes.append((k, _open_note(dab, opening, _LEFT)))
     for key, ids in groups.items():
         if key[0] == "wall":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
@@ -708,7 +713,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         # inside the figure, or none) the longest stretch of the fill's edge on paper.
         point = opening if isinstance(opening, tuple) else None
         where = _open_edge(areas[wall_key], paper, point, cell) or opening
-        notes.append((k, f"{dabs[k - 1]} is inside an outline open to the page at {_gap(where)}; {_WALLED}"))
+        notes.append((k, _open_note(dabs[k - 1], where, _WALLED)))
     for key, (k, found) in kept_out.items():
         others = [i for i in range(1, len(dabs) + 1) if i not in groups[key]]
         for opening, part in found:
