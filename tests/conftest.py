@@ -2,12 +2,37 @@
 once per test session."""
 
 import os
+import shutil
 import signal
+import tempfile
 import threading
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_configure(config):
+    """Each test process gets its own Gradio cache folder (GRADIO_TEMP_DIR).
+
+    Gradio names a cached file by its content and, when a server closes,
+    deletes every file that server cached; in the shared default folder, one
+    xdist worker's demo closing can delete same-content files that another
+    worker's page is using. A worker inherits the controller's environment,
+    so each process makes its own folder here (and removes it at the end)."""
+    config._gradio_temp_dir = (os.environ.get("GRADIO_TEMP_DIR"), tempfile.mkdtemp(prefix="colorize-tests-gradio-"))
+    os.environ["GRADIO_TEMP_DIR"] = config._gradio_temp_dir[1]
+
+
+def pytest_unconfigure(config):
+    saved, folder = getattr(config, "_gradio_temp_dir", (None, None))
+    if folder is None:
+        return
+    if saved is None:
+        os.environ.pop("GRADIO_TEMP_DIR", None)
+    else:
+        os.environ["GRADIO_TEMP_DIR"] = saved
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -112,19 +112,52 @@ def set_file(page, path):
     page.set_input_files("#sketch-file input[type=file]", str(path))
 
 
-def paint_hint(page):
-    """Picks the blue swatch and drags the brush across the editor's center."""
+def hint_pixels(page, box):
+    """How many pixels of the editor's canvas (its page box) show the hint's color."""
+    shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")
+    return int((np.abs(np.asarray(shot, int) - HINT).max(axis=-1) <= 12).sum())
+
+
+def page_errors(page):
+    """The error toasts and the notes the page shows, one line (for a failure's message)."""
+    toasts = [t.inner_text().replace("\n", " ") for t in page.query_selector_all("[data-testid=toast-body]")]
+    notes = page.inner_text("#notes").replace("\n", " ")
+    return f"toasts: {toasts or 'none'}; notes: {notes or 'none'}"
+
+
+def paint_hint(page, tmp_path):
+    """Picks the blue swatch, drags the brush across the editor's center and
+    waits for the recolored result. The stroke must show on the canvas first:
+    a busy browser can drop a stroke made while the editor settles, so a
+    stroke that does not show within 30 s is made once more (and said)."""
     before = result_src(page)
-    page.click("#hint-editor button[aria-label=Color]")
-    page.click(f"#hint-editor button.color[style*='rgb({HINT[0]}, {HINT[1]}, {HINT[2]})']")
-    page.click("#hint-editor button[aria-label=Brush]")
-    box = page.locator("#hint-editor canvas").first.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x - 40, y)
-    page.mouse.down()
-    page.mouse.move(x + 40, y + 10, steps=5)
-    page.mouse.up()
-    page.wait_for_function("before => document.querySelector('#result img').src !== before", arg=before)
+    for attempt in range(2):
+        page.click("#hint-editor button[aria-label=Color]")
+        page.click(f"#hint-editor button.color[style*='rgb({HINT[0]}, {HINT[1]}, {HINT[2]})']")
+        page.click("#hint-editor button[aria-label=Brush]")
+        box = page.locator("#hint-editor canvas").first.bounding_box()
+        blue_before = hint_pixels(page, box)
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x - 40, y)
+        page.mouse.down()
+        page.mouse.move(x + 40, y + 10, steps=5)
+        page.mouse.up()
+        for _ in range(60):
+            if hint_pixels(page, box) - blue_before >= 100:  # the stroke: about 80 by 8 pixels
+                break
+            page.wait_for_timeout(500)
+        else:
+            print(f"stroke {attempt + 1} did not show on the editor's canvas within 30 s")
+            continue
+        break
+    else:
+        page.screenshot(path=str(tmp_path / "no-stroke.png"), full_page=True)
+        pytest.fail(f"two strokes did not show on the editor's canvas ({page_errors(page)})")
+    try:
+        page.wait_for_function("before => document.querySelector('#result img').src !== before", arg=before)
+    except Exception as e:  # Playwright's TimeoutError: say what the page showed
+        page.screenshot(path=str(tmp_path / "no-result.png"), full_page=True)
+        pytest.fail(f"the stroke showed but no new result came ({page_errors(page)}): {str(e).splitlines()[0]}")
 
 
 def click_run(page):
@@ -148,7 +181,7 @@ def test_paint_a_hint_and_download(page, tmp_path):
     sketch = shapes_sketch()
     Image.fromarray(sketch).save(tmp_path / "shapes.png")
     upload(page, tmp_path / "shapes.png")
-    paint_hint(page)
+    paint_hint(page, tmp_path)
     seconds = click_run(page)
     print(f"click to result: {seconds:.2f} s")
 
