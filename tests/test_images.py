@@ -119,6 +119,24 @@ def test_the_corpus_decodes_or_fails_with_one_line(tmp_path):
         images.load_image(files["short_data.png"])
 
 
+def test_header_reason_reads_the_header_only_and_agrees_with_load_image(tmp_path):
+    files = bad_inputs.write_decoding_corpus(tmp_path)
+    at_header = {"zero.png", "text.png", "bomb.png", "bomb_max.png", "loop.png", "dangling.png", "missing.png"}
+    at_header |= {"empty_dir", "folder.png"}
+    for name, outcome in bad_inputs.DECODING.items():
+        reason = images.header_reason(files[name])
+        if name in at_header:  # the same reason, word for word, as the full decode gives
+            with pytest.raises(ImageError) as info:
+                images.load_image(files[name])
+            assert reason == info.value.reason, name
+            assert outcome[1] in reason, (name, reason)
+        else:  # decodable, or broken only after a good header (truncated, corrupt data)
+            assert reason is None, (name, reason)
+            assert outcome[0] == "decoded" or "truncated" in outcome[1] or "corrupt" in outcome[1], name
+    # A header of 30000x30000 pixels is read, not decoded: refused later, at the decoded-pixel limit.
+    assert images.header_reason(files["short_data.png"]) is None
+
+
 def test_bytes_source_names_the_input():
     with pytest.raises(ImageError, match=r"^upload\.png: not an image"):
         images.load_image(b"GIF? no", name="upload.png")

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from colorize import evaluate, export, predict, weights
-from colorize.data import sketch, synthetic
+from colorize.data import images, sketch, synthetic
 from colorize.errors import ColorizeError
 from colorize.inference import coloring, jobs
 from colorize.serving import colorizer, saved_model
@@ -146,6 +146,25 @@ def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, m
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: no such model directory"
 
 
+def test_a_named_file_that_is_no_image_fails_before_the_model_loads(tmp_path, capsys):
+    (tmp_path / "notes.png").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "bomb.png").write_bytes(bomb_png(70000, 70000))
+    names = ["notes.png", "empty.png", "bomb.png"]
+    # The shipped model is found but never loaded: every input failed first.
+    status = predict.main([*(str(tmp_path / n) for n in names), "-o", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err.splitlines() == [
+        f"error: {tmp_path / 'notes.png'}: not an image (unrecognized format)",
+        f"error: {tmp_path / 'empty.png'}: empty file (0 bytes)",
+        f"error: {tmp_path / 'bomb.png'}: too large: 70000x70000 pixels is over the limit of "
+        f"{images.MAX_SOURCE_PIXELS} pixels (decompression bomb?)",
+    ]
+    assert "model:" not in captured.out and captured.out.splitlines()[-1] == "colored 0 of 3 inputs; 3 failed"
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_run_that_writes_nothing_leaves_no_output_folder(run_dir, tmp_path, capsys):
     (tmp_path / "text.png").write_text("not an image")
     (tmp_path / "kept").mkdir()  # a folder the user made stays, even empty
@@ -185,19 +204,21 @@ def test_an_output_that_would_overwrite_its_input_is_refused(tmp_path, capsys, r
 
 def test_collect_inputs_names_and_failures(tmp_path):
     (tmp_path / "d" / "e").mkdir(parents=True)
-    (tmp_path / "d" / "x.png").write_bytes(b"1")
-    (tmp_path / "d" / "e" / "x.JPG").write_bytes(b"1")
+    cv2.imwrite(str(tmp_path / "d" / "x.png"), helpers.box_and_circle(20, 20))
+    (tmp_path / "d" / "e" / "x.JPG").write_bytes(b"1")  # found in a folder: its header is read when it is colored
     (tmp_path / "d" / "notes.txt").write_text("skip me")
     (tmp_path / "empty").mkdir()
     todo, failures = jobs.collect_inputs([str(tmp_path / "d"), str(tmp_path / "empty"), str(tmp_path / "d" / "x.png")])
     assert [name for _, name in todo] == ["e/x.png", "x.png", "x-2.png"]
     assert len(failures) == 1 and "holds no images" in failures[0][1]
-    # Nothing there: a failure before any decoding, a broken link named so.
+    # Nothing there, or a named file that is no image: a failure before any decoding.
     os.symlink(tmp_path / "gone.png", tmp_path / "link.png")
-    todo, failures = jobs.collect_inputs([str(tmp_path / "nothere.png"), str(tmp_path / "link.png")])
+    named = [tmp_path / "nothere.png", tmp_path / "link.png", tmp_path / "d" / "e" / "x.JPG"]
+    todo, failures = jobs.collect_inputs([str(path) for path in named])
     assert todo == [] and [reason for _, reason in failures] == [
         "no such file",
         "broken symbolic link (its target does not exist)",
+        "not an image (unrecognized format)",
     ]
 
 

@@ -117,6 +117,38 @@ def load_image(source, *, name=None, min_short_side=None, max_pixels=formats.MAX
         return _Decoder(label, data, None, min_short_side, max_pixels).decode()
     path = os.fspath(source)
     label = name or path
+    with _open_file(path, label) as f:
+        return _Decoder(label, None, f, min_short_side, max_pixels).decode()
+
+
+def header_reason(path):
+    """Why the file at `path` cannot be decoded, as far as its header tells;
+    None when the header reads as an image of a size accepted at all.
+
+    For checks before slow work (a model to load): it reads the header only,
+    so data cut short or corrupt after the header is still reported by
+    `load_image`.
+
+    Args:
+      path: a file path (str or os.PathLike).
+
+    Returns:
+      the one-line reason `load_image` would give ("no such file", "empty
+      file (0 bytes)", "not an image (unrecognized format)", "too large:
+      ..."), or None.
+    """
+    path = os.fspath(path)
+    try:
+        with _open_file(path, path) as f:
+            _Decoder(path, None, f, None, formats.MAX_PIXELS).read_header()
+    except ImageError as e:
+        return e.reason
+    return None
+
+
+def _open_file(path, label):
+    """The regular, non-empty file at `path`, open for reading; ImageError
+    (named `label`) with the reason otherwise."""
     try:
         info = os.stat(path)
     except OSError as e:
@@ -128,11 +160,9 @@ def load_image(source, *, name=None, min_short_side=None, max_pixels=formats.MAX
     if info.st_size == 0:
         raise ImageError(label, "empty file (0 bytes)")
     try:
-        f = open(path, "rb")  # Python's open: permission checks happen here.
+        return open(path, "rb")  # Python's open: permission checks happen here.
     except OSError as e:
         raise ImageError(label, _os_reason(e, path)) from None
-    with f:
-        return _Decoder(label, None, f, min_short_side, max_pixels).decode()
 
 
 def missing_reason(path):
@@ -208,6 +238,28 @@ class _Decoder:
             raise self.error(f"out of memory decoding {img.width}x{img.height} pixels") from None
         except pyvips.Error as e:
             raise self.error(self.vips_reason(loader, e)) from None
+
+    def read_header(self):
+        """Reads the header only: ImageError when it is not an image's, or
+        gives a size refused at any reduction."""
+        try:
+            img = self.open_vips()
+            loader = img.get("vips-loader").rsplit("_", 1)[0]
+        except pyvips.Error:
+            loader = None
+        if loader in _VIPS_LOADERS:
+            self.check_source_size(img.width, img.height)
+            return
+        self.f.seek(0)
+        try:
+            with _own_size_checks():
+                im = Image.open(self.f)
+        except UnidentifiedImageError:
+            raise self.error("not an image (unrecognized format)") from None
+        except Exception as e:
+            raise self.error(f"corrupt image header: {_one_line(e)}") from None
+        with im:
+            self.check_source_size(*im.size)
 
     def check_source_size(self, width, height):
         if width < 1 or height < 1:

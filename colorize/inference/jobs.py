@@ -38,11 +38,12 @@ def collect_inputs(inputs, out_dir=None):
     Returns:
         (jobs, failures): jobs is a list of (path, relative output path
         ending in .png); failures a list of (path, reason) for inputs that
-        give nothing to do (a missing file or folder, a folder without
-        images or with images only in the output folder) and for inputs whose
-        output would overwrite an input (the sketch itself when the output
-        folder is its own). Hint layers (`NAME.hints.png`) are never jobs
-        of their own.
+        give nothing to do (a missing file or folder, a named file whose
+        header is no image's or too large (`images.header_reason`), a
+        folder without images or with images only in the output folder)
+        and for inputs whose output would overwrite an input (the sketch
+        itself when the output folder is its own). Hint layers
+        (`NAME.hints.png`) are never jobs of their own.
     """
     jobs, failures = [], []
     out_real = os.path.realpath(out_dir) + os.sep if out_dir else None
@@ -64,10 +65,10 @@ def collect_inputs(inputs, out_dir=None):
                 failures.append((given, f"folder holds no images ({extensions})"))
             for path in outside:
                 jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))
-        elif missing := images.missing_reason(given):  # before the model loads
-            failures.append((given, missing))
+        elif unusable := images.header_reason(given):  # before the model loads (its header only)
+            failures.append((given, unusable))
         else:
-            # An unreadable or broken file is reported when it is decoded.
+            # Data broken after a good header is reported when it is decoded.
             jobs.append((given, os.path.splitext(os.path.basename(given.rstrip(os.sep)))[0] + ".png"))
     jobs = _unique_names(jobs)
     if not out_dir:
