@@ -13,6 +13,7 @@ import colorsys
 import io
 import os
 import shutil
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 
@@ -85,10 +86,39 @@ def page(url):
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.set_default_timeout(120_000)
+        track_requests(page)
         page.goto(url)
         page.wait_for_selector("#sketch-file input[type=file]", state="attached")
         yield page
         browser.close()
+
+
+def track_requests(page):
+    """Counts the page's requests in flight to the server (the event stream,
+    open all the time, aside) and when the last one ended, for `settle`."""
+    state = page.__dict__.setdefault("_requests", {"open": set(), "last": 0.0})
+
+    def opened(request):
+        if "/queue/data" not in request.url and "/heartbeat" not in request.url:
+            state["open"].add(request)
+
+    def ended(request):
+        state["open"].discard(request)
+        state["last"] = time.monotonic()
+
+    page.on("request", opened)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+
+def settle(page, quiet_s=1.5, timeout_s=60.0):
+    """Waits until no request is in flight and none ended for `quiet_s`: the
+    editor has loaded its background and sent its layers."""
+    state, deadline = page.__dict__["_requests"], time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not state["open"] and time.monotonic() - state["last"] >= quiet_s:
+            return
+        page.wait_for_timeout(250)
 
 
 def result_src(page):
@@ -103,6 +133,7 @@ def upload(page, path):
         "before => { const img = document.querySelector('#result img'); return img && img.src !== before; }",
         arg=before,
     )
+    settle(page)
 
 
 def set_file(page, path):
@@ -127,37 +158,43 @@ def page_errors(page):
 
 def paint_hint(page, tmp_path):
     """Picks the blue swatch, drags the brush across the editor's center and
-    waits for the recolored result. The stroke must show on the canvas first:
-    a busy browser can drop a stroke made while the editor settles, so a
-    stroke that does not show within 30 s is made once more (and said)."""
+    waits for the recolored result.
+
+    The stroke must show on the canvas, and the page must send it: Gradio's
+    editor can drop a stroke made while it still settles (a busy browser),
+    so a stroke that does not show within 30 s, or whose result does not come
+    within 60 s, is made once more, a little lower (and said)."""
     before = result_src(page)
-    for attempt in range(2):
-        page.click("#hint-editor button[aria-label=Color]")
-        page.click(f"#hint-editor button.color[style*='rgb({HINT[0]}, {HINT[1]}, {HINT[2]})']")
-        page.click("#hint-editor button[aria-label=Brush]")
-        box = page.locator("#hint-editor canvas").first.bounding_box()
+    page.click("#hint-editor button[aria-label=Color]")
+    page.click(f"#hint-editor button.color[style*='rgb({HINT[0]}, {HINT[1]}, {HINT[2]})']")
+    page.click("#hint-editor button[aria-label=Brush]")
+    box = page.locator("#hint-editor canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for attempt in (1, 2):
+        settle(page)
         blue_before = hint_pixels(page, box)
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(x - 40, y)
+        page.mouse.move(x - 40, y + 20 * (attempt - 1))
         page.mouse.down()
-        page.mouse.move(x + 40, y + 10, steps=5)
+        page.mouse.move(x + 40, y + 10 + 20 * (attempt - 1), steps=5)
         page.mouse.up()
         for _ in range(60):
             if hint_pixels(page, box) - blue_before >= 100:  # the stroke: about 80 by 8 pixels
                 break
             page.wait_for_timeout(500)
         else:
-            print(f"stroke {attempt + 1} did not show on the editor's canvas within 30 s")
+            print(f"stroke {attempt} did not show on the editor's canvas within 30 s")
             continue
-        break
-    else:
-        page.screenshot(path=str(tmp_path / "no-stroke.png"), full_page=True)
-        pytest.fail(f"two strokes did not show on the editor's canvas ({page_errors(page)})")
-    try:
-        page.wait_for_function("before => document.querySelector('#result img').src !== before", arg=before)
-    except Exception as e:  # Playwright's TimeoutError: say what the page showed
-        page.screenshot(path=str(tmp_path / "no-result.png"), full_page=True)
-        pytest.fail(f"the stroke showed but no new result came ({page_errors(page)}): {str(e).splitlines()[0]}")
+        try:
+            page.wait_for_function(
+                "before => document.querySelector('#result img').src !== before",
+                arg=before,
+                timeout=60_000 if attempt == 1 else 120_000,
+            )
+            return
+        except Exception:  # Playwright's TimeoutError
+            print(f"stroke {attempt} showed, but no new result came within 60 s ({page_errors(page)})")
+    page.screenshot(path=str(tmp_path / "no-result.png"), full_page=True)
+    pytest.fail(f"two strokes gave no new result ({page_errors(page)}); the page: {tmp_path / 'no-result.png'}")
 
 
 def click_run(page):
