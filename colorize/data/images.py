@@ -225,11 +225,7 @@ class _Decoder:
         return pyvips.Image.new_from_source(source, "", access="sequential", fail_on="truncated", **options)
 
     def decode(self):
-        try:
-            img = self.open_vips()
-            loader = img.get("vips-loader").rsplit("_", 1)[0]
-        except pyvips.Error:
-            loader = None  # Not a format libvips knows: Pillow may.
+        img, loader = self.vips_header()
         if loader not in _VIPS_LOADERS:
             return self.decode_pil()
         try:
@@ -242,24 +238,21 @@ class _Decoder:
     def read_header(self):
         """Reads the header only: ImageError when it is not an image's, or
         gives a size refused at any reduction."""
-        try:
-            img = self.open_vips()
-            loader = img.get("vips-loader").rsplit("_", 1)[0]
-        except pyvips.Error:
-            loader = None
+        img, loader = self.vips_header()
         if loader in _VIPS_LOADERS:
             self.check_source_size(img.width, img.height)
             return
-        self.f.seek(0)
-        try:
-            with _own_size_checks():
-                im = Image.open(self.f)
-        except UnidentifiedImageError:
-            raise self.error("not an image (unrecognized format)") from None
-        except Exception as e:
-            raise self.error(f"corrupt image header: {_one_line(e)}") from None
-        with im:
+        with self.open_pil() as im:
             self.check_source_size(*im.size)
+
+    def vips_header(self):
+        """(the lazy libvips image, its loader's name), or (None, None) for a
+        format libvips does not know (Pillow may)."""
+        try:
+            img = self.open_vips()
+            return img, img.get("vips-loader").rsplit("_", 1)[0]
+        except pyvips.Error:
+            return None, None
 
     def check_source_size(self, width, height):
         if width < 1 or height < 1:
@@ -350,17 +343,20 @@ class _Decoder:
 
     # -- Pillow ----------------------------------------------------------------
 
-    def decode_pil(self):
+    def open_pil(self):
+        """The Pillow image, its header read (ImageError when it is none)."""
         stream = self.f if self.f is not None else io.BytesIO(self.data)
         stream.seek(0)
         try:
             with _own_size_checks():
-                im = Image.open(stream)
+                return Image.open(stream)
         except UnidentifiedImageError:
             raise self.error("not an image (unrecognized format)") from None
         except Exception as e:
             raise self.error(f"corrupt image header: {_one_line(e)}") from None
-        with im:
+
+    def decode_pil(self):
+        with self.open_pil() as im:
             self.check_source_size(*im.size)
             self.check_decoded_size(*im.size, im.size)
             try:
