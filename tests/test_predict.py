@@ -214,11 +214,12 @@ def test_collect_inputs_names_and_failures(tmp_path):
     # Nothing there, or a named file that is no image: a failure before any decoding.
     os.symlink(tmp_path / "gone.png", tmp_path / "link.png")
     named = [tmp_path / "nothere.png", tmp_path / "link.png", tmp_path / "d" / "e" / "x.JPG"]
-    todo, failures = jobs.collect_inputs([str(path) for path in named])
+    todo, failures = jobs.collect_inputs([str(path) for path in named] + [f"{tmp_path / 'gone'}/"])
     assert todo == [] and [reason for _, reason in failures] == [
         "no such file",
         "broken symbolic link (its target does not exist)",
         "not an image (unrecognized format)",
+        "no such folder",
     ]
 
 
