@@ -82,6 +82,26 @@ def test_a_neck_narrower_than_the_ball_stays_one_region():
     assert labels.max() == 2
 
 
+def test_a_sharp_corner_of_thick_lines_stays_in_its_region():
+    # The README's flower leaf: 8 px lines meeting at a sharp tip. Near the
+    # tip the leaf narrows below the ball, so it is seeded twice; the border
+    # between the two seeds crosses the thick lines on both sides of the
+    # neck, more ink than paper, and a hint left the tip to the network.
+    lines = np.full((240, 240), 255, np.uint8)
+    leaf = np.array([(30, 30), (70, 130), (200, 110)], np.int32)
+    cv2.polylines(lines, [leaf], True, 0, 8, cv2.LINE_AA)
+    labels = hint_fill.line_regions(lines, gap=6)
+    inside = np.zeros_like(lines)
+    cv2.fillPoly(inside, [leaf], 255)
+    inside = (inside > 0) & (lines == 255)  # the leaf's paper, up to its tip
+    assert len(np.unique(labels[inside])) == 1
+    assert labels[2, 2] != labels[inside][0]
+    hint_rgb, hint_mask = one_hint(240, 100, 100)
+    assert inside[100, 100]
+    out = hint_flood.flood_fill_baseline(lines, hint_rgb, hint_mask, gap=6)
+    assert (out[inside] == HINT).all(-1).all() and tuple(out[2, 2]) == (255, 255, 255)
+
+
 def test_an_enclosed_region_smaller_than_the_ball_is_its_own_region():
     lines = np.full((80, 80), 255, np.uint8)
     cv2.circle(lines, (40, 40), 30, 0, 1)

@@ -20,9 +20,11 @@ coloring. Here:
    several seeds (a closed gap or a neck divides it) is divided: its seeds
    grow over it (OpenCV's watershed, flooding by darkness) and meet in the
    middle of a closed gap; a region that narrows to less than the ball (a
-   neck: an arm, a waist) was seeded twice, and seeds whose shared border
-   lies mostly on paper, not on ink, are merged again (a closed gap is a
-   short paper stretch in a long inked border). Last, the regions grow
+   neck: an arm, a waist, a sharp corner's tip) was seeded twice, and
+   seeds whose shared border lies mostly on paper, not on ink, or crosses
+   no more ink than the two lines beside a neck, are merged again (a
+   closed gap is a short paper stretch in a long inked border, beside a
+   line's end). Last, the regions grow
    into the lines from both sides (`_grow_into_ink`), so every pixel has a
    region and neighbouring regions meet at the lines' centers. The ball
    centers, the watershed and the merging work at 1 / k of the size for a
@@ -226,8 +228,9 @@ class PaperRegions:
         grown = seed_labels
         cv2.watershed(cv2.cvtColor(cv2.bitwise_not(small_lines), cv2.COLOR_GRAY2BGR), grown)
         _assign_nearest(grown, grown <= 0)  # the flood's meeting lines and the image border
+        gap_ends, stroke = _line_ends(small_paper, radius / factor)
         seed_region = _merge_necks(
-            grown, small_paper, seed_raw, in_split, gap_ends=_line_ends(small_paper, radius / factor), gap=gap / factor
+            grown, small_paper, seed_raw, in_split, gap_ends=gap_ends, gap=gap / factor, crossing=NECK_CROSSING * stroke
         )  # (seed_count,) 0 outside divided pieces
         seed_region[in_split] += whole.size
         count = int(seed_region.max())
@@ -369,6 +372,12 @@ def _assign_nearest(labels, missing):
     labels[missing] = known[nearest[missing] - 1]
 
 
+NECK_CROSSING = 4.0
+"""A border between two seeds of one piece of paper that holds at most this
+many times the lines' width of 4-neighbour pairs on ink crosses the lines
+beside a neck and nothing else (two lines, a slanted crossing counted up to
+twice): with lines thicker than the neck, the ink outweighs its paper."""
+
 GAP_BORDER_SLACK = 1.0
 """Two seeds that meet across paper beside a line's end stay apart when
 their border holds at most this many times the closed gap's width of
@@ -377,33 +386,48 @@ length): a wider passage is not a gap this closing closes."""
 
 
 def _line_ends(paper, reach):
-    """Where lines end: `(h, w)` bool, True within `reach` pixels of an end
-    of the ink's skeleton (a skeleton pixel with one 8-neighbour), away from
-    the picture's border (a line cut by the border is not an opening).
+    """Where lines end, and how wide they are.
 
     Args:
         paper: `(h, w)` uint8, 1 on paper, 0 on ink.
         reach: how far from an end counts, in pixels.
+
+    Returns:
+        (ends, stroke): `(h, w)` bool, True within `reach` pixels of an end
+        of the ink's skeleton (a skeleton pixel with one 8-neighbour), away
+        from the picture's border (a line cut by the border is not an
+        opening); and the lines' median width in pixels (twice the ink's
+        distance to paper on its skeleton; 0 without ink).
     """
     ink = paper == 0
     skeleton = skimage.morphology.skeletonize(ink).astype(np.uint8)
+    on_skeleton = skeleton > 0
+    stroke = 0.0
+    if on_skeleton.any():
+        depth = cv2.distanceTransform(ink.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        stroke = 2.0 * float(np.median(depth[on_skeleton]))
     neighbours = cv2.filter2D(skeleton, cv2.CV_16S, np.ones((3, 3), np.int16), borderType=cv2.BORDER_CONSTANT)
     ends = (skeleton > 0) & (neighbours == 2)  # itself and one neighbour
     margin = int(np.ceil(reach))
     ends[:margin] = ends[-margin:] = False
     ends[:, :margin] = ends[:, -margin:] = False
     size = 2 * margin + 1
-    return cv2.dilate(ends.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).view(bool)
+    ellipse = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.dilate(ends.view(np.uint8), ellipse).view(bool), stroke
 
 
-def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5, gap_ends=None, gap=0.0):
-    """Joins the seeds of one piece of paper whose shared border is mostly paper.
+def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5, gap_ends=None, gap=0.0, crossing=0.0):
+    """Joins the seeds of one piece of paper whose shared border is mostly
+    paper, or crosses the lines only.
 
     Two ball seeds of one region, split where it narrows to less than the
-    ball (a neck: an arm, a waist), meet across paper; regions split by a
-    line meet along ink, and across a closed gap only over its few pixels.
+    ball (a neck: an arm, a waist, a leaf's sharp tip), meet across paper
+    and through the outline on either side of it; regions split by a line
+    meet along ink, and across a closed gap only over its few pixels.
     Seeds of one piece whose border pixels (pairs of 4-neighbours) lie on
-    ink less than `ink_share` of the time are merged, unless a line ends
+    ink less than `ink_share` of the time, or on at most `crossing` pairs
+    of ink (across the two lines beside a neck, however thick), are
+    merged, unless a line ends
     beside their border (`gap_ends`) and the border's paper is no wider
     than the gap closed (`GAP_BORDER_SLACK` times `gap`): a figure open to
     the page only at a gap between two line ends (a petal among others,
@@ -420,6 +444,8 @@ def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5, gap_ends=None,
         in_split: `(seeds,)` bool, the seeds of pieces with several seeds.
         gap_ends: optional `(h, w)` bool, near the ends of lines (`_line_ends`).
         gap: the gap closed, in pixels of `grown`.
+        crossing: the most ink pairs of a border that crosses lines only
+            (`NECK_CROSSING` times the lines' width, in pixels of `grown`).
 
     Returns:
         `(seeds,)` int32 region of each seed of a divided piece, 1..m (0
@@ -444,11 +470,12 @@ def _merge_necks(grown, paper, seed_raw, in_split, ink_share=0.5, gap_ends=None,
     joined = np.zeros(0, np.int64)
     if keys.size:
         pairs, index = np.unique(keys, return_inverse=True)
-        share = np.bincount(index, inks) / np.bincount(index)
+        ink_pairs = np.bincount(index, inks, minlength=pairs.size)
+        share = ink_pairs / np.bincount(index)
         on_paper = np.bincount(index, ~inks, minlength=pairs.size)  # border pairs on paper: about the passage's width
         at_ends = np.bincount(index, ends & ~inks, minlength=pairs.size) > 0  # beside a line's end
         closed_gap = at_ends & (on_paper <= GAP_BORDER_SLACK * gap)
-        joined = pairs[(share < ink_share) & ~closed_gap]
+        joined = pairs[((share < ink_share) | (ink_pairs <= crossing)) & ~closed_gap]
     graph = scipy.sparse.coo_matrix((np.ones(joined.size), (joined // count, joined % count)), shape=(count, count))
     _, component = scipy.sparse.csgraph.connected_components(graph, directed=False)  # (count,)
     region = np.zeros(count, np.int32)
