@@ -135,8 +135,8 @@ def main(argv=None):
         raise ColorizeError(
             "--hints FILE is for a single input file; for several inputs put NAME.hints.png beside each NAME.png"
         )
-    if args.hints and (missing := images.header_reason(args.hints)):  # before the model loads, as --reference
-        raise ColorizeError(f"hint layer {args.hints}: {missing}")
+    if args.hints and (unusable := images.header_reason(args.hints)):  # before the model loads, as --reference
+        raise ColorizeError(f"hint layer {args.hints}: {unusable}")
     points = [hint_layers.parse_hint(text) for text in args.hint]
     named = None
     if args.palette is not None:

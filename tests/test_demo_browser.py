@@ -31,7 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)", allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402 (only once the browser is known to exist)
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402 (only once the browser is known to exist)
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a browser, a server and full-size sketches
 
@@ -184,15 +185,14 @@ def paint_hint(page, tmp_path):
         else:
             print(f"stroke {attempt} did not show on the editor's canvas within 30 s")
             continue
+        wait_s = 60 if attempt == 1 else 120
         try:
             page.wait_for_function(
-                "before => document.querySelector('#result img').src !== before",
-                arg=before,
-                timeout=60_000 if attempt == 1 else 120_000,
+                "before => document.querySelector('#result img').src !== before", arg=before, timeout=wait_s * 1000
             )
             return
-        except Exception:  # Playwright's TimeoutError
-            print(f"stroke {attempt} showed, but no new result came within 60 s ({page_errors(page)})")
+        except PlaywrightTimeout:
+            print(f"stroke {attempt} showed, but no new result came within {wait_s} s ({page_errors(page)})")
     page.screenshot(path=str(tmp_path / "no-result.png"), full_page=True)
     pytest.fail(f"two strokes gave no new result ({page_errors(page)}); the page: {tmp_path / 'no-result.png'}")
 

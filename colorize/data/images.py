@@ -177,7 +177,7 @@ def missing_reason(path):
             return None
         if os.path.islink(path):
             return "broken symbolic link (its target does not exist)"
-        return "no such file"
+        return "no such folder" if path.endswith(("/", os.sep)) else "no such file"  # `DIR/` names a folder
     return None
 
 

@@ -66,8 +66,6 @@ def collect_inputs(inputs, out_dir=None):
             for path in outside:
                 jobs.append((path, os.path.splitext(os.path.relpath(path, given))[0] + ".png"))
         elif unusable := images.header_reason(given):  # before the model loads (its header only)
-            if unusable == "no such file" and given.endswith(("/", os.sep)):
-                unusable = "no such folder"  # what `DIR/` meant
             failures.append((given, unusable))
         else:
             # Data broken after a good header is reported when it is decoded.
