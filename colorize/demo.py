@@ -8,11 +8,16 @@ the shipped model (or `--model`), and the runs and exports found under
 `--models-dir`, offered in a dropdown; requests are queued one at a time.
 Uploads over `--max-upload-mb` are refused as they stream in; an upload the
 decoder refuses is deleted at once, and results are deleted on a schedule
-(`colorize.app.uploads`).
+(`colorize.app.uploads`). Each server keeps its uploads and results in a
+folder of its own (`own_upload_folder`) unless GRADIO_TEMP_DIR names one.
 """
 
 import argparse
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 
 from colorize import errors, formats, tf_logs
 from colorize.errors import ColorizeError, cli
@@ -30,6 +35,29 @@ def _parser():
     return p
 
 
+def own_upload_folder():
+    """Points Gradio's upload folder at a new one of this process's own,
+    removed at exit, unless GRADIO_TEMP_DIR is set (then that one is used).
+
+    Why: Gradio names a cached file by its content, and a server deletes
+    the files it cached when it stops and on the page's cleaning schedule.
+    In the folder every Gradio app shares by default (the system temp
+    folder's `gradio`), stopping one page would delete the same files that
+    a second page, still serving, shows (its examples, a shared upload).
+    Call it before Gradio is imported: some of its modules read the
+    variable once, at import.
+
+    Returns:
+        The folder made, or None when GRADIO_TEMP_DIR was already set.
+    """
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        return None
+    folder = tempfile.mkdtemp(prefix="colorize-demo-gradio-")
+    os.environ["GRADIO_TEMP_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 @cli
 def main(argv=None):
     tf_logs.install()
@@ -38,6 +66,7 @@ def main(argv=None):
         raise ColorizeError(f"--port must be 1..65535, not {args.port}")
     if not args.max_upload_mb > 0:
         raise ColorizeError(f"--max-upload-mb must be positive, not {args.max_upload_mb}")
+    own_upload_folder()
     from colorize.app import page  # noqa: PLC0415 (Gradio and TensorFlow: seconds; --help answers without them)
 
     choices = page.find_models(args.model, args.models_dir)

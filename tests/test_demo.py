@@ -287,3 +287,31 @@ def test_the_pages_own_result_folder_is_removed_at_exit():
     done = subprocess.run([sys.executable, "-c", code], env=helpers.env(), capture_output=True, text=True, check=True)
     folder = done.stdout.strip().splitlines()[-1]
     assert os.path.basename(folder).startswith("colorize-demo-") and not os.path.exists(folder)
+
+
+def test_each_server_keeps_its_uploads_in_a_folder_of_its_own():
+    # Gradio deletes what a server cached when it stops, by path, and names cached files by their
+    # content: two pages sharing the default /tmp/gradio could delete each other's files.
+    code = (
+        "import os; os.environ.pop('GRADIO_TEMP_DIR', None)\n"
+        "from colorize import demo; folder = demo.own_upload_folder()\n"
+        "import gradio; from gradio import route_utils\n"
+        "print(folder, os.path.isdir(folder), gradio.utils.get_upload_folder(), route_utils.DEFAULT_TEMP_DIR)"
+    )
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=helpers.env(), capture_output=True, text=True, check=True
+        )
+        folder, made, used, at_import = done.stdout.strip().splitlines()[-1].split()
+        assert os.path.basename(folder).startswith("colorize-demo-gradio-") and made == "True"
+        assert used == at_import == folder
+        assert not os.path.exists(folder)  # removed at exit
+        runs.append(folder)
+    assert runs[0] != runs[1]
+
+
+def test_a_given_gradio_temp_dir_is_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    assert demo.own_upload_folder() is None
+    assert os.environ["GRADIO_TEMP_DIR"] == str(tmp_path)
