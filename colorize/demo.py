@@ -70,7 +70,10 @@ def main(argv=None):
     from colorize.app import page  # noqa: PLC0415 (Gradio and TensorFlow: seconds; --help answers without them)
 
     choices = page.find_models(args.model, args.models_dir)
-    page.serve(choices, args.host, args.port, max_upload_mb=args.max_upload_mb)
+    # SIGTERM (`kill`, `docker stop`, systemd) stops the page as Ctrl-C does, so that the
+    # folders are removed at exit (Python's default for it ends the process at once).
+    with errors.sigterm_interrupts():
+        page.serve(choices, args.host, args.port, max_upload_mb=args.max_upload_mb)
     return 0
 
 

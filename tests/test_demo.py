@@ -4,9 +4,11 @@ readable error and the server goes on; and the page's helpers."""
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import zipfile
 
 import numpy as np
@@ -315,3 +317,42 @@ def test_a_given_gradio_temp_dir_is_kept(monkeypatch, tmp_path):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
     assert demo.own_upload_folder() is None
     assert os.environ["GRADIO_TEMP_DIR"] == str(tmp_path)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_page_and_its_folders_go(tmp_path):
+    # `kill`, `docker stop` and systemd send SIGTERM: the page must stop as Ctrl-C stops it,
+    # with its upload and result folders removed (Python's default would leave them).
+    port = helpers.free_port()
+    env = helpers.env(TMPDIR=str(tmp_path))
+    env.pop("GRADIO_TEMP_DIR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "colorize.demo", "--port", str(port)],
+        env=env,
+        cwd=helpers.REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "the page did not start in 300 s"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(1)
+        made = sorted(p.name for p in tmp_path.iterdir())
+        assert any(n.startswith("colorize-demo-gradio-") for n in made), made
+        assert any(n.startswith("colorize-demo-") and "gradio" not in n for n in made), made
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert list(tmp_path.iterdir()) == []
