@@ -73,15 +73,26 @@ def test_all_good_exits_0_and_keeps_dark_lines(run_dir, tmp_path):
         assert np.all(rgb[gray == 0] == 0)  # black lines stay black
 
 
-def test_from_color_colors_the_extracted_sketch(run_dir, tmp_path):
+def test_from_color_colors_the_extracted_sketch(run_dir, tmp_path, capsys):
     cv2.imwrite(str(tmp_path / "art.png"), synthetic.generate(3, 200, 300))
     out = tmp_path / "out"
     argv = [str(tmp_path / "art.png"), "-o", str(out), "--model", run_dir, "--from-color", "--temperature", "0.5"]
     assert predict.main(argv) == 0
+    assert "colored picture" not in capsys.readouterr().out  # asked for: no note
     rgb = cv2.imread(str(out / "art.png"))
     lines, _ = sketch.extract_sketch(synthetic.generate(3, 200, 300))
     assert rgb.shape == (200, 300, 3)
     assert np.all(rgb.max(axis=2) <= lines)  # the full-size extracted lines are multiplied in
+
+
+def test_a_colored_picture_given_as_a_sketch_gets_a_note(run_dir, tmp_path, capsys):
+    # Its fills are taken for ink (a dark blob comes back): the note names the file and the way out.
+    art = tmp_path / "art.png"
+    cv2.imwrite(str(art), synthetic.generate(3, 200, 300))
+    assert predict.main([str(art), "-o", str(tmp_path / "out"), "--model", run_dir]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and notes[0].startswith(f"note: {art}: this looks like a colored picture")
+    assert "--from-color" in notes[0]
 
 
 def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):

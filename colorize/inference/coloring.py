@@ -10,7 +10,8 @@ colors one decoded image with it at the image's own size:
    (`colorize.serving.sketch_normalization`: paper, ink color, polarity,
    line width and line profile brought to the training distribution), or,
    with normalization off, the gray image as it is, for the network and for
-   the lines;
+   the lines (a colored picture given as a sketch gets a note,
+   `colored_input`);
 2. the core's `color` (`color_guided` with hints): the color at the trained
    scale (long strips in overlapping tiles);
 3. full size: "regions" floods line-bounded regions (`fullres.upsample_regions`,
@@ -37,7 +38,7 @@ from colorize import formats, runs, variants
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
-from colorize.inference import blank_page, fullres, hint_flood, page_border, palette_snap
+from colorize.inference import blank_page, colored_input, fullres, hint_flood, page_border, palette_snap
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -378,7 +379,8 @@ def colorize_array(
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
         the flat color before the lines are multiplied in, "lines": `(H, W)`
         uint8 the full-size lines multiplied in, "notes": one-line notes
-        for the user (`hint_flood`: a hint inside an outline open to the page,
+        for the user (`colored_input`: a colored picture given as a sketch;
+        `hint_flood`: a hint inside an outline open to the page,
         hints that shared a region; `blank_page`: a page with no lines,
         returned as it was; `page_border`: a dark border around the page,
         kept as it was while the page inside is colored alone)}.
@@ -437,7 +439,7 @@ def colorize_array(
         # palette's pass alone paints white shapes it has a color for.
         model.evidence = (mass if not hinted else given[0], *given[1:], mass)
     rgb, flat = full_resolution(color, lines, model, upsample, palette)
-    notes = []
+    notes = [] if from_color or (note := colored_input.note(whole)) is None else [note]
     page_size = lines.shape
     if border is not None:
         rgb, flat, lines = border.paste(whole, rgb, flat, lines)
