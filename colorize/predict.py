@@ -12,7 +12,8 @@ INPUTs are image files (PNG, JPEG, WebP, BMP; anything
 `colorize.data.images.load_image` decodes) and folders (searched
 recursively). Each input gives one PNG in OUT_DIR named after it (`a/b.jpg`
 inside a folder INPUT -> `OUT_DIR/a/b.png`; when two inputs would get the
-same name the later ones get `-2`, `-3`...), written atomically (a
+same name, a PNG keeps it, another gets its extension in it, `b.jpg` ->
+`b-jpg.png`, and then `-2`, `-3`...), written atomically (a
 temporary file, then a rename). A bad input (missing: before the model
 loads; unreadable, not an image, truncated, too large) is reported on one
 line, `error: PATH: REASON` on stderr and `[i/N] PATH: failed`, and the

@@ -48,9 +48,10 @@ def test_folder_with_good_and_bad_files(run_dir, tmp_path, capsys):
     for name, reason in expected.items():
         assert any(name in line and reason in line for line in errors), (name, errors)
     written = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, files in os.walk(out) for f in files)
-    assert written == ["a.png", "sub/b-2.png", "sub/b.png"]  # no temporary files left
+    assert written == ["a.png", "sub/b-jpg.png", "sub/b.png"]  # no temporary files left
     assert cv2.imread(str(out / "a.png")).shape == (120, 160, 3)
-    assert cv2.imread(str(out / "sub" / "b.png")).shape == (90, 70, 3)
+    assert cv2.imread(str(out / "sub" / "b.png")).shape == (64, 64, 3)  # b.png's, not b.jpg's (sorted first)
+    assert cv2.imread(str(out / "sub" / "b-jpg.png")).shape == (90, 70, 3)
     assert "images/s" in captured.out and "colored 3 of 8 inputs" in captured.out
     # Every input gets its progress line, failed or not; the missing file
     # was reported first, before the model loaded.
@@ -221,6 +222,9 @@ def test_collect_inputs_names_and_failures(tmp_path):
     (tmp_path / "empty").mkdir()
     todo, failures = jobs.collect_inputs([str(tmp_path / "d"), str(tmp_path / "empty"), str(tmp_path / "d" / "x.png")])
     assert [name for _, name in todo] == ["e/x.png", "x.png", "x-2.png"]
+    # One name for a JPEG and a PNG: the PNG keeps it, the JPEG says what it was.
+    named = jobs._unique_names([("a/x.jpg", "x.png"), ("b/x.png", "x.png"), ("c/x.jpg", "x.png"), ("x.webp", "x.png")])
+    assert [name for _, name in named] == ["x-jpg.png", "x.png", "x-2.png", "x-webp.png"]
     assert len(failures) == 1 and "holds no images" in failures[0][1]
     # Nothing there, or a named file that is no image: a failure before any decoding.
     os.symlink(tmp_path / "gone.png", tmp_path / "link.png")

@@ -90,15 +90,21 @@ def is_hint_layer(path):
 
 
 def _unique_names(jobs):
-    """Gives `name-2.png`, `name-3.png`... to later inputs whose output name
-    is already taken."""
+    """Output names that no two inputs share. An input that is itself a
+    PNG keeps its name (`b.png` -> `b.png`, even after `b.jpg`); another
+    input whose name is taken gets its own extension in it (`b.jpg` ->
+    `b-jpg.png`), and then `-2`, `-3`... (two `x.png` from two folders)."""
+    names = [None] * len(jobs)
     taken = set()
-    unique = []
-    for path, name in jobs:
-        candidate, n = name, 1
-        while candidate in taken:
+    png_first = sorted(range(len(jobs)), key=lambda i: not jobs[i][0].lower().endswith(".png"))
+    for i in png_first:
+        path, name = jobs[i]
+        stem, extension = name[:-4], os.path.splitext(path)[1].lower().lstrip(".")
+        candidates = [name] if extension == "png" else [name, f"{stem}-{extension}.png"]
+        candidate, n = next((c for c in candidates if c not in taken), None), 1
+        while candidate is None or candidate in taken:
             n += 1
-            candidate = f"{name[:-4]}-{n}.png"
+            candidate = f"{stem}-{n}.png"
         taken.add(candidate)
-        unique.append((path, candidate))
-    return unique
+        names[i] = candidate
+    return [(path, name) for (path, _), name in zip(jobs, names, strict=True)]
