@@ -6,7 +6,7 @@ Plain constants, importable by every stage: the host-side decoders
 SavedModel's graph (`colorize.serving.colorizer`) check the same limits.
 """
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 """File name endings a folder is searched for (compared case-insensitively);
 the web page takes these too."""
 

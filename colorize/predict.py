@@ -8,7 +8,7 @@
 Without `--model` the model shipped in the package is used
 (`colorize.weights.default_model`); the first line printed names the model.
 
-INPUTs are image files (PNG, JPEG, WebP, BMP; anything
+INPUTs are image files (PNG, JPEG, WebP, BMP, TIFF; anything
 `colorize.data.images.load_image` decodes) and folders (searched
 recursively). Each input gives one PNG in OUT_DIR named after it (`a/b.jpg`
 inside a folder INPUT -> `OUT_DIR/a/b.png`; when two inputs would get the

@@ -286,13 +286,16 @@ def test_find_images(tmp_path):
         "notes.txt",
         "sub/f.gif",
         "sub/.hidden.png",
+        "sub/g.tif",
+        "sub/h.TIFF",
     ):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
     os.symlink(tmp_path, tmp_path / "sub" / "loop")  # a folder loop
     found = [os.path.relpath(p, tmp_path) for p in images.find_images(tmp_path)]
-    assert found == ["A.JPG", "b.png", "sub/.hidden.png", "sub/c.webp", "sub/deeper/d.bmp", "sub/e.jpeg"]
+    expected = ["A.JPG", "b.png", "sub/.hidden.png", "sub/c.webp", "sub/deeper/d.bmp", "sub/e.jpeg", "sub/g.tif"]
+    assert found == [*expected, "sub/h.TIFF"]
     with pytest.raises(ColorizeError, match="no such folder"):
         images.find_images(tmp_path / "nope")
     with pytest.raises(ColorizeError, match="not a folder"):

@@ -143,7 +143,7 @@ def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, m
     assert status == predict.EXIT_FAILED and "model:" not in captured.out
     assert not (tmp_path / "out").exists()  # nothing written: no empty output folder left behind
     assert captured.err.splitlines() == [
-        f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp)",
+        f"error: {tmp_path / 'empty'}: folder holds no images (.png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff)",
         *(f"error: {path}: no such file" for path in missing),
     ]
     assert captured.out.splitlines() == [

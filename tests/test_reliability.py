@@ -215,7 +215,7 @@ def test_predict_folder_input_skips_bad_files_and_writes_the_good_ones(
     assert predict.main([corpus["empty_dir"], "-o", str(out_dir), "--model", export_dir]) == 1
     assert (
         _one_error_line(capsys) == f"error: {corpus['empty_dir']}: folder holds no images "
-        "(.png, .jpg, .jpeg, .webp, .bmp)"
+        "(.png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff)"
     )
 
 

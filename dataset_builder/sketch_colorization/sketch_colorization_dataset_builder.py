@@ -46,7 +46,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
     The `folder` config needs files: put colored illustrations (PNG, JPEG,
-    WebP or BMP, in any subfolders) in one folder and pass it as --manual_dir.
+    WebP, BMP or TIFF, in any subfolders) in one folder and pass it as --manual_dir.
     The paper crawled zerochan.net (hand-drawn, mostly colored illustrations);
     a crawl must respect the site's terms and robots.txt. Any collection you
     may use works, for example your own drawings or CC0 clip art
