@@ -13,7 +13,8 @@ INPUTs are image files (PNG, JPEG, WebP, BMP, TIFF; anything
 recursively). Each input gives one PNG in OUT_DIR named after it (`a/b.jpg`
 inside a folder INPUT -> `OUT_DIR/a/b.png`; when two inputs would get the
 same name, a PNG keeps it, another gets its extension in it, `b.jpg` ->
-`b-jpg.png`, and then `-2`, `-3`...), written atomically (a
+`b-jpg.png`, and then `-2`, `-3`...; `-o FILE.png` with one input file
+writes that file), written atomically (a
 temporary file, then a rename). A bad input (missing: before the model
 loads; unreadable, not an image, truncated, too large) is reported on one
 line, `error: PATH: REASON` on stderr and `[i/N] PATH: failed`, and the
@@ -48,7 +49,7 @@ import time
 
 import cv2
 
-from colorize import errors, fileio, runs, tf_logs, variants, weights
+from colorize import errors, fileio, formats, runs, tf_logs, variants, weights
 from colorize.data import images
 from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
 from colorize.inference import coloring, fullres, hint_layers, openraster
@@ -62,7 +63,9 @@ def _parser():
         epilog="Exit status: 0 all colored, 1 some inputs failed, 2 usage error.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and folders (searched recursively)")
-    p.add_argument("-o", "--out-dir", required=True, help="where the colored PNGs go")
+    p.add_argument(
+        "-o", "--out-dir", required=True, help="where the colored PNGs go: a folder, or FILE.png for one input file"
+    )
     p.add_argument("--model", default=None, help="run directory or SavedModel (default: the shipped model)")
     p.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
     p.add_argument(
@@ -151,8 +154,9 @@ def main(argv=None):
         raise ColorizeError(f"--reference: {e}") from None
     # The model's path, inputs and output folder: checked before the model loads (seconds).
     model_path = runs.check_model(args.model or weights.default_model())
-    fileio.ensure_writable_dir(args.out_dir, "output", keep=False)  # created with the first output
-    jobs, failures = collect_inputs(args.inputs, args.out_dir)
+    out_dir, out_name = _output(args.out_dir, args.inputs)
+    fileio.ensure_writable_dir(out_dir, "output", keep=False)  # created with the first output
+    jobs, failures = collect_inputs(args.inputs, out_dir, out_name)
     total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first
     for i, (path, reason) in enumerate(failures, 1):
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
@@ -176,7 +180,7 @@ def main(argv=None):
     done = 0
     start = time.perf_counter()
     for i, (path, name) in enumerate(jobs, len(failures) + 1):
-        out_path = os.path.join(args.out_dir, name)
+        out_path = os.path.join(out_dir, name) if out_name is None else args.out_dir
         t0, reason, message = time.perf_counter(), None, None
         try:
             image = coloring.load_rgb(path)
@@ -217,9 +221,28 @@ def main(argv=None):
         )
         for note in out["notes"]:
             print(f"note: {path}: {note}", flush=True)
-    where = f" into {args.out_dir}" if done else ""  # nothing written: no output folder was made
+    where = f" {'into' if out_name is None else 'as'} {args.out_dir}" if done else ""  # nothing written: say nowhere
     print(f"colored {done} of {total} inputs{where}" + (f"; {len(failures)} failed" if failures else ""))
     return EXIT_FAILED if failures else 0
+
+
+def _output(given, inputs):
+    """`-o`'s folder and, when it names a PNG file (one input file only),
+    that file's name: (folder, name or None). An existing folder is a
+    folder whatever its name.
+
+    Raises:
+        ColorizeError: a file name with several inputs or a folder, or an
+            image name other than .png.
+    """
+    stem, extension = os.path.splitext(given.rstrip(os.sep))
+    if os.path.isdir(given) or given.endswith(os.sep) or extension.lower() not in formats.IMAGE_EXTENSIONS:
+        return given, None
+    if extension.lower() != ".png":
+        raise ColorizeError(f"-o {given}: predict writes PNG files; name a .png file or a folder")
+    if len(inputs) != 1 or os.path.isdir(inputs[0]):
+        raise ColorizeError(f"-o {given}: a file name is for a single input file; for several give a folder")
+    return os.path.dirname(given) or ".", os.path.basename(given)
 
 
 def _write(path, out_path, out, layers):

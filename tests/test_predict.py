@@ -114,6 +114,8 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         (["s.png", "s.png", "-o", "out", "--hints", "s.png"], "--hints FILE is for a single input file"),
         (["s.png", "-o", "out", "--model", run_dir, "--hint", "3,4,#12345"], "--hint '3,4,#12345': the color"),
         (["s.png", "-o", "out", "--model", run_dir, "--hint", "3,#123456"], "expected X,Y,#RRGGBB"),
+        (["s.png", "s.png", "-o", "one.png", "--model", run_dir], "a file name is for a single input file"),
+        (["s.png", "-o", "one.jpg", "--model", run_dir], "predict writes PNG files"),
     ]
     for argv, message in cases:
         with pytest.raises(SystemExit) as exit_info:
@@ -129,6 +131,24 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         "error: s.png: hint at x=-5, y=10 is outside the 40x40 sketch (its 3x3 px square does not reach into it)"
     ]
     assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-1,10,#ff0000"]) == 0
+
+
+def test_an_output_file_name_is_the_output(run_dir, tmp_path, capsys, monkeypatch):
+    # `-o result.png` made a folder "result.png" holding s.png: it is the output's name.
+    cv2.imwrite(str(tmp_path / "s.png"), helpers.box_and_circle(40, 60))
+    monkeypatch.chdir(tmp_path)
+    assert predict.main(["s.png", "-o", "result.png", "--model", run_dir, "--layers"]) == 0
+    assert (tmp_path / "result.png").is_file() and (tmp_path / "result.ora").is_file()
+    assert cv2.imread(str(tmp_path / "result.png")).shape == (40, 60, 3)
+    out = capsys.readouterr().out
+    assert "s.png -> result.png and result.ora (" in out and "colored 1 of 1 inputs as result.png" in out
+    assert predict.main(["s.png", "-o", "sub/r.png", "--model", run_dir]) == 0  # its folder is made
+    assert cv2.imread(str(tmp_path / "sub" / "r.png")).shape == (40, 60, 3)
+    assert predict.main(["s.png", "-o", "s.png", "--model", run_dir]) == 1  # never over the input
+    assert "would overwrite an input" in capsys.readouterr().err
+    (tmp_path / "dir.png").mkdir()  # an existing folder stays a folder
+    assert predict.main(["s.png", "-o", "dir.png", "--model", run_dir]) == 0
+    assert (tmp_path / "dir.png" / "s.png").is_file()
 
 
 def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, monkeypatch):

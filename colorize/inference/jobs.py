@@ -26,7 +26,7 @@ def hints_for(path, height, width, layer=None, points=()):
     return hints, layer
 
 
-def collect_inputs(inputs, out_dir=None):
+def collect_inputs(inputs, out_dir=None, out_name=None):
     """The files to color, with the output name of each.
 
     Args:
@@ -34,6 +34,8 @@ def collect_inputs(inputs, out_dir=None):
             recursively for image files).
         out_dir: files under it are skipped in folders (earlier outputs);
             an input its output would overwrite is a failure, not a job.
+        out_name: the output name of every job instead of its own (`predict
+            -o FILE.png` names the output of its single input).
 
     Returns:
         (jobs, failures): jobs is a list of (path, relative output path
@@ -70,7 +72,7 @@ def collect_inputs(inputs, out_dir=None):
         else:
             # Data broken after a good header is reported when it is decoded.
             jobs.append((given, os.path.splitext(os.path.basename(given.rstrip(os.sep)))[0] + ".png"))
-    jobs = _unique_names(jobs)
+    jobs = _unique_names(jobs) if out_name is None else [(path, out_name) for path, _ in jobs]
     if not out_dir:
         return jobs, failures
     inputs_real = {os.path.realpath(path) for path, _ in jobs}
