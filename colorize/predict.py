@@ -3,7 +3,7 @@
     python -m colorize.predict INPUT... -o OUT_DIR [--model RUN_DIR|EXPORT_DIR]
         [--temperature T] [--from-color] [--sketch-normalize auto|off]
         [--upsample regions|bilinear] [--flip-average on|off] [--hints FILE]
-        [--hint X,Y,#RRGGBB]... [--layers]
+        [--hint X,Y,#RRGGBB]... [--layers] [--skip-existing]
 
 Without `--model` the model shipped in the package is used
 (`colorize.weights.default_model`); the first line printed names the model.
@@ -103,6 +103,11 @@ def _parser():
             "over --hints and NAME.hints.png; given to every input: for several, put NAME.hints.png beside each)"
         ),
     )
+    p.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave inputs whose output PNG is there already (go on after an interruption)",
+    )
     p.add_argument("--layers", action="store_true", help="also write NAME.ora: flat color under the lines (OpenRaster)")
     p.add_argument(
         "--palette",
@@ -175,12 +180,37 @@ def main(argv=None):
     if palette is not None:
         print(f"{palette.note(args.reference, args.palette)} (for every input)", flush=True)
 
+    count = {"done": 0, "skipped": 0}
+    try:
+        _color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count)
+    except KeyboardInterrupt:
+        where = f" into {args.out_dir}" if count["done"] else ""
+        left = total - len(failures) - count["done"] - count["skipped"]
+        print(f"interrupted: colored {count['done']} of {total} inputs{where}; {left} not done", flush=True)
+        print("(the same command with --skip-existing goes on where it stopped)", flush=True)
+        raise
+    done, skipped = count["done"], count["skipped"]
+    where = f" {'into' if out_name is None else 'as'} {args.out_dir}" if done else ""  # nothing written: say nowhere
+    print(
+        f"colored {done} of {total} inputs{where}"
+        + (f"; {skipped} there already, skipped" if skipped else "")
+        + (f"; {len(failures)} failed" if failures else "")
+    )
+    return EXIT_FAILED if failures else 0
+
+
+@errors.sigterm_interrupts()  # `kill` stops it as Ctrl-C does: with the count of what was done
+def _color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count):
+    """Colors the jobs in turn, one line each (`main`'s loop); counts into `count`."""
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 
-    done = 0
     start = time.perf_counter()
     for i, (path, name) in enumerate(jobs, len(failures) + 1):
         out_path = os.path.join(out_dir, name) if out_name is None else args.out_dir
+        if args.skip_existing and os.path.exists(out_path):
+            count["skipped"] += 1
+            print(f"[{i}/{total}] {path} -> {out_path}: there already, skipped", flush=True)
+            continue
         t0, reason, message = time.perf_counter(), None, None
         try:
             image = coloring.load_rgb(path)
@@ -208,7 +238,7 @@ def main(argv=None):
             print(f"error: {message or f'{path}: {reason}'}", file=sys.stderr, flush=True)
             print(f"[{i}/{total}] {path}: failed", flush=True)
             continue
-        done += 1
+        count["done"] += 1
         elapsed = time.perf_counter() - start
         counted = f"{len(points)} point{'s' if len(points) != 1 else ''}" if points else ""
         hinted = ", hints: " + " + ".join(filter(None, [layer, counted])) if hints else ""
@@ -216,14 +246,11 @@ def main(argv=None):
             f"[{i}/{total}] {path} -> {out_path}"
             f"{' and ' + os.path.splitext(out_path)[0] + '.ora' if args.layers else ''} "
             f"({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
-            f"{time.perf_counter() - t0:.2f} s; {done / elapsed:.2f} images/s)",
+            f"{time.perf_counter() - t0:.2f} s; {count['done'] / elapsed:.2f} images/s)",
             flush=True,
         )
         for note in out["notes"]:
             print(f"note: {path}: {note}", flush=True)
-    where = f" {'into' if out_name is None else 'as'} {args.out_dir}" if done else ""  # nothing written: say nowhere
-    print(f"colored {done} of {total} inputs{where}" + (f"; {len(failures)} failed" if failures else ""))
-    return EXIT_FAILED if failures else 0
 
 
 def _output(given, inputs):

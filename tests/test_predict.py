@@ -3,6 +3,8 @@ inputs, exit status). Sketch normalization itself is tested with
 `sketch_normalization`."""
 
 import os
+import signal
+import threading
 
 import cv2
 import numpy as np
@@ -149,6 +151,42 @@ def test_an_output_file_name_is_the_output(run_dir, tmp_path, capsys, monkeypatc
     (tmp_path / "dir.png").mkdir()  # an existing folder stays a folder
     assert predict.main(["s.png", "-o", "dir.png", "--model", run_dir]) == 0
     assert (tmp_path / "dir.png" / "s.png").is_file()
+
+
+def test_an_interrupted_folder_says_what_it_did_and_skip_existing_goes_on(run_dir, tmp_path, capsys, monkeypatch):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for name in "abcd":
+        cv2.imwrite(str(src / f"{name}.png"), helpers.box_and_circle(48, 64))
+    real, calls, handlers = coloring.colorize_array, [], []
+
+    def interrupted_at_the_third(*args, **kwargs):
+        calls.append(1)
+        handlers.append(signal.getsignal(signal.SIGTERM))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C, or SIGTERM (`kill`) while coloring
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(coloring, "colorize_array", interrupted_at_the_third)
+    with pytest.raises(SystemExit) as exit_info:
+        predict.main([str(src), "-o", str(out), "--model", run_dir])
+    assert exit_info.value.code == 130
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == [
+        f"interrupted: colored 2 of 4 inputs into {out}; 2 not done",
+        "(the same command with --skip-existing goes on where it stopped)",
+    ]
+    assert sorted(os.listdir(out)) == ["a.png", "b.png"]  # whole files only
+    if threading.current_thread() is threading.main_thread():  # SIGTERM is turned into the same interrupt
+        assert handlers[0] not in (signal.SIG_DFL, signal.SIG_IGN, None)
+    before = (out / "a.png").stat().st_mtime_ns
+    monkeypatch.setattr(coloring, "colorize_array", real)
+    assert predict.main([str(src), "-o", str(out), "--model", run_dir, "--skip-existing"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"[1/4] {src / 'a.png'} -> {out / 'a.png'}: there already, skipped" in lines
+    assert lines[-1] == f"colored 2 of 4 inputs into {out}; 2 there already, skipped"
+    assert sorted(os.listdir(out)) == ["a.png", "b.png", "c.png", "d.png"]
+    assert (out / "a.png").stat().st_mtime_ns == before
 
 
 def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, monkeypatch):
