@@ -143,9 +143,10 @@ def _check(image):
 def _line_like(mask):
     """(1, h, w, c) 0/1 float32 masks -> the same, keeping only the pixels of
     long structures (see `LINE_LENGTH`)."""
-    window = tf.nn.avg_pool2d(tf.nn.avg_pool2d(mask, [LINE_LENGTH, 1], 1, "SAME"), [1, LINE_LENGTH], 1, "SAME")
-    count = window * float(LINE_LENGTH * LINE_LENGTH)  # thin pixels in the window (at the edges, scaled up)
-    return mask * tf.cast(count >= LINE_LENGTH, tf.float32)
+    # Thin pixels in the window, at the edges scaled up to a whole window: count * L^2 / (rows * cols) >= L.
+    rows_sum, rows = ops.window_sum(mask, LINE_LENGTH, 1)
+    count, cols = ops.window_sum(rows_sum, LINE_LENGTH, 2)
+    return mask * tf.cast(count * float(LINE_LENGTH) >= rows * cols, tf.float32)
 
 
 def light_on_dark(mins, maxs, sub_luma):
@@ -361,7 +362,7 @@ def thicken(gray, pixels):
     def octagon(x, radius):  # alternate 3x3 squares and crosses
         for step in range(radius):
             if step % 2:
-                x = tf.maximum(tf.nn.max_pool2d(x, (3, 1), 1, "SAME"), tf.nn.max_pool2d(x, (1, 3), 1, "SAME"))
+                x = tf.maximum(ops.max_along(x, 3, 1), ops.max_along(x, 3, 2))
             else:
                 x = ops.dilate(x, 3)
         return x
