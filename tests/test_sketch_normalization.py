@@ -318,3 +318,26 @@ def test_tf_resize_matches_opencv(shape):
     theirs = sketch.resize_short_side(gray)
     assert ours.shape == theirs.shape
     assert np.abs(ours.astype(int) - theirs).mean() <= 1.0
+
+
+@pytest.mark.parametrize("shape", [(1, 37, 53, 2), (1, 5, 3, 1), (1, 1, 40, 1)])
+@pytest.mark.parametrize("k", [3, 9, 31])
+def test_the_shifted_filters_equal_tensorflows_pooling(shape, k):
+    # max_along and window_sum replace tf.nn.max_pool2d / avg_pool2d ("SAME": the edges ignored,
+    # the mean over the pixels inside), which are several times slower on the CPU.
+    rng = np.random.default_rng(k)
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    mask = tf.constant((rng.random(shape) < 0.4).astype(np.float32))
+    for axis, window in ((1, (k, 1)), (2, (1, k))):
+        expected = tf.nn.max_pool2d(x, window, 1, "SAME")
+        np.testing.assert_array_equal(sketch_ops.max_along(x, k, axis).numpy(), expected.numpy())
+        sums, counts = sketch_ops.window_sum(mask, k, axis)
+        ones = tf.nn.avg_pool2d(tf.ones_like(mask), window, 1, "SAME")  # 1: no padding in the mean
+        assert np.all(ones.numpy() == 1.0)
+        mean = tf.nn.avg_pool2d(mask, window, 1, "SAME").numpy()
+        assert np.all(sums.numpy() == np.round(sums.numpy()))  # whole counts
+        np.testing.assert_allclose(sums.numpy() / counts.numpy(), mean, rtol=1e-6, atol=1e-7)
+        inside = np.minimum(np.arange(shape[axis]) + k // 2, shape[axis] - 1) - np.maximum(
+            np.arange(shape[axis]) - k // 2, 0
+        )
+        np.testing.assert_array_equal(counts.numpy().ravel(), inside + 1)
