@@ -144,6 +144,8 @@ def expectations():
     cycles = card.get("cycles") or []
     hours = sum(c["wall_hours"] for c in cycles) if cycles else card["training"]["wall_hours"]
     chroma = p["chroma_ratio"]
+    first, tf_import = speed["first_png_wall_s"], speed["import_tensorflow_s"]
+    per_s, steady = speed["folder_images_per_s"], speed["folder_steady_s"]
     return f"""What to expect from the shipped model, without hints (its
 [model card](colorize/weights/line_art/MODEL_CARD.md) has every figure, on {card["test_examples"]} test windows
 drawn from all its sources, and per source):
@@ -164,9 +166,9 @@ Hints are what it is for. On windows at the network's size (128 px), each one he
 hinted regions flood-filled alone. A palette gives your colors themselves, one per shape (on the 256 px
 windows above, {palette:.1f} dB with the truth's 6 main colors, {p["psnr"]:.1f} without). It
 knows flat-colored drawings with bold outlines (emoji, icons, game art) best, clip art less well; other
-drawings are outside its data. One 512 px sketch takes a few seconds on 2 cores, most of it importing
-TensorFlow; the next ones in the same command, and every one in the web page, take well under a second
-at 512 px ({speed["folder_steady_s"]:.2f} s each in a folder; the table under "Performance")."""
+drawings are outside its data. One 512 px sketch takes {first:.0f} s on 2 cores, {tf_import:.0f} s of
+it importing TensorFlow; a folder of 100 goes at {per_s:.1f} images/s ({steady:.2f} s each once the
+first 16 have run; the table under "Performance")."""
 
 
 # The networks of `experiments/results/weight_averaging/` in the table's order: a
