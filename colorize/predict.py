@@ -45,15 +45,12 @@ are refused from their header, before decoding ("too large").
 import argparse
 import os
 import sys
-import time
 
-import cv2
-
-from colorize import errors, fileio, formats, runs, tf_logs, variants, weights
+from colorize import errors, fileio, runs, tf_logs, variants, weights
 from colorize.data import images
-from colorize.errors import EXIT_FAILED, ColorizeError, ImageError, cli
-from colorize.inference import coloring, fullres, hint_layers, openraster
-from colorize.inference.jobs import collect_inputs, hints_for
+from colorize.errors import EXIT_FAILED, ColorizeError, cli
+from colorize.inference import coloring, fullres, hint_layers
+from colorize.inference.jobs import collect_inputs, color_jobs, output_target
 
 
 def _parser():
@@ -159,7 +156,7 @@ def main(argv=None):
         raise ColorizeError(f"--reference: {e}") from None
     # The model's path, inputs and output folder: checked before the model loads (seconds).
     model_path = runs.check_model(args.model or weights.default_model())
-    out_dir, out_name = _output(args.out_dir, args.inputs)
+    out_dir, out_name = output_target(args.out_dir, args.inputs)
     fileio.ensure_writable_dir(out_dir, "output", keep=False)  # created with the first output
     jobs, failures = collect_inputs(args.inputs, out_dir, out_name)
     total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first
@@ -182,7 +179,7 @@ def main(argv=None):
 
     count = {"done": 0, "skipped": 0}
     try:
-        _color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count)
+        color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count)
     except KeyboardInterrupt:
         where = f" into {args.out_dir}" if count["done"] else ""
         left = total - len(failures) - count["done"] - count["skipped"]
@@ -197,91 +194,6 @@ def main(argv=None):
         + (f"; {len(failures)} failed" if failures else "")
     )
     return EXIT_FAILED if failures else 0
-
-
-@errors.sigterm_interrupts()  # `kill` stops it as Ctrl-C does: with the count of what was done
-def _color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count):
-    """Colors the jobs in turn, one line each (`main`'s loop); counts into `count`."""
-    import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
-
-    start = time.perf_counter()
-    for i, (path, name) in enumerate(jobs, len(failures) + 1):
-        out_path = os.path.join(out_dir, name) if out_name is None else args.out_dir
-        if args.skip_existing and os.path.exists(out_path):
-            count["skipped"] += 1
-            print(f"[{i}/{total}] {path} -> {out_path}: there already, skipped", flush=True)
-            continue
-        t0, reason, message = time.perf_counter(), None, None
-        try:
-            image = coloring.load_rgb(path)
-            hints, layer = hints_for(path, *image.shape[:2], args.hints, points)
-            out = coloring.colorize_array(
-                image,
-                model,
-                *(hints or (None, None)),
-                args.from_color,
-                args.sketch_normalize,
-                args.upsample,
-                palette=palette,
-            )
-            del image
-            rgb = out["rgb"]
-            _write(path, out_path, out, args.layers)
-        except ColorizeError as e:  # an ImageError names its own file (the input, or its hint layer)
-            reason, message = (e.reason, str(e)) if isinstance(e, ImageError) else (str(e), None)
-        except (OSError, MemoryError, cv2.error, tf.errors.OpError) as e:
-            reason = errors.one_line(e)
-        except Exception as e:  # a bug of ours: this input fails, the others go on
-            reason = f"internal error ({type(e).__name__}: {errors.one_line(e)}); please report it with this input"
-        if reason is not None:
-            failures.append((path, reason))
-            print(f"error: {message or f'{path}: {reason}'}", file=sys.stderr, flush=True)
-            print(f"[{i}/{total}] {path}: failed", flush=True)
-            continue
-        count["done"] += 1
-        elapsed = time.perf_counter() - start
-        counted = f"{len(points)} point{'s' if len(points) != 1 else ''}" if points else ""
-        hinted = ", hints: " + " + ".join(filter(None, [layer, counted])) if hints else ""
-        print(
-            f"[{i}/{total}] {path} -> {out_path}"
-            f"{' and ' + os.path.splitext(out_path)[0] + '.ora' if args.layers else ''} "
-            f"({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
-            f"{time.perf_counter() - t0:.2f} s; {count['done'] / elapsed:.2f} images/s)",
-            flush=True,
-        )
-        for note in out["notes"]:
-            print(f"note: {path}: {note}", flush=True)
-
-
-def _output(given, inputs):
-    """`-o`'s folder and, when it names a PNG file (one input file only),
-    that file's name: (folder, name or None). An existing folder is a
-    folder whatever its name.
-
-    Raises:
-        ColorizeError: a file name with several inputs or a folder, or an
-            image name other than .png.
-    """
-    stem, extension = os.path.splitext(given.rstrip(os.sep))
-    if os.path.isdir(given) or given.endswith(os.sep) or extension.lower() not in formats.IMAGE_EXTENSIONS:
-        return given, None
-    if extension.lower() != ".png":
-        raise ColorizeError(f"-o {given}: predict writes PNG files; name a .png file or a folder")
-    if len(inputs) != 1 or os.path.isdir(inputs[0]):
-        raise ColorizeError(f"-o {given}: a file name is for a single input file; for several give a folder")
-    return os.path.dirname(given) or ".", os.path.basename(given)
-
-
-def _write(path, out_path, out, layers):
-    """Saves the colored PNG (and, with `layers`, the OpenRaster file beside it)."""
-    target = out_path
-    try:
-        fileio.save_png(out_path, out["rgb"])
-        if layers:
-            target = os.path.splitext(out_path)[0] + ".ora"
-            openraster.write_ora(target, out["color"], out["lines"])
-    except OSError as e:  # disk full, a file where a folder should be, ...
-        raise ImageError(path, f"cannot write {target} ({e.strerror or e})") from None
 
 
 def _exit_now(status):

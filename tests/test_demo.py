@@ -354,5 +354,7 @@ def test_sigterm_stops_the_page_and_its_folders_go(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == 0, output
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [], output
+    # 0 once Gradio waits for the end; 130 ("interrupted") when the signal comes while launch()
+    # is still finishing after the page first answers (seen under load). Either way it stopped.
+    assert process.returncode in (0, 130), output

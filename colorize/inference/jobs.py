@@ -1,12 +1,17 @@
 """What `predict` colors: its inputs (files and folders) as jobs with
-output names, and the hint layers found beside them."""
+output names, the hint layers found beside them, where the outputs go
+(`output_target`), and the loop that colors the jobs (`color_jobs`)."""
 
 import os
+import sys
+import time
 
-from colorize import formats
+import cv2
+
+from colorize import errors, fileio, formats
 from colorize.data import images
-from colorize.errors import ColorizeError
-from colorize.inference import hint_layers
+from colorize.errors import ColorizeError, ImageError
+from colorize.inference import coloring, hint_layers, openraster
 
 HINTS_SUFFIX = ".hints.png"
 """`NAME.hints.png` beside `NAME.png` is the hint layer of that input."""
@@ -110,3 +115,101 @@ def _unique_names(jobs):
         taken.add(candidate)
         names[i] = candidate
     return [(path, name) for (path, _), name in zip(jobs, names, strict=True)]
+
+
+@errors.sigterm_interrupts()  # `kill` stops it as Ctrl-C does: with the count of what was done
+def color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count):
+    """`predict`'s loop: colors the jobs in turn and prints a line for each.
+
+    Args:
+        jobs: (path, output name) pairs (`collect_inputs`).
+        failures: the (path, reason) list it appends the inputs that fail to.
+        total: inputs in all, for the `[i/total]` lines (failures first).
+        out_dir, out_name: `output_target`'s.
+        model, palette: a `coloring.Model` and its `Palette` or None.
+        points: `hint_layers.parse_hint` points given to every input.
+        args: `predict`'s flags (hints, from_color, sketch_normalize,
+            upsample, layers, skip_existing, out_dir).
+        count: {"done", "skipped"} counters it adds to (read them after an
+            interruption: SIGTERM raises KeyboardInterrupt as Ctrl-C does).
+    """
+    import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
+
+    start = time.perf_counter()
+    for i, (path, name) in enumerate(jobs, len(failures) + 1):
+        out_path = os.path.join(out_dir, name) if out_name is None else args.out_dir
+        if args.skip_existing and os.path.exists(out_path):
+            count["skipped"] += 1
+            print(f"[{i}/{total}] {path} -> {out_path}: there already, skipped", flush=True)
+            continue
+        t0, reason, message = time.perf_counter(), None, None
+        try:
+            image = coloring.load_rgb(path)
+            hints, layer = hints_for(path, *image.shape[:2], args.hints, points)
+            out = coloring.colorize_array(
+                image,
+                model,
+                *(hints or (None, None)),
+                args.from_color,
+                args.sketch_normalize,
+                args.upsample,
+                palette=palette,
+            )
+            del image
+            rgb = out["rgb"]
+            write_outputs(path, out_path, out, args.layers)
+        except ColorizeError as e:  # an ImageError names its own file (the input, or its hint layer)
+            reason, message = (e.reason, str(e)) if isinstance(e, ImageError) else (str(e), None)
+        except (OSError, MemoryError, cv2.error, tf.errors.OpError) as e:
+            reason = errors.one_line(e)
+        except Exception as e:  # a bug of ours: this input fails, the others go on
+            reason = f"internal error ({type(e).__name__}: {errors.one_line(e)}); please report it with this input"
+        if reason is not None:
+            failures.append((path, reason))
+            print(f"error: {message or f'{path}: {reason}'}", file=sys.stderr, flush=True)
+            print(f"[{i}/{total}] {path}: failed", flush=True)
+            continue
+        count["done"] += 1
+        elapsed = time.perf_counter() - start
+        counted = f"{len(points)} point{'s' if len(points) != 1 else ''}" if points else ""
+        hinted = ", hints: " + " + ".join(filter(None, [layer, counted])) if hints else ""
+        print(
+            f"[{i}/{total}] {path} -> {out_path}"
+            f"{' and ' + os.path.splitext(out_path)[0] + '.ora' if args.layers else ''} "
+            f"({rgb.shape[1]}x{rgb.shape[0]}{hinted}, "
+            f"{time.perf_counter() - t0:.2f} s; {count['done'] / elapsed:.2f} images/s)",
+            flush=True,
+        )
+        for note in out["notes"]:
+            print(f"note: {path}: {note}", flush=True)
+
+
+def output_target(given, inputs):
+    """`-o`'s folder and, when it names a PNG file (one input file only),
+    that file's name: (folder, name or None). An existing folder is a
+    folder whatever its name.
+
+    Raises:
+        ColorizeError: a file name with several inputs or a folder, or an
+            image name other than .png.
+    """
+    stem, extension = os.path.splitext(given.rstrip(os.sep))
+    if os.path.isdir(given) or given.endswith(os.sep) or extension.lower() not in formats.IMAGE_EXTENSIONS:
+        return given, None
+    if extension.lower() != ".png":
+        raise ColorizeError(f"-o {given}: predict writes PNG files; name a .png file or a folder")
+    if len(inputs) != 1 or os.path.isdir(inputs[0]):
+        raise ColorizeError(f"-o {given}: a file name is for a single input file; for several give a folder")
+    return os.path.dirname(given) or ".", os.path.basename(given)
+
+
+def write_outputs(path, out_path, out, layers):
+    """Saves the colored PNG (and, with `layers`, the OpenRaster file beside it)."""
+    target = out_path
+    try:
+        fileio.save_png(out_path, out["rgb"])
+        if layers:
+            target = os.path.splitext(out_path)[0] + ".ora"
+            openraster.write_ora(target, out["color"], out["lines"])
+    except OSError as e:  # disk full, a file where a folder should be, ...
+        raise ImageError(path, f"cannot write {target} ({e.strerror or e})") from None
