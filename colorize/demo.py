@@ -16,6 +16,7 @@ import argparse
 import atexit
 import os
 import shutil
+import socket
 import sys
 import tempfile
 
@@ -58,6 +59,19 @@ def own_upload_folder():
     return folder
 
 
+def check_port(host, port):
+    """A ColorizeError (one line, status 2) when the page could not listen
+    on `host`:`port` (taken by another server, or an address this machine
+    lacks); Gradio's own error is a traceback."""
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as e:
+        reason = os.strerror(e.errno) if e.errno else str(e)
+        raise ColorizeError(
+            f"--port {port}: cannot listen on {host}:{port} ({reason}); give another --port or --host"
+        ) from None
+
+
 @cli
 def main(argv=None):
     tf_logs.install()
@@ -66,6 +80,7 @@ def main(argv=None):
         raise ColorizeError(f"--port must be 1..65535, not {args.port}")
     if not args.max_upload_mb > 0:
         raise ColorizeError(f"--max-upload-mb must be positive, not {args.max_upload_mb}")
+    check_port(args.host, args.port)  # before seconds of loading: the model is not needed to say so
     own_upload_folder()
     from colorize.app import page  # noqa: PLC0415 (Gradio and TensorFlow: seconds; --help answers without them)
 

@@ -50,7 +50,7 @@ from colorize import errors, fileio, runs, tf_logs, variants, weights
 from colorize.data import images
 from colorize.errors import EXIT_FAILED, ColorizeError, cli
 from colorize.inference import coloring, fullres, hint_layers
-from colorize.inference.jobs import collect_inputs, color_jobs, output_target
+from colorize.inference.jobs import collect_inputs, color_jobs, output_target, skip_existing
 
 
 def _parser():
@@ -61,7 +61,11 @@ def _parser():
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and folders (searched recursively)")
     p.add_argument(
-        "-o", "--out-dir", required=True, help="where the colored PNGs go: a folder, or FILE.png for one input file"
+        "-o",
+        "--out-dir",
+        required=True,
+        metavar="OUT_DIR|FILE.png",
+        help="where the colored PNGs go: a folder, or FILE.png for one input file",
     )
     p.add_argument("--model", default=None, help="run directory or SavedModel (default: the shipped model)")
     p.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
@@ -166,6 +170,12 @@ def main(argv=None):
     if not jobs:
         print(f"colored 0 of {total} inputs; {len(failures)} failed")  # (no output folder was made)
         return EXIT_FAILED
+    count = {"done": 0, "skipped": 0}
+    if args.skip_existing:  # before the model loads: a finished folder takes no seconds
+        jobs = skip_existing(jobs, failures, total, out_dir, count)
+        if not jobs:
+            print(f"colored 0 of {total} inputs; {count['skipped']} there already, skipped", flush=True)
+            return EXIT_FAILED if failures else 0
     print(f"model: {model_path}" + ("" if args.model else " (the shipped model)"), flush=True)
     model = coloring.Model(model_path, args.temperature, flip_average=args.flip_average == "on")
     try:
@@ -177,7 +187,6 @@ def main(argv=None):
     if palette is not None:
         print(f"{palette.note(args.reference, args.palette)} (for every input)", flush=True)
 
-    count = {"done": 0, "skipped": 0}
     try:
         color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count)
     except KeyboardInterrupt:
@@ -205,8 +214,11 @@ def _exit_now(status):
 
 
 def command():
-    """`python -m colorize.predict`, `colorize-predict`: `main`, then `_exit_now`."""
-    _exit_now(main())
+    """`python -m colorize.predict`, `colorize-predict`: `main`, then
+    `_exit_now`; SIGTERM interrupts it as Ctrl-C does, from the start."""
+    with errors.sigterm_interrupts():
+        status = main()
+    _exit_now(status)
 
 
 if __name__ == "__main__":

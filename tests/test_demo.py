@@ -5,6 +5,7 @@ readable error and the server goes on; and the page's helpers."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -276,6 +277,14 @@ def test_command_line_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         demo.main(["--port", "70000"])
     assert e.value.code == 2
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # another server on the port: one line, at once
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as e:
+            demo.main(["--port", str(port)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    reason = "(Address already in use); give another --port or --host"
+    assert err == f"error: --port {port}: cannot listen on 127.0.0.1:{port} {reason}"
 
 
 def test_the_shipped_model_is_named_by_its_folder():

@@ -187,6 +187,11 @@ def test_an_interrupted_folder_says_what_it_did_and_skip_existing_goes_on(run_di
     assert lines[-1] == f"colored 2 of 4 inputs into {out}; 2 there already, skipped"
     assert sorted(os.listdir(out)) == ["a.png", "b.png", "c.png", "d.png"]
     assert (out / "a.png").stat().st_mtime_ns == before
+    # All there: said without loading the model (a finished folder costs no seconds).
+    monkeypatch.setattr(coloring, "Model", None)
+    assert predict.main([str(src), "-o", str(out), "--model", run_dir, "--skip-existing"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "colored 0 of 4 inputs; 4 there already, skipped" and lines[0].startswith("[1/4] ")
 
 
 def test_nothing_to_color_is_reported_before_the_model_loads(tmp_path, capsys, monkeypatch):

@@ -136,12 +136,8 @@ def color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points,
     import tensorflow as tf  # noqa: PLC0415 (loaded by the model by now; at the top it would slow --help)
 
     start = time.perf_counter()
-    for i, (path, name) in enumerate(jobs, len(failures) + 1):
+    for i, (path, name) in enumerate(jobs, len(failures) + count["skipped"] + 1):
         out_path = os.path.join(out_dir, name) if out_name is None else args.out_dir
-        if args.skip_existing and os.path.exists(out_path):
-            count["skipped"] += 1
-            print(f"[{i}/{total}] {path} -> {out_path}: there already, skipped", flush=True)
-            continue
         t0, reason, message = time.perf_counter(), None, None
         try:
             image = coloring.load_rgb(path)
@@ -182,6 +178,23 @@ def color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points,
         )
         for note in out["notes"]:
             print(f"note: {path}: {note}", flush=True)
+
+
+def skip_existing(jobs, failures, total, out_dir, count):
+    """The jobs whose output is not there yet (`predict --skip-existing`),
+    with a `[i/total] ... there already, skipped` line for each of the
+    others, counted in `count["skipped"]` (numbered after the failures;
+    `color_jobs` numbers the rest after them)."""
+    todo = []
+    for path, name in jobs:
+        out_path = os.path.join(out_dir, name)
+        if os.path.exists(out_path):
+            count["skipped"] += 1
+            i = len(failures) + count["skipped"]
+            print(f"[{i}/{total}] {path} -> {out_path}: there already, skipped", flush=True)
+        else:
+            todo.append((path, name))
+    return todo
 
 
 def output_target(given, inputs):
