@@ -163,6 +163,7 @@ def main(argv=None):
     out_dir, out_name = output_target(args.out_dir, args.inputs)
     fileio.ensure_writable_dir(out_dir, "output", keep=False)  # created with the first output
     jobs, failures = collect_inputs(args.inputs, out_dir, out_name)
+    out_file = None if out_name is None else args.out_dir
     total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first
     for i, (path, reason) in enumerate(failures, 1):
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
@@ -172,7 +173,7 @@ def main(argv=None):
         return EXIT_FAILED
     count = {"done": 0, "skipped": 0}
     if args.skip_existing:  # before the model loads: a finished folder takes no seconds
-        jobs = skip_existing(jobs, failures, total, out_dir, count)
+        jobs = skip_existing(jobs, failures, total, out_dir, out_file, count)
         if not jobs:
             print(f"colored 0 of {total} inputs; {count['skipped']} there already, skipped", flush=True)
             return EXIT_FAILED if failures else 0
@@ -188,7 +189,7 @@ def main(argv=None):
         print(f"{palette.note(args.reference, args.palette)} (for every input)", flush=True)
 
     try:
-        color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count)
+        color_jobs(jobs, failures, total, out_dir, out_file, model, palette, points, args, count)
     except KeyboardInterrupt:
         where = f" into {args.out_dir}" if count["done"] else ""
         left = total - len(failures) - count["done"] - count["skipped"]

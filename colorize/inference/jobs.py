@@ -118,18 +118,19 @@ def _unique_names(jobs):
 
 
 @errors.sigterm_interrupts()  # `kill` stops it as Ctrl-C does: with the count of what was done
-def color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points, args, count):
+def color_jobs(jobs, failures, total, out_dir, out_file, model, palette, points, args, count):
     """`predict`'s loop: colors the jobs in turn and prints a line for each.
 
     Args:
         jobs: (path, output name) pairs (`collect_inputs`).
         failures: the (path, reason) list it appends the inputs that fail to.
         total: inputs in all, for the `[i/total]` lines (failures first).
-        out_dir, out_name: `output_target`'s.
+        out_dir: the output folder; out_file: the one output file's path
+            (`-o FILE.png`) or None.
         model, palette: a `coloring.Model` and its `Palette` or None.
         points: `hint_layers.parse_hint` points given to every input.
         args: `predict`'s flags (hints, from_color, sketch_normalize,
-            upsample, layers, skip_existing, out_dir).
+            upsample, layers).
         count: {"done", "skipped"} counters it adds to (read them after an
             interruption: SIGTERM raises KeyboardInterrupt as Ctrl-C does).
     """
@@ -137,7 +138,7 @@ def color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points,
 
     start = time.perf_counter()
     for i, (path, name) in enumerate(jobs, len(failures) + count["skipped"] + 1):
-        out_path = os.path.join(out_dir, name) if out_name is None else args.out_dir
+        out_path = out_file or os.path.join(out_dir, name)
         t0, reason, message = time.perf_counter(), None, None
         try:
             image = coloring.load_rgb(path)
@@ -180,14 +181,14 @@ def color_jobs(jobs, failures, total, out_dir, out_name, model, palette, points,
             print(f"note: {path}: {note}", flush=True)
 
 
-def skip_existing(jobs, failures, total, out_dir, count):
+def skip_existing(jobs, failures, total, out_dir, out_file, count):
     """The jobs whose output is not there yet (`predict --skip-existing`),
     with a `[i/total] ... there already, skipped` line for each of the
     others, counted in `count["skipped"]` (numbered after the failures;
     `color_jobs` numbers the rest after them)."""
     todo = []
     for path, name in jobs:
-        out_path = os.path.join(out_dir, name)
+        out_path = out_file or os.path.join(out_dir, name)
         if os.path.exists(out_path):
             count["skipped"] += 1
             i = len(failures) + count["skipped"]
