@@ -62,9 +62,14 @@ def max_along(x, k, axis):
     n = tf.shape(x)[axis]
     out = None
     for i in range(k):
-        part = padded[:, i : i + n] if axis == 1 else padded[:, :, i : i + n]
+        part = _span(padded, axis, i, n)
         out = part if out is None else tf.maximum(out, part)
     return out
+
+
+def _span(x, axis, start, size):
+    """`x[:, start:start + size]` (axis 1) or `x[:, :, start:start + size]` (axis 2)."""
+    return x[:, start : start + size] if axis == 1 else x[:, :, start : start + size]
 
 
 def window_sum(x, k, axis):
@@ -79,11 +84,9 @@ def window_sum(x, k, axis):
     r = k // 2
     n = tf.shape(x)[axis]
     total = tf.cumsum(x, axis=axis)
-    last = total[:, -1:] if axis == 1 else total[:, :, -1:]
-    before = tf.zeros_like(last)
-    padded = tf.concat([before] * (r + 1) + [total] + [last] * r, axis=axis)
-    ahead = padded[:, 2 * r + 1 : 2 * r + 1 + n] if axis == 1 else padded[:, :, 2 * r + 1 : 2 * r + 1 + n]
-    behind = padded[:, :n] if axis == 1 else padded[:, :, :n]
+    last = _span(total, axis, n - 1, 1)
+    padded = tf.concat([tf.zeros_like(last)] * (r + 1) + [total] + [last] * r, axis=axis)
+    ahead, behind = _span(padded, axis, 2 * r + 1, n), _span(padded, axis, 0, n)
     i = tf.range(n)
     counts = tf.cast(tf.minimum(i + r, n - 1) - tf.maximum(i - r, 0) + 1, tf.float32)
     shape = [1, n, 1, 1] if axis == 1 else [1, 1, n, 1]
