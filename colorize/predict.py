@@ -26,8 +26,9 @@ Color hints (`colorize.inference.hint_layers`): `--hints FILE` (one input),
 an RGBA PNG layer painted over the sketch, opaque pixels are hints;
 `NAME.hints.png` beside `NAME.png` (or `.jpg`...) is used by itself and
 never colored as an input; `--hint X,Y,#RRGGBB` (repeatable, pixel column
-and row) adds points over them, for every input. A bad hint layer fails its
-input with a one-line error naming the layer. A model trained without hints
+and row) adds points over them, for every input. A bad hint layer, or a
+point outside an input, fails that input with a one-line error naming the
+layer or the point, before the model loads where the headers tell. A model trained without hints
 warns once and colors without them. With `--upsample regions` every
 line-bounded region holding a hint comes out flat in the hint's color
 (`hint_flood`: a fill stops at its figure's outline, hints of different
@@ -50,7 +51,7 @@ from colorize import errors, fileio, runs, tf_logs, variants, weights
 from colorize.data import images
 from colorize.errors import EXIT_FAILED, ColorizeError, cli
 from colorize.inference import coloring, fullres, hint_layers
-from colorize.inference.jobs import collect_inputs, color_jobs, output_target, skip_existing
+from colorize.inference.jobs import check_hints, collect_inputs, color_jobs, output_target, skip_existing
 
 
 def _parser():
@@ -162,7 +163,7 @@ def main(argv=None):
     model_path = runs.check_model(args.model or weights.default_model())
     out_dir, out_name = output_target(args.out_dir, args.inputs)
     fileio.ensure_writable_dir(out_dir, "output", keep=False)  # created with the first output
-    jobs, failures = collect_inputs(args.inputs, out_dir, out_name)
+    jobs, failures = check_hints(*collect_inputs(args.inputs, out_dir, out_name), args.hints, points)
     out_file = None if out_name is None else args.out_dir
     total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first
     for i, (path, reason) in enumerate(failures, 1):

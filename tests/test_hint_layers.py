@@ -157,6 +157,30 @@ def test_each_bad_file_is_a_one_line_error_naming_it(tmp_path):
         hint_layers.load_hint_layer(png(np.zeros((4, 4, 3), np.uint8), "RGB"), 4, 4, name="layer.png")
 
 
+def test_the_header_check_refuses_what_loading_refuses(tmp_path):
+    # Before the model loads, predict checks each layer's header: the same
+    # one-line reasons, but for a layer with no opaque pixel (its pixels tell).
+    for path, reason in bad_file_cases(tmp_path):
+        if reason.startswith("empty hint layer"):
+            hint_layers.check_hint_layer(path, 20, 30)  # passes: found when loaded
+            continue
+        with pytest.raises(ImageError) as e:
+            hint_layers.check_hint_layer(path, 20, 30)
+        assert str(e.value).startswith(f"{path}: ") and reason in str(e.value), str(e.value)
+    # A layer turned by its EXIF orientation is checked, as it is loaded, turned.
+    turned = layer(20, 30)
+    turned[1, 2] = (*RED, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(turned, "RGBA").save(buffer, "PNG", exif=exif)
+    hint_layers.check_hint_layer(buffer.getvalue(), 30, 20)
+    assert hint_layers.load_hint_layer(buffer.getvalue(), 30, 20)[1].sum() == 1
+    for check in (hint_layers.check_hint_layer, hint_layers.load_hint_layer):
+        with pytest.raises(ImageError, match="wrong aspect ratio: the hint layer is 20x30, the sketch 30x20"):
+            check(buffer.getvalue(), 20, 30)
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -221,6 +245,13 @@ def test_points_outside_the_image_are_named_and_their_part_inside_is_used():
         hint_layers.points_layer([(1, 1, RED), (15, 3, RED)], 10, 12, radius=2)
     with pytest.raises(ColorizeError, match="hint at x=-3, y=3 is outside"):
         hint_layers.points_layer([(-3, 3, RED)], 10, 12, radius=2)
+    # check_points refuses the same points at the default radius (1 here), before any layer is drawn.
+    hint_layers.check_points([(-1, 4, RED), (12, 10, GREEN)], 10, 12)
+    for x, y in ((-2, 4), (13, 4), (5, -2), (5, 11)):
+        with pytest.raises(ColorizeError, match=rf"^hint at x={x}, y={y} is outside the 12x10 sketch \(its 3x3"):
+            hint_layers.check_points([(0, 0, RED), (x, y, RED)], 10, 12)
+        with pytest.raises(ColorizeError, match=rf"^hint at x={x}, y={y} is outside"):
+            hint_layers.points_layer([(x, y, RED)], 10, 12)
 
 
 def test_resize_hints_to_the_network_scale_keeps_every_point():

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import textwrap
 
 import cv2
@@ -133,6 +134,12 @@ def test_header_reason_reads_the_header_only_and_agrees_with_load_image(tmp_path
         else:  # decodable, or broken only after a good header (truncated, corrupt data)
             assert reason is None, (name, reason)
             assert outcome[0] == "decoded" or "truncated" in outcome[1] or "corrupt" in outcome[1], name
+        if outcome[0] == "decoded":  # the header's size is the decoded one, in both decoders
+            height, width = images.load_image(files[name]).shape[:2]
+            assert images.header_size(files[name]) == (width, height), name
+        elif name in at_header:
+            with pytest.raises(ImageError, match=re.escape(reason)):
+                images.header_size(files[name])
     # A header of 30000x30000 pixels is read, not decoded: refused later, at the decoded-pixel limit.
     assert images.header_reason(files["short_data.png"]) is None
 
@@ -210,7 +217,7 @@ def test_max_pixels_refuses_clearly():
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
-def test_exif_orientation_matches_pil(orientation, fmt):
+def test_exif_orientation_matches_pil(orientation, fmt, tmp_path):
     rgb = textured(24, 40)[..., :3]
     rgb[:6, :6] = (255, 0, 0)  # an asymmetric mark
     exif = Image.Exif()
@@ -221,6 +228,13 @@ def test_exif_orientation_matches_pil(orientation, fmt):
     got = images.load_image(data)[..., ::-1]
     assert got.shape == expected.shape
     assert np.abs(got.astype(int) - expected).max() <= (1 if fmt == "JPEG" else 0)
+    (tmp_path / "turned").write_bytes(data)  # the header tells the turned size (hints are checked against it)
+    assert images.header_size(tmp_path / "turned") == (got.shape[1], got.shape[0])
+    if fmt == "PNG":  # Pillow's TIFF plugin turns the size as it opens; its other formats do not
+        Image.fromarray(rgb).save(tmp_path / "turned.tif", exif=exif)
+        height, width = images.load_image(tmp_path / "turned.tif").shape[:2]
+        assert (height, width) == got.shape[:2]
+        assert images.header_size(tmp_path / "turned.tif") == (width, height)
     # Reduced, the orientation is applied to the reduced image.
     reduced = images.load_image(data, min_short_side=12)[..., ::-1]
     assert reduced.shape == (expected.shape[0] // 2, expected.shape[1] // 2, 3)

@@ -121,6 +121,30 @@ def load_image(source, *, name=None, min_short_side=None, max_pixels=formats.MAX
         return _Decoder(label, None, f, min_short_side, max_pixels).decode()
 
 
+def header_size(path):
+    """The size an image file decodes to, `(width, height)` in pixels with
+    its EXIF orientation applied: from its header alone for PNG, JPEG, WebP
+    and GIF, by decoding it for the formats Pillow decodes (TIFF, BMP...).
+
+    Args:
+      path: a file path (str or os.PathLike).
+
+    Returns:
+      (width, height) ints, as `load_image` would give them (unreduced).
+
+    Raises:
+      ImageError: one line naming the file, with `header_reason`'s reason.
+    """
+    path = os.fspath(path)
+    with _open_file(path, path) as f:
+        decoder = _Decoder(path, None, f, None, formats.MAX_PIXELS)
+        size = decoder.read_header()
+        if size is None:
+            height, width = decoder.decode_pil().shape[:2]
+            size = (width, height)
+        return size
+
+
 def header_reason(path):
     """Why the file at `path` cannot be decoded, as far as its header tells;
     None when the header reads as an image of a size accepted at all.
@@ -207,6 +231,9 @@ def _reduction(width, height, min_short_side):
     return max(1, min(width, height) // min_short_side)
 
 
+_TURNED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
 class _Decoder:
     """One decode of one input (bytes `data` or the open file `f`)."""
 
@@ -236,14 +263,17 @@ class _Decoder:
             raise self.error(self.vips_reason(loader, e)) from None
 
     def read_header(self):
-        """Reads the header only: ImageError when it is not an image's, or
-        gives a size refused at any reduction."""
+        """Reads the header only: (width, height) with the EXIF orientation
+        applied, or None for a format Pillow decodes; ImageError when it is
+        not an image's, or gives a size refused at any reduction."""
         img, loader = self.vips_header()
         if loader in _VIPS_LOADERS:
             self.check_source_size(img.width, img.height)
-            return
+            turned = img.get_typeof("orientation") and img.get("orientation") in _TURNED
+            return (img.height, img.width) if turned else (img.width, img.height)
         with self.open_pil() as im:
             self.check_source_size(*im.size)
+        return None  # Pillow's plugins differ in when they turn the image: only a decode tells
 
     def vips_header(self):
         """(the lazy libvips image, its loader's name), or (None, None) for a

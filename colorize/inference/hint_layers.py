@@ -77,6 +77,29 @@ def load_hint_layer(source, height, width, *, name=None):
     return resize_hints(rgba[..., :3], opaque, height, width)
 
 
+def check_hint_layer(source, height, width, *, name=None):
+    """What `load_hint_layer` would refuse, as far as the layer's header
+    tells (for checks before the model loads): a file that is no image, too
+    large, without an alpha channel, or of another aspect ratio than the
+    sketch. A layer without an opaque pixel, or whose data is broken after
+    its header, is still found when it is loaded.
+
+    Args:
+        source: a path (str or os.PathLike) or the encoded bytes.
+        height, width: the sketch's size in pixels (its EXIF orientation
+            applied, as `colorize.data.images.header_size` gives it).
+        name: what error messages call the layer (default: the path, or
+            "<bytes>").
+
+    Raises:
+        ImageError: one line naming the layer, as `load_hint_layer` says it.
+    """
+    data, label = _read(source, name)
+    img = _open_rgba(data, label)
+    turned = img.get_typeof("orientation") and img.get("orientation") in (5, 6, 7, 8)  # autorot swaps them
+    _check_aspect(label, (img.width, img.height) if turned else (img.height, img.width), (height, width))
+
+
 def resize_hints(hint_rgb, hint_mask, height, width):
     """Brings hints to another size without blending their colors (as
     `load_hint_layer` scales a layer; also from a sketch's full resolution
@@ -128,8 +151,9 @@ def _read(source, name):
     return data, label
 
 
-def _decode_rgba(data, label):
-    """`(h, w, 4)` uint8 RGBA of an encoded image that has an alpha channel."""
+def _open_rgba(data, label):
+    """The lazy libvips image of an encoded image that has an alpha channel
+    and a size within the limit; a one-line ImageError otherwise."""
     try:
         img = pyvips.Image.new_from_buffer(data, "")
     except pyvips.Error:
@@ -145,6 +169,12 @@ def _decode_rgba(data, label):
             text = " ".join(str(getattr(e, "detail", "") or e).split()) or type(e).__name__
             raise ImageError(label, f"corrupt or truncated image data ({text})") from None
         raise ImageError(label, "no alpha channel: paint hints on a transparent layer")
+    return img
+
+
+def _decode_rgba(data, label):
+    """`(h, w, 4)` uint8 RGBA of an encoded image that has an alpha channel."""
+    img = _open_rgba(data, label)
     try:
         if img.interpretation == "cmyk":
             img = img.colourspace("srgb")
@@ -295,19 +325,39 @@ def points_layer(points, height, width, radius=None):
     rgb = np.zeros((height, width, 3), np.uint8)
     mask = np.zeros((height, width), bool)
     for x, y, color in points:
-        top, bottom = max(0, y - radius), min(height, y + radius + 1)
-        left, right = max(0, x - radius), min(width, x + radius + 1)
-        if top >= bottom or left >= right:
-            side = 2 * radius + 1
-            raise ColorizeError(
-                f"hint at x={x}, y={y} is outside the {width}x{height} sketch "
-                f"(its {side}x{side} px square does not reach into it)"
-            )
+        top, bottom, left, right = _square(x, y, height, width, radius)
         if len(color) != 3 or not all(0 <= int(c) <= 255 for c in color):
             raise ColorizeError(f"hint at x={x}, y={y}: color {tuple(color)} is not three values in 0..255")
         rgb[top:bottom, left:right] = color
         mask[top:bottom, left:right] = True
     return rgb, mask
+
+
+def check_points(points, height, width):
+    """Refuses the first point whose square (`default_radius`) lies wholly
+    outside a `height` x `width` sketch, as `points_layer` would: for checks
+    before the model loads.
+
+    Raises:
+        ColorizeError: naming the point and the sketch's size.
+    """
+    radius = default_radius(height, width)
+    for x, y, _ in points:
+        _square(x, y, height, width, radius)
+
+
+def _square(x, y, height, width, radius):
+    """(top, bottom, left, right) of a point's square clipped to the image,
+    or a ColorizeError when nothing of it is in the image."""
+    top, bottom = max(0, y - radius), min(height, y + radius + 1)
+    left, right = max(0, x - radius), min(width, x + radius + 1)
+    if top >= bottom or left >= right:
+        side = 2 * radius + 1
+        raise ColorizeError(
+            f"hint at x={x}, y={y} is outside the {width}x{height} sketch "
+            f"(its {side}x{side} px square does not reach into it)"
+        )
+    return top, bottom, left, right
 
 
 def merge(a, b):

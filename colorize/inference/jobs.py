@@ -23,12 +23,46 @@ def hints_for(path, height, width, layer=None, points=()):
     Returns ((hint_rgb, hint_mask) or None, the layer's path or None); a bad
     layer is an ImageError naming it as the hint layer, a point outside a
     ColorizeError."""
-    if layer is None and os.path.isfile(sibling := os.path.splitext(path)[0] + HINTS_SUFFIX):
-        layer = sibling
+    layer = layer_of(path, layer)
     hints = hint_layers.load_hint_layer(layer, height, width, name=f"hint layer {layer}") if layer else None
     if points:
         hints = hint_layers.merge(hints, hint_layers.points_layer(points, height, width))
     return hints, layer
+
+
+def layer_of(path, layer=None):
+    """The hint layer of the input at `path`: `layer` when given, else
+    `NAME.hints.png` beside it when there is one, else None."""
+    if layer is None and os.path.isfile(sibling := os.path.splitext(path)[0] + HINTS_SUFFIX):
+        layer = sibling
+    return layer
+
+
+def check_hints(jobs, failures, layer=None, points=()):
+    """The jobs whose hints are usable as far as the headers tell (before
+    the model loads): each input's hint layer (`layer`, else `NAME.hints.png`
+    beside it) has an alpha channel and the input's proportions
+    (`hint_layers.check_hint_layer`), and every point reaches into the
+    input (`hint_layers.check_points`). An input that fails goes to
+    `failures` as (path, reason); the reason names its hint layer."""
+    kept = []
+    for path, name in jobs:
+        found = layer_of(path, layer)
+        if found is None and not points:
+            kept.append((path, name))
+            continue
+        try:
+            width, height = images.header_size(path)
+            if found is not None:
+                hint_layers.check_hint_layer(found, height, width, name=f"hint layer {found}")
+            hint_layers.check_points(points, height, width)
+        except ImageError as e:
+            failures.append((path, e.reason if e.path == path else str(e)))
+        except ColorizeError as e:
+            failures.append((path, str(e)))
+        else:
+            kept.append((path, name))
+    return kept, failures
 
 
 def collect_inputs(inputs, out_dir=None, out_name=None):
