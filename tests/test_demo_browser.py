@@ -2,8 +2,9 @@
 
 Upload a sketch, paint one hint inside a closed shape, color it, and check
 the result (the sketch's size, the hint's hue in that shape and not in the
-other one), the layered download, and that a bad upload shows an error and
-a good one after it still works. A screenshot of the page is saved under the
+other one), the layered download, that a bad upload shows an error, leaves
+the sketch box empty and a good one after it still works, and that a color
+picked for the palette joins it and recolors. A screenshot of the page is saved under the
 test's tmp_path, and to `experiments/results/demo/screenshot.png` when the
 environment sets DEMO_SCREENSHOT (DEMO_MODEL=PATH serves that model instead
 of the tiny test run, for a screenshot worth showing).
@@ -256,7 +257,32 @@ def test_bad_upload_shows_an_error_and_a_good_one_still_works(page, tmp_path):
     (tmp_path / "notes.png").write_text("hello, this is not an image")
     set_file(page, tmp_path / "notes.png")
     page.get_by_text("notes.png: not an image (unrecognized format)").wait_for()
+    # The refused file leaves the sketch box (the server dropped its copy):
+    # "Color it" then has nothing stale to color ("notes.png: no such file").
+    page.wait_for_function("() => !document.querySelector('#sketch-file').innerText.includes('notes.png')")
+    page.click("#run")
+    settle(page)
+    assert "no such file" not in page_errors(page)
     Image.fromarray(shapes_sketch(200, 300)).save(tmp_path / "good.png")
     upload(page, tmp_path / "good.png")
     result = Image.open(io.BytesIO(fetch(page, result_src(page))))
     assert result.size == (300, 200)
+
+
+def test_a_picked_color_joins_the_palette_and_recolors(page, tmp_path):
+    Image.fromarray(shapes_sketch(200, 300)).save(tmp_path / "s.png")
+    upload(page, tmp_path / "s.png")
+    palette = "#palette textarea, #palette input"
+    for color, expected in ((app_page.PICKER_START, app_page.PICKER_START), ("#2050c0", "#e03020, #2050c0")):
+        if color != app_page.PICKER_START:  # typed into the picker's own field, as a user can
+            page.click("#palette-pick button.dialog-button")
+            field = page.locator("#palette-pick input[type=text]")
+            field.fill(color)
+            field.press("Enter")
+            settle(page)
+        before = result_src(page)
+        page.click("#palette-add")
+        page.wait_for_function(
+            "([selector, expected]) => document.querySelector(selector).value === expected", arg=[palette, expected]
+        )
+        page.wait_for_function("before => document.querySelector('#result img').src !== before", arg=before)

@@ -3,11 +3,12 @@ colorize.demo` serves it.
 
 The page:
 
-1. takes a sketch file (PNG, JPEG, WebP, anything `images.load_image`
-   decodes, up to `formats.MAX_PIXELS`), or a colored image with "extract the
-   sketch first"; the server decodes it, so a bad upload (not an image,
-   empty, truncated, too large) gets the decoder's one-line reason on the
-   page, and the server goes on serving;
+1. takes a sketch file (`formats.IMAGE_EXTENSIONS`, anything
+   `images.load_image` decodes, up to `formats.MAX_PIXELS`), or a colored
+   image with "extract the sketch first"; the server decodes it, so a bad
+   upload (not an image, empty, truncated, too large) gets the decoder's
+   one-line reason on the page and leaves the sketch box empty, and the
+   server goes on serving;
 2. shows it in an image editor (a copy at most `PREVIEW_SIDE` pixels on its
    long side) whose one layer is the hint layer: a brush with a color
    picker, an eraser, undo and "Clear hints". Its opaque pixels (alpha >=
@@ -17,12 +18,15 @@ The page:
    line-bounded regions, lines multiplied back), beside the sketch, when
    the sketch, the hints or a control change, and on "Color it";
 4. offers the result as a PNG and as an OpenRaster file (`openraster`: the
-   lines over the flat color, as layers Krita and GIMP open).
+   lines over the flat color, as layers Krita opens, and GIMP with an
+   OpenRaster plug-in).
 
 Controls: the model (the shipped one, `weights.default_model()`, when the
 package has it, `--model`, and the trained runs and exports found under
 `--models-dir`), the annealed-mean temperature and sketch normalization
-(auto/off). Each model is loaded once. Requests are queued one at a time
+(auto/off), and the palette (global hints: colors typed, added from a
+color picker with "Add it to the palette", or a colored picture's main
+colors), which stays for every upload until changed. Each model is loaded once. Requests are queued one at a time
 (`queue(default_concurrency_limit=1)`; coloring holds the CPU anyway), so
 concurrent users wait their turn.
 
@@ -56,6 +60,9 @@ PREVIEW_SIDE = 1024
 """Long side, in pixels, of the sketch shown in the editor (the hints are
 painted on it and brought to the sketch's full size)."""
 _KEEP_RESULTS = 32  # result folders kept on disk (Gradio copies them to its cache first)
+_KINDS = ", ".join(ext.lstrip(".").upper() for ext in formats.IMAGE_EXTENSIONS if ext not in (".jpeg", ".tiff"))
+PICKER_START = "#e03020"
+"""The palette picker's first color (a swatch to click; "Add it" appends it)."""
 
 
 # ------------------------------------------------------------------ models --
@@ -176,7 +183,7 @@ def load_sketch(path):
             image, empty, truncated, too large), naming the file.
     """
     if not path:
-        raise ColorizeError("no sketch: upload a sketch first (PNG, JPEG or WebP)")
+        raise ColorizeError(f"no sketch: upload a sketch first ({_KINDS})")
     path = str(path)
     try:
         return _decoded(path, os.path.getmtime(path) if os.path.exists(path) else None)
@@ -478,9 +485,9 @@ def build(choices, default=None):
     with gr.Blocks(title="colorize: color a sketch", analytics_enabled=False, delete_cache=schedule) as blocks:
         gr.Markdown(
             "# Color a sketch\n"
-            "Upload a line drawing (PNG, JPEG or WebP, any size), dab colors on it with the brush "
+            f"Upload a line drawing ({_KINDS}, any size), dab colors on it with the brush "
             "(pick any color), and get it colored at its full resolution, as a PNG and as layers "
-            "(`.ora`: the lines over the flat color, for Krita or GIMP)."
+            "(`.ora`: the lines over the flat color, for Krita; GIMP needs an OpenRaster plug-in)."
         )
         with gr.Row():
             with gr.Column():
@@ -522,7 +529,10 @@ def build(choices, default=None):
                         placeholder="#e03020, #2050c0",
                         elem_id="palette",
                     )
-                    pick = gr.ColorPicker(label="Pick a color to add to the palette", elem_id="palette-pick")
+                    pick = gr.ColorPicker(
+                        value=PICKER_START, label="A color for the palette (click the swatch)", elem_id="palette-pick"
+                    )
+                    add = gr.Button("Add it to the palette", size="sm", elem_id="palette-add")
                     reference = gr.File(
                         label="Or a colored picture: its main colors",
                         file_types=list(formats.IMAGE_EXTENSIONS),
@@ -536,14 +546,17 @@ def build(choices, default=None):
         private = {"api_visibility": "private"}
         queued = {"api_visibility": "private", "concurrency_id": "colorize"}  # one queue for all coloring
         # Color at once on upload (setting the editor's value is not a `change` of it).
-        upload.upload(on_upload, upload, editor, **private).success(run_page, page_inputs, page_outputs, **queued)
+        uploaded = upload.upload(on_upload, upload, editor, **private)
+        uploaded.success(run_page, page_inputs, page_outputs, **queued)
+        # A refused file leaves the box (its copy is gone): nothing stale to color.
+        uploaded.failure(lambda: (None, None, None, None, None, ""), None, [upload, editor, *page_outputs], **private)
         upload.clear(lambda: (None, None, None, None, ""), None, [editor, *page_outputs], **private)
         clear.click(clear_hints, editor, editor, **private).then(run_page, page_inputs, page_outputs, **queued)
         run_button.click(run_page, page_inputs, page_outputs, **queued)
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
             event(run_page, page_inputs, page_outputs, trigger_mode="always_last", **queued)
-        pick.change(add_color, [palette, pick], palette, **private)
+        add.click(add_color, [palette, pick], palette, **private).then(run_page, page_inputs, page_outputs, **queued)
         # One palette for the pages of one comic: it stays until changed, for every upload.
         for event in (palette.submit, palette.blur, reference.upload, reference.clear):
             event(run_page, page_inputs, page_outputs, trigger_mode="always_last", **queued)
