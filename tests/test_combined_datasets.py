@@ -107,11 +107,26 @@ def test_an_unknown_dataset_names_what_there_is(data_dir, dataset, message):
     assert str(error.value) == message
 
 
+def test_of_several_datasets_the_missing_ones_are_said_with_what_is_built(data_dir):
+    with pytest.raises(ColorizeError) as failed:
+        pipeline.ensure_dataset(_config(data_dir, f"{TINY}+sketch_colorization/line_art+{FOLDER}"))
+    message = str(failed.value)
+    assert message.startswith(f"dataset 'sketch_colorization/line_art' is not built in {data_dir}; ")
+    assert message.endswith(f"; or use what is built: --dataset {TINY}+{FOLDER}") and "\n" not in message
+
+
 def test_a_dataset_not_built_is_one_line_with_a_recipe_that_builds_it(tmp_path):
     data = str(tmp_path / "data")
     with pytest.raises(ColorizeError) as failed:
         pipeline.ensure_dataset(_config(data, "sketch_colorization/line_art"))
     assert "python -m colorize.data.line_art_sources --out DIR" in str(failed.value)
+    # Of several, every missing one is said at once (each build takes minutes).
+    both = "sketch_colorization/line_art+sketch_colorization/openclipart"
+    with pytest.raises(ColorizeError) as failed:
+        pipeline.ensure_dataset(_config(data, both))
+    message = str(failed.value)
+    assert "\n" not in message and "line_art_sources" in message and "apt-get install openclipart-svg" in message
+    assert message.count(f"is not built in {data}") == 2 and "--dataset" not in message
     with pytest.raises(ColorizeError) as failed:
         pipeline.ensure_dataset(_config(data, FOLDER))
     message = str(failed.value)

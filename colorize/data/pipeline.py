@@ -34,6 +34,14 @@ def data_dir_of(config):
     return config.data_dir or os.path.expanduser(tfds.core.constants.DATA_DIR)
 
 
+class NotBuiltError(ColorizeError):
+    """A dataset that is not built (and not built by itself), with how to build it."""
+
+    def __init__(self, dataset, message):
+        self.dataset = dataset
+        super().__init__(message)
+
+
 def ensure_dataset(config):
     """Returns the TFDS builder of `config.dataset`, building the built-in
     synthetic data first if it is missing; for several datasets joined by
@@ -41,14 +49,26 @@ def ensure_dataset(config):
     a `Combined` of their builders.
 
     Raises:
-        ColorizeError: another dataset that is not built, an unknown name,
-            or a dataset named twice.
+        NotBuiltError: another dataset that is not built (of several, one
+            message says how to build each that is missing, and names the
+            ones that are built).
+        ColorizeError: an unknown name, or a dataset named twice.
     """
     names = config.dataset.split("+")
     if len(names) > 1:
         if len(set(names)) != len(names) or not all(names):
             raise ColorizeError(f"dataset {config.dataset!r}: name each dataset once, joined by +")
-        return Combined([ensure_dataset(config.replace(dataset=name)) for name in names], data_dir_of(config))
+        builders, missing = [], []
+        for name in names:
+            try:
+                builders.append(ensure_dataset(config.replace(dataset=name)))
+            except NotBuiltError as e:  # say every missing one at once: each build takes minutes
+                missing.append(e)
+        if missing:
+            built = [name for name in names if name not in {e.dataset for e in missing}]
+            alone = f"; or use what is built: --dataset {'+'.join(built)}" if built else ""
+            raise NotBuiltError(config.dataset, "; ".join(str(e) for e in missing) + alone)
+        return Combined(builders, data_dir_of(config))
     data_dir = data_dir_of(config)
     name, builder_config = _split_name(config.dataset)
     if name == examples.NAME and builder_config and builder_config not in build.config_names():
@@ -62,8 +82,9 @@ def ensure_dataset(config):
         raise ColorizeError(f"dataset {config.dataset!r}: {str(e).splitlines()[0]}") from None
     if not _is_prepared(builder):
         if config.dataset not in AUTO_BUILD:
-            raise ColorizeError(
-                f"dataset {config.dataset!r} is not built in {data_dir}; {_recipe(builder_config, data_dir)}"
+            raise NotBuiltError(
+                config.dataset,
+                f"dataset {config.dataset!r} is not built in {data_dir}; {_recipe(builder_config, data_dir)}",
             )
         print(f"dataset {config.dataset} is not built yet in {data_dir}: building it now (once)", flush=True)
         builder = build.build(config=builder_config, data_dir=data_dir)
