@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from colorize.data import sketch
 from colorize.inference import colored_input
 
 
@@ -61,3 +62,27 @@ def test_sketches_get_no_note(name, image):
 def test_a_picture_too_small_for_a_ring_is_measured_whole():
     assert colored_input.fill_share(_page((250, 0, 0), (3, 3))) == 0.0  # all paper, red
     assert colored_input.fill_share(np.zeros((0, 0, 3), np.uint8)) == 0.0
+
+
+def test_ink_lines_fill_thick_black_outlines_and_leave_colors_alone(monkeypatch):
+    # --from-color multiplies these back: the extracted line of a thick black outline is its two
+    # edges, hollow between them; the picture's own ink fills it. Dark colors are not ink.
+    image = _page()
+    cv2.circle(image, (200, 220), 140, (0, 0, 0), 15)  # a thick black outline
+    cv2.rectangle(image, (380, 380), (500, 500), (20, 20, 90), -1)  # a navy fill: dark, but a color
+    cv2.rectangle(image, (60, 420), (160, 490), (40, 40, 40), -1)  # a dark gray fill: ink
+    line, _ = sketch.extract_sketch(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    out = colored_input.ink_lines(image, line)
+    assert out.dtype == np.uint8 and out.shape == line.shape and (out <= line).all()
+    midline = [(220 + round(140 * np.sin(t)), 200 + round(140 * np.cos(t))) for t in np.linspace(0, 6.2, 40)]
+    rows, cols = np.array(midline).T
+    assert line[rows, cols].min() > 128  # hollow: the extraction's two edges are 7 px away
+    assert out[rows, cols].max() == 0  # solid ink
+    assert (out[180:260, 160:240] == line[180:260, 160:240]).all()  # the page inside the ring: as extracted
+    assert (out[395:485, 395:485] == line[395:485, 395:485]).all()  # the navy fill is no ink
+    assert (out[430:480, 70:150] == 40).all()  # the dark gray fill is, at its own gray
+    monkeypatch.setattr(colored_input, "INK_LEVEL", 0)  # no ink: the extracted line alone
+    np.testing.assert_array_equal(colored_input.ink_lines(image, line), line)
+    assert (colored_input.ink_lines(image[..., 0], line) <= line).all()  # a gray picture
+    with pytest.raises(ValueError, match="line of shape"):
+        colored_input.ink_lines(image, line[:-1])

@@ -86,6 +86,16 @@ def test_from_color_colors_the_extracted_sketch(run_dir, tmp_path, capsys):
     lines, _ = sketch.extract_sketch(synthetic.generate(3, 200, 300))
     assert rgb.shape == (200, 300, 3)
     assert np.all(rgb.max(axis=2) <= lines)  # the full-size extracted lines are multiplied in
+    # A thick black outline comes back solid black (the extraction alone gives its two edges).
+    art = np.full((200, 300, 3), 255, np.uint8)
+    cv2.circle(art, (150, 100), 70, (40, 160, 230), -1)
+    cv2.circle(art, (150, 100), 70, (0, 0, 0), 13)
+    cv2.imwrite(str(tmp_path / "outlined.png"), art)
+    assert predict.main([str(tmp_path / "outlined.png"), "-o", str(out), "--model", run_dir, "--from-color"]) == 0
+    rgb = cv2.imread(str(out / "outlined.png"))
+    angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+    rows, cols = np.rint(100 + 70 * np.sin(angles)).astype(int), np.rint(150 + 70 * np.cos(angles)).astype(int)
+    assert sketch.extract_sketch(art)[0][rows, cols].min() > 128 and rgb[rows, cols].max() == 0
 
 
 def test_a_colored_picture_given_as_a_sketch_gets_a_note(run_dir, tmp_path, capsys):

@@ -16,6 +16,14 @@ sketch on yellow paper, is not a fill. Colored lines are not fills either: the m
 is eroded by `THIN_LINE` pixels at `SIZE` px (a line up to about 1/50 of
 the drawing wide disappears). A picture whose eroded fills cover
 `MIN_SHARE` of it or more gets the note.
+
+With `--from-color`, the lines multiplied back over the colors are the
+paper's extracted line (`colorize.data.sketch.extract_sketch`: edges, so a
+thick black outline comes out as its two soft edges, hollow between them)
+darkened to the picture's own ink where it has some (`ink_lines`): a pixel
+darker than `INK_LEVEL` whose channels differ by less than `INK_SPREAD` is
+ink. The network still takes the paper's line, as it was trained;
+`experiments.from_color_lines` chose the level on validation data.
 """
 
 import cv2
@@ -36,6 +44,14 @@ BORDER = 2
 
 MIN_SHARE = 0.05
 """Share of the picture that strong fills must cover for the note."""
+
+INK_LEVEL = 64
+"""Gray level (0..255, OpenCV's luma) under which a near-gray pixel of a
+colored picture is ink (0: none is)."""
+
+INK_SPREAD = 24
+"""Largest difference between a pixel's channels (0..255) for it to be ink:
+dark colored fills (navy, a dark red) are colors, not ink."""
 
 
 def fill_share(image):
@@ -83,3 +99,31 @@ def note(image):
         "its fills count as ink; to color its lines, extract the sketch first "
         "(predict --from-color, or the page's 'Colored image: extract the sketch first')"
     )
+
+
+def ink_lines(image, line):
+    """The lines of a colored picture to multiply back over its new colors.
+
+    Args:
+        image: `(H, W, 3)` uint8 RGB or `(H, W)` uint8 gray, the colored
+            picture.
+        line: `(H, W)` uint8 extracted line of it (255 paper, dark line).
+
+    Returns:
+        `(H, W)` uint8: `line`, and where the picture is ink (darker than
+        `INK_LEVEL`, channels within `INK_SPREAD`) the darker of `line`
+        and the picture's gray.
+
+    Raises:
+        ValueError: `line` is not the picture's size.
+    """
+    image, line = np.asarray(image), np.asarray(line)
+    if line.shape != image.shape[:2]:
+        raise ValueError(f"line of shape {line.shape} for a picture of {image.shape[:2]}")
+    if image.ndim == 2:
+        gray, spread = image, np.zeros(image.shape, np.uint8)
+    else:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        spread = image.max(axis=2) - image.min(axis=2)
+    ink = (gray < INK_LEVEL) & (spread < INK_SPREAD)
+    return np.where(ink, np.minimum(line, gray), line).astype(np.uint8)

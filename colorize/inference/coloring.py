@@ -360,7 +360,8 @@ def colorize_array(
         from_color: `image` is a colored illustration: the network gets the
             dataset's own sketch of it (made at 256 px; binary for a model
             trained on binary sketches), the output the lines extracted at
-            full size (neither normalized).
+            full size, solid where the picture has black ink
+            (`colored_input.ink_lines`; neither normalized).
         normalize: "auto" (the core's `prepare`) or "off" (the gray sketch
             as it is, for the network and the lines).
         upsample: "regions" (then every line-bounded region holding a hint
@@ -406,7 +407,7 @@ def colorize_array(
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
         net_input = binary if model.sketch_kind == "binary" else line
-        lines, _ = sketch_lib.extract_sketch(bgr)
+        lines = colored_input.ink_lines(image, sketch_lib.extract_sketch(bgr)[0])  # solid where it has ink
         del bgr
     elif normalize == "auto":
         net_input, lines = model.prepare(image if image.ndim == 3 else np.dstack([image] * 3))
