@@ -20,6 +20,11 @@ HINT_ALPHA = 128
 """A pixel of a hint layer (an image with alpha painted over the sketch) is a
 hint where its alpha, 0..255, is at least this."""
 
+HINT_MAX_OPAQUE = 0.95
+"""A hint layer opaque (alpha >= `HINT_ALPHA`) on this share of its pixels or
+more is refused: it is a background saved with the hints, and as hints it
+would fix every pixel's color."""
+
 HINT_ASPECT_TOLERANCE = 0.01
 """A hint layer scaled to the sketch's width may miss the sketch's height by
 this share of it, or by 1 px, whichever is more: the rounding of a layer

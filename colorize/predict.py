@@ -28,7 +28,7 @@ an RGBA PNG layer painted over the sketch, opaque pixels are hints;
 never colored as an input; `--hint X,Y,#RRGGBB` (repeatable, pixel column
 and row) adds points over them, for every input. A bad hint layer, or a
 point outside an input, fails that input with a one-line error naming the
-layer or the point, before the model loads where the headers tell. A model trained without hints
+layer or the point, before the model loads. A model trained without hints
 warns once and colors without them. With `--upsample regions` every
 line-bounded region holding a hint comes out flat in the hint's color
 (`hint_flood`: a fill stops at its figure's outline, hints of different

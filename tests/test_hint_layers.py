@@ -132,6 +132,11 @@ def bad_file_cases(tmp_path):
     faint[..., :3] = 255
     faint[..., 3] = 127  # everywhere just below opaque
     empty.write_bytes(png(faint))
+    backed = tmp_path / "backed.png"  # hints saved over an opaque background (a corner left clear)
+    background = layer(20, 30)
+    background[...] = (255, 255, 255, 255)
+    background[:4, :6, 3] = 0  # 24 of 600 pixels clear: 96 % opaque
+    backed.write_bytes(png(background))
     cut = tmp_path / "cut.png"  # an RGB PNG cut short: named as damaged, not by its header
     noisy = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
     cut.write_bytes(cv2.imencode(".png", noisy)[1].tobytes()[:800])
@@ -141,6 +146,7 @@ def bad_file_cases(tmp_path):
         (cut, "corrupt or truncated image data"),
         (wide, "wrong aspect ratio"),
         (empty, "empty hint layer: no opaque pixel"),
+        (backed, "opaque almost everywhere (96% of it): a background saved with the hints?"),
         (tmp_path / "missing.png", "no such file"),
         (tmp_path, "is a directory"),
     ]
@@ -157,13 +163,9 @@ def test_each_bad_file_is_a_one_line_error_naming_it(tmp_path):
         hint_layers.load_hint_layer(png(np.zeros((4, 4, 3), np.uint8), "RGB"), 4, 4, name="layer.png")
 
 
-def test_the_header_check_refuses_what_loading_refuses(tmp_path):
-    # Before the model loads, predict checks each layer's header: the same
-    # one-line reasons, but for a layer with no opaque pixel (its pixels tell).
+def test_the_check_refuses_what_loading_refuses(tmp_path):
+    # Before the model loads, predict checks each layer: the same one-line reasons.
     for path, reason in bad_file_cases(tmp_path):
-        if reason.startswith("empty hint layer"):
-            hint_layers.check_hint_layer(path, 20, 30)  # passes: found when loaded
-            continue
         with pytest.raises(ImageError) as e:
             hint_layers.check_hint_layer(path, 20, 30)
         assert str(e.value).startswith(f"{path}: ") and reason in str(e.value), str(e.value)

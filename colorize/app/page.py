@@ -221,7 +221,8 @@ def hints_from_layer(layer, size):
     colors; its aspect ratio must be the sketch's.
 
     Args:
-        layer: `(h, w, 4)` uint8 RGBA (`(h, w, 3)` counts as opaque), or None.
+        layer: `(h, w, 4)` uint8 RGBA (`(h, w, 3)` counts as opaque, so it
+            is refused as a background), or None.
         size: (H, W) of the sketch.
 
     Returns:
@@ -229,7 +230,8 @@ def hints_from_layer(layer, size):
         bool), or (None, None) when nothing is painted.
 
     Raises:
-        ColorizeError: not an image array, or another aspect ratio.
+        ColorizeError: not an image array, another aspect ratio, or opaque
+            almost everywhere (`load_hint_layer`).
     """
     if layer is None:
         return None, None
@@ -529,10 +531,16 @@ def build(choices, default=None):
                         placeholder="#e03020, #2050c0",
                         elem_id="palette",
                     )
-                    pick = gr.ColorPicker(
-                        value=PICKER_START, label="A color for the palette (click the swatch)", elem_id="palette-pick"
-                    )
-                    add = gr.Button("Add it to the palette", size="sm", elem_id="palette-add")
+                    # Side by side, top-aligned: the press that closes the open picker lands on the
+                    # button (below the picker, the button moved up under the pointer as it closed).
+                    with gr.Row(equal_height=False):
+                        pick = gr.ColorPicker(
+                            value=PICKER_START,
+                            label="A color for the palette (click the swatch)",
+                            elem_id="palette-pick",
+                            scale=3,
+                        )
+                        add = gr.Button("Add it to the palette", size="sm", elem_id="palette-add", scale=1)
                     reference = gr.File(
                         label="Or a colored picture: its main colors",
                         file_types=list(formats.IMAGE_EXTENSIONS),

@@ -62,9 +62,17 @@ def load_hint_layer(source, height, width, *, name=None):
     Raises:
         ImageError: one line naming the layer: unreadable, not an image,
             corrupt, too large, no alpha channel, an aspect ratio other than
-            the sketch's, or no opaque pixel.
+            the sketch's, no opaque pixel, or opaque almost everywhere
+            (`formats.HINT_MAX_OPAQUE`: a background saved with the hints).
         ColorizeError: height or width < 1.
     """
+    rgba, opaque = _checked_layer(source, height, width, name)
+    return resize_hints(rgba[..., :3], opaque, height, width)
+
+
+def _checked_layer(source, height, width, name):
+    """(`(h, w, 4)` uint8 RGBA, `(h, w)` bool opaque) of a usable hint
+    layer, or `load_hint_layer`'s errors."""
     if height < 1 or width < 1:
         raise ColorizeError(f"the sketch size must be positive, got {width}x{height}")
     data, label = _read(source, name)
@@ -73,16 +81,24 @@ def load_hint_layer(source, height, width, *, name=None):
     _check_aspect(label, (layer_h, layer_w), (height, width))
     opaque = rgba[..., 3] >= formats.HINT_ALPHA  # (h, w)
     if not opaque.any():
-        raise ImageError(label, f"empty hint layer: no opaque pixel (alpha >= {formats.HINT_ALPHA})")
-    return resize_hints(rgba[..., :3], opaque, height, width)
+        raise ImageError(
+            label,
+            f"empty hint layer: no opaque pixel (alpha >= {formats.HINT_ALPHA} of 255: paint at half opacity or more)",
+        )
+    if (share := opaque.mean()) >= formats.HINT_MAX_OPAQUE:
+        raise ImageError(
+            label,
+            f"opaque almost everywhere ({share:.0%} of it): a background saved with the hints? "
+            "keep only the hints, on a transparent layer",
+        )
+    return rgba, opaque
 
 
 def check_hint_layer(source, height, width, *, name=None):
-    """What `load_hint_layer` would refuse, as far as the layer's header
-    tells (for checks before the model loads): a file that is no image, too
-    large, without an alpha channel, or of another aspect ratio than the
-    sketch. A layer without an opaque pixel, or whose data is broken after
-    its header, is still found when it is loaded.
+    """What `load_hint_layer` would refuse, without scaling the layer (for
+    checks before the model loads, from the sketch's header): a file that
+    is no image, broken, too large, without an alpha channel, of another
+    aspect ratio than the sketch, empty, or opaque almost everywhere.
 
     Args:
         source: a path (str or os.PathLike) or the encoded bytes.
@@ -94,10 +110,7 @@ def check_hint_layer(source, height, width, *, name=None):
     Raises:
         ImageError: one line naming the layer, as `load_hint_layer` says it.
     """
-    data, label = _read(source, name)
-    img = _open_rgba(data, label)
-    turned = img.get_typeof("orientation") and img.get("orientation") in (5, 6, 7, 8)  # autorot swaps them
-    _check_aspect(label, (img.width, img.height) if turned else (img.height, img.width), (height, width))
+    _checked_layer(source, height, width, name)
 
 
 def resize_hints(hint_rgb, hint_mask, height, width):

@@ -39,10 +39,11 @@ def layer_of(path, layer=None):
 
 
 def check_hints(jobs, failures, layer=None, points=()):
-    """The jobs whose hints are usable as far as the headers tell (before
-    the model loads): each input's hint layer (`layer`, else `NAME.hints.png`
-    beside it) has an alpha channel and the input's proportions
-    (`hint_layers.check_hint_layer`), and every point reaches into the
+    """The jobs whose hints are usable (checked before the model loads,
+    with each input's size from its header): each input's hint layer
+    (`layer`, else `NAME.hints.png` beside it) passes
+    `hint_layers.check_hint_layer` (alpha, the input's proportions, neither
+    empty nor opaque almost everywhere), and every point reaches into the
     input (`hint_layers.check_points`). An input that fails goes to
     `failures` as (path, reason); the reason names its hint layer."""
     kept = []
