@@ -51,7 +51,15 @@ from colorize import errors, fileio, runs, tf_logs, variants, weights
 from colorize.data import images
 from colorize.errors import EXIT_FAILED, ColorizeError, cli
 from colorize.inference import coloring, fullres, hint_layers
-from colorize.inference.jobs import check_hints, collect_inputs, color_jobs, output_target, skip_existing
+from colorize.inference.jobs import (
+    HINTS_SUFFIX,
+    check_hints,
+    collect_inputs,
+    color_jobs,
+    output_target,
+    skip_existing,
+    unused_layers,
+)
 
 
 def _parser():
@@ -163,7 +171,11 @@ def main(argv=None):
     model_path = runs.check_model(args.model or weights.default_model())
     out_dir, out_name = output_target(args.out_dir, args.inputs)
     fileio.ensure_writable_dir(out_dir, "output", keep=False)  # created with the first output
-    jobs, failures = check_hints(*collect_inputs(args.inputs, out_dir, out_name), args.hints, points)
+    jobs, failures = collect_inputs(args.inputs, out_dir, out_name)
+    for layer in unused_layers(args.inputs, jobs, failures):
+        name = os.path.basename(layer)[: -len(HINTS_SUFFIX)]
+        print(f"note: {layer}: no sketch {name}.png (or .jpg...) beside it; this hint layer is not used", flush=True)
+    jobs, failures = check_hints(jobs, failures, args.hints, points)
     out_file = None if out_name is None else args.out_dir
     total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first
     for i, (path, reason) in enumerate(failures, 1):

@@ -261,7 +261,7 @@ def test_bad_upload_shows_an_error_and_a_good_one_still_works(page, tmp_path):
     # "Color it" then has nothing stale to color ("notes.png: no such file").
     page.wait_for_function("() => !document.querySelector('#sketch-file').innerText.includes('notes.png')")
     page.click("#run")
-    settle(page)
+    page.get_by_text("no sketch: upload a sketch first").wait_for()
     assert "no such file" not in page_errors(page)
     Image.fromarray(shapes_sketch(200, 300)).save(tmp_path / "good.png")
     upload(page, tmp_path / "good.png")

@@ -102,6 +102,7 @@ def test_hint_layers_beside_sketches_and_each_bad_one(run_dir, tmp_path, capsys)
     for name in ["good", "plain", *bad_layers]:
         _write_png(src / f"{name}.png", img)
     _write_png(src / "good.hints.png", good)
+    _write_png(src / "Plain.hints.png", good)  # a layer of no sketch's name (the case differs): said, not used
     for name, (data, _) in bad_layers.items():
         (src / f"{name}.hints.png").write_bytes(data)
     out = tmp_path / "out"
@@ -115,6 +116,10 @@ def test_hint_layers_beside_sketches_and_each_bad_one(run_dir, tmp_path, capsys)
         assert any(f"{name}.hints.png: " in line and reason in line for line in errors), (name, errors)
     assert sorted(os.listdir(out)) == ["good.png", "plain.png"]
     assert "colored 2 of 6 inputs" in captured.out and "good.hints.png" in captured.out
+    unused = [line for line in captured.out.splitlines() if "not used" in line]
+    assert unused == [
+        f"note: {src / 'Plain.hints.png'}: no sketch Plain.png (or .jpg...) beside it; this hint layer is not used"
+    ], unused
     # Every one fails before the model loads.
     lines = captured.out.splitlines()
     model_line = next(i for i, line in enumerate(lines) if line.startswith("model: "))

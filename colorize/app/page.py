@@ -469,6 +469,10 @@ def build(choices, default=None):
         png_path, ora_path, notes = colorize(sketch_path, layer, *controls, progress=progress)
         return png_path, png_path, ora_path, notes_markdown(notes)
 
+    def need_sketch(sketch_path):
+        if not sketch_path:  # "Color it" says why nothing happens (a control's change stays quiet)
+            raise _user_error(ColorizeError(f"no sketch: upload a sketch first ({_KINDS})"))
+
     def on_upload(sketch_path):
         if not sketch_path:
             return None
@@ -560,7 +564,7 @@ def build(choices, default=None):
         uploaded.failure(lambda: (None, None, None, None, None, ""), None, [upload, editor, *page_outputs], **private)
         upload.clear(lambda: (None, None, None, None, ""), None, [editor, *page_outputs], **private)
         clear.click(clear_hints, editor, editor, **private).then(run_page, page_inputs, page_outputs, **queued)
-        run_button.click(run_page, page_inputs, page_outputs, **queued)
+        run_button.click(need_sketch, upload, None, **private).success(run_page, page_inputs, page_outputs, **queued)
         # Recolor when the hints or a control change; a burst of changes gives one run after the current one.
         for event in (editor.change, from_color.change, normalize.change, model.change, temperature.release):
             event(run_page, page_inputs, page_outputs, trigger_mode="always_last", **queued)

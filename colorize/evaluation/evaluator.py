@@ -23,7 +23,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from colorize import variants
+from colorize import runs, variants
 from colorize.data import pipeline
 from colorize.errors import ColorizeError
 from colorize.evaluation import metrics
@@ -66,18 +66,20 @@ def _open(
         raise ColorizeError(f"--hints must be >= 0, not {hints}")
     if palette < 0:
         raise ColorizeError(f"--palette must be >= 0, not {palette}")
-    config, net = trained.load_net(run_dir)
+    run_config = runs.load_config(run_dir)
+    runs.check_model(run_dir)
+    overrides = dict(dataset=dataset, data_dir=data_dir, image_size=image_size, temperature=temperature)
+    config = run_config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
+    variants.validate(config)
+    builder = pipeline.ensure_dataset(config)  # before the network loads: a missing dataset is said at once
+    _, net = trained.load_net(run_dir)
     if hints and not models.uses_hints(net):
         raise ColorizeError(f"{run_dir}: this run was trained without hints; --hints needs one trained with them")
     if palette and not models.uses_palette(net):
         raise ColorizeError(f"{run_dir}: this run has no palette input; --palette needs one trained with it")
     class_colors = annealed_mean.recorded_class_colors(run_dir)  # as predict decodes
     build = models.build_guided_colorizer if hints or palette else models.build_colorizer
-    colorizer = build(net, config.space, temperature or config.temperature, class_colors=class_colors)
-    overrides = dict(dataset=dataset, data_dir=data_dir, image_size=image_size, temperature=temperature)
-    config = config.replace(sketch=sketch, **{k: v for k, v in overrides.items() if v is not None})
-    variants.validate(config)
-    builder = pipeline.ensure_dataset(config)
+    colorizer = build(net, run_config.space, temperature or run_config.temperature, class_colors=class_colors)
     total = pipeline.num_examples(builder, split) if source is None else pipeline.check_source(builder, split, source)
     if total == 0:
         raise ColorizeError(f"dataset {config.dataset!r}: split {split!r} is empty")

@@ -126,6 +126,36 @@ def collect_inputs(inputs, out_dir=None, out_name=None):
     return kept, failures
 
 
+def unused_layers(inputs, jobs, failures=()):
+    """The hint layers among `inputs` (named, or found in their folders)
+    that belong to no input: no `NAME.png` (or another image of that name,
+    exactly) beside `NAME.hints.png`, as a typo or another case leaves it.
+
+    Args:
+        inputs: `predict`'s inputs; jobs, failures: `collect_inputs`'s.
+
+    Returns:
+        list of the layers' paths, in the inputs' order.
+    """
+    layers = []
+    for given in inputs:
+        if os.path.isdir(given):
+            try:
+                layers += [path for path in images.find_images(given) if is_hint_layer(path)]
+            except ColorizeError:
+                pass  # the folder's own failure says why
+        elif is_hint_layer(given):
+            layers.append(given)
+    owners = [path for path, _ in jobs] + [path for path, _ in failures]
+    seen = {os.path.realpath(os.path.splitext(path)[0] + HINTS_SUFFIX) for path in owners}  # used
+    unused = []
+    for layer in layers:
+        if (real := os.path.realpath(layer)) not in seen:  # (a layer named and in a folder: once)
+            seen.add(real)
+            unused.append(layer)
+    return unused
+
+
 def is_hint_layer(path):
     """Whether `path` is named as a hint layer (`NAME.hints.png`, any case)."""
     return os.path.basename(path.rstrip(os.sep)).lower().endswith(HINTS_SUFFIX)
