@@ -26,9 +26,9 @@ package has it, `--model`, and the trained runs and exports found under
 `--models-dir`), the annealed-mean temperature and sketch normalization
 (auto/off), and the palette (global hints: colors typed, added from a
 color picker with "Add it to the palette", or a colored picture's main
-colors), which stays for every upload until changed. Each model is loaded once. Requests are queued one at a time
-(`queue(default_concurrency_limit=1)`; coloring holds the CPU anyway), so
-concurrent users wait their turn.
+colors), which stays for every upload until changed. Each model is loaded
+once. Requests are queued one at a time (`queue(default_concurrency_limit=1)`;
+coloring holds the CPU anyway), so concurrent users wait their turn.
 
 API: `gradio_client.Client(url).predict(handle_file(sketch), handle_file(hint_png)
 or None, from_color, temperature, normalize, model, api_name="/colorize")`

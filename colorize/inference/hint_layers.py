@@ -164,9 +164,8 @@ def _read(source, name):
     return data, label
 
 
-def _open_rgba(data, label):
-    """The lazy libvips image of an encoded image that has an alpha channel
-    and a size within the limit; a one-line ImageError otherwise."""
+def _decode_rgba(data, label):
+    """`(h, w, 4)` uint8 RGBA of an encoded image that has an alpha channel."""
     try:
         img = pyvips.Image.new_from_buffer(data, "")
     except pyvips.Error:
@@ -182,12 +181,6 @@ def _open_rgba(data, label):
             text = " ".join(str(getattr(e, "detail", "") or e).split()) or type(e).__name__
             raise ImageError(label, f"corrupt or truncated image data ({text})") from None
         raise ImageError(label, "no alpha channel: paint hints on a transparent layer")
-    return img
-
-
-def _decode_rgba(data, label):
-    """`(h, w, 4)` uint8 RGBA of an encoded image that has an alpha channel."""
-    img = _open_rgba(data, label)
     try:
         if img.interpretation == "cmyk":
             img = img.colourspace("srgb")
