@@ -171,8 +171,9 @@ def main(argv=None):
     model_path = runs.check_model(args.model or weights.default_model())
     out_dir, out_name = output_target(args.out_dir, args.inputs)
     fileio.ensure_writable_dir(out_dir, "output", keep=False)  # created with the first output
-    jobs, failures = collect_inputs(args.inputs, out_dir, out_name)
-    for layer in unused_layers(args.inputs, jobs, failures):
+    layers = []
+    jobs, failures = collect_inputs(args.inputs, out_dir, out_name, layers)
+    for layer in unused_layers(layers, jobs, failures):
         name = os.path.basename(layer)[: -len(HINTS_SUFFIX)]
         print(f"note: {layer}: no sketch {name}.png (or .jpg...) beside it; this hint layer is not used", flush=True)
     jobs, failures = check_hints(jobs, failures, args.hints, points)

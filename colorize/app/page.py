@@ -61,6 +61,7 @@ PREVIEW_SIDE = 1024
 painted on it and brought to the sketch's full size)."""
 _KEEP_RESULTS = 32  # result folders kept on disk (Gradio copies them to its cache first)
 _KINDS = ", ".join(ext.lstrip(".").upper() for ext in formats.IMAGE_EXTENSIONS if ext not in (".jpeg", ".tiff"))
+_NO_SKETCH = f"no sketch: upload a sketch first ({_KINDS})"
 PICKER_START = "#e03020"
 """The palette picker's first color (a swatch to click; "Add it" appends it)."""
 
@@ -183,7 +184,7 @@ def load_sketch(path):
             image, empty, truncated, too large), naming the file.
     """
     if not path:
-        raise ColorizeError(f"no sketch: upload a sketch first ({_KINDS})")
+        raise ColorizeError(_NO_SKETCH)
     path = str(path)
     try:
         return _decoded(path, os.path.getmtime(path) if os.path.exists(path) else None)
@@ -471,7 +472,7 @@ def build(choices, default=None):
 
     def need_sketch(sketch_path):
         if not sketch_path:  # "Color it" says why nothing happens (a control's change stays quiet)
-            raise _user_error(ColorizeError(f"no sketch: upload a sketch first ({_KINDS})"))
+            raise _user_error(ColorizeError(_NO_SKETCH))
 
     def on_upload(sketch_path):
         if not sketch_path:

@@ -66,7 +66,7 @@ def check_hints(jobs, failures, layer=None, points=()):
     return kept, failures
 
 
-def collect_inputs(inputs, out_dir=None, out_name=None):
+def collect_inputs(inputs, out_dir=None, out_name=None, layers=None):
     """The files to color, with the output name of each.
 
     Args:
@@ -76,6 +76,8 @@ def collect_inputs(inputs, out_dir=None, out_name=None):
             an input its output would overwrite is a failure, not a job.
         out_name: the output name of every job instead of its own (`predict
             -o FILE.png` names the output of its single input).
+        layers: a list it appends the hint layers it meets to (named, or
+            found in the folders), for `unused_layers`.
 
     Returns:
         (jobs, failures): jobs is a list of (path, relative output path
@@ -88,9 +90,11 @@ def collect_inputs(inputs, out_dir=None, out_name=None):
         (`NAME.hints.png`) are never jobs of their own.
     """
     jobs, failures = [], []
+    layers = [] if layers is None else layers
     out_real = os.path.realpath(out_dir) + os.sep if out_dir else None
     for given in inputs:
         if is_hint_layer(given) and not os.path.isdir(given):
+            layers.append(given)
             continue
         if os.path.isdir(given):
             try:
@@ -98,6 +102,7 @@ def collect_inputs(inputs, out_dir=None, out_name=None):
             except ColorizeError as e:
                 failures.append((given, str(e)))
                 continue
+            layers += [p for p in found if is_hint_layer(p)]
             found = [p for p in found if not is_hint_layer(p)]
             outside = [p for p in found if not (out_real and os.path.realpath(p).startswith(out_real))]
             if found and not outside:
@@ -126,26 +131,18 @@ def collect_inputs(inputs, out_dir=None, out_name=None):
     return kept, failures
 
 
-def unused_layers(inputs, jobs, failures=()):
-    """The hint layers among `inputs` (named, or found in their folders)
-    that belong to no input: no `NAME.png` (or another image of that name,
-    exactly) beside `NAME.hints.png`, as a typo or another case leaves it.
+def unused_layers(layers, jobs, failures=()):
+    """The hint layers that belong to no input: no `NAME.png` (or another
+    image of that name, exactly) beside `NAME.hints.png`, as a typo or
+    another case leaves it.
 
     Args:
-        inputs: `predict`'s inputs; jobs, failures: `collect_inputs`'s.
+        layers: the hint layers `collect_inputs` met; jobs, failures: its
+            results.
 
     Returns:
-        list of the layers' paths, in the inputs' order.
+        list of the layers' paths, in the inputs' order, each once.
     """
-    layers = []
-    for given in inputs:
-        if os.path.isdir(given):
-            try:
-                layers += [path for path in images.find_images(given) if is_hint_layer(path)]
-            except ColorizeError:
-                pass  # the folder's own failure says why
-        elif is_hint_layer(given):
-            layers.append(given)
     owners = [path for path, _ in jobs] + [path for path, _ in failures]
     seen = {os.path.realpath(os.path.splitext(path)[0] + HINTS_SUFFIX) for path in owners}  # used
     unused = []
