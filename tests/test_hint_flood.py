@@ -277,6 +277,94 @@ def test_a_dab_on_a_page_of_closed_figures_gets_no_note():
     assert plan.notes == [] and plan.index[20, 20] == 1 and plan.index[200, 120] == 0
 
 
+def three_figures(size=800, gap=30, inner=None, closed=True, thickness=4):
+    """Three closed quadrilaterals round a pocket of the page, their
+    corners `gap` px apart at the pocket's three openings (the corners of a
+    thick outline leave spurs on its skeleton); not `closed`: only their
+    sides facing the pocket, three strokes that end `gap` px apart (a
+    triangle whose outline is open at its corners).
+
+    Returns:
+        (lines, figures, pocket): `(size, size)` uint8, and bool masks of
+        the figures' insides (none when not `closed`) and of the pocket
+        (its inscribed disc less 8 px).
+    """
+    lines = np.full((size, size), 255, np.uint8)
+    figures = np.zeros((size, size), np.uint8)
+    center = np.array([size / 2, size * 0.525])
+    inner = inner or size * 0.075
+    side = 2 * inner * np.tan(np.deg2rad(60)) - 2 * gap  # corners `gap` apart (pulled back `gap` from the vertices)
+    depth = size * 0.225
+    for angle in np.deg2rad([-90, 30, 150]):
+        u = np.array([np.cos(angle), np.sin(angle)])
+        v = np.array([-u[1], u[0]])
+        middle = center + u * (inner + depth / 2)
+        corners = [middle + a * u * depth / 2 + b * v * side / 2 for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        points = np.round(corners).astype(np.int32)
+        if closed:
+            cv2.fillPoly(figures, [points], 1)
+            cv2.polylines(lines, [points], True, 0, thickness, cv2.LINE_AA)
+        else:
+            cv2.line(lines, tuple(points[0]), tuple(points[3]), 0, thickness, cv2.LINE_AA)
+    pocket = np.zeros((size, size), np.uint8)
+    cv2.circle(pocket, tuple(int(c) for c in center), int(inner) - 8, 1, -1)
+    return lines, figures > 0, pocket > 0
+
+
+@pytest.mark.parametrize("gap", [16, 60])  # closed at the ladder's first gap (2 %), and only past its widest (4 %)
+def test_a_pocket_of_the_page_between_closed_figures_is_the_page(gap):
+    # The network paints the pocket as it paints the figures round it; a dab on the page, or in
+    # the pocket, fills the page and the pocket, and no note speaks of an outline open there.
+    lines, figures, pocket = three_figures(gap=gap)
+    page = ~figures & (lines >= 250)
+    wall = ~figures & ~pocket & (lines >= 128)
+    center = tuple(int(c) for c in np.argwhere(pocket).mean(0)[::-1])
+    for point in ((20, 20), center):
+        plan = hint_flood.plan_fill(lines, *dab(lines.shape, [point], (200, 30, 30)), paper_wall=wall)
+        assert np.all(plan.index[page] == 1) and not plan.index[figures & (lines >= 250)].any(), point
+        assert plan.notes == [], point
+
+
+@pytest.mark.parametrize("gap", [16, 60])
+def test_a_triangle_of_three_strokes_is_a_figure_open_at_its_corners(gap):
+    # The pocket's sides alone, three strokes that end at its openings: a figure, as before.
+    lines, _, triangle = three_figures(gap=gap, closed=False)
+    wall = ~triangle & (lines >= 128)
+    hull = cv2.fillPoly(np.zeros(lines.shape, np.uint8), [cv2.convexHull(np.argwhere(lines < 128)[:, ::-1])], 1)
+    far = (cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3) > 2 * gap) & (lines >= 250)  # the page, well outside
+    center = tuple(int(c) for c in np.argwhere(triangle).mean(0)[::-1])
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(20, 20)], (200, 30, 30)), paper_wall=wall)
+    assert np.all(plan.index[far] == 1) and not plan.index[triangle].any()
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [center], GREEN), paper_wall=wall)
+    assert np.all(plan.index[triangle] == 1) and not plan.index[far].any()
+
+
+def test_a_dab_in_a_pocket_too_small_to_close_off_fills_the_page_where_the_network_paints_it():
+    # No wider gap closes this pocket off (no ball of the widest closing fits in it), and the
+    # network paints it: the dab is still on the page between closed figures, not in a figure.
+    lines, figures, pocket = three_figures(gap=40, inner=40)
+    page = ~figures & (lines >= 250)
+    wall = ~figures & ~cv2.dilate(pocket.view(np.uint8), np.ones((41, 41), np.uint8)).view(bool) & (lines >= 128)
+    center = tuple(int(c) for c in np.argwhere(pocket).mean(0)[::-1])
+    assert not wall[center[1], center[0]]
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [center], (200, 30, 30)), paper_wall=wall)
+    assert np.all(plan.index[page] == 1) and plan.notes == []
+
+
+def test_skeleton_ends_pruned_has_none_on_a_thick_closed_outline_and_two_on_an_arc():
+    square = np.full((200, 200), 255, np.uint8)  # a square on its corner, its corners leave spurs
+    cv2.polylines(square, [np.array([[100, 20], [180, 100], [100, 180], [20, 100]])], True, 0, 9, cv2.LINE_AA)
+    ends, stroke = hint_fill.skeleton_ends(square < 128)
+    assert np.count_nonzero(ends) == 4 and 10 <= stroke <= 13
+    assert not hint_fill.skeleton_ends(square < 128, prune=True)[0].any()
+    arc = np.full((200, 200), 255, np.uint8)
+    cv2.ellipse(arc, (100, 100), (70, 60), 0, 30, 330, 0, 9, cv2.LINE_AA)
+    ends, stroke = hint_fill.skeleton_ends(arc < 128, prune=True)
+    tips = [(100 + 70 * np.cos(np.deg2rad(a)), 100 + 60 * np.sin(np.deg2rad(a))) for a in (30, 330)]
+    ys, xs = np.nonzero(ends)  # each within its cut-back (about a stroke's width) of a tip
+    assert len(xs) == 2 and all(min(np.hypot(xs - x, ys - y)) <= 2 * stroke for x, y in tips)
+
+
 def test_without_paper_on_the_networks_side_of_the_region_no_wall_is_used():
     size = 800
     lines, inside, outside, _ = open_figure(size, 64, seed=3)
@@ -419,6 +507,21 @@ def test_colored_by_predict_a_dab_on_the_page_fills_it_when_the_network_paints_a
     monkeypatch.setattr(model, "color", painting_around(model, (20, 20), 60, 600))
     out = predict.colorize_array(image, model, *dab(lines.shape, [(20, 20)], red))
     assert np.all(out["rgb"][outside] == red) and out["notes"] == []
+
+
+def test_colored_by_predict_a_dab_between_closed_figures_colors_the_page(shipped, monkeypatch):
+    # A network that paints the small pocket of the page between three closed figures (a disc of
+    # 45 px over it) as it paints the figures: the pocket's dab still colors the page, all of it.
+    predict, model = shipped
+    red = (200, 30, 30)
+    lines, figures, pocket = three_figures(size=600, gap=30, inner=30)
+    center = tuple(int(c) for c in np.argwhere(pocket).mean(0)[::-1])
+    monkeypatch.setattr(model, "color", painting_around(model, center, 45, 600, hinted_only=False))
+    out = predict.colorize_array(np.dstack([lines] * 3), model, *dab(lines.shape, [center], red))
+    wall, _ = predict.paper_wall(model, model.evidence[0].shape, lines.shape)
+    assert not wall[center[1], center[0]]
+    page = ~figures & (cv2.erode(lines, np.ones((5, 5), np.uint8)) >= 250)  # (2 px off the lines)
+    assert np.all(out["rgb"][page] == red) and out["notes"] == []
 
 
 def test_colored_by_predict_a_dab_by_an_outline_leaves_the_page_beyond_it_white(shipped, monkeypatch):

@@ -385,6 +385,39 @@ their border holds at most this many times the closed gap's width of
 length): a wider passage is not a gap this closing closes."""
 
 
+def skeleton_ends(ink, prune=False):
+    """Where the strokes of a drawing end: the ends of its ink's skeleton.
+
+    Args:
+        ink: `(h, w)` bool, True on ink.
+        prune: first cut the skeleton's branches back by the lines' width
+            (rounded up, at least 2 px), so that the short spurs a thick
+            line leaves at its corners are gone (a closed outline then has
+            no end) and every stroke's end lies that much inside it.
+
+    Returns:
+        (ends, stroke): `(h, w)` bool, True on skeleton pixels with one
+        8-neighbour; and the lines' median width in pixels (twice the ink's
+        distance to paper on its skeleton; 0 without ink).
+    """
+    skeleton = skimage.morphology.skeletonize(ink).astype(np.uint8)
+    on_skeleton = skeleton > 0
+    stroke = 0.0
+    if on_skeleton.any():
+        depth = cv2.distanceTransform(ink.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        stroke = 2.0 * float(np.median(depth[on_skeleton]))
+    ones = np.ones((3, 3), np.int16)
+    if prune:
+        for _ in range(max(2, int(np.ceil(stroke)))):
+            neighbours = cv2.filter2D(skeleton, cv2.CV_16S, ones, borderType=cv2.BORDER_CONSTANT)
+            tips = (skeleton > 0) & (neighbours <= 2)  # itself and at most one neighbour
+            if not tips.any():
+                break
+            skeleton[tips] = 0
+    neighbours = cv2.filter2D(skeleton, cv2.CV_16S, ones, borderType=cv2.BORDER_CONSTANT)
+    return (skeleton > 0) & (neighbours == 2), stroke  # itself and one neighbour
+
+
 def _line_ends(paper, reach):
     """Where lines end, and how wide they are.
 
@@ -399,15 +432,7 @@ def _line_ends(paper, reach):
         opening); and the lines' median width in pixels (twice the ink's
         distance to paper on its skeleton; 0 without ink).
     """
-    ink = paper == 0
-    skeleton = skimage.morphology.skeletonize(ink).astype(np.uint8)
-    on_skeleton = skeleton > 0
-    stroke = 0.0
-    if on_skeleton.any():
-        depth = cv2.distanceTransform(ink.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        stroke = 2.0 * float(np.median(depth[on_skeleton]))
-    neighbours = cv2.filter2D(skeleton, cv2.CV_16S, np.ones((3, 3), np.int16), borderType=cv2.BORDER_CONSTANT)
-    ends = (skeleton > 0) & (neighbours == 2)  # itself and one neighbour
+    ends, stroke = skeleton_ends(paper == 0)
     margin = int(np.ceil(reach))
     ends[:margin] = ends[-margin:] = False
     ends[:, :margin] = ends[:, -margin:] = False

@@ -49,6 +49,13 @@ pixels of one color):
    that gap, as if it were closed ...": a hint is not lost because the
    network took its figure for paper. A figure closed at a wider gap ends
    straight across the gap at the ends of its outline (`_sharpened`).
+   A region that a wider gap closes off only at gaps between outlines
+   that each close on their own, with no stroke ending at any of them (the
+   paper between three squares), is a pocket of the page, not a figure
+   (`_Ladder.pocket`): a dab in it is on the page, and a page's dab fills
+   it, wherever the network sees paper. So is a part off the network's
+   paper (a small pocket the network paints as it paints the figures round
+   it) whose edge on paper lies between such outlines.
 4. Dabs that fill one area are one group. A group of one color fills its
    area; a group with several colors splits its area between its dabs,
    each pixel going to the dab nearest to it along the area (a geodesic
@@ -402,6 +409,10 @@ class _Ladder:
         self._small = None
         self._full = {}
         self._coarse = {}
+        self._pieces = None  # the ink's pieces at the deciding scale (`_ink_pieces`)
+        self._piece_stats = None
+        self._piece_holes = {}  # piece -> px of paper it encloses
+        self._ends = None  # (stroke ends, their cut-back) at the deciding scale
 
     def full(self, gap):
         """(labels, touching) at full size with gaps up to `gap` px closed."""
@@ -416,17 +427,116 @@ class _Ladder:
         if self.factor == 1:
             return self.full(gap)
         if gap not in self._coarse:
-            if self._small is None:
-                k = self.factor
-                small = cv2.erode(self.lines, np.ones((k, k), np.uint8), anchor=(0, 0))[::k, ::k]
-                self._small = hint_fill.PaperRegions(np.ascontiguousarray(small))
-            labels = self._small.labels(max(1, round(gap / self.factor)))
+            labels = self._small_regions().labels(max(1, round(gap / self.factor)))
             self._coarse[gap] = (labels, _border_labels(labels))
         return self._coarse[gap]
 
+    def _small_regions(self):
+        """The `hint_fill.PaperRegions` of the sketch at the deciding scale."""
+        if self.factor == 1:
+            self.regions = self.regions or hint_fill.PaperRegions(self.lines)
+            return self.regions
+        if self._small is None:
+            k = self.factor
+            small = cv2.erode(self.lines, np.ones((k, k), np.uint8), anchor=(0, 0))[::k, ::k]
+            self._small = hint_fill.PaperRegions(np.ascontiguousarray(small))
+        return self._small
+
     def small_paper(self):
-        """`(h, w)` uint8 paper at the deciding scale (after `coarse`)."""
-        return self._small.paper
+        """`(h, w)` uint8 paper at the deciding scale."""
+        return self._small_regions().paper
+
+    def pocket(self, labels, touching, region, gap):
+        """Whether `region` of `labels` (at the deciding scale, from
+        `coarse(gap)`), closed off from the border by closing gaps up to
+        `gap` full-size px, is a pocket of the page between figures rather
+        than a figure whose outline is open (`_between_figures`, at the
+        gaps it was closed at). A figure's outline is open where a stroke
+        stops short; the paper between three squares is closed off by the
+        same wider closing, but at gaps between outlines that each close
+        on their own."""
+        box = self._box(labels == region, gap / self.factor)
+        bridges = _gap_pixels(labels[box], touching, region, self.small_paper()[box])
+        return self._between_figures(bridges, box, gap / self.factor)
+
+    def pocket_part(self, part, cell):
+        """Whether `part` (`(H, W)` bool at full size: a part of a region
+        that the network does not see as paper, `_Walls.part`) is a pocket
+        of the page between figures: `_between_figures` at its edge on
+        paper, where the network's paper begins; `cell` is the network's
+        cell in full-size px."""
+        k = self.factor
+        small = np.ascontiguousarray(part[::k, ::k])
+        size = max(cell / k, 2.0)
+        box = self._box(small, size)
+        paper = self.small_paper()[box] > 0
+        inside = small[box]
+        edge = inside & paper & cv2.dilate((~inside & paper).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        return self._between_figures(edge, box, size)
+
+    def _box(self, mask, size):
+        """The bounding box of `mask` (deciding scale) with room round it for `_between_figures`."""
+        left, top, cols, rows = cv2.boundingRect(mask.view(np.uint8))
+        height, width = mask.shape
+        margin = 2 * _reach(size) + POCKET_MARGIN
+        y0, x0 = max(0, top - margin), max(0, left - margin)
+        y1, x1 = min(height, top + rows + margin), min(width, left + cols + margin)
+        return slice(y0, y1), slice(x0, x1)
+
+    def _between_figures(self, openings, box, size):
+        """Whether the `openings` (`(h, w)` bool in `box` of the deciding
+        scale, about `size` px wide) lie between figures: no stroke ends
+        within reach of them (`hint_fill.skeleton_ends`, pruned), and every
+        outline beside them is a closed figure (`_closed`)."""
+        if not openings.any():
+            return False
+        ink = self.small_paper()[box] == 0
+        if self._ends is None:  # once for the whole sketch: a box would cut strokes and make ends
+            ends, stroke = hint_fill.skeleton_ends(self.small_paper() == 0, prune=True)
+            self._ends = (ends, max(2, int(np.ceil(stroke))))
+        ends, prune = self._ends
+        near = cv2.dilate(openings.view(np.uint8), _disc(_reach(size))).view(bool)
+        if np.any(ends[box] & cv2.dilate(near.view(np.uint8), _disc(prune)).view(bool)):  # an end recedes by `prune`
+            return False
+        pieces = np.unique(self._ink_pieces()[box][near & ink])
+        pieces = pieces[pieces > 0]
+        return pieces.size > 0 and all(self._closed(int(piece), size) for piece in pieces)
+
+    def _ink_pieces(self):
+        """`(h, w)` int32 labels of the ink's 8-connected pieces at the deciding scale, 0 on paper."""
+        if self._pieces is None:
+            ink = (self.small_paper() == 0).view(np.uint8)
+            _, self._pieces, self._piece_stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        return self._pieces
+
+    def _closed(self, piece, gap):
+        """Whether ink piece `piece` encloses paper: holes of at least
+        (`gap` / 2)^2 px in all (deciding scale), not a speck where two
+        strokes cross."""
+        if piece not in self._piece_holes:
+            x, y, w, h = self._piece_stats[piece, :4]
+            mask = self._pieces[y : y + h, x : x + w] == piece
+            self._piece_holes[piece] = np.count_nonzero(scipy.ndimage.binary_fill_holes(mask)) - np.count_nonzero(mask)
+        return self._piece_holes[piece] >= max(MIN_HOLE, (gap / 2.0) ** 2)
+
+    def pockets(self, area, gap):
+        """`(H, W)` bool at full size: the parts of `area` (full-size bool)
+        that closing gaps up to `gap` closes off from the border and that
+        are pockets of the page between figures (`pocket`), grown by one
+        block at the deciding scale."""
+        height, width = self.lines.shape
+        labels, touching = self.coarse(gap)
+        k = self.factor
+        covered = area[::k, ::k]
+        enclosed = covered & ~touching[labels] & (labels > 0)
+        found = np.zeros(labels.shape, bool)
+        for part in np.unique(labels[enclosed]):
+            if self.pocket(labels, touching, int(part), gap):
+                found |= labels == part
+        if not found.any():
+            return np.zeros((height, width), bool)
+        found = cv2.dilate(found.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        return self.to_full(found, height, width)
 
     def open_gap(self, labels, touching, region, paper):
         """`_open_gap` of coarse `labels` (after `coarse`; `paper` the
@@ -454,10 +564,10 @@ class _Ladder:
         return (y // self.factor) * small_width + x // self.factor
 
 
-def _open_gap(labels, touching, region, paper):
-    """Where the region `region` of `labels` meets a region that touches the
-    border (`touching`, by label) on paper, not ink (its closed gaps):
-    ((x, y), width in px) of the widest, or None."""
+def _gap_pixels(labels, touching, region, paper):
+    """`(H, W)` bool: where the region `region` of `labels` meets a region
+    that touches the border (`touching`, by label) on paper, not ink: the
+    gaps that closing shut."""
     inside = labels == region
     rim = inside & ~cv2.erode(inside.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE).view(
         bool
@@ -465,7 +575,37 @@ def _open_gap(labels, touching, region, paper):
     outside = cv2.dilate((~inside).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     # Rim pixels on paper that touch paper of another region.
     other_paper = cv2.dilate((touching[labels] & (paper > 0)).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
-    gap = rim & outside & other_paper & (paper > 0)
+    return rim & outside & other_paper & (paper > 0)
+
+
+MIN_HOLE = 16
+"""The least paper (px at the deciding scale) that an outline must enclose
+to count as a closed figure (`_Ladder.pocket`)."""
+
+POCKET_MARGIN = 32
+"""Room (px at the deciding scale) round a pocket's box beyond two reaches:
+the stroke ends within reach of its openings, and their cut-back."""
+
+POCKET = "pocket"
+"""What `_inside_figure` and `_leak` give for a dab that wider closing
+closes off only in pockets of the page between figures (`_Ladder.pocket`):
+a dab on the page."""
+
+
+def _reach(size):
+    """How far (px) from an opening `size` px wide a stroke's end counts as at it."""
+    return int(np.ceil(size / 2.0)) + 2
+
+
+def _disc(radius):
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _open_gap(labels, touching, region, paper):
+    """Where the region `region` of `labels` meets a region that touches the
+    border (`touching`, by label) on paper, not ink (its closed gaps):
+    ((x, y), width in px) of the widest, or None."""
+    gap = _gap_pixels(labels, touching, region, paper)
     if not gap.any():
         return None
     # The widest opening: the gap pixel farthest from the ink (the middle
@@ -645,13 +785,17 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         key = ("region", region)
         if base_border[region]:
             key = _inside_figure(ladder, pixels, gap, height, width)
-            if key is None:
-                walled = walls.off_paper(pixels)
+            if key is None or key is POCKET:
                 leak = _leak(ladder, pixels, paper, gap, height, width)
-                if leak is not None:
+                # In a pocket of the page between figures the network's paper is no wall:
+                # it paints a small pocket as it paints the figures around it.
+                walled = POCKET not in (key, leak) and walls.off_paper(pixels)
+                if leak not in (None, POCKET):
                     waiting.append((k, region, *leak, walled))
                     continue
                 wall_key = walls.part(region, pixels) if walled else None
+                if wall_key is not None and ladder.pocket_part(walls.parts[wall_key], cell):
+                    wall_key = None  # the network paints the page between figures there: still the page
                 if wall_key is not None:  # no gap up to FIGURE_GAP_SHARE closes it; the network's paper does
                     wide_open = round(FIGURE_GAP_SHARE * min(height, width))
                     walled_notes[k] = (f"a gap wider than about {wide_open} px", wall_key)
@@ -661,9 +805,9 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                 if key not in areas:
                     areas[key] = labels == region
                     ladder_top = gap_ladder(gap, height, width)[-1:]
-                    if ladder_top:  # not the figures inside it, closed at the widest gap
+                    if ladder_top:  # not the figures inside it, closed at the widest gap (but its pockets)
                         wide, touching = ladder.full(ladder_top[0])
-                        areas[key] &= touching[wide]
+                        areas[key] &= touching[wide] | ladder.pockets(areas[key], ladder_top[0])
                     if walls.has_wall:  # nor the figures the network sees that a wider gap closes
                         found = _open_figures(ladder, walls, areas[key], paper, gap, height, width)
                         kept_out[key] = (k, found)
@@ -885,18 +1029,25 @@ def _walled(lines, paper, part, pixels, cell):
 
 def _inside_figure(ladder, pixels, gap, height, width):
     """("figure", wider gap, region at that gap) for the first gap of the
-    ladder at which the dab (flat `pixels`) is in a region off the border,
-    decided at the coarse scale and checked at full size; None if none."""
+    ladder at which the dab (flat `pixels`) is in a region off the border
+    that is not a pocket of the page between figures (`_Ladder.pocket`),
+    decided at the coarse scale and checked at full size; else `POCKET`
+    if it was in such a pocket at some gap, None if not."""
     coarse = ladder.to_coarse(pixels)
+    pocket = None
     for wider in gap_ladder(gap, height, width):
         small, touching = ladder.coarse(wider)
-        if touching[_majority(small, coarse)]:
+        inner = _majority(small, coarse)
+        if touching[inner]:
+            continue
+        if ladder.pocket(small, touching, inner, wider):
+            pocket = POCKET
             continue
         wide, touching = ladder.full(wider)
         inner = _majority(wide, pixels)
         if not touching[inner]:
             return ("figure", wider, inner)
-    return None
+    return pocket
 
 
 def _open_figures(ladder, walls, area, paper, gap, height, width):
@@ -930,6 +1081,8 @@ def _open_figures(ladder, walls, area, paper, gap, height, width):
                 continue  # (a wider gap's region can reach a little past the lines into another's)
             if 2 * int(np.count_nonzero(off[part])) <= size or (taken & part).any():
                 continue
+            if ladder.pocket(wide, touching, int(part_id), wider):
+                continue  # the page between figures, though the network paints it
             taken |= part
             found.append((ladder.open_gap(wide, touching, part_id, paper), part))
     return found
@@ -940,15 +1093,21 @@ def _leak(ladder, pixels, paper, gap, height, width):
     (where, the wider gap that closes it) when a wider gap (up to
     `FIGURE_GAP_SHARE`) closes it inside a figure, where `(x, y, width)` of
     the gap it closed at full size (`_gap`), or "a gap" when it has no
-    place; else None (the dab is on the paper). Decided at the coarse
-    scale."""
+    place; `POCKET` when wider gaps close it only in pockets of the page
+    between figures; else None (the dab is on the paper, or in a figure
+    too open to close). Decided at the coarse scale."""
     coarse = ladder.to_coarse(pixels)
+    pocket = None
     for wider in _figure_gaps(gap, height, width):
         wide, touching = ladder.coarse(wider)
         inner = _majority(wide, coarse)
-        if not touching[inner]:
-            return ladder.open_gap(wide, touching, inner, paper), wider
-    return None
+        if touching[inner]:
+            continue
+        if ladder.pocket(wide, touching, inner, wider):
+            pocket = POCKET
+            continue
+        return ladder.open_gap(wide, touching, inner, paper), wider
+    return pocket
 
 
 EDGE_REACH = 8
