@@ -59,6 +59,11 @@ def test_every_command_installs_the_filter_before_tensorflow_loads(command):
     assert _run(code)[-2:] == ["True", "False"]  # installed, and --help did not load TensorFlow
 
 
+def test_the_experiments_install_the_filter_before_their_modules_load_tensorflow():
+    code = "import sys, experiments; from colorize import tf_logs; print(tf_logs._FINDER in sys.meta_path)"
+    assert _run(code)[-1] == "True"
+
+
 @pytest.mark.slow
 def test_importing_tensorflow_after_install_prints_no_start_up_lines():
     quiet = _import_tensorflow()
