@@ -206,6 +206,19 @@ def test_a_dab_off_the_networks_paper_fills_its_open_figure_up_to_the_paper(gap,
     assert 0.8 * gap <= width <= 1.3 * gap, width
 
 
+def test_a_dab_by_the_outline_of_an_open_figure_fills_all_of_it_up_to_the_networks_paper():
+    # Within 16 px of the outline (off the paper far from ink and from the network's paper, where
+    # the fill starts): the whole figure, as from its middle, not the part a lone dab's flood
+    # took before it met the page's flood (a fifth of it, along straight edges).
+    size = 800
+    lines, inside, outside, _ = open_figure(size, 64, seed=3)
+    by_outline = np.argwhere(inside & (cv2.distanceTransform((lines >= 128).view(np.uint8), cv2.DIST_L2, 3) < 16))
+    for y, x in by_outline[:: len(by_outline) // 4][:4]:
+        hints = dab(lines.shape, [(int(x), int(y))], GREEN, radius=4)
+        plan = hint_flood.plan_fill(lines, *hints, paper_wall=network_paper(lines, 12))
+        assert np.all(plan.index[inside] == 1) and not plan.index[outside].any(), (x, y)
+
+
 def test_the_note_names_the_gap_where_the_fill_stops_not_a_passage_inside_the_figure():
     # A fish open at its mouth (about 95 px), with an oval and an eye inside: a wider closing cuts
     # the dab's side off through the passage between them, but the fill, walled by the network's

@@ -150,3 +150,64 @@ def test_a_dab_on_an_outline_fills_the_figure_not_the_page_and_between_figures_t
     blue = labels[size // 2, size // 2 + 20]
     assert new_mask.any() and (labels[new_mask] == blue).all()
     assert "fills the region beside it whose color is nearest its own" in notes[0]
+
+
+def _open_disc(size=400, thickness=5, gap_degrees=20):
+    """A circle on white open at its right (`gap_degrees` of its outline
+    missing, wider than the default gap closing: the disc and the page are
+    one region), and its inside (paper 5 px and more from the line)."""
+    lines = np.full((size, size), 255, np.uint8)
+    center, radius = (size // 2, size // 2), size // 3
+    half = gap_degrees / 2
+    cv2.ellipse(lines, center, (radius, radius), 0, half, 360 - half, 0, thickness, cv2.LINE_AA)
+    disc = np.zeros((size, size), np.uint8)
+    cv2.circle(disc, center, radius - thickness // 2 - 5, 1, -1)
+    return lines, disc > 0
+
+
+def _closed(lines):
+    regions = hint_fill.PaperRegions(lines)
+    wide = regions.labels(round(hint_flood.FIGURE_GAP_SHARE * min(lines.shape)))
+    return lambda: (wide, hint_flood._border_labels(wide))
+
+
+def test_a_dab_wholly_on_the_line_of_a_figure_open_to_the_page_goes_to_the_figure():
+    size = 400
+    lines, inside = _open_disc(size)
+    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    top = size // 2 - size // 3  # the outline's top, at the middle column
+    assert labels[size // 2, size // 2] == labels[5, 5]  # one region with the page
+    color = np.full((size, size, 3), 200, np.uint8)
+    hint_rgb, mask = one_hint(size, top - 1, size // 2 - 1, (32, 80, 192), 3)  # 3 px, wholly on the 5 px line
+    assert (lines[mask] < 128).all()
+    notes = []
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes, closed=_closed(lines))
+    ys, _ = np.nonzero(new_mask)
+    assert new_mask.any() and (ys > top).all() and (lines[new_mask] >= 128).all()  # below the line: inside
+    assert "fills the figure beside it, not the page around it" in notes[0]
+    # Without the wider regions it is not lost on the ink either: the paper beside it, both sides.
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels)
+    ys, _ = np.nonzero(new_mask)
+    assert new_mask.any() and (lines[new_mask] >= 128).all() and ys.min() < top < ys.max()
+
+
+def test_a_dab_on_a_line_wider_than_its_reach_finds_the_paper_beside_it_and_on_solid_ink_says_so():
+    size = 400
+    lines, inside = _open_disc(size, thickness=9, gap_degrees=0)
+    labels = hint_fill.line_regions(lines, hint_fill.default_gap(size, size))
+    color = np.full((size, size, 3), 200, np.uint8)
+    top = size // 2 - size // 3
+    hint_rgb, mask = one_hint(size, top - 1, size // 2 - 1, (32, 80, 192), 3)  # 2 px and more inside the ink
+    assert (cv2.dilate(mask.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool) <= (lines < 128)).all()
+    notes = []
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
+    assert new_mask.any() and (lines[new_mask] >= 128).all()
+    # A solid black block: no paper beside the dab; it is dropped, with a note.
+    lines = lines.copy()
+    lines[20:120, 20:120] = 0
+    hint_rgb, mask = one_hint(size, 60, 60, (32, 80, 192), 5)
+    notes = []
+    new_rgb, new_mask = hint_flood.snap_dabs(color, lines, hint_rgb, mask, labels, notes=notes)
+    assert not new_mask.any()
+    (note,) = notes
+    assert note == f"hint at 62,62 (#2050c0) is on ink with no paper beside it: it fills nothing; {hint_flood._INSIDE}"

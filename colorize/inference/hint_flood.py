@@ -236,6 +236,10 @@ SNAP_REACH = 2
 """How far (pixels) around a dab on a line `snap_dabs` looks for the
 regions beside it."""
 
+INK_REACH_SHARE = 0.02
+"""How far (a share of the short side) around a dab wholly on ink, with no
+paper within `SNAP_REACH`, `snap_dabs` looks (a dab on a thick outline)."""
+
 
 def _luma(rgb):
     """`(n,)` gray levels of `(n, 3)` RGB colors on 0..255 (OpenCV's RGB-to-gray, as `predict` reads sketches)."""
@@ -248,6 +252,7 @@ threshold and grayer than this: max - min of R, G, B below it, in levels."""
 
 
 _INSIDE = "put it inside the region to fill"
+_FIGURE_SIDE = "the figure beside it, not the page around it"
 
 
 def _is_ink(rgb, ink):
@@ -256,7 +261,27 @@ def _is_ink(rgb, ink):
     return bool(_luma(rgb[None])[0] < ink and rgb.max() - rgb.min() < INK_CHROMA)
 
 
-def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None, notes=None):
+def _figure_side(near, rows, cols, closed):
+    """For a dab on a line between paper of one region (`near`, `(h, w)`
+    bool, the paper beside it in the window `rows`, `cols`): the side of
+    the line that the regions at wide gaps (`closed()`: `(labels,
+    touching)`) close off from the border, a figure, when the line parts
+    `near` into sides and just one of them reaches such a region; else
+    None."""
+    if closed is None:
+        return None
+    count, sides = cv2.connectedComponents(near.view(np.uint8), connectivity=8)
+    if count < 3:
+        return None
+    labels, touching = closed()
+    enclosed = ~touching[labels[rows, cols]]
+    # (Any of a side's pixels: the wide regions are grown into the ink and part it at its middle,
+    # so a side's pixels by an anti-aliased line may count to the other side.)
+    inner = [side for side in range(1, count) if enclosed[sides == side].any()]
+    return sides == inner[0] if len(inner) == 1 else None
+
+
+def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None, notes=None, closed=None):
     """Dabs on a line go to one region beside it: where their middle is, or the nearest in color.
 
     A dab with pixels on the ink of a line (a careless dab touching an
@@ -269,8 +294,12 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
     figure before the page (the regions touching the picture's border: on
     a figure's outline, a user means the figure). It then covers the paper
     of that region within `reach` pixels of it.
-    Dabs wholly on paper are kept as they are, and so is a dab with one
-    region or none beside it. A dab of the lines' own color (gray, and
+    Dabs wholly on paper are kept as they are. A dab with one region
+    beside it goes to that one (a dab wholly on the line of a figure open
+    to the page, where the page and the figure are one region, is not lost
+    on the ink). A dab wholly on a line wider than `reach` looks for the
+    paper beside it up to `INK_REACH_SHARE` of the short side away; one
+    with none there (on a solid black area) is dropped, with a note. A dab of the lines' own color (gray, and
     darker than their threshold, `line_threshold`: `_is_ink`) beside no
     region whose mean color is that dark asks for the line itself: it is
     dropped. A dark red or blue is a color, not the line.
@@ -286,8 +315,14 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         paper: `(H, W)` bool, the sketch's paper, if the caller has it
             (`hint_fill.PaperRegions.paper`); default: from `lines`.
         notes: optional list: a one-line note is appended for each dab
-            whose middle is on a line (which side it went to was a guess)
-            and each dropped as the line itself.
+            whose middle is on a line (which side it went to was a guess),
+            each dropped as the line itself, and each on ink with no paper
+            beside it.
+        closed: optional function of no arguments that returns `(labels,
+            touching)`: the regions with wide gaps closed and which touch
+            the border (`FIGURE_GAP_SHARE`), for a dab on the line of a
+            figure that is one region with the page: it goes to the
+            figure's side.
 
     Returns:
         (hint_rgb, hint_mask): new arrays, the moved dabs' pixels in their
@@ -320,14 +355,37 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         near = cv2.dilate(own.view(np.uint8), kernel).view(bool) & paper[rows, cols]
         region = labels[rows, cols]
         candidates = np.unique(region[near & (region > 0)])
+        if not candidates.size:  # wholly on a line wider than the dab: the paper beside it, a line's width away
+            wide = max(reach, round(INK_REACH_SHARE * min(height, width)))
+            rows = slice(max(box[0].start - wide, 0), min(box[0].stop + wide, height))
+            cols = slice(max(box[1].start - wide, 0), min(box[1].stop + wide, width))
+            own = dab_map[rows, cols] == k
+            near = cv2.dilate(own.view(np.uint8), _disc(wide)).view(bool) & paper[rows, cols]
+            region = labels[rows, cols]
+            candidates = np.unique(region[near & (region > 0)])
         if _is_ink(dabs[k - 1].color, ink) and (luma[candidates] >= ink).all():
             out_mask[rows, cols][own] = False  # the line's own darkness on a line, beside no dark region: the line
             if notes is not None:
                 notes.append(f"{dabs[k - 1]} is the lines' own color on a line: it fills nothing; {_INSIDE}")
             continue
-        if candidates.size < 2:
-            continue  # one region beside it: the one it fills already
+        if not candidates.size:
+            out_mask[rows, cols][own] = False
+            if notes is not None:
+                notes.append(f"{dabs[k - 1]} is on ink with no paper beside it: it fills nothing; {_INSIDE}")
+            continue
         cy, cx = dabs[k - 1].y - rows.start, dabs[k - 1].x - cols.start
+        if candidates.size == 1:
+            # One region beside it (a figure open to the page is one region with it): the
+            # figure's side of the line where wider gaps close it, else the paper beside it.
+            into = _figure_side(near, rows, cols, closed) if not paper[rows, cols][cy, cx] else None
+            if into is None:
+                into = near & (region == candidates[0])
+            elif notes is not None:
+                notes.append(f"{dabs[k - 1]} is on a line: it fills {_FIGURE_SIDE}; {_INSIDE}")
+            out_mask[rows, cols][own] = False
+            out_mask[rows, cols][into] = True
+            out_rgb[rows, cols][into] = dabs[k - 1].color
+            continue
         if paper[rows, cols][cy, cx] and region[cy, cx] in candidates:
             best = region[cy, cx]  # its middle on a region's paper: where the user clicked
         else:
@@ -362,7 +420,13 @@ def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=No
     if not (hint_mask & ~paper).any():
         return hint_rgb, hint_mask, labels
     labels = regions.labels(gap) if labels is None else labels
-    return (*snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper, notes=notes), labels)
+    height, width = lines.shape
+
+    def closed():
+        wide = regions.labels(max(gap, round(FIGURE_GAP_SHARE * min(height, width))))
+        return wide, _border_labels(wide)
+
+    return (*snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper, notes=notes, closed=closed), labels)
 
 
 def gap_ladder(gap, height, width, share=None):
@@ -1018,6 +1082,15 @@ def _walled(lines, paper, part, pixels, cell):
     markers = np.where(inside, 0, 2).astype(np.int32)  # 2: the page around the part
     held_pieces = np.unique(pieces[ys, xs])
     held_pieces = held_pieces[held_pieces > 0]
+    core_count = int(pieces.max())
+    if not held_pieces.size and core_count and ys.size:
+        # A dab by the outline, off the core: the core nearest to it (a lone dab on flat paper
+        # would meet the page's flood halfway, along a straight edge through the figure).
+        away = np.ones(inside.shape, np.uint8)
+        away[ys, xs] = 0
+        distance = cv2.distanceTransform(away, cv2.DIST_L2, 3)
+        nearest = scipy.ndimage.minimum(distance, pieces, np.arange(1, core_count + 1))
+        held_pieces = np.array([1 + int(np.argmin(nearest))])
     if held_pieces.size:
         markers[np.isin(pieces, held_pieces)] = 1
     markers[ys, xs] = 1
