@@ -206,6 +206,21 @@ def test_a_dab_off_the_networks_paper_fills_its_open_figure_up_to_the_paper(gap,
     assert 0.8 * gap <= width <= 1.3 * gap, width
 
 
+@pytest.mark.parametrize("gap", [64, 200])
+def test_past_a_fill_up_to_the_networks_paper_the_page_is_white_not_the_networks_band(gap):
+    # Given the hint, the network paints the figure's color past the outline and through its
+    # gaps (here all it does not see as paper, which strays 25 px from the lines): what the
+    # fill leaves of that is the page, white, not a band of a lighter green.
+    size = 800
+    lines, inside, outside, _ = open_figure(size, gap, seed=3)
+    wall = network_paper(lines, 25)
+    painted = np.where(wall[..., None], np.uint8(255), np.array((120, 200, 60), np.uint8))  # (H, W, 3)
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(400, 400)], GREEN), paper_wall=wall)
+    assert plan.page is not None and plan.page[outside & ~wall].any()
+    out = hint_flood.paint(painted, lines, plan)
+    assert np.all(out[inside] == GREEN) and np.all(out[outside] == WHITE)
+
+
 def test_a_dab_by_the_outline_of_an_open_figure_fills_all_of_it_up_to_the_networks_paper():
     # Within 16 px of the outline (off the paper far from ink and from the network's paper, where
     # the fill starts): the whole figure, as from its middle, not the part a lone dab's flood

@@ -143,11 +143,17 @@ class FillPlan:
         dabs: the `Dab`s, in index order.
         notes: one-line notes (a fill that would leak, hints that share a
             region), in dab order.
+        page: `(H, W)` bool or None: pixels that `paint` makes white paper
+            where nothing fills them: the page side of a figure filled up
+            to the network's paper (`_walled`), which the network, given
+            the hint, paints in a band of the figure's color past the fill
+            (across the outline's gap).
     """
 
     index: np.ndarray
     dabs: list
     notes: list
+    page: np.ndarray = None
 
     def colors(self):
         """`(len(dabs) + 1, 3)` uint8: black, then each dab's color."""
@@ -930,6 +936,10 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
             notes.append((k, f"{dabs[k - 1]} is on the page: {_KEPT_OUT.format(gap=_gap(opening))}"))
             break
     notes = [note for _, note in sorted(notes, key=lambda item: item[0])]
+    page = None  # the page side of the walled parts
+    for key in groups:
+        if key[0] == "wall":
+            page = (page if page is not None else np.zeros(shape, bool)) | (walls.parts[key] & ~areas[key])
     claimed = np.zeros(shape, bool)
     for key in sorted(groups, key=lambda key: int(np.count_nonzero(areas[key]))):
         ids = sorted(groups[key])
@@ -942,7 +952,9 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         split = split_between(area, dab_map, ids)
         np.copyto(index, split, where=area)
         notes.append(f"{_name(dabs, ids)} share one region: it is split between them, each pixel to the nearest")
-    return FillPlan(index, dabs, notes)
+    if page is not None:
+        page &= ~claimed
+    return FillPlan(index, dabs, notes, page)
 
 
 _LEFT = "its region is left to the network (close the gap, or dab the paper around it too)"
@@ -1279,8 +1291,14 @@ def _figure_gaps(gap, height, width):
     return gap_ladder(max([*gap_ladder(gap, height, width), gap]), height, width, FIGURE_GAP_SHARE)
 
 
+PAGE = (255, 255, 255)
+"""The color `paint` gives a plan's `page` pixels: paper, as the shipped
+decoding gives it."""
+
+
 def paint(rgb, lines, plan, in_place=False):
-    """The filled image: each filled pixel is its dab's color times lines / 255.
+    """The filled image: each filled pixel is its dab's color times lines /
+    255, and the plan's `page` pixels `PAGE` times lines / 255.
 
     Args:
         rgb: `(H, W, 3)` uint8 RGB, the colors where nothing is filled.
@@ -1295,12 +1313,20 @@ def paint(rgb, lines, plan, in_place=False):
     out = rgb if in_place else np.array(rgb, np.uint8, copy=True)
     if not plan.dabs:
         return out
-    fill = (plan.index > 0).view(np.uint8)
+    filled = plan.index > 0
+    if plan.page is not None:
+        filled |= plan.page
+    fill = filled.view(np.uint8)
     left, top, width, height = cv2.boundingRect(fill)  # only the filled part is touched
     if not width:
         return out
     rows, cols = slice(top, top + height), slice(left, left + width)
-    color = np.take(plan.colors(), plan.index[rows, cols], axis=0)  # (h, w, 3) uint8
+    index = plan.index[rows, cols]
+    colors = plan.colors()
+    if plan.page is not None:  # the page side of walled parts: one more color, white
+        index = np.where(plan.page[rows, cols], len(colors), index)
+        colors = np.vstack([colors, np.array([PAGE], np.uint8)])
+    color = np.take(colors, index, axis=0)  # (h, w, 3) uint8
     if lines is not None:
         # round(color * lines / 255): OpenCV rounds to nearest (no ties: 255 is odd).
         color = cv2.multiply(color, cv2.cvtColor(lines[rows, cols], cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
