@@ -284,6 +284,24 @@ def test_a_dab_on_the_networks_paper_fills_the_paper_not_a_figure_the_network_se
     assert 0.8 * gap <= int(words[words.index("about") + 1]) <= 1.3 * gap, note
 
 
+@pytest.mark.parametrize("degrees", [20, 25, 30])
+def test_the_page_fill_ends_across_the_gap_of_a_figure_it_keeps_out(degrees):
+    # A circle open at its right (34 to 56 px), which the network sees as a figure: the page's
+    # dab fills the mouth of the gap outside the circle's curve, and nothing of the figure
+    # farther than 20 px inside its chord.
+    lines = np.full((400, 400), 255, np.uint8)
+    cv2.ellipse(lines, (200, 200), (120, 120), 0, degrees / 2, 360 - degrees / 2, 0, 5, cv2.LINE_AA)
+    disc = cv2.circle(np.zeros(lines.shape, np.uint8), (200, 200), 120, 1, -1)
+    wall = cv2.dilate(disc, np.ones((17, 17), np.uint8)) == 0
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(20, 20)], (200, 30, 30)), paper_wall=wall)
+    outer = cv2.circle(np.zeros(lines.shape, np.uint8), (200, 200), 126, 1, -1) == 0
+    mouth = outer & (lines >= 250) & (cv2.circle(np.zeros(lines.shape, np.uint8), (320, 200), 40, 1, -1) > 0)
+    chord = 200 + 120 * np.cos(np.deg2rad(degrees / 2))
+    deep = (disc > 0) & (np.arange(400)[None, :] < chord - 20)
+    assert np.all(plan.index[mouth] == 1) and not plan.index[deep].any()
+    assert "is on the page: it fills the page up to what the network sees as a figure" in plan.notes[0]
+
+
 def test_a_dab_on_the_page_is_silent_about_an_open_figure_with_a_dab_of_its_own():
     size = 800
     lines, inside, outside, _ = open_figure(size, 64, seed=3)

@@ -881,8 +881,9 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                     if walls.has_wall:  # nor the figures the network sees that a wider gap closes
                         found = _open_figures(ladder, walls, areas[key], paper, gap, height, width)
                         kept_out[key] = (k, found)
-                        for _, part in found:
-                            areas[key] &= ~ladder.to_full(part, height, width)
+                        for _, part, wider in found:  # its edge across the gap found at full size
+                            figure = ladder.to_full(part, height, width) & areas[key]
+                            areas[key] &= ~_sharpened(figure, lines, paper, labels == region, wider)
             else:
                 key = (*key, region)
                 if key not in areas:
@@ -930,7 +931,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         notes.append((k, _open_note(dabs[k - 1], where, _WALLED)))
     for key, (k, found) in kept_out.items():
         others = [i for i in range(1, len(dabs) + 1) if i not in groups[key]]
-        for opening, part in found:
+        for opening, part, _ in found:
             if any(part.ravel()[ladder.to_coarse(pixels_of[i - 1])].any() for i in others):
                 continue  # the figure has a dab of its own
             notes.append((k, f"{dabs[k - 1]} is on the page: {_KEPT_OUT.format(gap=_gap(opening))}"))
@@ -1145,8 +1146,9 @@ def _open_figures(ladder, walls, area, paper, gap, height, width):
     in `area`.
 
     Returns:
-        [(where, part)]: where each part's outline is open, as `_leak`
-        gives it, and its `(h, w)` bool mask at the coarse scale.
+        [(where, part, wider)]: where each part's outline is open, as
+        `_leak` gives it, its `(h, w)` bool mask at the coarse scale, and
+        the gap that closed it.
     """
     k = ladder.factor
     covered = area[::k, ::k]
@@ -1169,7 +1171,7 @@ def _open_figures(ladder, walls, area, paper, gap, height, width):
             if ladder.pocket(wide, touching, int(part_id), wider):
                 continue  # the page between figures, though the network paints it
             taken |= part
-            found.append((ladder.open_gap(wide, touching, part_id, paper), part))
+            found.append((ladder.open_gap(wide, touching, part_id, paper), part, wider))
     return found
 
 
