@@ -297,7 +297,8 @@ def test_the_page_fill_ends_across_the_gap_of_a_figure_it_keeps_out(degrees):
     outer = cv2.circle(np.zeros(lines.shape, np.uint8), (200, 200), 126, 1, -1) == 0
     mouth = outer & (lines >= 250) & (cv2.circle(np.zeros(lines.shape, np.uint8), (320, 200), 40, 1, -1) > 0)
     chord = 200 + 120 * np.cos(np.deg2rad(degrees / 2))
-    deep = (disc > 0) & (np.arange(400)[None, :] < chord - 20)
+    inner = cv2.circle(np.zeros(lines.shape, np.uint8), (200, 200), 114, 1, -1) > 0  # (off the line)
+    deep = inner & (np.arange(400)[None, :] < chord - 20)
     assert np.all(plan.index[mouth] == 1) and not plan.index[deep].any()
     assert "is on the page: it fills the page up to what the network sees as a figure" in plan.notes[0]
 

@@ -922,6 +922,9 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
             area = _sharpened(areas[key], lines, paper, labels == key[-1], key[1])
             areas[key] = _without_slivers(area, dab_pixels, max(1, round(gap)))
+        elif key[0] == "paper":
+            dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
+            areas[key] = _reached(areas[key], paper, dab_pixels)
     for k, (opening, wall_key) in walled_notes.items():
         # Where the fill meets the network's paper is where the outline is open: the gap the wider
         # closing found when the fill stops there, else (it closed a passage between two shapes
@@ -1253,6 +1256,29 @@ def _sharpened(area, lines, paper, region, gap):
     near = near.view(bool)
     out[box] = np.where(near, markers == 1, True) & area[box] & region[box]
     return out
+
+
+def _reached(area, paper, pixels):
+    """The page's fill (`area`, `(H, W)` bool) less the paper it cannot
+    reach: pieces of its paper (4-connected) that neither touch the
+    picture's border nor hold a dab's pixel (flat `pixels`). The figures
+    kept out of it are found at a wider gap, whose regions are grown into
+    the lines and may leave a sliver of a figure's paper, inside its
+    outline, to the page."""
+    on_paper = (area & (paper > 0)).view(np.uint8)
+    count, pieces = cv2.connectedComponents(on_paper, connectivity=4)
+    if count <= 2:
+        return area
+    keep = np.zeros(count, bool)
+    keep[_border_values(pieces)] = True
+    keep[pieces.ravel()[pixels]] = True
+    keep[0] = True  # ink (and what is not in `area`, which stays out)
+    return area & keep[pieces]
+
+
+def _border_values(labels):
+    """The labels on the border of `labels` (`(H, W)` ints)."""
+    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
 
 
 def _without_slivers(area, pixels, width):
