@@ -147,6 +147,28 @@ def test_every_named_color_goes_to_the_shape_it_suits_best():
     assert palette_snap.Palette(np.zeros(3), palette).every_color
 
 
+def test_a_hinted_shape_neither_shows_a_named_color_nor_is_given_one():
+    # As above; a hint in the inner box will cover it with its own color, so green, which it
+    # would take, goes to the right box (20 % green) instead, and the left box stays red.
+    lines = _boxes()
+    cv2.rectangle(lines, (20, 20), (45, 40), 0, 2)
+    color = np.full((60, 130, 3), 255, np.float32)
+    color[7:54, 7:59] = PINK
+    color[22:39, 22:44] = PINK
+    color[22:27, 22:44] = (60, 150, 70)
+    color[7:54, 72:124] = PINK
+    color[7:16, 72:124] = (60, 150, 70)
+    palette = np.uint8([RED, BLUE, GREEN])
+    plain = palette_snap.snap_colors(color.copy(), palette, lines=lines)
+    np.testing.assert_array_equal(plain[30, 30], GREEN)
+    assert tuple(plain[30, 100]) != GREEN
+    hinted = np.zeros(lines.shape, bool)
+    hinted[29:32, 30:33] = True  # a dab in the inner box
+    out = palette_snap.snap_colors(color.copy(), palette, lines=lines, hinted=hinted)
+    np.testing.assert_array_equal(out[30, 100], GREEN)
+    np.testing.assert_array_equal(out[10, 10], RED)
+
+
 def _colors_of(color, lines, seed):
     """The colors of the pixels of the line-bounded region holding `seed` (y, x)."""
     _, labels, _ = fullres.line_regions(lines)

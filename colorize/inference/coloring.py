@@ -267,7 +267,7 @@ class Model:
         return out["rgb"].numpy()[0]
 
 
-def full_resolution(color, lines, model, upsample="regions", palette=None):
+def full_resolution(color, lines, model, upsample="regions", palette=None, hinted=None):
     """The full-size output from the trained-scale color.
 
     Args:
@@ -279,6 +279,8 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
         palette: optional `palette_snap.Palette`: with "regions", the
             chromatic pixels take its colors, one per shape
             (`palette_snap.snap_colors`).
+        hinted: optional `(H, W)` bool, the hints' pixels (the shapes that
+            hold them are filled afterwards: `snap_colors`' `hinted`).
 
     Returns:
         (rgb, flat): `(H, W, 3)` uint8 RGB with the lines multiplied in, and
@@ -302,7 +304,7 @@ def full_resolution(color, lines, model, upsample="regions", palette=None):
     )  # (H, W, 3) float32
     if palette is not None:
         palette_snap.snap_colors(
-            up, palette.colors, palette.snap, lines, palette.unify_share, regions, palette.every_color
+            up, palette.colors, palette.snap, lines, palette.unify_share, regions, palette.every_color, hinted
         )
     del regions
     flat = cv2.convertScaleAbs(up)  # rounded and saturated to uint8, without a float copy
@@ -439,7 +441,7 @@ def colorize_array(
         # Given a palette alone, closed regions are paper where either pass sees paper too: the
         # palette's pass alone paints white shapes it has a color for.
         model.evidence = (mass if not hinted else given[0], *given[1:], mass)
-    rgb, flat = full_resolution(color, lines, model, upsample, palette)
+    rgb, flat = full_resolution(color, lines, model, upsample, palette, net_hints[1] if net_hints else None)
     notes = [] if from_color or (note := colored_input.note(whole)) is None else [note]
     page_size = lines.shape
     if border is not None:

@@ -102,7 +102,14 @@ _GRAY, _PAPER = -1, -2  # `taken` for pixels without a palette color
 
 
 def snap_colors(
-    color, colors, max_distance=math.inf, lines=None, unify_share=UNIFY_SHARE, regions=None, every_color=True
+    color,
+    colors,
+    max_distance=math.inf,
+    lines=None,
+    unify_share=UNIFY_SHARE,
+    regions=None,
+    every_color=True,
+    hinted=None,
 ):
     """Gives the pixels of the full-size flat color the palette's colors, in place.
 
@@ -123,6 +130,10 @@ def snap_colors(
             shape whose colors were nearest it), one color per shape, taken
             only from a color that another shape keeps (`_every_color`): a
             user who names colors expects each of them somewhere.
+        hinted: optional `(H, W)` bool, the color hints' pixels: a shape
+            that holds one is filled with its hint's color afterwards
+            (`hint_flood`), so for `every_color` its palette color does not
+            show, and it is not given one.
 
     Returns:
         `color`.
@@ -172,11 +183,12 @@ def snap_colors(
 
     fullres.for_bands(band, height, width, 2)
     if shaped:
-        _one_color_regions(color, taken, palette_rgb, regions or fullres.line_regions(lines), unify_share, before)
+        regions = regions or fullres.line_regions(lines)
+        _one_color_regions(color, taken, palette_rgb, regions, unify_share, before, hinted)
     return color
 
 
-def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=None):
+def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=None, hinted=None):
     """`snap_colors`' shapes: in a region that does not touch the border,
     and in each connected patch of color of one that does, the colored
     pixels (not paper) take the color most of them took, a palette color or
@@ -184,7 +196,8 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=N
     then every line pixel takes its nearest region pixel's color (`regions`:
     `fullres.line_regions` of the lines). With `before` (`(ceil(H / 2),
     ceil(W / 2), 3)` uint8 RGB of every other pixel before snapping), a
-    palette color no shape took goes to one (`_every_color`)."""
+    palette color no shape took goes to one (`_every_color`), not counting
+    the shapes that hold a pixel of `hinted` (`(H, W)` bool)."""
     _, labels, count = regions
     n = len(palette_rgb)
     colored = taken != _PAPER
@@ -229,7 +242,11 @@ def _one_color_regions(color, taken, palette_rgb, regions, unify_share, before=N
             ).astype(np.float64)  # (numpy counts nothing in int64)
             return np.divide(sums, size[:, np.newaxis], out=np.full_like(sums, np.inf), where=size[:, None] > 0)
 
-        _every_color(winner, votes, unified, closeness)
+        counted = unified
+        if hinted is not None and hinted.any():  # their hints' colors will cover them
+            counted = unified.copy()
+            counted[np.unique(flat_labels[hinted.ravel()])] = False
+        _every_color(winner, votes, counted, closeness)
     flat_color = color.reshape(-1, 3)
     if unified.any():
         grays = colored & (flat_taken == _GRAY)
