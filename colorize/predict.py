@@ -57,6 +57,7 @@ from colorize.inference.jobs import (
     collect_inputs,
     color_jobs,
     output_target,
+    passed_over,
     skip_existing,
     unused_layers,
 )
@@ -176,6 +177,8 @@ def main(argv=None):
     for layer in unused_layers(layers, jobs, failures):
         name = os.path.basename(layer)[: -len(HINTS_SUFFIX)]
         print(f"note: {layer}: no sketch {name}.png (or .jpg...) beside it; this hint layer is not used", flush=True)
+    for layer in passed_over(jobs, args.hints):
+        print(f"note: {layer}: --hints {args.hints} is used instead; this hint layer is not used", flush=True)
     jobs, failures = check_hints(jobs, failures, args.hints, points)
     out_file = None if out_name is None else args.out_dir
     total = len(jobs) + len(failures)  # every input gets its [i/total] line; these fail first

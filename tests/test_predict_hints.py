@@ -140,7 +140,12 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
     out = tmp_path / "out"
     # --hint points (3 x 3 px here) are laid over the layer: the box turns green, the circle stays red.
     argv = [str(tmp_path / "s.png"), "-o", str(out), "--model", run_dir, "--hints", str(tmp_path / "layer.png")]
+    _write_png(tmp_path / "s.hints.png", _layer(160, 200, [(150, 80, RED)]))  # replaced by --hints: said
     assert predict.main([*argv, "--hint", "150,80,#14C83C", "--hint", "160, 60, 14c83c"]) == 0
+    passed = [line for line in capsys.readouterr().out.splitlines() if "not used" in line]
+    instead = f"--hints {tmp_path / 'layer.png'} is used instead; this hint layer is not used"
+    assert passed == [f"note: {tmp_path / 's.hints.png'}: {instead}"]
+    (tmp_path / "s.hints.png").unlink()
     colored = cv2.cvtColor(cv2.imread(str(out / "s.png")), cv2.COLOR_BGR2RGB)
     lines = coloring.Model(run_dir).prepare(np.dstack([img] * 3))[1]
     _expect_filled(colored, lines, circle, RED)

@@ -38,6 +38,21 @@ def layer_of(path, layer=None):
     return layer
 
 
+def passed_over(jobs, layer):
+    """The hint layers `NAME.hints.png` beside the jobs' inputs that
+    `layer` (`predict --hints FILE`) replaces: a list of their paths, each
+    once (none without `layer`, or when it is that file)."""
+    if layer is None:
+        return []
+    given = os.path.realpath(layer)
+    found = []
+    for path, _ in jobs:
+        sibling = os.path.splitext(path)[0] + HINTS_SUFFIX
+        if os.path.isfile(sibling) and os.path.realpath(sibling) != given and sibling not in found:
+            found.append(sibling)
+    return found
+
+
 def check_hints(jobs, failures, layer=None, points=()):
     """The jobs whose hints are usable (checked before the model loads,
     with each input's size from its header): each input's hint layer
