@@ -303,6 +303,23 @@ def test_the_page_fill_ends_across_the_gap_of_a_figure_it_keeps_out(degrees):
     assert "is on the page: it fills the page up to what the network sees as a figure" in plan.notes[0]
 
 
+@pytest.mark.parametrize("degrees", [20, 25, 30])
+def test_a_figure_closed_at_its_gap_beside_a_dabbed_page_is_filled_to_its_outline(degrees):
+    # A white dab on the page and a blue one in a circle open at its right (34 to 56 px): the
+    # circle's fill reaches its outline all round (the wider closing's regions, grown into the
+    # lines, left an arc of 340 to 540 px of its paper to the page's white), not past its gap.
+    lines = np.full((400, 600), 255, np.uint8)
+    cv2.ellipse(lines, (250, 200), (120, 120), 0, degrees / 2, 360 - degrees / 2, 0, 5, cv2.LINE_AA)
+    blue = (32, 80, 192)
+    hints = merged(dab(lines.shape, [(250, 370)], WHITE), dab(lines.shape, [(250, 200)], blue))
+    plan = hint_flood.plan_fill(lines, *hints)
+    filled = plan.index == 1 + [d.color for d in plan.dabs].index(blue)
+    outside = cv2.circle(np.zeros(lines.shape, np.uint8), (250, 200), 124, 1, -1) == 0
+    inside = cv2.circle(np.zeros(lines.shape, np.uint8), (250, 200), 116, 1, -1) > 0
+    inside &= np.arange(600)[None, :] < 250 + 120 * np.cos(np.deg2rad(degrees / 2)) - 6  # (short of the gap)
+    assert not filled[outside].any() and np.count_nonzero(inside & ~filled) <= 200
+
+
 def test_a_dab_on_the_page_is_silent_about_an_open_figure_with_a_dab_of_its_own():
     size = 800
     lines, inside, outside, _ = open_figure(size, 64, seed=3)
