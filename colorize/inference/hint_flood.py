@@ -1273,16 +1273,10 @@ def _reached(area, paper, pixels):
     count, pieces = cv2.connectedComponents(on_paper, connectivity=4)
     if count <= 2:
         return area
-    keep = np.zeros(count, bool)
-    keep[_border_values(pieces)] = True
+    keep = _border_labels(pieces)
     keep[pieces.ravel()[pixels]] = True
     keep[0] = True  # ink (and what is not in `area`, which stays out)
     return area & keep[pieces]
-
-
-def _border_values(labels):
-    """The labels on the border of `labels` (`(H, W)` ints)."""
-    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
 
 
 def _without_slivers(area, pixels, width):
