@@ -385,7 +385,7 @@ their border holds at most this many times the closed gap's width of
 length): a wider passage is not a gap this closing closes."""
 
 
-def skeleton_ends(ink, prune=False):
+def skeleton_ends(ink, prune=False, steps=False):
     """Where the strokes of a drawing end: the ends of its ink's skeleton.
 
     Args:
@@ -394,10 +394,14 @@ def skeleton_ends(ink, prune=False):
             (rounded up, at least 2 px), so that the short spurs a thick
             line leaves at its corners are gone (a closed outline then has
             no end) and every stroke's end lies that much inside it.
+        steps: also count as an end a skeleton pixel whose two neighbours
+            are beside each other (`_tips`: a step where a skeleton ends,
+            which the one-neighbour test misses; a solid shape's corners
+            then have ends too).
 
     Returns:
         (ends, stroke): `(h, w)` bool, True on skeleton pixels with one
-        8-neighbour; and the lines' median width in pixels (twice the ink's
+        8-neighbour (with `steps`, `_tips`); and the lines' median width in pixels (twice the ink's
         distance to paper on its skeleton; 0 without ink).
     """
     skeleton = skimage.morphology.skeletonize(ink).astype(np.uint8)
@@ -411,11 +415,32 @@ def skeleton_ends(ink, prune=False):
         for _ in range(max(2, int(np.ceil(stroke)))):
             neighbours = cv2.filter2D(skeleton, cv2.CV_16S, ones, borderType=cv2.BORDER_CONSTANT)
             tips = (skeleton > 0) & (neighbours <= 2)  # itself and at most one neighbour
+            if steps:
+                tips |= _tips(skeleton)
             if not tips.any():
                 break
             skeleton[tips] = 0
+    if steps:
+        return _tips(skeleton), stroke
     neighbours = cv2.filter2D(skeleton, cv2.CV_16S, ones, borderType=cv2.BORDER_CONSTANT)
     return (skeleton > 0) & (neighbours == 2), stroke  # itself and one neighbour
+
+
+def _tips(skeleton):
+    """`(h, w)` bool: the pixels of `skeleton` (uint8, 1 on it) where it
+    ends: one run of skeleton in their ring of 8 neighbours, of one pixel
+    or of two beside each other (a step at the end of a skeleton leaves
+    its last pixel with two neighbours)."""
+    padded = np.pad(skeleton, 1)
+    ys, xs = np.nonzero(padded)  # only the skeleton's pixels are looked at
+    ring = np.stack([padded[ys + dy, xs + dx] > 0 for dy, dx in _RING])  # (8, n)
+    runs = np.sum(~ring & np.roll(ring, -1, axis=0), axis=0)
+    tips = np.zeros(skeleton.shape, bool)
+    tips[ys - 1, xs - 1] = (runs == 1) & (np.sum(ring, axis=0) <= 2)
+    return tips
+
+
+_RING = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # round the ring in order
 
 
 def _line_ends(paper, reach):

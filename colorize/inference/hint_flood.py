@@ -48,7 +48,10 @@ pixels of one color):
    paint program's gap-closing fill does, and the note ends "filled up to
    that gap, as if it were closed ...": a hint is not lost because the
    network took its figure for paper. A figure closed at a wider gap ends
-   straight across the gap at the ends of its outline (`_sharpened`).
+   straight across the gap at the ends of its outline (`_sharpened`), and
+   so does a fill walled by the network's paper (`_walled`): a line from
+   each stroke end at the gap to the nearest ink across it (`_gap_cuts`)
+   is drawn into the sketch for the flood.
    A region that a wider gap closes off only at gaps between outlines
    that each close on their own, with no stroke ending at any of them (the
    paper between three squares), is a pocket of the page, not a figure
@@ -483,6 +486,7 @@ class _Ladder:
         self._piece_stats = None
         self._piece_holes = {}  # piece -> px of paper it encloses
         self._ends = None  # (stroke ends, their cut-back) at the deciding scale
+        self._cut_ends = None  # the ends `_gap_cuts` starts from
 
     def full(self, gap):
         """(labels, touching) at full size with gaps up to `gap` px closed."""
@@ -561,16 +565,32 @@ class _Ladder:
         if not openings.any():
             return False
         ink = self.small_paper()[box] == 0
-        if self._ends is None:  # once for the whole sketch: a box would cut strokes and make ends
-            ends, stroke = hint_fill.skeleton_ends(self.small_paper() == 0, prune=True)
-            self._ends = (ends, max(2, int(np.ceil(stroke))))
-        ends, prune = self._ends
+        ends, prune = self.stroke_ends()
         near = cv2.dilate(openings.view(np.uint8), _disc(_reach(size))).view(bool)
         if np.any(ends[box] & cv2.dilate(near.view(np.uint8), _disc(prune)).view(bool)):  # an end recedes by `prune`
             return False
         pieces = np.unique(self._ink_pieces()[box][near & ink])
         pieces = pieces[pieces > 0]
         return pieces.size > 0 and all(self._closed(int(piece), size) for piece in pieces)
+
+    def stroke_ends(self):
+        """(ends, prune): the strokes' ends at the deciding scale
+        (`hint_fill.skeleton_ends`, pruned; `(h, w)` bool), and how far they
+        recede into their strokes (px at that scale). Computed once for the whole sketch: a box would cut
+        strokes and make ends."""
+        if self._ends is None:
+            ends, stroke = hint_fill.skeleton_ends(self.small_paper() == 0, prune=True)
+            self._ends = (ends, max(2, int(np.ceil(stroke))))
+        return self._ends
+
+    def cut_ends(self):
+        """(ends, prune) for `_gap_cuts`, at the deciding scale: as
+        `stroke_ends`, with the ends a step in the skeleton hides
+        (`hint_fill.skeleton_ends(steps=True)`)."""
+        if self._cut_ends is None:
+            ends, stroke = hint_fill.skeleton_ends(self.small_paper() == 0, prune=True, steps=True)
+            self._cut_ends = (ends, max(2, int(np.ceil(stroke))))
+        return self._cut_ends
 
     def _ink_pieces(self):
         """`(h, w)` int32 labels of the ink's 8-connected pieces at the deciding scale, 0 on paper."""
@@ -883,7 +903,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
                         kept_out[key] = (k, found)
                         for _, part, wider in found:  # its edge across the gap found at full size
                             figure = ladder.to_full(part, height, width) & areas[key]
-                            areas[key] &= ~_sharpened(figure, lines, paper, labels == region, wider)
+                            areas[key] &= ~_sharpened(figure, lines, paper, labels == region, wider, ladder)
             else:
                 key = (*key, region)
                 if key not in areas:
@@ -917,10 +937,14 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
     for key, ids in groups.items():
         if key[0] == "wall":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
-            areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell)
+            # The gaps to cut straight: up to half again the widest the closing found, or any a
+            # figure's outline may have.
+            widths = [note[0][2] for i, note in walled_notes.items() if i in ids and isinstance(note[0], tuple)]
+            cut_reach = 1.5 * max(widths) if widths else FIGURE_GAP_SHARE * min(height, width)
+            areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell, ladder, cut_reach, labels == key[1])
         elif key[0] == "figure":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
-            area = _sharpened(areas[key], lines, paper, labels == key[-1], key[1])
+            area = _sharpened(areas[key], lines, paper, labels == key[-1], key[1], ladder)
             areas[key] = _without_slivers(area, dab_pixels, max(1, round(gap)))
         elif key[0] == "paper":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
@@ -1054,7 +1078,7 @@ class _Walls:
         return key
 
 
-def _walled(lines, paper, part, pixels, cell):
+def _walled(lines, paper, part, pixels, cell, ladder=None, reach=0, region=None):
     """What dabs fill of a part of a region off the network's paper (`_Walls.part`).
 
     The network decides paper at its own scale, so its paper edge strays
@@ -1065,7 +1089,11 @@ def _walled(lines, paper, part, pixels, cell):
     the part's paper against the page around it (OpenCV's watershed,
     flooding by darkness), so that they meet at the outline and in its gap;
     the part's lines then go to their nearest paper, split at their middle
-    as between regions.
+    as between regions. On flat paper that meeting is ragged and wanders
+    with the network's paper edge, so where the fill meets the page within
+    `reach` px of a stroke's end, the gap is cut straight: a line from the
+    end to the nearest ink of another stroke (`_gap_cuts`) is drawn into
+    the sketch and the flood is run again round it (`_recut`).
 
     Args:
         lines: `(H, W)` uint8 sketch.
@@ -1073,9 +1101,15 @@ def _walled(lines, paper, part, pixels, cell):
         part: `(H, W)` bool.
         pixels: flat indices of the dabs' pixels.
         cell: the network's cell in full-size pixels.
+        ladder: the sketch's `_Ladder` (its stroke ends), or None: no cuts.
+        reach: the widest gap to cut across, in px (0: no cuts).
+        region: `(H, W)` bool, the region that holds `part` (needed with
+            `ladder`): on the fill's side of a cut, the fill may take the
+            region's paper that the network sees as paper.
 
     Returns:
-        `(H, W)` bool, within `part`.
+        `(H, W)` bool, within `part` but where a cut gives it more of
+        `region`.
     """
     height, width = part.shape
     area = np.zeros((height, width), bool)
@@ -1084,13 +1118,77 @@ def _walled(lines, paper, part, pixels, cell):
     top, left = max(0, top - 1), max(0, left - 1)
     box = (slice(top, bottom), slice(left, right))
     inside = part[box]
-    on_paper = inside & (paper[box] > 0)
     ys, xs = np.divmod(pixels, width)
     ys, xs = ys - top, xs - left
     in_box = (ys >= 0) & (ys < bottom - top) & (xs >= 0) & (xs < right - left)  # a dab may reach past the part
     ys, xs = ys[in_box], xs[in_box]
     held = inside[ys, xs]
     ys, xs = ys[held], xs[held]
+    sketch = lines[box]
+    filled = _walled_flood(sketch, paper[box] > 0, inside, ys, xs, cell)
+    if ladder is not None and reach > 0 and filled.any():
+        cuts = _gap_cuts(ladder, paper, box, filled, reach)
+        if cuts:
+            _recut(filled, sketch, paper[box] > 0, region[box], cuts, reach)
+    area[box] = filled
+    return area
+
+
+def _recut(filled, lines, on_paper, inside, cuts, reach):
+    """`_walled`'s fill decided again within `reach` px of the `cuts`
+    (`_gap_cuts`): with the cuts drawn in as ink, each piece of the
+    region's paper (`inside`, 4-connected) there is the fill's where at
+    least `RECUT_SHARE` of it outside that reach is filled, the page's
+    where at most 1 - `RECUT_SHARE` is, and stays as it was otherwise (a
+    gap left uncut joins the figure to the page); lines and the cuts go to
+    their nearest paper. Worked on the cuts' box with `reach` round it.
+
+    Args:
+        filled: `(h, w)` bool, the fill; changed in place.
+        lines: `(h, w)` uint8 sketch.
+        on_paper: `(h, w)` bool, the sketch's paper.
+        inside: `(h, w)` bool, the dab's region.
+        cuts: [((x0, y0), (x1, y1))], `_gap_cuts`.
+        reach: px.
+    """
+    h, w = filled.shape
+    pts = np.array([p for cut in cuts for p in cut])
+    r = int(np.ceil(reach)) + 2
+    x0, y0 = max(0, int(pts[:, 0].min()) - r), max(0, int(pts[:, 1].min()) - r)
+    x1, y1 = min(w, int(pts[:, 0].max()) + r + 1), min(h, int(pts[:, 1].max()) + r + 1)
+    box = (slice(y0, y1), slice(x0, x1))
+    drawn = _drawn([((a[0] - x0, a[1] - y0), (b[0] - x0, b[1] - y0)) for a, b in cuts], (y1 - y0, x1 - x0))
+    zone = cv2.distanceTransform((drawn == 0).view(np.uint8), cv2.DIST_L2, 3) <= reach
+    region = inside[box]
+    free = region & on_paper[box] & (drawn == 0)
+    count, pieces = cv2.connectedComponents(free.view(np.uint8), connectivity=4)
+    was = filled[box]
+    far = free & ~zone
+    total = np.bincount(pieces[far], minlength=count)
+    share = np.bincount(pieces[far], weights=was[far], minlength=count) / np.maximum(total, 1)
+    side = np.zeros(count, np.int32)  # 0: as it was, 1: the fill's, 2: the page's
+    side[(total > 0) & (share >= RECUT_SHARE)] = 1
+    side[(total > 0) & (share <= 1 - RECUT_SHARE)] = 2
+    side[0] = 0
+    labels = np.where(was, 1, 2).astype(np.int32)
+    decided = zone & free & (side[pieces] > 0)
+    labels[decided] = side[pieces][decided]
+    # The lines and the cuts near the cuts: to their nearest paper (split at their middle).
+    _assign_nearest(labels, zone & region & ~on_paper[box] | (drawn > 0) & region)
+    filled[box] = region & (labels == 1)
+
+
+RECUT_SHARE = 0.9
+"""`_recut`: a piece of paper near a cut is the fill's (or the page's) when
+at least this share of it away from the cuts was (from the watershed)."""
+
+
+def _walled_flood(lines, on_paper, inside, ys, xs, cell):
+    """`_walled`'s flood on its box: `(h, w)` bool, the part of `inside`
+    (bool) that the dab pixels (`ys`, `xs`, within `inside`) and the core
+    they hold take, against the page (outside `inside`); `on_paper` is
+    the box's paper (bool), `lines` its sketch (uint8)."""
+    on_paper = on_paper & inside
     distance = cv2.distanceTransform(on_paper.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
     core = (distance > WALL_CORE * cell).view(np.uint8)
     del distance
@@ -1110,10 +1208,158 @@ def _walled(lines, paper, part, pixels, cell):
     if held_pieces.size:
         markers[np.isin(pieces, held_pieces)] = 1
     markers[ys, xs] = 1
-    cv2.watershed(cv2.cvtColor(cv2.bitwise_not(lines[box]), cv2.COLOR_GRAY2BGR), markers)
+    cv2.watershed(cv2.cvtColor(cv2.bitwise_not(np.ascontiguousarray(lines)), cv2.COLOR_GRAY2BGR), markers)
     _assign_nearest(markers, (markers <= 0) | (inside & ~on_paper))
-    area[box] = inside & (markers == 1)
-    return area
+    return inside & (markers == 1)
+
+
+OWN_STROKE = 2.0
+"""`_gap_cuts`: ink joined to a stroke's end along at most this many times
+the reach (in 8-neighbour steps) is its own stroke, not the other side of
+a gap; the two ends of a C are farther apart along it."""
+
+
+TAIL_WIDTHS = 3
+"""`_gap_cuts`: a stroke's way at its end is found on the ink this many
+times the cut-back (`_Ladder.stroke_ends`) from its end, along the ink."""
+
+TURN_COST = 0.5
+"""`_gap_cuts`: a cut that turns from the way its stroke runs costs this
+much more per px for each unit of (1 - cosine) of the turn: an outline
+goes on to the corner ahead of it, not to the side of a leg beside the
+corner that is a few px nearer."""
+
+CUT_WIDTH = 2
+"""Width (px) of the lines `_gap_cuts` draws across a gap: thin, so that a
+fill ends midway across them."""
+
+
+def _drawn(cuts, shape):
+    """`shape` uint8, 1 on the lines of `cuts` (`_gap_cuts`), `CUT_WIDTH` wide."""
+    drawn = np.zeros(shape, np.uint8)
+    for a, b in cuts:
+        cv2.line(drawn, a, b, 1, CUT_WIDTH)
+    return drawn
+
+
+def _along_ink(ink, y, x, steps):
+    """`(h, w)` bool: the pixels of `ink` (`(h, w)` bool) joined to pixel
+    (`y`, `x`) by ink in at most `steps` 8-neighbour steps."""
+    reached = np.zeros(ink.shape, np.uint8)
+    reached[y, x] = 1
+    ink8 = ink.view(np.uint8)
+    square = np.ones((3, 3), np.uint8)
+    count = 1
+    for _ in range(int(steps)):
+        reached = cv2.dilate(reached, square) & ink8
+        grown = int(np.count_nonzero(reached))
+        if grown == count:
+            break
+        count = grown
+    return reached.view(bool)
+
+
+def _gap_cuts(ladder, paper, box, filled, reach):
+    """Straight lines across the gaps where a fill meets the page: from
+    each stroke end (`_Ladder.cut_ends`) within `reach` px of that
+    meeting, to the nearest ink within `reach` that is not its own stroke
+    (joined to it along the ink within `OWN_STROKE` times `reach`), nearer
+    counting more the less it turns from the way the stroke runs
+    (`TURN_COST`), when the line crosses no other ink on its way. Found at
+    the deciding scale; each line's ends are then moved to the nearest ink
+    at full size.
+
+    Args:
+        ladder: the sketch's `_Ladder`.
+        paper: `(H, W)` uint8, 1 on paper.
+        box: (rows, cols) slices of the fill's box.
+        filled: `(h, w)` bool, the fill in `box`.
+        reach: px.
+
+    Returns:
+        [((x0, y0), (x1, y1))] in `box`'s pixels.
+    """
+    on_paper = paper[box] > 0
+    # Where the fill meets paper that it does not hold: its edge against the page.
+    page = (~filled & on_paper).view(np.uint8)
+    edge = filled & on_paper & cv2.dilate(page, np.ones((3, 3), np.uint8)).view(bool)
+    if not edge.any():
+        return []
+    k = ladder.factor
+    top, left = box[0].start, box[1].start
+    small_ink = ladder.small_paper() == 0
+    ends, prune = ladder.cut_ends()
+    # The box and the fill's edge at the deciding scale.
+    y0s, x0s = top // k, left // k
+    y1s, x1s = -(-box[0].stop // k), -(-box[1].stop // k)
+    ink = small_ink[y0s:y1s, x0s:x1s]
+    small_edge = np.zeros(ink.shape, bool)
+    ey, ex = np.nonzero(edge)
+    small_edge[(ey + top) // k - y0s, (ex + left) // k - x0s] = True
+    ys, xs = np.nonzero(ends[y0s:y1s, x0s:x1s])
+    if not ys.size:
+        return []
+    far = cv2.distanceTransform((~small_edge).view(np.uint8), cv2.DIST_L2, 3)
+    reach = reach / k
+    near = far[ys, xs] <= reach
+    r = int(np.ceil(reach))
+    cuts = []
+    for y, x in zip(ys[near], xs[near], strict=True):
+        cut = _gap_cut(ink, y, x, r, reach, prune)
+        if cut is not None:
+            cuts.append(tuple(_at_full(ink_y, ink_x, k, y0s, x0s, top, left, on_paper) for ink_y, ink_x in cut))
+    return cuts
+
+
+def _gap_cut(ink, y, x, r, reach, prune):
+    """`_gap_cuts` for the stroke end at (`y`, `x`) of `ink` (`(h, w)`
+    bool, the deciding scale), looked for within `r` px: ((y, x) of the
+    stroke's tip, (y, x) of the ink across the gap), or None."""
+    y0, x0 = max(0, y - r), max(0, x - r)
+    window = ink[y0 : y + r + 1, x0 : x + r + 1]
+    if not window.any():
+        return None
+    _, strokes = cv2.connectedComponents(window.view(np.uint8), connectivity=8)
+    iy, ix = np.nonzero(window)
+    distance = np.hypot(iy + y0 - y, ix + x0 - x)
+    seed = iy[np.argmin(distance)], ix[np.argmin(distance)]
+    own = _along_ink(window, *seed, OWN_STROKE * reach)
+    # The way the stroke runs at its end (from the middle of its last few widths to the
+    # skeleton's end), and its tip: the ink farthest along that way, where the cut starts.
+    tail = np.nonzero(_along_ink(window, *seed, TAIL_WIDTHS * prune))
+    way = np.array([y - y0 - tail[0].mean(), x - x0 - tail[1].mean()])
+    way /= max(float(np.hypot(*way)), 1e-6)
+    tip = int(np.argmax(tail[0] * way[0] + tail[1] * way[1]))
+    ty, tx = int(tail[0][tip]), int(tail[1][tip])  # in the window
+    distance = np.hypot(iy - ty, ix - tx)
+    other = ~own[iy, ix] & (distance <= reach)
+    if not other.any():
+        return None
+    ahead = ((iy - ty) * way[0] + (ix - tx) * way[1]) / np.maximum(distance, 1e-6)
+    cost = distance * (1.0 + TURN_COST * (1.0 - ahead))
+    best = np.flatnonzero(other)[np.argmin(cost[other])]
+    line = np.zeros(window.shape, np.uint8)
+    cv2.line(line, (tx, ty), (int(ix[best]), int(iy[best])), 1, 1)
+    if np.any((line > 0) & window & ~own & (strokes != strokes[iy[best], ix[best]])):
+        return None  # it would cross another stroke: not this gap's
+    return (ty + y0, tx + x0), (int(iy[best]) + y0, int(ix[best]) + x0)
+
+
+def _at_full(y, x, k, y0s, x0s, top, left, on_paper):
+    """A pixel of the deciding scale (in the box from `y0s`, `x0s` there)
+    -> (x, y) in the full-size box from `top`, `left`: the ink of its block
+    nearest the block's middle (`on_paper` the box's paper), or the middle."""
+    cy, cx = (y + y0s) * k + k // 2 - top, (x + x0s) * k + k // 2 - left
+    if k == 1:
+        return cx, cy
+    h, w = on_paper.shape
+    by, bx = max(0, cy - k), max(0, cx - k)
+    block = ~on_paper[by : cy + k + 1, bx : cx + k + 1]
+    if not block.any():
+        return int(np.clip(cx, 0, w - 1)), int(np.clip(cy, 0, h - 1))
+    iy, ix = np.nonzero(block)
+    j = int(np.argmin(np.hypot(iy + by - cy, ix + bx - cx)))
+    return int(ix[j] + bx), int(iy[j] + by)
 
 
 def _inside_figure(ladder, pixels, gap, height, width):
@@ -1206,7 +1452,7 @@ regions at a wider gap are found on blocks of up to 4 x 4 pixels
 (`hint_fill.MAX_FACTOR`), so their edge is off by a few blocks."""
 
 
-def _sharpened(area, lines, paper, region, gap):
+def _sharpened(area, lines, paper, region, gap, ladder=None):
     """A figure closed at a wider gap (`area`, `(H, W)` bool, from the
     regions at `gap`, whose ball centers are found on blocks of up to 4 x 4
     pixels for speed), with its edge across the gap found again at full
@@ -1221,7 +1467,10 @@ def _sharpened(area, lines, paper, region, gap):
     (the blocks' edge juts out past the gap and is jagged; this one is not,
     and never fills more); ink, and pixels of other regions than `region`
     (the dab's region at the base gap, `(H, W)` bool), stay as `area` has
-    them.
+    them. Given the sketch's `ladder`, the gaps are first cut straight
+    between the stroke ends (`_gap_cuts`, up to half again `gap` wide), so
+    that the two sides meet on the cut, not in a spike where the balls
+    meet.
 
     Returns:
         `(H, W)` bool, a new array (`area` itself when no ball fits in it).
@@ -1233,7 +1482,13 @@ def _sharpened(area, lines, paper, region, gap):
     y0, x0 = max(0, top - margin), max(0, left - margin)
     y1, x1 = min(height, top + rows + margin), min(width, left + cols + margin)
     box = (slice(y0, y1), slice(x0, x1))
-    distance = cv2.distanceTransform(np.ascontiguousarray(paper[box]), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    sketch = np.ascontiguousarray(lines[box])
+    cut = np.zeros(sketch.shape, np.uint8)
+    if ladder is not None:
+        cut = _drawn(_gap_cuts(ladder, paper, box, area[box], 1.5 * gap), sketch.shape)
+        sketch = np.where(cut > 0, 0, sketch).astype(np.uint8)
+    cut_paper = np.ascontiguousarray(paper[box] & (sketch > 0))
+    distance = cv2.distanceTransform(cut_paper, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     centers = (distance > radius).view(np.uint8)
     count, pieces = cv2.connectedComponents(centers, connectivity=4)
     inside = np.bincount(pieces[area[box]], minlength=count)
@@ -1242,13 +1497,13 @@ def _sharpened(area, lines, paper, region, gap):
     if not figure.any():
         return area
     markers = np.where(centers > 0, np.where(figure[pieces], 1, 2), 0).astype(np.int32)
-    cv2.watershed(cv2.cvtColor(cv2.bitwise_not(np.ascontiguousarray(lines[box])), cv2.COLOR_GRAY2BGR), markers)
+    cv2.watershed(cv2.cvtColor(cv2.bitwise_not(sketch), cv2.COLOR_GRAY2BGR), markers)
     out = np.array(area, copy=True)
     on_paper = paper[box] > 0  # the lines keep their side as the regions at `gap` split them
     # Only the edge across the gap moves: within `EDGE_REACH` px of the page (paper of the region
-    # outside `area`) along the paper. Elsewhere (corners where lines cross, which the balls do
-    # not reach) `area` stays.
-    near = (on_paper & region[box] & ~area[box]).view(np.uint8)
+    # outside `area`) or of a cut across the gap, along the paper. Elsewhere (corners where lines
+    # cross, which the balls do not reach) `area` stays.
+    near = (on_paper & region[box] & ~area[box]).view(np.uint8) | cut
     paper_box = on_paper.view(np.uint8)
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     for _ in range(EDGE_REACH):  # through paper only: not across a line into a corner of the figure
