@@ -211,3 +211,27 @@ def test_a_dab_on_a_line_wider_than_its_reach_finds_the_paper_beside_it_and_on_s
     assert not new_mask.any()
     (note,) = notes
     assert note == f"hint at 62,62 (#2050c0) is on ink with no paper beside it: it fills nothing; {hint_flood._INSIDE}"
+
+
+def test_a_dab_on_the_outline_of_an_open_figure_gets_one_note_that_names_it_where_it_was_put():
+    # A circle open at the right (about 42 px, wider than the gaps closed), the network's
+    # paper outside it; a dab on its outline at the left. It is moved to the figure's side
+    # (a note), and that side is filled up to the network's paper (a note): those were two
+    # lines naming two places a few px apart, as if there were two hints.
+    size = 400
+    lines = np.full((size, size), 255, np.uint8)
+    cv2.ellipse(lines, (200, 200), (120, 120), 0, 10, 350, 0, 5, cv2.LINE_AA)
+    disc = np.zeros((size, size), np.uint8)
+    cv2.circle(disc, (200, 200), 121, 1, -1)
+    color = np.empty((size, size, 3), np.uint8)
+    color[...] = CREAM
+    color[disc > 0] = ORANGE
+    hint_rgb, mask = one_hint(size, 198, 78, (236, 148, 44), 5)  # its middle on the line, at 80,200
+    _, _, notes = hint_flood.fill_layers(
+        color.copy(), color.copy(), lines, hint_rgb, mask, paper_wall=disc == 0, wall_cell=size / 32
+    )
+    assert len(notes) == 1, notes
+    (note,) = notes
+    assert note.startswith("hint at 80,200 (#ec942c) is on a line: it fills ")
+    assert ", which is inside an outline open to the page at a gap of about" in note
+    assert note.endswith("filled up to where the network sees paper; put it inside the region to fill")

@@ -290,7 +290,9 @@ def _figure_side(near, rows, cols, closed):
     return sides == inner[0] if len(inner) == 1 else None
 
 
-def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None, notes=None, closed=None):
+def snap_dabs(
+    color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper=None, notes=None, closed=None, moved=None
+):
     """Dabs on a line go to one region beside it: where their middle is, or the nearest in color.
 
     A dab with pixels on the ink of a line (a careless dab touching an
@@ -332,6 +334,10 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
             the border (`FIGURE_GAP_SHARE`), for a dab on the line of a
             figure that is one region with the page: it goes to the
             figure's side.
+        moved: optional list: `(dab, rows, cols, into)` is appended for
+            each dab moved, `into` the `(h, w)` bool of its new pixels in
+            the box (`rows`, `cols` slices) (`fill_layers` names a moved
+            dab in its later notes as the user placed it).
 
     Returns:
         (hint_rgb, hint_mask): new arrays, the moved dabs' pixels in their
@@ -394,6 +400,8 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
             out_mask[rows, cols][own] = False
             out_mask[rows, cols][into] = True
             out_rgb[rows, cols][into] = dabs[k - 1].color
+            if moved is not None:
+                moved.append((dabs[k - 1], rows, cols, into))
             continue
         if paper[rows, cols][cy, cx] and region[cy, cx] in candidates:
             best = region[cy, cx]  # its middle on a region's paper: where the user clicked
@@ -413,13 +421,15 @@ def snap_dabs(color, lines, hint_rgb, hint_mask, labels, reach=SNAP_REACH, paper
         out_mask[rows, cols][own] = False
         out_mask[rows, cols][into] = True
         out_rgb[rows, cols][into] = dabs[k - 1].color
+        if moved is not None:
+            moved.append((dabs[k - 1], rows, cols, into))
     return out_rgb, out_mask
 
 
-def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=None):
+def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=None, moved=None):
     """`snap_dabs` for `fill_layers` and `fill_hinted_regions`: the regions'
     labels at `gap` are computed only when a dab is on a line (`notes` as
-    `snap_dabs`'s).
+    `snap_dabs`'s, and `moved`).
 
     Returns:
         (hint_rgb, hint_mask, labels): labels None when not computed.
@@ -435,7 +445,8 @@ def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=No
         wide = regions.labels(max(gap, round(FIGURE_GAP_SHARE * min(height, width))))
         return wide, _border_labels(wide)
 
-    return (*snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper, notes=notes, closed=closed), labels)
+    snapped = snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper, notes=notes, closed=closed, moved=moved)
+    return (*snapped, labels)
 
 
 def gap_ladder(gap, height, width, share=None):
@@ -1634,10 +1645,46 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cel
     """
     gap = hint_fill.default_gap(*lines.shape)
     regions = hint_fill.PaperRegions(lines)
-    notes = []
-    hint_rgb, hint_mask, labels = _snap(flat, lines, hint_rgb, hint_mask, regions, gap, notes=notes)
+    notes, moved = [], []
+    hint_rgb, hint_mask, labels = _snap(flat, lines, hint_rgb, hint_mask, regions, gap, notes=notes, moved=moved)
     plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels, regions, paper_wall=paper_wall, wall_cell=wall_cell)
-    return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), notes + plan.notes
+    notes = _joined_notes(notes, plan, moved)
+    return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), notes
+
+
+def _joined_notes(snap_notes, plan, moved):
+    """`fill_layers`' notes: a dab moved off a line (`snap_dabs`) is named
+    where the user placed it in the plan's notes too (its pixels, and so
+    its middle, moved), and a plan note about a dab with a note of its own
+    from the move joins that one: one line per dab ("hint at 330,130
+    (#f0c000) is on a line: it fills the region beside it ..., which is
+    inside an outline open to the page at ...; ...; put it inside the
+    region to fill")."""
+    names = {}  # the plan's name of a moved dab -> the user's
+    for dab in plan.dabs:
+        for first, rows, cols, into in moved:
+            y, x = dab.y - rows.start, dab.x - cols.start
+            inside = 0 <= y < into.shape[0] and 0 <= x < into.shape[1]
+            if dab.color == first.color and inside and into[y, x]:
+                names[str(dab)] = str(first)
+                break
+    joined, used = list(snap_notes), set()
+    for note in plan.notes:
+        own = None
+        for name, first in names.items():
+            if note.startswith(f"{name} is "):
+                own = next((i for i, n in enumerate(joined) if n.startswith(f"{first} is on a line:")), None)
+                if own is not None and own not in used and joined[own].endswith(f"; {_INSIDE}"):
+                    head = joined[own][: -len(f"; {_INSIDE}")]
+                    joined[own] = f"{head}, which {note[len(name) + 1 :]}; {_INSIDE}"
+                    used.add(own)
+                    break
+                own = None
+        if own is None:
+            for name, first in names.items():
+                note = note.replace(name, first)
+            joined.append(note)
+    return joined
 
 
 def fill_hinted_regions(rgb, lines, hint_rgb, hint_mask, gap=None, labels=None, snap=False):
