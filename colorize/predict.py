@@ -168,6 +168,11 @@ def main(argv=None):
         reference = coloring.load_rgb(args.reference) if args.reference else None
     except ColorizeError as e:  # one line naming the file: say it is the reference
         raise ColorizeError(f"--reference: {e}") from None
+    if reference is not None:
+        from colorize.data import palettes  # noqa: PLC0415 (imports TensorFlow, as the model does)
+
+        if not palettes.has_colors(reference):  # before the model loads (seconds)
+            raise ColorizeError(f"--reference: {args.reference}: {coloring.NO_REFERENCE_COLORS}")
     # The model's path, inputs and output folder: checked before the model loads (seconds).
     model_path = runs.check_model(args.model or weights.default_model())
     out_dir, out_name = output_target(args.out_dir, args.inputs)

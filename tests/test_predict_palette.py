@@ -100,8 +100,10 @@ def test_palette_errors_are_one_line(palette_run, tmp_path, capsys):
     gray = tmp_path / "gray.png"
     cv2.imwrite(str(gray), np.full((64, 64, 3), 200, np.uint8))
     _usage_error([*base, "--model", palette_run, "--reference", str(gray)])
-    err = capsys.readouterr().err.strip().splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
     assert err[-1] == f"error: --reference: {gray}: the reference picture has no colors (only paper, lines and grays)"
+    assert "model:" not in captured.out  # refused before the model loads
     # A model without a palette input.
     no_palette = str(tmp_path / "plain")
     config, net = trained.load_net(palette_run)

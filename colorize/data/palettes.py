@@ -175,6 +175,21 @@ def main_colors(rgb255, space, k=MAX_COLORS):
     return weights, np.clip(np.rint(colors), 0, 255).astype(np.uint8)
 
 
+def has_colors(rgb255):
+    """Whether a picture has a main color (`main_colors`) that is not a
+    gray in one of the spaces' classes ("rgb" or "lch": any model's), so
+    that a reference without one is refused before a model loads.
+
+    Args:
+        rgb255: `(H, W, 3)` RGB 0..255.
+    """
+    for space in ("rgb", "lch"):
+        found, _ = main_colors(rgb255, space)
+        if (found > 0)[color.chroma_bins(space) > 0].any():
+            return True
+    return False
+
+
 def class_colors(palette, space):
     """The colors a palette names: `(n, 3)` uint8 RGB bin centres of its nonzero classes."""
     centers = np.asarray(color.bin_centers(space))  # (Q, 3) scaled

@@ -43,6 +43,7 @@ from colorize.inference import blank_page, colored_input, fullres, hint_flood, p
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
 _CORE_FUNCTIONS = ("prepare", "color", "compose")
+NO_REFERENCE_COLORS = "the reference picture has no colors (only paper, lines and grays)"
 EAGER_IMAGES = 16
 """Images an in-process core colors eagerly before it switches to its graph
 functions: tracing them costs seconds (mostly Python building the ops) and
@@ -190,7 +191,7 @@ class Model:
         if reference is not None:
             found, main = palettes.main_colors(reference, self.space)
             if not (found > 0)[chroma_bins(self.space) > 0].any():  # grays are lines shrunk, not colors
-                raise ColorizeError("the reference picture has no colors (only paper, lines and grays)")
+                raise ColorizeError(NO_REFERENCE_COLORS)
             parts.append(found)
             rgb.append(main)
         chosen = np.sum(parts, axis=0) > 0
