@@ -235,3 +235,25 @@ def test_a_dab_on_the_outline_of_an_open_figure_gets_one_note_that_names_it_wher
     assert note.startswith("hint at 80,200 (#ec942c) is on a line: it fills ")
     assert ", which is inside an outline open to the page at a gap of about" in note
     assert note.endswith("filled up to where the network sees paper; put it inside the region to fill")
+
+
+def test_the_regions_at_the_widest_gap_are_found_once_for_a_dab_wholly_on_a_line(monkeypatch):
+    # The move (`snap_dabs`, the figure's side) and the fill (`plan_fill`, how open the
+    # figure is) both need the regions with gaps of FIGURE_GAP_SHARE closed: one pass.
+    size = 400
+    lines = np.full((size, size), 255, np.uint8)
+    cv2.ellipse(lines, (200, 200), (120, 120), 0, 15, 345, 0, 9, cv2.LINE_AA)  # closed only at the widest gap
+    disc = np.zeros((size, size), np.uint8)
+    cv2.circle(disc, (200, 200), 124, 1, -1)
+    color = np.full((size, size, 3), 240, np.uint8)
+    color[disc > 0] = ORANGE
+    hint_rgb, mask = one_hint(size, 199, 79, (236, 148, 44), 3)  # wholly on the 9 px line
+    gaps = []
+    labels = hint_fill.PaperRegions.labels
+    monkeypatch.setattr(hint_fill.PaperRegions, "labels", lambda self, gap: gaps.append(gap) or labels(self, gap))
+    _, _, notes = hint_flood.fill_layers(
+        color.copy(), color.copy(), lines, hint_rgb, mask, paper_wall=disc == 0, wall_cell=size / 32
+    )
+    widest = round(hint_flood.FIGURE_GAP_SHARE * size)
+    assert gaps.count(widest) == 1, gaps
+    assert len(notes) == 1 and "which is inside an outline open to the page" in notes[0], notes

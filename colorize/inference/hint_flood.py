@@ -426,10 +426,11 @@ def snap_dabs(
     return out_rgb, out_mask
 
 
-def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=None, moved=None):
+def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=None, moved=None, ladder=None):
     """`snap_dabs` for `fill_layers` and `fill_hinted_regions`: the regions'
     labels at `gap` are computed only when a dab is on a line (`notes` as
-    `snap_dabs`'s, and `moved`).
+    `snap_dabs`'s, and `moved`; `ladder`: the sketch's `_Ladder`, whose
+    regions at the widest gap it shares).
 
     Returns:
         (hint_rgb, hint_mask, labels): labels None when not computed.
@@ -442,7 +443,10 @@ def _snap(color, lines, hint_rgb, hint_mask, regions, gap, labels=None, notes=No
     height, width = lines.shape
 
     def closed():
-        wide = regions.labels(max(gap, round(FIGURE_GAP_SHARE * min(height, width))))
+        wide = max(gap, round(FIGURE_GAP_SHARE * min(height, width)))
+        if ladder is not None:  # the plan may ask for the same gap (`_leak`'s widest)
+            return ladder.full(wide)
+        wide = regions.labels(wide)
         return wide, _border_labels(wide)
 
     snapped = snap_dabs(color, lines, hint_rgb, hint_mask, labels, paper=paper, notes=notes, closed=closed, moved=moved)
@@ -813,7 +817,9 @@ def _name(dabs, ids, most=4):
     return ", ".join(names[:-1]) + (f" and {names[-1]}" if len(names) > 1 else names[0]) + more
 
 
-def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, paper_wall=None, wall_cell=None):
+def plan_fill(
+    lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, paper_wall=None, wall_cell=None, ladder=None
+):
     """Decides which pixels each hint fills (see the module docstring).
 
     Args:
@@ -832,6 +838,8 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         wall_cell: how far the network's paper decision strays from the
             lines, in full-size pixels: its output cell (`fullres.cell_size`);
             default `WALL_CELL_SHARE` of the short side.
+        ladder: the `_Ladder` of `lines` (and `regions`) when the caller
+            has one: the regions it found at wider gaps are not found again.
 
     Returns:
         A `FillPlan`.
@@ -865,7 +873,7 @@ def plan_fill(lines, hint_rgb, hint_mask, gap=None, labels=None, regions=None, p
         return FillPlan(index, [], [])
     if gap is None:
         gap = hint_fill.default_gap(height, width)
-    ladder = _Ladder(lines, regions)
+    ladder = ladder or _Ladder(lines, regions)
     if labels is None:
         labels, _ = ladder.full(gap)
     if not labels.any():  # all ink: no region to fill
@@ -1646,8 +1654,13 @@ def fill_layers(rgb, flat, lines, hint_rgb, hint_mask, paper_wall=None, wall_cel
     gap = hint_fill.default_gap(*lines.shape)
     regions = hint_fill.PaperRegions(lines)
     notes, moved = [], []
-    hint_rgb, hint_mask, labels = _snap(flat, lines, hint_rgb, hint_mask, regions, gap, notes=notes, moved=moved)
-    plan = plan_fill(lines, hint_rgb, hint_mask, gap, labels, regions, paper_wall=paper_wall, wall_cell=wall_cell)
+    ladder = _Ladder(lines, regions)
+    hint_rgb, hint_mask, labels = _snap(
+        flat, lines, hint_rgb, hint_mask, regions, gap, notes=notes, moved=moved, ladder=ladder
+    )
+    plan = plan_fill(
+        lines, hint_rgb, hint_mask, gap, labels, regions, paper_wall=paper_wall, wall_cell=wall_cell, ladder=ladder
+    )
     notes = _joined_notes(notes, plan, moved)
     return paint(rgb, lines, plan, in_place), paint(flat, None, plan, in_place), notes
 
