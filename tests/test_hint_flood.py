@@ -699,6 +699,23 @@ def test_the_cuts_start_from_every_stroke_end_of_a_page_found_at_the_deciding_sc
         assert np.min(np.hypot(xs - x, ys - y)) <= 20, (x, y)  # (an end recedes by its pruning)
 
 
+def test_a_figure_filled_up_to_a_closed_gap_reaches_its_outline_all_round():
+    # A circle open at a gap of about 60 px (wider than the gaps closed), the page dabbed white
+    # and the circle blue: the regions of the wider closing, grown into the lines, left an arc
+    # of the circle's paper inside its outline (up to 5 px thick, 101 px in all) to the page,
+    # where the network's color showed through.
+    lines = np.full((400, 900), 255, np.uint8)
+    cv2.ellipse(lines, (450, 200), (120, 120), 0, 12.5, 347.5, 0, 5, cv2.LINE_AA)
+    blue = (32, 80, 192)
+    hints = merged(dab(lines.shape, [(20, 20)], WHITE), dab(lines.shape, [(450, 200)], blue))
+    plan = hint_flood.plan_fill(lines, *hints)
+    assert any("filled up to that gap" in note for note in plan.notes)
+    out = hint_flood.paint(np.full((*lines.shape, 3), GRAY, np.uint8), lines, plan)
+    ys, xs = np.mgrid[:400, :900]
+    inside = (np.hypot(xs - 450, ys - 200) < 119) & (lines == 255) & (xs < 550)
+    assert np.all(out[inside] == blue), np.count_nonzero(np.any(out[inside] != blue, axis=-1))
+
+
 def test_walled_takes_the_dab_pixels_inside_the_part_only():
     size = 120
     lines = np.full((size, size), 255, np.uint8)

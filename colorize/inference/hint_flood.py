@@ -963,8 +963,10 @@ def plan_fill(
             areas[key] = _walled(lines, paper, walls.parts[key], dab_pixels, cell, ladder, cut_reach, labels == key[1])
         elif key[0] == "figure":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
-            area = _sharpened(areas[key], lines, paper, labels == key[-1], key[1], ladder)
-            areas[key] = _without_slivers(area, dab_pixels, max(1, round(gap)))
+            region = labels == key[-1]
+            area = _sharpened(areas[key], lines, paper, region, key[1], ladder)
+            area = _without_slivers(area, dab_pixels, max(1, round(gap)))
+            areas[key] = _with_enclosed(area, region & (paper > 0), ENCLOSED_WIDTH)
         elif key[0] == "paper":
             dab_pixels = np.concatenate([pixels_of[i - 1] for i in ids])
             areas[key] = _reached(areas[key], paper, dab_pixels)
@@ -1583,6 +1585,46 @@ def _without_slivers(area, pixels, width):
         grown = cv2.dilate(grown, cross) & mask
     out = np.zeros_like(area)
     out[y0:y1, x0:x1] = grown.view(bool)
+    return out
+
+
+ENCLOSED_WIDTH = 6
+"""`_with_enclosed`: a piece of paper left out of a figure's fill, shut in
+by the fill and the lines, joins it when no pixel of it is farther than
+this many px from the fill (an arc along the outline), not a wider one."""
+
+
+def _with_enclosed(area, free, width):
+    """A figure's fill (`area`, `(H, W)` bool) with the thin pieces of its
+    region's paper outside it (`free`, `(H, W)` bool) that it and the
+    lines shut in: pieces (4-connected) that do not reach the edge of the
+    fill's box (`width` + 2 px round it) and lie within `width` px of the
+    fill. The wider closing's regions, grown into the lines, can leave an
+    arc of the figure's paper inside its outline to the page, thicker than
+    `_sharpened` adds back; the network then shows through there.
+
+    Returns:
+        `(H, W)` bool, a new array (`area` itself when nothing joins).
+    """
+    height, width_px = area.shape
+    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
+    margin = width + 2
+    y0, x0 = max(0, top - margin), max(0, left - margin)
+    y1, x1 = min(height, top + rows + margin), min(width_px, left + cols + margin)
+    inside = area[y0:y1, x0:x1]
+    left_out = (free[y0:y1, x0:x1] & ~inside).view(np.uint8)
+    count, pieces = cv2.connectedComponents(left_out, connectivity=4)
+    if count <= 1:
+        return area
+    away = cv2.distanceTransform((~inside).view(np.uint8), cv2.DIST_L2, 3)
+    farthest = scipy.ndimage.maximum(away, pieces, np.arange(count))
+    joins = np.asarray(farthest) <= width
+    joins[0] = False
+    joins[_border_labels(pieces)] = False  # reaches the box's edge: the page, or more of the figure than an arc
+    if not joins.any():
+        return area
+    out = np.array(area, copy=True)
+    out[y0:y1, x0:x1] |= joins[pieces]
     return out
 
 
