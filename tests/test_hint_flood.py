@@ -56,6 +56,15 @@ def open_figure(size, gap, seed=0, legs=4):
     return lines, keep & (figure > 0), keep & (figure == 0), gaps
 
 
+def open_circle(shape=(400, 400), center=(200, 200), half_gap=10, thickness=5):
+    """A circle of radius 120 whose outline is open at the right, over
+    `2 * half_gap` degrees (a chord of about 42 px for 10), on white:
+    `shape` uint8."""
+    lines = np.full(shape, 255, np.uint8)
+    cv2.ellipse(lines, center, (120, 120), 0, half_gap, 360 - half_gap, 0, thickness, cv2.LINE_AA)
+    return lines
+
+
 def dab(shape, points, color, radius=5):
     """Hint layer with round dabs of `color` at `points` (x, y)."""
     rgb = np.zeros((*shape, 3), np.uint8)
@@ -653,8 +662,7 @@ def test_a_fill_walled_by_the_network_ends_straight_across_the_gap_between_the_s
     # used to follow it there, a bulge past the outline. It ends at the chord between the
     # ends now, and keeps everything inside it.
     size = 400
-    lines = np.full((size, size), 255, np.uint8)
-    cv2.ellipse(lines, (200, 200), (120, 120), 0, 10, 350, 0, 5, cv2.LINE_AA)
+    lines = open_circle()
     wall = np.ones((size, size), np.uint8)
     cv2.circle(wall, (200, 200), 119, 0, -1)
     cv2.circle(wall, (322, 200), 26, 0, -1)  # the spill through the gap
@@ -704,8 +712,7 @@ def test_a_figure_filled_up_to_a_closed_gap_reaches_its_outline_all_round():
     # and the circle blue: the regions of the wider closing, grown into the lines, left an arc
     # of the circle's paper inside its outline (up to 5 px thick, 101 px in all) to the page,
     # where the network's color showed through.
-    lines = np.full((400, 900), 255, np.uint8)
-    cv2.ellipse(lines, (450, 200), (120, 120), 0, 12.5, 347.5, 0, 5, cv2.LINE_AA)
+    lines = open_circle((400, 900), (450, 200), half_gap=12.5)
     blue = (32, 80, 192)
     hints = merged(dab(lines.shape, [(20, 20)], WHITE), dab(lines.shape, [(450, 200)], blue))
     plan = hint_flood.plan_fill(lines, *hints)

@@ -4,6 +4,7 @@ own (`hint_flood.snap_dabs`); a dab on paper stays where it is."""
 import cv2
 import numpy as np
 from test_hint_fill import one_hint
+from test_hint_flood import open_circle
 
 from colorize.inference import hint_fill, hint_flood
 
@@ -219,8 +220,7 @@ def test_a_dab_on_the_outline_of_an_open_figure_gets_one_note_that_names_it_wher
     # (a note), and that side is filled up to the network's paper (a note): those were two
     # lines naming two places a few px apart, as if there were two hints.
     size = 400
-    lines = np.full((size, size), 255, np.uint8)
-    cv2.ellipse(lines, (200, 200), (120, 120), 0, 10, 350, 0, 5, cv2.LINE_AA)
+    lines = open_circle()
     disc = np.zeros((size, size), np.uint8)
     cv2.circle(disc, (200, 200), 121, 1, -1)
     color = np.empty((size, size, 3), np.uint8)
@@ -241,8 +241,7 @@ def test_the_regions_at_the_widest_gap_are_found_once_for_a_dab_wholly_on_a_line
     # The move (`snap_dabs`, the figure's side) and the fill (`plan_fill`, how open the
     # figure is) both need the regions with gaps of FIGURE_GAP_SHARE closed: one pass.
     size = 400
-    lines = np.full((size, size), 255, np.uint8)
-    cv2.ellipse(lines, (200, 200), (120, 120), 0, 15, 345, 0, 9, cv2.LINE_AA)  # closed only at the widest gap
+    lines = open_circle(half_gap=15, thickness=9)  # closed only at the widest gap
     disc = np.zeros((size, size), np.uint8)
     cv2.circle(disc, (200, 200), 124, 1, -1)
     color = np.full((size, size, 3), 240, np.uint8)
