@@ -1280,13 +1280,15 @@ def _along_ink(ink, y, x, steps):
     return reached.view(bool)
 
 
-def _gap_cuts(ladder, paper, box, filled, reach):
+def _gap_cuts(ladder, paper, box, filled, reach, across=False):
     """Straight lines across the gaps where a fill meets the page: from
     each stroke end (`_Ladder.cut_ends`) within `reach` px of that
     meeting, to the nearest ink within `reach` that is not its own stroke
     (joined to it along the ink within `OWN_STROKE` times `reach`), nearer
     counting more the less it turns from the way the stroke runs
-    (`TURN_COST`), when the line crosses no other ink on its way. Found at
+    (`TURN_COST`), when the line crosses no other ink on its way (and,
+    `across`, the fill meets the page within its length of its middle).
+    Found at
     the deciding scale; each line's ends are then moved to the nearest ink
     at full size.
 
@@ -1296,6 +1298,9 @@ def _gap_cuts(ladder, paper, box, filled, reach):
         box: (rows, cols) slices of the fill's box.
         filled: `(h, w)` bool, the fill in `box`.
         reach: px.
+        across: keep only the lines across which the fill meets the page:
+            for a caller that takes every cut as the fill's edge
+            (`_sharpened`; `_recut` decides piece by piece).
 
     Returns:
         [((x0, y0), (x1, y1))] in `box`'s pixels.
@@ -1327,8 +1332,12 @@ def _gap_cuts(ladder, paper, box, filled, reach):
     cuts = []
     for y, x in zip(ys[near], xs[near], strict=True):
         cut = _gap_cut(ink, y, x, r, reach, prune)
-        if cut is not None:
-            cuts.append(tuple(_at_full(ink_y, ink_x, k, y0s, x0s, top, left, on_paper) for ink_y, ink_x in cut))
+        if cut is None:
+            continue
+        (ay, ax), (by, bx) = cut
+        if across and far[(ay + by) // 2, (ax + bx) // 2] > max(np.hypot(by - ay, bx - ax), 2 * prune):
+            continue  # the fill does not meet the page across it: not a gap of its edge (strokes inside a figure)
+        cuts.append(tuple(_at_full(ink_y, ink_x, k, y0s, x0s, top, left, on_paper) for ink_y, ink_x in cut))
     return cuts
 
 
@@ -1506,7 +1515,7 @@ def _sharpened(area, lines, paper, region, gap, ladder=None):
     sketch = np.ascontiguousarray(lines[box])
     cut = np.zeros(sketch.shape, np.uint8)
     if ladder is not None:
-        cut = _drawn(_gap_cuts(ladder, paper, box, area[box], 1.5 * gap), sketch.shape)
+        cut = _drawn(_gap_cuts(ladder, paper, box, area[box], 1.5 * gap, across=True), sketch.shape)
         sketch = np.where(cut > 0, 0, sketch).astype(np.uint8)
     cut_paper = np.ascontiguousarray(paper[box] & (sketch > 0))
     distance = cv2.distanceTransform(cut_paper, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
