@@ -591,8 +591,8 @@ class _Ladder:
     def stroke_ends(self):
         """(ends, prune): the strokes' ends at the deciding scale
         (`hint_fill.skeleton_ends`, pruned; `(h, w)` bool), and how far they
-        recede into their strokes (px at that scale). Computed once for the whole sketch: a box would cut
-        strokes and make ends."""
+        recede into their strokes (px at that scale). Computed once for the
+        whole sketch: a box would cut strokes and make ends."""
         if self._ends is None:
             ends, stroke = hint_fill.skeleton_ends(self.small_paper() == 0, prune=True)
             self._ends = (ends, max(2, int(np.ceil(stroke))))
@@ -1124,8 +1124,8 @@ def _walled(lines, paper, part, pixels, cell, ladder=None, reach=0, region=None)
         cell: the network's cell in full-size pixels.
         ladder: the sketch's `_Ladder` (its stroke ends), or None: no cuts.
         reach: the widest gap to cut across, in px (0: no cuts).
-        region: `(H, W)` bool, the region that holds `part` (needed with
-            `ladder`): on the fill's side of a cut, the fill may take the
+        region: `(H, W)` bool, the region that holds `part` (no cuts
+            without it): on the fill's side of a cut, the fill may take the
             region's paper that the network sees as paper.
 
     Returns:
@@ -1147,7 +1147,7 @@ def _walled(lines, paper, part, pixels, cell, ladder=None, reach=0, region=None)
     ys, xs = ys[held], xs[held]
     sketch = lines[box]
     filled = _walled_flood(sketch, paper[box] > 0, inside, ys, xs, cell)
-    if ladder is not None and reach > 0 and filled.any():
+    if ladder is not None and region is not None and reach > 0 and filled.any():
         cuts = _gap_cuts(ladder, paper, box, filled, reach)
         if cuts:
             _recut(filled, sketch, paper[box] > 0, region[box], cuts, reach)
@@ -1288,9 +1288,8 @@ def _gap_cuts(ladder, paper, box, filled, reach, across=False):
     counting more the less it turns from the way the stroke runs
     (`TURN_COST`), when the line crosses no other ink on its way (and,
     `across`, the fill meets the page within its length of its middle).
-    Found at
-    the deciding scale; each line's ends are then moved to the nearest ink
-    at full size.
+    Found at the deciding scale; each line's ends are then moved to the
+    nearest ink at full size.
 
     Args:
         ladder: the sketch's `_Ladder`.
