@@ -256,3 +256,27 @@ def test_the_regions_at_the_widest_gap_are_found_once_for_a_dab_wholly_on_a_line
     widest = round(hint_flood.FIGURE_GAP_SHARE * size)
     assert gaps.count(widest) == 1, gaps
     assert len(notes) == 1 and "which is inside an outline open to the page" in notes[0], notes
+
+
+def test_a_dab_on_a_thin_outline_of_an_open_figure_fills_the_figure_not_the_page():
+    # A new user's 2 px outline: the wide regions, grown into the ink, gave a few pixels on the
+    # page's side of the line to the figure, so both sides looked like the figure, the dab kept
+    # its pixels on both, and its page half filled the whole page (with a note of "hints of its
+    # own" on the paper, which had none).
+    size = 400
+    lines = open_circle(thickness=2)
+    disc = np.zeros((size, size), np.uint8)
+    cv2.circle(disc, (200, 200), 121, 1, -1)
+    color = np.full((size, size, 3), 240, np.uint8)
+    color[disc > 0] = ORANGE
+    ys, xs = np.mgrid[:size, :size]
+    mask = np.hypot(ys - 320, xs - 200) <= 5  # centered on the bottom of the outline
+    hint_rgb = np.zeros((size, size, 3), np.uint8)
+    hint_rgb[mask] = (224, 48, 32)
+    _, flat, notes = hint_flood.fill_layers(
+        color.copy(), color.copy(), lines, hint_rgb, mask, paper_wall=disc == 0, wall_cell=size / 32
+    )
+    assert np.all(flat[disc == 0] == color[disc == 0])  # the page as the network left it
+    assert np.all(flat[200, 100:300] == (224, 48, 32))
+    (note,) = notes
+    assert note.startswith("hint at 200,320 (#e03020) is on a line: it fills the figure beside it")
