@@ -723,6 +723,25 @@ def test_a_figure_filled_up_to_a_closed_gap_reaches_its_outline_all_round():
     assert np.all(out[inside] == blue), np.count_nonzero(np.any(out[inside] != blue, axis=-1))
 
 
+def test_legs_open_at_the_feet_are_filled_to_the_feet():
+    # A new user's figure: a body on two legs, 70 px wide and open at the feet. The network sees
+    # paper in the legs' narrow lower half, and the fill walled by it stopped halfway down them,
+    # along a wavy edge. Straight lines between the stroke ends at each foot close the figure:
+    # it is filled to its feet, and the page between the legs is not.
+    lines = np.full((900, 1200), 255, np.uint8)
+    for outline in ([(400, 820), (400, 250), (800, 250), (800, 820)], [(470, 820), (470, 560), (730, 560), (730, 820)]):
+        cv2.polylines(lines, [np.array(outline)], False, 0, 5, cv2.LINE_AA)
+    figure = np.zeros(lines.shape, np.uint8)
+    figure[250:690, 400:801] = 1  # the network's figure: the body and the upper half of the legs
+    figure[565:690, 475:726] = 0
+    wall = (cv2.dilate(figure, np.ones((25, 25), np.uint8)) == 0) & (lines >= 128)
+    plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(600, 400)], GREEN), paper_wall=wall, wall_cell=900 / 32)
+    filled = plan.index > 0
+    assert filled[700:812, 406:465].all() and filled[700:812, 736:795].all()  # both legs, down to the feet
+    assert not filled[575:, 480:720].any()  # the page between the legs
+    assert not filled[830:].any() and not filled[:, :395].any() and not filled[:, 806:].any()
+
+
 def test_walled_takes_the_dab_pixels_inside_the_part_only():
     size = 120
     lines = np.full((size, size), 255, np.uint8)

@@ -1152,11 +1152,89 @@ def _walled(lines, paper, part, pixels, cell, ladder=None, reach=0, region=None)
     sketch = lines[box]
     filled = _walled_flood(sketch, paper[box] > 0, inside, ys, xs, cell)
     if ladder is not None and region is not None and reach > 0 and filled.any():
+        area[box] = filled
+        closed = _closed_by_cuts(ladder, lines, paper, region, area, pixels, reach)
+        if closed is not None:
+            return closed
         cuts = _gap_cuts(ladder, paper, box, filled, reach)
         if cuts:
             _recut(filled, sketch, paper[box] > 0, region[box], cuts, reach)
     area[box] = filled
     return area
+
+
+def _closed_by_cuts(ladder, lines, paper, region, filled, pixels, reach):
+    """A figure that straight lines between its strokes' ends close: with
+    every cut within `reach` px (`_gap_cuts`, from all the stroke ends
+    within `CLOSED_REACH` times `reach` of the fill) drawn in, the piece of the region's
+    paper (4-connected) that holds most of the dab, when it stays off the
+    edge of that box (it is closed), holds at least `CLOSED_SHARE` of the
+    fill's paper, and is at most `CLOSED_GROWTH` times it (the same
+    figure, not the page closed off between figures), with what the walled
+    fill held in the other pieces the cuts shut off from the page; the
+    lines go to their nearest paper. Legs open at the feet are filled to the feet,
+    where the network, seeing paper in their narrow ends, walls the fill
+    off halfway down.
+
+    Args:
+        ladder: the sketch's `_Ladder`.
+        lines: `(H, W)` uint8 sketch.
+        paper: `(H, W)` uint8, 1 on paper.
+        region: `(H, W)` bool, the dab's region.
+        filled: `(H, W)` bool, the fill walled by the network's paper.
+        pixels: flat indices of the dabs' pixels.
+        reach: px.
+
+    Returns:
+        `(H, W)` bool, or None when no such piece.
+    """
+    height, width = filled.shape
+    left, top, cols, rows = cv2.boundingRect(filled.view(np.uint8))
+    r = int(np.ceil(CLOSED_REACH * reach))
+    y0, x0 = max(0, top - r), max(0, left - r)
+    y1, x1 = min(height, top + rows + r), min(width, left + cols + r)
+    box = (slice(y0, y1), slice(x0, x1))
+    cuts = _gap_cuts(ladder, paper, box, filled[box], reach, everywhere=True)
+    if not cuts:
+        return None
+    drawn = _drawn(cuts, (y1 - y0, x1 - x0))
+    inside = region[box]
+    free = inside & (paper[box] > 0) & (drawn == 0)
+    count, pieces = cv2.connectedComponents(free.view(np.uint8), connectivity=4)
+    ys, xs = np.divmod(pixels, width)
+    held = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+    found = pieces[ys[held] - y0, xs[held] - x0]
+    found = found[found > 0]
+    if not found.size:
+        return None
+    piece = np.bincount(found).argmax()
+    if _border_labels(pieces)[piece]:
+        return None  # it reaches the box's edge: not closed by the cuts
+    mine = pieces == piece
+    was = filled[box] & (paper[box] > 0)
+    size, had = int(np.count_nonzero(mine)), int(np.count_nonzero(was))
+    if np.count_nonzero(mine & was) < CLOSED_SHARE * had or size > CLOSED_GROWTH * had:
+        return None
+    # What the walled fill held in pieces the cuts shut off from the page (between the spikes of
+    # a solid shape) stays the fill's.
+    mine |= was & ~_border_labels(pieces)[pieces] & (pieces > 0)
+    labels = np.where(mine, 1, 2).astype(np.int32)
+    near = cv2.dilate(mine.view(np.uint8), np.ones((3, 3), np.uint8), iterations=int(np.ceil(reach))).view(bool)
+    _assign_nearest(labels, near & inside & ~free)  # the lines and the cuts beside it
+    out = np.zeros((height, width), bool)
+    out[box] = inside & (labels == 1)
+    return out
+
+
+CLOSED_REACH = 4
+"""`_closed_by_cuts` looks for the cuts that close a figure up to this many
+times the reach round the walled fill (a leg runs on below it)."""
+
+CLOSED_SHARE = 0.9
+"""`_closed_by_cuts`: the closed piece holds at least this share of the fill."""
+
+CLOSED_GROWTH = 2.0
+"""`_closed_by_cuts`: the closed piece is at most this many times the fill."""
 
 
 def _recut(filled, lines, on_paper, inside, cuts, reach):
@@ -1284,7 +1362,7 @@ def _along_ink(ink, y, x, steps):
     return reached.view(bool)
 
 
-def _gap_cuts(ladder, paper, box, filled, reach, across=False):
+def _gap_cuts(ladder, paper, box, filled, reach, across=False, everywhere=False):
     """Straight lines across the gaps where a fill meets the page: from
     each stroke end (`_Ladder.cut_ends`) within `reach` px of that
     meeting, to the nearest ink within `reach` that is not its own stroke
@@ -1304,6 +1382,8 @@ def _gap_cuts(ladder, paper, box, filled, reach, across=False):
         across: keep only the lines across which the fill meets the page:
             for a caller that takes every cut as the fill's edge
             (`_sharpened`; `_recut` decides piece by piece).
+        everywhere: from every stroke end in `box`, wherever the fill is
+            (`_closed_by_cuts`).
 
     Returns:
         [((x0, y0), (x1, y1))] in `box`'s pixels.
@@ -1312,7 +1392,7 @@ def _gap_cuts(ladder, paper, box, filled, reach, across=False):
     # Where the fill meets paper that it does not hold: its edge against the page.
     page = (~filled & on_paper).view(np.uint8)
     edge = filled & on_paper & cv2.dilate(page, np.ones((3, 3), np.uint8)).view(bool)
-    if not edge.any():
+    if not edge.any() and not everywhere:
         return []
     k = ladder.factor
     top, left = box[0].start, box[1].start
@@ -1330,7 +1410,7 @@ def _gap_cuts(ladder, paper, box, filled, reach, across=False):
         return []
     far = cv2.distanceTransform((~small_edge).view(np.uint8), cv2.DIST_L2, 3)
     reach = reach / k
-    near = far[ys, xs] <= reach
+    near = np.ones(ys.shape, bool) if everywhere else far[ys, xs] <= reach
     r = int(np.ceil(reach))
     cuts = []
     for y, x in zip(ys[near], xs[near], strict=True):
