@@ -656,13 +656,15 @@ def test_a_dab_on_a_speck_of_the_networks_non_paper_fills_the_page():
     assert filled[outside].mean() > 0.95 and not any("where the network sees paper" in n for n in plan.notes)
 
 
-def test_a_fill_walled_by_the_network_ends_straight_across_the_gap_between_the_stroke_ends():
+@pytest.mark.parametrize("thickness", [5, 12])
+def test_a_fill_walled_by_the_network_ends_straight_across_the_gap_between_the_stroke_ends(thickness):
     # A circle open at the right (ends about 42 px apart, wider than the gaps closed). The
     # network's figure spills out through the gap (as it does, at its own scale): the fill
     # used to follow it there, a bulge past the outline. It ends at the chord between the
-    # ends now, and keeps everything inside it.
+    # ends now, and keeps everything inside it. (A 12 px outline's ends were missed: the
+    # stroke's tip lies ahead of its pruned end, and the search stopped short of the far side.)
     size = 400
-    lines = open_circle()
+    lines = open_circle(thickness=thickness)
     wall = np.ones((size, size), np.uint8)
     cv2.circle(wall, (200, 200), 119, 0, -1)
     cv2.circle(wall, (322, 200), 26, 0, -1)  # the spill through the gap

@@ -1411,7 +1411,7 @@ def _gap_cuts(ladder, paper, box, filled, reach, across=False, everywhere=False)
     far = cv2.distanceTransform((~small_edge).view(np.uint8), cv2.DIST_L2, 3)
     reach = reach / k
     near = np.ones(ys.shape, bool) if everywhere else far[ys, xs] <= reach
-    r = int(np.ceil(reach))
+    r = int(np.ceil(reach)) + (TAIL_WIDTHS + 1) * prune  # the tip lies ahead of the end: the window reaches past it
     cuts = []
     for y, x in zip(ys[near], xs[near], strict=True):
         cut = _gap_cut(ink, y, x, r, reach, prune)
