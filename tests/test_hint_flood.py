@@ -218,8 +218,10 @@ def test_a_dab_off_the_networks_paper_fills_its_open_figure_up_to_the_paper(gap,
 @pytest.mark.parametrize("gap", [64, 200])
 def test_past_a_fill_up_to_the_networks_paper_the_page_is_white_not_the_networks_band(gap):
     # Given the hint, the network paints the figure's color past the outline and through its
-    # gaps (here all it does not see as paper, which strays 25 px from the lines): what the
-    # fill leaves of that is the page, white, not a band of a lighter green.
+    # gaps (here all it does not see as paper, which strays 25 px, a cell, from the lines):
+    # what the fill leaves of that within a cell of it is the page, white, not a band of a
+    # lighter green. (Farther, along the legs, the network's colors stay: painting all the
+    # walled part white cost 0.3 dB at 10 hints, where it held more figures.)
     size = 800
     lines, inside, outside, _ = open_figure(size, gap, seed=3)
     wall = network_paper(lines, 25)
@@ -227,7 +229,10 @@ def test_past_a_fill_up_to_the_networks_paper_the_page_is_white_not_the_networks
     plan = hint_flood.plan_fill(lines, *dab(lines.shape, [(400, 400)], GREEN), paper_wall=wall)
     assert plan.page is not None and plan.page[outside & ~wall].any()
     out = hint_flood.paint(painted, lines, plan)
-    assert np.all(out[inside] == GREEN) and np.all(out[outside] == WHITE)
+    away = cv2.distanceTransform((plan.index == 0).view(np.uint8), cv2.DIST_L2, 3)
+    band = outside & (away <= size / 32)
+    assert np.all(out[inside] == GREEN) and np.all(out[band] == WHITE)
+    assert np.count_nonzero(band & ~wall) > 500  # (the network's band is there to paint over)
 
 
 def test_a_dab_by_the_outline_of_an_open_figure_fills_all_of_it_up_to_the_networks_paper():

@@ -148,9 +148,9 @@ class FillPlan:
             region), in dab order.
         page: `(H, W)` bool or None: pixels that `paint` makes white paper
             where nothing fills them: the page side of a figure filled up
-            to the network's paper (`_walled`), which the network, given
-            the hint, paints in a band of the figure's color past the fill
-            (across the outline's gap).
+            to the network's paper (`_walled`), within `PAGE_BAND_CELLS` of
+            the fill, where the network, given the hint, paints a band of
+            the figure's color past it (across the outline's gap).
     """
 
     index: np.ndarray
@@ -989,10 +989,12 @@ def plan_fill(
             notes.append((k, f"{dabs[k - 1]} is on the page: {_KEPT_OUT.format(gap=_gap(opening))}"))
             break
     notes = [note for _, note in sorted(notes, key=lambda item: item[0])]
-    page = None  # the page side of the walled parts
+    page = None  # the page side of the walled parts, in a band along the fill
     for key in groups:
         if key[0] == "wall":
-            page = (page if page is not None else np.zeros(shape, bool)) | (walls.parts[key] & ~areas[key])
+            away = cv2.distanceTransform((~areas[key]).view(np.uint8), cv2.DIST_L2, 3)
+            band = walls.parts[key] & ~areas[key] & (away <= PAGE_BAND_CELLS * cell)
+            page = band if page is None else page | band
     claimed = np.zeros(shape, bool)
     for key in sorted(groups, key=lambda key: int(np.count_nonzero(areas[key]))):
         ids = sorted(groups[key])
@@ -1009,6 +1011,15 @@ def plan_fill(
         page &= ~claimed
     return FillPlan(index, dabs, notes, page)
 
+
+PAGE_BAND_CELLS = 1
+"""`FillPlan.page` is the page side of a walled part within this many of the
+network's cells of the fill: the band the network, given the hint, paints
+past it (its paper edge strays by about a cell). Farther, the rest of the
+part (often more figures, or a figure cut by the picture's edge) keeps the
+network's colors: painted white, all of it cost 0.3 dB with 10 hints. One
+cell was chosen on 150 validation windows (17.96 dB at 10 hints, two cells
+17.94)."""
 
 _LEFT = "its region is left to the network (close the gap, or dab the paper around it too)"
 _CLOSED = "filled up to that gap, as the paper around it has hints of its own"
