@@ -569,12 +569,7 @@ class _Ladder:
 
     def _box(self, mask, size):
         """The bounding box of `mask` (deciding scale) with room round it for `_between_figures`."""
-        left, top, cols, rows = cv2.boundingRect(mask.view(np.uint8))
-        height, width = mask.shape
-        margin = 2 * _reach(size) + POCKET_MARGIN
-        y0, x0 = max(0, top - margin), max(0, left - margin)
-        y1, x1 = min(height, top + rows + margin), min(width, left + cols + margin)
-        return slice(y0, y1), slice(x0, x1)
+        return _grown_box(mask, 2 * _reach(size) + POCKET_MARGIN)
 
     def _between_figures(self, openings, box, size):
         """Whether the `openings` (`(h, w)` bool in `box` of the deciding
@@ -699,6 +694,17 @@ POCKET = "pocket"
 """What `_inside_figure` and `_leak` give for a dab that wider closing
 closes off only in pockets of the page between figures (`_Ladder.pocket`):
 a dab on the page."""
+
+
+def _grown_box(mask, margin):
+    """(rows, cols) slices: the bounding box of `mask` (`(H, W)` bool)
+    grown by `margin` px on every side, within the picture."""
+    left, top, cols, rows = cv2.boundingRect(mask.view(np.uint8))
+    height, width = mask.shape
+    return (
+        slice(max(0, top - margin), min(height, top + rows + margin)),
+        slice(max(0, left - margin), min(width, left + cols + margin)),
+    )
 
 
 def _reach(size):
@@ -1149,10 +1155,8 @@ def _walled(lines, paper, part, pixels, cell, ladder=None, reach=0, region=None)
     """
     height, width = part.shape
     area = np.zeros((height, width), bool)
-    left, top, cols, rows = cv2.boundingRect(part.view(np.uint8))
-    bottom, right = min(height, top + rows + 1), min(width, left + cols + 1)
-    top, left = max(0, top - 1), max(0, left - 1)
-    box = (slice(top, bottom), slice(left, right))
+    box = _grown_box(part, 1)
+    (top, bottom), (left, right) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     inside = part[box]
     ys, xs = np.divmod(pixels, width)
     ys, xs = ys - top, xs - left
@@ -1200,11 +1204,8 @@ def _closed_by_cuts(ladder, lines, paper, region, filled, pixels, reach):
         `(H, W)` bool, or None when no such piece.
     """
     height, width = filled.shape
-    left, top, cols, rows = cv2.boundingRect(filled.view(np.uint8))
-    r = int(np.ceil(CLOSED_REACH * reach))
-    y0, x0 = max(0, top - r), max(0, left - r)
-    y1, x1 = min(height, top + rows + r), min(width, left + cols + r)
-    box = (slice(y0, y1), slice(x0, x1))
+    box = _grown_box(filled, int(np.ceil(CLOSED_REACH * reach)))
+    (y0, y1), (x0, x1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     cuts = _gap_cuts(ladder, paper, box, filled[box], reach, everywhere=True)
     if not cuts:
         return None
@@ -1599,13 +1600,8 @@ def _sharpened(area, lines, paper, region, gap, ladder=None):
     Returns:
         `(H, W)` bool, a new array (`area` itself when no ball fits in it).
     """
-    height, width = area.shape
     radius = gap / 2.0 + 1.0
-    margin = int(np.ceil(radius)) + 2
-    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
-    y0, x0 = max(0, top - margin), max(0, left - margin)
-    y1, x1 = min(height, top + rows + margin), min(width, left + cols + margin)
-    box = (slice(y0, y1), slice(x0, x1))
+    box = _grown_box(area, int(np.ceil(radius)) + 2)
     sketch = np.ascontiguousarray(lines[box])
     cut = np.zeros(sketch.shape, np.uint8)
     if ladder is not None:
@@ -1667,11 +1663,9 @@ def _without_slivers(area, pixels, width):
     pixel indices `pixels`), grown back within `area` by `width` px. Worked
     on the figure's bounding box, a margin round it (the page's edge counts
     as inside, as in `cv2.erode`'s default border)."""
-    height, width_px = area.shape
-    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
-    margin = width + 2
-    y0, x0 = max(0, top - margin), max(0, left - margin)
-    y1, x1 = min(height, top + rows + margin), min(width_px, left + cols + margin)
+    width_px = area.shape[1]
+    rows, cols = _grown_box(area, width + 2)
+    (y0, y1), (x0, x1) = (rows.start, rows.stop), (cols.start, cols.stop)
     mask = np.ascontiguousarray(area[y0:y1, x0:x1]).view(np.uint8)
     core = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=width, borderValue=1)
     count, parts = cv2.connectedComponents(core, connectivity=4)
@@ -1709,13 +1703,9 @@ def _with_enclosed(area, free, width):
     Returns:
         `(H, W)` bool, a new array (`area` itself when nothing joins).
     """
-    height, width_px = area.shape
-    left, top, cols, rows = cv2.boundingRect(area.view(np.uint8))
-    margin = width + 2
-    y0, x0 = max(0, top - margin), max(0, left - margin)
-    y1, x1 = min(height, top + rows + margin), min(width_px, left + cols + margin)
-    inside = area[y0:y1, x0:x1]
-    left_out = (free[y0:y1, x0:x1] & ~inside).view(np.uint8)
+    box = _grown_box(area, width + 2)
+    inside = area[box]
+    left_out = (free[box] & ~inside).view(np.uint8)
     count, pieces = cv2.connectedComponents(left_out, connectivity=4)
     if count <= 1:
         return area
@@ -1727,7 +1717,7 @@ def _with_enclosed(area, free, width):
     if not joins.any():
         return area
     out = np.array(area, copy=True)
-    out[y0:y1, x0:x1] |= joins[pieces]
+    out[box] |= joins[pieces]
     return out
 
 
