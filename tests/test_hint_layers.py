@@ -233,27 +233,25 @@ def test_points_layer_default_radius_scales_with_the_image():
     assert mask.sum() == 17 * 17
 
 
-def test_points_outside_the_image_are_named_and_their_part_inside_is_used():
-    # A point just off the picture (even at negative coordinates): the part of its square inside.
-    assert hint_layers.parse_hint("-1,4,#ff0000") == (-1, 4, RED)
-    rgb, mask = hint_layers.points_layer([(-1, 4, RED), (13, 9, GREEN)], 10, 12, radius=2)
+def test_points_off_the_image_are_named_and_one_at_the_border_gives_its_part_inside():
+    # A point at the border: the part of its square inside.
+    assert hint_layers.parse_hint("-1,4,#ff0000") == (-1, 4, RED)  # parses, so that the error can name it
+    rgb, mask = hint_layers.points_layer([(0, 4, RED), (11, 9, GREEN)], 10, 12, radius=2)
     expected = np.zeros((10, 12), bool)
-    expected[2:7, 0:2] = True  # columns -3..1 of the first square
-    expected[7:10, 11:12] = True  # column 11 and rows 7..9 of the second
+    expected[2:7, 0:3] = True  # columns -2..2 of the first square
+    expected[7:10, 9:12] = True  # columns 9..11 and rows 7..9 of the second
     np.testing.assert_array_equal(mask, expected)
-    assert np.all(rgb[2:7, 0:2] == RED) and np.all(rgb[7:10, 11] == GREEN)
-    # Wholly outside: a one-line error naming it.
-    with pytest.raises(ColorizeError, match=r"^hint at x=15, y=3 is outside the 12x10 sketch \(its 5x5 px square"):
-        hint_layers.points_layer([(1, 1, RED), (15, 3, RED)], 10, 12, radius=2)
-    with pytest.raises(ColorizeError, match="hint at x=-3, y=3 is outside"):
-        hint_layers.points_layer([(-3, 3, RED)], 10, 12, radius=2)
-    # check_points refuses the same points at the default radius (1 here), before any layer is drawn.
-    hint_layers.check_points([(-1, 4, RED), (12, 10, GREEN)], 10, 12)
-    for x, y in ((-2, 4), (13, 4), (5, -2), (5, 11)):
-        with pytest.raises(ColorizeError, match=rf"^hint at x={x}, y={y} is outside the 12x10 sketch \(its 3x3"):
+    assert np.all(rgb[2:7, 0:3] == RED) and np.all(rgb[7:10, 9:12] == GREEN)
+    # Off the picture, even by a pixel whose square would reach in (a trial's -5,100 on a 600 px
+    # page painted the page, where the user meant the figure at the edge): a one-line error.
+    for x, y in ((-1, 4), (12, 4), (5, -1), (5, 10), (15, 3)):
+        message = rf"^hint at x={x}, y={y} is off the 12x10 sketch \(x from 0 to 11, y from 0 to 9\)$"
+        with pytest.raises(ColorizeError, match=message):
+            hint_layers.points_layer([(1, 1, RED), (x, y, RED)], 10, 12, radius=2)
+        # check_points refuses the same points, before any layer is drawn.
+        with pytest.raises(ColorizeError, match=message):
             hint_layers.check_points([(0, 0, RED), (x, y, RED)], 10, 12)
-        with pytest.raises(ColorizeError, match=rf"^hint at x={x}, y={y} is outside"):
-            hint_layers.points_layer([(x, y, RED)], 10, 12)
+    hint_layers.check_points([(0, 0, RED), (11, 9, GREEN)], 10, 12)
 
 
 def test_resize_hints_to_the_network_scale_keeps_every_point():

@@ -135,14 +135,12 @@ def test_usage_errors_exit_2(run_dir, tmp_path, capsys, monkeypatch):
         assert exit_info.value.code == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("error: ") and message in err[-1], (argv, err)
-    # A --hint point wholly off the picture fails its input (exit 1) with one
-    # line naming it; one whose square reaches in is used.
-    assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-5,10,#ff0000"]) == 1
+    # A --hint point off the picture fails its input (exit 1) with one line
+    # naming it; one at the border is used.
+    assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-1,10,#ff0000"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        "error: s.png: hint at x=-5, y=10 is outside the 40x40 sketch (its 3x3 px square does not reach into it)"
-    ]
-    assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "-1,10,#ff0000"]) == 0
+    assert err == ["error: s.png: hint at x=-1, y=10 is off the 40x40 sketch (x from 0 to 39, y from 0 to 39)"]
+    assert predict.main(["s.png", "-o", "out", "--model", run_dir, "--hint", "0,10,#ff0000"]) == 0
 
 
 def test_an_output_file_name_is_the_output(run_dir, tmp_path, capsys, monkeypatch):

@@ -160,8 +160,8 @@ def test_hints_file_and_points_on_one_sketch(run_dir, tmp_path, capsys):
     assert (
         len(err) == 1
         and err[0]
-        == f"error: {tmp_path / 's.png'}: hint at x=500, y=10 is outside the 200x160 sketch"
-        " (its 3x3 px square does not reach into it)"
+        == f"error: {tmp_path / 's.png'}: hint at x=500, y=10 is off the 200x160 sketch"
+        " (x from 0 to 199, y from 0 to 159)"
     ), err
     # A missing --hints layer is a usage error, told before the model loads: one line, exit 2.
     with pytest.raises(SystemExit) as info:

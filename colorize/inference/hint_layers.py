@@ -244,9 +244,9 @@ def parse_hint(text):
     """Parses a `--hint` value: `X,Y,#RRGGBB` (or `X,Y,RRGGBB`).
 
     X and Y are the hint's pixel column and row in the sketch, from its top
-    left corner (0-based; a point just off the picture, even at a negative
-    X or Y, still gives the part of its square that falls inside, see
-    `points_layer`); RRGGBB its color in hexadecimal sRGB.
+    left corner (0-based; a point off the picture is refused by
+    `points_layer`, and a negative one parses so that it can be named);
+    RRGGBB its color in hexadecimal sRGB.
 
     Args:
         text: the flag's value.
@@ -310,8 +310,8 @@ def points_layer(points, height, width, radius=None):
     Args:
         points: `[(x, y, (r, g, b)), ...]` as `parse_hint` returns: pixel
             column and row, color in 0..255. Later points cover earlier
-            ones where their squares overlap. A point off the picture whose
-            square still reaches into it gives that part of its square.
+            ones where their squares overlap. A point near the border gives
+            the part of its square inside the picture.
         height, width: the sketch's size.
         radius: half side of the squares in pixels, >= 0 (side 2 * radius +
             1, clipped at the image's border); default `default_radius`.
@@ -321,8 +321,8 @@ def points_layer(points, height, width, radius=None):
         hint) and `(height, width)` bool.
 
     Raises:
-        ColorizeError: a point whose square lies wholly outside the image
-            (named), a bad color, or a negative radius.
+        ColorizeError: a point off the image (named, with the image's
+            size), a bad color, or a negative radius.
     """
     if radius is None:
         radius = default_radius(height, width)
@@ -340,9 +340,8 @@ def points_layer(points, height, width, radius=None):
 
 
 def check_points(points, height, width):
-    """Refuses the first point whose square (`default_radius`) lies wholly
-    outside a `height` x `width` sketch, as `points_layer` would: for checks
-    before the model loads.
+    """Refuses the first point off a `height` x `width` sketch, as
+    `points_layer` would: for checks before the model loads.
 
     Raises:
         ColorizeError: naming the point and the sketch's size.
@@ -354,15 +353,16 @@ def check_points(points, height, width):
 
 def _square(x, y, height, width, radius):
     """(top, bottom, left, right) of a point's square clipped to the image,
-    or a ColorizeError when nothing of it is in the image."""
+    or a ColorizeError when the point itself is off the image (a square
+    half in it would color what the user did not point at: the page, if
+    the point was meant for a figure at the edge)."""
+    if not (0 <= x < width and 0 <= y < height):
+        raise ColorizeError(
+            f"hint at x={x}, y={y} is off the {width}x{height} sketch "
+            f"(x from 0 to {width - 1}, y from 0 to {height - 1})"
+        )
     top, bottom = max(0, y - radius), min(height, y + radius + 1)
     left, right = max(0, x - radius), min(width, x + radius + 1)
-    if top >= bottom or left >= right:
-        side = 2 * radius + 1
-        raise ColorizeError(
-            f"hint at x={x}, y={y} is outside the {width}x{height} sketch "
-            f"(its {side}x{side} px square does not reach into it)"
-        )
     return top, bottom, left, right
 
 
