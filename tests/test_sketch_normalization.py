@@ -341,3 +341,45 @@ def test_the_shifted_filters_equal_tensorflows_pooling(shape, k):
             np.arange(shape[axis]) - k // 2, 0
         )
         np.testing.assert_array_equal(counts.numpy().ravel(), inside + 1)
+
+
+def _photographed(lines, shade):
+    """`lines` (dark on white, uint8) as a phone photo of a pencil drawing: gray
+    pencil (level 150) on paper shaded from 235 at the top left down by `shade`
+    levels to the bottom right, with grain (as a new user's trial drawing)."""
+    h, w = lines.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(5)
+    paper = 235 - shade * (0.5 * xx / w + 0.5 * yy / h) + rng.normal(0, 3, lines.shape)
+    out = np.where(lines < 128, 150 + rng.normal(0, 6, lines.shape), paper)
+    gray = cv2.GaussianBlur(np.clip(out, 0, 255).astype(np.uint8), (0, 0), 1.0)
+    return np.dstack([gray] * 3)
+
+
+def test_lines_too_faint_for_the_leveling_get_a_note_and_leveled_ones_none():
+    lines = draw(t=3)
+    # Shaded paper widens the paper's spread past the pencil's contrast: the page is left as it
+    # is (gray paper), and said so in one line.
+    shaded = _photographed(lines, 50)
+    assert bool(sketch_normalization.page_levels(shaded)["blank"])
+    note = sketch_normalization.faint_note(shaded)
+    assert (
+        note is not None
+        and note.startswith("the lines are too faint to tell from the paper (ink ")
+        and "\n" not in note
+    )
+    # The same pencil on evenly lit paper is leveled: no note.
+    for image in (_photographed(lines, 0), np.dstack([lines] * 3)):
+        assert not bool(sketch_normalization.page_levels(image)["blank"])
+        assert sketch_normalization.faint_note(image) is None
+
+
+def test_colorize_array_passes_the_faint_note_on(run_dir):
+    from colorize.inference import coloring  # noqa: PLC0415
+
+    model = coloring.Model(run_dir)
+    lines = draw(256, t=3)
+    shaded = coloring.colorize_array(_photographed(lines, 50), model)
+    assert any(n.startswith("the lines are too faint") for n in shaded["notes"]), shaded["notes"]
+    even = coloring.colorize_array(_photographed(lines, 0), model)
+    assert not any("too faint" in n for n in even["notes"]), even["notes"]

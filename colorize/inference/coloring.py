@@ -406,6 +406,7 @@ def colorize_array(
     whole, border = image, page_border.find(image)
     if border is not None:
         image = border.crop(image)
+    faint = None
     if from_color:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
@@ -413,7 +414,10 @@ def colorize_array(
         lines = colored_input.ink_lines(image, sketch_lib.extract_sketch(bgr)[0])  # solid where it has ink
         del bgr
     elif normalize == "auto":
-        net_input, lines = model.prepare(image if image.ndim == 3 else np.dstack([image] * 3))
+        three = image if image.ndim == 3 else np.dstack([image] * 3)
+        net_input, lines = model.prepare(three)
+        if np.median(lines[::8, ::8]) < FAINT_PAPER:  # paper left gray: the lines may have been too faint to level
+            faint = _faint_note(three)
     elif normalize == "off":
         net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     else:
@@ -444,6 +448,8 @@ def colorize_array(
         model.evidence = (mass if not hinted else given[0], *given[1:], mass)
     rgb, flat = full_resolution(color, lines, model, upsample, palette, net_hints[1] if net_hints else None)
     notes = [] if from_color or (note := colored_input.note(whole)) is None else [note]
+    if faint is not None:
+        notes.append(faint)
     page_size = lines.shape
     if border is not None:
         rgb, flat, lines = border.paste(whole, rgb, flat, lines)
@@ -467,6 +473,19 @@ def colorize_array(
         notes += fill_notes
     model.image_done()
     return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}
+
+
+FAINT_PAPER = 250
+"""Normalized lines whose paper (their median) is darker than this were
+left as they were, perhaps too faint to level (`_faint_note`); leveled
+paper is 255."""
+
+
+def _faint_note(rgb):
+    """`serving.sketch_normalization.faint_note` of an `(H, W, 3)` uint8 sketch."""
+    from colorize.serving import sketch_normalization  # noqa: PLC0415 (imports TensorFlow, as the model does)
+
+    return sketch_normalization.faint_note(rgb)
 
 
 def load_rgb(path):

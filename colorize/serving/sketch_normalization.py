@@ -313,6 +313,31 @@ def page_levels(image):
     }
 
 
+def faint_note(image):
+    """The note for a sketch whose lines are too faint for the level
+    normalization (`page_levels`' `blank`: its ink within `MIN_CONTRAST`
+    darkness levels of the paper's noise, as on a photo whose paper is
+    shaded, which widens that noise), so that it is colored as it is, gray
+    paper and all; None otherwise. A page with no lines at all is
+    `inference.blank_page`'s, not this.
+
+    Args:
+        image: `(H, W, 3)` or `(H, W, 1)` uint8, as `normalize` takes it.
+
+    Returns:
+        str (one line) or None.
+    """
+    stats = page_levels(image)
+    if not bool(stats["blank"]):
+        return None
+    contrast = max(0, round(float(stats["ink"] - stats["white"])))
+    return (
+        f"the lines are too faint to tell from the paper (ink {contrast} levels past the paper's own "
+        f"spread, under {MIN_CONTRAST}; uneven light or shading widens that spread): colored as it is, "
+        "its gray paper and all; a flatter, higher-contrast scan or photo gives white paper"
+    )
+
+
 def level_table(white, ink):
     """(256,) uint8 lookup table from darkness to gray: `white` and lighter ->
     255, `ink` and darker -> 0, linear between."""
