@@ -343,15 +343,17 @@ def test_the_shifted_filters_equal_tensorflows_pooling(shape, k):
         np.testing.assert_array_equal(counts.numpy().ravel(), inside + 1)
 
 
-def _photographed(lines, shade):
+def _photographed(lines, shade, pencil=None):
     """`lines` (dark on white, uint8) as a phone photo of a pencil drawing: gray
-    pencil (level 150) on paper shaded from 235 at the top left down by `shade`
-    levels to the bottom right, with grain (as a new user's trial drawing)."""
+    pencil (level 150, or `pencil` levels darker than the paper under it) on
+    paper shaded from 235 at the top left down by `shade` levels to the bottom
+    right, with grain (as a new user's trial drawing)."""
     h, w = lines.shape
     yy, xx = np.mgrid[0:h, 0:w]
     rng = np.random.default_rng(5)
     paper = 235 - shade * (0.5 * xx / w + 0.5 * yy / h) + rng.normal(0, 3, lines.shape)
-    out = np.where(lines < 128, 150 + rng.normal(0, 6, lines.shape), paper)
+    ink = 150 + rng.normal(0, 6, lines.shape) if pencil is None else paper - pencil
+    out = np.where(lines < 128, ink, paper)
     gray = cv2.GaussianBlur(np.clip(out, 0, 255).astype(np.uint8), (0, 0), 1.0)
     return np.dstack([gray] * 3)
 
@@ -374,12 +376,35 @@ def test_lines_too_faint_for_the_leveling_get_a_note_and_leveled_ones_none():
         assert sketch_normalization.faint_note(image) is None
 
 
-def test_colorize_array_passes_the_faint_note_on(run_dir):
+def test_shaded_paper_is_evened_to_white_and_its_lines_kept():
+    from colorize.inference import shading  # noqa: PLC0415
+
+    lines = draw(t=3)
+    shaded = _photographed(lines, 50)  # paper 235 down to 185, pencil 150
+    even = shading.evened(shaded)[..., 0].astype(int)
+    paper, ink = cv2.erode(lines, np.ones((7, 7), np.uint8)) == 255, lines < 128
+    half = SIZE // 2
+    for quadrant in ((slice(0, half), slice(0, half)), (slice(half, None), slice(half, None))):
+        # every part of the page, the lit corner and the shaded one, comes out white (grain aside)
+        assert np.median(even[quadrant][paper[quadrant]]) >= 250, quadrant
+        # and the pencil keeps its darkness against the paper around it (150 / 185..235 of 255)
+        assert 150 <= np.median(even[quadrant][ink[quadrant]]) <= 215, quadrant
+    assert not bool(sketch_normalization.page_levels(np.dstack([even] * 3).astype(np.uint8))["blank"])
+
+
+def test_colorize_array_evens_shaded_paper_and_notes_lines_too_faint_even_so(run_dir):
     from colorize.inference import coloring  # noqa: PLC0415
 
     model = coloring.Model(run_dir)
     lines = draw(256, t=3)
+    # Shaded paper: evened out, said so, and the lines come out on white paper.
     shaded = coloring.colorize_array(_photographed(lines, 50), model)
-    assert any(n.startswith("the lines are too faint") for n in shaded["notes"]), shaded["notes"]
+    assert coloring.EVENED_NOTE in shaded["notes"], shaded["notes"]
+    # (here soft enough to pass for a dataset-style sketch: its lines are the evened pencil's gray)
+    assert np.median(shaded["lines"]) >= 250 and shaded["lines"][lines < 128].mean() < 215
+    # Pencil barely darker than its paper, even when evened: colored as it is, with the note.
+    out = coloring.colorize_array(_photographed(lines, 50, pencil=20), model)
+    assert any(n.startswith("the lines are too faint") for n in out["notes"]), out["notes"]
+    # Evenly lit: leveled as before, no note.
     even = coloring.colorize_array(_photographed(lines, 0), model)
-    assert not any("too faint" in n for n in even["notes"]), even["notes"]
+    assert not any("too faint" in n or "shaded" in n for n in even["notes"]), even["notes"]

@@ -38,7 +38,7 @@ from colorize import formats, runs, variants
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
-from colorize.inference import blank_page, colored_input, fullres, hint_flood, page_border, palette_snap
+from colorize.inference import blank_page, colored_input, fullres, hint_flood, page_border, palette_snap, shading
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -406,7 +406,7 @@ def colorize_array(
     whole, border = image, page_border.find(image)
     if border is not None:
         image = border.crop(image)
-    faint = None
+    level_note = None
     if from_color:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
         line, binary = sketch_lib.extract_sketch(sketch_lib.resize_short_side(bgr, sketch_lib.SIZE))
@@ -417,7 +417,12 @@ def colorize_array(
         three = image if image.ndim == 3 else np.dstack([image] * 3)
         net_input, lines = model.prepare(three)
         if np.median(lines[::8, ::8]) < FAINT_PAPER:  # paper left gray: the lines may have been too faint to level
-            faint = _faint_note(three)
+            level_note = _faint_note(three)
+            if level_note is not None:  # perhaps shaded paper (a photo): evened out, where that lets it level
+                even = shading.evened(three)
+                if _faint_note(even) is None:
+                    net_input, lines = model.prepare(even)
+                    level_note = EVENED_NOTE
     elif normalize == "off":
         net_input = lines = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     else:
@@ -448,8 +453,8 @@ def colorize_array(
         model.evidence = (mass if not hinted else given[0], *given[1:], mass)
     rgb, flat = full_resolution(color, lines, model, upsample, palette, net_hints[1] if net_hints else None)
     notes = [] if from_color or (note := colored_input.note(whole)) is None else [note]
-    if faint is not None:
-        notes.append(faint)
+    if level_note is not None:
+        notes.append(level_note)
     page_size = lines.shape
     if border is not None:
         rgb, flat, lines = border.paste(whole, rgb, flat, lines)
@@ -474,6 +479,12 @@ def colorize_array(
     model.image_done()
     return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}
 
+
+EVENED_NOTE = (
+    "the paper is shaded (uneven light): evened out before coloring, as its lines were too faint "
+    "against the shading to level as they were"
+)
+"""The note for a sketch whose shaded paper `shading.evened` evened out."""
 
 FAINT_PAPER = 250
 """Normalized lines whose paper (their median) is darker than this were
