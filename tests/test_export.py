@@ -233,7 +233,10 @@ def test_odd_but_valid_images_are_colored_like_predict_does(run_dir, loaded, tmp
         h, w = out["size"].numpy()[0]
         served = out["rgb"].numpy()[0, :h, :w]
         expected = coloring.colorize_array(coloring.load_rgb(str(tmp_path / name)), model, upsample="bilinear")["rgb"]
-        np.testing.assert_array_equal(served, expected, err_msg=name)
+        # The same decoded pixels (decode's tests), the same graph run by two executors: their float
+        # round-off can move a color across a rounding boundary, by one level (seen on one pixel of
+        # the CMYK JPEG with one CPU's kernels, none with another's).
+        np.testing.assert_allclose(served.astype(int), expected.astype(int), rtol=0, atol=1, err_msg=name)
     # The transparent page is white paper (colored), not black.
     out = serve(images=tf.constant([cases["transparent.png"]]))["rgb"].numpy()[0]
     assert out[:5].min() > 100 and out[15:25, 15:45].max() == 0
