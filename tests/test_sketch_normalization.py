@@ -390,6 +390,8 @@ def test_shaded_paper_is_evened_to_white_and_its_lines_kept():
         # and the pencil keeps its darkness against the paper around it (150 / 185..235 of 255)
         assert 150 <= np.median(even[quadrant][ink[quadrant]]) <= 215, quadrant
     assert not bool(sketch_normalization.page_levels(np.dstack([even] * 3).astype(np.uint8))["blank"])
+    # A dark page (light lines on it) is not shaded paper: left alone.
+    assert shading.evened(255 - shaded) is None
 
 
 def test_colorize_array_evens_shaded_paper_and_notes_lines_too_faint_even_so(run_dir):

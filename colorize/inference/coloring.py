@@ -420,7 +420,7 @@ def colorize_array(
             level_note = _faint_note(three)
             if level_note is not None:  # perhaps shaded paper (a photo): evened out, where that lets it level
                 even = shading.evened(three)
-                if _faint_note(even) is None:
+                if even is not None and _faint_note(even) is None:
                     net_input, lines = model.prepare(even)
                     level_note = EVENED_NOTE
     elif normalize == "off":

@@ -66,7 +66,11 @@ def evened(rgb):
     Returns:
         `(H, W, 3)` uint8 RGB: each pixel / its paper's level x 255, clipped;
         where the paper's level is under `MIN_PAPER`, the pixel as it was.
+        None for a dark page (its median gray under 128: light lines on
+        dark paper, whose paper the closing would not find).
     """
+    if np.median(cv2.cvtColor(np.ascontiguousarray(rgb[::4, ::4]), cv2.COLOR_RGB2GRAY)) < 128:
+        return None
     level = paper_level(rgb)
     out = np.asarray(rgb, np.float32) * (255.0 / np.maximum(level, 1.0))
     out = np.where(level < MIN_PAPER, rgb, out)
