@@ -38,13 +38,14 @@ a dark page, not shaded paper."""
 
 
 def paper_level(rgb):
-    """The paper's level at each pixel: `(H, W, 3)` float32, per channel.
+    """The paper's level at each pixel, per channel.
 
     Args:
         rgb: `(H, W, 3)` uint8 RGB, dark lines on lighter paper.
 
     Returns:
-        `(H, W, 3)` float32 in 0..255.
+        `(H, W, 3)` uint8 (found at the working scale, resized back
+        bilinearly: 3 bytes a pixel).
     """
     height, width = rgb.shape[:2]
     scale = min(1.0, WORK_SIDE / min(height, width))
@@ -53,7 +54,7 @@ def paper_level(rgb):
     diameter = max(3, int(round(CLOSE_SHARE * side)) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, disc, borderType=cv2.BORDER_REPLICATE)
-    smooth = cv2.GaussianBlur(closed.astype(np.float32), (0, 0), max(1.0, SMOOTH_SHARE * side))
+    smooth = cv2.GaussianBlur(closed, (0, 0), max(1.0, SMOOTH_SHARE * side))
     return cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -64,14 +65,17 @@ def evened(rgb):
         rgb: `(H, W, 3)` uint8 RGB, dark lines on lighter paper.
 
     Returns:
-        `(H, W, 3)` uint8 RGB: each pixel / its paper's level x 255, clipped;
-        where the paper's level is under `MIN_PAPER`, the pixel as it was.
-        None for a dark page (its median gray under 128: light lines on
-        dark paper, whose paper the closing would not find).
+        `(H, W, 3)` uint8 RGB: each pixel / its paper's level x 255, rounded
+        and clipped (OpenCV's `divide`); where the paper's level is under
+        `MIN_PAPER`, the pixel as it was. None for a dark page (its median
+        gray under 128: light lines on dark paper, whose paper the closing
+        would not find). About 10 bytes a pixel above the sketch.
     """
+    rgb = np.ascontiguousarray(rgb)
     if np.median(cv2.cvtColor(np.ascontiguousarray(rgb[::4, ::4]), cv2.COLOR_RGB2GRAY)) < 128:
         return None
     level = paper_level(rgb)
-    out = np.asarray(rgb, np.float32) * (255.0 / np.maximum(level, 1.0))
-    out = np.where(level < MIN_PAPER, rgb, out)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = cv2.divide(rgb, level, scale=255.0)
+    dark = level < MIN_PAPER
+    out[dark] = rgb[dark]
+    return out
