@@ -29,6 +29,7 @@ colors one decoded image with it at the image's own size:
 
 import copy
 import itertools
+import re
 import sys
 
 import cv2
@@ -38,7 +39,16 @@ from colorize import formats, runs, variants
 from colorize.data import images
 from colorize.data import sketch as sketch_lib
 from colorize.errors import ColorizeError
-from colorize.inference import blank_page, colored_input, fullres, hint_flood, page_border, palette_snap, shading
+from colorize.inference import (
+    blank_page,
+    colored_input,
+    comic_panels,
+    fullres,
+    hint_flood,
+    page_border,
+    palette_snap,
+    shading,
+)
 
 MEMORY_BOUND_GB = 4.0
 NORMALIZE_MODES = ("auto", "off")
@@ -351,7 +361,15 @@ def _checked_hints(hint_rgb, hint_mask, height, width):
 
 
 def colorize_array(
-    image, model, hint_rgb=None, hint_mask=None, from_color=False, normalize="auto", upsample="regions", palette=None
+    image,
+    model,
+    hint_rgb=None,
+    hint_mask=None,
+    from_color=False,
+    normalize="auto",
+    upsample="regions",
+    palette=None,
+    panels=True,
 ):
     """Colors one image at its own size: the one path of `predict` and the web demo.
 
@@ -378,6 +396,11 @@ def colorize_array(
             paper is where the network sees paper with the palette or
             without it (one more network pass: given a palette, it paints
             white shapes it has a color for).
+        panels: with "regions", a comic page (`comic_panels.find`: two
+            or more rectangular frames with drawings, covering half the
+            page) is colored panel by panel, the inside of each frame as a
+            page of its own, the gutters and frames as the page (one more
+            network pass per panel).
 
     Returns:
         {"rgb": `(H, W, 3)` uint8 colored image, "color": `(H, W, 3)` uint8
@@ -387,7 +410,8 @@ def colorize_array(
         `hint_flood`: a hint inside an outline open to the page,
         hints that shared a region; `blank_page`: a page with no lines,
         returned as it was; `page_border`: a dark border around the page,
-        kept as it was while the page inside is colored alone)}.
+        kept as it was while the page inside is colored alone; panels
+        colored one by one)}.
 
     Raises:
         ColorizeError: a bad array, hints, `normalize` or `upsample`.
@@ -402,6 +426,11 @@ def colorize_array(
     blank = blank_page.unchanged(image, hinted=hints is not None)  # no lines: the page as it was, and a note
     if blank is not None:
         return blank
+    if panels and upsample == "regions" and not from_color:
+        boxes = comic_panels.find(image)
+        if boxes:
+            args = dict(normalize=normalize, upsample=upsample, palette=palette, panels=False)
+            return _by_panels(image, boxes, model, hints, args)
     # A dark border (a scanner's lid): the page inside it is colored alone, the border kept.
     whole, border = image, page_border.find(image)
     if border is not None:
@@ -478,6 +507,45 @@ def colorize_array(
         notes += fill_notes
     model.image_done()
     return {"rgb": rgb, "color": flat, "lines": lines, "notes": notes}
+
+
+def _by_panels(image, boxes, model, hints, args):
+    """`colorize_array` of a comic page: the page (gutters and frames: white
+    paper under its lines, or as colored with the hints outside the panels
+    when there are some), then each panel's inside as a page of its own
+    (with its hints), pasted over it. Notes about a place name it in the
+    page's pixels."""
+    outside = None
+    if hints is not None:
+        outside = hints[1].copy()
+        for top, bottom, left, right in boxes:
+            outside[top:bottom, left:right] = False
+    outside = None if outside is None or not outside.any() else outside
+    page = colorize_array(image, model, *(None, None) if outside is None else (hints[0], outside), **args)
+    if outside is None:  # the gutters and frames are white paper (the network colors the gutters as a figure's)
+        paper = np.ones(page["lines"].shape, bool)
+        for top, bottom, left, right in boxes:
+            paper[top:bottom, left:right] = False
+        page["color"][paper] = 255
+        page["rgb"][paper] = page["lines"][paper][:, np.newaxis]
+    notes = list(page["notes"])
+    for top, bottom, left, right in boxes:
+        inside = None if hints is None else (hints[0][top:bottom, left:right], hints[1][top:bottom, left:right])
+        if inside is not None and not inside[1].any():
+            inside = None
+        part = colorize_array(image[top:bottom, left:right], model, *(inside or (None, None)), **args)
+        for key in ("rgb", "color", "lines"):
+            page[key][top:bottom, left:right] = part[key]
+        notes += [
+            _PLACE.sub(lambda m, x=left, y=top: f"{m[1]} {int(m[2]) + x},{int(m[3]) + y}", n) for n in part["notes"]
+        ]
+    notes.append(f"comic panels: {len(boxes)}, each colored as a page of its own")
+    page["notes"] = list(dict.fromkeys(notes))  # a note said of several panels once
+    return page
+
+
+_PLACE = re.compile(r"\b(at|near) (\d+),(\d+)")
+"""A place named in a note (`hint_flood`'s "hint at X,Y", "near X,Y")."""
 
 
 EVENED_NOTE = (
