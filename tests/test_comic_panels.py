@@ -47,6 +47,7 @@ def test_the_panels_of_a_comic_page_are_the_insides_of_its_frames():
         "empty frames",  # nothing drawn inside: not panels
         "small frames",  # two framed pictures on a wall: under half the page
         "nested",  # a frame in a frame: one panel, and that is one
+        "drawers",  # two rectangles inside a figure's outline (an emoji card box): no page around them
     ],
 )
 def test_what_is_not_a_comic_page(case):
@@ -59,6 +60,16 @@ def test_what_is_not_a_comic_page(case):
         for x in (100, 500):
             cv2.rectangle(page, (x, 200), (x + 200, 350), 0, 3)
             cv2.circle(page, (x + 100, 275), 40, 0, 2)
+    elif case == "drawers":
+        page = np.full((256, 256), 255, np.uint8)
+        for (cx, cy), angle in (((72, 72), 180), ((184, 72), 270), ((184, 184), 0), ((72, 184), 90)):
+            cv2.ellipse(page, (cx, cy), (60, 60), angle, 0, 90, 0, 3)  # the box: a rounded outline
+        for a, b in (((72, 12), (184, 12)), ((244, 72), (244, 184)), ((72, 244), (184, 244)), ((12, 72), (12, 184))):
+            cv2.line(page, a, b, 0, 3)
+        cv2.rectangle(page, (30, 36), (226, 220), 0, 3)  # two drawers filling it, one line between them
+        cv2.line(page, (30, 128), (226, 128), 0, 3)
+        for middle in (82, 174):  # each with a handle
+            cv2.rectangle(page, (100, middle - 10), (156, middle + 10), 0, 2)
     else:
         page = np.full((500, 500), 255, np.uint8)
         cv2.rectangle(page, (20, 20), (480, 480), 0, 3)

@@ -12,11 +12,12 @@ the gutters and frames as the page.
 A panel is a closed paper region, not touching the picture's border, whose
 outline is a rectangle (the region with what it holds fills at least
 `RECTANGLE_SHARE` of its bounding box), at least `MIN_PANEL_SHARE` of the
-page, with line work inside it; and a page has panels only when it has at
+page, with line work inside it, and with the page's own paper (gutters or
+margin) just outside each of its sides (`GUTTER_REACH`); and a page has panels only when it has at
 least `MIN_PANELS` of them, not nested, covering at least `MIN_COVER` of
 it. A single frame is not enough: emoji buttons and flags are one colored
-square holding a symbol, found as one panel on some validation windows of
-the training sources and as two on none.
+square holding a symbol, and two drawers of an emoji card box were two
+rectangles inside its outline before `GUTTER_REACH`.
 """
 
 import cv2
@@ -33,6 +34,11 @@ MIN_PANELS = 2
 
 MIN_COVER = 0.5
 """... covering at least this share of it together."""
+
+GUTTER_REACH = 0.03
+"""A panel has the page's paper (its gutters or margin) within this share of
+the short side outside each of its sides; rectangles drawn inside a figure
+(a card box emoji's two drawers) do not."""
 
 CONTENT_SHARE = 0.005
 """A panel holds line work: its own paper is at most 1 - this of the region with what it holds."""
@@ -68,9 +74,23 @@ def find(image):
             continue  # not a rectangle, or nothing drawn inside
         boxes.append((y, y + h, x, x + w))
     boxes = [b for b in boxes if not any(o != b and _holds(o, b) for o in boxes)]
+    # Panels lie on the page: its paper (what reaches the picture's border) just outside every side.
+    page = np.zeros(count, bool)
+    page[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    page[0] = False  # the ink
+    reach = max(4, round(GUTTER_REACH * min(height, width)))
+    boxes = [b for b in boxes if _on_the_page(page[labels], b, reach)]
     if len(boxes) < MIN_PANELS or sum((b - t) * (r - left) for t, b, left, r in boxes) < MIN_COVER * height * width:
         return []
     return sorted(boxes)
+
+
+def _on_the_page(page, box, reach):
+    """Whether the page's paper (`page`, `(H, W)` bool) is within `reach` px outside each side of `box`."""
+    t, b, left, r = box
+    sides = (page[max(0, t - reach) : t, left:r], page[b : b + reach, left:r])
+    sides += (page[t:b, max(0, left - reach) : left], page[t:b, r : r + reach])
+    return all(side.any() for side in sides)
 
 
 def _holds(outer, inner):
