@@ -397,8 +397,8 @@ def colorize_array(
             without it (one more network pass: given a palette, it paints
             white shapes it has a color for).
         panels: with "regions", a comic page (`comic_panels.find`: two
-            or more rectangular frames with drawings, covering half the
-            page) is colored panel by panel, the inside of each frame as a
+            or more rectangular frames with drawings on the page's paper,
+            covering half the page) is colored panel by panel, the inside of each frame as a
             page of its own, the gutters and frames as the page (one more
             network pass per panel).
 
@@ -515,19 +515,14 @@ def _by_panels(image, boxes, model, hints, args):
     when there are some), then each panel's inside as a page of its own
     (with its hints), pasted over it. Notes about a place name it in the
     page's pixels."""
-    outside = None
-    if hints is not None:
-        outside = hints[1].copy()
-        for top, bottom, left, right in boxes:
-            outside[top:bottom, left:right] = False
-    outside = None if outside is None or not outside.any() else outside
-    page = colorize_array(image, model, *(None, None) if outside is None else (hints[0], outside), **args)
-    if outside is None:  # the gutters and frames are white paper (the network colors the gutters as a figure's)
-        paper = np.ones(page["lines"].shape, bool)
-        for top, bottom, left, right in boxes:
-            paper[top:bottom, left:right] = False
-        page["color"][paper] = 255
-        page["rgb"][paper] = page["lines"][paper][:, np.newaxis]
+    gutters = np.ones(image.shape[:2], bool)  # the page outside the panels: gutters, frames, margin
+    for top, bottom, left, right in boxes:
+        gutters[top:bottom, left:right] = False
+    outside = None if hints is None or not (hints[1] & gutters).any() else (hints[0], hints[1] & gutters)
+    page = colorize_array(image, model, *(outside or (None, None)), **args)
+    if outside is None:  # white paper under the lines (the network colors the gutters as a figure's)
+        page["color"][gutters] = 255
+        page["rgb"][gutters] = page["lines"][gutters][:, np.newaxis]
     notes = list(page["notes"])
     for top, bottom, left, right in boxes:
         inside = None if hints is None else (hints[0][top:bottom, left:right], hints[1][top:bottom, left:right])
